@@ -1,0 +1,174 @@
+/**
+ * Scenario schema and run result: the contract between scenarios/, sim/, golden/, cli/ and the
+ * report writer. `dita run --file F` loads a JSON document of type `Scenario`; `dita run --json`
+ * prints a `RunResult` (DESIGN.md "The `dita` command").
+ *
+ * Units: time in integer microseconds (`…Us`), money in USDT decimal strings (`…Usdt`),
+ * quantities in base-coin decimal strings (`…Qty`).
+ */
+import type { KernelSnapshot, LedgerSnapshot, TradeRecord } from "../kernel/types.js";
+
+/** One instrument of the venue's contracts table (BingX /quote/contracts row, PROTOCOL.md §4.4). */
+export interface ContractSpec {
+  symbol: string; // "FET-USDT"
+  pricePrecision: number; // decimals; tick = 10^-pricePrecision
+  quantityPrecision: number; // decimals; step = 10^-quantityPrecision
+  tradeMinQuantity: string;
+  tradeMinUSDT: string;
+  takerFeeRate: string; // "0.0005"
+  makerFeeRate: string; // "0.0002"
+  maxLeverage: number;
+}
+
+/** Price path of one symbol. */
+export type PricePath =
+  | {
+      /** Explicit ticks (e.g. the FET incident path 0.1878 → 0.1866). */
+      kind: "points";
+      symbol: string;
+      points: { tUs: number; priceUsdt: string }[];
+    }
+  | {
+      /** Seeded geometric Brownian motion with jumps, tick-size aligned. */
+      kind: "gbm";
+      symbol: string;
+      startPriceUsdt: string;
+      /** Annualised volatility, e.g. 0.8. */
+      volatility: number;
+      /** Annualised drift, e.g. 0. */
+      drift?: number;
+      /** Jumps per day (Poisson) and jump size stdev (log). */
+      jumpsPerDay?: number;
+      jumpStdev?: number;
+      stepUs: number;
+    }
+  | {
+      /** Recorded series from an Apache Arrow IPC file (columns ts_us:int64, symbol:utf8, price:utf8). */
+      kind: "arrow";
+      symbol: string;
+      file: string;
+    };
+
+/** A timed intent of a scripted driver; fields as in kernel Intent minus tsUs/intentId. */
+export interface ScriptedIntent {
+  atUs: number;
+  intent: Record<string, unknown> & { kind: "ENTER" | "EXIT" | "EXIT_RESIDUAL" | "CANCEL"; slotId: number };
+}
+
+/**
+ * Fault profile. Every field is optional; absent means off. Probabilities are in [0,1].
+ * Each fault draws from its own seeded stream (sim/rng.ts), so switching one fault on does not
+ * perturb the draws of another.
+ */
+export interface FaultProfile {
+  /** REST and WS latency distributions, microseconds (lognormal by median and p99). */
+  restLatencyUs?: { medianUs: number; p99Us: number };
+  wsLatencyUs?: { medianUs: number; p99Us: number };
+  wsDuplicate?: number; // probability a WS frame is delivered twice (≤ 0.5 in swarm)
+  wsReorder?: number; // probability a WS frame is held back behind the next ones
+  wsDelay?: { probability: number; maxUs: number };
+  wsLoss?: number; // probability a WS frame is lost (recoverable only by REST reconcile; ≤ 0.3)
+  restLoss?: number; // probability a REST response is lost after the venue acted (I11)
+  rateLimitStorm?: { probability: number; durationUs: number }; // venue answers 109429/100410
+  cancelFillRace?: number; // probability a cancel arrives just after the order fills
+  outage?: { probability: number; durationUs: number }; // venue unreachable windows
+  staleSnapshot?: number; // probability a REST read returns the previous snapshot (E13, F19)
+  listenKeyExpiry?: number; // probability per hour the listen key expires
+  restart?: number; // probability per intent that the process restarts (save → new → restore → reconcile)
+  handlerError?: number; // probability a batch handler throws mid-batch (F15): the rest must still apply
+}
+
+/** What a scenario expects beyond the invariants (each checked and reported by name). */
+export interface ScenarioExpectations {
+  /** Final stage per slot id. */
+  finalStages?: Record<string, string>;
+  /** Diagnostic codes that must have been produced at least once. */
+  diagnostics?: string[];
+  /** Diagnostic codes that must never be produced. */
+  forbiddenDiagnostics?: string[];
+  /** Exact per-trade realized gross / net / source. */
+  trades?: { tradeId: string; realizedGrossUsdt?: string; realizedNetUsdt?: string; pnlSource?: string; flags?: string[] }[];
+  /** Exact ledger fields at the end. */
+  ledger?: Partial<Record<keyof LedgerSnapshot, string | number>>;
+  /** Invariants expected to FAIL (for scenarios that demonstrate a detector). Normally absent. */
+  expectViolations?: string[];
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Seed flaw IDs this scenario targets, e.g. ["Flaw 4", "A1", "E8"]. */
+  flaws?: string[];
+  tags?: string[];
+  /** Simulated start time (µs since the Unix epoch), e.g. 2026-06-11T00:00:00Z. */
+  startUs: number;
+  /** Safety-phase length; the liveness phase follows with faults healed. */
+  durationUs: number;
+  /** Liveness bound: every slot must be quiescent within this after faults heal. */
+  livenessBoundUs?: number;
+  contracts: ContractSpec[];
+  initialBalanceUsdt: string;
+  slotCount?: number;
+  leverage?: number;
+  prices: PricePath[];
+  driver:
+    | { kind: "scripted"; intents: ScriptedIntent[] }
+    | { kind: "random"; symbols: string[]; maxSlots: number; intentsPerHour: number };
+  faults?: FaultProfile;
+  /** Venue quirk switches (PROTOCOL.md §12); observed behaviour is the default. */
+  venue?: {
+    marketBoundPrice?: boolean; // MARKET price/p carries a protective bound (default true)
+    omitWsClientOrderId?: boolean; // WS often omits `c` (default true)
+    omitWalletBalance?: number; // probability an ACCOUNT_UPDATE lacks wb
+    newErrorCodes?: boolean; // post-2025-10-16 numbering (default true)
+    hedgeMode?: boolean;
+    depthLevels?: number; // MARKET orders walk this many levels (several fills)
+    slippageBps?: number;
+  };
+  expect?: ScenarioExpectations;
+}
+
+export interface InvariantResult {
+  name: string; // e.g. "venue-conservation" (DESIGN.md invariants 1-12)
+  ok: boolean;
+  detail: string;
+}
+
+/** A fault that actually fired, for the report's timeline. */
+export interface FaultMark {
+  tUs: number;
+  fault: keyof FaultProfile | string;
+  detail: string;
+}
+
+/** One sample of the run's time series (for plots). */
+export interface SeriesPoint {
+  tUs: number;
+  kernelCapitalUsdt: string;
+  venueWalletUsdt: string;
+  /** Slot sizes, signed (+ long, − short), by slot id. */
+  slotSizes: string[];
+}
+
+export interface RunResult {
+  scenario: string;
+  seed: number;
+  ok: boolean;
+  traceHash: string; // SHA-256 hex over the canonical trace
+  events: number; // events processed by the simulator
+  simTimeUs: number;
+  wallMs: number; // measured outside the simulation path; not part of the hash
+  invariants: InvariantResult[];
+  expectations: InvariantResult[];
+  ledger: LedgerSnapshot;
+  venueLedger: import("../venues/venue.js").VenueLedger;
+  trades: TradeRecord[];
+  final: KernelSnapshot;
+  faults: FaultMark[];
+  faultMix?: FaultProfile;
+  series: SeriesPoint[];
+  /** Path of the report directory, when one was written. */
+  report?: string;
+  /** Path of the Arrow IPC trace file, when one was written. */
+  trace?: string;
+}
