@@ -184,8 +184,15 @@ export interface VenueEvent {
    * entry → entry_basis_missing; exit → size reduced, 0 booked, realized_skipped_no_price.
    */
   fillPrice?: DecimalString;
-  /** Fee paid for this fill in USDT, positive = paid (BingX `n` sign flipped by the adapter). */
+  /** Fee in USDT, positive = paid (BingX `n` sign flipped by the adapter). */
   feeUsdt?: DecimalString;
+  /**
+   * INCREMENTAL (default when quantityMode is INCREMENTAL): this event's fee, booked once per
+   * distinct eventId. CUMULATIVE: the order's total fee so far; the kernel books the part beyond
+   * what it already booked for that order. The adapter sends WS `n` as INCREMENTAL with a
+   * CUMULATIVE `z`; REST order replies carry no fee; reconcile carries cumulative fees.
+   */
+  feeMode?: "INCREMENTAL" | "CUMULATIVE";
   /** Venue error code (ORDER_REJECT / CANCEL_REJECT / RATE_LIMITED), e.g. 101400, 109429. */
   venueCode?: number;
   reason?: string;
