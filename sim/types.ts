@@ -76,6 +76,13 @@ export interface FaultProfile {
   listenKeyExpiry?: number; // probability per hour the listen key expires
   restart?: number; // probability per intent that the process restarts (save → new → restore → reconcile)
   handlerError?: number; // probability a batch handler throws mid-batch (F15): the rest must still apply
+  /** Deterministic restarts (save → new kernel → restore → reconcile) at these virtual times. */
+  restartAtUs?: number[];
+  /**
+   * Deterministic restarts triggered by state: each entry fires once, right after the kernel call
+   * that first puts `slotId` in `stage` (scenarios' "restart in every stage", kernel-reference §12).
+   */
+  restartOnStage?: { slotId: number; stage: string }[];
 }
 
 /** What a scenario expects beyond the invariants (each checked and reported by name). */
@@ -115,6 +122,12 @@ export interface Scenario {
     | { kind: "scripted"; intents: ScriptedIntent[] }
     | { kind: "random"; symbols: string[]; maxSlots: number; intentsPerHour: number };
   faults?: FaultProfile;
+  /**
+   * Swarm mode: the fault mix is drawn from the run seed (sim drawFaultMix, VOPR-style rates) and
+   * `faults` is ignored; RunResult.faultMix reports the drawn mix. `dita run chaos --seed S`
+   * reproduces chaos seed S through this flag.
+   */
+  swarm?: boolean;
   /** Venue quirk switches (PROTOCOL.md §12); observed behaviour is the default. */
   venue?: {
     marketBoundPrice?: boolean; // MARKET price/p carries a protective bound (default true)
