@@ -1,0 +1,175 @@
+/**
+ * Each of the 12 invariants passes on a consistent record and FAILS on a doctored one
+ * (COMMON rules: no test that cannot fail). The doctored records reproduce the seed flaws each
+ * invariant exists to catch.
+ */
+import { describe, expect, it } from "vitest";
+import type { LedgerSnapshot, Outcome, TradeRecord } from "../kernel/types.js";
+import type { RunRecord } from "./record.js";
+import * as inv from "./invariants.js";
+
+function ledger(over: Partial<LedgerSnapshot> = {}): LedgerSnapshot {
+  return {
+    eventSeq: 1, capitalUsdt: "10000", equityUsdt: "10000", peakCapitalUsdt: "10000", realizedPnlUsdt: "0", unrealizedPnlUsdt: "0",
+    feesPaidUsdt: "0", fundingUsdt: "0", tradeSeq: 0, capitalSource: "e_anchored", eWalletBalanceUsdt: "10000",
+    eAvailableMarginUsdt: "10000", anchorCapitalUsdt: "10000", anomalyCount: 0, ...over,
+  };
+}
+
+const okOutcome = (commands: Outcome["commands"] = []): Outcome => ({
+  accepted: true, code: "OK", severity: "INFO", message: "", details: {}, transitions: [], commands, ledgerSeq: 1,
+});
+
+function fetTrade(over: Partial<TradeRecord> = {}): TradeRecord {
+  return {
+    tradeId: "fet", slotId: 0, symbol: "FET-USDT", side: "SHORT", leverage: 3, entryVwap: "0.1878", exitVwap: "0.1866",
+    quantity: "202276", exitedQty: "202276",
+    legs: [
+      { legIndex: 0, clientOrderId: "x0", quantity: "26007", exitNotionalUsdt: "4852.9062", realizedPnlUsdt: "31.2084", feesUsdt: "0", realizedSkippedNoPrice: false },
+      { legIndex: 1, clientOrderId: "x1", quantity: "176269", exitNotionalUsdt: "32891.7954", realizedPnlUsdt: "211.5228", feesUsdt: "0", realizedSkippedNoPrice: false },
+    ],
+    realizedGrossUsdt: "242.7312", kernelEstimateUsdt: "242.7312", exchangeRealizedUsdt: "242.7312", feesUsdt: "0",
+    realizedNetUsdt: "242.7312", pnlSource: "exchange", flags: [], closed: true, ...over,
+  };
+}
+
+/** A consistent record: one FET short round trip, anchored before and after. */
+function goodRecord(): RunRecord {
+  const final = ledger({ capitalUsdt: "10242.7312", realizedPnlUsdt: "242.7312", eWalletBalanceUsdt: "10242.7312", anchorCapitalUsdt: "10242.7312" });
+  const exitCmd = {
+    kind: "SUBMIT" as const, commandId: "c1", slotId: 0, tradeId: "fet", purpose: "EXIT" as const, clientOrderId: "x0", symbol: "FET-USDT",
+    side: "BUY" as const, positionSide: "BOTH" as const, orderType: "MARKET" as const, quantity: "26007", reduceOnly: true, timeInForce: "GTC" as const,
+  };
+  return {
+    scenario: "doctored", seed: 1, initialBalanceUsdt: "10000", pnlAnomalyToleranceUsdt: "0.5",
+    intents: [{ tUs: 5, intent: { kind: "EXIT", intentId: "i1", tsUs: 5, slotId: 0, orderType: "MARKET" }, outcome: okOutcome([exitCmd]) }],
+    venueSubmittedClientOrderIds: ["e0", "x0"],
+    transitions: [
+      { slotId: 0, tradeId: "fet", from: "IDLE", to: "ORDER_REQUESTED", trigger: "ENTER", tsUs: 1 },
+      { slotId: 0, tradeId: "fet", from: "EXIT_WORKING", to: "CLOSED", trigger: "FULL_FILL", tsUs: 9 },
+    ],
+    slotSamples: [{ tUs: 3, slotId: 0, tradeId: "fet", stage: "POSITION_OPEN", sizeQty: "202276", initialSizeQty: "202276" }],
+    ledgerSamples: [
+      { tUs: 0, cause: "anchor", anchoredWalletUsdt: "10000", ledger: ledger() },
+      { tUs: 8, cause: "FILL", ledger: ledger({ capitalUsdt: "10242.7312", realizedPnlUsdt: "242.7312", capitalSource: "k_bridged" }) },
+      { tUs: 9, cause: "anchor", anchoredWalletUsdt: "10242.7312", ledger: final },
+    ],
+    venueWallets: ["10000", "10242.7312"],
+    venueLedgers: [{ tUs: 9, ledger: { initialBalanceUsdt: "10000", walletBalanceUsdt: "10242.7312", realizedPnlUsdt: "242.7312", feesPaidUsdt: "0", fundingUsdt: "0" } }],
+    fills: [{ tUs: 7, eventId: "f1", clientOrderId: "x0", venueOrderId: "1", expectedSlot: 3, changedSlots: [3], code: "OK" }],
+    probes: [{ tUs: 7, what: "dup", beforeSha: "a", afterSha: "a", codes: ["DUPLICATE_EVENT"] }],
+    parity: [{ tUs: 10, label: "quiescent", kernel: { "FET-USDT": "0" }, venue: { "FET-USDT": "0" } }],
+    liveness: { healUs: 100, boundUs: 50, quiescentAtUs: [120, 100], stagesAtBound: ["CLOSED", "IDLE"] },
+    final: { slots: [], ledger: final, trades: [fetTrade()], anomalies: [] },
+    finalVenueLedger: { initialBalanceUsdt: "10000", walletBalanceUsdt: "10242.7312", realizedPnlUsdt: "242.7312", feesPaidUsdt: "0", fundingUsdt: "0" },
+    hashes: ["h", "h"],
+  };
+}
+
+const get = (rec: RunRecord, name: string) => inv.checkInvariants(rec).find((r) => r.name === name);
+
+describe("invariant checker", () => {
+  it("all twelve hold on a consistent record, each named", () => {
+    const res = inv.checkInvariants(goodRecord());
+    expect(res.map((r) => r.name)).toEqual([...inv.INVARIANT_NAMES]);
+    for (const r of res) expect(r, r.detail).toMatchObject({ ok: true });
+  });
+
+  it("1 venue-conservation fails when the venue wallet drifts from initial + realized − fees + funding", () => {
+    const rec = goodRecord();
+    rec.finalVenueLedger = { ...rec.finalVenueLedger, walletBalanceUsdt: "10242.7313" };
+    expect(get(rec, "venue-conservation")).toMatchObject({ ok: false });
+  });
+
+  it("2 capital-exchange-anchored fails on the FET mis-book (capital moves by more than bridged realized)", () => {
+    const rec = goodRecord();
+    rec.ledgerSamples[1].ledger = ledger({ capitalUsdt: "15990.90", realizedPnlUsdt: "242.7312" });
+    expect(get(rec, "capital-exchange-anchored")).toMatchObject({ ok: false });
+    const rec2 = goodRecord();
+    rec2.ledgerSamples[2].anchoredWalletUsdt = "0"; // L5: anchoring on a missing wb
+    expect(get(rec2, "capital-exchange-anchored")?.ok).toBe(false);
+  });
+
+  it("3 kernel-vs-exchange fails when |K − E| is beyond tolerance without an anomaly, or on a silent re-book", () => {
+    const rec = goodRecord();
+    rec.final.trades = [fetTrade({ kernelEstimateUsdt: "5990.90", realizedGrossUsdt: "5990.90", exchangeRealizedUsdt: "164" })];
+    expect(get(rec, "kernel-vs-exchange")?.ok).toBe(false);
+    rec.final.anomalies = [{ seq: 1, tsUs: 9, code: "PNL_ANOMALY", tradeId: "fet", detail: "" }];
+    expect(get(rec, "kernel-vs-exchange")?.ok).toBe(true);
+    const rec2 = goodRecord();
+    rec2.final.trades = [fetTrade({ realizedGrossUsdt: "164", kernelEstimateUsdt: "242.7312", exchangeRealizedUsdt: "164" })];
+    expect(get(rec2, "kernel-vs-exchange")?.detail).toMatch(/silent re-book/);
+  });
+
+  it("4 no-double-settlement fails when a restart re-settles carried PnL (spec §0.3)", () => {
+    const rec = goodRecord();
+    rec.final.ledger = { ...rec.final.ledger, realizedPnlUsdt: "485.4624" };
+    expect(get(rec, "no-double-settlement")).toMatchObject({ ok: false });
+  });
+
+  it("5 dual-leverage fails when PnL is multiplied by exchange leverage (spec §0.1)", () => {
+    const rec = goodRecord();
+    const t = fetTrade();
+    t.legs[0] = { ...t.legs[0], realizedPnlUsdt: "93.6252" }; // × 3
+    rec.final.trades = [t];
+    expect(get(rec, "dual-leverage")?.detail).toMatch(/ratio 3/);
+  });
+
+  it("6 position-parity fails when kernel and venue disagree after quiescence", () => {
+    const rec = goodRecord();
+    rec.parity[0].venue["FET-USDT"] = "-26007";
+    expect(get(rec, "position-parity")).toMatchObject({ ok: false });
+    rec.parity = [];
+    expect(get(rec, "position-parity")).toMatchObject({ ok: false });
+  });
+
+  it("7 size-bounds fails on oversell (Flaw 4 / A1) and on a CLOSED slot reopening (I13)", () => {
+    const rec = goodRecord();
+    rec.slotSamples.push({ tUs: 4, slotId: 0, tradeId: "fet", stage: "EXIT_WORKING", sizeQty: "-1", initialSizeQty: "202276" });
+    expect(get(rec, "size-bounds")).toMatchObject({ ok: false });
+    const rec2 = goodRecord();
+    rec2.transitions.push({ slotId: 0, tradeId: "fet", from: "CLOSED", to: "POSITION_OPEN", trigger: "PARTIAL_FILL", tsUs: 11 });
+    expect(get(rec2, "size-bounds")?.detail).toMatch(/reopened/);
+    const rec3 = goodRecord();
+    rec3.final.trades = [fetTrade({ exitedQty: "202277" })];
+    expect(get(rec3, "size-bounds")?.detail).toMatch(/oversell/);
+  });
+
+  it("8 exits-never-skipped fails when an accepted EXIT emits no order or its order never reaches the venue", () => {
+    const rec = goodRecord();
+    rec.intents[0].outcome = okOutcome([]);
+    expect(get(rec, "exits-never-skipped")).toMatchObject({ ok: false });
+    const rec2 = goodRecord();
+    rec2.venueSubmittedClientOrderIds = ["e0"];
+    expect(get(rec2, "exits-never-skipped")?.detail).toMatch(/never reached the venue/);
+  });
+
+  it("9 idempotency fails when a duplicate changes the state (Flaw 10, I10)", () => {
+    const rec = goodRecord();
+    rec.probes[0].afterSha = "b";
+    expect(get(rec, "idempotency")).toMatchObject({ ok: false });
+  });
+
+  it("10 routing fails on the slot-0 fallback (spec §6.1) and on UNRESOLVED_SLOT that mutated", () => {
+    const rec = goodRecord();
+    rec.fills[0].changedSlots = [0];
+    expect(get(rec, "routing")?.detail).toMatch(/slot-0 fallback/);
+    const rec2 = goodRecord();
+    rec2.fills[0] = { ...rec2.fills[0], code: "UNRESOLVED_SLOT", changedSlots: [2] };
+    expect(get(rec2, "routing")).toMatchObject({ ok: false });
+  });
+
+  it("11 liveness fails on a stuck slot (F16 ORDER_REQUESTED stall) and on a late one", () => {
+    const rec = goodRecord();
+    rec.liveness = { healUs: 100, boundUs: 50, quiescentAtUs: [null, 120], stagesAtBound: ["ORDER_REQUESTED", "IDLE"] };
+    expect(get(rec, "liveness")?.detail).toMatch(/ORDER_REQUESTED/);
+    rec.liveness = { healUs: 100, boundUs: 50, quiescentAtUs: [151, 120], stagesAtBound: ["CLOSED", "IDLE"] };
+    expect(get(rec, "liveness")).toMatchObject({ ok: false });
+  });
+
+  it("12 determinism fails when two executions hash differently", () => {
+    const rec = goodRecord();
+    rec.hashes = ["h", "g"];
+    expect(get(rec, "determinism")).toMatchObject({ ok: false });
+  });
+});

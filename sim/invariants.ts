@@ -1,0 +1,311 @@
+/**
+ * The invariant checker: the 12 ledger invariants of DESIGN.md ("Ledger invariants"), each a
+ * named function over the run record (sim/record.ts, derived from the trace) returning
+ * { name, ok, detail }. `checkInvariants(record)` runs all twelve in DESIGN.md order.
+ *
+ * Every invariant can fail: sim/invariants.test.ts feeds each one a doctored record.
+ */
+import type { TradeRecord } from "../kernel/types.js";
+import type { InvariantResult } from "./types.js";
+import type { RunRecord } from "./record.js";
+import { Dec } from "./num.js";
+
+const MAX_DETAIL_ITEMS = 5;
+
+function result(name: string, problems: string[], okDetail: string): InvariantResult {
+  if (problems.length === 0) return { name, ok: true, detail: okDetail };
+  const shown = problems.slice(0, MAX_DETAIL_ITEMS).join("; ");
+  const more = problems.length > MAX_DETAIL_ITEMS ? ` (+${problems.length - MAX_DETAIL_ITEMS} more)` : "";
+  return { name, ok: false, detail: `${problems.length} violation(s): ${shown}${more}` };
+}
+
+const d = (v: string | undefined) => new Dec(v === undefined || v === "" ? "0" : v);
+
+/**
+ * 1. Venue conservation: wallet = initial + Σ realized − Σ fees + Σ funding, exactly, at every
+ * sampled venue ledger and at the end (venue's own books; PROTOCOL.md §9).
+ */
+export function venueConservation(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  const all = [...rec.venueLedgers, { tUs: -1, ledger: rec.finalVenueLedger }];
+  for (const { tUs, ledger: l } of all) {
+    const expect = d(l.initialBalanceUsdt).plus(d(l.realizedPnlUsdt)).minus(d(l.feesPaidUsdt)).plus(d(l.fundingUsdt));
+    if (!expect.equals(d(l.walletBalanceUsdt))) {
+      problems.push(`t=${tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${expect.toFixed()}`);
+    }
+  }
+  if (!d(rec.finalVenueLedger.initialBalanceUsdt).equals(d(rec.initialBalanceUsdt))) {
+    problems.push(`venue initial ${rec.finalVenueLedger.initialBalanceUsdt} != scenario initial ${rec.initialBalanceUsdt}`);
+  }
+  return result("venue-conservation", problems, `${all.length} venue ledger samples balance exactly; final wallet ${rec.finalVenueLedger.walletBalanceUsdt}`);
+}
+
+/**
+ * 2. Published capital is exchange-anchored: after each anchor it equals the wallet balance the
+ * venue reported (and that wallet is one the venue ledger really held); between anchors it moves
+ * only by bridged realized PnL net of fees (plus funding) since the anchor (accounting spec §3.1).
+ */
+export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  const wallets = new Set(rec.venueWallets.map((w) => d(w).toFixed()));
+  let base = { capital: d(rec.initialBalanceUsdt), realized: new Dec(0), fees: new Dec(0), funding: new Dec(0) };
+  let anchors = 0;
+  for (const s of rec.ledgerSamples) {
+    const l = s.ledger;
+    const capital = d(l.capitalUsdt);
+    if (s.cause === "anchor" || s.cause === "restore") {
+      if (s.cause === "anchor") {
+        anchors++;
+        if (s.anchoredWalletUsdt === undefined) {
+          problems.push(`t=${s.tUs}: anchor sample without the wallet it was given`);
+        } else {
+          if (!capital.equals(d(s.anchoredWalletUsdt))) problems.push(`t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}`);
+          if (!wallets.has(d(s.anchoredWalletUsdt).toFixed())) problems.push(`t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance`);
+        }
+      }
+      base = { capital, realized: d(l.realizedPnlUsdt), fees: d(l.feesPaidUsdt), funding: d(l.fundingUsdt) };
+      continue;
+    }
+    const bridged = d(l.realizedPnlUsdt).minus(base.realized).minus(d(l.feesPaidUsdt).minus(base.fees)).plus(d(l.fundingUsdt).minus(base.funding));
+    const moved = capital.minus(base.capital);
+    if (!moved.equals(bridged)) {
+      problems.push(`t=${s.tUs} (${s.cause}): capital moved ${moved.toFixed()} since the anchor but bridged realized − fees + funding = ${bridged.toFixed()}`);
+    }
+  }
+  return result("capital-exchange-anchored", problems, `${anchors} anchors, ${rec.ledgerSamples.length} ledger samples consistent`);
+}
+
+/**
+ * 3. Kernel estimate vs exchange, per trade: |K − E| within the anomaly tolerance, otherwise a
+ * PNL_ANOMALY is recorded for the trade; the booked figure is never silently replaced by the
+ * exchange's (only a flagged repair may differ from the estimate; accounting spec §5.2).
+ */
+export function kernelVsExchange(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  const tol = d(rec.pnlAnomalyToleranceUsdt);
+  const anomalies = new Set(rec.final.anomalies.filter((a) => a.code === "PNL_ANOMALY").map((a) => a.tradeId ?? ""));
+  let compared = 0;
+  for (const t of rec.final.trades) {
+    const repaired = t.flags.includes("repaired_from_exchange");
+    if (!repaired && !d(t.realizedGrossUsdt).equals(d(t.kernelEstimateUsdt))) {
+      problems.push(`${t.tradeId}: booked ${t.realizedGrossUsdt} != kernel estimate ${t.kernelEstimateUsdt} without a repair flag (silent re-book)`);
+    }
+    if (t.exchangeRealizedUsdt === undefined || repaired) continue;
+    compared++;
+    const gap = d(t.kernelEstimateUsdt).minus(d(t.exchangeRealizedUsdt)).abs();
+    if (gap.greaterThan(tol) && !anomalies.has(t.tradeId)) {
+      problems.push(`${t.tradeId}: |K ${t.kernelEstimateUsdt} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${tol.toFixed()} and no PNL_ANOMALY recorded`);
+    }
+  }
+  return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded`);
+}
+
+/**
+ * 4. No double settlement: Σ settled realized increments in the ledger = Σ realized of the
+ * trades, and likewise for fees, across restarts (Flaw 4, accounting spec §0.3).
+ */
+export function noDoubleSettlement(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  const l = rec.final.ledger;
+  let realized = new Dec(0);
+  let fees = new Dec(0);
+  for (const t of rec.final.trades) {
+    realized = realized.plus(d(t.realizedGrossUsdt));
+    fees = fees.plus(d(t.feesUsdt));
+  }
+  if (!d(l.realizedPnlUsdt).equals(realized)) problems.push(`ledger realized ${l.realizedPnlUsdt} != Σ trade realized ${realized.toFixed()}`);
+  if (!d(l.feesPaidUsdt).equals(fees)) problems.push(`ledger fees ${l.feesPaidUsdt} != Σ trade fees ${fees.toFixed()}`);
+  const ids = new Set<string>();
+  for (const t of rec.final.trades) {
+    if (ids.has(t.tradeId)) problems.push(`trade ${t.tradeId} recorded twice`);
+    ids.add(t.tradeId);
+  }
+  return result("no-double-settlement", problems, `ledger realized ${l.realizedPnlUsdt} = Σ ${rec.final.trades.length} trades; fees ${l.feesPaidUsdt}`);
+}
+
+function sideSign(t: TradeRecord): number {
+  return t.side === "LONG" ? 1 : -1;
+}
+
+/**
+ * 5. Dual leverage: every priced leg's realized PnL is side × (exit notional − qty × entry VWAP),
+ * i.e. quantity × Δprice with no exchange-leverage factor (accounting spec §0.1, §1).
+ */
+export function dualLeverage(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  let legs = 0;
+  for (const t of rec.final.trades) {
+    if (t.flags.includes("entry_basis_missing") || d(t.entryVwap).isZero()) continue;
+    for (const leg of t.legs) {
+      if (leg.realizedSkippedNoPrice || d(leg.quantity).isZero()) continue;
+      legs++;
+      const expect = d(leg.exitNotionalUsdt).minus(d(leg.quantity).times(d(t.entryVwap))).times(sideSign(t));
+      const got = d(leg.realizedPnlUsdt);
+      // entryVwap is a rounded quotient (28 digits): allow that rounding, nothing more.
+      const slack = d(leg.quantity).times("1e-20").plus("1e-12");
+      if (got.minus(expect).abs().greaterThan(slack)) {
+        const ratio = expect.isZero() ? "n/a" : got.dividedBy(expect).toSignificantDigits(6).toFixed();
+        problems.push(`${t.tradeId} leg ${leg.legIndex}: realized ${leg.realizedPnlUsdt} != qty×Δprice ${expect.toFixed()} (ratio ${ratio}, leverage ${t.leverage})`);
+      }
+    }
+  }
+  return result("dual-leverage", problems, `${legs} priced legs equal quantity × Δprice`);
+}
+
+/** 6. Position parity after quiescence: kernel slot sizes per symbol = venue position. */
+export function positionParity(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  for (const p of rec.parity) {
+    const symbols = [...new Set([...Object.keys(p.kernel), ...Object.keys(p.venue)])].sort();
+    for (const s of symbols) {
+      const k = d(p.kernel[s]);
+      const v = d(p.venue[s]);
+      if (!k.equals(v)) problems.push(`${p.label} t=${p.tUs} ${s}: kernel ${k.toFixed()} != venue ${v.toFixed()}`);
+    }
+  }
+  if (rec.parity.length === 0) problems.push("no quiescent point was reached to compare positions");
+  return result("position-parity", problems, `${rec.parity.length} quiescent comparisons agree`);
+}
+
+/**
+ * 7. Size bounds: 0 ≤ size ≤ initial size at every sample; no trade exits more than it entered;
+ * a closed slot never reopens under the same trade id (Flaw 4, A1, I13).
+ */
+export function sizeBounds(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  for (const s of rec.slotSamples) {
+    const size = d(s.sizeQty);
+    if (size.isNegative()) problems.push(`t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} < 0`);
+    if (size.greaterThan(d(s.initialSizeQty))) problems.push(`t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} > initial ${s.initialSizeQty}`);
+  }
+  for (const t of rec.final.trades) {
+    if (d(t.exitedQty).greaterThan(d(t.quantity))) problems.push(`${t.tradeId}: exited ${t.exitedQty} > entered ${t.quantity} (oversell)`);
+  }
+  const closed = new Set<string>();
+  for (const tr of rec.transitions) {
+    const key = `${tr.slotId}/${tr.tradeId}`;
+    if (closed.has(key) && tr.to !== "CLOSED" && tr.to !== "IDLE") {
+      problems.push(`t=${tr.tsUs} slot ${tr.slotId} trade ${tr.tradeId} reopened: CLOSED → ${tr.to} (${tr.trigger})`);
+    }
+    if (tr.to === "CLOSED") closed.add(key);
+  }
+  return result("size-bounds", problems, `${rec.slotSamples.length} slot samples, ${rec.final.trades.length} trades within bounds`);
+}
+
+/**
+ * 8. Exits are never skipped: every EXIT / EXIT_RESIDUAL intent ends in a reduce-only exit order
+ * that reached the venue, or in an explicit diagnostic (kernel-reference §16).
+ */
+export function exitsNeverSkipped(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  const atVenue = new Set(rec.venueSubmittedClientOrderIds);
+  let exits = 0;
+  for (const { tUs, intent, outcome } of rec.intents) {
+    if (intent.kind !== "EXIT" && intent.kind !== "EXIT_RESIDUAL") continue;
+    exits++;
+    if (!outcome.accepted) {
+      if (outcome.code === "OK") problems.push(`t=${tUs} ${intent.intentId}: refused without a diagnostic`);
+      continue;
+    }
+    const cmd = outcome.commands.find((c) => c.kind === "SUBMIT" && c.purpose === "EXIT");
+    if (!cmd || cmd.kind !== "SUBMIT") {
+      problems.push(`t=${tUs} ${intent.intentId}: accepted (${outcome.code}) but no exit order emitted`);
+      continue;
+    }
+    if (!cmd.reduceOnly) problems.push(`t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} not reduce-only`);
+    if (!atVenue.has(cmd.clientOrderId)) problems.push(`t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} never reached the venue`);
+  }
+  return result("exits-never-skipped", problems, `${exits} exit intents each ended in a venue exit order or a diagnostic`);
+}
+
+/** 9. Idempotency: a duplicated input changes nothing (Flaw 10, I10, F26). */
+export function idempotency(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  for (const p of rec.probes) {
+    if (p.beforeSha !== p.afterSha) problems.push(`t=${p.tUs} ${p.what}: state changed by a duplicate (codes ${p.codes.join(",")})`);
+  }
+  return result("idempotency", problems, `${rec.probes.length} duplicates re-fed, state unchanged`);
+}
+
+/**
+ * 10. Routing: every fill lands on the slot that owns its order, or is reported UNRESOLVED_SLOT
+ * with nothing mutated; never silently on slot 0 (accounting spec §6.1, G13, J8).
+ */
+export function routing(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  for (const f of rec.fills) {
+    const id = `${f.eventId} (order ${f.venueOrderId ?? "?"}/${f.clientOrderId ?? "?"})`;
+    if (f.code === "UNRESOLVED_SLOT") {
+      if (f.changedSlots.length > 0) problems.push(`t=${f.tUs} ${id}: UNRESOLVED_SLOT but slots ${f.changedSlots.join(",")} changed`);
+      continue;
+    }
+    const wrong = f.changedSlots.filter((s) => s !== f.expectedSlot);
+    if (wrong.length > 0) {
+      problems.push(`t=${f.tUs} ${id}: owned by slot ${f.expectedSlot ?? "none"} but landed on slot ${wrong.join(",")}${wrong.includes(0) ? " (slot-0 fallback)" : ""}`);
+    }
+  }
+  return result("routing", problems, `${rec.fills.length} fills routed to their owning slot or UNRESOLVED_SLOT`);
+}
+
+/** 11. Liveness: after faults heal, every slot is quiescent within the bound. */
+export function liveness(rec: RunRecord): InvariantResult {
+  const problems: string[] = [];
+  const l = rec.liveness;
+  if (!l) return result("liveness", ["the liveness phase did not run"], "");
+  l.quiescentAtUs.forEach((t, i) => {
+    if (t === null) problems.push(`slot ${i} never quiescent (stage ${l.stagesAtBound[i]} at the bound)`);
+    else if (t > l.healUs + l.boundUs) problems.push(`slot ${i} quiescent only ${t - l.healUs}µs after healing (bound ${l.boundUs}µs)`);
+  });
+  return result("liveness", problems, `${l.quiescentAtUs.length} slots quiescent within ${l.boundUs}µs of healing`);
+}
+
+/** 12. Determinism: the same run gives the same trace hash. */
+export function determinism(rec: RunRecord): InvariantResult {
+  if (rec.hashes.length < 2) {
+    return { name: "determinism", ok: true, detail: "not re-executed (checkDeterminism off): single hash " + (rec.hashes[0] ?? "") };
+  }
+  const problems = rec.hashes.slice(1).flatMap((h, i) => (h === rec.hashes[0] ? [] : [`execution ${i + 2} hash ${h} != ${rec.hashes[0]}`]));
+  return result("determinism", problems, `${rec.hashes.length} executions, trace hash ${rec.hashes[0]}`);
+}
+
+/** All twelve, in DESIGN.md order. */
+export const INVARIANTS = [
+  venueConservation,
+  capitalExchangeAnchored,
+  kernelVsExchange,
+  noDoubleSettlement,
+  dualLeverage,
+  positionParity,
+  sizeBounds,
+  exitsNeverSkipped,
+  idempotency,
+  routing,
+  liveness,
+  determinism,
+] as const;
+
+/** Run every invariant over the record. A checker that throws is reported as a failed invariant. */
+export function checkInvariants(rec: RunRecord): InvariantResult[] {
+  return INVARIANTS.map((f, i) => {
+    try {
+      return f(rec);
+    } catch (e) {
+      return { name: INVARIANT_NAMES[i], ok: false, detail: `checker error: ${(e as Error).message}` };
+    }
+  });
+}
+
+export const INVARIANT_NAMES = [
+  "venue-conservation",
+  "capital-exchange-anchored",
+  "kernel-vs-exchange",
+  "no-double-settlement",
+  "dual-leverage",
+  "position-parity",
+  "size-bounds",
+  "exits-never-skipped",
+  "idempotency",
+  "routing",
+  "liveness",
+  "determinism",
+] as const;

@@ -1,0 +1,77 @@
+/**
+ * The simulator's one event queue (DESIGN.md "The simulator"): a binary min-heap ordered by
+ * (time µs, sequence number). The sequence number is assigned at push time and strictly
+ * increases, so two events at the same instant always come out in the order they were scheduled,
+ * on every run and every machine.
+ */
+import { assertTimeUs } from "./clock.js";
+
+/** One scheduled entry: the payload, its due time (µs) and its tie-breaking sequence number. */
+export interface Scheduled<T> {
+  tUs: number;
+  seq: number;
+  item: T;
+}
+
+export class EventQueue<T> {
+  private heap: Scheduled<T>[] = [];
+  private nextSeq = 0;
+
+  /** Number of pending events. */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** Total events ever scheduled (the next sequence number). */
+  get scheduled(): number {
+    return this.nextSeq;
+  }
+
+  /** Schedule `item` at `tUs` (integer µs; throws on a bad time). Returns its sequence number. */
+  push(tUs: number, item: T): number {
+    assertTimeUs("tUs", tUs);
+    const entry: Scheduled<T> = { tUs, seq: this.nextSeq++, item };
+    const h = this.heap;
+    h.push(entry);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!less(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+    return entry.seq;
+  }
+
+  /** The earliest entry without removing it, or undefined when empty. */
+  peek(): Scheduled<T> | undefined {
+    return this.heap[0];
+  }
+
+  /** Remove and return the earliest entry (smallest time, then smallest sequence). */
+  pop(): Scheduled<T> | undefined {
+    const h = this.heap;
+    if (h.length === 0) return undefined;
+    const top = h[0];
+    const last = h.pop() as Scheduled<T>;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && less(h[l], h[m])) m = l;
+        if (r < h.length && less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function less<T>(a: Scheduled<T>, b: Scheduled<T>): boolean {
+  return a.tUs < b.tUs || (a.tUs === b.tUs && a.seq < b.seq);
+}

@@ -1,0 +1,93 @@
+/**
+ * The run record: what the runtime observed, in the compact form the invariant checker reads
+ * (sim/invariants.ts). Every field is derived from trace rows the runtime also records, so a
+ * checker failure can be followed in the Arrow trace. Doctored records drive the checker's own
+ * tests (each invariant must be able to fail).
+ */
+import type { Intent, KernelSnapshot, LedgerSnapshot, Outcome, Stage, Transition } from "../kernel/types.js";
+import type { VenueLedger } from "../venues/venue.js";
+
+/** Compact slot observation (size bounds, closed-never-reopens). */
+export interface SlotSample {
+  tUs: number;
+  slotId: number;
+  tradeId: string;
+  stage: Stage;
+  sizeQty: string;
+  initialSizeQty: string;
+}
+
+/** A kernel ledger snapshot taken after a kernel call that changed it. */
+export interface LedgerSample {
+  tUs: number;
+  /** What caused it: "anchor" (anchorToExchange / BALANCE accepted), "restore", or an input kind. */
+  cause: string;
+  /** For anchors: the wallet balance the kernel was given (from a venue frame or REST read). */
+  anchoredWalletUsdt?: string;
+  ledger: LedgerSnapshot;
+}
+
+/** One fill given to the kernel, with where it should and did land (invariant 10). */
+export interface FillRoute {
+  tUs: number;
+  eventId: string;
+  clientOrderId?: string;
+  venueOrderId?: string;
+  /** Owner slot per the runtime's command book (undefined: an order no slot placed). */
+  expectedSlot?: number;
+  /** Slots whose position/order figures changed across the call. */
+  changedSlots: number[];
+  code: string;
+}
+
+/** A duplicate re-fed to the kernel: fingerprints of the full kernel snapshot around it (invariant 9). */
+export interface IdempotencyProbe {
+  tUs: number;
+  what: string;
+  beforeSha: string;
+  afterSha: string;
+  codes: string[];
+}
+
+/** Per-symbol signed positions of kernel and venue at a quiescent point (invariant 6). */
+export interface ParitySample {
+  tUs: number;
+  label: string;
+  kernel: Record<string, string>;
+  venue: Record<string, string>;
+}
+
+export interface LivenessRecord {
+  /** When faults healed. */
+  healUs: number;
+  boundUs: number;
+  /** First time each slot was quiescent with nothing in flight (null = never within the run). */
+  quiescentAtUs: (number | null)[];
+  /** Final stage of each slot at the bound. */
+  stagesAtBound: string[];
+}
+
+export interface RunRecord {
+  scenario: string;
+  seed: number;
+  initialBalanceUsdt: string;
+  pnlAnomalyToleranceUsdt: string;
+  intents: { tUs: number; intent: Intent; outcome: Outcome }[];
+  /** Client order ids of SUBMIT requests the venue received (venue-side truth). */
+  venueSubmittedClientOrderIds: string[];
+  /** Client order ids of exit SUBMITs emitted by the kernel. */
+  transitions: Transition[];
+  slotSamples: SlotSample[];
+  ledgerSamples: LedgerSample[];
+  /** Every distinct wallet balance the venue ledger held (anchors must come from these). */
+  venueWallets: string[];
+  venueLedgers: { tUs: number; ledger: VenueLedger }[];
+  fills: FillRoute[];
+  probes: IdempotencyProbe[];
+  parity: ParitySample[];
+  liveness?: LivenessRecord;
+  final: KernelSnapshot;
+  finalVenueLedger: VenueLedger;
+  /** Trace hashes of repeated executions of the same run (invariant 12). */
+  hashes: string[];
+}
