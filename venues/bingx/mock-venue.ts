@@ -1,0 +1,1216 @@
+/**
+ * The BingX USDT-M perpetual ("swap v2") mock venue: a SimVenue (venues/venue.ts) that answers
+ * REST requests and emits user-stream frames exactly as BingX puts them on the wire
+ * (PROTOCOL.md), in virtual time, with all randomness drawn from the caller's seeded stream.
+ *
+ * Model summary (details in venues/README.md):
+ * - Contracts table with truncation of over-precise price/quantity, minimums (101400), unknown
+ *   symbol (109400 / 80014) (PROTOCOL.md §10, §8).
+ * - One-way mode (positionSide BOTH, reduceOnly) by default, hedge mode (LONG/SHORT) as an option;
+ *   leverage per symbol and side; cross margin with an initial-margin check (101204).
+ * - MARKET orders walk `depthLevels` price levels (`slippageBps` apart, each `levelDepthUsdt`
+ *   deep with seeded jitter, the last level unlimited): several fills at different prices. The
+ *   order's `price`/`p` is the protective bound price ≈20-25 % adverse (PROTOCOL.md §12, switch
+ *   `marketBoundPrice`); `avgPrice`/`ap` and `executedQty`/`z` are true; `cumQuote` is rounded
+ *   to an integer (PROTOCOL.md §4.2).
+ * - LIMIT orders: marketable part takes (taker), the rest rests (REST PENDING, WS NEW) with a
+ *   risk-averse queue: fills happen only after the quantity queued ahead has traded; GTC, IOC,
+ *   FOK, PostOnly (101215); price band around the mark (101211).
+ * - Fees taker/maker from the contract (negative `n`/`commission` = paid), funding every 8 h at
+ *   00/08/16 UTC, income rows with tranId, token-bucket rate limits (PROTOCOL.md §7), listen keys
+ *   expiring after 60 min without extension.
+ * - Ledger: wallet = initial + Σ realized − Σ fees + Σ funding, exactly (DESIGN.md invariant 1).
+ *
+ * Simulator hooks (not BingX endpoints): {@link BingxMockVenue.injectRateLimitStorm},
+ * {@link BingxMockVenue.injectOutage}, {@link BingxMockVenue.injectListenKeyExpiry},
+ * {@link BingxMockVenue.setFundingRate}.
+ */
+import type { ContractSpec, Scenario } from "../../sim/types.js";
+import type { MarketTick, RestRequest, RestResponse, SimVenue, VenueLedger, WsMessage } from "../venue.js";
+import { contractTable, roundPriceToTick, truncatePrice, truncateQty } from "./contracts.js";
+import { Dec, ZERO, fixed, fmt, parseDecimal } from "./dec.js";
+import { CODE, errorCode, type GenerationalError } from "./errors.js";
+import { RawNumber, toJsonText, type JsonValue } from "./json.js";
+import { DEFAULT_RATE_LIMITS, RateLimiter, type EndpointLimit, type RateLimitConfig } from "./rate-limit.js";
+
+/** Venue quirk switches (sim/types.ts Scenario["venue"]); PROTOCOL.md §12 behaviour is the default. */
+export type BingxQuirks = NonNullable<Scenario["venue"]>;
+
+/** Model parameters beyond the scenario quirk switches. Every field optional; defaults in brackets. */
+export interface BingxMockModel {
+  /** Depth of one MARKET price level in USDT, jittered ×[0.5,1.5) per order ["20000"]. */
+  levelDepthUsdt?: string;
+  /** Fixed protective-bound offset (fraction, e.g. 0.2194); default: drawn per order in [0.20, 0.25). */
+  boundPct?: number;
+  /** Limit price band around the mark price (fraction) for 101211 ["0.10"] (PROTOCOL.md §10). */
+  priceBandPct?: string;
+  /** Queue ahead of a new resting order, in level depths ×[0.5,1.5) [1]. */
+  queueAheadFactor?: number;
+  /** A tick this many ticks through a resting limit fills it completely [3]. */
+  fullFillTicksThrough?: number;
+  /** Funding rate per 8 h for every symbol ["0.0001"]; > 0 means longs pay (PROTOCOL.md §9). */
+  fundingRate?: string;
+  /** Per-symbol funding rates overriding `fundingRate`. */
+  fundingRates?: Record<string, string>;
+  /** Leverage before any POST /trade/leverage [20, VST default "20X"; PROTOCOL.md §1]. */
+  defaultLeverage?: number;
+  /** Margin asset name in balance rows and B[].a ["USDT"; VST shows "VST"]. */
+  marginAsset?: string;
+  /** POST /trade/order reply: "vst" = echo + status/avgPrice/executedQty (real VST), "documented" = 7 fields ["vst"]. */
+  ackShape?: "vst" | "documented";
+  /** Client order id key in REST order objects ["clientOrderId"] (PROTOCOL.md §4.1 spelling variance). */
+  clientOrderIdSpelling?: "clientOrderId" | "clientOrderID";
+  /** v3 balance row spelling: "docs" realisedProfit/freezedMargin, "vst" realizedProfit/frozenMargin ["vst"]. */
+  balanceV3Spelling?: "docs" | "vst";
+  /** Cancel of a FILLED order answers "already filled" (109422/80018) or "order not exist" (109421/80016) ["ALREADY_FILLED"]. */
+  cancelFilledAnswer?: "ALREADY_FILLED" | "NOT_EXIST";
+  /** User-stream frames are emitted only while a listen key is valid [true] (PROTOCOL.md §6). */
+  requireListenKey?: boolean;
+  /** Signed endpoints require `timestamp` within recvWindow (default 5000 ms) of venue time [true]; 100421. */
+  checkTimestamp?: boolean;
+  /** Rate-limit figures (PROTOCOL.md §7). */
+  rateLimits?: Partial<RateLimitConfig>;
+  /** HTTP status of a throttled reply [200: HTTP 200 + code, as BingX business errors; 429 possible]. */
+  rateLimitHttpStatus?: number;
+  /** Account id shown in balance rows ["1000000001"]. */
+  userId?: string;
+}
+
+/** Options of {@link createBingxMockVenue}. */
+export interface BingxMockOptions {
+  contracts: ContractSpec[];
+  /** Initial wallet balance, USDT decimal string > 0. */
+  initialBalanceUsdt: string;
+  /** Virtual start time, µs since the Unix epoch. */
+  startUs: number;
+  /** Seeded uniform [0,1) stream from sim/rng.ts; the venue's only source of randomness. */
+  rng: () => number;
+  quirks?: Scenario["venue"];
+  model?: BingxMockModel;
+}
+
+/** The mock venue: SimVenue plus simulator hooks. */
+export interface BingxMockVenue extends SimVenue {
+  /** Until `untilUs`, every rate-limited endpoint answers 109429 (100410 with old codes), msg "unblocked after <untilUs ms>". */
+  injectRateLimitStorm(untilUs: number): void;
+  /** Until `untilUs`, every REST call answers HTTP 503 + code 100500 and changes nothing (matching and funding go on). */
+  injectOutage(untilUs: number): void;
+  /** Expire every listen key now: emits listenKeyExpired frames; the stream stops until a new key exists. */
+  injectListenKeyExpiry(nowUs: number): WsMessage[];
+  /** Set the funding rate of `symbol` for the next settlements (decimal string, e.g. "-0.0003"). */
+  setFundingRate(symbol: string, rate: string): void;
+  /** Current venue time (µs). */
+  nowUs(): number;
+  /** Last traded (= mark) price of `symbol`, or undefined before the first tick. */
+  lastPrice(symbol: string): string | undefined;
+  /** Valid listen keys (for tests and the runtime's bookkeeping). */
+  listenKeys(): string[];
+}
+
+// ───────────────────────────── internal state ─────────────────────────────
+
+type Side = "BUY" | "SELL";
+type PosSide = "BOTH" | "LONG" | "SHORT";
+type Tif = "GTC" | "IOC" | "FOK" | "PostOnly";
+type Status = "NEW" | "PARTIALLY_FILLED" | "FILLED" | "CANCELLED" | "EXPIRED";
+
+interface Order {
+  orderId: string;
+  orderIdBig: bigint;
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  positionSide: PosSide;
+  type: "MARKET" | "LIMIT";
+  tif: Tif;
+  origQty: Dec;
+  limitPrice: Dec; // 0 for MARKET
+  nominalPrice: Dec; // REST price / WS p: bound (or near-fill) for MARKET, limit for LIMIT
+  reduceOnly: boolean;
+  executedQty: Dec;
+  notional: Dec; // Σ fill qty × fill price, exact
+  fee: Dec; // Σ fees, positive = paid
+  profit: Dec; // Σ realized
+  status: Status;
+  timeMs: number;
+  updateMs: number;
+  queueAheadQty: Dec;
+  leverage: number;
+}
+
+interface Position {
+  symbol: string;
+  positionSide: PosSide;
+  positionId: string;
+  qty: Dec; // BOTH: signed; LONG/SHORT: >= 0
+  entry: Dec; // full-precision VWAP
+  realized: Dec; // cumulative realized of this position record (cr)
+  updateMs: number;
+}
+
+interface IncomeRow {
+  symbol: string;
+  incomeType: "REALIZED_PNL" | "TRADING_FEE" | "FUNDING_FEE";
+  income: Dec;
+  info: string;
+  timeMs: number;
+  tranId: string;
+  tradeId: string;
+}
+
+interface Route {
+  key: string;
+  limit: EndpointLimit;
+  signed: boolean;
+  handler: (p: Record<string, string>) => Reply;
+}
+
+interface Reply {
+  httpStatus: number;
+  body: string;
+}
+
+const FUNDING_PERIOD_US = 28_800_000_000; // 8 h; 00/08/16 UTC are multiples of 8 h since the epoch
+const LISTEN_KEY_TTL_US = 3_600_000_000; // 60 min (PROTOCOL.md §6)
+const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
+
+const round8 = (d: Dec): Dec => d.toDecimalPlaces(8, Dec.ROUND_HALF_UP);
+const money = (d: Dec): string => fmt(round8(d));
+const msOf = (us: number): number => Math.floor(us / 1000);
+
+class VenueError {
+  constructor(
+    public readonly code: number,
+    public readonly msg: string,
+  ) {}
+}
+
+/**
+ * Create a BingX mock venue. Throws an Error naming the option on bad options (contracts via
+ * ContractSpecError, initialBalanceUsdt, startUs, quirk ranges). Deterministic: the same options,
+ * the same rng stream and the same call sequence give byte-identical replies and frames.
+ */
+export function createBingxMockVenue(opts: BingxMockOptions): BingxMockVenue {
+  return new MockVenue(opts);
+}
+
+class MockVenue implements BingxMockVenue {
+  private readonly contracts: Map<string, ContractSpec>;
+  private readonly rng: () => number;
+  private readonly q: Required<Pick<BingxQuirks, "marketBoundPrice" | "omitWsClientOrderId" | "omitWalletBalance" | "newErrorCodes" | "hedgeMode" | "depthLevels" | "slippageBps">>;
+  private readonly m: Required<Omit<BingxMockModel, "boundPct" | "fundingRates" | "rateLimits">> & { boundPct?: number };
+  private readonly limiter: RateLimiter;
+  private readonly rlCfg: RateLimitConfig;
+  private readonly routes: Map<string, Route>;
+
+  private now: number;
+  private readonly initial: Dec;
+  private wallet: Dec;
+  private sumRealized = ZERO;
+  private sumFees = ZERO;
+  private sumFunding = ZERO;
+
+  private readonly last = new Map<string, Dec>();
+  private readonly fundingRates = new Map<string, Dec>();
+  private readonly leverage = new Map<string, number>(); // `${symbol}|LONG` / `|SHORT`
+  private hedgeMode: boolean;
+  private readonly orders = new Map<string, Order>(); // by orderId
+  private readonly byClientId = new Map<string, Order>();
+  private readonly resting: Order[] = []; // ascending orderId
+  private readonly positionsMap = new Map<string, Position>();
+  private readonly income: IncomeRow[] = [];
+  private readonly keys = new Map<string, number>(); // listenKey -> expiresUs
+  private readonly outbox: WsMessage[] = [];
+  private nextOrderIdBig: bigint;
+  private nextTranId = 1_000_000_001;
+  private nextTradeId = 1;
+  private nextPositionId = 1;
+  private lastFundingUs: number;
+  private stormUntilUs = -1;
+  private outageUntilUs = -1;
+
+  constructor(opts: BingxMockOptions) {
+    if (typeof opts.rng !== "function") throw new Error("createBingxMockVenue: rng must be a seeded () => number stream");
+    if (!Number.isSafeInteger(opts.startUs) || opts.startUs < 0) throw new Error(`createBingxMockVenue: startUs must be a non-negative integer, got ${opts.startUs}`);
+    const init = parseDecimal(opts.initialBalanceUsdt);
+    if (!init || init.lte(0)) throw new Error(`createBingxMockVenue: initialBalanceUsdt must be a positive decimal string, got ${JSON.stringify(opts.initialBalanceUsdt)}`);
+    this.contracts = contractTable(opts.contracts);
+    this.rng = opts.rng;
+    const qk = opts.quirks ?? {};
+    this.q = {
+      marketBoundPrice: qk.marketBoundPrice ?? true,
+      omitWsClientOrderId: qk.omitWsClientOrderId ?? true,
+      omitWalletBalance: qk.omitWalletBalance ?? 0.1,
+      newErrorCodes: qk.newErrorCodes ?? true,
+      hedgeMode: qk.hedgeMode ?? false,
+      depthLevels: qk.depthLevels ?? 3,
+      slippageBps: qk.slippageBps ?? 2,
+    };
+    if (!(this.q.omitWalletBalance >= 0 && this.q.omitWalletBalance <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWalletBalance must be in [0,1], got ${this.q.omitWalletBalance}`);
+    if (!Number.isInteger(this.q.depthLevels) || this.q.depthLevels < 1 || this.q.depthLevels > 50) throw new Error(`createBingxMockVenue: quirks.depthLevels must be an integer in [1,50], got ${this.q.depthLevels}`);
+    if (!(this.q.slippageBps >= 0 && this.q.slippageBps <= 1000)) throw new Error(`createBingxMockVenue: quirks.slippageBps must be in [0,1000], got ${this.q.slippageBps}`);
+    const md = opts.model ?? {};
+    this.m = {
+      levelDepthUsdt: md.levelDepthUsdt ?? "20000",
+      boundPct: md.boundPct,
+      priceBandPct: md.priceBandPct ?? "0.10",
+      queueAheadFactor: md.queueAheadFactor ?? 1,
+      fullFillTicksThrough: md.fullFillTicksThrough ?? 3,
+      fundingRate: md.fundingRate ?? "0.0001",
+      defaultLeverage: md.defaultLeverage ?? 20,
+      marginAsset: md.marginAsset ?? "USDT",
+      ackShape: md.ackShape ?? "vst",
+      clientOrderIdSpelling: md.clientOrderIdSpelling ?? "clientOrderId",
+      balanceV3Spelling: md.balanceV3Spelling ?? "vst",
+      cancelFilledAnswer: md.cancelFilledAnswer ?? "ALREADY_FILLED",
+      requireListenKey: md.requireListenKey ?? true,
+      checkTimestamp: md.checkTimestamp ?? true,
+      rateLimitHttpStatus: md.rateLimitHttpStatus ?? 200,
+      userId: md.userId ?? "1000000001",
+    };
+    const depth = parseDecimal(this.m.levelDepthUsdt);
+    if (!depth || depth.lte(0)) throw new Error(`createBingxMockVenue: model.levelDepthUsdt must be a positive decimal, got ${this.m.levelDepthUsdt}`);
+    if (this.m.boundPct !== undefined && !(this.m.boundPct > 0 && this.m.boundPct < 1)) throw new Error(`createBingxMockVenue: model.boundPct must be in (0,1), got ${this.m.boundPct}`);
+    if (!parseDecimal(this.m.priceBandPct)) throw new Error(`createBingxMockVenue: model.priceBandPct must be a decimal, got ${this.m.priceBandPct}`);
+    if (!parseDecimal(this.m.fundingRate)) throw new Error(`createBingxMockVenue: model.fundingRate must be a decimal, got ${this.m.fundingRate}`);
+    for (const [sym, r] of Object.entries(md.fundingRates ?? {})) this.setFundingRate(sym, r);
+    this.hedgeMode = this.q.hedgeMode;
+    this.now = opts.startUs;
+    this.lastFundingUs = opts.startUs;
+    this.initial = init;
+    this.wallet = init;
+    this.rlCfg = { ...DEFAULT_RATE_LIMITS, ...(md.rateLimits ?? {}) };
+    for (const [k, v] of Object.entries(this.rlCfg)) if (!Number.isInteger(v) || v <= 0) throw new Error(`createBingxMockVenue: model.rateLimits.${k} must be a positive integer, got ${v}`);
+    this.limiter = new RateLimiter(this.rlCfg, opts.startUs);
+    // 19-digit order ids above 2^53 (PROTOCOL.md §3), seeded start.
+    this.nextOrderIdBig = 1_870_000_000_000_000_000n + BigInt(Math.floor(this.rng() * 1e15));
+    this.routes = this.buildRoutes();
+  }
+
+  // ───────────────────────────── SimVenue ─────────────────────────────
+
+  handleRest(req: RestRequest, nowUs: number): RestResponse {
+    this.advanceInto(nowUs);
+    const reply = this.dispatch(req);
+    return { requestId: req.requestId, httpStatus: reply.httpStatus, body: reply.body };
+  }
+
+  onMarketTick(tick: MarketTick): WsMessage[] {
+    const mark = this.outbox.length;
+    this.advanceInto(tick.tsUs);
+    const spec = this.contracts.get(tick.symbol);
+    if (!spec) throw new Error(`onMarketTick: symbol ${JSON.stringify(tick.symbol)} is not in the contracts table`);
+    const p = parseDecimal(tick.priceUsdt);
+    if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(tick.priceUsdt)}`);
+    const price = truncatePrice(spec, p);
+    if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${tick.priceUsdt} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
+    this.last.set(tick.symbol, price);
+    this.matchResting(spec, price);
+    return this.outbox.splice(mark);
+  }
+
+  advanceTo(nowUs: number): WsMessage[] {
+    const mark = this.outbox.length;
+    this.advanceInto(nowUs);
+    return this.outbox.splice(mark);
+  }
+
+  drainStream(): WsMessage[] {
+    return this.outbox.splice(0);
+  }
+
+  ledger(): VenueLedger {
+    return {
+      initialBalanceUsdt: fmt(this.initial),
+      walletBalanceUsdt: fmt(this.wallet),
+      realizedPnlUsdt: fmt(this.sumRealized),
+      feesPaidUsdt: fmt(this.sumFees),
+      fundingUsdt: fmt(this.sumFunding),
+    };
+  }
+
+  positions(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const sym of [...this.contracts.keys()].sort()) {
+      let net = ZERO;
+      for (const ps of ["BOTH", "LONG", "SHORT"] as const) {
+        const p = this.positionsMap.get(`${sym}|${ps}`);
+        if (!p) continue;
+        net = ps === "SHORT" ? net.minus(p.qty) : net.plus(p.qty);
+      }
+      out[sym] = fmt(net);
+    }
+    return out;
+  }
+
+  // ───────────────────────────── simulator hooks ─────────────────────────────
+
+  injectRateLimitStorm(untilUs: number): void {
+    if (!Number.isSafeInteger(untilUs)) throw new Error(`injectRateLimitStorm: untilUs must be an integer, got ${untilUs}`);
+    this.stormUntilUs = Math.max(this.stormUntilUs, untilUs);
+  }
+
+  injectOutage(untilUs: number): void {
+    if (!Number.isSafeInteger(untilUs)) throw new Error(`injectOutage: untilUs must be an integer, got ${untilUs}`);
+    this.outageUntilUs = Math.max(this.outageUntilUs, untilUs);
+  }
+
+  injectListenKeyExpiry(nowUs: number): WsMessage[] {
+    const mark = this.outbox.length;
+    this.advanceInto(nowUs);
+    for (const k of [...this.keys.keys()]) this.expireKey(k);
+    return this.outbox.splice(mark);
+  }
+
+  setFundingRate(symbol: string, rate: string): void {
+    if (!this.contracts.has(symbol)) throw new Error(`setFundingRate: symbol ${JSON.stringify(symbol)} is not in the contracts table`);
+    const r = parseDecimal(rate);
+    if (!r || r.abs().gt("0.03")) throw new Error(`setFundingRate: rate must be a decimal in [-0.03, 0.03], got ${JSON.stringify(rate)}`);
+    this.fundingRates.set(symbol, r);
+  }
+
+  nowUs(): number {
+    return this.now;
+  }
+
+  lastPrice(symbol: string): string | undefined {
+    const p = this.last.get(symbol);
+    return p ? fmt(p) : undefined;
+  }
+
+  listenKeys(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  // ───────────────────────────── time ─────────────────────────────
+
+  private advanceInto(nowUs: number): void {
+    if (!Number.isSafeInteger(nowUs)) throw new Error(`venue time must be an integer µs, got ${nowUs}`);
+    if (nowUs < this.now) throw new Error(`venue time must not go backwards: ${nowUs} < ${this.now}`);
+    for (;;) {
+      const nextFunding = (Math.floor(this.lastFundingUs / FUNDING_PERIOD_US) + 1) * FUNDING_PERIOD_US;
+      let nextExpiry = Number.POSITIVE_INFINITY;
+      let expKey: string | undefined;
+      for (const [k, exp] of this.keys) if (exp < nextExpiry) (nextExpiry = exp), (expKey = k);
+      const next = Math.min(nextFunding, nextExpiry);
+      if (next > nowUs) break;
+      this.now = next;
+      if (nextFunding <= nextExpiry) {
+        this.lastFundingUs = nextFunding;
+        this.settleFunding();
+      } else if (expKey !== undefined) this.expireKey(expKey);
+    }
+    this.now = nowUs;
+  }
+
+  private expireKey(key: string): void {
+    this.keys.delete(key);
+    // Sent on the stream of the expired key itself, then the stream stops (PROTOCOL.md §6).
+    this.outbox.push({ tsUs: this.now, body: toJsonText({ e: "listenKeyExpired", E: new RawNumber(String(msOf(this.now))), listenKey: key }) });
+  }
+
+  private settleFunding(): void {
+    for (const key of [...this.positionsMap.keys()].sort()) {
+      const pos = this.positionsMap.get(key)!;
+      if (pos.qty.isZero()) continue;
+      const mark = this.last.get(pos.symbol);
+      if (!mark) continue;
+      const rate = this.fundingRates.get(pos.symbol) ?? new Dec(this.m.fundingRate);
+      const longQty = pos.positionSide === "SHORT" ? pos.qty.neg() : pos.qty; // signed exposure
+      const amount = round8(longQty.mul(mark).mul(rate).neg()); // rate > 0: longs pay
+      if (amount.isZero()) continue;
+      this.wallet = this.wallet.plus(amount);
+      this.sumFunding = this.sumFunding.plus(amount);
+      this.addIncome(pos.symbol, "FUNDING_FEE", amount, "Funding Fee", "");
+      this.emitAccountUpdate("FUNDING_FEE", amount, []);
+    }
+  }
+
+  // ───────────────────────────── REST dispatch ─────────────────────────────
+
+  private env(code: number, msg: string, data: JsonValue, httpStatus = 200): Reply {
+    return { httpStatus, body: toJsonText({ code, msg, data }) };
+  }
+
+  private ok(data: JsonValue): Reply {
+    return this.env(0, "", data);
+  }
+
+  private gen(kind: GenerationalError): number {
+    return errorCode(kind, this.q.newErrorCodes);
+  }
+
+  private dispatch(req: RestRequest): Reply {
+    if (this.now < this.outageUntilUs) return this.env(CODE.INTERNAL_ERROR, "Internal server error: service unavailable", null, 503);
+    const route = this.routes.get(`${req.method} ${req.path}`);
+    if (!route) return this.env(CODE.INVALID_ARGUMENTS, `api ${req.method} ${req.path} not found`, null, 404);
+    const limited = route.limit.uidPerSec !== undefined || route.limit.ipGroup !== undefined;
+    if (limited && this.now < this.stormUntilUs) return this.rateLimited(this.stormUntilUs);
+    if (limited) {
+      const t = this.limiter.check(route.key, route.limit, this.now);
+      if (t) return this.rateLimited(t.unblockUs);
+    }
+    const p = req.params ?? {};
+    for (const [k, v] of Object.entries(p)) if (typeof v !== "string") return this.env(this.gen("INVALID_PARAMETER"), `parameter ${k} must be a string`, {});
+    if (route.signed && this.m.checkTimestamp) {
+      const ts = p["timestamp"];
+      const rw = p["recvWindow"] !== undefined ? Number(p["recvWindow"]) : 5000;
+      if (ts === undefined || !/^\d{1,16}$/.test(ts) || !Number.isFinite(rw) || Math.abs(Number(ts) - msOf(this.now)) > rw)
+        return this.env(CODE.TIMESTAMP_MISMATCH, "Null timestamp or timestamp mismatch", {});
+    }
+    try {
+      return route.handler(p);
+    } catch (e) {
+      if (e instanceof VenueError) return this.env(e.code, e.msg, {});
+      throw e;
+    }
+  }
+
+  private rateLimited(unblockUs: number): Reply {
+    const ms = Math.ceil(unblockUs / 1000);
+    const code = this.gen("RATE_LIMITED");
+    return this.env(code, `The request rate is too high; you are in the disabled period and will be unblocked after ${ms}`, {}, this.m.rateLimitHttpStatus);
+  }
+
+  private buildRoutes(): Map<string, Route> {
+    const r = new Map<string, Route>();
+    const add = (method: string, path: string, limit: EndpointLimit, signed: boolean, handler: Route["handler"]) =>
+      r.set(`${method} ${path}`, { key: `${method} ${path}`, limit, signed, handler });
+    const rl = this.rlCfg;
+    add("GET", "/openApi/swap/v2/server/time", { ipGroup: 1 }, false, () => this.ok({ serverTime: new RawNumber(String(msOf(this.now))) }));
+    add("GET", "/openApi/swap/v2/quote/contracts", { ipGroup: 1 }, false, (p) => this.getContracts(p));
+    add("GET", "/openApi/swap/v2/quote/premiumIndex", { ipGroup: 1 }, false, (p) => this.getPremiumIndex(p));
+    add("POST", "/openApi/swap/v2/trade/order", { uidPerSec: rl.placeOrderPerSec, ipGroup: 3 }, true, (p) => this.placeOrder(p));
+    add("DELETE", "/openApi/swap/v2/trade/order", { uidPerSec: 5, ipGroup: 3 }, true, (p) => this.cancelOrder(p));
+    add("GET", "/openApi/swap/v2/trade/order", { uidPerSec: 5, ipGroup: 2 }, true, (p) => this.queryOrder(p));
+    add("GET", "/openApi/swap/v2/trade/openOrders", { uidPerSec: 5, ipGroup: 3 }, true, (p) => this.openOrders(p));
+    add("GET", "/openApi/swap/v2/user/positions", { uidPerSec: 5, ipGroup: 3 }, true, (p) => this.getPositions(p));
+    add("GET", "/openApi/swap/v2/user/balance", { uidPerSec: 5, ipGroup: 3 }, true, () => this.getBalance("v2"));
+    add("GET", "/openApi/swap/v3/user/balance", { uidPerSec: 5, ipGroup: 3 }, true, () => this.getBalance("v3"));
+    add("GET", "/openApi/swap/v2/user/income", { uidPerSec: 5, ipGroup: 2 }, true, (p) => this.getIncome(p));
+    add("GET", "/openApi/swap/v2/trade/leverage", { uidPerSec: 5, ipGroup: 2 }, true, (p) => this.getLeverage(p));
+    add("POST", "/openApi/swap/v2/trade/leverage", { uidPerSec: 5, ipGroup: 2 }, true, (p) => this.setLeverage(p));
+    add("GET", "/openApi/swap/v1/positionSide/dual", { uidPerSec: 2, ipGroup: 2 }, true, () => this.ok({ dualSidePosition: this.hedgeMode ? "true" : "false" }));
+    add("POST", "/openApi/swap/v1/positionSide/dual", { uidPerSec: 2, ipGroup: 2 }, true, (p) => this.setPositionMode(p));
+    add("POST", "/openApi/user/auth/userDataStream", {}, false, () => this.createListenKey());
+    add("PUT", "/openApi/user/auth/userDataStream", {}, false, (p) => this.extendListenKey(p));
+    add("DELETE", "/openApi/user/auth/userDataStream", {}, false, (p) => this.deleteListenKey(p));
+    return r;
+  }
+
+  /** The contract of `symbol`; missing → 109400/80014 "parameter symbol is must", unknown → "symbol not exist". */
+  private spec(symbol: string | undefined): ContractSpec {
+    if (symbol === undefined || symbol === "") throw new VenueError(this.gen("INVALID_PARAMETER"), "parameter symbol is must");
+    const s = this.contracts.get(symbol);
+    if (!s) throw new VenueError(this.gen("INVALID_PARAMETER"), `symbol not exist: ${symbol}`);
+    return s;
+  }
+
+  // ───────────────────────────── place order ─────────────────────────────
+
+  private placeOrder(p: Record<string, string>): Reply {
+    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
+    const spec = this.spec(p["symbol"]);
+    const side = p["side"];
+    if (side !== "BUY" && side !== "SELL") throw invalid(`parameter side is invalid: ${side ?? "(missing)"}`);
+    const type = p["type"];
+    if (type === undefined) throw invalid("parameter type is must");
+    if (type !== "MARKET" && type !== "LIMIT") throw invalid(`order type ${type} is not supported`);
+    const psRaw = p["positionSide"] ?? "";
+    const positionSide = (psRaw === "" ? "LONG" : psRaw) as PosSide; // empty ⇒ LONG (PROTOCOL.md §4.1)
+    if (!["BOTH", "LONG", "SHORT"].includes(positionSide)) throw invalid(`parameter positionSide is invalid: ${psRaw}`);
+    if (!this.hedgeMode && positionSide !== "BOTH") throw invalid("In the One-way mode, the positionSide must be BOTH");
+    if (this.hedgeMode && positionSide === "BOTH") throw invalid("In the Hedge mode, the positionSide must be LONG or SHORT");
+    const ro = p["reduceOnly"];
+    if (ro !== undefined && ro !== "true" && ro !== "false") throw invalid(`parameter reduceOnly is invalid: ${ro}`);
+    const reduceOnly = ro === "true";
+    if (this.hedgeMode && reduceOnly) throw invalid("reduceOnly is not accepted in Hedge mode");
+    const qText = p["quantity"];
+    if (qText === undefined || qText === "") throw invalid("parameter quantity is must");
+    const qRaw = parseDecimal(qText);
+    if (!qRaw) throw invalid(`parameter quantity is invalid: ${qText}`);
+    const qty = truncateQty(spec, qRaw); // over-precision truncated (PROTOCOL.md §10)
+    if (qty.lte(0)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "Order size error");
+    if (qty.lt(spec.tradeMinQuantity)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
+    let limitPrice = ZERO;
+    if (type === "LIMIT") {
+      const pText = p["price"];
+      if (pText === undefined || pText === "") throw invalid("parameter price is must");
+      const pr = parseDecimal(pText);
+      if (!pr) throw invalid(`parameter price is invalid: ${pText}`);
+      limitPrice = truncatePrice(spec, pr);
+      if (limitPrice.lte(0)) throw invalid(`parameter price is invalid: ${pText}`);
+    }
+    const tifRaw = p["timeInForce"] ?? "GTC";
+    if (!["GTC", "IOC", "FOK", "PostOnly"].includes(tifRaw)) throw invalid(`parameter timeInForce is invalid: ${tifRaw}`);
+    const tif = tifRaw as Tif;
+    const cidRaw = p["clientOrderId"] ?? p["clientOrderID"] ?? "";
+    if (cidRaw.length > 40) throw invalid("clientOrderId length must be 1-40");
+    const clientOrderId = cidRaw.toLowerCase(); // server lower-cases it (PROTOCOL.md §4.1)
+    if (clientOrderId !== "" && this.byClientId.has(clientOrderId)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "clientOrderID unique check failed"); // real VST (PROTOCOL.md §3)
+    const mark = this.last.get(spec.symbol);
+    if (!mark) throw new VenueError(this.gen("SYSTEM_ERROR"), "system busy: no market price for this symbol yet");
+    const refPrice = type === "LIMIT" ? limitPrice : mark;
+    if (qty.mul(refPrice).lt(spec.tradeMinUSDT)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `The minimum nominal value of an order is greater than ${spec.tradeMinUSDT}u`);
+    if (type === "LIMIT") {
+      const band = new Dec(this.m.priceBandPct);
+      const hi = mark.mul(band.plus(1));
+      const lo = mark.mul(new Dec(1).minus(band));
+      if (limitPrice.gt(hi)) throw new VenueError(CODE.PRICE_OUT_OF_BAND, `order price should be lower than ${fmt(roundPriceToTick(spec, hi, "down"))}`);
+      if (limitPrice.lt(lo)) throw new VenueError(CODE.PRICE_OUT_OF_BAND, `order price should be higher than ${fmt(roundPriceToTick(spec, lo, "up"))}`);
+    }
+    const pos = this.position(spec.symbol, positionSide);
+    const opening = this.openingQty(side, positionSide, reduceOnly, qty, pos);
+    if (reduceOnly) {
+      const reduces = !pos.qty.isZero() && (side === "BUY" ? pos.qty.lt(0) : pos.qty.gt(0));
+      if (!reduces || qty.gt(pos.qty.abs())) throw new VenueError(CODE.REDUCE_ONLY_WOULD_INCREASE, "reduce-only order would open or increase a position");
+    }
+    if (this.hedgeMode && opening.isZero() && qty.gt(pos.qty)) throw new VenueError(CODE.NO_POSITION_TO_CLOSE, "no position to close");
+    if (opening.gt(0)) {
+      const lev = this.getLev(spec.symbol, positionSide, side);
+      const need = opening.mul(refPrice).div(lev).plus(opening.mul(refPrice).mul(spec.takerFeeRate));
+      if (need.gt(this.availableMargin())) throw new VenueError(CODE.INSUFFICIENT_MARGIN, "Insufficient margin");
+    }
+    const marketable = type === "MARKET" || (side === "BUY" ? limitPrice.gte(mark) : limitPrice.lte(mark));
+    if (tif === "PostOnly" && type === "LIMIT" && marketable) throw new VenueError(CODE.POST_ONLY_WOULD_TAKE, "PostOnly order would immediately match and take; cancelled");
+
+    // Accepted: create the order.
+    const ms = msOf(this.now);
+    const id = this.newOrderId();
+    let nominal = limitPrice;
+    if (type === "MARKET") {
+      if (this.q.marketBoundPrice) {
+        const pct = new Dec(this.m.boundPct ?? 0.2 + 0.05 * this.rng());
+        nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(pct)), "down");
+      } else nominal = mark; // near the fill (PROTOCOL.md §5: live 42599.1 vs avgPrice 42599.2)
+    }
+    const order: Order = {
+      orderId: id.toString(),
+      orderIdBig: id,
+      clientOrderId,
+      symbol: spec.symbol,
+      side,
+      positionSide,
+      type,
+      tif: type === "MARKET" ? "GTC" : tif,
+      origQty: qty,
+      limitPrice,
+      nominalPrice: nominal,
+      reduceOnly,
+      executedQty: ZERO,
+      notional: ZERO,
+      fee: ZERO,
+      profit: ZERO,
+      status: "NEW",
+      timeMs: ms,
+      updateMs: ms,
+      queueAheadQty: ZERO,
+      leverage: this.getLev(spec.symbol, positionSide, side),
+    };
+    this.orders.set(order.orderId, order);
+    if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
+    this.emitOrderUpdate(order, "NEW", ZERO, ZERO);
+
+    if (marketable) {
+      const cap = type === "LIMIT" ? limitPrice : undefined;
+      const plan = this.planTaker(spec, order, mark, cap);
+      const planned = plan.reduce((a, f) => a.plus(f.qty), ZERO);
+      if (tif === "FOK" && type === "LIMIT" && planned.lt(qty)) {
+        this.finish(order, "EXPIRED");
+      } else {
+        for (const f of plan) this.fill(spec, order, f.qty, f.price, false);
+        const rem = order.origQty.minus(order.executedQty);
+        if (rem.gt(0)) {
+          if (type === "MARKET" || tif === "IOC" || tif === "FOK") this.finish(order, "EXPIRED");
+          else this.rest(order, true);
+        }
+      }
+    } else if (tif === "IOC" || tif === "FOK") {
+      this.finish(order, "EXPIRED");
+    } else {
+      this.rest(order, false);
+    }
+    return this.ok({ order: this.placeReply(spec, order) });
+  }
+
+  private openingQty(side: Side, ps: PosSide, reduceOnly: boolean, qty: Dec, pos: Position): Dec {
+    if (ps === "BOTH") {
+      if (reduceOnly) return ZERO;
+      const opposite = side === "BUY" ? pos.qty.lt(0) : pos.qty.gt(0);
+      return opposite ? Dec.max(ZERO, qty.minus(pos.qty.abs())) : qty;
+    }
+    const opens = (ps === "LONG" && side === "BUY") || (ps === "SHORT" && side === "SELL");
+    return opens ? qty : ZERO;
+  }
+
+  /** Plan taker fills walking the depth levels (PROTOCOL.md §12 multi-fill MARKET model). */
+  private planTaker(spec: ContractSpec, o: Order, mark: Dec, cap: Dec | undefined): { qty: Dec; price: Dec }[] {
+    let remaining = this.fillableQty(o, o.origQty.minus(o.executedQty));
+    const out: { qty: Dec; price: Dec }[] = [];
+    const L = this.q.depthLevels;
+    for (let k = 0; k < L && remaining.gt(0); k++) {
+      const off = new Dec(this.q.slippageBps).mul(k).div(10_000);
+      const price = o.side === "BUY" ? roundPriceToTick(spec, mark.mul(off.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(off)), "down");
+      if (price.lte(0)) break;
+      if (cap && (o.side === "BUY" ? price.gt(cap) : price.lt(cap))) break;
+      let q: Dec;
+      if (k === L - 1) q = remaining;
+      else {
+        const depth = truncateQty(spec, new Dec(this.m.levelDepthUsdt).mul(0.5 + this.rng()).div(price));
+        q = Dec.min(depth, remaining);
+      }
+      if (q.gt(0)) {
+        out.push({ qty: q, price });
+        remaining = remaining.minus(q);
+      }
+    }
+    return out;
+  }
+
+  /** Reduce-only / hedge-close orders never fill beyond the position (they expire instead). */
+  private fillableQty(o: Order, want: Dec): Dec {
+    const pos = this.position(o.symbol, o.positionSide);
+    if (o.reduceOnly) {
+      const reduces = o.side === "BUY" ? pos.qty.lt(0) : pos.qty.gt(0);
+      return reduces ? Dec.min(want, pos.qty.abs()) : ZERO;
+    }
+    if (o.positionSide !== "BOTH") {
+      const closes = (o.positionSide === "LONG" && o.side === "SELL") || (o.positionSide === "SHORT" && o.side === "BUY");
+      if (closes) return Dec.min(want, pos.qty);
+    }
+    return want;
+  }
+
+  private rest(o: Order, atTouch: boolean): void {
+    const spec = this.contracts.get(o.symbol)!;
+    o.queueAheadQty = atTouch ? ZERO : truncateQty(spec, new Dec(this.m.levelDepthUsdt).mul(this.m.queueAheadFactor).mul(0.5 + this.rng()).div(o.limitPrice));
+    this.resting.push(o);
+    this.resting.sort((a, b) => (a.orderIdBig < b.orderIdBig ? -1 : a.orderIdBig > b.orderIdBig ? 1 : 0));
+  }
+
+  private unrest(o: Order): void {
+    const i = this.resting.indexOf(o);
+    if (i >= 0) this.resting.splice(i, 1);
+  }
+
+  private finish(o: Order, status: "EXPIRED" | "CANCELLED"): void {
+    this.unrest(o);
+    o.status = status;
+    o.updateMs = msOf(this.now);
+    const ws = status === "CANCELLED" ? "CANCELED" : "EXPIRED"; // WS single L (PROTOCOL.md §4.2)
+    this.emitOrderUpdate(o, ws, ZERO, ZERO);
+  }
+
+  /** Resting orders of `spec.symbol` against a new trade price (risk-averse queue model). */
+  private matchResting(spec: ContractSpec, price: Dec): void {
+    const tick = new Dec(10).pow(-spec.pricePrecision);
+    for (const o of this.resting.filter((x) => x.symbol === spec.symbol)) {
+      const touched = o.side === "BUY" ? price.lte(o.limitPrice) : price.gte(o.limitPrice);
+      if (!touched) continue;
+      const remaining = o.origQty.minus(o.executedQty);
+      const fillable = this.fillableQty(o, remaining);
+      const ticksThrough = o.limitPrice.minus(price).abs().div(tick).toNumber();
+      let q: Dec;
+      if (ticksThrough >= this.m.fullFillTicksThrough) {
+        o.queueAheadQty = ZERO; // the whole level traded through
+        q = fillable;
+      } else {
+        let v = truncateQty(spec, new Dec(this.m.levelDepthUsdt).mul(0.25 + 0.75 * this.rng()).mul(1 + ticksThrough).div(o.limitPrice));
+        const c = Dec.min(o.queueAheadQty, v);
+        o.queueAheadQty = o.queueAheadQty.minus(c);
+        v = v.minus(c);
+        q = Dec.min(v, fillable);
+      }
+      if (q.gt(0)) this.fill(spec, o, q, o.limitPrice, true);
+      if (o.status === "FILLED") continue;
+      if (o.origQty.minus(o.executedQty).gt(0) && this.fillableQty(o, remaining).isZero() && (o.reduceOnly || o.positionSide !== "BOTH")) this.finish(o, "EXPIRED");
+    }
+  }
+
+  // ───────────────────────────── fills and ledger ─────────────────────────────
+
+  private fill(spec: ContractSpec, o: Order, qty: Dec, price: Dec, maker: boolean): void {
+    const pos = this.position(o.symbol, o.positionSide);
+    let realized = ZERO;
+    let closing = false;
+    if (o.positionSide === "BOTH") {
+      const delta = o.side === "BUY" ? qty : qty.neg();
+      if (!pos.qty.isZero() && pos.qty.isNeg() !== delta.isNeg()) {
+        closing = true;
+        const closeQ = Dec.min(qty, pos.qty.abs());
+        realized = round8(closeQ.mul(price.minus(pos.entry)).mul(pos.qty.isNeg() ? -1 : 1));
+        const nq = pos.qty.plus(delta);
+        if (nq.isZero()) pos.entry = ZERO;
+        else if (nq.isNeg() !== pos.qty.isNeg()) pos.entry = price; // flipped through zero
+        pos.qty = nq;
+      } else {
+        const nq = pos.qty.plus(delta);
+        pos.entry = pos.qty.abs().mul(pos.entry).plus(qty.mul(price)).div(nq.abs());
+        pos.qty = nq;
+      }
+    } else {
+      const opens = (o.positionSide === "LONG" && o.side === "BUY") || (o.positionSide === "SHORT" && o.side === "SELL");
+      const dir = o.positionSide === "LONG" ? 1 : -1;
+      if (opens) {
+        const nq = pos.qty.plus(qty);
+        pos.entry = pos.qty.mul(pos.entry).plus(qty.mul(price)).div(nq);
+        pos.qty = nq;
+      } else {
+        closing = true;
+        realized = round8(qty.mul(price.minus(pos.entry)).mul(dir));
+        pos.qty = pos.qty.minus(qty);
+        if (pos.qty.isZero()) pos.entry = ZERO;
+      }
+    }
+    pos.realized = pos.realized.plus(realized);
+    pos.updateMs = msOf(this.now);
+    const fee = round8(qty.mul(price).mul(maker ? spec.makerFeeRate : spec.takerFeeRate));
+    this.wallet = this.wallet.plus(realized).minus(fee);
+    this.sumRealized = this.sumRealized.plus(realized);
+    this.sumFees = this.sumFees.plus(fee);
+    o.executedQty = o.executedQty.plus(qty);
+    o.notional = o.notional.plus(qty.mul(price));
+    o.fee = o.fee.plus(fee);
+    o.profit = o.profit.plus(realized);
+    o.updateMs = msOf(this.now);
+    o.status = o.executedQty.gte(o.origQty) ? "FILLED" : "PARTIALLY_FILLED";
+    if (o.status === "FILLED") this.unrest(o);
+    const tradeId = String(this.nextTradeId++);
+    if (!realized.isZero()) this.addIncome(o.symbol, "REALIZED_PNL", realized, "Realized PNL", tradeId);
+    if (!fee.isZero()) this.addIncome(o.symbol, "TRADING_FEE", fee.neg(), closing ? "Closing Fee" : "Opening Fee", tradeId);
+    this.emitOrderUpdate(o, "TRADE", fee, realized);
+    this.emitAccountUpdate("ORDER", realized.minus(fee), [pos]);
+  }
+
+  private addIncome(symbol: string, incomeType: IncomeRow["incomeType"], income: Dec, info: string, tradeId: string): void {
+    this.income.push({ symbol, incomeType, income, info, timeMs: msOf(this.now), tranId: String(this.nextTranId++), tradeId });
+  }
+
+  private position(symbol: string, ps: PosSide): Position {
+    const key = `${symbol}|${ps}`;
+    let p = this.positionsMap.get(key);
+    if (!p) {
+      p = { symbol, positionSide: ps, positionId: String(1_900_000_000_000_000_000n + BigInt(this.nextPositionId++)), qty: ZERO, entry: ZERO, realized: ZERO, updateMs: msOf(this.now) };
+      this.positionsMap.set(key, p);
+    }
+    return p;
+  }
+
+  private getLev(symbol: string, ps: PosSide, side: Side): number {
+    const s = ps === "BOTH" ? (side === "BUY" ? "LONG" : "SHORT") : ps;
+    const spec = this.contracts.get(symbol)!;
+    return this.leverage.get(`${symbol}|${s}`) ?? Math.min(this.m.defaultLeverage, spec.maxLeverage);
+  }
+
+  private posLev(p: Position): number {
+    if (p.positionSide !== "BOTH") return this.getLev(p.symbol, p.positionSide, "BUY");
+    return this.getLev(p.symbol, "BOTH", p.qty.isNeg() ? "SELL" : "BUY");
+  }
+
+  private unrealized(p: Position): Dec {
+    const mark = this.last.get(p.symbol);
+    if (!mark || p.qty.isZero()) return ZERO;
+    const signed = p.positionSide === "SHORT" ? p.qty.neg() : p.qty;
+    return signed.mul(mark.minus(p.entry));
+  }
+
+  private marginSums(): { unrealized: Dec; used: Dec; frozen: Dec } {
+    let unrealized = ZERO;
+    let used = ZERO;
+    for (const p of this.positionsMap.values()) {
+      if (p.qty.isZero()) continue;
+      unrealized = unrealized.plus(this.unrealized(p));
+      used = used.plus(p.qty.abs().mul(p.entry).div(this.posLev(p)));
+    }
+    let frozen = ZERO;
+    for (const o of this.resting) {
+      const pos = this.position(o.symbol, o.positionSide);
+      const open = this.openingQty(o.side, o.positionSide, o.reduceOnly, o.origQty.minus(o.executedQty), pos);
+      frozen = frozen.plus(open.mul(o.limitPrice).div(o.leverage));
+    }
+    return { unrealized, used, frozen };
+  }
+
+  private availableMargin(): Dec {
+    const s = this.marginSums();
+    return this.wallet.plus(s.unrealized).minus(s.used).minus(s.frozen);
+  }
+
+  private newOrderId(): bigint {
+    const id = this.nextOrderIdBig;
+    this.nextOrderIdBig += 1n + BigInt(Math.floor(this.rng() * 1000));
+    return id;
+  }
+
+  // ───────────────────────────── wire shapes ─────────────────────────────
+
+  private avgText(spec: ContractSpec, o: Order): string {
+    if (o.executedQty.isZero()) return fixed(ZERO, Math.max(4, spec.pricePrecision));
+    let s = o.notional.div(o.executedQty).toFixed(spec.pricePrecision + 4, Dec.ROUND_HALF_UP);
+    const dot = s.indexOf(".");
+    while (s.endsWith("0") && s.length - dot - 1 > spec.pricePrecision) s = s.slice(0, -1);
+    if (s.endsWith(".")) s = s.slice(0, -1);
+    return s;
+  }
+
+  private restStatus(o: Order): string {
+    if (o.status === "NEW") return "PENDING"; // a resting order queried on VST (PROTOCOL.md §4.2)
+    return o.status; // PARTIALLY_FILLED, FILLED, CANCELLED (double L), EXPIRED
+  }
+
+  private orderObject(spec: ContractSpec, o: Order): JsonValue {
+    const cidKey = this.m.clientOrderIdSpelling;
+    return {
+      symbol: o.symbol,
+      orderId: new RawNumber(o.orderId),
+      side: o.side,
+      positionSide: o.positionSide,
+      type: o.type,
+      origQty: fmt(o.origQty),
+      price: fmt(o.nominalPrice),
+      executedQty: fmt(o.executedQty),
+      avgPrice: this.avgText(spec, o),
+      cumQuote: o.notional.toFixed(0, Dec.ROUND_HALF_UP), // coarse, as observed (PROTOCOL.md §4.2)
+      stopPrice: "",
+      profit: fixed(o.profit, 4),
+      commission: fmt(o.fee.neg()),
+      status: this.restStatus(o),
+      time: new RawNumber(String(o.timeMs)),
+      updateTime: new RawNumber(String(o.updateMs)),
+      [cidKey]: o.clientOrderId,
+      leverage: `${o.leverage}X`,
+      workingType: "MARK_PRICE",
+      reduceOnly: o.reduceOnly,
+      timeInForce: o.tif,
+      postOnly: o.tif === "PostOnly",
+    };
+  }
+
+  private placeReply(spec: ContractSpec, o: Order): JsonValue {
+    const cidKey = this.m.clientOrderIdSpelling;
+    if (this.m.ackShape === "documented")
+      return { symbol: o.symbol, orderId: new RawNumber(o.orderId), side: o.side, positionSide: o.positionSide, type: o.type, [cidKey]: o.clientOrderId, workingType: "MARK_PRICE" };
+    // Real VST reply (PROTOCOL.md §4.1): echo + orderID string + status/avgPrice/executedQty.
+    return {
+      symbol: o.symbol,
+      orderId: new RawNumber(o.orderId),
+      orderID: o.orderId,
+      side: o.side,
+      positionSide: o.positionSide,
+      type: o.type,
+      [cidKey]: o.clientOrderId,
+      workingType: "MARK_PRICE",
+      price: o.type === "MARKET" ? new RawNumber("0") : fmt(o.limitPrice),
+      quantity: new RawNumber(fmt(o.origQty)),
+      timeInForce: o.tif,
+      reduceOnly: o.reduceOnly,
+      status: o.status === "NEW" ? "NEW" : o.status,
+      avgPrice: this.avgText(spec, o),
+      executedQty: fmt(o.executedQty),
+    };
+  }
+
+  private emit(body: string): void {
+    if (this.m.requireListenKey && this.keys.size === 0) return; // no stream without a valid key
+    this.outbox.push({ tsUs: this.now, body });
+  }
+
+  private emitOrderUpdate(o: Order, x: string, fillFee: Dec, fillRealized: Dec): void {
+    const spec = this.contracts.get(o.symbol)!;
+    const ms = msOf(this.now);
+    const X = o.status === "CANCELLED" ? "CANCELED" : o.status;
+    const body: JsonValue = {
+      e: "ORDER_TRADE_UPDATE",
+      E: new RawNumber(String(ms)),
+      o: {
+        s: o.symbol,
+        c: this.q.omitWsClientOrderId ? undefined : o.clientOrderId,
+        i: new RawNumber(o.orderId),
+        S: o.side,
+        o: o.type,
+        q: fmt(o.origQty),
+        p: fmt(o.nominalPrice),
+        sp: "0",
+        ap: this.avgText(spec, o),
+        x,
+        X,
+        N: this.m.marginAsset,
+        n: fmt(fillFee.neg()), // negative = paid (PROTOCOL.md §6, §12)
+        T: new RawNumber(String(ms)),
+        wt: "MARK_PRICE",
+        ps: o.positionSide,
+        rp: fmt(fillRealized),
+        z: fmt(o.executedQty),
+      },
+    };
+    this.emit(toJsonText(body));
+  }
+
+  private emitAccountUpdate(reason: "ORDER" | "FUNDING_FEE", change: Dec, positions: Position[]): void {
+    if (this.m.requireListenKey && this.keys.size === 0) return;
+    const ms = msOf(this.now);
+    const omitWb = this.q.omitWalletBalance > 0 && this.rng() < this.q.omitWalletBalance;
+    const wb = money(this.wallet);
+    const body: JsonValue = {
+      e: "ACCOUNT_UPDATE",
+      E: new RawNumber(String(ms)),
+      T: new RawNumber(String(ms)),
+      a: {
+        m: reason,
+        B: [{ a: this.m.marginAsset, wb: omitWb ? undefined : wb, cw: omitWb ? undefined : wb, bc: money(change) }],
+        P: positions.map((p) => ({
+          s: p.symbol,
+          pa: fmt(p.qty),
+          ep: fixed(p.entry, this.contracts.get(p.symbol)!.pricePrecision + 4),
+          up: money(this.unrealized(p)),
+          mt: "cross",
+          iw: "0",
+          ps: p.positionSide,
+          cr: money(p.realized),
+        })),
+      },
+    };
+    this.emit(toJsonText(body));
+  }
+
+  // ───────────────────────────── cancel / query ─────────────────────────────
+
+  private findOrder(p: Record<string, string>, spec: ContractSpec): Order {
+    const id = p["orderId"];
+    const cid = p["clientOrderId"] ?? p["clientOrderID"];
+    if ((id === undefined || id === "") && (cid === undefined || cid === "")) throw new VenueError(this.gen("INVALID_PARAMETER"), "parameter orderId or clientOrderId is must");
+    let o: Order | undefined;
+    if (id !== undefined && id !== "") {
+      if (!/^\d{1,20}$/.test(id)) throw new VenueError(this.gen("INVALID_PARAMETER"), `parameter orderId is invalid: ${id}`);
+      o = this.orders.get(id);
+    } else o = this.byClientId.get(cid!.toLowerCase());
+    if (!o || o.symbol !== spec.symbol) throw new VenueError(this.gen("ORDER_NOT_EXIST"), "order not exist");
+    return o;
+  }
+
+  private cancelOrder(p: Record<string, string>): Reply {
+    const spec = this.spec(p["symbol"]);
+    const o = this.findOrder(p, spec);
+    if (o.status === "FILLED") {
+      if (this.m.cancelFilledAnswer === "NOT_EXIST") throw new VenueError(this.gen("ORDER_NOT_EXIST"), "order not exist");
+      throw new VenueError(this.gen("ORDER_ALREADY_FILLED"), "order already filled");
+    }
+    if (o.status === "CANCELLED" || o.status === "EXPIRED") throw new VenueError(this.gen("ORDER_ALREADY_FILLED"), `order status illegal: ${o.status}`);
+    this.finish(o, "CANCELLED");
+    return this.ok({ order: this.orderObject(spec, o) });
+  }
+
+  private queryOrder(p: Record<string, string>): Reply {
+    const spec = this.spec(p["symbol"]);
+    const o = this.findOrder(p, spec);
+    return this.ok({ order: this.orderObject(spec, o) });
+  }
+
+  private openOrders(p: Record<string, string>): Reply {
+    const sym = p["symbol"];
+    if (sym !== undefined && sym !== "") this.spec(sym);
+    const rows = this.resting.filter((o) => !sym || o.symbol === sym).map((o) => this.orderObject(this.contracts.get(o.symbol)!, o));
+    return this.ok({ orders: rows });
+  }
+
+  // ───────────────────────────── account endpoints ─────────────────────────────
+
+  private getPositions(p: Record<string, string>): Reply {
+    const sym = p["symbol"];
+    if (sym !== undefined && sym !== "") this.spec(sym);
+    const rows: JsonValue[] = [];
+    for (const key of [...this.positionsMap.keys()].sort()) {
+      const pos = this.positionsMap.get(key)!;
+      if (pos.qty.isZero() || (sym && pos.symbol !== sym)) continue;
+      const spec = this.contracts.get(pos.symbol)!;
+      const mark = this.last.get(pos.symbol) ?? pos.entry;
+      const lev = this.posLev(pos);
+      const long = pos.positionSide === "LONG" || (pos.positionSide === "BOTH" && pos.qty.gt(0));
+      const margin = pos.qty.abs().mul(pos.entry).div(lev);
+      const up = this.unrealized(pos);
+      const liq = long ? pos.entry.mul(new Dec(1).minus(new Dec(1).div(lev))) : pos.entry.mul(new Dec(1).plus(new Dec(1).div(lev)));
+      rows.push({
+        symbol: pos.symbol,
+        positionId: pos.positionId,
+        positionSide: pos.positionSide,
+        isolated: false,
+        positionAmt: fmt(pos.qty),
+        availableAmt: fmt(pos.qty),
+        unrealizedProfit: money(up),
+        realisedProfit: money(pos.realized),
+        initialMargin: money(margin),
+        margin: money(margin),
+        avgPrice: fixed(pos.entry, spec.pricePrecision + 4),
+        liquidationPrice: new RawNumber(fixed(liq, spec.pricePrecision)),
+        leverage: new RawNumber(String(lev)),
+        positionValue: money(pos.qty.abs().mul(mark)),
+        markPrice: fmt(mark),
+        riskRate: "0",
+        maxMarginReduction: "0",
+        pnlRatio: margin.isZero() ? "0" : fixed(up.div(margin), 4),
+        onlyOnePosition: !this.hedgeMode,
+        currency: "USDT",
+        updateTime: new RawNumber(String(pos.updateMs)),
+      });
+    }
+    return this.ok(rows);
+  }
+
+  private getBalance(version: "v2" | "v3"): Reply {
+    const s = this.marginSums();
+    const equity = this.wallet.plus(s.unrealized);
+    const avail = equity.minus(s.used).minus(s.frozen);
+    const base = {
+      userId: this.m.userId,
+      asset: this.m.marginAsset,
+      balance: money(this.wallet),
+      equity: money(equity),
+      unrealizedProfit: money(s.unrealized),
+    };
+    if (version === "v2")
+      return this.ok({ balance: { ...base, realisedProfit: money(this.sumRealized), availableMargin: money(avail), usedMargin: money(s.used), freezedMargin: money(s.frozen) } });
+    const vst = this.m.balanceV3Spelling === "vst";
+    const row: JsonValue = {
+      ...base,
+      [vst ? "realizedProfit" : "realisedProfit"]: money(this.sumRealized),
+      availableMargin: money(avail),
+      usedMargin: money(s.used),
+      [vst ? "frozenMargin" : "freezedMargin"]: money(s.frozen),
+      shortUid: this.m.userId.slice(-8),
+    };
+    return this.ok([row]);
+  }
+
+  private getIncome(p: Record<string, string>): Reply {
+    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
+    const sym = p["symbol"];
+    if (sym !== undefined && sym !== "") this.spec(sym);
+    const type = p["incomeType"];
+    const types = ["TRANSFER", "REALIZED_PNL", "FUNDING_FEE", "TRADING_FEE", "INSURANCE_CLEAR", "TRIAL_FUND", "ADL", "SYSTEM_DEDUCTION"];
+    if (type !== undefined && type !== "" && !types.includes(type)) throw invalid(`parameter incomeType is invalid: ${type}`);
+    const limit = p["limit"] !== undefined ? Number(p["limit"]) : 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid(`parameter limit is invalid: ${p["limit"]} (max 1000)`);
+    const intParam = (k: string): number | undefined => {
+      const v = p[k];
+      if (v === undefined || v === "") return undefined;
+      if (!/^\d{1,16}$/.test(v)) throw invalid(`parameter ${k} is invalid: ${v}`);
+      return Number(v);
+    };
+    const end = intParam("endTime") ?? msOf(this.now);
+    const start = intParam("startTime") ?? end - SEVEN_DAYS_MS;
+    const rows = this.income
+      .filter((r) => r.timeMs >= start && r.timeMs <= end && (!sym || r.symbol === sym) && (!type || r.incomeType === type))
+      .slice(0, limit)
+      .map((r) => ({
+        symbol: r.symbol,
+        incomeType: r.incomeType,
+        income: fmt(r.income),
+        asset: this.m.marginAsset,
+        info: r.info,
+        time: new RawNumber(String(r.timeMs)),
+        tranId: r.tranId,
+        tradeId: r.tradeId,
+      }));
+    return this.ok(rows);
+  }
+
+  private getLeverage(p: Record<string, string>): Reply {
+    const spec = this.spec(p["symbol"]);
+    const l = this.getLev(spec.symbol, "LONG", "BUY");
+    const s = this.getLev(spec.symbol, "SHORT", "SELL");
+    return this.ok({
+      longLeverage: new RawNumber(String(l)),
+      shortLeverage: new RawNumber(String(s)),
+      maxLongLeverage: new RawNumber(String(spec.maxLeverage)),
+      maxShortLeverage: new RawNumber(String(spec.maxLeverage)),
+    });
+  }
+
+  private setLeverage(p: Record<string, string>): Reply {
+    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
+    const spec = this.spec(p["symbol"]);
+    const side = p["side"];
+    if (this.hedgeMode ? side !== "LONG" && side !== "SHORT" : side !== "BOTH")
+      throw invalid(this.hedgeMode ? "In the Hedge mode, side must be LONG or SHORT" : "In the One-way mode, side must be BOTH");
+    const lv = p["leverage"];
+    if (lv === undefined || !/^\d{1,4}$/.test(lv) || Number(lv) < 1) throw invalid(`parameter leverage is invalid: ${lv ?? "(missing)"}`);
+    const n = Number(lv);
+    if (n > spec.maxLeverage) throw new VenueError(CODE.LEVERAGE_ABOVE_MAX, `leverage ${n} exceeds the maximum ${spec.maxLeverage}`);
+    for (const s of side === "BOTH" ? ["LONG", "SHORT"] : [side!]) this.leverage.set(`${spec.symbol}|${s}`, n);
+    return this.ok({ leverage: new RawNumber(String(n)), symbol: spec.symbol });
+  }
+
+  private setPositionMode(p: Record<string, string>): Reply {
+    const v = p["dualSidePosition"];
+    if (v !== "true" && v !== "false") throw new VenueError(this.gen("INVALID_PARAMETER"), `parameter dualSidePosition is invalid: ${v ?? "(missing)"}`);
+    const busy = this.resting.length > 0 || [...this.positionsMap.values()].some((x) => !x.qty.isZero());
+    if (busy) throw new VenueError(CODE.POSITION_MODE_REFUSED, "position mode cannot be changed with open orders or positions");
+    this.hedgeMode = v === "true";
+    return this.ok({ dualSidePosition: v });
+  }
+
+  private getContracts(p: Record<string, string>): Reply {
+    const sym = p["symbol"];
+    if (sym !== undefined && sym !== "") this.spec(sym);
+    const rows = [...this.contracts.values()]
+      .filter((s) => !sym || s.symbol === sym)
+      .map((s, i) => ({
+        contractId: String(100 + i),
+        symbol: s.symbol,
+        size: s.tradeMinQuantity,
+        quantityPrecision: new RawNumber(String(s.quantityPrecision)),
+        pricePrecision: new RawNumber(String(s.pricePrecision)),
+        feeRate: new RawNumber(s.takerFeeRate),
+        makerFeeRate: new RawNumber(s.makerFeeRate),
+        takerFeeRate: new RawNumber(s.takerFeeRate),
+        tradeMinQuantity: new RawNumber(s.tradeMinQuantity),
+        tradeMinUSDT: new RawNumber(s.tradeMinUSDT),
+        maxLongLeverage: new RawNumber(String(s.maxLeverage)),
+        maxShortLeverage: new RawNumber(String(s.maxLeverage)),
+        currency: "USDT",
+        asset: s.symbol.split("-")[0]!,
+        status: new RawNumber("1"),
+        apiStateOpen: "true",
+        apiStateClose: "true",
+      }));
+    return this.ok(rows);
+  }
+
+  private getPremiumIndex(p: Record<string, string>): Reply {
+    const spec = this.spec(p["symbol"]);
+    const mark = this.last.get(spec.symbol);
+    const nextFunding = (Math.floor(this.now / FUNDING_PERIOD_US) + 1) * FUNDING_PERIOD_US;
+    return this.ok({
+      symbol: spec.symbol,
+      markPrice: mark ? fmt(mark) : "0",
+      indexPrice: mark ? fmt(mark) : "0",
+      lastFundingRate: fmt(this.fundingRates.get(spec.symbol) ?? new Dec(this.m.fundingRate)),
+      nextFundingTime: new RawNumber(String(msOf(nextFunding))),
+    });
+  }
+
+  // ───────────────────────────── listen keys ─────────────────────────────
+
+  private createListenKey(): Reply {
+    let key = "";
+    for (let i = 0; i < 16; i++) key += Math.floor(this.rng() * 65536).toString(16).padStart(4, "0");
+    this.keys.set(key, this.now + LISTEN_KEY_TTL_US);
+    return { httpStatus: 200, body: toJsonText({ listenKey: key }) }; // bare, no envelope (PROTOCOL.md §3)
+  }
+
+  private extendListenKey(p: Record<string, string>): Reply {
+    const key = p["listenKey"];
+    if (key === undefined || key === "") return { httpStatus: 204, body: "" };
+    if (!this.keys.has(key)) return { httpStatus: 404, body: toJsonText({ code: 404, msg: "listenKey not found" }) };
+    this.keys.set(key, this.now + LISTEN_KEY_TTL_US);
+    return { httpStatus: 200, body: "{}" };
+  }
+
+  private deleteListenKey(p: Record<string, string>): Reply {
+    const key = p["listenKey"];
+    if (key === undefined || key === "") return { httpStatus: 204, body: "" };
+    if (!this.keys.has(key)) return { httpStatus: 404, body: toJsonText({ code: 404, msg: "listenKey not found" }) };
+    this.keys.delete(key);
+    return { httpStatus: 200, body: "{}" };
+  }
+}
