@@ -1,0 +1,273 @@
+/**
+ * `dita bench`: the project's benchmark figures, with the host description and the kernel .wasm
+ * hash (NautilusTrader's bench files record host, binary hash and noise band; we do the same).
+ *
+ * Figures (JSON fields):
+ * - wasmEventsPerSec / nativeEventsPerSec / ratio: kernel venue events per second on one event
+ *   stream, through the WASM binding vs the native crate (kernel/bench.ts + the Rust bench
+ *   binary, kernel engineer); ratio = wasm / native.
+ * - simEventsPerSec: end-to-end simulator events per second (sim/run.ts runScenario, tinybench).
+ * - simSpeedup: simulated time / wall time of a 48 h soak (one run).
+ * - chaosRunsPerMin: swarm chaos seeds per minute (scenarios/chaos.ts runChaos).
+ * - rssGrowthMb: RSS growth of one kernel from 100k to 1M entry+exit round trips (cli/rss-probe.ts
+ *   in a child process with --expose-gc; --quick: 10k to 100k).
+ * Wall-clock timing lives here only (never on the simulation path).
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { Bench } from "tinybench";
+import type { HostInfo } from "../reports/gate-page.js";
+import type { Scenario } from "../sim/types.js";
+import type { CommandOutput } from "./commands.js";
+import { textTable } from "./commands.js";
+import { EXIT_OK, EXIT_USAGE, NotAvailableError } from "./errors.js";
+import { log, startProgress } from "./io.js";
+import { loadRunChaos, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
+import { measureKernelThroughput } from "./kernel-bench.js";
+
+/** Repository-relative path of the kernel module the binding loads. */
+export const WASM_PATH = "kernel/pkg/dita_kernel.wasm";
+
+/** Host description: os, cpu model, cores, node version, memory. */
+export function hostInfo(): HostInfo {
+  const cpus = os.cpus();
+  return {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpuModel: cpus[0]?.model?.trim() ?? "unknown",
+    cores: typeof os.availableParallelism === "function" ? os.availableParallelism() : cpus.length,
+    nodeVersion: process.version,
+    totalMemMb: Math.round(os.totalmem() / 1048576),
+  };
+}
+
+/** SHA-256 (hex) of the kernel .wasm in the checkout. @throws NotAvailableError when not built. */
+export function wasmHash(): string {
+  const p = join(REPO_ROOT, WASM_PATH);
+  if (!existsSync(p)) throw new NotAvailableError(WASM_PATH, "run `npm run build`");
+  return createHash("sha256").update(readFileSync(p)).digest("hex");
+}
+
+/** Budgets of one bench run. */
+export interface BenchBudget {
+  /** tinybench iterations of the end-to-end sim run. */
+  simIterations: number;
+  /** Soak length in simulated hours. */
+  soakHours: number;
+  /** Chaos seeds timed for runs per minute. */
+  chaosSeeds: number;
+  /** RSS checkpoints (trades): growth = rss(last) − rss(first). */
+  rssCheckpoints: [number, number];
+}
+
+/** Full budgets (`dita bench`) and quick budgets (`dita bench --quick`, the gate). */
+export const BUDGETS: Record<"full" | "quick", BenchBudget> = {
+  full: { simIterations: 10, soakHours: 48, chaosSeeds: 40, rssCheckpoints: [100_000, 1_000_000] },
+  quick: { simIterations: 5, soakHours: 48, chaosSeeds: 12, rssCheckpoints: [10_000, 100_000] },
+};
+
+/** The bench JSON document (`dita bench --json`); absent figures are listed in `unavailable`. */
+export interface BenchResult {
+  host: HostInfo;
+  wasmSha256: string | null;
+  budget: "full" | "quick";
+  wasmEventsPerSec: number | null;
+  nativeEventsPerSec: number | null;
+  /** wasm / native on the same stream. */
+  ratio: number | null;
+  kernelStream: { events: number; description: string } | null;
+  simEventsPerSec: number | null;
+  simScenario: string | null;
+  /** Simulated time / wall time of the soak. */
+  simSpeedup: number | null;
+  soak: { scenario: string; simHours: number; wallMs: number; events: number; ok: boolean } | null;
+  chaosRunsPerMin: number | null;
+  chaos: { seeds: number; wallMs: number; ok: boolean } | null;
+  rssGrowthMb: number | null;
+  rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; tradesPerSec: number } | null;
+  /** Relative noise band of the sim events/s (tinybench relative margin of error, %). */
+  simNoisePct: number | null;
+  /** Figures that could not be measured, with the reason (a missing module, a failed probe). */
+  unavailable: { figure: string; reason: string }[];
+  wallMs: number;
+}
+
+/** Pick the scenario the sim throughput and the soak use: tag "bench", else the first random-driver scenario. */
+export function pickBenchScenario(all: Scenario[]): Scenario | undefined {
+  return all.find((s) => s.tags?.includes("bench")) ?? all.find((s) => s.driver.kind === "random" && !s.faults) ?? all.find((s) => s.driver.kind === "random");
+}
+
+async function timeOnce<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  let value: T | undefined;
+  const b = new Bench({ iterations: 1, time: 0, warmup: false, throws: true });
+  b.add("once", async () => {
+    value = await fn();
+  });
+  await b.run();
+  const r = b.tasks[0].result;
+  if (r.state !== "completed") throw new Error(`bench task did not complete: ${r.state}`);
+  return { value: value as T, ms: r.totalTime };
+}
+
+function rssProbe(checkpoints: [number, number]): BenchResult["rss"] {
+  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", join(REPO_ROOT, "cli", "rss-probe.ts"), checkpoints.join(",")], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const { samples } = JSON.parse(out.trim().split("\n").pop() as string) as { samples: { trades: number; rssMb: number; wallMs: number }[] };
+  const [a, b] = [samples[0], samples[samples.length - 1]];
+  return { fromTrades: a.trades, toTrades: b.trades, fromMb: a.rssMb, toMb: b.rssMb, tradesPerSec: Math.round((b.trades / b.wallMs) * 1000) };
+}
+
+const round = (v: number, d = 0) => Math.round(v * 10 ** d) / 10 ** d;
+
+/**
+ * Run every benchmark with the given budget. A figure whose module is missing or whose probe
+ * fails is null and listed in `unavailable` (never a made-up number).
+ */
+export async function runBench(budgetName: "full" | "quick"): Promise<BenchResult> {
+  const budget = BUDGETS[budgetName];
+  const t0 = performance.now();
+  const unavailable: BenchResult["unavailable"] = [];
+  const miss = (figure: string, err: unknown) => {
+    const reason = (err as Error)?.message ?? String(err);
+    unavailable.push({ figure, reason });
+    log(`bench: ${figure}: unavailable: ${reason}`);
+  };
+  const res: BenchResult = {
+    host: hostInfo(),
+    wasmSha256: null,
+    budget: budgetName,
+    wasmEventsPerSec: null,
+    nativeEventsPerSec: null,
+    ratio: null,
+    kernelStream: null,
+    simEventsPerSec: null,
+    simScenario: null,
+    simSpeedup: null,
+    soak: null,
+    chaosRunsPerMin: null,
+    chaos: null,
+    rssGrowthMb: null,
+    rss: null,
+    simNoisePct: null,
+    unavailable,
+    wallMs: 0,
+  };
+  const bar = startProgress("bench", 5);
+  try {
+    try {
+      res.wasmSha256 = wasmHash();
+    } catch (e) {
+      miss("wasmSha256", e);
+    }
+
+    bar.update(0, undefined, "kernel wasm vs native");
+    try {
+      const k = await measureKernelThroughput();
+      res.wasmEventsPerSec = round(k.wasmEventsPerSec);
+      res.nativeEventsPerSec = round(k.nativeEventsPerSec);
+      res.ratio = round(k.wasmEventsPerSec / k.nativeEventsPerSec, 4);
+      res.kernelStream = { events: k.events, description: k.description };
+    } catch (e) {
+      miss("wasmEventsPerSec/nativeEventsPerSec", e);
+    }
+
+    bar.update(1, undefined, "end-to-end sim");
+    let scenario: Scenario | undefined;
+    try {
+      const { listScenarios } = await loadScenarios();
+      const runScenario = await loadRunScenario();
+      scenario = pickBenchScenario(listScenarios());
+      if (!scenario) throw new Error("no random-driver scenario in scenarios/ to benchmark");
+      const sc = scenario;
+      res.simScenario = sc.name;
+      const eventsPerRun: number[] = [];
+      let seed = 1;
+      const b = new Bench({ iterations: budget.simIterations, time: 0, warmupIterations: 1, throws: true });
+      b.add("sim run", async () => {
+        const r = await runScenario(sc, { seed: seed++ });
+        eventsPerRun.push(r.events);
+      });
+      await b.run();
+      const r = b.tasks[0].result;
+      if (r.state !== "completed") throw new Error(`sim bench did not complete: ${r.state}`);
+      // the measured runs are the last samplesCount calls (warmup runs come first)
+      const measured = eventsPerRun.slice(-r.latency.samplesCount);
+      const meanEvents = measured.reduce((a, v) => a + v, 0) / measured.length;
+      res.simEventsPerSec = round(meanEvents / (r.latency.mean / 1000));
+      res.simNoisePct = round(r.latency.rme, 1);
+    } catch (e) {
+      miss("simEventsPerSec", e);
+    }
+
+    bar.update(2, undefined, `${budget.soakHours} h soak`);
+    try {
+      if (!scenario) throw new Error("no scenario to soak (see simEventsPerSec)");
+      const runScenario = await loadRunScenario();
+      const soakScenario: Scenario = { ...scenario, name: `${scenario.name}-soak${budget.soakHours}h`, durationUs: budget.soakHours * 3_600_000_000 };
+      const { value: r, ms } = await timeOnce(() => runScenario(soakScenario, { seed: 1 }));
+      res.simSpeedup = round(r.simTimeUs / 1000 / ms);
+      res.soak = { scenario: soakScenario.name, simHours: round(r.simTimeUs / 3_600_000_000, 2), wallMs: round(ms), events: r.events, ok: r.ok };
+    } catch (e) {
+      miss("simSpeedup", e);
+    }
+
+    bar.update(3, undefined, "chaos");
+    try {
+      const runChaos = await loadRunChaos();
+      const { value: r, ms } = await timeOnce(() => runChaos({ seeds: budget.chaosSeeds, from: 1 }));
+      res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
+      res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok };
+    } catch (e) {
+      miss("chaosRunsPerMin", e);
+    }
+
+    bar.update(4, undefined, "RSS growth");
+    try {
+      if (!existsSync(join(REPO_ROOT, "kernel", "index.ts"))) throw new NotAvailableError("kernel/index.ts");
+      res.rss = rssProbe(budget.rssCheckpoints);
+      res.rssGrowthMb = res.rss ? round(res.rss.toMb - res.rss.fromMb, 1) : null;
+    } catch (e) {
+      const err = e as Error & { stderr?: string };
+      miss("rssGrowthMb", err.stderr ? new Error(`${err.message.split("\n")[0]}: ${err.stderr.trim().split("\n").slice(-3).join(" | ")}`) : err);
+    }
+    bar.update(5);
+  } finally {
+    bar.stop();
+  }
+  res.wallMs = round(performance.now() - t0);
+  return res;
+}
+
+/** Human table of a bench result. */
+export function benchText(r: BenchResult): string {
+  const f = (v: number | null, unit = "") => (v === null ? "n/a" : `${v.toLocaleString("en-US")}${unit}`);
+  const rows: (string | null)[][] = [
+    ["kernel events/s (WASM)", f(r.wasmEventsPerSec), r.kernelStream?.description ?? null],
+    ["kernel events/s (native)", f(r.nativeEventsPerSec), r.kernelStream ? `${r.kernelStream.events} events` : null],
+    ["WASM / native", f(r.ratio), null],
+    ["sim events/s (end to end)", f(r.simEventsPerSec), r.simScenario ? `${r.simScenario}, ±${r.simNoisePct}%` : null],
+    ["48 h soak: simulated / wall", f(r.simSpeedup, "x"), r.soak ? `${r.soak.events} events in ${r.soak.wallMs} ms` : null],
+    ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms` : null],
+    ["RSS growth (MB)", f(r.rssGrowthMb), r.rss ? `${r.rss.fromTrades} → ${r.rss.toTrades} trades: ${r.rss.fromMb} → ${r.rss.toMb} MB, ${r.rss.tradesPerSec} trades/s` : null],
+  ];
+  const lines = [
+    textTable(["figure", "value", "note"], rows),
+    "",
+    `host: ${r.host.os}, ${r.host.cpuModel}, ${r.host.cores} cores, node ${r.host.nodeVersion}`,
+    `kernel wasm sha256: ${r.wasmSha256 ?? "n/a"}`,
+  ];
+  for (const u of r.unavailable) lines.push(`unavailable: ${u.figure}: ${u.reason}`);
+  return lines.join("\n");
+}
+
+/** `dita bench [--quick]`: exit 0 when every figure was measured, 2 when a part is missing. */
+export async function benchCommand(opts: { quick: boolean }): Promise<CommandOutput> {
+  const r = await runBench(opts.quick ? "quick" : "full");
+  return { code: r.unavailable.length ? EXIT_USAGE : EXIT_OK, doc: r, text: benchText(r) };
+}

@@ -1,0 +1,170 @@
+/**
+ * The `dita` command (DESIGN.md "The `dita` command"): list, run, golden, chaos, mutants, bench,
+ * gate. Contract other tools rely on:
+ * - `--json` on every subcommand: exactly one JSON document on stdout, nothing else there (logs
+ *   and progress bars go to stderr; on an error the document is `{ok:false, error:{kind, message}}`);
+ * - exit 0 when every check holds, 1 when a check fails, 2 on bad usage or input (commander's own
+ *   usage errors included), with a message naming the problem on stderr.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { parseCount, parseSeed } from "./args.js";
+import { benchCommand } from "./bench.js";
+import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, type CommandOutput } from "./commands.js";
+import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { gateCommand } from "./gate.js";
+import { emitStdout, guardStdout, log } from "./io.js";
+import { REPO_ROOT } from "./modules.js";
+
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+
+const JSON_HELP = "print exactly one JSON document on stdout (logs and progress go to stderr)";
+
+/** Build the commander program; `sink` receives the output of the subcommand that ran. */
+export function buildProgram(sink: (out: CommandOutput, json: boolean) => void): Command {
+  const program = new Command();
+  program
+    .name("dita")
+    .description("Deterministic simulation, golden replays, chaos, mutants, benchmarks and the pre-deploy gate for the DITAv2 execution kernel.")
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 all checks hold, 1 a check failed, 2 bad usage or input.
+
+Examples:
+  $ npx dita list
+  $ npx dita run fet-incident-market-bound-price --seed 7 --json
+  $ npx dita run --file my-scenario.json --seed 3
+  $ npx dita golden
+  $ npx dita chaos --seeds 500 --from 1000
+  $ npx dita bench --json > bench.json
+  $ npx dita gate            # same as npm start`,
+    );
+
+  const json = (): Option => new Option("--json", JSON_HELP);
+  const wrap =
+    <A extends unknown[]>(fn: (...args: A) => Promise<CommandOutput>) =>
+    async (...args: A) => {
+      const cmd = args[args.length - 1] as Command;
+      const asJson = !!cmd.opts().json;
+      if (asJson) guardStdout();
+      sink(await fn(...args), asJson);
+    };
+
+  program
+    .command("list")
+    .description("list the scenarios: [{name, tags, description, flaws}]")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita list\n  $ npx dita list --json | jq -r '.[].name'")
+    .action(wrap(async () => listCommand()));
+
+  program
+    .command("run")
+    .description("one simulated run of a scenario; writes reports/<scenario>-seed<N>/ (summary.json, trace.arrow, index.html)")
+    .argument("[name]", "scenario name (see `dita list`)")
+    .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
+    .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
+    .addOption(json())
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3",
+    )
+    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string }) => runCommand(name, { seed: o.seed, file: o.file })));
+
+  program
+    .command("golden")
+    .description("replay every golden case and compare exactly: {ok, cases:[{name, ok, expected, actual}]}")
+    .option("--update", "re-bless: print each diff, then write the actual outputs into the case files")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita golden\n  $ npx dita golden --update   # shows the diff first (golden/README.md)")
+    .action(wrap(async (o: { update?: boolean }) => goldenCommand({ update: o.update })));
+
+  program
+    .command("chaos")
+    .description("swarm chaos over N seeds (fault mix drawn from each seed): {ok, runs, failures:[{seed, invariant, repro}]}")
+    .addOption(new Option("--seeds <n>", "number of seeds").argParser(parseCount()).default(100))
+    .addOption(new Option("--from <s>", "first seed").argParser(parseSeed).default(1))
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed")
+    .action(wrap(async (o: { seeds: number; from: number }) => chaosCommand(o)));
+
+  program
+    .command("mutants")
+    .description("build each flaw mutant of the kernel and run the suite against it: {total, caught, mutants:[{id, flaw, caught, caughtBy}]}")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita mutants\n  $ npx dita mutants --json | jq '.mutants[] | select(.caught == false)'")
+    .action(wrap(async () => mutantsCommand()));
+
+  program
+    .command("bench")
+    .description("benchmarks: kernel events/s WASM vs native, sim events/s, 48 h soak speed-up, chaos runs/min, RSS growth")
+    .option("--quick", "smaller budgets (what the gate uses): RSS from 10k to 100k trades, fewer chaos seeds")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita bench\n  $ npx dita bench --json > bench.json\n  $ npx dita bench --quick --json")
+    .action(wrap(async (o: { quick?: boolean }) => benchCommand({ quick: !!o.quick })));
+
+  program
+    .command("gate")
+    .description("the pre-deploy gate: build from source, scenarios, golden, chaos budget, bench vs baseline; GO (0) / NO-GO (1)")
+    .addOption(new Option("--chaos-seeds <n>", "chaos budget (seeds)").argParser(parseCount()))
+    .option("--skip-build", "do not rebuild the kernel (use the .wasm in the checkout)")
+    .option("--mutants", "also run the flaw mutants (slow)")
+    .option("--update-baseline", "write this run's figures into the baseline file (review the diff before committing)")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npm start                       # = dita gate on the embedded defaults\n  $ npx dita gate --json | jq '.ok, .report'\n  $ npx dita gate --chaos-seeds 500 --mutants")
+    .action(
+      wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean }) =>
+        gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline }),
+      ),
+    );
+
+  return program;
+}
+
+async function fail(kind: "usage" | "internal", message: string, code: number, asJson: boolean): Promise<number> {
+  if (asJson) await emitStdout(JSON.stringify({ ok: false, error: { kind, message } }) + "\n");
+  return code;
+}
+
+/** Run the CLI on `argv` (process.argv form); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const asJson = argv.slice(2).includes("--json");
+  let result: { out: CommandOutput; json: boolean } | undefined;
+  const program = buildProgram((out, json) => {
+    result = { out, json };
+  });
+  if (argv.length <= 2) {
+    program.outputHelp({ error: true });
+    log("\ndita: error: missing command");
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
+      // commander already printed its message on stderr
+      return fail("usage", err.message.replace(/^error: /, ""), EXIT_USAGE, asJson);
+    }
+    if (err instanceof UsageError) {
+      log(`dita: error: ${err.message}`);
+      return fail("usage", err.message, EXIT_USAGE, asJson);
+    }
+    const e = err as Error;
+    log(`dita: internal error: ${e?.stack ?? String(err)}`);
+    return fail("internal", e?.message ?? String(err), EXIT_CHECK_FAILED, asJson);
+  }
+  if (!result) return EXIT_OK;
+  if (result.json) await emitStdout(JSON.stringify(result.out.doc, null, 2) + "\n");
+  else await emitStdout(result.out.text + "\n");
+  return result.out.code;
+}
+
+const code = await main(process.argv);
+// Exit explicitly: a loaded kernel or a worker must not keep the process alive after the answer.
+process.exit(code);

@@ -1,0 +1,101 @@
+/**
+ * Late binding of the modules the `dita` command drives (owned by other engineers; entry points
+ * agreed in the project brief). Each loader checks that the source file exists and exports the
+ * agreed function; otherwise it throws NotAvailableError ("not available yet: <module> missing",
+ * exit 2) so a subcommand never pretends to work.
+ *
+ * The function shapes below mirror the agreed signatures; they are the only coupling the CLI has.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { RunResult, Scenario } from "../sim/types.js";
+import { NotAvailableError } from "./errors.js";
+
+/** Absolute path of the repository root (the folder holding package.json). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** sim/run.ts `runScenario`. */
+export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string }) => Promise<RunResult>;
+
+/** scenarios/index.ts. `loadScenarioFile` throws ScenarioError naming the bad field. */
+export interface ScenariosModule {
+  listScenarios(): Scenario[];
+  getScenario(name: string): Scenario | undefined;
+  loadScenarioFile(path: string): Scenario;
+}
+
+/** One failing chaos seed (scenarios/chaos.ts). */
+export interface ChaosFailure {
+  seed: number;
+  invariant: string;
+  detail: string;
+  faultMix: unknown;
+  repro: string;
+}
+/** scenarios/chaos.ts `runChaos`. */
+export type RunChaosFn = (opts: {
+  seeds: number;
+  from: number;
+  onProgress?: (done: number, total: number) => void;
+}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[] }>;
+
+/** One golden case (golden/runner.ts). */
+export interface GoldenCase {
+  name: string;
+  ok: boolean;
+  expected: unknown;
+  actual: unknown;
+  /** Readable diff when not ok. */
+  diff?: string;
+  /** True when `update` re-blessed the case. */
+  updated?: boolean;
+}
+/** golden/runner.ts `runGolden`; `print` receives the diff printed before an update. */
+export type RunGoldenFn = (opts: { update?: boolean; print?: (text: string) => void }) => Promise<{ ok: boolean; cases: GoldenCase[] }>;
+
+/** One flaw mutant (scenarios/mutants.ts). */
+export interface MutantResult {
+  id: string;
+  flaw: string;
+  caught: boolean;
+  caughtBy: string[] | string | null;
+}
+/** scenarios/mutants.ts `runMutants`. */
+export type RunMutantsFn = (opts: {
+  onProgress?: (done: number, total: number, id?: string) => void;
+}) => Promise<{ total: number; caught: number; mutants: MutantResult[] }>;
+
+/**
+ * Import `relPath` (repo-relative, `.ts` source) and return its export `name`.
+ * @throws NotAvailableError when the file or the export does not exist yet.
+ */
+export async function loadExport<T>(relPath: string, name: string): Promise<T> {
+  const abs = join(REPO_ROOT, relPath);
+  if (!existsSync(abs)) throw new NotAvailableError(relPath);
+  const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  const value = mod[name];
+  if (value === undefined) throw new NotAvailableError(relPath, `export ${name} missing`);
+  return value as T;
+}
+
+/** sim/run.ts runScenario. */
+export const loadRunScenario = (): Promise<RunScenarioFn> => loadExport<RunScenarioFn>("sim/run.ts", "runScenario");
+
+/** scenarios/index.ts (listScenarios, getScenario, loadScenarioFile). */
+export async function loadScenarios(): Promise<ScenariosModule> {
+  return {
+    listScenarios: await loadExport("scenarios/index.ts", "listScenarios"),
+    getScenario: await loadExport("scenarios/index.ts", "getScenario"),
+    loadScenarioFile: await loadExport("scenarios/index.ts", "loadScenarioFile"),
+  };
+}
+
+/** scenarios/chaos.ts runChaos. */
+export const loadRunChaos = (): Promise<RunChaosFn> => loadExport<RunChaosFn>("scenarios/chaos.ts", "runChaos");
+
+/** golden/runner.ts runGolden. */
+export const loadRunGolden = (): Promise<RunGoldenFn> => loadExport<RunGoldenFn>("golden/runner.ts", "runGolden");
+
+/** scenarios/mutants.ts runMutants. */
+export const loadRunMutants = (): Promise<RunMutantsFn> => loadExport<RunMutantsFn>("scenarios/mutants.ts", "runMutants");
