@@ -1,4 +1,15 @@
-use rust_decimal::Decimal;
-use std::str::FromStr;
-pub fn add(a: &str, b: &str) -> String { (Decimal::from_str(a).unwrap_or_default() + Decimal::from_str(b).unwrap_or_default()).to_string() }
-#[no_mangle] pub extern "C" fn probe() -> u32 { add("0.1","0.2").len() as u32 }
+//! DITAv2 trade-execution kernel: sans-IO slot state machine, exact-decimal fill bookkeeping and
+//! the exchange-anchored ledger, compiled to WebAssembly (abi.rs) and natively (tests, bench).
+//! See kernel/README.md for the API, the ABI layout, rounding rules and the ledger model.
+
+pub mod abi;
+pub mod api;
+pub mod batch;
+pub mod dec;
+pub mod fields;
+pub mod image;
+pub mod input;
+pub mod kernel;
+pub mod ledger;
+pub mod model;
+pub mod stream;

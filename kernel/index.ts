@@ -1,0 +1,435 @@
+/**
+ * TypeScript binding of the DITAv2 kernel (Rust → wasm32-unknown-unknown, plain C ABI; see
+ * kernel/README.md "ABI"). One WebAssembly instance per Kernel (E6, F20, G30, P1): `dispose()`
+ * drops it and any later call throws a KernelError with code DISPOSED.
+ *
+ * Stale-binary guard (accounting spec §0.1, §8.3): `loadKernel` recomputes the SHA-256 of the
+ * kernel sources in this checkout (kernel/source-hash.mjs) and refuses a .wasm whose manifest or
+ * embedded hash differs, telling you to run `npm run build`.
+ */
+import { readFileSync, existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { kernelSourceHash } from "./source-hash.mjs";
+import type {
+  AccountEvent,
+  DiagnosticCode,
+  Intent,
+  KernelConfig,
+  KernelSnapshot,
+  LedgerSnapshot,
+  MarkPrice,
+  Outcome,
+  ReconcileReport,
+  SlotImage,
+  Stage,
+  TradeRecord,
+  VenueEvent,
+} from "./types.js";
+
+const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
+/** Default artifact written by `npm run build`. */
+export const DEFAULT_WASM_PATH = join(KERNEL_DIR, "pkg", "dita_kernel.wasm");
+
+/** An error thrown by the binding (DISPOSED, stale binary, refused getter input, ...). */
+export class KernelError extends Error {
+  readonly code: DiagnosticCode | "STALE_BINARY" | "MISSING_BINARY";
+  readonly outcome?: Outcome;
+  constructor(code: KernelError["code"], message: string, outcome?: Outcome) {
+    super(message);
+    this.name = "KernelError";
+    this.code = code;
+    this.outcome = outcome;
+  }
+}
+
+/** What `tradeRealized(tradeId)` returns: the figure a sizer learns from (accounting spec §5.1). */
+export interface TradeRealized {
+  tradeId: string;
+  realizedGrossUsdt: string;
+  feesUsdt: string;
+  /** gross − fees of this trade; unaffected by funding or foreign fills. */
+  realizedNetUsdt: string;
+  pnlSource: "exchange" | "kernel_estimate";
+  closed: boolean;
+}
+
+/** Manifest written next to the .wasm by scripts/build-kernel.mjs. */
+export interface KernelManifest {
+  sourceHash: string;
+  features: string[];
+  wasmSha256: string;
+  wasmBytes: number;
+  rustc: string;
+  abiVersion: number;
+}
+
+/** One record of a batch result (README "Batch ABI"). */
+export interface BatchRecordResult {
+  code: DiagnosticCode;
+  accepted: boolean;
+  /** Stage of the slot after the record, or null when no slot was touched. */
+  stageAfter: Stage | null;
+  slotId: number;
+  routedByState: boolean;
+  overfill: boolean;
+}
+
+export interface BatchResult {
+  /** Records processed (a record with a broken length stops the batch). */
+  count: number;
+  /** Low 32 bits of the ledger eventSeq after the batch. */
+  ledgerSeqLow32: number;
+  /** Per-record code counts, e.g. { OK: 950, DUPLICATE_EVENT: 50 }. */
+  codeCounts: Record<string, number>;
+  /** Raw result bytes (8-byte records after an 8-byte header); decode with decodeBatchResult. */
+  raw: Uint8Array;
+}
+
+/** Diagnostic codes in Rust enum order (batch result code = index). */
+export const CODES: DiagnosticCode[] = [
+  "OK", "INVALID_INTENT", "INVALID_EVENT", "INVALID_SLOT", "SLOT_BUSY", "DUPLICATE_TRADE_ID",
+  "NO_ACTIVE_ORDER", "NO_POSITION", "ZERO_SIZE_EXIT", "INVALID_TRANSITION", "DUPLICATE_EVENT",
+  "UNRESOLVED_SLOT", "STALE_EVENT", "OVERFILL", "STALE_STATE", "VENUE_REJECTED", "RATE_LIMITED",
+  "ANCHOR_REJECTED", "PNL_ANOMALY", "RECONCILE_MISMATCH", "INVALID_STATE", "DISPOSED", "INTERNAL",
+];
+/** Stages by batch stage code. */
+export const STAGES: Stage[] = [
+  "IDLE", "ORDER_REQUESTED", "ENTRY_WORKING", "POSITION_OPEN", "EXIT_REQUESTED", "EXIT_WORKING",
+  "CLOSED", "STALE_STATE_RECONCILING",
+];
+
+const METHOD = {
+  processIntent: 1, onVenueEvent: 2, markPrice: 3, onAccountEvent: 4, anchorToExchange: 5,
+  slot: 6, snapshot: 7, ledger: 8, trades: 9, tradeRealized: 10, saveState: 11, restoreState: 12,
+  reconcile: 13,
+} as const;
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  alloc(len: number): number;
+  dealloc(ptr: number, len: number): void;
+  kernel_abi_version(): number;
+  kernel_source_hash(): number;
+  kernel_features(): number;
+  kernel_create(ptr: number, len: number): number;
+  kernel_call(method: number, ptr: number, len: number): number;
+  kernel_batch(ptr: number, len: number): number;
+  kernel_bench_stream(n: number, seed: number, slots: number): number;
+  kernel_bench_config(slots: number): number;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+function readResult(ex: Exports, ptr: number): Uint8Array {
+  const view = new DataView(ex.memory.buffer);
+  const len = view.getUint32(ptr, true);
+  return new Uint8Array(ex.memory.buffer, ptr + 4, len).slice();
+}
+
+function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
+  const len = bytes.length;
+  const ptr = ex.alloc(len);
+  new Uint8Array(ex.memory.buffer, ptr, len).set(bytes);
+  try {
+    return f(ptr, len);
+  } finally {
+    ex.dealloc(ptr, len);
+  }
+}
+
+type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
+
+/**
+ * One kernel = one WebAssembly instance. All money/quantity values are decimal strings (USDT,
+ * base-coin quantity); times are integer microseconds carried by the inputs (types.ts).
+ */
+export class Kernel {
+  #ex: Exports | null;
+
+  /** @internal use KernelModule.create */
+  constructor(ex: Exports) {
+    this.#ex = ex;
+  }
+
+  #live(): Exports {
+    if (this.#ex === null) {
+      throw new KernelError("DISPOSED", "kernel used after dispose(): create a new Kernel (F20, G30, P1)");
+    }
+    return this.#ex;
+  }
+
+  #call<T>(method: keyof typeof METHOD, input: unknown): Envelope<T> {
+    const ex = this.#live();
+    const text = typeof input === "string" ? input : JSON.stringify(input ?? null);
+    const out = withInput(ex, enc.encode(text), (p, l) => readResult(ex, ex.kernel_call(METHOD[method], p, l)));
+    return JSON.parse(dec.decode(out)) as Envelope<T>;
+  }
+
+  #outcome(method: keyof typeof METHOD, input: unknown): Outcome {
+    const env = this.#call<Outcome>(method, input);
+    if (!env.ok) return env.outcome;
+    return env.value;
+  }
+
+  #get<T>(method: keyof typeof METHOD, input: unknown): T {
+    const env = this.#call<T>(method, input);
+    if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
+    return env.value;
+  }
+
+  /** Apply an intent (ENTER / EXIT / EXIT_RESIDUAL / CANCEL). Commands to carry are in the Outcome. */
+  processIntent(intent: Intent): Outcome {
+    return this.#outcome("processIntent", intent);
+  }
+  /** Apply a normalised venue event (routing by order identity, spec §6.1-6.2). */
+  onVenueEvent(ev: VenueEvent): Outcome {
+    return this.#outcome("onVenueEvent", ev);
+  }
+  /** Mark price: unrealized PnL only, never an entry basis (A4). */
+  markPrice(m: MarkPrice): Outcome {
+    return this.#outcome("markPrice", m);
+  }
+  /** BALANCE (anchor), FILL_SETTLED (exchange repair / provenance), FUNDING (spec §3, §5.2). */
+  onAccountEvent(ev: AccountEvent): Outcome {
+    return this.#outcome("onAccountEvent", ev);
+  }
+  /**
+   * Anchor capital to the exchange wallet (spec §3.1): capital := walletBalanceUsdt,
+   * capitalSource "e_anchored". Missing / zero / negative / non-decimal wallet → ANCHOR_REJECTED (L5).
+   * `eventSeq` is the caller's sequence of the balance fact (recorded, not interpreted).
+   */
+  anchorToExchange(walletBalanceUsdt: string | undefined, availableMarginUsdt: string | undefined, eventSeq: number): Outcome {
+    return this.#outcome("anchorToExchange", { walletBalanceUsdt, availableMarginUsdt, eventSeq });
+  }
+  /** Image of slot i; throws KernelError INVALID_SLOT when out of range. */
+  slot(i: number): SlotImage {
+    return this.#get<SlotImage>("slot", i);
+  }
+  /** Slots, ledger, trades and anomalies in one consistent snapshot. */
+  snapshot(): KernelSnapshot {
+    return this.#get<KernelSnapshot>("snapshot", null);
+  }
+  /** The current immutable ledger snapshot (a new object per call; eventSeq versioned). */
+  ledger(): LedgerSnapshot {
+    return this.#get<LedgerSnapshot>("ledger", null);
+  }
+  /** Trade records: archived trades (re-entered slots) first, then trades held by slots. */
+  trades(): TradeRecord[] {
+    return this.#get<TradeRecord[]>("trades", null);
+  }
+  /** Booked realized of one trade (spec §5.1), or undefined when the trade is unknown. */
+  tradeRealized(tradeId: string): TradeRealized | undefined {
+    const v = this.#get<TradeRealized | null>("tradeRealized", tradeId);
+    return v === null ? undefined : v;
+  }
+  /** Serialised kernel state (slots incl. seen event ids and settle baselines, ledger, trades). */
+  saveState(): string {
+    return this.#get<string>("saveState", null);
+  }
+  /** Restore a saveState() text after validation (Flaw 11, G8, J7, G14); INVALID_STATE if refused. */
+  restoreState(json: string): Outcome {
+    return this.#outcome("restoreState", json);
+  }
+  /** Reconcile with venue truth; resumes STALE_STATE_RECONCILING slots (Flaw 11, I14). */
+  reconcile(report: ReconcileReport): Outcome {
+    return this.#outcome("reconcile", report);
+  }
+  /**
+   * Hot path: process a batch of binary records (encodeVenueEvents / the bench stream).
+   * Per-record results are summarised in codeCounts and available raw.
+   */
+  processBatch(records: Uint8Array): BatchResult {
+    const ex = this.#live();
+    const raw = withInput(ex, records, (p, l) => readResult(ex, ex.kernel_batch(p, l)));
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const count = view.getUint32(0, true);
+    const codeCounts: Record<string, number> = {};
+    for (let i = 0; i < count; i++) {
+      const c = CODES[raw[8 + i * 8]] ?? "INTERNAL";
+      codeCounts[c] = (codeCounts[c] ?? 0) + 1;
+    }
+    return { count, ledgerSeqLow32: view.getUint32(4, true), codeCounts, raw };
+  }
+  /** Release the WebAssembly instance; every later call throws KernelError DISPOSED. Idempotent. */
+  dispose(): void {
+    this.#ex = null;
+  }
+  /** True once dispose() was called. */
+  get disposed(): boolean {
+    return this.#ex === null;
+  }
+}
+
+/** Decode the per-record results of a batch. */
+export function decodeBatchResult(raw: Uint8Array): BatchRecordResult[] {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const count = view.getUint32(0, true);
+  const out: BatchRecordResult[] = [];
+  for (let i = 0; i < count; i++) {
+    const o = 8 + i * 8;
+    out.push({
+      code: CODES[raw[o]] ?? "INTERNAL",
+      accepted: raw[o + 1] === 1,
+      stageAfter: raw[o + 2] === 255 ? null : (STAGES[raw[o + 2]] ?? null),
+      routedByState: (raw[o + 3] & 1) !== 0,
+      overfill: (raw[o + 3] & 2) !== 0,
+      slotId: view.getInt32(o + 4, true),
+    });
+  }
+  return out;
+}
+
+const VENUE_KIND_CODE: Record<VenueEvent["kind"], number> = {
+  ORDER_ACK: 0, PARTIAL_FILL: 1, FULL_FILL: 2, CANCEL_ACK: 3, CANCEL_REJECT: 4, ORDER_REJECT: 5, RATE_LIMITED: 6,
+};
+
+function decimalParts(field: string, s: string): [bigint, number] {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s);
+  if (!m) throw new KernelError("INVALID_EVENT", `${field} ${JSON.stringify(s)}: not a plain decimal string`);
+  const frac = m[3] ?? "";
+  if (frac.length > 20) throw new KernelError("INVALID_EVENT", `${field} ${s}: more than 20 decimal places`);
+  const mant = BigInt((m[1] ?? "") + m[2] + frac);
+  if (mant > 9223372036854775807n || mant < -9223372036854775808n) {
+    throw new KernelError("INVALID_EVENT", `${field} ${s}: does not fit the batch ABI's i64 mantissa; use onVenueEvent`);
+  }
+  return [mant, frac.length];
+}
+
+/**
+ * Encode venue events into batch records (README "Batch ABI"). `reason` is not carried (JSON path
+ * only). Throws KernelError INVALID_EVENT naming the field for values the binary layout cannot hold.
+ */
+export function encodeVenueEvents(events: VenueEvent[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const ev of events) {
+    const strs = [ev.eventId, ev.symbol, ev.venueOrderId ?? "", ev.clientOrderId ?? ""].map((s) => enc.encode(s));
+    strs.forEach((b, i) => {
+      if (b.length > 255) throw new KernelError("INVALID_EVENT", `${["eventId", "symbol", "venueOrderId", "clientOrderId"][i]}: longer than 255 bytes`);
+    });
+    const len = 56 + strs.reduce((a, b) => a + b.length, 0);
+    const rec = new Uint8Array(len);
+    const v = new DataView(rec.buffer);
+    v.setUint32(0, len, true);
+    rec[4] = VENUE_KIND_CODE[ev.kind];
+    if (rec[4] === undefined) throw new KernelError("INVALID_EVENT", `kind ${String(ev.kind)}: unknown`);
+    let flags = 0;
+    if (ev.fillQty !== undefined) {
+      const [m, s] = decimalParts("fillQty", ev.fillQty);
+      v.setBigInt64(24, m, true);
+      rec[10] = s;
+      flags |= 1;
+    }
+    if (ev.quantityMode === "CUMULATIVE") flags |= 2;
+    if (ev.fillPrice !== undefined) {
+      const [m, s] = decimalParts("fillPrice", ev.fillPrice);
+      v.setBigInt64(32, m, true);
+      rec[11] = s;
+      flags |= 4;
+    }
+    if (ev.feeUsdt !== undefined) {
+      const [m, s] = decimalParts("feeUsdt", ev.feeUsdt);
+      v.setBigInt64(40, m, true);
+      rec[12] = s;
+      flags |= 8;
+    }
+    const feeCumulative = ev.feeMode ? ev.feeMode === "CUMULATIVE" : ev.quantityMode === "CUMULATIVE";
+    if (feeCumulative) flags |= 16;
+    if (ev.slotHint !== undefined) {
+      rec[13] = ev.slotHint;
+      flags |= 32;
+    }
+    if (ev.venueCode !== undefined) {
+      v.setInt32(48, ev.venueCode, true);
+      flags |= 64;
+    }
+    if (ev.retryAfterMs !== undefined) {
+      v.setUint32(52, ev.retryAfterMs, true);
+      flags |= 128;
+    }
+    rec[5] = flags;
+    strs.forEach((b, i) => (rec[6 + i] = b.length));
+    v.setBigInt64(16, BigInt(ev.tsUs), true);
+    let off = 56;
+    for (const b of strs) {
+      rec.set(b, off);
+      off += b.length;
+    }
+    parts.push(rec);
+    total += len;
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** A loaded, verified kernel module: creates Kernels (one instance each). */
+export interface KernelModule {
+  /** The artifact's manifest (source hash, features). */
+  readonly manifest: KernelManifest;
+  /** Create a kernel; throws KernelError (code INVALID_INTENT, message naming the field) on a bad config. */
+  create(config: KernelConfig): Kernel;
+  /** The deterministic benchmark stream and its KernelConfig (same bytes as the native bench). */
+  benchStream(events: number, seed?: number, slots?: number): { config: KernelConfig; records: Uint8Array };
+}
+
+function instantiate(module: WebAssembly.Module): Exports {
+  const inst = new WebAssembly.Instance(module, {});
+  return inst.exports as unknown as Exports;
+}
+
+/**
+ * Load and verify a kernel artifact. Default: kernel/pkg/dita_kernel.wasm built by `npm run build`.
+ * `wasmPath` may point at a mutant artifact built with `--features mutant_x --out path.wasm`;
+ * its manifest (path.json) must match the checkout's sources hashed with its feature list.
+ * Throws KernelError MISSING_BINARY / STALE_BINARY with the command to run.
+ */
+export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<KernelModule> {
+  const wasmPath = resolve(opts.wasmPath ?? DEFAULT_WASM_PATH);
+  const manifestPath = wasmPath.replace(/\.wasm$/, ".json");
+  if (!existsSync(wasmPath) || !existsSync(manifestPath)) {
+    throw new KernelError("MISSING_BINARY", `kernel artifact ${wasmPath} (or its manifest) is missing: run \`npm run build\``);
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as KernelManifest;
+  const expected = kernelSourceHash(KERNEL_DIR, manifest.features ?? []);
+  if (manifest.sourceHash !== expected) {
+    throw new KernelError(
+      "STALE_BINARY",
+      `stale kernel binary ${wasmPath}: built from sources ${manifest.sourceHash.slice(0, 12)}, checkout is ${expected.slice(0, 12)}; run \`npm run build\` (accounting spec §0.1, §8.3)`,
+    );
+  }
+  const bytes = readFileSync(wasmPath);
+  const module = await WebAssembly.compile(bytes);
+  const probe = instantiate(module);
+  const embedded = dec.decode(readResult(probe, probe.kernel_source_hash()));
+  if (embedded !== expected) {
+    throw new KernelError(
+      "STALE_BINARY",
+      `kernel binary ${wasmPath} embeds source hash ${embedded.slice(0, 12)}, checkout is ${expected.slice(0, 12)}; run \`npm run build\``,
+    );
+  }
+  if (probe.kernel_abi_version() !== 1) {
+    throw new KernelError("STALE_BINARY", `kernel ABI ${probe.kernel_abi_version()} != 1; run \`npm run build\``);
+  }
+  return {
+    manifest,
+    create(config: KernelConfig): Kernel {
+      const ex = instantiate(module);
+      const res = withInput(ex, enc.encode(JSON.stringify(config)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
+      const env = JSON.parse(dec.decode(res)) as { ok: true } | { ok: false; outcome: Outcome };
+      if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
+      return new Kernel(ex);
+    },
+    benchStream(events: number, seed = 42, slots = 10) {
+      const records = readResult(probe, probe.kernel_bench_stream(events, seed, slots));
+      const config = JSON.parse(dec.decode(readResult(probe, probe.kernel_bench_config(slots)))) as KernelConfig;
+      return { config, records };
+    },
+  };
+}

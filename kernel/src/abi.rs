@@ -1,0 +1,148 @@
+//! WebAssembly exports: a plain C ABI (no wasm-bindgen). One module instance holds one kernel
+//! (the binding instantiates one instance per Kernel: F20, G30, P1, E6).
+//!
+//! Protocol: the host calls `alloc(len)`, writes UTF-8 JSON or batch bytes there, calls an export
+//! with (ptr, len), then `dealloc(ptr, len)`. Every export returning `*const u8` points to a
+//! result buffer `[u32 len LE][len bytes]` owned by the module, valid until the next call.
+//! No export panics: inputs are validated and errors come back as JSON outcomes (G2, P2, P4).
+
+use crate::api::{Api, FEATURES, METHODS, SOURCE_HASH};
+use crate::batch;
+use crate::stream;
+
+static mut KERNEL: Option<Api> = None;
+static mut RESULT: Vec<u8> = Vec::new();
+
+fn set_result(bytes: &[u8]) -> *const u8 {
+    // SAFETY: wasm32-unknown-unknown is single-threaded; RESULT is only touched here.
+    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
+    r.clear();
+    r.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    r.extend_from_slice(bytes);
+    r.as_ptr()
+}
+
+fn input<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    if ptr.is_null() || len == 0 {
+        return &[];
+    }
+    // SAFETY: the host wrote `len` bytes at `ptr`, obtained from `alloc(len)`.
+    unsafe { std::slice::from_raw_parts(ptr, len) }
+}
+
+fn text<'a>(ptr: *const u8, len: usize) -> Result<&'a str, ()> {
+    std::str::from_utf8(input(ptr, len)).map_err(|_| ())
+}
+
+fn error_json(code: &str, msg: &str) -> Vec<u8> {
+    serde_json::json!({"ok": false, "outcome": {"accepted": false, "code": code, "severity": "ERROR", "message": msg, "details": {}, "transitions": [], "commands": [], "ledgerSeq": 0}})
+        .to_string()
+        .into_bytes()
+}
+
+/// Allocate `len` bytes in module memory for the host to write an input into.
+#[no_mangle]
+pub extern "C" fn alloc(len: usize) -> *mut u8 {
+    let mut v: Vec<u8> = Vec::with_capacity(len.max(1));
+    let p = v.as_mut_ptr();
+    std::mem::forget(v);
+    p
+}
+
+/// Free a buffer obtained from `alloc(len)`.
+#[no_mangle]
+pub extern "C" fn dealloc(ptr: *mut u8, len: usize) {
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: ptr/len come from alloc(len) (capacity len.max(1)).
+    unsafe {
+        drop(Vec::from_raw_parts(ptr, 0, len.max(1)));
+    }
+}
+
+/// ABI version of this export set.
+#[no_mangle]
+pub extern "C" fn kernel_abi_version() -> u32 {
+    1
+}
+
+/// Embedded source hash (stale-binary guard), as a result buffer.
+#[no_mangle]
+pub extern "C" fn kernel_source_hash() -> *const u8 {
+    set_result(SOURCE_HASH.as_bytes())
+}
+
+/// Embedded feature list (comma separated), as a result buffer.
+#[no_mangle]
+pub extern "C" fn kernel_features() -> *const u8 {
+    set_result(FEATURES.as_bytes())
+}
+
+/// Create the instance's kernel from a KernelConfig JSON. Result: {"ok":true} or an error envelope.
+#[no_mangle]
+pub extern "C" fn kernel_create(ptr: *const u8, len: usize) -> *const u8 {
+    let t = match text(ptr, len) {
+        Ok(t) => t,
+        Err(()) => return set_result(&error_json("INVALID_INTENT", "config is not UTF-8")),
+    };
+    match Api::create(t) {
+        Ok(api) => {
+            // SAFETY: single-threaded module.
+            unsafe {
+                *std::ptr::addr_of_mut!(KERNEL) = Some(api);
+            }
+            set_result(b"{\"ok\":true}")
+        }
+        Err(outcome) => set_result(serde_json::json!({"ok": false, "outcome": outcome}).to_string().as_bytes()),
+    }
+}
+
+/// Call method `method` (1-based index into api::METHODS) with a JSON input.
+#[no_mangle]
+pub extern "C" fn kernel_call(method: u32, ptr: *const u8, len: usize) -> *const u8 {
+    let name = match METHODS.get((method as usize).wrapping_sub(1)) {
+        Some(n) => *n,
+        None => return set_result(&error_json("INTERNAL", &format!("unknown method code {}", method))),
+    };
+    let t = match text(ptr, len) {
+        Ok(t) => t,
+        Err(()) => return set_result(&error_json("INVALID_EVENT", "input is not UTF-8")),
+    };
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    match api {
+        None => set_result(&error_json("INTERNAL", "kernel_create has not succeeded on this instance")),
+        Some(api) => {
+            let v = api.call(name, t);
+            set_result(v.to_string().as_bytes())
+        }
+    }
+}
+
+/// Process a batch of binary records (batch.rs layout). Result buffer = batch result records.
+#[no_mangle]
+pub extern "C" fn kernel_batch(ptr: *const u8, len: usize) -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    match api {
+        None => set_result(&[0u8; 8]),
+        Some(api) => {
+            let r = batch::process_batch(&mut api.kernel, input(ptr, len));
+            set_result(&r)
+        }
+    }
+}
+
+/// The benchmark stream (stream.rs) as a result buffer: `n` records, seed, slot count.
+#[no_mangle]
+pub extern "C" fn kernel_bench_stream(n: u32, seed: u32, slots: u32) -> *const u8 {
+    let s = stream::bench_stream(n as usize, seed as u64, slots.clamp(1, 64) as usize);
+    set_result(&s)
+}
+
+/// The benchmark KernelConfig JSON as a result buffer.
+#[no_mangle]
+pub extern "C" fn kernel_bench_config(slots: u32) -> *const u8 {
+    set_result(stream::bench_config(slots.clamp(1, 64) as usize).as_bytes())
+}

@@ -1,0 +1,192 @@
+//! JSON-level API shared by the WebAssembly exports (abi.rs) and the native tests/bench:
+//! one method name + one JSON text in, one JSON envelope out. Never panics.
+//!
+//! Envelope: `{"ok":true,"value":<Outcome | image>}` or, for a getter refused on bad input,
+//! `{"ok":false,"outcome":<Outcome>}`. Outcome-returning methods always answer `ok:true`.
+
+use crate::dec;
+use crate::fields::{FieldError, Obj};
+use crate::image;
+use crate::input;
+use crate::kernel::Kernel;
+use crate::model::{Code, Out, Severity};
+use serde_json::{json, Value};
+
+/// SHA-256 of the kernel sources + feature list, embedded at build time by
+/// scripts/build-kernel.mjs (stale-binary guard, accounting spec §0.1, §8.3).
+pub const SOURCE_HASH: &str = match option_env!("DITA_KERNEL_SOURCE_HASH") {
+    Some(h) => h,
+    None => "unbuilt",
+};
+/// Cargo features the artifact was built with (comma separated, sorted), e.g. "mutant_x".
+pub const FEATURES: &str = match option_env!("DITA_KERNEL_FEATURES") {
+    Some(f) => f,
+    None => "",
+};
+
+/// Method names, in ABI order (method code = index + 1).
+pub const METHODS: [&str; 13] = [
+    "processIntent",
+    "onVenueEvent",
+    "markPrice",
+    "onAccountEvent",
+    "anchorToExchange",
+    "slot",
+    "snapshot",
+    "ledger",
+    "trades",
+    "tradeRealized",
+    "saveState",
+    "restoreState",
+    "reconcile",
+];
+
+pub struct Api {
+    pub kernel: Kernel,
+}
+
+fn field_out(code: Code, e: &FieldError) -> Out {
+    Out::refuse(code, &format!("{} {}: {}", e.field, e.value, e.reason)).ds("field", &e.field).ds("value", &e.value)
+}
+
+fn parse_json(text: &str, code: Code) -> Result<Value, Out> {
+    serde_json::from_str::<Value>(text).map_err(|e| Out::refuse(code, &format!("input is not valid JSON: {}", e)).ds("field", "(json)"))
+}
+
+impl Api {
+    /// Create a kernel from a KernelConfig JSON text. Err = an INVALID_INTENT outcome naming the field.
+    pub fn create(config_json: &str) -> Result<Api, Value> {
+        let v = parse_json(config_json, Code::InvalidIntent).map_err(|o| image::outcome_json(&o, 0))?;
+        match input::parse_config(&v) {
+            Ok(cfg) => Ok(Api { kernel: Kernel::new(cfg) }),
+            Err(e) => Err(image::outcome_json(&field_out(Code::InvalidIntent, &e), 0)),
+        }
+    }
+
+    fn outcome(&self, o: Out) -> Value {
+        json!({"ok": true, "value": image::outcome_json(&o, self.kernel.ledger.event_seq)})
+    }
+    fn refuse(&self, o: Out) -> Value {
+        json!({"ok": false, "outcome": image::outcome_json(&o, self.kernel.ledger.event_seq)})
+    }
+    fn value(&self, v: Value) -> Value {
+        json!({"ok": true, "value": v})
+    }
+
+    /// Dispatch one call by method name. Unknown method → ok:false INTERNAL outcome.
+    pub fn call(&mut self, method: &str, text: &str) -> Value {
+        match method {
+            "processIntent" => {
+                let o = match parse_json(text, Code::InvalidIntent).and_then(|v| input::parse_intent(&v).map_err(|e| field_out(Code::InvalidIntent, &e))) {
+                    Ok(it) => self.kernel.process_intent(&it),
+                    Err(o) => o,
+                };
+                self.outcome(o)
+            }
+            "onVenueEvent" => {
+                let o = match parse_json(text, Code::InvalidEvent).and_then(|v| input::parse_venue_event(&v).map_err(|e| field_out(Code::InvalidEvent, &e))) {
+                    Ok(ev) => self.kernel.on_venue_event(&ev),
+                    Err(o) => o,
+                };
+                self.outcome(o)
+            }
+            "markPrice" => {
+                let o = match parse_json(text, Code::InvalidEvent).and_then(|v| input::parse_mark(&v).map_err(|e| field_out(Code::InvalidEvent, &e))) {
+                    Ok(m) => self.kernel.mark_price(&m),
+                    Err(o) => o,
+                };
+                self.outcome(o)
+            }
+            "onAccountEvent" => {
+                let o = match parse_json(text, Code::InvalidEvent).and_then(|v| {
+                    input::parse_account_event(&v).map_err(|e| {
+                        // A BALANCE with an unusable wallet is an anchor refusal (L5).
+                        let is_balance = v.get("kind").and_then(|k| k.as_str()) == Some("BALANCE");
+                        let code = if is_balance && (e.field == "walletBalanceUsdt" || e.field == "availableMarginUsdt") { Code::AnchorRejected } else { Code::InvalidEvent };
+                        field_out(code, &e)
+                    })
+                }) {
+                    Ok(ev) => self.kernel.on_account_event(&ev),
+                    Err(o) => o,
+                };
+                self.outcome(o)
+            }
+            "anchorToExchange" => {
+                let o = match parse_json(text, Code::AnchorRejected).and_then(|v| {
+                    let ob = Obj::new(&v, "", &["walletBalanceUsdt", "availableMarginUsdt", "eventSeq"]).map_err(|e| field_out(Code::AnchorRejected, &e))?;
+                    let w = ob.opt_dec("walletBalanceUsdt").map_err(|e| field_out(Code::AnchorRejected, &e))?;
+                    let a = ob.opt_dec("availableMarginUsdt").map_err(|e| field_out(Code::AnchorRejected, &e))?;
+                    let seq = ob.opt_int("eventSeq", 0, input::MAX_TS_US).map_err(|e| field_out(Code::AnchorRejected, &e))?.unwrap_or(0);
+                    Ok((w, a, seq))
+                }) {
+                    Ok((w, a, seq)) => self.kernel.anchor(w, a, seq),
+                    Err(o) => o,
+                };
+                self.outcome(o)
+            }
+            "slot" => {
+                let v = match parse_json(text, Code::InvalidSlot) {
+                    Ok(v) => v,
+                    Err(o) => return self.refuse(o),
+                };
+                let i = match v.as_i64() {
+                    Some(i) if i >= 0 && (i as usize) < self.kernel.slots.len() => i as usize,
+                    _ => return self.refuse(Out::refuse(Code::InvalidSlot, &format!("slot index {} out of range 0..{}", v, self.kernel.slots.len())).ds("field", "slotId").ds("value", &v.to_string())),
+                };
+                let img = image::slot_image(&self.kernel.slots[i]);
+                match serde_json::to_value(&img) {
+                    Ok(v) => self.value(v),
+                    Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.to_string())),
+                }
+            }
+            "snapshot" => match image::snapshot(&self.kernel) {
+                Ok(v) => self.value(v),
+                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.0)),
+            },
+            "ledger" => self.value(image::ledger_image(&self.kernel.ledger)),
+            "trades" => match image::trades(&self.kernel) {
+                Ok(v) => self.value(Value::Array(v)),
+                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.0)),
+            },
+            "tradeRealized" => {
+                let v = match parse_json(text, Code::InvalidIntent) {
+                    Ok(v) => v,
+                    Err(o) => return self.refuse(o),
+                };
+                let t = match v.as_str() {
+                    Some(t) if !t.is_empty() => t.to_string(),
+                    _ => return self.refuse(Out::refuse(Code::InvalidIntent, "tradeId must be a non-empty string").ds("field", "tradeId").ds("value", &v.to_string())),
+                };
+                match image::find_trade(&self.kernel, &t) {
+                    None => self.value(Value::Null),
+                    Some(s) => match image::trade_realized(s) {
+                        Ok(v) => self.value(v),
+                        Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.0)),
+                    },
+                }
+            }
+            "saveState" => match self.kernel.save(SOURCE_HASH) {
+                Ok(s) => self.value(Value::String(s)),
+                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e)),
+            },
+            "restoreState" => {
+                // The input is the JSON string produced by saveState, passed through as text.
+                let o = self.kernel.restore(text);
+                self.outcome(o)
+            }
+            "reconcile" => {
+                let o = match parse_json(text, Code::InvalidState).and_then(|v| input::parse_reconcile(&v).map_err(|e| field_out(Code::InvalidState, &e))) {
+                    Ok(r) => self.kernel.reconcile(&r),
+                    Err(o) => o,
+                };
+                self.outcome(o)
+            }
+            other => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &format!("unknown method {:?}", other))),
+        }
+    }
+}
+
+/// Convenience for tests: decimal text of a value.
+pub fn d(s: &str) -> rust_decimal::Decimal {
+    dec::parse(s).unwrap_or_default()
+}

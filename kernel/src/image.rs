@@ -1,0 +1,330 @@
+//! Output images (kernel/types.ts SlotImage, OrderImage, ExitLeg, LedgerSnapshot, TradeRecord,
+//! Anomaly, Outcome) built from the kernel state. Every decimal is a canonical decimal string.
+
+use crate::dec::{self, fmt, KResult, PRICE_DP};
+use crate::kernel::{kernel_estimate, Kernel};
+use crate::model::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderImage {
+    pub purpose: Purpose,
+    pub client_order_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub venue_order_id: Option<String>,
+    pub side: OrderSide,
+    pub order_type: OrderType,
+    pub quantity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_price: Option<String>,
+    pub filled_qty: String,
+    pub filled_notional_usdt: String,
+    pub acked: bool,
+    pub cancel_requested: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_leg_index: Option<u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExitLegImage {
+    pub leg_index: u32,
+    pub client_order_id: String,
+    pub quantity: String,
+    pub exit_notional_usdt: String,
+    pub realized_pnl_usdt: String,
+    pub fees_usdt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_realized_pnl_usdt: Option<String>,
+    pub realized_skipped_no_price: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlagsImage {
+    pub entry_basis_missing: bool,
+    pub realized_skipped_no_price: bool,
+    pub overfill: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitImage {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_eta: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_us: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotImage {
+    pub slot_id: usize,
+    pub stage: Stage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume_stage: Option<Stage>,
+    pub trade_id: String,
+    pub symbol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<PositionSide>,
+    pub leverage: i64,
+    pub target_qty: String,
+    pub size_qty: String,
+    pub initial_size_qty: String,
+    pub entry_notional_usdt: String,
+    pub entry_price: String,
+    pub mark_price: String,
+    pub realized_pnl_usdt: String,
+    pub unrealized_pnl_usdt: String,
+    pub fees_usdt: String,
+    pub settled_realized_usdt: String,
+    pub settled_fees_usdt: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_order: Option<OrderImage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_order: Option<OrderImage>,
+    pub exit_leg_ratios: Vec<String>,
+    pub exit_leg_index: u32,
+    pub legs: Vec<ExitLegImage>,
+    pub seen_event_ids: Vec<String>,
+    pub flags: FlagsImage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitImage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_at_us: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at_us: Option<i64>,
+}
+
+fn order_image(o: &OrderState) -> OrderImage {
+    OrderImage {
+        purpose: o.purpose,
+        client_order_id: o.client_order_id.clone(),
+        venue_order_id: o.venue_order_id.clone(),
+        side: o.side,
+        order_type: o.order_type,
+        quantity: fmt(o.quantity),
+        limit_price: o.limit_price.map(fmt),
+        filled_qty: fmt(o.filled_qty),
+        filled_notional_usdt: fmt(o.filled_notional),
+        acked: o.acked,
+        cancel_requested: o.cancel_requested,
+        exit_leg_index: o.exit_leg_index,
+    }
+}
+
+pub fn leg_image(l: &LegState) -> ExitLegImage {
+    ExitLegImage {
+        leg_index: l.leg_index,
+        client_order_id: l.client_order_id.clone(),
+        quantity: fmt(l.quantity),
+        exit_notional_usdt: fmt(l.exit_notional),
+        realized_pnl_usdt: fmt(l.realized),
+        fees_usdt: fmt(l.fees),
+        exchange_realized_pnl_usdt: l.exchange_realized.map(fmt),
+        realized_skipped_no_price: l.fills.iter().any(|f| f.skipped && !f.repaired),
+    }
+}
+
+/// SlotImage of a slot. entryOrder / exitOrder are the WORKING orders (live at the venue).
+pub fn slot_image(s: &SlotState) -> SlotImage {
+    SlotImage {
+        slot_id: s.slot_id,
+        stage: s.stage,
+        resume_stage: s.resume_stage,
+        trade_id: s.trade_id.clone(),
+        symbol: s.symbol.clone(),
+        side: s.side,
+        leverage: s.leverage,
+        target_qty: fmt(s.target_qty),
+        size_qty: fmt(s.size),
+        initial_size_qty: fmt(s.initial_size),
+        entry_notional_usdt: fmt(s.entry_notional),
+        entry_price: fmt(s.entry_price),
+        mark_price: fmt(s.mark_price),
+        realized_pnl_usdt: fmt(s.realized),
+        unrealized_pnl_usdt: fmt(s.unrealized),
+        fees_usdt: fmt(s.fees),
+        settled_realized_usdt: fmt(s.settled_realized),
+        settled_fees_usdt: fmt(s.settled_fees),
+        entry_order: s.live_order(Purpose::Entry).map(|i| order_image(&s.orders[i])),
+        exit_order: s.live_order(Purpose::Exit).map(|i| order_image(&s.orders[i])),
+        exit_leg_ratios: s.exit_leg_ratios.iter().map(|d| fmt(*d)).collect(),
+        exit_leg_index: s.exit_leg_index,
+        legs: s.legs.iter().map(leg_image).collect(),
+        seen_event_ids: s.seen_event_ids.clone(),
+        flags: FlagsImage { entry_basis_missing: s.flags.entry_basis_missing, realized_skipped_no_price: s.flags.realized_skipped_no_price, overfill: s.flags.overfill },
+        rate_limit: s.rate_limit.as_ref().map(|r| RateLimitImage { retry_after_ms: r.retry_after_ms, release_eta: r.release_eta.clone(), until_us: r.until_us }),
+        opened_at_us: s.opened_at_us,
+        closed_at_us: s.closed_at_us,
+    }
+}
+
+pub fn ledger_image(l: &LedgerState) -> Value {
+    let equity = l.capital.checked_add(l.unrealized).unwrap_or(l.capital);
+    json!({
+        "eventSeq": l.event_seq,
+        "capitalUsdt": fmt(l.capital),
+        "equityUsdt": fmt(equity),
+        "peakCapitalUsdt": fmt(l.peak_capital),
+        "realizedPnlUsdt": fmt(l.realized),
+        "unrealizedPnlUsdt": fmt(l.unrealized),
+        "feesPaidUsdt": fmt(l.fees_paid),
+        "fundingUsdt": fmt(l.funding),
+        "tradeSeq": l.trade_seq,
+        "capitalSource": l.capital_source,
+        "eWalletBalanceUsdt": fmt(l.e_wallet_balance),
+        "eAvailableMarginUsdt": fmt(l.e_available_margin),
+        "anchorCapitalUsdt": fmt(l.anchor_capital),
+        "anomalyCount": l.anomaly_count,
+    })
+}
+
+/// TradeRecord of the trade held by a slot state (live or archived). Exit VWAP is the true exit
+/// price Σ exit notional / Σ priced exit qty, rounded to 16 dp (E23, G21, A13).
+pub fn trade_record(s: &SlotState) -> KResult<Value> {
+    let mut exit_notional = Decimal::ZERO;
+    let mut exit_priced = Decimal::ZERO;
+    let mut exited = Decimal::ZERO;
+    for l in &s.legs {
+        exit_notional = dec::add(exit_notional, l.exit_notional)?;
+        exit_priced = dec::add(exit_priced, l.priced_qty)?;
+        exited = dec::add(exited, l.quantity)?;
+    }
+    let exit_vwap = if exit_priced > Decimal::ZERO { dec::round(dec::div(exit_notional, exit_priced)?, PRICE_DP) } else { Decimal::ZERO };
+    let estimate = kernel_estimate(s)?;
+    let mut flags: Vec<&str> = Vec::new();
+    if s.flags.realized_skipped_no_price {
+        flags.push("realized_skipped_no_price");
+    }
+    if s.flags.entry_basis_missing {
+        flags.push("entry_basis_missing");
+    }
+    if s.flags.repaired_from_exchange {
+        flags.push("repaired_from_exchange");
+    }
+    if s.flags.overfill {
+        flags.push("overfill");
+    }
+    let mut v = json!({
+        "tradeId": s.trade_id,
+        "slotId": s.slot_id,
+        "symbol": s.symbol,
+        "side": s.side,
+        "leverage": s.leverage,
+        "entryVwap": fmt(s.entry_price),
+        "exitVwap": fmt(exit_vwap),
+        "quantity": fmt(s.initial_size),
+        "exitedQty": fmt(exited),
+        "legs": s.legs.iter().map(leg_image).collect::<Vec<_>>(),
+        "realizedGrossUsdt": fmt(s.realized),
+        "kernelEstimateUsdt": fmt(estimate),
+        "feesUsdt": fmt(s.fees),
+        "realizedNetUsdt": fmt(dec::sub(s.realized, s.fees)?),
+        "pnlSource": if s.exchange_realized.is_some() { "exchange" } else { "kernel_estimate" },
+        "flags": flags,
+        "closed": s.stage == Stage::Closed || (s.stage != Stage::StaleStateReconciling && s.initial_size > Decimal::ZERO && s.size.is_zero() && !s.has_live_order()),
+    });
+    if let Some(m) = v.as_object_mut() {
+        if let Some(x) = s.exchange_realized {
+            m.insert("exchangeRealizedUsdt".into(), Value::String(fmt(x)));
+        }
+        if let Some(t) = s.opened_at_us {
+            m.insert("openedAtUs".into(), json!(t));
+        }
+        if let Some(t) = s.closed_at_us {
+            m.insert("closedAtUs".into(), json!(t));
+        }
+    }
+    Ok(v)
+}
+
+/// Trades: archived trades first (in archive order), then the trades held by slots (slot order).
+/// A slot's trade is listed once it has an entry fill.
+pub fn trades(k: &Kernel) -> KResult<Vec<Value>> {
+    let mut out = Vec::new();
+    for s in &k.archive {
+        out.push(trade_record(s)?);
+    }
+    for s in &k.slots {
+        if !s.trade_id.is_empty() && (s.initial_size > Decimal::ZERO || s.exchange_realized.is_some()) {
+            out.push(trade_record(s)?);
+        }
+    }
+    Ok(out)
+}
+
+pub fn find_trade<'a>(k: &'a Kernel, trade_id: &str) -> Option<&'a SlotState> {
+    let lower = trade_id.to_ascii_lowercase();
+    k.slots.iter().find(|s| s.trade_id.to_ascii_lowercase() == lower).or_else(|| k.archive.iter().rev().find(|s| s.trade_id.to_ascii_lowercase() == lower))
+}
+
+/// tradeRealized: the figure a sizer should learn from (spec §5.1): the trade's booked realized
+/// (kernel estimate, repaired by exchange figures) and its fees; unaffected by capital jumps.
+pub fn trade_realized(s: &SlotState) -> KResult<Value> {
+    Ok(json!({
+        "tradeId": s.trade_id,
+        "realizedGrossUsdt": fmt(s.realized),
+        "feesUsdt": fmt(s.fees),
+        "realizedNetUsdt": fmt(dec::sub(s.realized, s.fees)?),
+        "pnlSource": if s.exchange_realized.is_some() { "exchange" } else { "kernel_estimate" },
+        "closed": s.stage == Stage::Closed,
+    }))
+}
+
+pub fn anomaly_image(a: &AnomalyState) -> Value {
+    let mut m = Map::new();
+    m.insert("seq".into(), json!(a.seq));
+    m.insert("tsUs".into(), json!(a.ts_us));
+    m.insert("code".into(), json!(a.code));
+    if let Some(t) = &a.trade_id {
+        m.insert("tradeId".into(), json!(t));
+    }
+    m.insert("detail".into(), json!(a.detail));
+    if let Some(x) = a.kernel_estimate {
+        m.insert("kernelEstimateUsdt".into(), json!(fmt(x)));
+    }
+    if let Some(x) = a.exchange {
+        m.insert("exchangeUsdt".into(), json!(fmt(x)));
+    }
+    Value::Object(m)
+}
+
+pub fn snapshot(k: &Kernel) -> KResult<Value> {
+    let slots: Vec<SlotImage> = k.slots.iter().map(slot_image).collect();
+    Ok(json!({
+        "slots": slots,
+        "ledger": ledger_image(&k.ledger),
+        "trades": trades(k)?,
+        "anomalies": k.anomalies.iter().map(anomaly_image).collect::<Vec<_>>(),
+    }))
+}
+
+pub fn outcome_json(o: &Out, ledger_seq: u64) -> Value {
+    let mut details = Map::new();
+    for (key, v) in &o.details {
+        details.insert(
+            key.clone(),
+            match v {
+                DVal::S(s) => Value::String(s.clone()),
+                DVal::N(n) => json!(n),
+                DVal::B(b) => Value::Bool(*b),
+            },
+        );
+    }
+    json!({
+        "accepted": o.accepted,
+        "code": o.code,
+        "severity": o.severity,
+        "message": o.message,
+        "details": details,
+        "transitions": o.transitions,
+        "commands": o.commands,
+        "ledgerSeq": ledger_seq,
+    })
+}

@@ -1,0 +1,1548 @@
+//! The DITAv2 execution kernel: N slots, the stage machine, fill routing and bookkeeping, the
+//! ledger, save/restore/reconcile. Sans-IO: every input carries its own timestamp, every effect
+//! is an output (DESIGN "The kernel is sans-IO", kernel-reference §4-§5, accounting spec).
+//!
+//! Every public method returns an `Out`; none panics (no unwrap/expect/indexing without a bound
+//! check on input-derived values): errors are outcomes (G2, P2, P4).
+
+use crate::dec::{self, KErr, KResult, PNL_DP, PRICE_DP};
+use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileReport, VenueEvent, VenueKind};
+use crate::model::*;
+use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
+
+/// Venue codes of a CANCEL_REJECT meaning "already filled / does not exist / being processed"
+/// (PROTOCOL.md §error codes, both generations): the order is kept until fills or reconcile
+/// settle it; the slot is never stranded (I15, E17, F17).
+pub const CANCEL_REJECT_ORDER_DONE_CODES: [i64; 6] = [80016, 80018, 80019, 109421, 109422, 109423];
+
+/// Format version of saveState.
+pub const STATE_FORMAT: &str = "dita-kernel-state/1";
+
+pub struct Kernel {
+    pub cfg: KernelConfig,
+    pub slots: Vec<SlotState>,
+    /// Trades that left their slot (re-entry): kept for trade records and late FILL_SETTLED.
+    pub archive: Vec<SlotState>,
+    archive_index: HashMap<String, usize>,
+    pub ledger: LedgerState,
+    pub anomalies: Vec<AnomalyState>,
+    account_seen: Vec<String>,
+    account_seen_set: HashSet<String>,
+    intent_seen: Vec<String>,
+    intent_seen_set: HashSet<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavedState {
+    pub format: String,
+    pub source_hash: String,
+    pub slot_count: usize,
+    pub slots: Vec<SlotState>,
+    pub archive: Vec<SlotState>,
+    pub ledger: LedgerState,
+    pub anomalies: Vec<AnomalyState>,
+    pub account_seen: Vec<String>,
+    pub intent_seen: Vec<String>,
+}
+
+enum Route {
+    Found { si: usize, oi: usize, learn_vid: bool, by_state: bool },
+    Unresolved(String),
+}
+
+fn internal(e: KErr) -> Out {
+    Out::new(false, Code::Internal, Severity::Critical, &format!("arithmetic limit reached, input refused, state unchanged: {}", e.0))
+}
+
+fn invalid(code: Code, field: &str, value: &str, reason: &str) -> Out {
+    Out::refuse(code, &format!("{} {}: {}", field, value, reason)).ds("field", field).ds("value", value)
+}
+
+fn dmax(a: Decimal, b: Decimal) -> Decimal {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+fn dmin(a: Decimal, b: Decimal) -> Decimal {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Unrealized PnL = side-sign × size × (mark − entry VWAP), rounded to PNL_DP; 0 without a basis
+/// or a mark (a mark never becomes the basis: A4, spec §0.1). No leverage factor (spec §0.1).
+pub fn unrealized_of(s: &SlotState) -> KResult<Decimal> {
+    if s.size.is_zero() || s.entry_price.is_zero() || s.mark_price.is_zero() {
+        return Ok(Decimal::ZERO);
+    }
+    let u = dec::mul(dec::mul(s.sign(), s.size)?, dec::sub(s.mark_price, s.entry_price)?)?;
+    Ok(dec::round(u, PNL_DP))
+}
+
+impl Kernel {
+    pub fn new(cfg: KernelConfig) -> Kernel {
+        let slots = (0..cfg.slot_count).map(SlotState::empty).collect();
+        let ledger = LedgerState::seed(cfg.initial_capital);
+        Kernel {
+            cfg,
+            slots,
+            archive: Vec::new(),
+            archive_index: HashMap::new(),
+            ledger,
+            anomalies: Vec::new(),
+            account_seen: Vec::new(),
+            account_seen_set: HashSet::new(),
+            intent_seen: Vec::new(),
+            intent_seen_set: HashSet::new(),
+        }
+    }
+
+    fn instrument(&self, symbol: &str) -> Option<&input::InstrumentSpec> {
+        self.cfg.instruments.iter().find(|i| i.symbol == symbol)
+    }
+
+    /// Wrap a mutating call: publish a new ledger snapshot (eventSeq + 1) when the ledger changed.
+    fn finish(&mut self, before: &LedgerState, out: Out) -> Out {
+        let mut total = Decimal::ZERO;
+        for s in &self.slots {
+            match dec::add(total, s.unrealized) {
+                Ok(t) => total = t,
+                Err(e) => return internal(e),
+            }
+        }
+        self.ledger.unrealized = total;
+        self.ledger.anomaly_count = self.anomalies.len() as u64;
+        self.ledger.publish();
+        if !self.ledger.same_content(before) {
+            self.ledger.event_seq = before.event_seq + 1;
+        }
+        out
+    }
+
+    fn set_stage(&mut self, si: usize, to: Stage, trigger: &str, ts: i64, out: &mut Out) {
+        let from = self.slots[si].stage;
+        if from == to {
+            return;
+        }
+        self.slots[si].stage = to;
+        if to == Stage::Closed {
+            self.slots[si].closed_at_us = Some(ts);
+            self.ledger.trade_seq += 1; // M13
+        }
+        out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from, to, trigger: trigger.to_string(), ts_us: ts });
+    }
+
+    fn settle_slot(&mut self, si: usize) -> KResult<()> {
+        let slot = &mut self.slots[si];
+        slot.unrealized = unrealized_of(slot)?;
+        self.ledger.settle(slot)?;
+        Ok(())
+    }
+
+    // ───────────────────────── intents ─────────────────────────
+
+    /// Apply an intent (ENTER / EXIT / EXIT_RESIDUAL / CANCEL). Refusals change nothing.
+    pub fn process_intent(&mut self, it: &Intent) -> Out {
+        let before = self.ledger.clone();
+        let out = self.intent_inner(it);
+        let mut out = self.finish(&before, out);
+        if out.accepted && out.code == Code::Ok {
+            self.intent_seen_set.insert(it.intent_id.clone());
+            self.intent_seen.push(it.intent_id.clone());
+        }
+        if out.slot.is_none() && it.slot_id >= 0 && (it.slot_id as usize) < self.slots.len() {
+            out.slot = Some(it.slot_id as usize);
+        }
+        out
+    }
+
+    fn intent_inner(&mut self, it: &Intent) -> Out {
+        if it.slot_id < 0 || it.slot_id as usize >= self.slots.len() {
+            return invalid(Code::InvalidSlot, "slotId", &it.slot_id.to_string(), &format!("out of range 0..{}", self.slots.len()));
+        }
+        let si = it.slot_id as usize;
+        if self.intent_seen_set.contains(&it.intent_id) {
+            return Out::new(false, Code::DuplicateEvent, Severity::Info, "intentId already applied: no-op").ds("intentId", &it.intent_id);
+        }
+        if self.slots[si].stage == Stage::StaleStateReconciling {
+            return Out::refuse(Code::StaleState, "slot is STALE_STATE_RECONCILING after restore: intents refused until reconcile").ds("kind", it.kind_name());
+        }
+        let r = match &it.kind {
+            IntentKind::Enter { .. } => self.enter(si, it),
+            IntentKind::Exit { order, ratio } => self.exit(si, it, order, *ratio, false),
+            IntentKind::ExitResidual { order } => self.exit(si, it, order, None, true),
+            IntentKind::Cancel => Ok(self.cancel(si, it)),
+        };
+        match r {
+            Ok(o) => o,
+            Err(e) => internal(e),
+        }
+    }
+
+    fn trade_id_taken(&self, trade_id: &str) -> bool {
+        let lower = trade_id.to_ascii_lowercase();
+        self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.to_ascii_lowercase() == lower) || self.archive_index.contains_key(&lower)
+    }
+
+    fn enter(&mut self, si: usize, it: &Intent) -> KResult<Out> {
+        let (trade_id, symbol, side, quantity, order, leverage, ratios) = match &it.kind {
+            IntentKind::Enter { trade_id, symbol, side, quantity, order, leverage, exit_leg_ratios } => (trade_id, symbol, *side, *quantity, order, *leverage, exit_leg_ratios),
+            _ => return Err(KErr("enter called with a non-ENTER intent".into())),
+        };
+        let stage = self.slots[si].stage;
+        if stage != Stage::Idle && stage != Stage::Closed {
+            return Ok(Out::refuse(Code::SlotBusy, &format!("slot {} is {}; ENTER needs IDLE or CLOSED", si, stage.name())).ds("stage", stage.name()));
+        }
+        let inst = match self.instrument(symbol) {
+            Some(i) => i.clone(),
+            None => return Ok(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)")),
+        };
+        if leverage > self.cfg.max_leverage {
+            return Ok(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), &format!("above the kernel cap {} (G12)", self.cfg.max_leverage)));
+        }
+        let qty = dec::floor_to_step(quantity, inst.step_size)?;
+        if qty.is_zero() {
+            return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), &format!("rounds to 0 at stepSize {}", dec::fmt(inst.step_size))));
+        }
+        if let Some(m) = inst.min_qty {
+            if qty < m {
+                return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), &format!("below minQty {}", dec::fmt(m))));
+            }
+        }
+        if let Some(p) = order.limit_price {
+            if !dec::is_multiple(p, inst.tick_size)? {
+                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), &format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
+            }
+        }
+        if self.trade_id_taken(trade_id) {
+            return Ok(Out::refuse(Code::DuplicateTradeId, &format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
+        }
+        // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
+        let old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
+        if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
+            self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive.len());
+            self.archive.push(old);
+        }
+        let coid = format!("d2-{}-e1", trade_id.to_ascii_lowercase());
+        let oside = input::order_side(side, false);
+        {
+            let s = &mut self.slots[si];
+            s.stage = stage; // true previous stage, for the transition below (M1)
+            s.trade_id = trade_id.clone();
+            s.symbol = symbol.clone();
+            s.side = Some(side);
+            s.leverage = leverage;
+            s.target_qty = qty;
+            s.exit_leg_ratios = ratios.clone().unwrap_or_else(|| self.cfg.default_exit_leg_ratios.clone());
+            s.orders.push(OrderState {
+                purpose: Purpose::Entry,
+                client_order_id: coid.clone(),
+                venue_order_id: None,
+                side: oside,
+                order_type: order.order_type,
+                time_in_force: order.time_in_force,
+                quantity: qty,
+                limit_price: order.limit_price,
+                filled_qty: Decimal::ZERO,
+                filled_notional: Decimal::ZERO,
+                unpriced_qty: Decimal::ZERO,
+                fee_booked: Decimal::ZERO,
+                acked: false,
+                cancel_requested: false,
+                cancel_count: 0,
+                exit_leg_index: None,
+                live: true,
+            });
+        }
+        let mut out = Out::ok("ENTER accepted: SUBMIT emitted");
+        out.commands.push(Command::Submit {
+            command_id: format!("{}-s", coid),
+            slot_id: si,
+            trade_id: trade_id.clone(),
+            purpose: Purpose::Entry,
+            client_order_id: coid.clone(),
+            symbol: symbol.clone(),
+            side: oside,
+            position_side: "BOTH",
+            order_type: order.order_type,
+            quantity: dec::fmt(qty),
+            limit_price: order.limit_price.map(dec::fmt),
+            reduce_only: false,
+            time_in_force: order.time_in_force,
+        });
+        if qty != quantity {
+            out.set("quantityAlignedFrom", DVal::S(dec::fmt(quantity)));
+        }
+        self.set_stage(si, Stage::OrderRequested, "ENTER", it.ts_us, &mut out);
+        out.slot = Some(si);
+        Ok(out)
+    }
+
+    fn exit(&mut self, si: usize, it: &Intent, order: &OrderSpec, ratio: Option<Decimal>, residual: bool) -> KResult<Out> {
+        let s = &self.slots[si];
+        match s.stage {
+            Stage::Idle | Stage::Closed => return Ok(Out::refuse(Code::NoPosition, &format!("slot {} has no open position ({})", si, s.stage.name())).ds("stage", s.stage.name())),
+            Stage::OrderRequested | Stage::EntryWorking => {
+                return Ok(Out::refuse(Code::InvalidTransition, "entry order still working: CANCEL it first (or wait for its fills)").ds("stage", s.stage.name()))
+            }
+            Stage::ExitRequested | Stage::ExitWorking => return Ok(Out::refuse(Code::InvalidTransition, "an exit order is already working").ds("stage", s.stage.name())),
+            _ => {}
+        }
+        if s.size <= Decimal::ZERO {
+            return Ok(Out::refuse(Code::NoPosition, "position size is 0"));
+        }
+        let inst = match self.instrument(&s.symbol) {
+            Some(i) => i.clone(),
+            None => return Ok(invalid(Code::InvalidState, "symbol", &s.symbol, "slot symbol is not a configured instrument")),
+        };
+        if let Some(p) = order.limit_price {
+            if !dec::is_multiple(p, inst.tick_size)? {
+                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), &format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
+            }
+        }
+        let leg = s.exit_leg_index;
+        let n = s.exit_leg_ratios.len() as u32;
+        let r = if residual {
+            Decimal::ONE
+        } else if let Some(r) = ratio {
+            r
+        } else if leg + 1 >= n {
+            Decimal::ONE // the last configured leg closes exactly the remaining size (Flaw 4, G4)
+        } else {
+            s.exit_leg_ratios.get(leg as usize).cloned().unwrap_or(Decimal::ONE)
+        };
+        // A1/E8: legs are sized from the REMAINING size, never from the initial size.
+        #[cfg(feature = "mutant_exit_initial_size")]
+        let base = s.initial_size;
+        #[cfg(not(feature = "mutant_exit_initial_size"))]
+        let base = s.size;
+        let qty = if r == Decimal::ONE { base } else { dmin(dec::floor_to_step(dec::mul(base, r)?, inst.step_size)?, s.size) };
+        if qty <= Decimal::ZERO {
+            return Ok(Out::refuse(Code::ZeroSizeExit, &format!("exit leg rounds to 0 at stepSize {} (I2, F3): nothing emitted", dec::fmt(inst.step_size)))
+                .ds("ratio", &dec::fmt(r))
+                .ds("sizeQty", &dec::fmt(s.size)));
+        }
+        let tid = s.trade_id.to_ascii_lowercase();
+        let mut attempt = s.exit_attempt.max(1);
+        let mut coid = exit_coid(&tid, leg, attempt);
+        while s.orders.iter().any(|o| o.client_order_id == coid) {
+            attempt += 1;
+            coid = exit_coid(&tid, leg, attempt);
+        }
+        let side = s.side.unwrap_or(PositionSide::Long);
+        let oside = input::order_side(side, true);
+        let trade_id = s.trade_id.clone();
+        let symbol = s.symbol.clone();
+        {
+            let s = &mut self.slots[si];
+            s.exit_attempt = attempt;
+            s.orders.push(OrderState {
+                purpose: Purpose::Exit,
+                client_order_id: coid.clone(),
+                venue_order_id: None,
+                side: oside,
+                order_type: order.order_type,
+                time_in_force: order.time_in_force,
+                quantity: qty,
+                limit_price: order.limit_price,
+                filled_qty: Decimal::ZERO,
+                filled_notional: Decimal::ZERO,
+                unpriced_qty: Decimal::ZERO,
+                fee_booked: Decimal::ZERO,
+                acked: false,
+                cancel_requested: false,
+                cancel_count: 0,
+                exit_leg_index: Some(leg),
+                live: true,
+            });
+        }
+        let mut out = Out::ok(if residual { "EXIT_RESIDUAL accepted: reduce-only SUBMIT emitted" } else { "EXIT accepted: reduce-only SUBMIT emitted" });
+        out.commands.push(Command::Submit {
+            command_id: format!("{}-s", coid),
+            slot_id: si,
+            trade_id,
+            purpose: Purpose::Exit,
+            client_order_id: coid,
+            symbol,
+            side: oside,
+            position_side: "BOTH",
+            order_type: order.order_type,
+            quantity: dec::fmt(qty),
+            limit_price: order.limit_price.map(dec::fmt),
+            reduce_only: true,
+            time_in_force: order.time_in_force,
+        });
+        out.set("legIndex", DVal::N(leg as i64));
+        self.set_stage(si, Stage::ExitRequested, it.kind_name(), it.ts_us, &mut out);
+        out.slot = Some(si);
+        Ok(out)
+    }
+
+    fn cancel(&mut self, si: usize, it: &Intent) -> Out {
+        let s = &self.slots[si];
+        let oi = match s.live_order(Purpose::Exit).or_else(|| s.live_order(Purpose::Entry)) {
+            Some(oi) => oi,
+            None => {
+                return Out::refuse(Code::NoActiveOrder, &format!("slot {} has no working order to cancel (Flaws 1-2, E9, G10)", si)).ds("stage", s.stage.name());
+            }
+        };
+        let stage = s.stage;
+        let trade_id = s.trade_id.clone();
+        let symbol = s.symbol.clone();
+        let o = &mut self.slots[si].orders[oi];
+        o.cancel_requested = true;
+        o.cancel_count += 1;
+        let mut out = Out::ok("CANCEL accepted: cancel command emitted; the slot changes on CANCEL_ACK / CANCEL_REJECT");
+        out.commands.push(Command::Cancel {
+            command_id: format!("{}-c{}", o.client_order_id, o.cancel_count),
+            slot_id: si,
+            trade_id: trade_id.clone(),
+            symbol,
+            client_order_id: o.client_order_id.clone(),
+            venue_order_id: o.venue_order_id.clone(),
+        });
+        out.set("purpose", DVal::S(if o.purpose == Purpose::Entry { "ENTRY".into() } else { "EXIT".into() }));
+        // M2: CANCEL is recorded as a transition (stage unchanged).
+        out.transitions.push(Transition { slot_id: si, trade_id, from: stage, to: stage, trigger: "CANCEL".into(), ts_us: it.ts_us });
+        out.slot = Some(si);
+        out
+    }
+
+    // ───────────────────────── venue events ─────────────────────────
+
+    fn route(&self, symbol: &str, vid: Option<&str>, coid: Option<&str>, slot_hint: Option<i64>) -> Route {
+        if let Some(v) = vid {
+            for (si, s) in self.slots.iter().enumerate() {
+                for (oi, o) in s.orders.iter().enumerate() {
+                    if o.venue_order_id.as_deref() == Some(v) {
+                        return self.check_symbol(si, oi, symbol, false, false);
+                    }
+                }
+            }
+        }
+        if let Some(c) = coid {
+            for (si, s) in self.slots.iter().enumerate() {
+                for (oi, o) in s.orders.iter().enumerate() {
+                    if o.client_order_id == c {
+                        if let (Some(known), Some(v)) = (o.venue_order_id.as_deref(), vid) {
+                            if known != v {
+                                return Route::Unresolved(format!("clientOrderId {} belongs to venue order {}, event says {}", c, known, v));
+                            }
+                        }
+                        return self.check_symbol(si, oi, symbol, vid.is_some() && o.venue_order_id.is_none(), false);
+                    }
+                }
+            }
+            return Route::Unresolved(format!("clientOrderId {} matches no order of any slot", c));
+        }
+        if vid.is_some() {
+            // §6.2: identity-less routing by state, only when exactly one candidate exists.
+            let mut cands: Vec<(usize, usize)> = Vec::new();
+            for (si, s) in self.slots.iter().enumerate() {
+                for (oi, o) in s.orders.iter().enumerate() {
+                    if o.live && o.venue_order_id.is_none() && s.symbol == symbol {
+                        cands.push((si, oi));
+                    }
+                }
+            }
+            if cands.len() == 1 {
+                return Route::Found { si: cands[0].0, oi: cands[0].1, learn_vid: true, by_state: true };
+            }
+            return Route::Unresolved(format!("venueOrderId matches no order; {} state candidates on {}", cands.len(), symbol));
+        }
+        #[cfg(feature = "mutant_slot0_fallback")]
+        {
+            if !self.slots.is_empty() {
+                if let Some(oi) = self.slots[0].live_order(Purpose::Exit).or_else(|| self.slots[0].live_order(Purpose::Entry)) {
+                    return Route::Found { si: 0, oi, learn_vid: false, by_state: true };
+                }
+            }
+        }
+        if let Some(h) = slot_hint {
+            if h >= 0 && (h as usize) < self.slots.len() {
+                let s = &self.slots[h as usize];
+                if let Some(oi) = s.live_order(Purpose::Exit).or_else(|| s.live_order(Purpose::Entry)) {
+                    return self.check_symbol(h as usize, oi, symbol, false, true);
+                }
+                return Route::Unresolved(format!("slotHint {} has no working order", h));
+            }
+            return Route::Unresolved(format!("slotHint {} out of range", h));
+        }
+        Route::Unresolved("event carries no order identity and no slotHint".into())
+    }
+
+    fn check_symbol(&self, si: usize, oi: usize, symbol: &str, learn_vid: bool, by_state: bool) -> Route {
+        if self.slots[si].symbol != symbol {
+            return Route::Unresolved(format!("order belongs to slot {} on {}, event symbol is {} (Flaw 9)", si, self.slots[si].symbol, symbol));
+        }
+        Route::Found { si, oi, learn_vid, by_state }
+    }
+
+    /// Apply a normalised venue event. Routing by order identity first (spec §6.1-6.2); nothing
+    /// matches → UNRESOLVED_SLOT, nothing mutated (G13, J8).
+    pub fn on_venue_event(&mut self, ev: &VenueEvent) -> Out {
+        let before = self.ledger.clone();
+        let out = self.venue_inner(ev);
+        self.finish(&before, out)
+    }
+
+    fn venue_inner(&mut self, ev: &VenueEvent) -> Out {
+        let (si, oi, learn_vid, by_state) = match self.route(&ev.symbol, ev.venue_order_id.as_deref(), ev.client_order_id.as_deref(), ev.slot_hint) {
+            Route::Found { si, oi, learn_vid, by_state } => (si, oi, learn_vid, by_state),
+            Route::Unresolved(why) => {
+                if ev.kind == VenueKind::RateLimited {
+                    return self.rate_limited_unrouted(ev);
+                }
+                return Out::new(false, Code::UnresolvedSlot, Severity::Warning, &format!("{} {}: no slot owns this order ({}); nothing mutated", ev.kind.name(), ev.event_id, why))
+                    .ds("eventId", &ev.event_id)
+                    .ds("kind", ev.kind.name());
+            }
+        };
+        if self.slots[si].stage == Stage::Closed {
+            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, &format!("{} for a CLOSED slot: ignored, a closed slot never reopens (I13)", ev.kind.name()));
+            o.set("eventId", DVal::S(ev.event_id.clone()));
+            o.slot = Some(si);
+            return o;
+        }
+        if self.slots[si].seen(&ev.event_id) {
+            let mut o = Out::new(false, Code::DuplicateEvent, Severity::Info, "eventId already applied for this trade: no-op (Flaw 10, M6, I10)");
+            o.set("eventId", DVal::S(ev.event_id.clone()));
+            o.slot = Some(si);
+            return o;
+        }
+        let stale = self.slots[si].stage == Stage::StaleStateReconciling;
+        if stale {
+            let resume = self.slots[si].resume_stage.unwrap_or(Stage::PositionOpen);
+            self.slots[si].stage = resume;
+        }
+        let ntr = 0;
+        let mut out = match self.apply_event(si, oi, ev, learn_vid) {
+            Ok(o) => o,
+            Err(e) => internal(e),
+        };
+        if stale {
+            let s = &mut self.slots[si];
+            s.resume_stage = Some(s.stage);
+            s.stage = Stage::StaleStateReconciling;
+            out.transitions.truncate(ntr);
+            out.set("resumeStage", DVal::S(s.resume_stage.map(|x| x.name()).unwrap_or("").to_string()));
+        }
+        if by_state {
+            out.set("routedByState", DVal::B(true));
+        }
+        out.slot = Some(si);
+        out
+    }
+
+    fn rate_limited_unrouted(&mut self, ev: &VenueEvent) -> Out {
+        let mut o = Out::new(true, Code::RateLimited, Severity::Warning, "venue rate limit (no order identity): retryable");
+        o.set("retryable", DVal::B(true));
+        match ev.retry_after_ms {
+            Some(ms) => o.set("retryAfterMs", DVal::N(ms)),
+            None => o.set("releaseEta", DVal::S("few minutes".into())),
+        }
+        if let Some(c) = ev.venue_code {
+            o.set("venueCode", DVal::N(c));
+        }
+        o
+    }
+
+    /// Mutating part of a routed venue event. Checks come first; nothing is mutated on refusal.
+    fn apply_event(&mut self, si: usize, oi: usize, ev: &VenueEvent, learn_vid: bool) -> KResult<Out> {
+        let live = self.slots[si].orders[oi].live;
+        let purpose = self.slots[si].orders[oi].purpose;
+        let stale_out = |what: &str| {
+            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, &format!("{} for order that is no longer working: ignored ({})", ev.kind.name(), what));
+            o.set("eventId", DVal::S(ev.event_id.clone()));
+            o
+        };
+        if !live && !ev.kind.is_fill() && ev.kind != VenueKind::RateLimited {
+            return Ok(stale_out(if ev.kind == VenueKind::OrderReject { "M9: a stale ORDER_REJECT never destroys a position" } else { "order finished" }));
+        }
+        let mut out = match ev.kind {
+            VenueKind::PartialFill | VenueKind::FullFill => self.apply_fill(si, oi, ev)?,
+            VenueKind::OrderAck => {
+                let s = &mut self.slots[si];
+                s.rate_limit = None;
+                let o = &mut s.orders[oi];
+                let mut out = Out::ok("ORDER_ACK applied");
+                if o.acked {
+                    out.set("noop", DVal::B(true));
+                }
+                o.acked = true;
+                let to = match (purpose, s.stage) {
+                    (Purpose::Entry, Stage::OrderRequested) => Some(Stage::EntryWorking),
+                    (Purpose::Exit, Stage::ExitRequested) => Some(Stage::ExitWorking),
+                    _ => None,
+                };
+                if let Some(to) = to {
+                    self.set_stage(si, to, "ORDER_ACK", ev.ts_us, &mut out);
+                }
+                out
+            }
+            VenueKind::CancelAck => {
+                let mut out = Out::ok("CANCEL_ACK applied: order cancelled");
+                if !self.slots[si].orders[oi].cancel_requested {
+                    out.set("unsolicited", DVal::B(true));
+                }
+                self.finish_order(si, oi, "CANCEL_ACK", ev.ts_us, &mut out);
+                out
+            }
+            VenueKind::CancelReject => {
+                let o = &mut self.slots[si].orders[oi];
+                o.cancel_requested = false;
+                let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "CANCEL_REJECT: cancel request cleared, order left working");
+                if let Some(c) = ev.venue_code {
+                    out.set("venueCode", DVal::N(c));
+                    if CANCEL_REJECT_ORDER_DONE_CODES.contains(&c) {
+                        out.set("orderMayBeDone", DVal::B(true));
+                        out.message = "CANCEL_REJECT: venue says the order is filled / gone; kept until its fills or reconcile settle it (I15, E17)".into();
+                    }
+                }
+                if let Some(r) = &ev.reason {
+                    out.set("reason", DVal::S(r.clone()));
+                }
+                out
+            }
+            VenueKind::OrderReject => {
+                let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "ORDER_REJECT applied");
+                if let Some(c) = ev.venue_code {
+                    out.set("venueCode", DVal::N(c));
+                }
+                if let Some(r) = &ev.reason {
+                    out.set("reason", DVal::S(r.clone()));
+                }
+                self.finish_order(si, oi, "ORDER_REJECT", ev.ts_us, &mut out);
+                out
+            }
+            VenueKind::RateLimited => {
+                let mut out = Out::new(true, Code::RateLimited, Severity::Warning, "RATE_LIMITED: order left retryable (I21)");
+                out.set("retryable", DVal::B(true));
+                let mut rl = RateLimit { retry_after_ms: None, release_eta: None, until_us: None };
+                match ev.retry_after_ms {
+                    Some(ms) => {
+                        out.set("retryAfterMs", DVal::N(ms));
+                        rl.retry_after_ms = Some(ms);
+                        rl.until_us = ev.ts_us.checked_add(ms.saturating_mul(1000));
+                    }
+                    None => {
+                        out.set("releaseEta", DVal::S("few minutes".into()));
+                        rl.release_eta = Some("few minutes".into());
+                    }
+                }
+                if let Some(c) = ev.venue_code {
+                    out.set("venueCode", DVal::N(c));
+                }
+                out.set("clientOrderId", DVal::S(self.slots[si].orders[oi].client_order_id.clone()));
+                if live {
+                    self.slots[si].rate_limit = Some(rl);
+                } else {
+                    out.set("orderFinished", DVal::B(true));
+                }
+                out
+            }
+        };
+        if learn_vid {
+            if let Some(v) = &ev.venue_order_id {
+                self.slots[si].orders[oi].venue_order_id = Some(v.clone());
+                out.set("learnedVenueOrderId", DVal::S(v.clone()));
+            }
+        }
+        self.slots[si].remember(&ev.event_id);
+        self.settle_slot(si)?;
+        Ok(out)
+    }
+
+    /// An order ends without (further) fills: cancel ack, reject, or reconcile CANCELLED/EXPIRED/
+    /// NOT_FOUND/FILLED-short. Stage: unfilled entry → IDLE; partially filled entry → POSITION_OPEN;
+    /// exit → POSITION_OPEN (size > 0).
+    fn finish_order(&mut self, si: usize, oi: usize, trigger: &str, ts: i64, out: &mut Out) {
+        let (purpose, filled) = {
+            let o = &mut self.slots[si].orders[oi];
+            o.live = false;
+            o.cancel_requested = false;
+            (o.purpose, o.filled_qty)
+        };
+        let stage = self.slots[si].stage;
+        match purpose {
+            Purpose::Entry => {
+                if stage == Stage::OrderRequested || stage == Stage::EntryWorking {
+                    if self.slots[si].size.is_zero() && filled.is_zero() {
+                        self.slots[si].rate_limit = None;
+                        self.set_stage(si, Stage::Idle, trigger, ts, out);
+                    } else {
+                        self.set_stage(si, Stage::PositionOpen, trigger, ts, out);
+                    }
+                }
+            }
+            Purpose::Exit => {
+                let s = &mut self.slots[si];
+                if filled > Decimal::ZERO {
+                    s.exit_leg_index += 1;
+                    s.exit_attempt = 1;
+                } else {
+                    s.exit_attempt += 1;
+                }
+                if stage == Stage::ExitRequested || stage == Stage::ExitWorking {
+                    if s.size.is_zero() {
+                        self.set_stage(si, Stage::Closed, trigger, ts, out);
+                    } else {
+                        self.set_stage(si, Stage::PositionOpen, trigger, ts, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Book a fill on order `oi` of slot `si` (INCREMENTAL or CUMULATIVE quantity and fee).
+    /// Everything is computed first, then committed: an overflow changes nothing.
+    fn apply_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<Out> {
+        let s = &self.slots[si];
+        let o = &s.orders[oi];
+        let evq = ev.fill_qty.unwrap_or(Decimal::ZERO);
+        let price = ev.fill_price.filter(|p| *p > Decimal::ZERO);
+        let raw_inc = if ev.cumulative_qty { dmax(dec::sub(evq, o.filled_qty)?, Decimal::ZERO) } else { evq };
+        let order_rem = dmax(dec::sub(o.quantity, o.filled_qty)?, Decimal::ZERO);
+        let is_entry = o.purpose == Purpose::Entry;
+        let cap = if is_entry { order_rem } else { dmin(order_rem, s.size) };
+        let overfill = raw_inc > cap;
+        let q = dmin(raw_inc, cap);
+        // Notional of this increment: INCREMENTAL → q × price; CUMULATIVE → the notional
+        // difference cumQty × avgPrice − booked notional (exact, no division).
+        let (notional, priced) = match price {
+            None => (Decimal::ZERO, false),
+            Some(p) => {
+                if q.is_zero() {
+                    (Decimal::ZERO, false)
+                } else if ev.cumulative_qty && !overfill && o.unpriced_qty.is_zero() {
+                    let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
+                    if n > Decimal::ZERO {
+                        (n, true)
+                    } else {
+                        (Decimal::ZERO, false)
+                    }
+                } else {
+                    (dec::mul(q, p)?, true)
+                }
+            }
+        };
+        let fee = match ev.fee {
+            None => Decimal::ZERO,
+            Some(f) => {
+                if ev.cumulative_fee {
+                    dmax(dec::sub(f, o.fee_booked)?, Decimal::ZERO)
+                } else {
+                    f
+                }
+            }
+        };
+        let new_filled = dec::add(o.filled_qty, q)?;
+        let new_order_notional = dec::add(o.filled_notional, notional)?;
+        let new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
+        let new_fee_booked = dec::add(o.fee_booked, fee)?;
+        let complete = new_filled >= o.quantity;
+        let slot_fees = dec::add(s.fees, fee)?;
+        let sign = s.sign();
+        let mut out = if overfill {
+            Out::new(true, Code::Overfill, Severity::Warning, &format!("fill beyond the order/position quantity: clamped to {} (I8, A3)", dec::fmt(q)))
+        } else {
+            Out::ok(&format!("{} applied", ev.kind.name()))
+        };
+        out.set("appliedQty", DVal::S(dec::fmt(q)));
+        if ev.kind == VenueKind::FullFill && !complete {
+            out.set("fullFillShortQty", DVal::S(dec::fmt(dec::sub(o.quantity, new_filled)?)));
+        }
+        if is_entry {
+            let size = dec::add(s.size, q)?;
+            let initial = dec::add(s.initial_size, q)?;
+            let entry_notional = dec::add(s.entry_notional, notional)?;
+            let priced_qty = if priced { dec::add(s.entry_priced_qty, q)? } else { s.entry_priced_qty };
+            // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
+            #[cfg(not(feature = "mutant_entry_last_price"))]
+            let entry_price = if priced_qty > Decimal::ZERO { dec::round(dec::div(entry_notional, priced_qty)?, PRICE_DP) } else { Decimal::ZERO };
+            #[cfg(feature = "mutant_entry_last_price")]
+            let entry_price = if priced { price.unwrap_or(Decimal::ZERO) } else { s.entry_price };
+            let basis_missing = q > Decimal::ZERO && !priced;
+            // commit
+            let s = &mut self.slots[si];
+            #[cfg(feature = "mutant_entry_overwrite")]
+            {
+                s.size = q;
+                s.initial_size = q;
+            }
+            #[cfg(not(feature = "mutant_entry_overwrite"))]
+            {
+                s.size = size;
+                s.initial_size = initial;
+            }
+            s.entry_notional = entry_notional;
+            s.entry_priced_qty = priced_qty;
+            s.entry_price = entry_price;
+            s.fees = slot_fees;
+            if basis_missing {
+                s.flags.entry_basis_missing = true;
+                out.set("entryBasisMissing", DVal::B(true));
+            }
+            if overfill {
+                s.flags.overfill = true;
+            }
+            if s.opened_at_us.is_none() && q > Decimal::ZERO {
+                s.opened_at_us = Some(ev.ts_us);
+            }
+            s.rate_limit = None;
+            let o = &mut s.orders[oi];
+            o.filled_qty = new_filled;
+            o.filled_notional = new_order_notional;
+            o.unpriced_qty = new_unpriced;
+            o.fee_booked = new_fee_booked;
+            let was_live = o.live;
+            if complete {
+                o.live = false;
+                o.cancel_requested = false;
+            }
+            let stage = s.stage;
+            let size_now = s.size;
+            match stage {
+                Stage::OrderRequested | Stage::EntryWorking => {
+                    if complete && was_live {
+                        self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
+                    } else if stage == Stage::OrderRequested {
+                        self.set_stage(si, Stage::EntryWorking, ev.kind.name(), ev.ts_us, &mut out);
+                    }
+                }
+                Stage::Idle => {
+                    // A late fill of a cancelled/rejected entry: the venue holds the position.
+                    if size_now > Decimal::ZERO {
+                        out.set("lateFill", DVal::B(true));
+                        self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
+                    }
+                }
+                _ => {
+                    if !was_live {
+                        out.set("lateFill", DVal::B(true));
+                    }
+                }
+            }
+        } else {
+            // Exit fill: realized = side-sign × (notional − q × entry VWAP) = sign × q × (exit − basis),
+            // no leverage factor (spec §0.1 dual leverage), rounded to PNL_DP per fill.
+            let basis = s.entry_price;
+            let (estimate, skipped) = if priced && basis > Decimal::ZERO {
+                let r = dec::mul(sign, dec::sub(notional, dec::mul(q, basis)?)?)?;
+                #[cfg(feature = "mutant_leverage_pnl")]
+                let r = dec::mul(r, Decimal::from(s.leverage))?;
+                (dec::round(r, PNL_DP), false)
+            } else {
+                (Decimal::ZERO, q > Decimal::ZERO)
+            };
+            let size = dmax(dec::sub(s.size, q)?, Decimal::ZERO);
+            let realized = dec::add(s.realized, estimate)?;
+            let coid = o.client_order_id.clone();
+            let leg_index = o.exit_leg_index.unwrap_or(s.exit_leg_index);
+            let li = s.legs.iter().position(|l| l.client_order_id == coid);
+            let (lq, ln, lp, lr, lf) = match li {
+                Some(i) => {
+                    let l = &s.legs[i];
+                    (l.quantity, l.exit_notional, l.priced_qty, l.realized, l.fees)
+                }
+                None => (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
+            };
+            let lq = dec::add(lq, q)?;
+            let ln = dec::add(ln, notional)?;
+            let lp = if priced { dec::add(lp, q)? } else { lp };
+            let lr = dec::add(lr, estimate)?;
+            let lf = dec::add(lf, fee)?;
+            // commit
+            let s = &mut self.slots[si];
+            s.size = size;
+            s.realized = realized;
+            s.fees = slot_fees;
+            if overfill {
+                s.flags.overfill = true;
+            }
+            s.rate_limit = None;
+            let li = match li {
+                Some(i) => i,
+                None => {
+                    s.legs.push(LegState {
+                        leg_index,
+                        client_order_id: coid,
+                        quantity: Decimal::ZERO,
+                        exit_notional: Decimal::ZERO,
+                        priced_qty: Decimal::ZERO,
+                        realized: Decimal::ZERO,
+                        fees: Decimal::ZERO,
+                        exchange_realized: None,
+                        exchange_fees: Decimal::ZERO,
+                        fills: Vec::new(),
+                        settle_cursor: 0,
+                    });
+                    s.legs.len() - 1
+                }
+            };
+            {
+                let l = &mut s.legs[li];
+                l.quantity = lq;
+                l.exit_notional = ln;
+                l.priced_qty = lp;
+                l.realized = lr;
+                l.fees = lf;
+                if q > Decimal::ZERO {
+                    l.fills.push(FillRecord { qty: q, estimate, skipped, repaired: false });
+                }
+            }
+            if skipped {
+                s.flags.realized_skipped_no_price = true;
+                out.set("realizedSkippedNoPrice", DVal::B(true));
+            }
+            out.set("realizedPnlUsdt", DVal::S(dec::fmt(estimate)));
+            let o = &mut s.orders[oi];
+            o.filled_qty = new_filled;
+            o.filled_notional = new_order_notional;
+            o.unpriced_qty = new_unpriced;
+            o.fee_booked = new_fee_booked;
+            let was_live = o.live;
+            let closes = size.is_zero();
+            if complete || closes {
+                o.live = false;
+                o.cancel_requested = false;
+            }
+            if !was_live {
+                out.set("lateFill", DVal::B(true));
+            }
+            if was_live && (complete || closes) {
+                s.exit_leg_index += 1;
+                s.exit_attempt = 1;
+            }
+            let stage = s.stage;
+            if closes {
+                // Flaw 4, G4: the position closes exactly once (a CLOSED slot refuses further fills).
+                self.set_stage(si, Stage::Closed, ev.kind.name(), ev.ts_us, &mut out);
+            } else if complete && was_live && (stage == Stage::ExitRequested || stage == Stage::ExitWorking) {
+                self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
+            } else if stage == Stage::ExitRequested && was_live {
+                self.set_stage(si, Stage::ExitWorking, ev.kind.name(), ev.ts_us, &mut out);
+            }
+        }
+        Ok(out)
+    }
+
+    // ───────────────────────── mark price ─────────────────────────
+
+    /// Mark price: updates unrealized PnL only; never becomes an entry basis (A4, spec §0.1).
+    pub fn mark_price(&mut self, m: &MarkPrice) -> Out {
+        let before = self.ledger.clone();
+        if self.instrument(&m.symbol).is_none() {
+            return invalid(Code::InvalidEvent, "symbol", &m.symbol, "not a configured instrument");
+        }
+        // compute first, then commit
+        let mut updates: Vec<(usize, Decimal)> = Vec::new();
+        for (si, s) in self.slots.iter().enumerate() {
+            if s.symbol == m.symbol {
+                let mut t = s.clone_for_mark();
+                t.mark_price = m.mark_price;
+                match unrealized_of(&t) {
+                    Ok(u) => updates.push((si, u)),
+                    Err(e) => return internal(e),
+                }
+            }
+        }
+        for (si, u) in &updates {
+            self.slots[*si].mark_price = m.mark_price;
+            self.slots[*si].unrealized = *u;
+        }
+        let mut out = Out::ok("mark price applied");
+        out.set("slots", DVal::N(updates.len() as i64));
+        self.finish(&before, out)
+    }
+
+    // ───────────────────────── account events / anchors ─────────────────────────
+
+    /// Anchor capital to the exchange wallet (spec §3.1). Missing / zero / negative wallet →
+    /// ANCHOR_REJECTED, nothing changed (L5).
+    pub fn anchor(&mut self, wallet: Option<Decimal>, available: Option<Decimal>, seq: i64) -> Out {
+        let before = self.ledger.clone();
+        let w = match wallet {
+            None => return Out::refuse(Code::AnchorRejected, "walletBalanceUsdt missing: anchor refused (L5)").ds("field", "walletBalanceUsdt").ds("value", "(missing)"),
+            Some(w) => w,
+        };
+        if w <= Decimal::ZERO {
+            return Out::refuse(Code::AnchorRejected, &format!("walletBalanceUsdt {} must be > 0: anchor refused (L5)", dec::fmt(w))).ds("field", "walletBalanceUsdt").ds("value", &dec::fmt(w));
+        }
+        if let Some(a) = available {
+            if a < Decimal::ZERO {
+                return Out::refuse(Code::AnchorRejected, &format!("availableMarginUsdt {} must not be negative", dec::fmt(a))).ds("field", "availableMarginUsdt").ds("value", &dec::fmt(a));
+            }
+        }
+        let prev = self.ledger.capital;
+        self.ledger.anchor(w, available, seq);
+        let mut out = Out::ok("capital anchored to the exchange wallet (e_anchored)");
+        out.set("previousCapitalUsdt", DVal::S(dec::fmt(prev)));
+        out.set("capitalUsdt", DVal::S(dec::fmt(w)));
+        self.finish(&before, out)
+    }
+
+    /// BALANCE / FILL_SETTLED / FUNDING (spec §3, §5.2). Idempotent by eventId.
+    pub fn on_account_event(&mut self, ev: &AccountEvent) -> Out {
+        let event_id = match ev {
+            AccountEvent::Balance { event_id, .. } | AccountEvent::FillSettled { event_id, .. } | AccountEvent::Funding { event_id, .. } => event_id.clone(),
+        };
+        if self.account_seen_set.contains(&event_id) {
+            return Out::new(false, Code::DuplicateEvent, Severity::Info, "account eventId already applied: no-op").ds("eventId", &event_id);
+        }
+        let before = self.ledger.clone();
+        let out = match ev {
+            AccountEvent::Balance { wallet, available, ts_us, .. } => {
+                let o = self.anchor(*wallet, *available, *ts_us);
+                return self.remember_account(&event_id, o);
+            }
+            AccountEvent::Funding { amount, .. } => match self.ledger.funding(*amount) {
+                Ok(()) => Out::ok("funding booked (k_bridged)").ds("amountUsdt", &dec::fmt(*amount)),
+                Err(e) => internal(e),
+            },
+            AccountEvent::FillSettled { ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee, .. } => {
+                match self.fill_settled(*ts_us, symbol, trade_id.as_deref(), venue_order_id.as_deref(), client_order_id.as_deref(), *realized, *fee) {
+                    Ok(o) => o,
+                    Err(e) => internal(e),
+                }
+            }
+        };
+        let out = self.finish(&before, out);
+        self.remember_account(&event_id, out)
+    }
+
+    fn remember_account(&mut self, event_id: &str, out: Out) -> Out {
+        if out.accepted {
+            self.account_seen_set.insert(event_id.to_string());
+            self.account_seen.push(event_id.to_string());
+        }
+        out
+    }
+
+    /// Locate the trade a FILL_SETTLED belongs to: (in_archive, index, order index).
+    fn locate_trade(&self, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>) -> Option<(bool, usize, Option<usize>)> {
+        let find_order = |s: &SlotState| -> Option<usize> {
+            s.orders.iter().position(|o| (vid.is_some() && o.venue_order_id.as_deref() == vid) || (coid.is_some() && Some(o.client_order_id.as_str()) == coid))
+        };
+        for (si, s) in self.slots.iter().enumerate() {
+            if s.symbol == symbol && !s.trade_id.is_empty() {
+                if let Some(oi) = find_order(s) {
+                    return Some((false, si, Some(oi)));
+                }
+            }
+        }
+        for (ai, s) in self.archive.iter().enumerate().rev() {
+            if s.symbol == symbol {
+                if let Some(oi) = find_order(s) {
+                    return Some((true, ai, Some(oi)));
+                }
+            }
+        }
+        if let Some(t) = trade_id {
+            let lower = t.to_ascii_lowercase();
+            for (si, s) in self.slots.iter().enumerate() {
+                if s.trade_id.to_ascii_lowercase() == lower && s.symbol == symbol {
+                    return Some((false, si, None));
+                }
+            }
+            if let Some(ai) = self.archive_index.get(&lower) {
+                if self.archive.get(*ai).map(|s| s.symbol == symbol).unwrap_or(false) {
+                    return Some((true, *ai, None));
+                }
+            }
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fill_settled(&mut self, ts: i64, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>, rp: Decimal, fee: Decimal) -> KResult<Out> {
+        let (in_archive, idx, oi) = match self.locate_trade(symbol, trade_id, vid, coid) {
+            Some(x) => x,
+            None => {
+                return Ok(Out::new(false, Code::UnresolvedSlot, Severity::Warning, "FILL_SETTLED matches no trade of this kernel: nothing mutated").ds("symbol", symbol));
+            }
+        };
+        let tol = self.cfg.pnl_anomaly_tolerance;
+        let mut s = if in_archive { self.archive[idx].clone() } else { self.slots[idx].clone() };
+        let mut out = Out::ok("FILL_SETTLED recorded (pnlSource=exchange)");
+        let mut anomaly: Option<(Decimal, String)> = None;
+        s.exchange_realized = Some(dec::add(s.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
+        s.exchange_fees = dec::add(s.exchange_fees, fee)?;
+        let order_purpose = oi.and_then(|i| s.orders.get(i)).map(|o| (o.purpose, o.client_order_id.clone()));
+        match order_purpose {
+            Some((Purpose::Entry, _)) => {
+                s.entry_exchange_realized = dec::add(s.entry_exchange_realized, rp)?;
+                if dec::sub(rp, Decimal::ZERO)?.abs() > tol {
+                    anomaly = Some((Decimal::ZERO, format!("exchange realized {} on an entry fill; the kernel books 0 for opening fills", dec::fmt(rp))));
+                }
+            }
+            Some((Purpose::Exit, c)) => match s.legs.iter().position(|l| l.client_order_id == c) {
+                None => {
+                    out.set("pendingFill", DVal::B(true));
+                    out.message = "FILL_SETTLED before its fill: exchange figure recorded, compared when possible".into();
+                }
+                Some(li) => {
+                    let l = &mut s.legs[li];
+                    l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
+                    l.exchange_fees = dec::add(l.exchange_fees, fee)?;
+                    let k = l.settle_cursor as usize;
+                    if k < l.fills.len() {
+                        l.settle_cursor += 1;
+                        if l.fills[k].skipped && !l.fills[k].repaired {
+                            // spec §5.2 repair: add the exchange figure, clear the flag, settle the increment.
+                            l.fills[k].repaired = true;
+                            l.realized = dec::add(l.realized, rp)?;
+                            s.realized = dec::add(s.realized, rp)?;
+                            s.flags.repaired_from_exchange = true;
+                            out.message = "FILL_SETTLED repaired a leg booked without a price (realized_skipped_no_price)".into();
+                            out.set("repaired", DVal::B(true));
+                        } else {
+                            let est = l.fills[k].estimate;
+                            if dec::sub(est, rp)?.abs() > tol {
+                                anomaly = Some((est, format!("fill {} of leg {}: kernel estimate {} vs exchange {}", k, l.leg_index, dec::fmt(est), dec::fmt(rp))));
+                            }
+                        }
+                    } else {
+                        out.set("pendingFill", DVal::B(true));
+                    }
+                }
+            },
+            None => {
+                // tradeId only: the exchange figure for the trade's unpriced exit fills, or a
+                // whole-trade comparison once the trade is closed.
+                let mut repaired = false;
+                for l in s.legs.iter_mut() {
+                    for f in l.fills.iter_mut() {
+                        if f.skipped && !f.repaired {
+                            f.repaired = true;
+                            repaired = true;
+                        }
+                    }
+                }
+                if repaired {
+                    if let Some(l) = s.legs.iter_mut().find(|l| l.fills.iter().any(|f| f.skipped)) {
+                        l.realized = dec::add(l.realized, rp)?;
+                        l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
+                    }
+                    s.realized = dec::add(s.realized, rp)?;
+                    s.flags.repaired_from_exchange = true;
+                    out.message = "FILL_SETTLED (by tradeId) repaired the trade's exit fills booked without a price".into();
+                    out.set("repaired", DVal::B(true));
+                } else if s.stage == Stage::Closed || in_archive {
+                    let est = kernel_estimate(&s)?;
+                    let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
+                    if dec::sub(est, ex)?.abs() > tol {
+                        anomaly = Some((est, format!("trade {}: kernel estimate {} vs exchange {}", s.trade_id, dec::fmt(est), dec::fmt(ex))));
+                    }
+                }
+            }
+        }
+        s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
+        // commit: settle the increment (repairs only) through the slot's baseline.
+        self.ledger.settle(&mut s)?;
+        let tid = s.trade_id.clone();
+        if in_archive {
+            self.archive[idx] = s;
+        } else {
+            self.slots[idx] = s;
+            out.slot = Some(idx);
+        }
+        if let Some((est, detail)) = anomaly {
+            let seq = self.anomalies.len() as u64 + 1;
+            self.anomalies.push(AnomalyState { seq, ts_us: ts, code: Code::PnlAnomaly, trade_id: Some(tid.clone()), detail: detail.clone(), kernel_estimate: Some(est), exchange: Some(rp) });
+            out.accepted = true;
+            out.code = Code::PnlAnomaly;
+            out.severity = Severity::Error;
+            out.message = format!("PNL_ANOMALY recorded, not re-booked (spec §5.2): {}", detail);
+        }
+        out.set("tradeId", DVal::S(tid));
+        out.set("exchangeFeeUsdt", DVal::S(dec::fmt(fee)));
+        Ok(out)
+    }
+
+    // ───────────────────────── save / restore / reconcile ─────────────────────────
+
+    pub fn save(&self, source_hash: &str) -> Result<String, String> {
+        let st = SavedState {
+            format: STATE_FORMAT.to_string(),
+            source_hash: source_hash.to_string(),
+            slot_count: self.slots.len(),
+            slots: self.slots.clone(),
+            archive: self.archive.clone(),
+            ledger: self.ledger.clone(),
+            anomalies: self.anomalies.clone(),
+            account_seen: self.account_seen.clone(),
+            intent_seen: self.intent_seen.clone(),
+        };
+        serde_json::to_string(&st).map_err(|e| e.to_string())
+    }
+
+    /// Restore a saved state after validating every slot image (Flaw 11, G8, J7, G14). Slots with
+    /// an order in flight go to STALE_STATE_RECONCILING (resumeStage remembered) until reconcile.
+    pub fn restore(&mut self, json: &str) -> Out {
+        let st: SavedState = match serde_json::from_str(json) {
+            Ok(s) => s,
+            Err(e) => return Out::refuse(Code::InvalidState, &format!("saved state does not parse: {}", e)).ds("field", "state"),
+        };
+        if st.format != STATE_FORMAT {
+            return invalid(Code::InvalidState, "format", &st.format, &format!("expected {}", STATE_FORMAT));
+        }
+        if st.slot_count != self.slots.len() || st.slots.len() != self.slots.len() {
+            return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), &format!("this kernel has {} slots", self.slots.len()));
+        }
+        let mut ids: HashSet<String> = HashSet::new();
+        for (i, s) in st.slots.iter().enumerate() {
+            if let Err((f, v, r)) = self.validate_slot(s, i) {
+                return invalid(Code::InvalidState, &format!("slots[{}].{}", i, f), &v, &r);
+            }
+            if !s.trade_id.is_empty() && !ids.insert(s.trade_id.to_ascii_lowercase()) {
+                return invalid(Code::InvalidState, &format!("slots[{}].tradeId", i), &s.trade_id, "duplicate trade id (J7)");
+            }
+        }
+        for (i, s) in st.archive.iter().enumerate() {
+            if s.trade_id.is_empty() || !ids.insert(s.trade_id.to_ascii_lowercase()) {
+                return invalid(Code::InvalidState, &format!("archive[{}].tradeId", i), &s.trade_id, "empty or duplicate trade id (J7)");
+            }
+            if s.has_live_order() || s.size != Decimal::ZERO && s.stage == Stage::Closed {
+                return invalid(Code::InvalidState, &format!("archive[{}]", i), &s.trade_id, "archived trade with live orders or size");
+            }
+        }
+        let l = &st.ledger;
+        for (f, v) in [("ledger.capital", l.capital), ("ledger.peakCapital", l.peak_capital)] {
+            if v < Decimal::ZERO {
+                return invalid(Code::InvalidState, f, &dec::fmt(v), "must not be negative");
+            }
+        }
+        let mut acc: HashSet<String> = HashSet::new();
+        for id in &st.account_seen {
+            if !acc.insert(id.clone()) {
+                return invalid(Code::InvalidState, "accountSeen", id, "duplicate id");
+            }
+        }
+        let before = self.ledger.clone();
+        let mut out = Out::ok("state restored");
+        self.slots = st.slots;
+        self.archive = st.archive;
+        self.archive_index = self.archive.iter().enumerate().map(|(i, s)| (s.trade_id.to_ascii_lowercase(), i)).collect();
+        self.ledger = st.ledger;
+        self.anomalies = st.anomalies;
+        self.account_seen = st.account_seen;
+        self.account_seen_set = acc;
+        self.intent_seen_set = st.intent_seen.iter().cloned().collect();
+        self.intent_seen = st.intent_seen;
+        let mut stale = 0;
+        for si in 0..self.slots.len() {
+            self.slots[si].rebuild_seen();
+            if self.slots[si].stage != Stage::StaleStateReconciling && self.slots[si].has_live_order() {
+                let from = self.slots[si].stage;
+                self.slots[si].resume_stage = Some(from);
+                self.slots[si].stage = Stage::StaleStateReconciling;
+                out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from, to: Stage::StaleStateReconciling, trigger: "RESTORE".into(), ts_us: 0 });
+            }
+            if self.slots[si].stage == Stage::StaleStateReconciling {
+                stale += 1;
+            }
+        }
+        for a in self.archive.iter_mut() {
+            a.rebuild_seen();
+        }
+        out.set("staleSlots", DVal::N(stale));
+        let before_seq = before.event_seq;
+        let out = self.finish(&self.ledger.clone(), out);
+        let _ = before_seq;
+        out
+    }
+
+    fn validate_slot(&self, s: &SlotState, i: usize) -> Result<(), (String, String, String)> {
+        let e = |f: &str, v: String, r: &str| Err((f.to_string(), v, r.to_string()));
+        if s.slot_id != i {
+            return e("slotId", s.slot_id.to_string(), &format!("does not match its position {} (G14)", i));
+        }
+        for (f, v) in [("sizeQty", s.size), ("initialSizeQty", s.initial_size), ("targetQty", s.target_qty), ("entryPrice", s.entry_price), ("markPrice", s.mark_price), ("entryNotionalUsdt", s.entry_notional)] {
+            if v < Decimal::ZERO {
+                return e(f, dec::fmt(v), "must not be negative");
+            }
+        }
+        if s.size > s.initial_size {
+            return e("sizeQty", dec::fmt(s.size), "exceeds initialSizeQty");
+        }
+        let mut seen: HashSet<&str> = HashSet::new();
+        for id in &s.seen_event_ids {
+            if !seen.insert(id.as_str()) {
+                return e("seenEventIds", id.clone(), "duplicate event id");
+            }
+        }
+        let live_entry = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Entry).count();
+        let live_exit = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Exit).count();
+        if live_entry > 1 || live_exit > 1 {
+            return e("orders", s.orders.len().to_string(), "more than one working order per purpose");
+        }
+        let stage = if s.stage == Stage::StaleStateReconciling {
+            match s.resume_stage {
+                Some(r) if r != Stage::StaleStateReconciling => r,
+                _ => return e("resumeStage", format!("{:?}", s.resume_stage), "STALE_STATE_RECONCILING needs a resume stage"),
+            }
+        } else {
+            if s.resume_stage.is_some() {
+                return e("resumeStage", format!("{:?}", s.resume_stage), "only a STALE_STATE_RECONCILING slot has a resume stage");
+            }
+            s.stage
+        };
+        if stage != Stage::Idle || !s.trade_id.is_empty() {
+            if s.trade_id.is_empty() || s.trade_id.len() > 24 || !s.trade_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
+                return e("tradeId", s.trade_id.clone(), "a non-IDLE slot needs a trade id [A-Za-z0-9_-]{1,24}");
+            }
+            if self.instrument(&s.symbol).is_none() {
+                return e("symbol", s.symbol.clone(), "not a configured instrument");
+            }
+            if s.side.is_none() {
+                return e("side", "(missing)".into(), "a trade needs a side");
+            }
+            if s.leverage < 1 || s.leverage > self.cfg.max_leverage {
+                return e("leverage", s.leverage.to_string(), "out of range");
+            }
+            let mut sum = Decimal::ZERO;
+            for r in &s.exit_leg_ratios {
+                if *r <= Decimal::ZERO || *r > Decimal::ONE {
+                    return e("exitLegRatios", dec::fmt(*r), "ratio must be in (0,1]");
+                }
+                sum += *r;
+            }
+            if sum != Decimal::ONE {
+                return e("exitLegRatios", dec::fmt(sum), "ratios must sum to 1");
+            }
+        }
+        let zero = s.size.is_zero();
+        match stage {
+            Stage::Idle => {
+                if !zero {
+                    return e("sizeQty", dec::fmt(s.size), "IDLE with a non-zero size");
+                }
+                if live_entry + live_exit > 0 {
+                    return e("orders", "working".into(), "IDLE with a working order");
+                }
+            }
+            Stage::OrderRequested | Stage::EntryWorking => {
+                if live_entry != 1 || live_exit != 0 {
+                    return e("entryOrder", "(missing)".into(), &format!("{} needs exactly one working entry order", stage.name()));
+                }
+            }
+            Stage::PositionOpen => {
+                if zero {
+                    return e("sizeQty", "0".into(), "POSITION_OPEN with size 0");
+                }
+                if live_entry + live_exit > 0 {
+                    return e("orders", "working".into(), "POSITION_OPEN with a working order");
+                }
+            }
+            Stage::ExitRequested | Stage::ExitWorking => {
+                if zero {
+                    return e("sizeQty", "0".into(), &format!("{} with size 0", stage.name()));
+                }
+                if live_exit != 1 || live_entry != 0 {
+                    return e("exitOrder", "(missing)".into(), &format!("{} needs exactly one working exit order", stage.name()));
+                }
+            }
+            Stage::Closed => {
+                if !zero {
+                    return e("sizeQty", dec::fmt(s.size), "CLOSED with a non-zero size");
+                }
+                if live_entry + live_exit > 0 {
+                    return e("orders", "working".into(), "CLOSED with a working order");
+                }
+                if s.initial_size.is_zero() {
+                    return e("initialSizeQty", "0".into(), "CLOSED trade never had a position");
+                }
+            }
+            Stage::StaleStateReconciling => {}
+        }
+        Ok(())
+    }
+
+    /// Reconcile against venue truth (Flaw 11, I14): apply missing fills as cumulative fills
+    /// (idempotent), resolve finished orders, resume STALE_STATE_RECONCILING slots, and report
+    /// RECONCILE_MISMATCH for residual disagreements instead of overwriting.
+    pub fn reconcile(&mut self, rep: &ReconcileReport) -> Out {
+        let before = self.ledger.clone();
+        // Validate first: every order's symbol consistent with the slot it routes to.
+        let mut plan: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, si, oi)
+        let mut unmatched: Vec<String> = Vec::new();
+        for (ri, o) in rep.orders.iter().enumerate() {
+            match self.route(&o.symbol, Some(&o.venue_order_id), o.client_order_id.as_deref(), None) {
+                Route::Found { si, oi, by_state, .. } if !by_state || o.client_order_id.is_none() => plan.push((ri, si, oi)),
+                _ => unmatched.push(o.venue_order_id.clone()),
+            }
+        }
+        let mut out = Out::ok("reconciled");
+        let mut mismatches: Vec<String> = Vec::new();
+        // Swap stale slots to their resume stage for the duration of reconcile.
+        let stale: Vec<usize> = (0..self.slots.len()).filter(|&i| self.slots[i].stage == Stage::StaleStateReconciling).collect();
+        for &si in &stale {
+            let r = self.slots[si].resume_stage.unwrap_or(Stage::PositionOpen);
+            self.slots[si].stage = r;
+        }
+        let mut inner = Out::ok("");
+        for (ri, si, oi) in plan {
+            let ro = &rep.orders[ri];
+            if self.slots[si].stage == Stage::Closed {
+                continue;
+            }
+            {
+                let o = &mut self.slots[si].orders[oi];
+                if o.venue_order_id.is_none() {
+                    o.venue_order_id = Some(ro.venue_order_id.clone());
+                }
+                if ro.status != "NOT_FOUND" {
+                    o.acked = true;
+                }
+            }
+            let filled = self.slots[si].orders[oi].filled_qty;
+            if ro.executed_qty > filled {
+                let ev = VenueEvent {
+                    kind: if ro.status == "FILLED" { VenueKind::FullFill } else { VenueKind::PartialFill },
+                    event_id: format!("reconcile:{}:{}", ro.venue_order_id, dec::fmt(ro.executed_qty)),
+                    ts_us: rep.ts_us,
+                    symbol: ro.symbol.clone(),
+                    venue_order_id: Some(ro.venue_order_id.clone()),
+                    client_order_id: ro.client_order_id.clone(),
+                    slot_hint: None,
+                    fill_qty: Some(ro.executed_qty),
+                    cumulative_qty: true,
+                    fill_price: Some(ro.avg_price),
+                    fee: ro.fee,
+                    cumulative_fee: true,
+                    venue_code: None,
+                    reason: None,
+                    retry_after_ms: None,
+                };
+                match self.apply_fill(si, oi, &ev) {
+                    Ok(o) => inner.transitions.extend(o.transitions),
+                    Err(e) => {
+                        mismatches.push(format!("order {}: {}", ro.venue_order_id, e.0));
+                    }
+                }
+            } else if ro.executed_qty < filled {
+                mismatches.push(format!("order {}: venue executedQty {} < kernel filled {}", ro.venue_order_id, dec::fmt(ro.executed_qty), dec::fmt(filled)));
+            }
+            let live = self.slots[si].orders[oi].live;
+            match ro.status.as_str() {
+                "CANCELLED" | "EXPIRED" | "NOT_FOUND" | "FILLED" => {
+                    if live {
+                        self.finish_order(si, oi, "RECONCILE", rep.ts_us, &mut inner);
+                    }
+                }
+                _ => {
+                    if live {
+                        let st = self.slots[si].stage;
+                        let p = self.slots[si].orders[oi].purpose;
+                        if p == Purpose::Entry && st == Stage::OrderRequested {
+                            self.set_stage(si, Stage::EntryWorking, "RECONCILE", rep.ts_us, &mut inner);
+                        } else if p == Purpose::Exit && st == Stage::ExitRequested {
+                            self.set_stage(si, Stage::ExitWorking, "RECONCILE", rep.ts_us, &mut inner);
+                        }
+                    }
+                }
+            }
+            if let Err(e) = self.settle_slot(si) {
+                mismatches.push(e.0);
+            }
+        }
+        // Resume stale slots (their stage now reflects the reconciled orders).
+        for si in 0..self.slots.len() {
+            if stale.contains(&si) {
+                let to = self.slots[si].stage;
+                self.slots[si].stage = Stage::StaleStateReconciling;
+                self.slots[si].resume_stage = None;
+                self.set_stage(si, to, "RECONCILE", rep.ts_us, &mut out);
+            }
+        }
+        // Transitions of non-stale slots made during reconcile.
+        for t in inner.transitions {
+            if !stale.contains(&t.slot_id) {
+                out.transitions.push(t);
+            }
+        }
+        // Positions: Σ kernel size per symbol (LONG +, SHORT −) vs venue.
+        let mut symbols: Vec<String> = rep.positions.iter().map(|p| p.symbol.clone()).collect();
+        for s in &self.slots {
+            if s.size > Decimal::ZERO && !symbols.contains(&s.symbol) {
+                symbols.push(s.symbol.clone());
+            }
+        }
+        symbols.sort();
+        symbols.dedup();
+        for sym in symbols {
+            let mut k = Decimal::ZERO;
+            for s in self.slots.iter().filter(|s| s.symbol == sym) {
+                k += s.sign() * s.size;
+            }
+            let mut v = Decimal::ZERO;
+            for p in rep.positions.iter().filter(|p| p.symbol == sym) {
+                v += match p.position_side.as_str() {
+                    "SHORT" => -p.quantity,
+                    _ => p.quantity,
+                };
+            }
+            if k != v {
+                mismatches.push(format!("{}: kernel net {} vs venue {}", sym, dec::fmt(k), dec::fmt(v)));
+            }
+        }
+        for (si, s) in self.slots.iter().enumerate() {
+            for o in s.orders.iter().filter(|o| o.live) {
+                let reported = rep.orders.iter().any(|r| Some(r.venue_order_id.as_str()) == o.venue_order_id.as_deref() || r.client_order_id.as_deref() == Some(o.client_order_id.as_str()));
+                if !reported {
+                    mismatches.push(format!("slot {} order {} working in the kernel, absent from the report", si, o.client_order_id));
+                }
+            }
+        }
+        if !unmatched.is_empty() {
+            out.set("unmatchedOrders", DVal::S(unmatched.join(",")));
+        }
+        if !mismatches.is_empty() {
+            out.accepted = true;
+            out.code = Code::ReconcileMismatch;
+            out.severity = Severity::Warning;
+            out.message = format!("reconciled with {} residual disagreement(s); nothing overwritten", mismatches.len());
+            out.set("mismatches", DVal::S(mismatches.join("; ")));
+        }
+        out.set("resumedSlots", DVal::N(stale.len() as i64));
+        self.finish(&before, out)
+    }
+}
+
+fn exit_coid(tid: &str, leg: u32, attempt: u32) -> String {
+    if attempt <= 1 {
+        format!("d2-{}-x{}", tid, leg + 1)
+    } else {
+        format!("d2-{}-x{}r{}", tid, leg + 1, attempt)
+    }
+}
+
+/// Σ per-fill kernel estimates of a trade (exit fills; unpriced fills count 0).
+pub fn kernel_estimate(s: &SlotState) -> KResult<Decimal> {
+    let mut t = Decimal::ZERO;
+    for l in &s.legs {
+        for f in &l.fills {
+            t = dec::add(t, f.estimate)?;
+        }
+    }
+    Ok(t)
+}
+
+impl SlotState {
+    /// A light copy for computing figures (no seen ids, orders or legs).
+    pub fn clone_for_mark(&self) -> SlotState {
+        let mut t = SlotState::empty(self.slot_id);
+        t.side = self.side;
+        t.size = self.size;
+        t.entry_price = self.entry_price;
+        t.mark_price = self.mark_price;
+        t
+    }
+}

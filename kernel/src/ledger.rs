@@ -1,0 +1,89 @@
+//! The one account ledger (accounting spec §3-§5, DESIGN "Ledger invariants").
+//!
+//! Exchange facts are the ledger of record: an anchor (BALANCE account event or
+//! `anchorToExchange`) sets capital to the wallet balance (`e_anchored`). Between anchors capital
+//! moves only by settled realized increments minus fee increments, plus funding (`k_bridged`).
+//! Settlement is incremental per slot: the slot's `settledRealized` / `settledFees` baselines are
+//! part of saved state, so an increment is settled once, at any stage (Flaw 5), never twice across
+//! restarts (spec §0.3). The kernel publishes a new snapshot (eventSeq + 1) per mutating call.
+
+use crate::dec::{self, KResult};
+use crate::model::{CapitalSource, LedgerState, SlotState};
+use rust_decimal::Decimal;
+
+impl LedgerState {
+    pub fn seed(initial: Decimal) -> LedgerState {
+        LedgerState {
+            event_seq: 0,
+            capital: initial,
+            peak_capital: initial,
+            realized: Decimal::ZERO,
+            unrealized: Decimal::ZERO,
+            fees_paid: Decimal::ZERO,
+            funding: Decimal::ZERO,
+            trade_seq: 0,
+            capital_source: CapitalSource::Seed,
+            e_wallet_balance: Decimal::ZERO,
+            e_available_margin: Decimal::ZERO,
+            anchor_capital: initial,
+            anomaly_count: 0,
+            last_anchor_seq: None,
+        }
+    }
+
+    /// Same ledger content, ignoring eventSeq (decides whether a call published a new snapshot).
+    pub fn same_content(&self, other: &LedgerState) -> bool {
+        let mut a = self.clone();
+        a.event_seq = other.event_seq;
+        a == *other
+    }
+
+    /// Settle the slot's unsettled realized and fee increments into capital (k_bridged).
+    /// Computes everything first, then commits: an overflow changes nothing.
+    pub fn settle(&mut self, slot: &mut SlotState) -> KResult<bool> {
+        let dr = dec::sub(slot.realized, slot.settled_realized)?;
+        let df = dec::sub(slot.fees, slot.settled_fees)?;
+        if dr.is_zero() && df.is_zero() {
+            return Ok(false);
+        }
+        let capital = dec::sub(dec::add(self.capital, dr)?, df)?;
+        let realized = dec::add(self.realized, dr)?;
+        let fees = dec::add(self.fees_paid, df)?;
+        self.capital = capital;
+        self.realized = realized;
+        self.fees_paid = fees;
+        self.capital_source = CapitalSource::KBridged;
+        slot.settled_realized = slot.realized;
+        slot.settled_fees = slot.fees;
+        Ok(true)
+    }
+
+    /// Funding payment (+ = received): booked into funding and capital (k_bridged).
+    pub fn funding(&mut self, amount: Decimal) -> KResult<()> {
+        let f = dec::add(self.funding, amount)?;
+        let c = dec::add(self.capital, amount)?;
+        self.funding = f;
+        self.capital = c;
+        self.capital_source = CapitalSource::KBridged;
+        Ok(())
+    }
+
+    /// Anchor capital to the exchange wallet balance (spec §3.1). The caller validated it > 0.
+    pub fn anchor(&mut self, wallet: Decimal, available: Option<Decimal>, seq: i64) {
+        self.capital = wallet;
+        self.anchor_capital = wallet;
+        self.e_wallet_balance = wallet;
+        if let Some(a) = available {
+            self.e_available_margin = a;
+        }
+        self.capital_source = CapitalSource::EAnchored;
+        self.last_anchor_seq = Some(seq);
+    }
+
+    /// Publish: peak capital follows capital.
+    pub fn publish(&mut self) {
+        if self.capital > self.peak_capital {
+            self.peak_capital = self.capital;
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! Shapes crossing the boundary (kernel/types.ts) and the kernel's internal state.
+//! Output images are built from the state by `image.rs`; the state itself is what saveState
+//! serialises (serde, `deny_unknown_fields`, camelCase, SCREAMING_SNAKE enums).
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Stage {
+    Idle,
+    OrderRequested,
+    EntryWorking,
+    PositionOpen,
+    ExitRequested,
+    ExitWorking,
+    Closed,
+    StaleStateReconciling,
+}
+
+impl Stage {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Stage::Idle => "IDLE",
+            Stage::OrderRequested => "ORDER_REQUESTED",
+            Stage::EntryWorking => "ENTRY_WORKING",
+            Stage::PositionOpen => "POSITION_OPEN",
+            Stage::ExitRequested => "EXIT_REQUESTED",
+            Stage::ExitWorking => "EXIT_WORKING",
+            Stage::Closed => "CLOSED",
+            Stage::StaleStateReconciling => "STALE_STATE_RECONCILING",
+        }
+    }
+    /// Numeric code used by the batch ABI result records (README "Batch ABI").
+    pub fn code(&self) -> u8 {
+        match self {
+            Stage::Idle => 0,
+            Stage::OrderRequested => 1,
+            Stage::EntryWorking => 2,
+            Stage::PositionOpen => 3,
+            Stage::ExitRequested => 4,
+            Stage::ExitWorking => 5,
+            Stage::Closed => 6,
+            Stage::StaleStateReconciling => 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PositionSide {
+    Long,
+    Short,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderSide {
+    Buy,
+    Sell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderType {
+    Market,
+    Limit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TimeInForce {
+    Gtc,
+    Ioc,
+    Fok,
+    PostOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Purpose {
+    Entry,
+    Exit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Code {
+    Ok,
+    InvalidIntent,
+    InvalidEvent,
+    InvalidSlot,
+    SlotBusy,
+    DuplicateTradeId,
+    NoActiveOrder,
+    NoPosition,
+    ZeroSizeExit,
+    InvalidTransition,
+    DuplicateEvent,
+    UnresolvedSlot,
+    StaleEvent,
+    Overfill,
+    StaleState,
+    VenueRejected,
+    RateLimited,
+    AnchorRejected,
+    PnlAnomaly,
+    ReconcileMismatch,
+    InvalidState,
+    Disposed,
+    Internal,
+}
+
+impl Code {
+    /// Numeric code used by the batch ABI result records (index in this enum, README).
+    pub fn num(&self) -> u8 {
+        *self as u8
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapitalSource {
+    Seed,
+    EAnchored,
+    KBridged,
+}
+
+// ─────────────── internal state (saved by saveState) ───────────────
+
+/// One venue order of the slot's current trade (live or finished; finished orders stay
+/// routable so late fills land on the order that owns them: spec §0.1, §6.1).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderState {
+    pub purpose: Purpose,
+    pub client_order_id: String,
+    pub venue_order_id: Option<String>,
+    pub side: OrderSide,
+    pub order_type: OrderType,
+    pub time_in_force: TimeInForce,
+    pub quantity: Decimal,
+    pub limit_price: Option<Decimal>,
+    pub filled_qty: Decimal,
+    pub filled_notional: Decimal,
+    /// Booked quantity that had no true price.
+    pub unpriced_qty: Decimal,
+    /// Fee booked for this order (for CUMULATIVE fee mode).
+    pub fee_booked: Decimal,
+    pub acked: bool,
+    pub cancel_requested: bool,
+    pub cancel_count: u32,
+    pub exit_leg_index: Option<u32>,
+    /// Working at the venue (not filled, cancelled or rejected).
+    pub live: bool,
+}
+
+/// One booked exit fill: the kernel estimate and whether it was priced (for FILL_SETTLED).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FillRecord {
+    pub qty: Decimal,
+    pub estimate: Decimal,
+    pub skipped: bool,
+    pub repaired: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LegState {
+    pub leg_index: u32,
+    pub client_order_id: String,
+    pub quantity: Decimal,
+    pub exit_notional: Decimal,
+    pub priced_qty: Decimal,
+    pub realized: Decimal,
+    pub fees: Decimal,
+    pub exchange_realized: Option<Decimal>,
+    pub exchange_fees: Decimal,
+    pub fills: Vec<FillRecord>,
+    /// Next fill of this leg a FILL_SETTLED for the leg's order refers to.
+    pub settle_cursor: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Flags {
+    pub entry_basis_missing: bool,
+    pub realized_skipped_no_price: bool,
+    pub overfill: bool,
+    pub repaired_from_exchange: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimit {
+    pub retry_after_ms: Option<i64>,
+    pub release_eta: Option<String>,
+    pub until_us: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SlotState {
+    pub slot_id: usize,
+    pub stage: Stage,
+    pub resume_stage: Option<Stage>,
+    pub trade_id: String,
+    pub symbol: String,
+    pub side: Option<PositionSide>,
+    pub leverage: i64,
+    pub target_qty: Decimal,
+    pub size: Decimal,
+    pub initial_size: Decimal,
+    pub entry_notional: Decimal,
+    pub entry_priced_qty: Decimal,
+    pub entry_price: Decimal,
+    pub mark_price: Decimal,
+    pub realized: Decimal,
+    pub unrealized: Decimal,
+    pub fees: Decimal,
+    pub settled_realized: Decimal,
+    pub settled_fees: Decimal,
+    pub orders: Vec<OrderState>,
+    pub exit_leg_ratios: Vec<Decimal>,
+    pub exit_leg_index: u32,
+    pub exit_attempt: u32,
+    pub legs: Vec<LegState>,
+    pub seen_event_ids: Vec<String>,
+    #[serde(skip)]
+    pub seen_set: HashSet<String>,
+    pub flags: Flags,
+    pub rate_limit: Option<RateLimit>,
+    pub opened_at_us: Option<i64>,
+    pub closed_at_us: Option<i64>,
+    /// Σ exchange rp of every FILL_SETTLED of this trade (None = none received).
+    pub exchange_realized: Option<Decimal>,
+    pub exchange_fees: Decimal,
+    pub entry_exchange_realized: Decimal,
+}
+
+impl SlotState {
+    pub fn empty(slot_id: usize) -> SlotState {
+        SlotState {
+            slot_id,
+            stage: Stage::Idle,
+            resume_stage: None,
+            trade_id: String::new(),
+            symbol: String::new(),
+            side: None,
+            leverage: 0,
+            target_qty: Decimal::ZERO,
+            size: Decimal::ZERO,
+            initial_size: Decimal::ZERO,
+            entry_notional: Decimal::ZERO,
+            entry_priced_qty: Decimal::ZERO,
+            entry_price: Decimal::ZERO,
+            mark_price: Decimal::ZERO,
+            realized: Decimal::ZERO,
+            unrealized: Decimal::ZERO,
+            fees: Decimal::ZERO,
+            settled_realized: Decimal::ZERO,
+            settled_fees: Decimal::ZERO,
+            orders: Vec::new(),
+            exit_leg_ratios: vec![Decimal::ONE],
+            exit_leg_index: 0,
+            exit_attempt: 1,
+            legs: Vec::new(),
+            seen_event_ids: Vec::new(),
+            seen_set: HashSet::new(),
+            flags: Flags::default(),
+            rate_limit: None,
+            opened_at_us: None,
+            closed_at_us: None,
+            exchange_realized: None,
+            exchange_fees: Decimal::ZERO,
+            entry_exchange_realized: Decimal::ZERO,
+        }
+    }
+    pub fn seen(&self, id: &str) -> bool {
+        self.seen_set.contains(id)
+    }
+    pub fn remember(&mut self, id: &str) {
+        if self.seen_set.insert(id.to_string()) {
+            self.seen_event_ids.push(id.to_string());
+        }
+    }
+    pub fn rebuild_seen(&mut self) {
+        self.seen_set = self.seen_event_ids.iter().cloned().collect();
+    }
+    pub fn live_order(&self, purpose: Purpose) -> Option<usize> {
+        self.orders.iter().position(|o| o.live && o.purpose == purpose)
+    }
+    pub fn has_live_order(&self) -> bool {
+        self.orders.iter().any(|o| o.live)
+    }
+    pub fn sign(&self) -> Decimal {
+        match self.side {
+            Some(PositionSide::Short) => Decimal::NEGATIVE_ONE,
+            _ => Decimal::ONE,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LedgerState {
+    pub event_seq: u64,
+    pub capital: Decimal,
+    pub peak_capital: Decimal,
+    pub realized: Decimal,
+    pub unrealized: Decimal,
+    pub fees_paid: Decimal,
+    pub funding: Decimal,
+    pub trade_seq: u64,
+    pub capital_source: CapitalSource,
+    pub e_wallet_balance: Decimal,
+    pub e_available_margin: Decimal,
+    pub anchor_capital: Decimal,
+    pub anomaly_count: u64,
+    pub last_anchor_seq: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnomalyState {
+    pub seq: u64,
+    pub ts_us: i64,
+    pub code: Code,
+    pub trade_id: Option<String>,
+    pub detail: String,
+    pub kernel_estimate: Option<Decimal>,
+    pub exchange: Option<Decimal>,
+}
+
+// ─────────────── outputs ───────────────
+
+/// A detail value (types.ts: string | number | boolean).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DVal {
+    S(String),
+    N(i64),
+    B(bool),
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Transition {
+    pub slot_id: usize,
+    pub trade_id: String,
+    pub from: Stage,
+    pub to: Stage,
+    pub trigger: String,
+    pub ts_us: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Command {
+    #[serde(rename_all = "camelCase")]
+    Submit {
+        command_id: String,
+        slot_id: usize,
+        trade_id: String,
+        purpose: Purpose,
+        client_order_id: String,
+        symbol: String,
+        side: OrderSide,
+        position_side: &'static str,
+        order_type: OrderType,
+        quantity: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limit_price: Option<String>,
+        reduce_only: bool,
+        time_in_force: TimeInForce,
+    },
+    #[serde(rename_all = "camelCase")]
+    Cancel {
+        command_id: String,
+        slot_id: usize,
+        trade_id: String,
+        symbol: String,
+        client_order_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        venue_order_id: Option<String>,
+    },
+}
+
+/// The result of every kernel call (types.ts Outcome; ledgerSeq added at serialisation).
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub accepted: bool,
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub details: Vec<(String, DVal)>,
+    pub transitions: Vec<Transition>,
+    pub commands: Vec<Command>,
+    /// Slot the input was applied to (batch results), if any.
+    pub slot: Option<usize>,
+}
+
+impl Out {
+    pub fn new(accepted: bool, code: Code, severity: Severity, message: &str) -> Out {
+        Out { accepted, code, severity, message: message.to_string(), details: Vec::new(), transitions: Vec::new(), commands: Vec::new(), slot: None }
+    }
+    pub fn ok(message: &str) -> Out {
+        Out::new(true, Code::Ok, Severity::Info, message)
+    }
+    pub fn refuse(code: Code, message: &str) -> Out {
+        Out::new(false, code, Severity::Warning, message)
+    }
+    pub fn d(mut self, k: &str, v: DVal) -> Out {
+        self.set(k, v);
+        self
+    }
+    pub fn ds(self, k: &str, v: &str) -> Out {
+        self.d(k, DVal::S(v.to_string()))
+    }
+    pub fn set(&mut self, k: &str, v: DVal) {
+        if let Some(e) = self.details.iter_mut().find(|e| e.0 == k) {
+            e.1 = v;
+        } else {
+            self.details.push((k.to_string(), v));
+        }
+    }
+    pub fn get(&self, k: &str) -> Option<&DVal> {
+        self.details.iter().find(|e| e.0 == k).map(|e| &e.1)
+    }
+}
