@@ -192,7 +192,7 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
   it("funding ACCOUNT_UPDATE (m=FUNDING_FEE, B only) → BALANCE + FUNDING of bc", () => {
     const a = ws("ws-account-update-funding.json").accountEvents;
     expect(a.map((e) => e.kind)).toEqual(["BALANCE", "FUNDING"]);
-    expect(a[1]).toMatchObject({ kind: "FUNDING", amountUsdt: "3.7986", symbol: "" });
+    expect(a[1]).toMatchObject({ kind: "FUNDING", amountUsdt: "3.7986", symbol: "*" }); // cross margin: no symbol on the wire
   });
   it("L14: listenKeyExpired → a control signal, not a throw; ACCOUNT_CONFIG_UPDATE ignored; Ping → PING", () => {
     expect(ws("ws-listen-key-expired.json")).toEqual({ venueEvents: [], accountEvents: [], control: { kind: "LISTEN_KEY_EXPIRED", listenKey: "a8ea75681542e66f1a50a1616dd06ed77dab61baa0c296bca03a9b13ee5f2dd7" } });
@@ -373,7 +373,7 @@ describe("adapter × mock venue round trip (one adapter for mock and live)", () 
     expect(report.orders).toEqual([
       expect.objectContaining({ symbol: "FET-USDT", clientOrderId: "dita-lost-e0", status: "FILLED", executedQty: "1000", avgPrice: "0.1878", feeUsdt: "0.0939" }),
       expect.objectContaining({ symbol: "ETH-USDT", venueOrderId: ack[0]!.venueOrderId!, clientOrderId: "dita-eth-e0", status: "PENDING", executedQty: "0", avgPrice: "0" }),
-      { symbol: "ETH-USDT", venueOrderId: "", clientOrderId: "dita-never-placed", status: "NOT_FOUND", executedQty: "0", avgPrice: "0" },
+      { symbol: "ETH-USDT", venueOrderId: "0", clientOrderId: "dita-never-placed", status: "NOT_FOUND", executedQty: "0", avgPrice: "0" },
     ]);
     expect(report.orders[0]!.venueOrderId).toMatch(/^\d{19}$/);
     // A throttled read must not pass for the truth.

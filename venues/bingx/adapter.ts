@@ -402,6 +402,12 @@ export interface WsParseResult {
   ignored?: string;
 }
 
+/**
+ * Symbol of a FUNDING event from a cross-margin ACCOUNT_UPDATE, which names no symbol (B only,
+ * PROTOCOL.md §6): the payment is account-wide. Income FUNDING_FEE rows carry the real symbol.
+ */
+export const ACCOUNT_WIDE_SYMBOL = "*";
+
 const WS_X = ["NEW", "CANCELED", "CALCULATED", "EXPIRED", "TRADE"] as const;
 const WS_STATUS = ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "CANCELLED", "EXPIRED"] as const;
 const ACCOUNT_REASONS = ["DEPOSIT", "WITHDRAW", "ORDER", "FUNDING_FEE", "ASSET_TRANSFER"] as const;
@@ -415,8 +421,8 @@ function bodyHash(body: string): string {
  * venue emission time `msg.tsUs` (J5: the exchange's time, not the local clock).
  * ORDER_TRADE_UPDATE: x=NEW → ORDER_ACK; x=TRADE/CALCULATED → PARTIAL_FILL/FULL_FILL (fillQty=z
  * CUMULATIVE, fillPrice=ap, feeUsdt=−n INCREMENTAL) + FILL_SETTLED (rp, −n); x=CANCELED/EXPIRED →
- * CANCEL_ACK. ACCOUNT_UPDATE: BALANCE per B row with `wb` (none without: L5), FUNDING when
- * m=FUNDING_FEE. listenKeyExpired → control. Throws AdapterError on unknown types/values.
+ * CANCEL_ACK. ACCOUNT_UPDATE: BALANCE per B row with `wb` (none without: L5), FUNDING of `bc` when
+ * m=FUNDING_FEE (symbol from a single P row, else {@link ACCOUNT_WIDE_SYMBOL}). listenKeyExpired → control. Throws AdapterError on unknown types/values.
  */
 export function parseWsMessage(msg: WsMessage): WsParseResult {
   if (msg.body === "Ping") return { venueEvents: [], accountEvents: [], control: { kind: "PING" } };
@@ -490,7 +496,7 @@ function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number
     if (wb !== undefined) out.push({ kind: "BALANCE", eventId: `ws:acct:${h}:${i}:${asset}`, tsUs, walletBalanceUsdt: wb }); // no wb → no balance (L5); cw is not available margin (L4)
     if (m === "FUNDING_FEE") {
       const bc = decText(r, "bc", `${P}.B[${i}]`);
-      let symbol = "";
+      let symbol = ACCOUNT_WIDE_SYMBOL; // cross margin: B only, no symbol on the wire (PROTOCOL.md §6)
       if (positions.length === 1) symbol = reqText(obj(positions[0], `${P}.P[0]`), "s", `${P}.P[0]`); // isolated: B + that P
       out.push({ kind: "FUNDING", eventId: `ws:funding:${h}:${i}`, tsUs, symbol, amountUsdt: bc });
     }
@@ -605,6 +611,13 @@ export function parseContractsReply(res: RestResponse): ContractSpec[] {
 
 // ───────────────────────────── reconcile ─────────────────────────────
 
+/**
+ * venueOrderId of a NOT_FOUND reconcile row queried by client order id only (the order was never
+ * placed, e.g. a lost SUBMIT reply for a request the venue refused). BingX ids are never 0; the
+ * kernel contract requires a non-empty id, so "0" stands for "no venue order".
+ */
+export const UNKNOWN_VENUE_ORDER_ID = "0";
+
 /** An order the kernel may still care about (identity as the kernel knows it). */
 export interface TrackedOrder {
   symbol: string;
@@ -636,7 +649,8 @@ export function reconcileRequests(symbols: string[], orders: TrackedOrder[], ctx
 /**
  * Replies of {@link reconcileRequests} → kernel ReconcileReport. Query replies give each tracked
  * order's status, cumulative executedQty, avgPrice and fee; "order not exist" (109421 / 80016)
- * gives NOT_FOUND (venueOrderId "" when only the client order id was known); open orders not
+ * gives NOT_FOUND (venueOrderId {@link UNKNOWN_VENUE_ORDER_ID} when only the client order id was
+ * known: the venue never accepted that order, I11); open orders not
  * queried are added; requested symbols without a position row get quantity "0". Any other error
  * reply (rate limit, outage) throws AdapterError: a partial picture must not pass for the truth.
  */
@@ -662,7 +676,7 @@ export function parseReconcile(replies: { request: RestRequest; response: RestRe
     const env = parseEnvelope(response);
     if (env.code !== 0) {
       if (request.path === PATHS.order && classifyCode(env.code) === "ORDER_NOT_EXIST") {
-        const r: ReconcileReport["orders"][number] = { symbol: request.params["symbol"] ?? "", venueOrderId: request.params["orderId"] ?? "", status: "NOT_FOUND", executedQty: "0", avgPrice: "0" };
+        const r: ReconcileReport["orders"][number] = { symbol: request.params["symbol"] ?? "", venueOrderId: request.params["orderId"] ?? UNKNOWN_VENUE_ORDER_ID, status: "NOT_FOUND", executedQty: "0", avgPrice: "0" };
         if (request.params["clientOrderId"]) r.clientOrderId = request.params["clientOrderId"];
         report.orders.push(r);
         continue;
