@@ -110,7 +110,11 @@ export class RandomTrader {
     const notional = new Dec(this.capitalUsdt).times(this.leverage).dividedBy(this.maxSlots).times(share.toFixed(6));
     const qty = notional.dividedBy(price).toDecimalPlaces(c.quantityPrecision, Dec.ROUND_DOWN);
     if (qty.lessThan(c.tradeMinQuantity) || qty.times(price).lessThan(c.tradeMinUSDT)) return undefined;
-    const side = this.rng.chance(0.5) ? "LONG" : "SHORT";
+    // One-way mode nets all slots of a symbol into one venue position: a strategy keeps one
+    // direction per symbol (opposite slots would make reduce-only exits fail with 101290).
+    const held = view.slots.find((s) => s.symbol === symbol && s.stage !== "IDLE" && s.stage !== "CLOSED" && s.side);
+    const coin = this.rng.chance(0.5) ? "LONG" : "SHORT";
+    const side = held?.side ?? coin;
     const legs = this.rng.int(1, 3);
     const exitLegRatios = legs === 1 ? ["1"] : legs === 2 ? ["0.5", "0.5"] : ["0.3", "0.3", "0.4"];
     const isLimit = this.rng.chance(0.35);

@@ -25,8 +25,8 @@ function fetTrade(over: Partial<TradeRecord> = {}): TradeRecord {
     tradeId: "fet", slotId: 0, symbol: "FET-USDT", side: "SHORT", leverage: 3, entryVwap: "0.1878", exitVwap: "0.1866",
     quantity: "202276", exitedQty: "202276",
     legs: [
-      { legIndex: 0, clientOrderId: "x0", quantity: "26007", exitNotionalUsdt: "4852.9062", realizedPnlUsdt: "31.2084", feesUsdt: "0", realizedSkippedNoPrice: false },
-      { legIndex: 1, clientOrderId: "x1", quantity: "176269", exitNotionalUsdt: "32891.7954", realizedPnlUsdt: "211.5228", feesUsdt: "0", realizedSkippedNoPrice: false },
+      { legIndex: 0, clientOrderId: "x0", quantity: "26007", exitNotionalUsdt: "4852.9062", realizedPnlUsdt: "31.2084", exchangeRealizedPnlUsdt: "31.2084", feesUsdt: "0", realizedSkippedNoPrice: false },
+      { legIndex: 1, clientOrderId: "x1", quantity: "176269", exitNotionalUsdt: "32891.7954", realizedPnlUsdt: "211.5228", exchangeRealizedPnlUsdt: "211.5228", feesUsdt: "0", realizedSkippedNoPrice: false },
     ],
     realizedGrossUsdt: "242.7312", kernelEstimateUsdt: "242.7312", exchangeRealizedUsdt: "242.7312", feesUsdt: "0",
     realizedNetUsdt: "242.7312", pnlSource: "exchange", flags: [], closed: true, ...over,
@@ -90,10 +90,15 @@ describe("invariant checker", () => {
     expect(get(rec2, "capital-exchange-anchored")?.ok).toBe(false);
   });
 
-  it("3 kernel-vs-exchange fails when |K − E| is beyond tolerance without an anomaly, or on a silent re-book", () => {
+  it("3 kernel-vs-exchange fails when |K − E| over settled legs is beyond tolerance without an anomaly, or on a silent re-book", () => {
     const rec = goodRecord();
-    rec.final.trades = [fetTrade({ kernelEstimateUsdt: "5990.90", realizedGrossUsdt: "5990.90", exchangeRealizedUsdt: "164" })];
+    const t = fetTrade({ exchangeRealizedUsdt: "164" });
+    t.legs[1] = { ...t.legs[1], exchangeRealizedPnlUsdt: "132.7916" }; // the FET mis-book gap
+    rec.final.trades = [t];
     expect(get(rec, "kernel-vs-exchange")?.ok).toBe(false);
+    rec.fullySettledOrders = ["x0"]; // leg x1's settlement never reached the kernel: not compared
+    expect(get(rec, "kernel-vs-exchange")?.ok).toBe(true);
+    rec.fullySettledOrders = ["x0", "x1"];
     rec.final.anomalies = [{ seq: 1, tsUs: 9, code: "PNL_ANOMALY", tradeId: "fet", detail: "" }];
     expect(get(rec, "kernel-vs-exchange")?.ok).toBe(true);
     const rec2 = goodRecord();

@@ -88,6 +88,14 @@ export interface RunRecord {
   liveness?: LivenessRecord;
   final: KernelSnapshot;
   finalVenueLedger: VenueLedger;
+  /**
+   * Client order ids every exchange settlement of which reached the kernel (invariant 3 compares
+   * only those legs; a settlement lost on the stream is information the kernel never had).
+   * Undefined: compare every leg with an exchange figure.
+   */
+  fullySettledOrders?: string[];
+  /** Diagnostic codes produced during the run (sorted, unique). */
+  diagnostics?: string[];
   /** Trace hashes of repeated executions of the same run (invariant 12). */
   hashes: string[];
 }

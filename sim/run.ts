@@ -1,0 +1,136 @@
+/**
+ * `runScenario(scenario, { seed, traceFile? })`: one deterministic run of a scenario against the
+ * BingX mock venue and the real kernel (WebAssembly), judged by the 12 invariants and the
+ * scenario's expectations (DESIGN.md "The simulator", "Ledger invariants"; the `dita run`
+ * contract). The run is executed twice and the trace hashes compared (invariant 12) unless
+ * `checkDeterminism: false`.
+ */
+import { loadKernel } from "../kernel/index.js";
+import type { KernelConfig } from "../kernel/types.js";
+import { createBingxMockVenue } from "../venues/bingx/mock-venue.js";
+import { toInstrumentSpec } from "../venues/bingx/contracts.js";
+import type { FaultProfile, RunResult, Scenario } from "./types.js";
+import type { RunRecord } from "./record.js";
+import { Runtime, type KernelModule, type RuntimeOutput } from "./runtime.js";
+import { drawFaultMix } from "./faults.js";
+import { checkInvariants } from "./invariants.js";
+import { checkExpectations } from "./expectations.js";
+import { writeTraceArrow } from "./trace.js";
+import { wallNowMs } from "./wall-clock.js";
+
+/** Default |kernel − exchange| tolerance passed to the kernel (KernelConfig default "0.5"). */
+export const PNL_ANOMALY_TOLERANCE_USDT = "0.5";
+
+export interface RunOptions {
+  /** Run seed (safe integer): every random stream of the run derives from it. */
+  seed: number;
+  /** Write the trace as an Arrow IPC file here (schema in sim/README.md). */
+  traceFile?: string;
+  /** Execute the run a second time and compare trace hashes (invariant 12). Default true. */
+  checkDeterminism?: boolean;
+  /** Use this kernel module instead of loading kernel/pkg/dita_kernel.wasm. */
+  kernelModule?: KernelModule;
+}
+
+let kernelPromise: Promise<KernelModule> | undefined;
+/** The kernel module, loaded once per process. */
+export function sharedKernel(): Promise<KernelModule> {
+  kernelPromise ??= loadKernel() as Promise<KernelModule>;
+  return kernelPromise;
+}
+
+/** The kernel configuration of a scenario. */
+export function kernelConfigFor(scenario: Scenario): KernelConfig {
+  return {
+    slotCount: scenario.slotCount ?? 10,
+    initialCapitalUsdt: scenario.initialBalanceUsdt,
+    instruments: scenario.contracts.map(toInstrumentSpec),
+    pnlAnomalyToleranceUsdt: PNL_ANOMALY_TOLERANCE_USDT,
+  };
+}
+
+function checkScenario(s: Scenario): void {
+  if (!s || typeof s !== "object") throw new Error("scenario: not an object");
+  if (typeof s.name !== "string" || s.name === "") throw new Error(`scenario.name: ${String(s.name)} must be a non-empty string`);
+  if (!Number.isSafeInteger(s.startUs) || s.startUs < 0) throw new Error(`scenario.startUs: ${String(s.startUs)} must be an integer µs time`);
+  if (!Number.isSafeInteger(s.durationUs) || s.durationUs <= 0) throw new Error(`scenario.durationUs: ${String(s.durationUs)} must be a positive integer`);
+  if (s.livenessBoundUs !== undefined && (!Number.isSafeInteger(s.livenessBoundUs) || s.livenessBoundUs <= 0)) {
+    throw new Error(`scenario.livenessBoundUs: ${String(s.livenessBoundUs)} must be a positive integer`);
+  }
+  if (!Array.isArray(s.contracts) || s.contracts.length === 0) throw new Error("scenario.contracts: at least one contract is needed");
+  if (!Array.isArray(s.prices) || s.prices.length === 0) throw new Error("scenario.prices: at least one price path is needed");
+}
+
+/** One execution of the runtime (no judging). */
+export function executeOnce(scenario: Scenario, seed: number, faults: FaultProfile, kernelModule: KernelModule, keepTrace: boolean): RuntimeOutput {
+  const rt = new Runtime(
+    scenario,
+    seed,
+    faults,
+    {
+      kernelModule,
+      createVenue: (o) => createBingxMockVenue({ ...o, contracts: o.contracts }),
+      kernelConfig: kernelConfigFor(scenario),
+    },
+    keepTrace,
+  );
+  return rt.run();
+}
+
+/** The run record the invariants read, from one execution and the hashes of all executions. */
+export function toRecord(scenario: Scenario, seed: number, out: RuntimeOutput, hashes: string[]): RunRecord {
+  return {
+    scenario: scenario.name,
+    seed,
+    initialBalanceUsdt: scenario.initialBalanceUsdt,
+    pnlAnomalyToleranceUsdt: PNL_ANOMALY_TOLERANCE_USDT,
+    ...out.record,
+    final: out.final,
+    finalVenueLedger: out.finalVenueLedger,
+    hashes,
+  };
+}
+
+/**
+ * Run `scenario` with `opts.seed`. Throws (before running anything) on a malformed scenario or
+ * seed, naming the field. The returned RunResult's `ok` is true when every invariant holds (those
+ * listed in expect.expectViolations must fail instead) and every expectation holds.
+ */
+export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
+  if (!Number.isSafeInteger(opts.seed)) throw new Error(`seed: ${String(opts.seed)} must be a safe integer`);
+  checkScenario(scenario);
+  const kernelModule = opts.kernelModule ?? (await sharedKernel());
+  const faults = scenario.swarm ? drawFaultMix(opts.seed) : (scenario.faults ?? {});
+  // Wall-clock timing of the run, outside the simulation path; never part of the trace.
+  const t0 = wallNowMs();
+  const out = executeOnce(scenario, opts.seed, faults, kernelModule, opts.traceFile !== undefined);
+  const wallMs = wallNowMs() - t0;
+  const hashes = [out.traceHash];
+  if (opts.checkDeterminism !== false) hashes.push(executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash);
+  if (opts.traceFile && out.trace.rows) writeTraceArrow(opts.traceFile, out.trace.rows);
+  const record = toRecord(scenario, opts.seed, out, hashes);
+  const invariants = checkInvariants(record);
+  const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
+  const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
+  const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);
+  const result: RunResult = {
+    scenario: scenario.name,
+    seed: opts.seed,
+    ok,
+    traceHash: out.traceHash,
+    events: out.events,
+    simTimeUs: out.simTimeUs,
+    wallMs,
+    invariants,
+    expectations,
+    ledger: out.final.ledger,
+    venueLedger: out.finalVenueLedger,
+    trades: out.final.trades,
+    final: out.final,
+    faults: out.faultMarks,
+    series: out.series,
+  };
+  if (scenario.swarm || Object.keys(faults).length > 0) result.faultMix = faults;
+  if (opts.traceFile) result.trace = opts.traceFile;
+  return result;
+}
