@@ -15,6 +15,7 @@ import {
   parseCommandResponse,
   parseContractsReply,
   parseIncomeReply,
+  parseLeverageReply,
   parseListenKeyReply,
   parseOrderObject,
   parseReconcile,
@@ -300,7 +301,9 @@ describe("adapter × mock venue round trip (one adapter for mock and live)", () 
     const key = parseListenKeyReply(v.handleRest(listenKeyRequest("create", { requestId: "lk", nowUs: T0 }), T0));
     expect(v.listenKeys()).toEqual([key]);
     const lev = v.handleRest(leverageRequest("FET-USDT", 3, "BOTH", { requestId: "lev", nowUs: T0 + 1 }), T0 + 1);
-    expect(JSON.parse(lev.body).code).toBe(0);
+    expect(parseLeverageReply(lev)).toEqual({ symbol: "FET-USDT", leverage: 3 });
+    // E15 / F18: a leverage failure is its own error (venue code named), never an order reject.
+    expectAdapterError(() => parseLeverageReply(v.handleRest(leverageRequest("FET-USDT", 60, "BOTH", { requestId: "lev2", nowUs: T0 + 1 }), T0 + 1)), "body.code");
     v.onMarketTick({ tsUs: T0 + 2, symbol: "FET-USDT", priceUsdt: "0.1878" });
     const cmd = submit({ symbol: "FET-USDT", side: "SELL", quantity: "202276", clientOrderId: "dita-fet1-e0" });
     const req = commandToRequest(cmd, { requestId: "s1", nowUs: T0 + 3 });

@@ -240,6 +240,20 @@ export function leverageRequest(symbol: string, leverage: number, side: "BOTH" |
   return { method: "POST", path: PATHS.leverage, params: { ...signedBase(ctx), symbol, side, leverage: String(leverage) }, requestId: ctx.requestId };
 }
 
+/**
+ * The reply to {@link leverageRequest}: the leverage now set, or an AdapterError naming the venue
+ * code — kept apart from order rejects so a leverage failure is never reported as an order
+ * failure (E15, F18). Field `body.code` carries the venue code (e.g. 101414 above max).
+ */
+export function parseLeverageReply(res: RestResponse): { symbol: string; leverage: number } {
+  const env = parseEnvelope(res);
+  if (env.code !== 0) throw new AdapterError("body.code", String(env.code), `leverage not set: ${env.msg}`);
+  const d = obj(env.data, "data");
+  const lv = reqText(d, "leverage", "data");
+  if (!/^\d{1,4}$/.test(lv)) throw new AdapterError("data.leverage", lv, "must be an integer");
+  return { symbol: reqText(d, "symbol", "data"), leverage: Number(lv) };
+}
+
 /** Listen-key create / extend / delete (PROTOCOL.md §6): header-only, no timestamp. */
 export function listenKeyRequest(op: "create" | "extend" | "delete", ctx: RequestContext, listenKey?: string): RestRequest {
   checkCtx(ctx);
