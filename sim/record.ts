@@ -94,6 +94,9 @@ export interface RunRecord {
    * Undefined: compare every leg with an exchange figure.
    */
   fullySettledOrders?: string[];
+  /** Exchange settlements (fills) per client order id; the kernel compares per fill, so the
+   * tolerance of a leg is the per-fill tolerance × its settlements. Undefined: 1 per leg. */
+  settlementCounts?: Record<string, number>;
   /** Diagnostic codes produced during the run (sorted, unique). */
   diagnostics?: string[];
   /** Trace hashes of repeated executions of the same run (invariant 12). */

@@ -76,7 +76,7 @@ export const STUCK_AFTER_US = 8_000_000;
 /** Resting LIMIT orders are reconciled at least this often (a lost fill is otherwise invisible). */
 export const LIMIT_RECONCILE_EVERY_US = 60_000_000;
 /** Watchdog period, µs. */
-export const WATCHDOG_EVERY_US = 2_000_000;
+export const WATCHDOG_EVERY_US = 5_000_000;
 /** Listen-key keepalive period (PROTOCOL.md §6: extend every 30 min). */
 export const KEEPALIVE_EVERY_US = 30 * 60_000_000;
 
@@ -149,6 +149,7 @@ export interface RuntimeOutput {
     liveness?: LivenessRecord;
     diagnostics: string[];
     fullySettledOrders?: string[];
+    settlementCounts?: Record<string, number>;
   };
   final: ReturnType<Kernel["snapshot"]>;
   finalVenueLedger: VenueLedger;
@@ -213,6 +214,8 @@ export class Runtime {
   /** Frames whose first copy was applied completely (for idempotency probes). */
   private readonly appliedFrames = new Set<number>();
   private readonly firedStageRestarts = new Set<number>();
+  /** Stage per slot as last reported by the kernel's transitions (avoids reading idle slots). */
+  private readonly stages: Stage[] = [];
   /** FILL_SETTLED event ids the venue emitted (→ venue order id) and those fed to the kernel. */
   private readonly emittedSettles = new Map<string, string>();
   private readonly fedSettles = new Set<string>();
@@ -257,6 +260,7 @@ export class Runtime {
     });
     this.kernel = deps.kernelModule.create(deps.kernelConfig);
     this.quiescentAt = Array.from({ length: this.slotCount }, () => null);
+    for (let i = 0; i < this.slotCount; i++) this.stages.push("IDLE");
     this.rec = {
       intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
       venueLedgers: [], fills: [], probes: [], parity: [], diagnostics: [],
@@ -311,6 +315,7 @@ export class Runtime {
       this.record(end, "ledger", { kernel: final.ledger, venue: finalVenueLedger, positions: this.venue.positions() });
       this.rec.diagnostics = [...this.diagnostics].sort();
       this.rec.fullySettledOrders = this.fullySettledOrders();
+      this.rec.settlementCounts = this.settlementCounts();
       return {
         traceHash: this.trace.digest(),
         events: this.events,
@@ -525,7 +530,10 @@ export class Runtime {
     this.record(now, "kernel.out", out);
     this.diagnostics.add(out.code);
     this.batchCodes.push(out.code);
-    for (const tr of out.transitions) this.rec.transitions.push(tr);
+    for (const tr of out.transitions) {
+      this.rec.transitions.push(tr);
+      this.stages[tr.slotId] = tr.to;
+    }
     if (out.ledgerSeq !== this.ledgerSeq || anchoredWallet !== undefined) {
       this.ledgerSeq = out.ledgerSeq;
       const ledger = this.kernel.ledger();
@@ -919,14 +927,7 @@ export class Runtime {
     this.reconcile = undefined;
     const now = this.clock.nowUs;
     const replies = r.reads.map((request, i) => ({ request, response: r.replies[i] as RestResponse }));
-    const report = parseReconcile(replies, now, this.symbols());
-    for (const o of report.orders) {
-      // Contract gap (reported): the adapter answers NOT_FOUND with venueOrderId "" for an order
-      // the venue never had (queried by client order id), while the kernel refuses an empty id.
-      // Substitute a marker that can never be a BingX id (those are integers).
-      if (o.status === "NOT_FOUND" && o.venueOrderId === "" && o.clientOrderId) o.venueOrderId = `none:${o.clientOrderId}`;
-    }
-    this.feedReconcile(report, r.why, true);
+    this.feedReconcile(parseReconcile(replies, now, this.symbols()), r.why, true);
     if (r.balance) this.feedBatch(r.balance, "reconcile balance", -1);
     this.record(now, "check", { reconcile: "done", round: r.id });
     if (this.reconcileAgain) {
@@ -955,7 +956,10 @@ export class Runtime {
     const now = this.clock.nowUs;
     if (now - this.lastWatchdogReconcileUs < STUCK_AFTER_US) return;
     let why: string | undefined;
-    for (const s of this.slots()) {
+    for (let i = 0; i < this.slotCount; i++) {
+      if (QUIESCENT.includes(this.stages[i])) continue;
+      const s = this.kernel.slot(i);
+      this.stages[i] = s.stage;
       if (s.stage === "STALE_STATE_RECONCILING") why = `slot ${s.slotId} STALE_STATE_RECONCILING`;
       const o = s.stage === "ENTRY_WORKING" || s.stage === "ORDER_REQUESTED" ? s.entryOrder : s.stage === "EXIT_WORKING" || s.stage === "EXIT_REQUESTED" ? s.exitOrder : undefined;
       if (!o) continue;
@@ -1002,7 +1006,10 @@ export class Runtime {
     if (!out.accepted) throw new Error(`restart: restoreState refused the kernel's own saved state: ${out.code} ${out.message}`);
     this.ledgerSeq = out.ledgerSeq;
     this.rec.ledgerSamples.push({ tUs: now, cause: "restore", ledger: this.kernel.ledger() });
-    for (const s of this.slots()) this.sampleSlot(s);
+    for (const s of this.slots()) {
+      this.sampleSlot(s);
+      this.stages[s.slotId] = s.stage;
+    }
     this.renewListenKey();
     this.requestReconcile("restart");
     const deferred = this.deferredIntents.splice(0);
@@ -1125,6 +1132,16 @@ export class Runtime {
   }
 
   // ───────────────────────────── bookkeeping ─────────────────────────────
+
+  /** Number of exchange settlements (fills) the venue emitted per client order id. */
+  private settlementCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const vid of this.emittedSettles.values()) {
+      const cid = this.venueIdToClient.get(vid);
+      if (cid) out[cid] = (out[cid] ?? 0) + 1;
+    }
+    return out;
+  }
 
   /** Client order ids every exchange settlement of which reached the kernel (invariant 3). */
   private fullySettledOrders(): string[] {
