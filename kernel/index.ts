@@ -162,7 +162,8 @@ export class Kernel {
 
   #call<T>(method: keyof typeof METHOD, input: unknown): Envelope<T> {
     const ex = this.#live();
-    const text = typeof input === "string" ? input : JSON.stringify(input ?? null);
+    // restoreState takes the saveState text as is; every other input is JSON-encoded.
+    const text = method === "restoreState" ? String(input) : JSON.stringify(input ?? null);
     const out = withInput(ex, enc.encode(text), (p, l) => readResult(ex, ex.kernel_call(METHOD[method], p, l)));
     return JSON.parse(dec.decode(out)) as Envelope<T>;
   }

@@ -835,8 +835,14 @@ impl Kernel {
             let basis = s.entry_price;
             let (estimate, skipped) = if priced && basis > Decimal::ZERO {
                 let r = dec::mul(sign, dec::sub(notional, dec::mul(q, basis)?)?)?;
+                // Mutant (accounting spec §0, defect 2, the FET incident formula, no side sign):
+                // q × (exit − entry) / entry × entry × leverage.
                 #[cfg(feature = "mutant_leverage_pnl")]
-                let r = dec::mul(r, Decimal::from(s.leverage))?;
+                let r = {
+                    let _ = r;
+                    let p = price.unwrap_or(Decimal::ZERO);
+                    dec::mul(dec::mul(dec::div(dec::mul(q, dec::sub(p, basis)?)?, basis)?, basis)?, Decimal::from(s.leverage))?
+                };
                 (dec::round(r, PNL_DP), false)
             } else {
                 (Decimal::ZERO, q > Decimal::ZERO)
@@ -1456,10 +1462,11 @@ impl Kernel {
         // Resume stale slots (their stage now reflects the reconciled orders).
         for si in 0..self.slots.len() {
             if stale.contains(&si) {
+                // The resumed stage's side effects (e.g. CLOSED → tradeSeq) already happened
+                // while the slot was swapped in; only the transition is recorded here.
                 let to = self.slots[si].stage;
-                self.slots[si].stage = Stage::StaleStateReconciling;
                 self.slots[si].resume_stage = None;
-                self.set_stage(si, to, "RECONCILE", rep.ts_us, &mut out);
+                out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from: Stage::StaleStateReconciling, to, trigger: "RECONCILE".into(), ts_us: rep.ts_us });
             }
         }
         // Transitions of non-stale slots made during reconcile.
