@@ -62,8 +62,6 @@ export interface BingxWsStep extends StepCommon {
   tsUs: number;
   /** Raw frame text (order ids as JSON numbers, decimals as strings, exactly as on the wire). */
   body: string;
-  /** Routing hint the runtime would pass along (BingX WS omits `c`). */
-  slotHint?: number;
   /**
    * The exact kernel inputs the adapter must produce from this frame (after @intent: resolution),
    * compared field by field before they are fed to the kernel.
@@ -381,7 +379,7 @@ export function validateGoldenCase(raw: unknown, file: string): GoldenCase {
         break;
       }
       case "bingxWs": {
-        onlyKeys(st, [...common, "tsUs", "body", "slotHint", "expectKernelInputs"], f);
+        onlyKeys(st, [...common, "tsUs", "body", "expectKernelInputs"], f);
         int(st.tsUs, `${f}.tsUs`);
         const body = str(st.body, `${f}.body`);
         try {
@@ -389,7 +387,6 @@ export function validateGoldenCase(raw: unknown, file: string): GoldenCase {
         } catch (e) {
           bad(`${f}.body`, `must be JSON text: ${(e as Error).message}`);
         }
-        if ("slotHint" in st) int(st.slotHint, `${f}.slotHint`);
         arr(st.expectKernelInputs, `${f}.expectKernelInputs`).forEach((x, j) => {
           const o = obj(x, `${f}.expectKernelInputs[${j}]`);
           const key = "venueEvent" in o ? "venueEvent" : "accountEvent" in o ? "accountEvent" : bad(`${f}.expectKernelInputs[${j}]`, "must hold venueEvent or accountEvent");
