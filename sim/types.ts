@@ -137,6 +137,10 @@ export interface Scenario {
     hedgeMode?: boolean;
     depthLevels?: number; // MARKET orders walk this many levels (several fills)
     slippageBps?: number;
+    /** POST /trade/order reply: "vst" (default) already shows FILLED + avgPrice + executedQty
+     * (real VST, PROTOCOL.md §4.1); "documented" = the 7 documented fields only, so MARKET fills
+     * reach the kernel only through the user stream (the async ACK-then-fill path). */
+    ackShape?: "vst" | "documented";
   };
   expect?: ScenarioExpectations;
 }
