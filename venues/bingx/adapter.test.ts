@@ -341,6 +341,19 @@ describe("adapter × mock venue round trip (one adapter for mock and live)", () 
     expect(v.positions()["FET-USDT"]).toBe("0");
   });
 
+  it("E24 / Flaw 7: with quirks.ackShape 'documented' the POST reply is an ACK only and the MARKET fills reach the kernel only through the stream", () => {
+    const v = mkVenue({ model: { levelDepthUsdt: "3000" }, quirks: { ackShape: "documented" } });
+    openKey(v, T0);
+    v.onMarketTick({ tsUs: T0 + 1, symbol: "SOL-USDT", priceUsdt: "150.00" });
+    const cmd = submit({ symbol: "SOL-USDT", quantity: "100.0", clientOrderId: "dita-sol-e0" });
+    const reply = v.handleRest(commandToRequest(cmd, { requestId: "s", nowUs: T0 + 2 }), T0 + 2);
+    expect(Object.keys((parseJsonLossless(reply.body) as any).data.order).sort()).toEqual(["clientOrderId", "orderId", "positionSide", "side", "symbol", "type", "workingType"]);
+    expect(parseCommandResponse(cmd, reply, T0 + 2).map((e) => e.kind)).toEqual(["ORDER_ACK"]);
+    const fills = v.drainStream().flatMap((m) => parseWsMessage(m).venueEvents).filter((e) => e.fillQty !== undefined);
+    expect(fills.length).toBeGreaterThan(1);
+    expect(fills.at(-1)).toMatchObject({ kind: "FULL_FILL", fillQty: "100" });
+  });
+
   it("I11 / Flaw 11: a lost place reply is recovered by reconcile: query by clientOrderId, open orders, positions → ReconcileReport", () => {
     const v = mkVenue({ model: { levelDepthUsdt: "2000" } });
     openKey(v, T0);

@@ -56,7 +56,7 @@ export interface BingxMockModel {
   defaultLeverage?: number;
   /** Margin asset name in balance rows and B[].a ["USDT"; VST shows "VST"]. */
   marginAsset?: string;
-  /** POST /trade/order reply: "vst" = echo + status/avgPrice/executedQty (real VST), "documented" = 7 fields ["vst"]. */
+  /** POST /trade/order reply: "vst" = echo + status/avgPrice/executedQty (real VST), "documented" = 7 fields ["vst"]; quirks.ackShape wins. */
   ackShape?: "vst" | "documented";
   /** Client order id key in REST order objects ["clientOrderId"] (PROTOCOL.md §4.1 spelling variance). */
   clientOrderIdSpelling?: "clientOrderId" | "clientOrderID";
@@ -247,8 +247,8 @@ class MockVenue implements BingxMockVenue {
       slippageBps: qk.slippageBps ?? 2,
     };
     if (!(this.q.omitWalletBalance >= 0 && this.q.omitWalletBalance <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWalletBalance must be in [0,1], got ${this.q.omitWalletBalance}`);
-    if (!Number.isInteger(this.q.depthLevels) || this.q.depthLevels < 1 || this.q.depthLevels > 50) throw new Error(`createBingxMockVenue: quirks.depthLevels must be an integer in [1,50], got ${this.q.depthLevels}`);
-    if (!(this.q.slippageBps >= 0 && this.q.slippageBps <= 1000)) throw new Error(`createBingxMockVenue: quirks.slippageBps must be in [0,1000], got ${this.q.slippageBps}`);
+    if (!Number.isInteger(this.q.depthLevels) || this.q.depthLevels < 1 || this.q.depthLevels > 100) throw new Error(`createBingxMockVenue: quirks.depthLevels must be an integer in [1,100], got ${this.q.depthLevels}`);
+    if (!(this.q.slippageBps >= 0 && this.q.slippageBps <= 10_000)) throw new Error(`createBingxMockVenue: quirks.slippageBps must be in [0,10000], got ${this.q.slippageBps}`);
     const md = opts.model ?? {};
     this.m = {
       levelDepthUsdt: md.levelDepthUsdt ?? "20000",
@@ -259,7 +259,7 @@ class MockVenue implements BingxMockVenue {
       fundingRate: md.fundingRate ?? "0.0001",
       defaultLeverage: md.defaultLeverage ?? 20,
       marginAsset: md.marginAsset ?? "USDT",
-      ackShape: md.ackShape ?? "vst",
+      ackShape: qk.ackShape ?? md.ackShape ?? "vst",
       clientOrderIdSpelling: md.clientOrderIdSpelling ?? "clientOrderId",
       balanceV3Spelling: md.balanceV3Spelling ?? "vst",
       cancelFilledAnswer: md.cancelFilledAnswer ?? "ALREADY_FILLED",
@@ -268,6 +268,7 @@ class MockVenue implements BingxMockVenue {
       rateLimitHttpStatus: md.rateLimitHttpStatus ?? 200,
       userId: md.userId ?? "1000000001",
     };
+    if (this.m.ackShape !== "vst" && this.m.ackShape !== "documented") throw new Error(`createBingxMockVenue: ackShape must be "vst" or "documented", got ${JSON.stringify(this.m.ackShape)}`);
     const depth = parseDecimal(this.m.levelDepthUsdt);
     if (!depth || depth.lte(0)) throw new Error(`createBingxMockVenue: model.levelDepthUsdt must be a positive decimal, got ${this.m.levelDepthUsdt}`);
     if (this.m.boundPct !== undefined && !(this.m.boundPct > 0 && this.m.boundPct < 1)) throw new Error(`createBingxMockVenue: model.boundPct must be in (0,1), got ${this.m.boundPct}`);
@@ -650,8 +651,8 @@ class MockVenue implements BingxMockVenue {
     const L = this.q.depthLevels;
     for (let k = 0; k < L && remaining.gt(0); k++) {
       const off = new Dec(this.q.slippageBps).mul(k).div(10_000);
-      const price = o.side === "BUY" ? roundPriceToTick(spec, mark.mul(off.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(off)), "down");
-      if (price.lte(0)) break;
+      let price = o.side === "BUY" ? roundPriceToTick(spec, mark.mul(off.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(off)), "down");
+      if (price.lte(0)) price = new Dec(10).pow(-spec.pricePrecision); // a SELL walk never goes below one tick
       if (cap && (o.side === "BUY" ? price.gt(cap) : price.lt(cap))) break;
       let q: Dec;
       if (k === L - 1) q = remaining;
