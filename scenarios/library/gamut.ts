@@ -8,7 +8,7 @@
  * realized gross = (0.1878 − 0.1866) × 202,276 = 242.7312 exactly, whatever the leverage.
  */
 import type { Scenario } from "../../sim/types.js";
-import { FET_QTY, NEVER, at, cancel, enter, exit, fetIncidentPath, scripted, stepsPath } from "./build.js";
+import { FET_QTY, NEVER, cancel, enter, exit, fetIncidentPath, scripted, stepsPath } from "./build.js";
 
 const CLEAN_FORBIDDEN = [...NEVER, "UNRESOLVED_SLOT", "RECONCILE_MISMATCH", "OVERFILL", "PNL_ANOMALY"];
 
@@ -38,13 +38,13 @@ function restartScenario(stage: (typeof RESTART_STAGES)[number]): Scenario {
     durationSec: 200,
     prices: [stepsPath("FET-USDT", [[0, "0.1878"], [20, "0.1885"], [70, "0.1870"], [110, "0.1860"]], 200)],
     intents: [
+      // IDLE: a resting entry is cancelled first, so the slot is IDLE again (with history) when it restarts
+      ...(stage === "IDLE" ? [enter(1, 0, "rst-0", "SHORT", "20000", { orderType: "LIMIT", limitPrice: "0.1950" }), cancel(3, 0)] : []),
       enter(10, 0, "rst-1", "SHORT", "20000", { orderType: "LIMIT", limitPrice: "0.1880", timeInForce: "GTC" }),
       exit(80, 0, { orderType: "LIMIT", limitPrice: "0.1866", timeInForce: "GTC" }),
     ],
     faults:
-      stage === "IDLE"
-        ? { restartAtUs: [at(5)] } // before anything happened: restore of an empty image
-        : stage === "STALE_STATE_RECONCILING"
+      stage === "STALE_STATE_RECONCILING"
           ? // a second restart while the first one's reconcile is still pending
             { restartOnStage: [{ slotId: 0, stage: "ENTRY_WORKING" }, { slotId: 0, stage }] }
           : { restartOnStage: [{ slotId: 0, stage }] },
@@ -62,12 +62,13 @@ export function gamutScenarios(): Scenario[] {
   return [
     scripted({
       name: "gamut-entry",
-      description: "MARKET SHORT entry of the incident size; the slot ends POSITION_OPEN with nothing realized.",
+      description:
+        "MARKET SHORT entry of the incident size at 0.1878; the position stays open through the safety phase and the liveness flatten closes it at 0.1870: 202,276 × 0.0008 = 161.8208.",
       tags: ["gamut"],
       durationSec: 60,
-      prices: [fetIncidentPath(1000, 60)],
+      prices: [stepsPath("FET-USDT", [[0, "0.1878"], [40, "0.1870"]], 400)],
       intents: [enter(10, 0, "ent-1", "SHORT", FET_QTY)],
-      expect: { finalStages: { "0": "POSITION_OPEN", "1": "IDLE" }, forbiddenDiagnostics: CLEAN_FORBIDDEN, trades: [{ tradeId: "ent-1", realizedGrossUsdt: "0" }] },
+      expect: { finalStages: { "0": "CLOSED", "1": "IDLE" }, forbiddenDiagnostics: CLEAN_FORBIDDEN, trades: [{ tradeId: "ent-1", realizedGrossUsdt: "161.8208" }], ledger: { tradeSeq: 1 } },
     }),
     scripted({
       name: "gamut-exit",
@@ -86,17 +87,18 @@ export function gamutScenarios(): Scenario[] {
     }),
     scripted({
       name: "gamut-partial-exit",
-      description: "One exit leg of ratio 0.5 (leg = floor(202,276 × 0.5) = 101,138); the rest stays open. Realized 101,138 × 0.0012 = 121.3656.",
-      flaws: ["Flaw 5"],
+      description:
+        "One exit leg of ratio 0.5 (floor(202,276 × 0.5) = 101,138 at 0.1866: 121.3656); the other half stays open until the liveness flatten at 0.1870 (101,138 × 0.0008 = 80.9104). Total 202.276 — a full first leg would have booked 242.7312.",
+      flaws: ["Flaw 5", "A1"],
       tags: ["gamut"],
       durationSec: 120,
-      prices: [fetIncidentPath(60, 120)],
+      prices: [stepsPath("FET-USDT", [[0, "0.1878"], [60, "0.1866"], [100, "0.1870"]], 500)],
       intents: [enter(10, 0, "pex-1", "SHORT", FET_QTY), exit(70, 0, { ratio: "0.5" })],
       expect: {
-        finalStages: { "0": "POSITION_OPEN" },
+        finalStages: { "0": "CLOSED" },
         forbiddenDiagnostics: CLEAN_FORBIDDEN,
-        trades: [{ tradeId: "pex-1", realizedGrossUsdt: "121.3656" }],
-        ledger: { tradeSeq: 0 },
+        trades: [{ tradeId: "pex-1", realizedGrossUsdt: "202.276" }],
+        ledger: { tradeSeq: 1 },
       },
     }),
     scripted({
@@ -133,28 +135,29 @@ export function gamutScenarios(): Scenario[] {
     scripted({
       name: "gamut-cancel-reject",
       description:
-        "A resting LONG LIMIT entry is cancelled just after it fills (cancel/fill race): the venue rejects the cancel, the kernel applies CANCEL_REJECT (VENUE_REJECTED) and keeps the position, which then exits normally.",
-      flaws: ["E17", "F17", "I15"],
+        "A resting LONG LIMIT entry at 0.1870 is raced by a CANCEL right after the venue fills it (cancel/fill race): the late cancel reject never strands or drops the position, which exits at 0.1880: 20,000 × 0.0010 = 20.",
+      flaws: ["E17", "F17", "I15", "M9"],
       tags: ["gamut", "limit", "race"],
       durationSec: 200,
-      prices: [stepsPath("FET-USDT", [[0, "0.1878"], [30, "0.1860"]], 200)],
-      intents: [enter(10, 0, "crj-1", "LONG", "20000", { orderType: "LIMIT", limitPrice: "0.1870" }), cancel(31, 0), exit(120, 0)],
+      prices: [stepsPath("FET-USDT", [[0, "0.1878"], [30, "0.1860"], [100, "0.1880"]], 400)],
+      intents: [enter(10, 0, "crj-1", "LONG", "20000", { orderType: "LIMIT", limitPrice: "0.1870" }), exit(120, 0)],
       faults: { cancelFillRace: 1 },
-      expect: { finalStages: { "0": "CLOSED" }, diagnostics: ["VENUE_REJECTED"], forbiddenDiagnostics: CLEAN_FORBIDDEN, ledger: { tradeSeq: 1 } },
+      expect: { finalStages: { "0": "CLOSED" }, forbiddenDiagnostics: CLEAN_FORBIDDEN, trades: [{ tradeId: "crj-1", realizedGrossUsdt: "20" }], ledger: { tradeSeq: 1 } },
     }),
     scripted({
       name: "gamut-non-close",
-      description: "A buy-back LIMIT at 0.1700 for the short never fills (non-close); CANCEL returns the slot to POSITION_OPEN with the full size and nothing realized.",
+      description:
+        "A buy-back LIMIT at 0.1700 for the short never fills (non-close); CANCEL returns the slot to POSITION_OPEN with the full size, which the liveness flatten closes at 0.1870: 202,276 × 0.0008 = 161.8208 (nothing at 0.17).",
       flaws: ["E9", "F1"],
       tags: ["gamut", "limit"],
       durationSec: 300,
-      prices: [fetIncidentPath(60, 300)],
+      prices: [stepsPath("FET-USDT", [[0, "0.1878"], [60, "0.1866"], [260, "0.1870"]], 700)],
       intents: [enter(10, 0, "nc-1", "SHORT", FET_QTY), exit(70, 0, { orderType: "LIMIT", limitPrice: "0.1700" }), cancel(250, 0)],
       expect: {
-        finalStages: { "0": "POSITION_OPEN" },
+        finalStages: { "0": "CLOSED" },
         forbiddenDiagnostics: [...CLEAN_FORBIDDEN, "NO_ACTIVE_ORDER"],
-        trades: [{ tradeId: "nc-1", realizedGrossUsdt: "0" }],
-        ledger: { tradeSeq: 0 },
+        trades: [{ tradeId: "nc-1", realizedGrossUsdt: "161.8208" }],
+        ledger: { tradeSeq: 1 },
       },
     }),
     scripted({
@@ -168,7 +171,7 @@ export function gamutScenarios(): Scenario[] {
       intents: [enter(10, 0, "re-1", "SHORT", FET_QTY), exit(70, 0), enter(100, 0, "re-2", "SHORT", FET_QTY), exit(160, 0)],
       expect: {
         finalStages: { "0": "CLOSED" },
-        forbiddenDiagnostics: [...CLEAN_FORBIDDEN, "SLOT_BUSY", "STALE_EVENT"],
+        forbiddenDiagnostics: [...CLEAN_FORBIDDEN, "SLOT_BUSY"],
         trades: [
           { tradeId: "re-1", realizedGrossUsdt: "242.7312" },
           { tradeId: "re-2", realizedGrossUsdt: "-283.1864" },
@@ -182,11 +185,29 @@ export function gamutScenarios(): Scenario[] {
         "The venue throttles every call for 20 s (109429 / 100410) while the entry is submitted: the kernel surfaces RATE_LIMITED as retryable (I21); after the storm the run settles (liveness).",
       flaws: ["I21", "kernel-ref §5 rate limit"],
       tags: ["gamut", "rate-limit"],
-      durationSec: 120,
-      prices: [fetIncidentPath(1000, 120)],
-      intents: [enter(10, 0, "rl-1", "SHORT", "20000")],
-      faults: { rateLimitStorm: { probability: 1, durationUs: 20_000_000 } },
-      expect: { diagnostics: ["RATE_LIMITED"], forbiddenDiagnostics: [...NEVER, "UNRESOLVED_SLOT", "OVERFILL"] },
+      durationSec: 300,
+      prices: [fetIncidentPath(1000, 300)],
+      intents: [
+        enter(10, 0, "rl-1", "SHORT", "20000"),
+        exit(60, 0),
+        enter(120, 1, "rl-2", "SHORT", "20000"),
+        exit(170, 1),
+        enter(230, 2, "rl-3", "SHORT", "20000"),
+        exit(280, 2),
+      ],
+      // one storm per simulated hour, as long as the safety phase: it starts somewhere in it and
+      // throttles every later call
+      faults: { rateLimitStorm: { probability: 1, durationUs: 300_000_000 } },
+      expect: {
+        finalStages: { "0": "CLOSED", "1": "CLOSED", "2": "CLOSED" },
+        diagnostics: ["RATE_LIMITED"],
+        forbiddenDiagnostics: [...NEVER, "UNRESOLVED_SLOT", "OVERFILL"],
+        trades: [
+          { tradeId: "rl-1", realizedGrossUsdt: "0" },
+          { tradeId: "rl-2", realizedGrossUsdt: "0" },
+          { tradeId: "rl-3", realizedGrossUsdt: "0" },
+        ],
+      },
     }),
     ...RESTART_STAGES.map(restartScenario),
   ];
