@@ -22,10 +22,14 @@ export type JsonValue = string | number | boolean | null | RawNumber | JsonValue
  * Serialise `v` to JSON text, keys in insertion order; RawNumber members emitted verbatim.
  * Throws on a non-finite number (a bug: the venue never emits NaN/Infinity).
  */
+const PLAIN = /^[\x20-\x7e]*$/;
+const quote = (s: string): string => (PLAIN.test(s) && !s.includes('"') && !s.includes("\\") ? `"${s}"` : JSON.stringify(s));
+
 export function toJsonText(v: JsonValue): string {
   if (v === null) return "null";
+  if (typeof v === "string") return quote(v);
+  if (typeof v === "boolean") return v ? "true" : "false";
   if (v instanceof RawNumber) return v.text;
-  if (typeof v === "string" || typeof v === "boolean") return JSON.stringify(v);
   if (typeof v === "number") {
     if (!Number.isFinite(v)) throw new Error(`toJsonText: non-finite number ${v}`);
     return JSON.stringify(v);
@@ -35,7 +39,7 @@ export function toJsonText(v: JsonValue): string {
   for (const k of Object.keys(v)) {
     const m = v[k];
     if (m === undefined) continue;
-    parts.push(JSON.stringify(k) + ":" + toJsonText(m));
+    parts.push(quote(k) + ":" + toJsonText(m));
   }
   return "{" + parts.join(",") + "}";
 }
