@@ -11,7 +11,7 @@ import { bingxWsNormaliser } from "./bingx-ws.js";
 import { diffValues } from "./compare.js";
 import { optionsFor, replayCase } from "./replay.js";
 import { replayUninterrupted, replayWithRestartAt, venueTruthAfter } from "./restart.js";
-import { DEFAULT_CASES_DIR, goldenTable, judgeCase, loadCaseFile, loadCases, runGolden } from "./runner.js";
+import { DEFAULT_CASES_DIR, goldenTable, judgeCase, loadCaseFile, loadCases, mutantReproduction, runGolden } from "./runner.js";
 import { GoldenCaseError, validateGoldenCase, type GoldenCase } from "./schema.js";
 
 let mod: KernelModule;
@@ -94,6 +94,14 @@ describe("spec §7 golden figures, asserted directly", () => {
     const leg0 = actual.trades[0].legs.find((l) => l.legIndex === 0);
     expect(leg0?.realizedPnlUsdt).toBe("-1071.4884");
     expect(leg0?.realizedPnlUsdt).not.toBe(c.mutantExpectation?.leg1RealizedUsdt);
+    // The mutant-suite hook reports the clean kernel as "not reproduced".
+    expect(mutantReproduction(mod, c)).toEqual({
+      case: "fet-incident-bound-price",
+      mutants: ["mutant_leverage_pnl"],
+      expectedLeg1RealizedUsdt: "3214.4652",
+      actualLeg1RealizedUsdt: "-1071.4884",
+      reproduced: false,
+    });
   });
 });
 

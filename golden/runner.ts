@@ -180,3 +180,36 @@ export function goldenTable(result: GoldenRunResult): string {
   const rows = result.cases.map((c) => `| ${c.name} | ${headline(c.expected)} | ${headline(c.actual)} | ${c.ok ? "pass" : "FAIL"} |`);
   return ["| case | expected | actual | result |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }
+
+/** What a flaw mutant booked on the case's mutantExpectation hook (see golden/README.md). */
+export interface MutantReproduction {
+  case: string;
+  mutants: string[];
+  expectedLeg1RealizedUsdt: string;
+  /** Leg 0 realized of the case's first trade (by tradeId) under `mod`; undefined if absent. */
+  actualLeg1RealizedUsdt: string | undefined;
+  /** True when the module books exactly the expected figure (the mutant is reproduced). */
+  reproduced: boolean;
+}
+
+/**
+ * Replay a case carrying `mutantExpectation` through `mod` (e.g. a mutant artifact loaded with
+ * `loadKernel({ wasmPath })`) and report whether leg 0 of its first trade books the incident figure.
+ * For the mutant suite: the mutant is caught by the golden iff the case fails under it, and the
+ * mutant is faithful iff `reproduced` is true.
+ * @throws Error when the case has no mutantExpectation.
+ */
+export function mutantReproduction(mod: KernelModule, c: GoldenCase): MutantReproduction {
+  const m = c.mutantExpectation;
+  if (m === undefined) throw new Error(`golden case ${c.name}: field mutantExpectation: missing`);
+  const { actual } = replayCase(mod, c, optionsFor(c, bingxWsNormaliser()));
+  const leg = actual.trades[0]?.legs.find((l) => l.legIndex === 0);
+  const got = leg?.realizedPnlUsdt;
+  return {
+    case: c.name,
+    mutants: m.mutants,
+    expectedLeg1RealizedUsdt: m.leg1RealizedUsdt,
+    actualLeg1RealizedUsdt: got,
+    reproduced: got !== undefined && decimalEquals(got, m.leg1RealizedUsdt),
+  };
+}
