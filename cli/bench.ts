@@ -10,7 +10,7 @@
  * - simSpeedup: simulated time / wall time of a 48 h soak (one run).
  * - chaosRunsPerMin: swarm chaos seeds per minute (scenarios/chaos.ts runChaos).
  * - rssGrowthMb: RSS growth of one kernel from 100k to 1M entry+exit round trips (cli/rss-probe.ts
- *   in a child process with --expose-gc; --quick: 10k to 100k).
+ *   in a child process with --expose-gc; --quick: 10k to 50k).
  * Wall-clock timing lives here only (never on the simulation path).
  */
 import { execFileSync } from "node:child_process";
@@ -65,7 +65,7 @@ export interface BenchBudget {
 /** Full budgets (`dita bench`) and quick budgets (`dita bench --quick`, the gate). */
 export const BUDGETS: Record<"full" | "quick", BenchBudget> = {
   full: { simIterations: 10, soakHours: 48, chaosSeeds: 40, rssCheckpoints: [100_000, 1_000_000] },
-  quick: { simIterations: 5, soakHours: 48, chaosSeeds: 12, rssCheckpoints: [10_000, 100_000] },
+  quick: { simIterations: 5, soakHours: 48, chaosSeeds: 12, rssCheckpoints: [10_000, 50_000] },
 };
 
 /** The bench JSON document (`dita bench --json`); absent figures are listed in `unavailable`. */

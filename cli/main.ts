@@ -103,7 +103,7 @@ Examples:
   program
     .command("bench")
     .description("benchmarks: kernel events/s WASM vs native, sim events/s, 48 h soak speed-up, chaos runs/min, RSS growth")
-    .option("--quick", "smaller budgets (what the gate uses): RSS from 10k to 100k trades, fewer chaos seeds")
+    .option("--quick", "smaller budgets (what the gate uses): RSS from 10k to 50k trades, fewer chaos seeds")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita bench\n  $ npx dita bench --json > bench.json\n  $ npx dita bench --quick --json")
     .action(wrap(async (o: { quick?: boolean }) => benchCommand({ quick: !!o.quick })));

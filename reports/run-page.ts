@@ -41,7 +41,7 @@ function meta(r: RunResult, origin: number): string {
     ["events", String(r.events)],
     ["simulated time", `${formatOffsetUs(r.simTimeUs)} (${r.simTimeUs} µs)`],
     ["simulated start", isoUs(origin)],
-    ["wall time", `${r.wallMs} ms`],
+    ["wall time", `${Math.round(r.wallMs)} ms`],
     ["trace file", r.trace ? "trace.arrow (Arrow IPC)" : "not written"],
   ];
   return `<div class="meta">${items.map(([k, v]) => `<div><span>${escapeXml(k)}:</span> <code>${escapeXml(v)}</code></div>`).join("")}</div>`;
@@ -96,8 +96,8 @@ function plots(r: RunResult, origin: number): string {
   });
   return (
     `<h2>Plots</h2><div class="plots">` +
-    linePlot({ id: "plot-capital", title: "Capital: kernel vs exchange wallet (USDT)", series: capital, xLabel: "simulated time since start", yLabel: "USDT", xOrigin: origin }) +
-    linePlot({ id: "plot-positions", title: "Position per slot (signed quantity, + long / − short)", series: positions, xLabel: "simulated time since start", yLabel: "quantity", xOrigin: origin }) +
+    linePlot({ id: "plot-capital", title: "Capital: kernel vs exchange wallet (USDT)", series: capital, xLabel: "simulated time since start", yLabel: "USDT", xOrigin: origin, xDomain: [origin, end] }) +
+    linePlot({ id: "plot-positions", title: "Position per slot (signed quantity, + long / − short)", series: positions, xLabel: "simulated time since start", yLabel: "quantity", xOrigin: origin, xDomain: [origin, end] }) +
     tl +
     `</div>`
   );

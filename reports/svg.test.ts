@@ -97,9 +97,11 @@ describe("scales and formats", () => {
     expect(formatOffsetUs(250_000)).toBe("250ms");
     expect(formatOffsetUs(12_000_000)).toBe("12s");
     expect(formatOffsetUs(5 * 60_000_000)).toBe("5m");
+    expect(formatOffsetUs(70_000_000)).toBe("1m10s");
     expect(formatOffsetUs(3 * 3_600_000_000)).toBe("3h");
+    expect(formatOffsetUs(5_400_000_000)).toBe("1h30m");
     expect(formatOffsetUs(52 * 3_600_000_000)).toBe("2d 4h");
-    expect(formatOffsetUs(-90_000_000)).toBe("-1.5m");
+    expect(formatOffsetUs(-90_000_000)).toBe("-1m30s");
   });
   it("escapeXml escapes markup and quotes; fmtCoord rounds to 0.01", () => {
     expect(escapeXml(`<a href="x">&'`)).toBe("&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
@@ -139,6 +141,11 @@ describe("linePlot", () => {
       expect(nums[i + 1]).toBeGreaterThanOrEqual(34);
       expect(nums[i + 1]).toBeLessThanOrEqual(200 - 34);
     }
+  });
+  it("xDomain widens the x axis beyond the samples (same axis as the timeline)", () => {
+    const svg = linePlot({ ...base, xDomain: [0, 120_000_000], series: [{ name: "a", color: "#000", points: [{ x: 50_000_000, y: 1 }, { x: 60_000_000, y: 2 }] }] });
+    expect(svg).toContain(">0</text>");
+    expect(svg).toContain(">2m</text>");
   });
   it("with no finite samples it says no data", () => {
     const svg = linePlot({ ...base, series: [{ name: "a", color: "#000", points: [{ x: 1, y: Number.NaN }] }] });

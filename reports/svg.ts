@@ -117,11 +117,20 @@ export function formatOffsetUs(us: number): string {
   if (a < 1_000) return `${sign}${trim(a)}µs`;
   if (a < 1_000_000) return `${sign}${trim(a / 1_000)}ms`;
   if (a < 60_000_000) return `${sign}${trim(a / 1_000_000)}s`;
-  if (a < 3_600_000_000) return `${sign}${trim(a / 60_000_000)}m`;
-  if (a < 86_400_000_000) return `${sign}${trim(a / 3_600_000_000)}h`;
-  const d = Math.floor(a / 86_400_000_000);
-  const h = Math.round((a - d * 86_400_000_000) / 3_600_000_000);
-  return `${sign}${d}d${h ? ` ${h}h` : ""}`;
+  // compound units from one minute up: 1m10s, 1h30m, 2d 4h
+  const units: [string, number][] = [
+    ["d", 86_400_000_000],
+    ["h", 3_600_000_000],
+    ["m", 60_000_000],
+    ["s", 1_000_000],
+  ];
+  const start = units.findIndex(([, v]) => a >= v);
+  const [bigName, big] = units[start];
+  const [smallName, small] = units[start + 1];
+  const n = Math.floor(a / big);
+  const rest = Math.round((a - n * big) / small);
+  const sep = bigName === "d" ? " " : "";
+  return `${sign}${n}${bigName}${rest ? `${sep}${rest}${smallName}` : ""}`;
 }
 
 /** Compact number for y-axis labels (up to 6 significant digits, no exponent below 1e12). */
@@ -216,6 +225,8 @@ export interface LinePlotOptions {
   /** Plot x relative to this origin (e.g. the run's start time); ticks are offsets from it.
    * Without xFormat, x is a time offset in µs with ticks on round time units. */
   xOrigin?: number;
+  /** Explicit x range (absolute, like the samples), e.g. the run's whole simulated time. */
+  xDomain?: [number, number];
 }
 
 /**
@@ -229,8 +240,8 @@ export function linePlot(o: LinePlotOptions): string {
   const all = series.flatMap((s) => s.points);
   let out = open(o.id, o.title, f, `${series.length} series, ${all.length} samples`);
   if (all.length === 0) return out + noData(f) + `</svg>`;
-  let x0 = Math.min(...all.map((p) => p.x - origin));
-  let x1 = Math.max(...all.map((p) => p.x - origin));
+  let x0 = Math.min(...all.map((p) => p.x - origin), ...(o.xDomain ? [o.xDomain[0] - origin] : []));
+  let x1 = Math.max(...all.map((p) => p.x - origin), ...(o.xDomain ? [o.xDomain[1] - origin] : []));
   let y0 = Math.min(...all.map((p) => p.y));
   let y1 = Math.max(...all.map((p) => p.y));
   if (x0 === x1) x1 = x0 + 1;
