@@ -107,9 +107,16 @@ describe("spec §7 golden figures, asserted directly", () => {
 
 describe("spec §0.3 / golden 3: restart at every event boundary of golden 1", () => {
   const c = byName("fet-short-clean");
-  it("for each boundary k: save → dispose → new kernel → restore → reconcile → rest gives the uninterrupted final ledger and trade record", () => {
+  // Golden 1 itself, its fee variant (fee baseline) and the poisoned variant (repair baseline).
+  const restartCases: [string, string][] = [
+    ["fet-short-clean", "242.7312"],
+    ["fet-short-clean-fees", "242.7312"],
+    ["fet-short-poisoned-exit-fees", "164"],
+  ];
+  it.each(restartCases)("%s: for each boundary k: save → dispose → new kernel → restore → reconcile → rest gives the uninterrupted final ledger and trade record", (name, gross) => {
+    const c = byName(name);
     const base = replayUninterrupted(mod, c);
-    expect(base.trades[0].realizedGrossUsdt).toBe("242.7312");
+    expect(base.trades[0].realizedGrossUsdt).toBe(gross);
     const failures: string[] = [];
     for (let k = 0; k <= c.steps.length; k++) {
       const r = replayWithRestartAt(mod, c, k);
