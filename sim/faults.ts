@@ -135,9 +135,12 @@ export class FaultInjector {
     return this.healed;
   }
 
-  /** Record that a fault fired (for the report timeline and the trace). */
+  /** Virtual time source for marks made without an explicit time (set by the runtime). */
+  now: () => number = () => 0;
+
+  /** Record that a fault fired (for the report timeline and the trace); tUs -1 = now. */
   mark(tUs: number, fault: FaultMark["fault"], detail: string): FaultMark {
-    const m = { tUs, fault, detail };
+    const m = { tUs: tUs < 0 ? this.now() : tUs, fault, detail };
     this.marks.push(m);
     return m;
   }
@@ -149,13 +152,19 @@ export class FaultInjector {
   /** Latency of one REST leg (request or response), integer µs >= 1. */
   restLatencyUs(): number {
     const d = this.on("restLatencyUs");
-    return d ? Math.max(1, Math.round(this.s("restLatencyUs").lognormal(d.medianUs, d.p99Us))) : BASELINE_REST_LATENCY_US;
+    if (!d) return BASELINE_REST_LATENCY_US;
+    const us = Math.max(1, Math.round(this.s("restLatencyUs").lognormal(d.medianUs, d.p99Us)));
+    if (us > d.p99Us) this.mark(-1, "restLatencyUs", `REST latency tail ${us}µs (> p99 ${d.p99Us})`);
+    return us;
   }
 
   /** Base latency of one WS frame, integer µs >= 1. */
   wsLatencyUs(): number {
     const d = this.on("wsLatencyUs");
-    return d ? Math.max(1, Math.round(this.s("wsLatencyUs").lognormal(d.medianUs, d.p99Us))) : BASELINE_WS_LATENCY_US;
+    if (!d) return BASELINE_WS_LATENCY_US;
+    const us = Math.max(1, Math.round(this.s("wsLatencyUs").lognormal(d.medianUs, d.p99Us)));
+    if (us > d.p99Us) this.mark(-1, "wsLatencyUs", `WS latency tail ${us}µs (> p99 ${d.p99Us})`);
+    return us;
   }
 
   /** Delivery plan of one WS frame emitted at tUs: loss, duplicate, delay, reorder. */

@@ -77,6 +77,9 @@ export const STUCK_AFTER_US = 8_000_000;
 export const LIMIT_RECONCILE_EVERY_US = 60_000_000;
 /** Watchdog period, µs. */
 export const WATCHDOG_EVERY_US = 5_000_000;
+/** Idempotency probes: every duplicate among the first PROBE_ALL, then one in PROBE_EVERY. */
+export const PROBE_ALL = 50;
+export const PROBE_EVERY = 10;
 /** Listen-key keepalive period (PROTOCOL.md §6: extend every 30 min). */
 export const KEEPALIVE_EVERY_US = 30 * 60_000_000;
 
@@ -214,6 +217,7 @@ export class Runtime {
   /** Frames whose first copy was applied completely (for idempotency probes). */
   private readonly appliedFrames = new Set<number>();
   private readonly firedStageRestarts = new Set<number>();
+  private dupSeen = 0;
   /** Stage per slot as last reported by the kernel's transitions (avoids reading idle slots). */
   private readonly stages: Stage[] = [];
   /** FILL_SETTLED event ids the venue emitted (→ venue order id) and those fed to the kernel. */
@@ -250,6 +254,7 @@ export class Runtime {
     this.seriesEveryUs = Math.max(1_000_000, Math.floor((scenario.durationUs + this.boundUs) / 400));
     this.trace = new TraceRecorder(keepTrace);
     this.faults = new FaultInjector(faultProfile, this.rngs, scenario.startUs, this.endSafetyUs);
+    this.faults.now = () => this.clock.nowUs;
     const venueRng = this.rngs.stream("venue");
     this.venue = deps.createVenue({
       contracts: scenario.contracts,
@@ -517,9 +522,11 @@ export class Runtime {
       }
     } else {
       const ev: AccountEvent = inp.ev;
-      if (ev.kind === "FILL_SETTLED") this.fedSettles.add(ev.eventId);
       this.record(now, "kernel.account", ev);
       const out = this.kernel.onAccountEvent(ev);
+      // A settlement the kernel could not place (UNRESOLVED_SLOT: it came before the order's ACK)
+      // is information the kernel never got.
+      if (ev.kind === "FILL_SETTLED" && (out.accepted || out.code === "DUPLICATE_EVENT") && out.code !== "UNRESOLVED_SLOT") this.fedSettles.add(ev.eventId);
       const anchored = ev.kind === "BALANCE" && out.accepted && out.code === "OK" ? ev.walletBalanceUsdt : undefined;
       this.afterKernelCall(out, ev.kind, anchored);
     }
@@ -861,7 +868,11 @@ export class Runtime {
       this.streamUp = false;
       this.renewListenKey();
     }
-    const probe = copy > 0 && this.appliedFrames.has(frame) && inputs.length > 0;
+    // Idempotency probe (invariant 9): the full saved state before and after a duplicate. The
+    // state grows with the trade archive, so after the first PROBE_ALL duplicates only every
+    // PROBE_EVERY-th is probed (the rest are still fed, and still deduplicated by the kernel).
+    let probe = copy > 0 && this.appliedFrames.has(frame) && inputs.length > 0;
+    if (probe) probe = this.dupSeen++ < PROBE_ALL || this.dupSeen % PROBE_EVERY === 0;
     const before = probe ? this.stateSha() : "";
     this.batchCodes = [];
     this.feedBatch(inputs, `frame ${frame}`, copy === 0 ? frame : -1);
