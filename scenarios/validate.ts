@@ -10,7 +10,7 @@
  * the kernel's diagnostics (A8, F3, Flaw 8); judging those values is the kernel's job.
  */
 import type { DiagnosticCode, LedgerSnapshot, Stage } from "../kernel/types.js";
-import type { Scenario } from "../sim/types.js";
+import type { FaultProfile, Scenario } from "../sim/types.js";
 
 /** A scenario that does not match the schema. `field` is a path such as `driver.intents[3].atUs`. */
 export class ScenarioError extends Error {
@@ -257,11 +257,7 @@ function window(v: unknown, f: string): void {
 /** Validate a FaultProfile (sim/types.ts); exported for chaos.ts, which checks drawn mixes too. */
 export function validateFaults(v: unknown, f: string, slotCount = 64): void {
   const o = obj(v, f);
-  only(o, f, [
-    "restLatencyUs", "wsLatencyUs", "wsDuplicate", "wsReorder", "wsDelay", "wsLoss", "restLoss",
-    "rateLimitStorm", "cancelFillRace", "outage", "staleSnapshot", "listenKeyExpiry", "restart",
-    "handlerError", "restartAtUs", "restartOnStage",
-  ]);
+  only(o, f, FAULT_FIELDS);
   if (o.restLatencyUs !== undefined) latency(o.restLatencyUs, `${f}.restLatencyUs`);
   if (o.wsLatencyUs !== undefined) latency(o.wsLatencyUs, `${f}.wsLatencyUs`);
   for (const k of ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError"]) {
@@ -288,9 +284,30 @@ export function validateFaults(v: unknown, f: string, slotCount = 64): void {
   }
 }
 
+/** Field lists of the schema objects; the type checks below fail to compile when sim/types.ts grows. */
+const SCENARIO_FIELDS = [
+  "name", "description", "flaws", "tags", "startUs", "durationUs", "livenessBoundUs", "contracts",
+  "initialBalanceUsdt", "slotCount", "leverage", "prices", "driver", "faults", "swarm", "venue", "expect",
+] as const satisfies readonly (keyof Scenario)[];
+const FAULT_FIELDS = [
+  "restLatencyUs", "wsLatencyUs", "wsDuplicate", "wsReorder", "wsDelay", "wsLoss", "restLoss",
+  "rateLimitStorm", "cancelFillRace", "outage", "staleSnapshot", "listenKeyExpiry", "restart",
+  "handlerError", "restartAtUs", "restartOnStage",
+] as const satisfies readonly (keyof FaultProfile)[];
+const VENUE_FIELDS = [
+  "marketBoundPrice", "omitWsClientOrderId", "omitWalletBalance", "newErrorCodes", "hedgeMode", "depthLevels", "slippageBps", "ackShape",
+] as const satisfies readonly (keyof NonNullable<Scenario["venue"]>)[];
+const schemaComplete: [
+  Exclude<keyof Scenario, (typeof SCENARIO_FIELDS)[number]>,
+  Exclude<keyof FaultProfile, (typeof FAULT_FIELDS)[number]>,
+  Exclude<keyof NonNullable<Scenario["venue"]>, (typeof VENUE_FIELDS)[number]>,
+] extends [never, never, never] ? true : false = true;
+void schemaComplete;
+
 function validateVenue(v: unknown, f: string): void {
   const o = obj(v, f);
-  only(o, f, ["marketBoundPrice", "omitWsClientOrderId", "omitWalletBalance", "newErrorCodes", "hedgeMode", "depthLevels", "slippageBps"]);
+  only(o, f, VENUE_FIELDS);
+  if (o.ackShape !== undefined) oneOf(o.ackShape, `${f}.ackShape`, ["vst", "documented"] as const);
   for (const k of ["marketBoundPrice", "omitWsClientOrderId", "newErrorCodes", "hedgeMode"]) {
     if (o[k] !== undefined) bool(o[k], `${f}.${k}`);
   }
@@ -340,10 +357,7 @@ function validateExpect(v: unknown, f: string, slotCount: number): void {
  */
 export function validateScenario(value: unknown): Scenario {
   const o = obj(value, "(scenario)");
-  only(o, "", [
-    "name", "description", "flaws", "tags", "startUs", "durationUs", "livenessBoundUs", "contracts",
-    "initialBalanceUsdt", "slotCount", "leverage", "prices", "driver", "faults", "swarm", "venue", "expect",
-  ]);
+  only(o, "", SCENARIO_FIELDS);
   const name = str(o.name, "name");
   if (!NAME.test(name)) throw new ScenarioError("name", name, "expected lower-case letters, digits and '-' (<= 80 chars)");
   str(o.description, "description");

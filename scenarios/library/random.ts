@@ -11,7 +11,7 @@ import { BTC, FET, START_US } from "./build.js";
 const MIN = 60_000_000;
 
 /** Simulated length of one chaos run (safety phase); the liveness phase follows. */
-export const CHAOS_DURATION_US = 20 * MIN;
+export const CHAOS_DURATION_US = 10 * MIN;
 
 function randomScenario(name: string, description: string, swarm: boolean): Scenario {
   return {
@@ -30,7 +30,7 @@ function randomScenario(name: string, description: string, swarm: boolean): Scen
       { kind: "gbm", symbol: "FET-USDT", startPriceUsdt: "0.1878", volatility: 1.2, drift: 0, jumpsPerDay: 24, jumpStdev: 0.01, stepUs: 1_000_000 },
       { kind: "gbm", symbol: "BTC-USDT", startPriceUsdt: "60000.0", volatility: 0.6, drift: 0, jumpsPerDay: 12, jumpStdev: 0.005, stepUs: 1_000_000 },
     ],
-    driver: { kind: "random", symbols: ["FET-USDT", "BTC-USDT"], maxSlots: 3, intentsPerHour: 240 },
+    driver: { kind: "random", symbols: ["FET-USDT", "BTC-USDT"], maxSlots: 3, intentsPerHour: 480 },
     ...(swarm ? { swarm: true } : {}),
     venue: { depthLevels: 3, slippageBps: 2 },
     expect: { forbiddenDiagnostics: ["INTERNAL", "INVALID_STATE", "INVALID_INTENT", "INVALID_EVENT"] },

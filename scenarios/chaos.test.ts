@@ -1,0 +1,47 @@
+/**
+ * Bounded swarm-chaos budget for CI (scenarios/chaos.ts): DITA_CHAOS_SEEDS seeds (default 100)
+ * from DITA_CHAOS_FROM (default 1), every invariant on every seed; a failure message lists each
+ * failing seed with its fault mix, the violated invariant and `npx dita run chaos --seed S`.
+ * `dita chaos --seeds N --from S` runs any number outside CI.
+ */
+import { describe, expect, it } from "vitest";
+import { runScenario } from "../sim/run.js";
+import { CHAOS_SCENARIO, chaosRepro, formatChaosFailure, runChaos } from "./chaos.js";
+import { getScenario } from "./index.js";
+
+const SEEDS = Number(process.env.DITA_CHAOS_SEEDS ?? 100);
+const FROM = Number(process.env.DITA_CHAOS_FROM ?? 1);
+
+describe("swarm chaos", () => {
+  it("refuses bad options, naming them", async () => {
+    await expect(runChaos({ seeds: 0, from: 1 })).rejects.toThrow(/seeds/);
+    await expect(runChaos({ seeds: 1.5, from: 1 })).rejects.toThrow(/seeds/);
+    await expect(runChaos({ seeds: 1, from: Number.NaN })).rejects.toThrow(/from/);
+    const notSwarm = getScenario("random-clean")!;
+    await expect(runChaos({ seeds: 1, from: 1, scenario: notSwarm })).rejects.toThrow(/swarm/);
+  });
+
+  it("a chaos seed is reproducible from the seed alone: same drawn fault mix, same trace hash", async () => {
+    const s = getScenario(CHAOS_SCENARIO)!;
+    const a = await runScenario(s, { seed: 7, checkDeterminism: false });
+    const b = await runScenario(getScenario(CHAOS_SCENARIO)!, { seed: 7, checkDeterminism: false });
+    expect(a.faultMix).toBeDefined();
+    expect(Object.keys(a.faultMix ?? {}).length).toBeGreaterThan(0);
+    expect(b.faultMix).toEqual(a.faultMix);
+    expect(b.traceHash).toBe(a.traceHash);
+    const c = await runScenario(s, { seed: 8, checkDeterminism: false });
+    expect(c.traceHash).not.toBe(a.traceHash);
+    expect(chaosRepro(7)).toBe("npx dita run chaos --seed 7");
+  });
+
+  it(`invariants 1-12 hold on ${SEEDS} swarm seeds from ${FROM} (safety then liveness)`, async () => {
+    const started = performance.now(); // wall clock for the progress line only (test code, not the simulation path)
+    const r = await runChaos({ seeds: SEEDS, from: FROM });
+    const minutes = (performance.now() - started) / 60_000;
+    console.log(`chaos: ${r.runs} seeds in ${(minutes * 60).toFixed(1)} s = ${(r.runs / minutes).toFixed(1)} seeds/min; failing seeds: ${r.failedSeeds.join(", ") || "none"}`);
+    expect(r.runs).toBe(SEEDS);
+    const message = r.failures.map(formatChaosFailure).join("\n");
+    expect(r.failedSeeds, message).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+});
