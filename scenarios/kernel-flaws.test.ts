@@ -105,7 +105,7 @@ describe("Flaws 1-13 (thirteen-structural-flaws.md)", () => {
     dec(s.entryPrice, "0.18", "entry basis");
   });
 
-  it("Flaws 3 / 12 / F6 / J5: every outcome's transitions chain from the true previous stage to the current one, each with its trigger and the input's tsUs", async () => {
+  it("Flaw 3 / Flaw 12 / F6 / J5 / Q9: every outcome's transitions chain from the true previous stage to the current one, each with its trigger and the input's tsUs", async () => {
     const d = await fresh();
     const checks: { before: string; o: Outcome; after: string; tsUs: number }[] = [];
     const run = (f: () => Outcome) => {
@@ -552,7 +552,7 @@ describe("E and F series (e2e-trace-analysis.md)", () => {
     expect(d.state()).toBe(before);
   });
 
-  it("E10 / I1: incremental entry partial fills accumulate (300 + 400 = 700) and the basis is their VWAP", async () => {
+  it("E10 / I1 / G11: incremental entry partial fills accumulate (300 + 400 = 700) and the basis is their VWAP", async () => {
     const d = await fresh();
     const sub = submitOf(d.enter(0, "t1", "LONG", "1000", { orderType: "LIMIT", limitPrice: "0.1880" }));
     d.ack(sub);
@@ -795,12 +795,35 @@ describe("G series", () => {
     expect(stageOf(d, 0)).toBe("IDLE");
   });
 
-  it("G14 / J9 / H9: an out-of-range slot id is INVALID_SLOT, nothing changes", async () => {
+  it("G14 / J9 / H9 / P5: an out-of-range slot id is INVALID_SLOT (an intent) or a thrown KernelError naming it (a getter), never a silent null", async () => {
     const d = await fresh();
     const before = d.state();
     refused(d.enter(99, "t1", "SHORT", "1000"), "INVALID_SLOT");
     refused(d.cancel(-1), "INVALID_SLOT");
     expect(d.state()).toBe(before);
+    expect(() => d.slot(99)).toThrow(/slot|INVALID_SLOT|99/i);
+  });
+
+  it("K18: every stage of the enum is reachable and handled (IDLE, ORDER_REQUESTED, ENTRY_WORKING, POSITION_OPEN, EXIT_REQUESTED, EXIT_WORKING, CLOSED, STALE_STATE_RECONCILING)", async () => {
+    const d = await fresh();
+    const seen = new Set<string>([stageOf(d)]);
+    const note = () => seen.add(stageOf(d));
+    const sub = submitOf(d.enter(0, "t1", "SHORT", "1000", { orderType: "LIMIT", limitPrice: "0.1880" }));
+    note();
+    d.ack(sub);
+    note();
+    d.fill(sub, "1000", "0.1880");
+    note();
+    const ex = submitOf(d.exit(0, { orderType: "LIMIT", limitPrice: "0.1866" }));
+    note();
+    d.ack(ex);
+    note();
+    const b = await fresh();
+    expectOk(b.k.restoreState(d.k.saveState()), "restore with an exit in flight");
+    seen.add(b.slot(0).stage);
+    d.fill(ex, "1000", "0.1866");
+    note();
+    expect([...seen].sort()).toEqual(["CLOSED", "ENTRY_WORKING", "EXIT_REQUESTED", "EXIT_WORKING", "IDLE", "ORDER_REQUESTED", "POSITION_OPEN", "STALE_STATE_RECONCILING"]);
   });
 
   it("G15 / E16 / G18: create refuses a bad configuration naming the field", async () => {
