@@ -35,7 +35,13 @@ export interface RunOptions {
 let kernelPromise: Promise<KernelModule> | undefined;
 /** The kernel module, loaded once per process. */
 export function sharedKernel(): Promise<KernelModule> {
-  kernelPromise ??= loadKernel() as Promise<KernelModule>;
+  if (!kernelPromise) {
+    kernelPromise = loadKernel() as Promise<KernelModule>;
+    // A failed load (e.g. a stale binary) is not cached: the next run tries again.
+    kernelPromise.catch(() => {
+      kernelPromise = undefined;
+    });
+  }
   return kernelPromise;
 }
 

@@ -911,6 +911,9 @@ export class Runtime {
       for (const o of [s.entryOrder, s.exitOrder]) {
         if (!o || seen.has(o.clientOrderId)) continue;
         seen.add(o.clientOrderId);
+        // A SUBMIT still on its way (or waiting to be retried after a throttle) is not "not
+        // found": querying it now would let the kernel finish an order the venue places later.
+        if (this.submitInFlight(o.clientOrderId)) continue;
         tracked.push(o.venueOrderId ? { symbol: s.symbol, venueOrderId: o.venueOrderId } : { symbol: s.symbol, clientOrderId: o.clientOrderId });
         this.lastLimitReconcile.set(o.clientOrderId, now);
       }
@@ -924,6 +927,13 @@ export class Runtime {
       r.pending.add(this.send({ purpose: "recon", round: id, index, symbol: isQuery ? req.params["symbol"] : undefined, build: (t, rid) => restamp(req, t, rid) }));
     });
     r.pending.add(this.send({ purpose: "balance", round: id, build: (t, rid) => this.wire.balance(t, rid) }));
+  }
+
+  private submitInFlight(clientOrderId: string): boolean {
+    for (const c of this.calls.values()) {
+      if (c.purpose === "submit" && c.clientOrderId === clientOrderId) return true;
+    }
+    return false;
   }
 
   private symbols(): string[] {
