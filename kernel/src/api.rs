@@ -46,11 +46,11 @@ pub struct Api {
 }
 
 fn field_out(code: Code, e: &FieldError) -> Out {
-    Out::refuse(code, &format!("{} {}: {}", e.field, e.value, e.reason)).ds("field", &e.field).ds("value", &e.value)
+    Out::refuse(code, format!("{} {}: {}", e.field, e.value, e.reason)).ds("field", &e.field).ds("value", &e.value)
 }
 
 fn parse_json(text: &str, code: Code) -> Result<Value, Out> {
-    serde_json::from_str::<Value>(text).map_err(|e| Out::refuse(code, &format!("input is not valid JSON: {}", e)).ds("field", "(json)"))
+    serde_json::from_str::<Value>(text).map_err(|e| Out::refuse(code, format!("input is not valid JSON: {}", e)).ds("field", "(json)"))
 }
 
 impl Api {
@@ -131,22 +131,22 @@ impl Api {
                 };
                 let i = match v.as_i64() {
                     Some(i) if i >= 0 && (i as usize) < self.kernel.slots.len() => i as usize,
-                    _ => return self.refuse(Out::refuse(Code::InvalidSlot, &format!("slot index {} out of range 0..{}", v, self.kernel.slots.len())).ds("field", "slotId").ds("value", &v.to_string())),
+                    _ => return self.refuse(Out::refuse(Code::InvalidSlot, format!("slot index {} out of range 0..{}", v, self.kernel.slots.len())).ds("field", "slotId").ds("value", &v.to_string())),
                 };
                 let img = image::slot_image(&self.kernel.slots[i]);
                 match serde_json::to_value(&img) {
                     Ok(v) => self.value(v),
-                    Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.to_string())),
+                    Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.to_string())),
                 }
             }
             "snapshot" => match image::snapshot(&self.kernel) {
                 Ok(v) => self.value(v),
-                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.0)),
+                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.0)),
             },
             "ledger" => self.value(image::ledger_image(&self.kernel.ledger)),
             "trades" => match image::trades(&self.kernel) {
                 Ok(v) => self.value(Value::Array(v)),
-                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.0)),
+                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.0)),
             },
             "tradeRealized" => {
                 let v = match parse_json(text, Code::InvalidIntent) {
@@ -161,13 +161,13 @@ impl Api {
                     None => self.value(Value::Null),
                     Some(s) => match image::trade_realized(s) {
                         Ok(v) => self.value(v),
-                        Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e.0)),
+                        Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.0)),
                     },
                 }
             }
             "saveState" => match self.kernel.save(SOURCE_HASH) {
                 Ok(s) => self.value(Value::String(s)),
-                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &e)),
+                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e)),
             },
             "restoreState" => {
                 // The input is the JSON string produced by saveState, passed through as text.
@@ -181,7 +181,7 @@ impl Api {
                 };
                 self.outcome(o)
             }
-            other => self.refuse(Out::new(false, Code::Internal, Severity::Critical, &format!("unknown method {:?}", other))),
+            other => self.refuse(Out::new(false, Code::Internal, Severity::Critical, format!("unknown method {:?}", other))),
         }
     }
 }

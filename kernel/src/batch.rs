@@ -165,17 +165,17 @@ pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
             let text = std::str::from_utf8(&rec[HEADER_LEN..]).unwrap_or("");
             let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
             match parsed {
-                Err(e) => Out::refuse(if kind == KIND_INTENT_JSON { Code::InvalidIntent } else { Code::InvalidEvent }, &e.to_string()),
+                Err(e) => Out::refuse(if kind == KIND_INTENT_JSON { Code::InvalidIntent } else { Code::InvalidEvent }, e.to_string()),
                 Ok(v) => {
                     if kind == KIND_INTENT_JSON {
                         match input::parse_intent(&v) {
                             Ok(it) => k.process_intent(&it),
-                            Err(e) => Out::refuse(Code::InvalidIntent, &e.reason).ds("field", &e.field),
+                            Err(e) => Out::refuse(Code::InvalidIntent, e.reason.clone()).ds("field", &e.field),
                         }
                     } else {
                         match input::parse_mark(&v) {
                             Ok(m) => k.mark_price(&m),
-                            Err(e) => Out::refuse(Code::InvalidEvent, &e.reason).ds("field", &e.field),
+                            Err(e) => Out::refuse(Code::InvalidEvent, e.reason.clone()).ds("field", &e.field),
                         }
                     }
                 }
@@ -183,7 +183,7 @@ pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
         } else {
             match decode_event(rec) {
                 Ok(ev) => k.on_venue_event(&ev),
-                Err((f, why)) => Out::refuse(Code::InvalidEvent, &why).ds("field", &f),
+                Err((f, why)) => Out::refuse(Code::InvalidEvent, why.clone()).ds("field", &f),
             }
         };
         push_result(&mut res, &o, k);

@@ -309,8 +309,9 @@ pub fn outcome_json(o: &Out, ledger_seq: u64) -> Value {
     let mut details = Map::new();
     for (key, v) in &o.details {
         details.insert(
-            key.clone(),
+            key.to_string(),
             match v {
+                DVal::D(d) => Value::String(fmt(*d)),
                 DVal::S(s) => Value::String(s.clone()),
                 DVal::N(n) => json!(n),
                 DVal::B(b) => Value::Bool(*b),

@@ -53,11 +53,12 @@ enum Route {
 }
 
 fn internal(e: KErr) -> Out {
-    Out::new(false, Code::Internal, Severity::Critical, &format!("arithmetic limit reached, input refused, state unchanged: {}", e.0))
+    Out::new(false, Code::Internal, Severity::Critical, format!("arithmetic limit reached, input refused, state unchanged: {}", e.0))
 }
 
-fn invalid(code: Code, field: &str, value: &str, reason: &str) -> Out {
-    Out::refuse(code, &format!("{} {}: {}", field, value, reason)).ds("field", field).ds("value", value)
+fn invalid<F: AsRef<str>, R: AsRef<str>>(code: Code, field: F, value: &str, reason: R) -> Out {
+    let (field, reason) = (field.as_ref(), reason.as_ref());
+    Out::refuse(code, format!("{} {}: {}", field, value, reason)).ds("field", field).ds("value", value)
 }
 
 fn dmax(a: Decimal, b: Decimal) -> Decimal {
@@ -109,14 +110,6 @@ impl Kernel {
 
     /// Wrap a mutating call: publish a new ledger snapshot (eventSeq + 1) when the ledger changed.
     fn finish(&mut self, before: &LedgerState, out: Out) -> Out {
-        let mut total = Decimal::ZERO;
-        for s in &self.slots {
-            match dec::add(total, s.unrealized) {
-                Ok(t) => total = t,
-                Err(e) => return internal(e),
-            }
-        }
-        self.ledger.unrealized = total;
         self.ledger.anomaly_count = self.anomalies.len() as u64;
         self.ledger.publish();
         if !self.ledger.same_content(before) {
@@ -125,7 +118,7 @@ impl Kernel {
         out
     }
 
-    fn set_stage(&mut self, si: usize, to: Stage, trigger: &str, ts: i64, out: &mut Out) {
+    fn set_stage(&mut self, si: usize, to: Stage, trigger: &'static str, ts: i64, out: &mut Out) {
         let from = self.slots[si].stage;
         if from == to {
             return;
@@ -135,13 +128,30 @@ impl Kernel {
             self.slots[si].closed_at_us = Some(ts);
             self.ledger.trade_seq += 1; // M13
         }
-        out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from, to, trigger: trigger.to_string(), ts_us: ts });
+        out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from, to, trigger, ts_us: ts });
     }
 
+    /// Settle slot `si` into the ledger and refresh its unrealized PnL (the ledger's Σ unrealized
+    /// is maintained by deltas).
     fn settle_slot(&mut self, si: usize) -> KResult<()> {
         let slot = &mut self.slots[si];
-        slot.unrealized = unrealized_of(slot)?;
+        let u = unrealized_of(slot)?;
+        if u != slot.unrealized {
+            let total = dec::add(dec::sub(self.ledger.unrealized, slot.unrealized)?, u)?;
+            slot.unrealized = u;
+            self.ledger.unrealized = total;
+        }
         self.ledger.settle(slot)?;
+        Ok(())
+    }
+
+    /// Recompute Σ unrealized from the slots (after restore).
+    fn recompute_unrealized(&mut self) -> KResult<()> {
+        let mut total = Decimal::ZERO;
+        for s in &self.slots {
+            total = dec::add(total, s.unrealized)?;
+        }
+        self.ledger.unrealized = total;
         Ok(())
     }
 
@@ -164,7 +174,7 @@ impl Kernel {
 
     fn intent_inner(&mut self, it: &Intent) -> Out {
         if it.slot_id < 0 || it.slot_id as usize >= self.slots.len() {
-            return invalid(Code::InvalidSlot, "slotId", &it.slot_id.to_string(), &format!("out of range 0..{}", self.slots.len()));
+            return invalid(Code::InvalidSlot, "slotId", &it.slot_id.to_string(), format!("out of range 0..{}", self.slots.len()));
         }
         let si = it.slot_id as usize;
         if self.intent_seen_set.contains(&it.intent_id) {
@@ -197,31 +207,31 @@ impl Kernel {
         };
         let stage = self.slots[si].stage;
         if stage != Stage::Idle && stage != Stage::Closed {
-            return Ok(Out::refuse(Code::SlotBusy, &format!("slot {} is {}; ENTER needs IDLE or CLOSED", si, stage.name())).ds("stage", stage.name()));
+            return Ok(Out::refuse(Code::SlotBusy, format!("slot {} is {}; ENTER needs IDLE or CLOSED", si, stage.name())).ds("stage", stage.name()));
         }
         let inst = match self.instrument(symbol) {
             Some(i) => i.clone(),
             None => return Ok(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)")),
         };
         if leverage > self.cfg.max_leverage {
-            return Ok(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), &format!("above the kernel cap {} (G12)", self.cfg.max_leverage)));
+            return Ok(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), format!("above the kernel cap {} (G12)", self.cfg.max_leverage)));
         }
         let qty = dec::floor_to_step(quantity, inst.step_size)?;
         if qty.is_zero() {
-            return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), &format!("rounds to 0 at stepSize {}", dec::fmt(inst.step_size))));
+            return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("rounds to 0 at stepSize {}", dec::fmt(inst.step_size))));
         }
         if let Some(m) = inst.min_qty {
             if qty < m {
-                return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), &format!("below minQty {}", dec::fmt(m))));
+                return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("below minQty {}", dec::fmt(m))));
             }
         }
         if let Some(p) = order.limit_price {
             if !dec::is_multiple(p, inst.tick_size)? {
-                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), &format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
+                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
             }
         }
         if self.trade_id_taken(trade_id) {
-            return Ok(Out::refuse(Code::DuplicateTradeId, &format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
+            return Ok(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
         }
         // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
         let old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
@@ -287,7 +297,7 @@ impl Kernel {
     fn exit(&mut self, si: usize, it: &Intent, order: &OrderSpec, ratio: Option<Decimal>, residual: bool) -> KResult<Out> {
         let s = &self.slots[si];
         match s.stage {
-            Stage::Idle | Stage::Closed => return Ok(Out::refuse(Code::NoPosition, &format!("slot {} has no open position ({})", si, s.stage.name())).ds("stage", s.stage.name())),
+            Stage::Idle | Stage::Closed => return Ok(Out::refuse(Code::NoPosition, format!("slot {} has no open position ({})", si, s.stage.name())).ds("stage", s.stage.name())),
             Stage::OrderRequested | Stage::EntryWorking => {
                 return Ok(Out::refuse(Code::InvalidTransition, "entry order still working: CANCEL it first (or wait for its fills)").ds("stage", s.stage.name()))
             }
@@ -303,7 +313,7 @@ impl Kernel {
         };
         if let Some(p) = order.limit_price {
             if !dec::is_multiple(p, inst.tick_size)? {
-                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), &format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
+                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
             }
         }
         let leg = s.exit_leg_index;
@@ -324,7 +334,7 @@ impl Kernel {
         let base = s.size;
         let qty = if r == Decimal::ONE { base } else { dmin(dec::floor_to_step(dec::mul(base, r)?, inst.step_size)?, s.size) };
         if qty <= Decimal::ZERO {
-            return Ok(Out::refuse(Code::ZeroSizeExit, &format!("exit leg rounds to 0 at stepSize {} (I2, F3): nothing emitted", dec::fmt(inst.step_size)))
+            return Ok(Out::refuse(Code::ZeroSizeExit, format!("exit leg rounds to 0 at stepSize {} (I2, F3): nothing emitted", dec::fmt(inst.step_size)))
                 .ds("ratio", &dec::fmt(r))
                 .ds("sizeQty", &dec::fmt(s.size)));
         }
@@ -389,7 +399,7 @@ impl Kernel {
         let oi = match s.live_order(Purpose::Exit).or_else(|| s.live_order(Purpose::Entry)) {
             Some(oi) => oi,
             None => {
-                return Out::refuse(Code::NoActiveOrder, &format!("slot {} has no working order to cancel (Flaws 1-2, E9, G10)", si)).ds("stage", s.stage.name());
+                return Out::refuse(Code::NoActiveOrder, format!("slot {} has no working order to cancel (Flaws 1-2, E9, G10)", si)).ds("stage", s.stage.name());
             }
         };
         let stage = s.stage;
@@ -499,13 +509,13 @@ impl Kernel {
                 if ev.kind == VenueKind::RateLimited {
                     return self.rate_limited_unrouted(ev);
                 }
-                return Out::new(false, Code::UnresolvedSlot, Severity::Warning, &format!("{} {}: no slot owns this order ({}); nothing mutated", ev.kind.name(), ev.event_id, why))
+                return Out::new(false, Code::UnresolvedSlot, Severity::Warning, format!("{} {}: no slot owns this order ({}); nothing mutated", ev.kind.name(), ev.event_id, why))
                     .ds("eventId", &ev.event_id)
                     .ds("kind", ev.kind.name());
             }
         };
         if self.slots[si].stage == Stage::Closed {
-            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, &format!("{} for a CLOSED slot: ignored, a closed slot never reopens (I13)", ev.kind.name()));
+            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} for a CLOSED slot: ignored, a closed slot never reopens (I13)", ev.kind.name()));
             o.set("eventId", DVal::S(ev.event_id.clone()));
             o.slot = Some(si);
             return o;
@@ -558,7 +568,7 @@ impl Kernel {
         let live = self.slots[si].orders[oi].live;
         let purpose = self.slots[si].orders[oi].purpose;
         let stale_out = |what: &str| {
-            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, &format!("{} for order that is no longer working: ignored ({})", ev.kind.name(), what));
+            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} for order that is no longer working: ignored ({})", ev.kind.name(), what));
             o.set("eventId", DVal::S(ev.event_id.clone()));
             o
         };
@@ -662,7 +672,7 @@ impl Kernel {
     /// An order ends without (further) fills: cancel ack, reject, or reconcile CANCELLED/EXPIRED/
     /// NOT_FOUND/FILLED-short. Stage: unfilled entry → IDLE; partially filled entry → POSITION_OPEN;
     /// exit → POSITION_OPEN (size > 0).
-    fn finish_order(&mut self, si: usize, oi: usize, trigger: &str, ts: i64, out: &mut Out) {
+    fn finish_order(&mut self, si: usize, oi: usize, trigger: &'static str, ts: i64, out: &mut Out) {
         let (purpose, filled) = {
             let o = &mut self.slots[si].orders[oi];
             o.live = false;
@@ -750,11 +760,11 @@ impl Kernel {
         let slot_fees = dec::add(s.fees, fee)?;
         let sign = s.sign();
         let mut out = if overfill {
-            Out::new(true, Code::Overfill, Severity::Warning, &format!("fill beyond the order/position quantity: clamped to {} (I8, A3)", dec::fmt(q)))
+            Out::new(true, Code::Overfill, Severity::Warning, format!("fill beyond the order/position quantity: clamped to {} (I8, A3)", dec::fmt(q)))
         } else {
-            Out::ok(&format!("{} applied", ev.kind.name()))
+            Out::ok(if ev.kind == VenueKind::FullFill { "FULL_FILL applied" } else { "PARTIAL_FILL applied" })
         };
-        out.set("appliedQty", DVal::S(dec::fmt(q)));
+        out.set("appliedQty", DVal::D(q));
         if ev.kind == VenueKind::FullFill && !complete {
             out.set("fullFillShortQty", DVal::S(dec::fmt(dec::sub(o.quantity, new_filled)?)));
         }
@@ -907,7 +917,7 @@ impl Kernel {
                 s.flags.realized_skipped_no_price = true;
                 out.set("realizedSkippedNoPrice", DVal::B(true));
             }
-            out.set("realizedPnlUsdt", DVal::S(dec::fmt(estimate)));
+            out.set("realizedPnlUsdt", DVal::D(estimate));
             let o = &mut s.orders[oi];
             o.filled_qty = new_filled;
             o.filled_notional = new_order_notional;
@@ -963,6 +973,9 @@ impl Kernel {
             self.slots[*si].mark_price = m.mark_price;
             self.slots[*si].unrealized = *u;
         }
+        if let Err(e) = self.recompute_unrealized() {
+            return internal(e);
+        }
         let mut out = Out::ok("mark price applied");
         out.set("slots", DVal::N(updates.len() as i64));
         self.finish(&before, out)
@@ -979,11 +992,11 @@ impl Kernel {
             Some(w) => w,
         };
         if w <= Decimal::ZERO {
-            return Out::refuse(Code::AnchorRejected, &format!("walletBalanceUsdt {} must be > 0: anchor refused (L5)", dec::fmt(w))).ds("field", "walletBalanceUsdt").ds("value", &dec::fmt(w));
+            return Out::refuse(Code::AnchorRejected, format!("walletBalanceUsdt {} must be > 0: anchor refused (L5)", dec::fmt(w))).ds("field", "walletBalanceUsdt").ds("value", &dec::fmt(w));
         }
         if let Some(a) = available {
             if a < Decimal::ZERO {
-                return Out::refuse(Code::AnchorRejected, &format!("availableMarginUsdt {} must not be negative", dec::fmt(a))).ds("field", "availableMarginUsdt").ds("value", &dec::fmt(a));
+                return Out::refuse(Code::AnchorRejected, format!("availableMarginUsdt {} must not be negative", dec::fmt(a))).ds("field", "availableMarginUsdt").ds("value", &dec::fmt(a));
             }
         }
         let prev = self.ledger.capital;
@@ -1165,7 +1178,7 @@ impl Kernel {
             out.accepted = true;
             out.code = Code::PnlAnomaly;
             out.severity = Severity::Error;
-            out.message = format!("PNL_ANOMALY recorded, not re-booked (spec §5.2): {}", detail);
+            out.message = format!("PNL_ANOMALY recorded, not re-booked (spec §5.2): {}", detail).into();
         }
         out.set("tradeId", DVal::S(tid));
         out.set("exchangeFeeUsdt", DVal::S(dec::fmt(fee)));
@@ -1194,29 +1207,29 @@ impl Kernel {
     pub fn restore(&mut self, json: &str) -> Out {
         let st: SavedState = match serde_json::from_str(json) {
             Ok(s) => s,
-            Err(e) => return Out::refuse(Code::InvalidState, &format!("saved state does not parse: {}", e)).ds("field", "state"),
+            Err(e) => return Out::refuse(Code::InvalidState, format!("saved state does not parse: {}", e)).ds("field", "state"),
         };
         if st.format != STATE_FORMAT {
-            return invalid(Code::InvalidState, "format", &st.format, &format!("expected {}", STATE_FORMAT));
+            return invalid(Code::InvalidState, "format", &st.format, format!("expected {}", STATE_FORMAT));
         }
         if st.slot_count != self.slots.len() || st.slots.len() != self.slots.len() {
-            return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), &format!("this kernel has {} slots", self.slots.len()));
+            return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), format!("this kernel has {} slots", self.slots.len()));
         }
         let mut ids: HashSet<String> = HashSet::new();
         for (i, s) in st.slots.iter().enumerate() {
             if let Err((f, v, r)) = self.validate_slot(s, i) {
-                return invalid(Code::InvalidState, &format!("slots[{}].{}", i, f), &v, &r);
+                return invalid(Code::InvalidState, format!("slots[{}].{}", i, f), &v, &r);
             }
             if !s.trade_id.is_empty() && !ids.insert(s.trade_id.to_ascii_lowercase()) {
-                return invalid(Code::InvalidState, &format!("slots[{}].tradeId", i), &s.trade_id, "duplicate trade id (J7)");
+                return invalid(Code::InvalidState, format!("slots[{}].tradeId", i), &s.trade_id, "duplicate trade id (J7)");
             }
         }
         for (i, s) in st.archive.iter().enumerate() {
             if s.trade_id.is_empty() || !ids.insert(s.trade_id.to_ascii_lowercase()) {
-                return invalid(Code::InvalidState, &format!("archive[{}].tradeId", i), &s.trade_id, "empty or duplicate trade id (J7)");
+                return invalid(Code::InvalidState, format!("archive[{}].tradeId", i), &s.trade_id, "empty or duplicate trade id (J7)");
             }
             if s.has_live_order() || s.size != Decimal::ZERO && s.stage == Stage::Closed {
-                return invalid(Code::InvalidState, &format!("archive[{}]", i), &s.trade_id, "archived trade with live orders or size");
+                return invalid(Code::InvalidState, format!("archive[{}]", i), &s.trade_id, "archived trade with live orders or size");
             }
         }
         let l = &st.ledger;
@@ -1259,6 +1272,9 @@ impl Kernel {
             a.rebuild_seen();
         }
         out.set("staleSlots", DVal::N(stale));
+        if let Err(e) = self.recompute_unrealized() {
+            return internal(e);
+        }
         let before_seq = before.event_seq;
         let out = self.finish(&self.ledger.clone(), out);
         let _ = before_seq;
@@ -1266,72 +1282,72 @@ impl Kernel {
     }
 
     fn validate_slot(&self, s: &SlotState, i: usize) -> Result<(), (String, String, String)> {
-        let e = |f: &str, v: String, r: &str| Err((f.to_string(), v, r.to_string()));
+        let e = |f: &str, v: String, r: &dyn AsRef<str>| Err((f.to_string(), v, r.as_ref().to_string()));
         if s.slot_id != i {
             return e("slotId", s.slot_id.to_string(), &format!("does not match its position {} (G14)", i));
         }
         for (f, v) in [("sizeQty", s.size), ("initialSizeQty", s.initial_size), ("targetQty", s.target_qty), ("entryPrice", s.entry_price), ("markPrice", s.mark_price), ("entryNotionalUsdt", s.entry_notional)] {
             if v < Decimal::ZERO {
-                return e(f, dec::fmt(v), "must not be negative");
+                return e(f, dec::fmt(v), &"must not be negative");
             }
         }
         if s.size > s.initial_size {
-            return e("sizeQty", dec::fmt(s.size), "exceeds initialSizeQty");
+            return e("sizeQty", dec::fmt(s.size), &"exceeds initialSizeQty");
         }
         let mut seen: HashSet<&str> = HashSet::new();
         for id in &s.seen_event_ids {
             if !seen.insert(id.as_str()) {
-                return e("seenEventIds", id.clone(), "duplicate event id");
+                return e("seenEventIds", id.clone(), &"duplicate event id");
             }
         }
         let live_entry = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Entry).count();
         let live_exit = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Exit).count();
         if live_entry > 1 || live_exit > 1 {
-            return e("orders", s.orders.len().to_string(), "more than one working order per purpose");
+            return e("orders", s.orders.len().to_string(), &"more than one working order per purpose");
         }
         let stage = if s.stage == Stage::StaleStateReconciling {
             match s.resume_stage {
                 Some(r) if r != Stage::StaleStateReconciling => r,
-                _ => return e("resumeStage", format!("{:?}", s.resume_stage), "STALE_STATE_RECONCILING needs a resume stage"),
+                _ => return e("resumeStage", format!("{:?}", s.resume_stage), &"STALE_STATE_RECONCILING needs a resume stage"),
             }
         } else {
             if s.resume_stage.is_some() {
-                return e("resumeStage", format!("{:?}", s.resume_stage), "only a STALE_STATE_RECONCILING slot has a resume stage");
+                return e("resumeStage", format!("{:?}", s.resume_stage), &"only a STALE_STATE_RECONCILING slot has a resume stage");
             }
             s.stage
         };
         if stage != Stage::Idle || !s.trade_id.is_empty() {
             if s.trade_id.is_empty() || s.trade_id.len() > 24 || !s.trade_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
-                return e("tradeId", s.trade_id.clone(), "a non-IDLE slot needs a trade id [A-Za-z0-9_-]{1,24}");
+                return e("tradeId", s.trade_id.clone(), &"a non-IDLE slot needs a trade id [A-Za-z0-9_-]{1,24}");
             }
             if self.instrument(&s.symbol).is_none() {
-                return e("symbol", s.symbol.clone(), "not a configured instrument");
+                return e("symbol", s.symbol.clone(), &"not a configured instrument");
             }
             if s.side.is_none() {
-                return e("side", "(missing)".into(), "a trade needs a side");
+                return e("side", "(missing)".into(), &"a trade needs a side");
             }
             if s.leverage < 1 || s.leverage > self.cfg.max_leverage {
-                return e("leverage", s.leverage.to_string(), "out of range");
+                return e("leverage", s.leverage.to_string(), &"out of range");
             }
             let mut sum = Decimal::ZERO;
             for r in &s.exit_leg_ratios {
                 if *r <= Decimal::ZERO || *r > Decimal::ONE {
-                    return e("exitLegRatios", dec::fmt(*r), "ratio must be in (0,1]");
+                    return e("exitLegRatios", dec::fmt(*r), &"ratio must be in (0,1]");
                 }
                 sum += *r;
             }
             if sum != Decimal::ONE {
-                return e("exitLegRatios", dec::fmt(sum), "ratios must sum to 1");
+                return e("exitLegRatios", dec::fmt(sum), &"ratios must sum to 1");
             }
         }
         let zero = s.size.is_zero();
         match stage {
             Stage::Idle => {
                 if !zero {
-                    return e("sizeQty", dec::fmt(s.size), "IDLE with a non-zero size");
+                    return e("sizeQty", dec::fmt(s.size), &"IDLE with a non-zero size");
                 }
                 if live_entry + live_exit > 0 {
-                    return e("orders", "working".into(), "IDLE with a working order");
+                    return e("orders", "working".into(), &"IDLE with a working order");
                 }
             }
             Stage::OrderRequested | Stage::EntryWorking => {
@@ -1341,10 +1357,10 @@ impl Kernel {
             }
             Stage::PositionOpen => {
                 if zero {
-                    return e("sizeQty", "0".into(), "POSITION_OPEN with size 0");
+                    return e("sizeQty", "0".into(), &"POSITION_OPEN with size 0");
                 }
                 if live_entry + live_exit > 0 {
-                    return e("orders", "working".into(), "POSITION_OPEN with a working order");
+                    return e("orders", "working".into(), &"POSITION_OPEN with a working order");
                 }
             }
             Stage::ExitRequested | Stage::ExitWorking => {
@@ -1357,13 +1373,13 @@ impl Kernel {
             }
             Stage::Closed => {
                 if !zero {
-                    return e("sizeQty", dec::fmt(s.size), "CLOSED with a non-zero size");
+                    return e("sizeQty", dec::fmt(s.size), &"CLOSED with a non-zero size");
                 }
                 if live_entry + live_exit > 0 {
-                    return e("orders", "working".into(), "CLOSED with a working order");
+                    return e("orders", "working".into(), &"CLOSED with a working order");
                 }
                 if s.initial_size.is_zero() {
-                    return e("initialSizeQty", "0".into(), "CLOSED trade never had a position");
+                    return e("initialSizeQty", "0".into(), &"CLOSED trade never had a position");
                 }
             }
             Stage::StaleStateReconciling => {}
@@ -1515,7 +1531,7 @@ impl Kernel {
             out.accepted = true;
             out.code = Code::ReconcileMismatch;
             out.severity = Severity::Warning;
-            out.message = format!("reconciled with {} residual disagreement(s); nothing overwritten", mismatches.len());
+            out.message = format!("reconciled with {} residual disagreement(s); nothing overwritten", mismatches.len()).into();
             out.set("mismatches", DVal::S(mismatches.join("; ")));
         }
         out.set("resumedSlots", DVal::N(stale.len() as i64));

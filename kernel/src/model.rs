@@ -4,7 +4,11 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashSet;
+/// The dedup set (std SipHash: event ids differ in their last bytes, which a plain
+/// multiplicative hash maps to the same buckets).
+pub type FastSet = HashSet<String>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -238,7 +242,7 @@ pub struct SlotState {
     pub legs: Vec<LegState>,
     pub seen_event_ids: Vec<String>,
     #[serde(skip)]
-    pub seen_set: HashSet<String>,
+    pub seen_set: FastSet,
     pub flags: Flags,
     pub rate_limit: Option<RateLimit>,
     pub opened_at_us: Option<i64>,
@@ -277,7 +281,7 @@ impl SlotState {
             exit_attempt: 1,
             legs: Vec::new(),
             seen_event_ids: Vec::new(),
-            seen_set: HashSet::new(),
+            seen_set: FastSet::default(),
             flags: Flags::default(),
             rate_limit: None,
             opened_at_us: None,
@@ -349,6 +353,8 @@ pub struct AnomalyState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DVal {
     S(String),
+    /// A decimal, formatted only when the outcome is serialised (hot path: no allocation).
+    D(Decimal),
     N(i64),
     B(bool),
 }
@@ -360,7 +366,7 @@ pub struct Transition {
     pub trade_id: String,
     pub from: Stage,
     pub to: Stage,
-    pub trigger: String,
+    pub trigger: &'static str,
     pub ts_us: i64,
 }
 
@@ -402,8 +408,8 @@ pub struct Out {
     pub accepted: bool,
     pub code: Code,
     pub severity: Severity,
-    pub message: String,
-    pub details: Vec<(String, DVal)>,
+    pub message: Cow<'static, str>,
+    pub details: Vec<(&'static str, DVal)>,
     pub transitions: Vec<Transition>,
     pub commands: Vec<Command>,
     /// Slot the input was applied to (batch results), if any.
@@ -411,27 +417,27 @@ pub struct Out {
 }
 
 impl Out {
-    pub fn new(accepted: bool, code: Code, severity: Severity, message: &str) -> Out {
-        Out { accepted, code, severity, message: message.to_string(), details: Vec::new(), transitions: Vec::new(), commands: Vec::new(), slot: None }
+    pub fn new<M: Into<Cow<'static, str>>>(accepted: bool, code: Code, severity: Severity, message: M) -> Out {
+        Out { accepted, code, severity, message: message.into(), details: Vec::new(), transitions: Vec::new(), commands: Vec::new(), slot: None }
     }
-    pub fn ok(message: &str) -> Out {
+    pub fn ok<M: Into<Cow<'static, str>>>(message: M) -> Out {
         Out::new(true, Code::Ok, Severity::Info, message)
     }
-    pub fn refuse(code: Code, message: &str) -> Out {
+    pub fn refuse<M: Into<Cow<'static, str>>>(code: Code, message: M) -> Out {
         Out::new(false, code, Severity::Warning, message)
     }
-    pub fn d(mut self, k: &str, v: DVal) -> Out {
+    pub fn d(mut self, k: &'static str, v: DVal) -> Out {
         self.set(k, v);
         self
     }
-    pub fn ds(self, k: &str, v: &str) -> Out {
+    pub fn ds(self, k: &'static str, v: &str) -> Out {
         self.d(k, DVal::S(v.to_string()))
     }
-    pub fn set(&mut self, k: &str, v: DVal) {
+    pub fn set(&mut self, k: &'static str, v: DVal) {
         if let Some(e) = self.details.iter_mut().find(|e| e.0 == k) {
             e.1 = v;
         } else {
-            self.details.push((k.to_string(), v));
+            self.details.push((k, v));
         }
     }
     pub fn get(&self, k: &str) -> Option<&DVal> {
