@@ -10,7 +10,7 @@ const bench = (over: Partial<BenchResult> = {}): BenchResult => ({
   wasmEventsPerSec: 400_000,
   nativeEventsPerSec: 1_000_000,
   ratio: 0.4,
-  kernelStream: { events: 1000, description: "s" },
+  kernelStream: { events: 1000, description: "s", wasmBand: [1, 2], nativeBand: [1, 2] },
   simEventsPerSec: 50_000,
   simScenario: "random-clean",
   simSpeedup: 2000,

@@ -7,7 +7,7 @@
  *   stream, through the WASM binding vs the native crate (kernel/bench.ts + the Rust bench
  *   binary, kernel engineer); ratio = wasm / native.
  * - simEventsPerSec: end-to-end simulator events per second (sim/run.ts runScenario, tinybench).
- * - simSpeedup: simulated time / wall time of a 48 h soak (one run).
+ * - simSpeedup: simulated time / wall time of a 48 h soak (one run; --quick: 6 h).
  * - chaosRunsPerMin: swarm chaos seeds per minute (scenarios/chaos.ts runChaos).
  * - rssGrowthMb: RSS growth of one kernel from 100k to 1M entry+exit round trips (cli/rss-probe.ts
  *   in a child process with --expose-gc; --quick: 10k to 50k).
@@ -60,12 +60,15 @@ export interface BenchBudget {
   chaosSeeds: number;
   /** RSS checkpoints (trades): growth = rss(last) − rss(first). */
   rssCheckpoints: [number, number];
+  /** Kernel stream records and repetitions per engine (WASM vs native). */
+  kernelEvents: number;
+  kernelReps: number;
 }
 
 /** Full budgets (`dita bench`) and quick budgets (`dita bench --quick`, the gate). */
 export const BUDGETS: Record<"full" | "quick", BenchBudget> = {
-  full: { simIterations: 10, soakHours: 48, chaosSeeds: 40, rssCheckpoints: [100_000, 1_000_000] },
-  quick: { simIterations: 5, soakHours: 48, chaosSeeds: 12, rssCheckpoints: [10_000, 50_000] },
+  full: { simIterations: 10, soakHours: 48, chaosSeeds: 40, rssCheckpoints: [100_000, 1_000_000], kernelEvents: 1_000_000, kernelReps: 3 },
+  quick: { simIterations: 5, soakHours: 6, chaosSeeds: 12, rssCheckpoints: [10_000, 50_000], kernelEvents: 300_000, kernelReps: 3 },
 };
 
 /** The bench JSON document (`dita bench --json`); absent figures are listed in `unavailable`. */
@@ -77,7 +80,7 @@ export interface BenchResult {
   nativeEventsPerSec: number | null;
   /** wasm / native on the same stream. */
   ratio: number | null;
-  kernelStream: { events: number; description: string } | null;
+  kernelStream: { events: number; description: string; wasmBand: [number, number]; nativeBand: [number, number] } | null;
   simEventsPerSec: number | null;
   simScenario: string | null;
   /** Simulated time / wall time of the soak. */
@@ -168,11 +171,11 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
 
     bar.update(0, undefined, "kernel wasm vs native");
     try {
-      const k = await measureKernelThroughput();
+      const k = await measureKernelThroughput(budget.kernelEvents, budget.kernelReps);
       res.wasmEventsPerSec = round(k.wasmEventsPerSec);
       res.nativeEventsPerSec = round(k.nativeEventsPerSec);
       res.ratio = round(k.wasmEventsPerSec / k.nativeEventsPerSec, 4);
-      res.kernelStream = { events: k.events, description: k.description };
+      res.kernelStream = { events: k.events, description: k.description, wasmBand: k.wasmBand, nativeBand: k.nativeBand };
     } catch (e) {
       miss("wasmEventsPerSec/nativeEventsPerSec", e);
     }
@@ -234,7 +237,8 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
       res.rssGrowthMb = res.rss ? round(res.rss.toMb - res.rss.fromMb, 1) : null;
     } catch (e) {
       const err = e as Error & { stderr?: string };
-      miss("rssGrowthMb", err.stderr ? new Error(`${err.message.split("\n")[0]}: ${err.stderr.trim().split("\n").slice(-3).join(" | ")}`) : err);
+      const why = err.stderr?.split("\n").find((l) => /Error\b/.test(l));
+      miss("rssGrowthMb", why ? new Error(`rss-probe failed: ${why.trim()}`) : err);
     }
     bar.update(5);
   } finally {
