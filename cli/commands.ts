@@ -105,7 +105,7 @@ export function runDoc(r: RunResult): Record<string, unknown> {
 export function runText(r: RunResult): string {
   const lines = [
     `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}`,
-    `trace hash ${r.traceHash}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${r.wallMs} ms`,
+    `trace hash ${r.traceHash}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
     "",
     textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.ok ? "ok" : "FAIL", i.detail])),
   ];
@@ -173,7 +173,7 @@ export async function chaosCommand(opts: { seeds: number; from: number }): Promi
   const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, wallMs };
   const lines = [`${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}, ${res.failures.length} failures, ${(wallMs / 1000).toFixed(1)} s`];
   for (const f of res.failures) {
-    lines.push("", `seed ${f.seed}: ${f.invariant}: ${f.detail}`, `  fault mix: ${short(f.faultMix, 200)}`, `  reproduce: ${f.repro}`);
+    lines.push("", `seed ${f.seed}: ${f.invariant}: ${f.detail}`, `  fault mix: ${JSON.stringify(f.faultMix)}`, `  reproduce: ${f.repro}`);
   }
   return { code: res.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text: lines.join("\n") };
 }
