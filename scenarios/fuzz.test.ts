@@ -92,7 +92,7 @@ beforeAll(async () => {
 });
 
 describe("fuzz: malformed inputs are refused naming the field, never trap, change nothing", () => {
-  it("G7 / F3 / A8 / Q2 / Q7 / Q8 / H6 / G2 / G17 / J3: corrupted ENTER intents → INVALID_INTENT naming the field", async () => {
+  it("G7 / F3 / A8 / Q2 / Q7 / Q8 / H6 / G2 / G17 / J3 / Q5: corrupted ENTER intents → INVALID_INTENT naming the field", async () => {
     const d = await KernelDriver.create();
     d.open(1, "live-1", "SHORT", "1000", "0.1878");
     const base = { kind: "ENTER", intentId: "fz-1", tsUs: d.tUs + 1000, slotId: 0, tradeId: "fz-trade", symbol: "FET-USDT", side: "LONG", quantity: "1000", orderType: "LIMIT", limitPrice: "0.1850", timeInForce: "GTC", leverage: 3, exitLegRatios: ["0.5", "0.5"] };

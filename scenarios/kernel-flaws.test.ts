@@ -522,7 +522,7 @@ describe("E and F series (e2e-trace-analysis.md)", () => {
     dec(s.entryPrice, "60000.1", "VWAP");
   });
 
-  it("E6 / F20 / G30 / P1 / H12 / O10 / P8: dispose releases the instance, later calls fail clearly, disposing twice is harmless, other kernels are unaffected", async () => {
+  it("E6 / F20 / G30 / G33 / J10 / P1 / H12 / O10 / P8: dispose releases the instance, later calls fail clearly, disposing twice is harmless, other kernels are unaffected", async () => {
     const a = await fresh();
     const b = await fresh();
     b.open(0, "t1", "SHORT", "1000", "0.1878");
