@@ -237,7 +237,7 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
       res.rssGrowthMb = res.rss ? round(res.rss.toMb - res.rss.fromMb, 1) : null;
     } catch (e) {
       const err = e as Error & { stderr?: string };
-      const why = err.stderr?.split("\n").find((l) => /Error\b/.test(l));
+      const why = err.stderr?.split("\n").find((l) => /^[A-Za-z]*Error: /.test(l));
       miss("rssGrowthMb", why ? new Error(`rss-probe failed: ${why.trim()}`) : err);
     }
     bar.update(5);
