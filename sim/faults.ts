@@ -137,11 +137,14 @@ export class FaultInjector {
 
   /** Virtual time source for marks made without an explicit time (set by the runtime). */
   now: () => number = () => 0;
+  /** Called for every mark (the runtime records a trace row). */
+  onMark: (m: FaultMark) => void = () => undefined;
 
   /** Record that a fault fired (for the report timeline and the trace); tUs -1 = now. */
   mark(tUs: number, fault: FaultMark["fault"], detail: string): FaultMark {
     const m = { tUs: tUs < 0 ? this.now() : tUs, fault, detail };
     this.marks.push(m);
+    this.onMark(m);
     return m;
   }
 

@@ -255,6 +255,8 @@ export class Runtime {
     this.trace = new TraceRecorder(keepTrace);
     this.faults = new FaultInjector(faultProfile, this.rngs, scenario.startUs, this.endSafetyUs);
     this.faults.now = () => this.clock.nowUs;
+    // Every fault that fires becomes a trace row (and a RunResult.faults mark).
+    this.faults.onMark = (m) => this.record(m.tUs, "fault", m);
     const venueRng = this.rngs.stream("venue");
     this.venue = deps.createVenue({
       contracts: scenario.contracts,
@@ -372,7 +374,6 @@ export class Runtime {
       case "lk.expire":
         if (this.faults.isHealed) return;
         this.faults.mark(now, "listenKeyExpiry", "listen key expired");
-        this.record(now, "fault", { fault: "listenKeyExpiry" });
         this.emitFrames(this.venue.injectListenKeyExpiry(now));
         return;
       case "lk.keepalive":
@@ -385,13 +386,11 @@ export class Runtime {
       case "storm":
         if (this.faults.isHealed) return;
         this.faults.mark(now, "rateLimitStorm", `until ${ev.untilUs}`);
-        this.record(now, "fault", { fault: "rateLimitStorm", untilUs: ev.untilUs });
         this.venue.injectRateLimitStorm(Math.min(ev.untilUs, this.endSafetyUs));
         return;
       case "outage":
         if (this.faults.isHealed) return;
         this.faults.mark(now, "outage", `until ${ev.untilUs}`);
-        this.record(now, "fault", { fault: "outage", untilUs: ev.untilUs });
         this.venue.injectOutage(Math.min(ev.untilUs, this.endSafetyUs));
         return;
       case "watchdog":
@@ -448,7 +447,9 @@ export class Runtime {
     this.record(now, "market", t);
     this.emitFrames(this.venue.onMarketTick(t));
     if (this.processUp) {
-      const out = this.kernel.markPrice({ tsUs: now, symbol: t.symbol, markPrice: t.priceUsdt });
+      const mark = { tsUs: now, symbol: t.symbol, markPrice: t.priceUsdt };
+      this.record(now, "kernel.mark", mark);
+      const out = this.kernel.markPrice(mark);
       if (out.code !== "OK") this.record(now, "kernel.out", out);
       this.diagnostics.add(out.code);
     }
@@ -649,7 +650,6 @@ export class Runtime {
       }
     }
     if (this.faults.restResponseLost(now, `${req.method} ${req.path} ${call.clientOrderId ?? ""}`)) {
-      this.record(now, "fault", { fault: "restLoss", requestId: req.requestId });
       return;
     }
     let delivered = resp;
@@ -664,7 +664,6 @@ export class Runtime {
     const prev = this.lastReads.get(key);
     this.lastReads.set(key, resp);
     if (prev && this.faults.staleRead(now, key)) {
-      this.record(now, "fault", { fault: "staleSnapshot", read: key });
       return { ...prev, requestId: resp.requestId };
     }
     return resp;
@@ -832,7 +831,6 @@ export class Runtime {
         continue;
       }
       const plan = this.faults.wsPlan(now, `frame ${frame}`);
-      if (plan.delaysUs.length === 0) this.record(now, "fault", { fault: "wsLoss", frame });
       plan.delaysUs.forEach((d, copy) => {
         this.wsInFlight++;
         this.q.push(now + d, { k: "ws.deliver", msg, frame, copy, epoch: this.epoch });
@@ -1004,8 +1002,9 @@ export class Runtime {
   private restart(why: string): void {
     if (!this.processUp || this.faults.isHealed) return;
     const now = this.clock.nowUs;
+    if (why === "restartAtUs") this.faults.mark(now, "restart", `restartAtUs ${now}`);
     const saved = this.kernel.saveState();
-    this.record(now, "fault", { fault: "restart", why, savedSha: createHash("sha256").update(saved).digest("hex") });
+    this.record(now, "check", { restart: why, savedSha: createHash("sha256").update(saved).digest("hex") });
     this.kernel.dispose();
     this.processUp = false;
     this.streamUp = false;

@@ -24,8 +24,7 @@ export type TraceKind =
   | "intent" // an intent given to the kernel
   | "kernel.venue" // a VenueEvent given to the kernel
   | "kernel.account" // an AccountEvent given to the kernel
-  | "kernel.mark" // a MarkPrice given to the kernel
-  | "kernel.anchor" // anchorToExchange call
+  | "kernel.mark" // a MarkPrice given to the kernel (its outcome is recorded only when not OK)
   | "kernel.reconcile" // ReconcileReport given to the kernel
   | "kernel.restore" // restoreState after a restart
   | "kernel.out" // the Outcome of the preceding kernel call
