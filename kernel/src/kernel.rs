@@ -120,6 +120,15 @@ impl Kernel {
 
     fn set_stage(&mut self, si: usize, to: Stage, trigger: &'static str, ts: i64, out: &mut Out) {
         let from = self.slots[si].stage;
+        // Mutant (G3, M1): ENTER records IDLE and EXIT records POSITION_OPEN as the previous stage.
+        #[cfg(feature = "mutant_hardcoded_prev_stage")]
+        let from_recorded = match trigger {
+            "ENTER" => Stage::Idle,
+            "EXIT" | "EXIT_RESIDUAL" => Stage::PositionOpen,
+            _ => from,
+        };
+        #[cfg(not(feature = "mutant_hardcoded_prev_stage"))]
+        let from_recorded = from;
         if from == to {
             return;
         }
@@ -128,7 +137,7 @@ impl Kernel {
             self.slots[si].closed_at_us = Some(ts);
             self.ledger.trade_seq += 1; // M13
         }
-        out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from, to, trigger, ts_us: ts });
+        out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from: from_recorded, to, trigger, ts_us: ts });
     }
 
     /// Settle slot `si` into the ledger and refresh its unrealized PnL (the ledger's Σ unrealized
@@ -140,6 +149,13 @@ impl Kernel {
             let total = dec::add(dec::sub(self.ledger.unrealized, slot.unrealized)?, u)?;
             slot.unrealized = u;
             self.ledger.unrealized = total;
+        }
+        // Mutant (Flaw 5): settlement only on terminal stages.
+        #[cfg(feature = "mutant_settle_terminal_only")]
+        {
+            if slot.stage != Stage::Closed && slot.stage != Stage::Idle {
+                return Ok(());
+            }
         }
         self.ledger.settle(slot)?;
         Ok(())
@@ -235,6 +251,12 @@ impl Kernel {
         }
         // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
         let old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
+        // Mutant (F26): seen event ids carried over to the next trade of the slot.
+        #[cfg(feature = "mutant_seen_not_cleared")]
+        {
+            self.slots[si].seen_event_ids = old.seen_event_ids.clone();
+            self.slots[si].rebuild_seen();
+        }
         if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
             self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive.len());
             self.archive.push(old);
@@ -418,7 +440,8 @@ impl Kernel {
             venue_order_id: o.venue_order_id.clone(),
         });
         out.set("purpose", DVal::S(if o.purpose == Purpose::Entry { "ENTRY".into() } else { "EXIT".into() }));
-        // M2: CANCEL is recorded as a transition (stage unchanged).
+        // M2: CANCEL is recorded as a transition (stage unchanged). Mutant: not recorded.
+        #[cfg(not(feature = "mutant_cancel_no_transition"))]
         out.transitions.push(Transition { slot_id: si, trade_id, from: stage, to: stage, trigger: "CANCEL".into(), ts_us: it.ts_us });
         out.slot = Some(si);
         out
@@ -514,7 +537,12 @@ impl Kernel {
                     .ds("kind", ev.kind.name());
             }
         };
-        if self.slots[si].stage == Stage::Closed {
+        #[cfg(not(feature = "mutant_closed_reopen"))]
+        let closed_guard = self.slots[si].stage == Stage::Closed;
+        // Mutant (I13): a stray fill reopens a CLOSED slot.
+        #[cfg(feature = "mutant_closed_reopen")]
+        let closed_guard = false;
+        if closed_guard {
             let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} for a CLOSED slot: ignored, a closed slot never reopens (I13)", ev.kind.name()));
             o.set("eventId", DVal::S(ev.event_id.clone()));
             o.slot = Some(si);
@@ -572,6 +600,18 @@ impl Kernel {
             o.set("eventId", DVal::S(ev.event_id.clone()));
             o
         };
+        // Mutant (M9): a stale ORDER_REJECT is applied and destroys the position.
+        #[cfg(feature = "mutant_stale_reject_destroys")]
+        {
+            if !live && ev.kind == VenueKind::OrderReject && purpose == Purpose::Entry {
+                let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "ORDER_REJECT applied");
+                let s = &mut self.slots[si];
+                s.size = Decimal::ZERO;
+                self.set_stage(si, Stage::Idle, "ORDER_REJECT", ev.ts_us, &mut out);
+                self.slots[si].remember(&ev.event_id);
+                return Ok(out);
+            }
+        }
         if !live && !ev.kind.is_fill() && ev.kind != VenueKind::RateLimited {
             return Ok(stale_out(if ev.kind == VenueKind::OrderReject { "M9: a stale ORDER_REJECT never destroys a position" } else { "order finished" }));
         }
@@ -682,7 +722,12 @@ impl Kernel {
         let stage = self.slots[si].stage;
         match purpose {
             Purpose::Entry => {
-                if stage == Stage::OrderRequested || stage == Stage::EntryWorking {
+                // Mutant (Flaw 2): the CANCEL FSM has no entry-order reset path.
+                #[cfg(feature = "mutant_cancel_no_reset")]
+                let reset = trigger != "CANCEL_ACK";
+                #[cfg(not(feature = "mutant_cancel_no_reset"))]
+                let reset = true;
+                if reset && (stage == Stage::OrderRequested || stage == Stage::EntryWorking) {
                     if self.slots[si].size.is_zero() && filled.is_zero() {
                         self.slots[si].rate_limit = None;
                         self.set_stage(si, Stage::Idle, trigger, ts, out);
@@ -722,7 +767,11 @@ impl Kernel {
         let is_entry = o.purpose == Purpose::Entry;
         let cap = if is_entry { order_rem } else { dmin(order_rem, s.size) };
         let overfill = raw_inc > cap;
+        #[cfg(not(feature = "mutant_no_overfill_clamp"))]
         let q = dmin(raw_inc, cap);
+        // Mutant (A3, I8): no clamp: an overfill books the whole quantity (size may go negative).
+        #[cfg(feature = "mutant_no_overfill_clamp")]
+        let q = raw_inc;
         // Notional of this increment: INCREMENTAL → q × price; CUMULATIVE → the notional
         // difference cumQty × avgPrice − booked notional (exact, no division).
         let (notional, priced) = match price {
@@ -857,7 +906,10 @@ impl Kernel {
             } else {
                 (Decimal::ZERO, q > Decimal::ZERO)
             };
+            #[cfg(not(feature = "mutant_no_overfill_clamp"))]
             let size = dmax(dec::sub(s.size, q)?, Decimal::ZERO);
+            #[cfg(feature = "mutant_no_overfill_clamp")]
+            let size = dec::sub(s.size, q)?;
             let realized = dec::add(s.realized, estimate)?;
             let coid = o.client_order_id.clone();
             let leg_index = o.exit_leg_index.unwrap_or(s.exit_leg_index);
@@ -972,6 +1024,13 @@ impl Kernel {
         for (si, u) in &updates {
             self.slots[*si].mark_price = m.mark_price;
             self.slots[*si].unrealized = *u;
+            // Mutant (A4): a mark price arriving before the fill price becomes the entry basis.
+            #[cfg(feature = "mutant_mark_basis")]
+            {
+                if self.slots[*si].entry_price.is_zero() && self.slots[*si].stage != Stage::Idle && self.slots[*si].stage != Stage::Closed {
+                    self.slots[*si].entry_price = m.mark_price;
+                }
+            }
         }
         if let Err(e) = self.recompute_unrealized() {
             return internal(e);
@@ -988,10 +1047,18 @@ impl Kernel {
     pub fn anchor(&mut self, wallet: Option<Decimal>, available: Option<Decimal>, seq: i64) -> Out {
         let before = self.ledger.clone();
         let w = match wallet {
+            #[cfg(feature = "mutant_anchor_accepts_zero")]
+            None => Decimal::ZERO,
+            #[cfg(not(feature = "mutant_anchor_accepts_zero"))]
             None => return Out::refuse(Code::AnchorRejected, "walletBalanceUsdt missing: anchor refused (L5)").ds("field", "walletBalanceUsdt").ds("value", "(missing)"),
             Some(w) => w,
         };
-        if w <= Decimal::ZERO {
+        // Mutant (L5): a zero wallet balance (missing "wb" read as 0) anchors capital to 0.
+        #[cfg(feature = "mutant_anchor_accepts_zero")]
+        let refuse_w = w < Decimal::ZERO;
+        #[cfg(not(feature = "mutant_anchor_accepts_zero"))]
+        let refuse_w = w <= Decimal::ZERO;
+        if refuse_w {
             return Out::refuse(Code::AnchorRejected, format!("walletBalanceUsdt {} must be > 0: anchor refused (L5)", dec::fmt(w))).ds("field", "walletBalanceUsdt").ds("value", &dec::fmt(w));
         }
         if let Some(a) = available {
@@ -1258,6 +1325,12 @@ impl Kernel {
         let mut stale = 0;
         for si in 0..self.slots.len() {
             self.slots[si].rebuild_seen();
+            // Mutant (spec §0.3): the settle baseline resets on restart, re-settling carried PnL.
+            #[cfg(feature = "mutant_restore_baseline_reset")]
+            {
+                self.slots[si].settled_realized = Decimal::ZERO;
+                self.slots[si].settled_fees = Decimal::ZERO;
+            }
             if self.slots[si].stage != Stage::StaleStateReconciling && self.slots[si].has_live_order() {
                 let from = self.slots[si].stage;
                 self.slots[si].resume_stage = Some(from);

@@ -46,7 +46,11 @@ impl LedgerState {
         if dr.is_zero() && df.is_zero() {
             return Ok(false);
         }
+        #[cfg(not(feature = "mutant_fees_ignored"))]
         let capital = dec::sub(dec::add(self.capital, dr)?, df)?;
+        // Mutant (E18, A7, spec §3.1): published capital ignores fees.
+        #[cfg(feature = "mutant_fees_ignored")]
+        let capital = dec::add(self.capital, dr)?;
         let realized = dec::add(self.realized, dr)?;
         let fees = dec::add(self.fees_paid, df)?;
         self.capital = capital;
