@@ -12,7 +12,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join, relative } from "node:path";
-import { gateReasons, type GateResult, type GateSection } from "../reports/gate-page.js";
+import { gateReasons, type GateCell, type GateResult, type GateSection } from "../reports/gate-page.js";
 import { nextCounterDir, runId, writeGateReport } from "../reports/write.js";
 import { runBench, type BenchResult } from "./bench.js";
 import { BASELINE_PATH, DEFAULT_BASELINE, diffPaths, canonicalJson, loadBaseline, normalise, saveBaseline, type Baseline } from "./baseline.js";
@@ -57,7 +57,7 @@ async function scenariosSection(gateDir: string, seed: number): Promise<Omit<Gat
   const { listScenarios } = await loadScenarios();
   const all = listScenarios();
   const bar = startProgress("scenarios", all.length);
-  const rows: (string | number | boolean | null)[][] = [];
+  const rows: GateCell[][] = [];
   const reasons: string[] = [];
   try {
     for (const [i, sc] of all.entries()) {
@@ -66,7 +66,8 @@ async function scenariosSection(gateDir: string, seed: number): Promise<Omit<Gat
       const r = await runOne(sc, seed, dir, `npx dita run ${sc.name} --seed ${seed}`);
       const failed = [...r.invariants, ...(r.expectations ?? [])].filter((c) => !c.ok).map((c) => c.name);
       if (!r.ok) reasons.push(`${sc.name} (seed ${seed}): ${failed.join(", ") || "not ok"}`);
-      rows.push([sc.name, r.ok, failed.join(", "), r.events, r.traceHash.slice(0, 16), relative(gateDir, join(dir, "index.html"))]);
+      const href = relative(gateDir, join(dir, "index.html"));
+      rows.push([sc.name, r.ok, failed.join(", "), r.events, r.traceHash.slice(0, 16), { href, text: href }]);
     }
   } finally {
     bar.stop();

@@ -17,6 +17,9 @@ export interface HostInfo {
   totalMemMb?: number;
 }
 
+/** A gate table cell; `{href, text}` renders as a link relative to the report. */
+export type GateCell = string | number | boolean | null | { href: string; text: string };
+
 /** One section of the gate (one step). */
 export interface GateSection {
   /** "build" | "scenarios" | "golden" | "chaos" | "bench" | "mutants" ... */
@@ -27,8 +30,8 @@ export interface GateSection {
   durationMs: number;
   /** One line per reason for no-go; for a passing section, notes (may be empty). */
   reasons: string[];
-  /** A table for the report (a boolean cell renders as ok / FAIL). */
-  table?: { headers: string[]; rows: (string | number | boolean | null)[][] };
+  /** A table for the report (a boolean cell renders as ok / FAIL; {href, text} as a relative link). */
+  table?: { headers: string[]; rows: GateCell[][] };
   /** Machine-readable details (also in summary.json). */
   data?: unknown;
 }
@@ -53,7 +56,13 @@ export function gateReasons(g: GateResult): string[] {
 
 function sectionHtml(s: GateSection): string {
   const status = s.skipped ? (s.ok ? "skipped" : "SKIPPED (required)") : s.ok ? "go" : "NO-GO";
-  const rows: Cell[][] = (s.table?.rows ?? []).map((r) => r.map((c) => (typeof c === "boolean" ? okCell(c) : c)));
+  const rows: Cell[][] = (s.table?.rows ?? []).map((r) =>
+    r.map((c): Cell => {
+      if (typeof c === "boolean") return okCell(c);
+      if (c !== null && typeof c === "object") return { html: `<a href="${escapeXml(c.href)}">${escapeXml(c.text)}</a>` };
+      return c;
+    }),
+  );
   return (
     `<section class="gate" id="section-${escapeXml(s.name)}" data-ok="${s.ok}">` +
     `<h2>${escapeXml(s.name)} — <span class="${s.ok ? "okt" : "badt"}">${escapeXml(status)}</span> <span class="note">(${(s.durationMs / 1000).toFixed(1)} s)</span></h2>` +
@@ -75,7 +84,7 @@ export function renderGateReport(g: GateResult): string {
   const summary = table(
     "sections",
     ["section", "result", "duration", "reasons / notes"],
-    g.sections.map((s) => [s.name, s.skipped ? { text: "skipped", cls: s.ok ? "warn" : "bad" } : okCell(s.ok, "go", "NO-GO"), `${(s.durationMs / 1000).toFixed(1)} s`, s.reasons.join("; ")]),
+    g.sections.map((s) => [s.name, s.skipped ? { text: "skipped", cls: s.ok ? "warn" : "bad" } : okCell(s.ok, "go", "NO-GO"), `${(s.durationMs / 1000).toFixed(1)} s`, s.reasons.slice(0, 2).join("; ") + (s.reasons.length > 2 ? ` (+${s.reasons.length - 2} more below)` : "")]),
   );
   const host = `<div class="meta">${Object.entries({ ...g.host, startedAt: g.startedAt })
     .map(([k, v]) => `<div><span>${escapeXml(k)}:</span> <code>${escapeXml(String(v))}</code></div>`)

@@ -22,6 +22,13 @@ const gateFixture = (ok: boolean): GateResult => ({
   sections: [
     { name: "build", ok: true, durationMs: 12_000, reasons: [] },
     {
+      name: "scenarios",
+      ok: true,
+      durationMs: 5_000,
+      reasons: ["1/1 scenarios pass"],
+      table: { headers: ["scenario", "ok", "report"], rows: [["gamut-exit", true, { href: "runs/gamut-exit-seed1/index.html", text: "runs/gamut-exit-seed1/index.html" }]] },
+    },
+    {
       name: "golden",
       ok,
       durationMs: 800,
@@ -103,6 +110,7 @@ describe("gate report", () => {
     expect(bad).toContain('<div class="big">NO-GO</div>');
     expect(bad).toContain("golden: case fet-leg1 differs from baseline");
     expect(bad).toContain('id="section-golden" data-ok="false"');
+    expect(bad).toContain('<a href="runs/gamut-exit-seed1/index.html">');
   });
 });
 
