@@ -1469,8 +1469,14 @@ impl Kernel {
         let mut plan: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, si, oi)
         let mut unmatched: Vec<String> = Vec::new();
         for (ri, o) in rep.orders.iter().enumerate() {
-            match self.route(&o.symbol, Some(&o.venue_order_id), o.client_order_id.as_deref(), None) {
-                Route::Found { si, oi, by_state, .. } if !by_state || o.client_order_id.is_none() => plan.push((ri, si, oi)),
+            // Identity only, never by state: the client order id first (a NOT_FOUND order carries
+            // no real venue id, e.g. "0"), then the venue order id.
+            let r = match o.client_order_id.as_deref() {
+                Some(c) => self.route(&o.symbol, None, Some(c), None),
+                None => self.route(&o.symbol, Some(&o.venue_order_id), None, None),
+            };
+            match r {
+                Route::Found { si, oi, by_state: false, .. } => plan.push((ri, si, oi)),
                 _ => unmatched.push(o.venue_order_id.clone()),
             }
         }
@@ -1490,7 +1496,7 @@ impl Kernel {
             }
             {
                 let o = &mut self.slots[si].orders[oi];
-                if o.venue_order_id.is_none() {
+                if o.venue_order_id.is_none() && ro.status != "NOT_FOUND" && ro.venue_order_id != "0" {
                     o.venue_order_id = Some(ro.venue_order_id.clone());
                 }
                 if ro.status != "NOT_FOUND" {
