@@ -53,6 +53,9 @@ describe("FET incident through sim + BingX mock + kernel (accounting spec §0, �
       .map((x) => (JSON.parse(x.body) as { fillPrice: string }).fillPrice);
     expect(fillPrices.length).toBeGreaterThan(0);
     for (const p of fillPrices) expect(["0.1878", "0.1866"]).toContain(p);
+    // The MARKET entry walked two depth levels: several venue fills (cumulative z), all at 0.1878.
+    const entryFills = frames.filter((f) => f.body.includes("\\\"S\\\":\\\"SELL\\\""));
+    expect(entryFills.length).toBeGreaterThanOrEqual(2);
   });
 
   it("spec §7 golden 5 / dual leverage: the same fills at exchange leverage 1 and 3 give identical realized PnL", async () => {
