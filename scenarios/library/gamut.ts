@@ -201,7 +201,9 @@ export function gamutScenarios(): Scenario[] {
       expect: {
         finalStages: { "0": "CLOSED", "1": "CLOSED", "2": "CLOSED" },
         diagnostics: ["RATE_LIMITED"],
-        forbiddenDiagnostics: [...NEVER, "UNRESOLVED_SLOT", "OVERFILL"],
+        // UNRESOLVED_SLOT may appear legitimately: when the storm ends two entries are in flight and
+        // a WS fill without client order id can reach the kernel before the REST reply names it.
+        forbiddenDiagnostics: [...NEVER, "OVERFILL"],
         trades: [
           { tradeId: "rl-1", realizedGrossUsdt: "0" },
           { tradeId: "rl-2", realizedGrossUsdt: "0" },
