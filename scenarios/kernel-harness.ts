@@ -51,9 +51,13 @@ export interface KernelModuleApi {
 }
 
 let modulePromise: Promise<KernelModuleApi> | undefined;
-/** The loaded WASM kernel module (loaded once per test file / process). */
+/**
+ * The loaded WASM kernel module (loaded once per test file / process). DITA_KERNEL_WASM=<path>
+ * loads another artifact (e.g. a flaw-mutant build) through the same verified loader.
+ */
 export function kernelModule(): Promise<KernelModuleApi> {
-  modulePromise ??= loadKernel() as unknown as Promise<KernelModuleApi>;
+  const wasmPath = process.env.DITA_KERNEL_WASM;
+  modulePromise ??= loadKernel(wasmPath ? { wasmPath } : {}) as unknown as Promise<KernelModuleApi>;
   return modulePromise;
 }
 
