@@ -32,7 +32,9 @@ if (runs("cargo", ["--version"]) && runs("rustc", ["--version"])) {
 }
 const args = ["test", "--manifest-path", manifest, ...extra];
 console.error(`cargo-test: ${cmd === "cargo" ? "" : "RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc "}${cmd} ${args.join(" ")}`);
-const r = spawnSync(cmd, args, { stdio: "inherit", env, cwd: root });
+// cwd = kernel/: cargo reads kernel/.cargo/config.toml (the offline Debian registry) from the
+// working directory's ancestors, not from the manifest's.
+const r = spawnSync(cmd, args, { stdio: "inherit", env, cwd: join(root, "kernel") });
 if (r.error) {
   console.error(`cargo-test: could not start ${cmd}: ${r.error.message}`);
   process.exit(2);
