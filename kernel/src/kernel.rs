@@ -989,6 +989,11 @@ impl Kernel {
                 s.exit_attempt = 1;
             }
             let stage = s.stage;
+            // Settlements that arrived before this fill (FILL_SETTLED first) are matched now.
+            if q > Decimal::ZERO && s.pending_settlements.iter().any(|p| p.client_order_id == s.legs[li].client_order_id) {
+                let tol = self.cfg.pnl_anomaly_tolerance;
+                self.match_pending(si, li, tol, ev.ts_us, &mut out)?;
+            }
             if closes {
                 // Flaw 4, G4: the position closes exactly once (a CLOSED slot refuses further fills).
                 self.set_stage(si, Stage::Closed, ev.kind.name(), ev.ts_us, &mut out);
@@ -999,6 +1004,37 @@ impl Kernel {
             }
         }
         Ok(out)
+    }
+
+    /// Match queued early settlements of leg `li`'s order with its booked fills (in order).
+    fn match_pending(&mut self, si: usize, li: usize, tol: Decimal, ts: i64, out: &mut Out) -> KResult<()> {
+        let mut s = self.slots[si].clone();
+        let coid = s.legs[li].client_order_id.clone();
+        let mut anomalies: Vec<(Decimal, Decimal, String)> = Vec::new();
+        while let Some(pi) = s.pending_settlements.iter().position(|p| p.client_order_id == coid) {
+            if s.legs[li].settle_cursor as usize >= s.legs[li].fills.len() {
+                break;
+            }
+            let p = s.pending_settlements.remove(pi);
+            if !p.leg_recorded {
+                let l = &mut s.legs[li];
+                l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), p.realized)?);
+                l.exchange_fees = dec::add(l.exchange_fees, p.fee)?;
+            }
+            match settle_leg_fill(&mut s, li, p.realized, tol)? {
+                LegSettle::Repaired => out.set("repairedFromExchange", DVal::B(true)),
+                LegSettle::Anomaly(est, detail) => anomalies.push((est, p.realized, detail)),
+                _ => {}
+            }
+        }
+        let tid = s.trade_id.clone();
+        self.slots[si] = s;
+        for (est, rp, detail) in anomalies {
+            let seq = self.anomalies.len() as u64 + 1;
+            self.anomalies.push(AnomalyState { seq, ts_us: ts, code: Code::PnlAnomaly, trade_id: Some(tid.clone()), detail, kernel_estimate: Some(est), exchange: Some(rp) });
+            out.set("pnlAnomaly", DVal::B(true));
+        }
+        Ok(())
     }
 
     // ───────────────────────── mark price ─────────────────────────
@@ -1168,37 +1204,32 @@ impl Kernel {
                     anomaly = Some((Decimal::ZERO, format!("exchange realized {} on an entry fill; the kernel books 0 for opening fills", dec::fmt(rp))));
                 }
             }
-            Some((Purpose::Exit, c)) => match s.legs.iter().position(|l| l.client_order_id == c) {
-                None => {
-                    out.set("pendingFill", DVal::B(true));
-                    out.message = "FILL_SETTLED before its fill: exchange figure recorded, compared when possible".into();
-                }
-                Some(li) => {
+            Some((Purpose::Exit, c)) => {
+                let li = s.legs.iter().position(|l| l.client_order_id == c);
+                if let Some(li) = li {
                     let l = &mut s.legs[li];
                     l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
                     l.exchange_fees = dec::add(l.exchange_fees, fee)?;
-                    let k = l.settle_cursor as usize;
-                    if k < l.fills.len() {
-                        l.settle_cursor += 1;
-                        if l.fills[k].skipped && !l.fills[k].repaired {
-                            // spec §5.2 repair: add the exchange figure, clear the flag, settle the increment.
-                            l.fills[k].repaired = true;
-                            l.realized = dec::add(l.realized, rp)?;
-                            s.realized = dec::add(s.realized, rp)?;
-                            s.flags.repaired_from_exchange = true;
-                            out.message = "FILL_SETTLED repaired a leg booked without a price (realized_skipped_no_price)".into();
-                            out.set("repaired", DVal::B(true));
-                        } else {
-                            let est = l.fills[k].estimate;
-                            if dec::sub(est, rp)?.abs() > tol {
-                                anomaly = Some((est, format!("fill {} of leg {}: kernel estimate {} vs exchange {}", k, l.leg_index, dec::fmt(est), dec::fmt(rp))));
-                            }
-                        }
-                    } else {
-                        out.set("pendingFill", DVal::B(true));
-                    }
                 }
-            },
+                let matched = match li {
+                    Some(li) => settle_leg_fill(&mut s, li, rp, tol)?,
+                    None => LegSettle::Pending,
+                };
+                match matched {
+                    LegSettle::Pending => {
+                        // Compared (or used as a repair) when the fill it belongs to is booked.
+                        s.pending_settlements.push(PendingSettlement { client_order_id: c, realized: rp, fee, ts_us: ts, leg_recorded: li.is_some() });
+                        out.set("pendingFill", DVal::B(true));
+                        out.message = "FILL_SETTLED before its fill: exchange figure recorded, compared when the fill is booked".into();
+                    }
+                    LegSettle::Repaired => {
+                        out.message = "FILL_SETTLED repaired a leg booked without a price (realized_skipped_no_price)".into();
+                        out.set("repaired", DVal::B(true));
+                    }
+                    LegSettle::Matched => {}
+                    LegSettle::Anomaly(est, detail) => anomaly = Some((est, detail)),
+                }
+            }
             None => {
                 // tradeId only: the exchange figure for the trade's unpriced exit fills, or a
                 // whole-trade comparison once the trade is closed.
@@ -1647,4 +1678,46 @@ impl SlotState {
         t.mark_price = self.mark_price;
         t
     }
+}
+
+/// Result of matching one exchange settlement with the next booked fill of a leg.
+pub enum LegSettle {
+    /// The fill has not been booked yet.
+    Pending,
+    /// The fill had no true price: the exchange figure was added (spec §5.2 repair).
+    Repaired,
+    /// Within tolerance.
+    Matched,
+    /// Beyond tolerance: (kernel estimate, detail).
+    Anomaly(Decimal, String),
+}
+
+/// Match settlement `rp` with fill `settle_cursor` of leg `li` (the k-th FILL_SETTLED of an order
+/// refers to its k-th booked fill): repair an unpriced fill, else compare with the estimate.
+pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, tol: Decimal) -> KResult<LegSettle> {
+    let k = s.legs[li].settle_cursor as usize;
+    if k >= s.legs[li].fills.len() {
+        return Ok(LegSettle::Pending);
+    }
+    let (skipped, repaired, est) = {
+        let f = &s.legs[li].fills[k];
+        (f.skipped, f.repaired, f.estimate)
+    };
+    let leg_realized = dec::add(s.legs[li].realized, rp)?;
+    let slot_realized = dec::add(s.realized, rp)?;
+    let gap = dec::sub(est, rp)?.abs();
+    let l = &mut s.legs[li];
+    l.settle_cursor += 1;
+    if skipped && !repaired {
+        l.fills[k].repaired = true;
+        l.realized = leg_realized;
+        s.realized = slot_realized;
+        s.flags.repaired_from_exchange = true;
+        s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
+        return Ok(LegSettle::Repaired);
+    }
+    if gap > tol {
+        return Ok(LegSettle::Anomaly(est, format!("fill {} of leg {}: kernel estimate {} vs exchange {}", k, l.leg_index, dec::fmt(est), dec::fmt(rp))));
+    }
+    Ok(LegSettle::Matched)
 }

@@ -251,6 +251,19 @@ pub struct SlotState {
     pub exchange_realized: Option<Decimal>,
     pub exchange_fees: Decimal,
     pub entry_exchange_realized: Decimal,
+    /// FILL_SETTLED that arrived before the exit fill they settle (matched when it is booked).
+    pub pending_settlements: Vec<PendingSettlement>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PendingSettlement {
+    pub client_order_id: String,
+    pub realized: Decimal,
+    pub fee: Decimal,
+    pub ts_us: i64,
+    /// Already added to the leg's exchange figures (the leg existed on arrival).
+    pub leg_recorded: bool,
 }
 
 impl SlotState {
@@ -289,6 +302,7 @@ impl SlotState {
             exchange_realized: None,
             exchange_fees: Decimal::ZERO,
             entry_exchange_realized: Decimal::ZERO,
+            pending_settlements: Vec::new(),
         }
     }
     pub fn seen(&self, id: &str) -> bool {
