@@ -194,12 +194,13 @@ export function gamutScenarios(): Scenario[] {
         exit(170, 1),
         enter(230, 2, "rl-3", "SHORT", "20000"),
         exit(280, 2),
+        enter(292, 3, "rl-4", "SHORT", "20000"),
       ],
       // one storm per simulated hour, as long as the safety phase: it starts somewhere in it and
       // throttles every later call
       faults: { rateLimitStorm: { probability: 1, durationUs: 300_000_000 } },
       expect: {
-        finalStages: { "0": "CLOSED", "1": "CLOSED", "2": "CLOSED" },
+        finalStages: { "0": "CLOSED", "1": "CLOSED", "2": "CLOSED", "3": "CLOSED" },
         diagnostics: ["RATE_LIMITED"],
         // UNRESOLVED_SLOT may appear legitimately: when the storm ends two entries are in flight and
         // a WS fill without client order id can reach the kernel before the REST reply names it.
@@ -208,6 +209,7 @@ export function gamutScenarios(): Scenario[] {
           { tradeId: "rl-1", realizedGrossUsdt: "0" },
           { tradeId: "rl-2", realizedGrossUsdt: "0" },
           { tradeId: "rl-3", realizedGrossUsdt: "0" },
+          { tradeId: "rl-4", realizedGrossUsdt: "0" },
         ],
       },
     }),
