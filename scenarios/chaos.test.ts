@@ -5,7 +5,10 @@
  * `dita chaos --seeds N --from S` runs any number outside CI.
  */
 import { describe, expect, it } from "vitest";
+import { drawFaultMix } from "../sim/faults.js";
 import { runScenario } from "../sim/run.js";
+import type { FaultProfile } from "../sim/types.js";
+import { validateFaults } from "./validate.js";
 import { CHAOS_SCENARIO, chaosRepro, formatChaosFailure, runChaos } from "./chaos.js";
 import { getScenario } from "./index.js";
 
@@ -19,6 +22,20 @@ describe("swarm chaos", () => {
     await expect(runChaos({ seeds: 1, from: Number.NaN })).rejects.toThrow(/from/);
     const notSwarm = getScenario("random-clean")!;
     await expect(runChaos({ seeds: 1, from: 1, scenario: notSwarm })).rejects.toThrow(/swarm/);
+  });
+
+  it("swarm fault mixes stay within VOPR's rates (loss ≤ 30 %, duplicates ≤ 50 %), pass the scenario validator, and every fault kind is drawn", () => {
+    const drawn = new Set<string>();
+    for (let seed = 1; seed <= 2000; seed++) {
+      const mix: FaultProfile = drawFaultMix(seed);
+      expect(() => validateFaults(mix, `drawFaultMix(${seed})`)).not.toThrow();
+      expect(mix.wsLoss ?? 0, `seed ${seed} wsLoss`).toBeLessThanOrEqual(0.3);
+      expect(mix.wsDuplicate ?? 0, `seed ${seed} wsDuplicate`).toBeLessThanOrEqual(0.5);
+      for (const k of Object.keys(mix)) drawn.add(k);
+    }
+    for (const k of ["wsDuplicate", "wsReorder", "wsDelay", "wsLoss", "restLoss", "rateLimitStorm", "outage", "restart", "staleSnapshot", "handlerError", "cancelFillRace"]) {
+      expect(drawn.has(k), `fault ${k} is never drawn`).toBe(true);
+    }
   });
 
   it("a chaos seed is reproducible from the seed alone: same drawn fault mix, same trace hash", async () => {
