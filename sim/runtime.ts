@@ -236,6 +236,7 @@ export class Runtime {
   private readonly series: SeriesPoint[] = [];
   private readonly diagnostics = new Set<string>();
   private batchCodes: string[] = [];
+  private batchTaken: boolean[] = [];
 
   constructor(
     private readonly scenario: Scenario,
@@ -495,6 +496,8 @@ export class Runtime {
     const now = this.clock.nowUs;
     const failAt = this.faults.handlerErrorAt(now, inputs.length, what);
     let complete = true;
+    this.batchCodes = [];
+    this.batchTaken = [];
     inputs.forEach((inp, i) => {
       if (i === failAt) {
         complete = false;
@@ -504,7 +507,11 @@ export class Runtime {
       }
       this.feedInput(inp);
     });
-    if (complete && frame >= 0) this.appliedFrames.add(frame);
+    // A copy is a duplicate only of a first copy the kernel took in: a first copy refused for
+    // missing context (UNRESOLVED_SLOT before the ACK taught the id, a stage that did not allow
+    // it yet) leaves the second copy a first application, not a duplicate.
+    const takenIn = this.batchTaken.every((x) => x);
+    if (complete && takenIn && frame >= 0) this.appliedFrames.add(frame);
     return complete;
   }
 
@@ -538,6 +545,7 @@ export class Runtime {
     this.record(now, "kernel.out", out);
     this.diagnostics.add(out.code);
     this.batchCodes.push(out.code);
+    this.batchTaken.push(out.accepted || out.code === "DUPLICATE_EVENT");
     for (const tr of out.transitions) {
       this.rec.transitions.push(tr);
       this.stages[tr.slotId] = tr.to;
@@ -691,7 +699,12 @@ export class Runtime {
 
   private onRestRetry(callId: string): void {
     const call = this.calls.get(callId);
-    if (!call || call.epoch !== this.epoch) return;
+    if (!call) return;
+    if (call.epoch !== this.epoch) {
+      // The process that would have retried it is gone.
+      this.calls.delete(callId);
+      return;
+    }
     this.transmit(call);
   }
 
@@ -872,7 +885,6 @@ export class Runtime {
     let probe = copy > 0 && this.appliedFrames.has(frame) && inputs.length > 0;
     if (probe) probe = this.dupSeen++ < PROBE_ALL || this.dupSeen % PROBE_EVERY === 0;
     const before = probe ? this.stateSha() : "";
-    this.batchCodes = [];
     this.feedBatch(inputs, `frame ${frame}`, copy === 0 ? frame : -1);
     if (probe) {
       const after = this.stateSha();
