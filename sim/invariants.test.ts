@@ -88,6 +88,9 @@ describe("invariant checker", () => {
     const rec2 = goodRecord();
     rec2.ledgerSamples[2].anchoredWalletUsdt = "0"; // L5: anchoring on a missing wb
     expect(get(rec2, "capital-exchange-anchored")?.ok).toBe(false);
+    const rec3 = goodRecord(); // spec §0.3: a restart that re-settles carried PnL into capital
+    rec3.ledgerSamples.splice(2, 0, { tUs: 8, cause: "restore", ledger: ledger({ capitalUsdt: "10485.4624", realizedPnlUsdt: "485.4624", capitalSource: "k_bridged" }) });
+    expect(get(rec3, "capital-exchange-anchored")?.detail).toMatch(/after restore/);
   });
 
   it("3 kernel-vs-exchange fails when |K − E| over settled legs is beyond tolerance without an anomaly, or on a silent re-book", () => {

@@ -50,9 +50,17 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
   const wallets = new Set(rec.venueWallets.map((w) => d(w).toFixed()));
   let base = { capital: d(rec.initialBalanceUsdt), realized: new Dec(0), fees: new Dec(0), funding: new Dec(0) };
   let anchors = 0;
+  let prev: (typeof rec.ledgerSamples)[number] | undefined;
   for (const s of rec.ledgerSamples) {
     const l = s.ledger;
     const capital = d(l.capitalUsdt);
+    if (s.cause === "restore" && prev) {
+      // Restart (I9, accounting spec §0.3): the restored ledger is the saved one.
+      for (const f of ["capitalUsdt", "realizedPnlUsdt", "feesPaidUsdt", "fundingUsdt"] as const) {
+        if (!d(l[f]).equals(d(prev.ledger[f]))) problems.push(`t=${s.tUs}: ${f} ${prev.ledger[f]} before the restart, ${l[f]} after restore`);
+      }
+    }
+    prev = s;
     if (s.cause === "anchor" || s.cause === "restore") {
       if (s.cause === "anchor") {
         anchors++;
