@@ -133,11 +133,13 @@ export class KernelDriver {
     return venueIdOf(clientOrderId);
   }
 
+  /** Apply an intent (intentId and tsUs defaulted); the outcome is also kept in `outcomes`. */
   intent(i: Omit<Intent, "intentId" | "tsUs"> & { intentId?: string; tsUs?: number }): Outcome {
     const full = { intentId: this.id("in"), tsUs: this.tick(), ...i } as Intent;
     return this.keep(this.k.processIntent(full));
   }
 
+  /** ENTER (MARKET, leverage 3, FET-USDT unless `extra` says otherwise). */
   enter(
     slotId: number,
     tradeId: string,
@@ -147,12 +149,15 @@ export class KernelDriver {
   ): Outcome {
     return this.intent({ kind: "ENTER", slotId, tradeId, symbol: "FET-USDT", side, quantity, orderType: "MARKET", leverage: 3, ...extra } as Intent);
   }
+  /** EXIT of the next leg (MARKET unless `extra` says otherwise). */
   exit(slotId: number, extra: Partial<Extract<Intent, { kind: "EXIT" }>> = {}): Outcome {
     return this.intent({ kind: "EXIT", slotId, orderType: "MARKET", ...extra } as Intent);
   }
+  /** EXIT_RESIDUAL (G1). */
   exitResidual(slotId: number, extra: Partial<Extract<Intent, { kind: "EXIT_RESIDUAL" }>> = {}): Outcome {
     return this.intent({ kind: "EXIT_RESIDUAL", slotId, orderType: "MARKET", ...extra } as Intent);
   }
+  /** CANCEL of the slot's working order. */
   cancel(slotId: number): Outcome {
     return this.intent({ kind: "CANCEL", slotId } as Intent);
   }
@@ -163,13 +168,16 @@ export class KernelDriver {
     return this.keep(this.k.onVenueEvent(full));
   }
 
+  /** The order identity a venue event for `cmd` carries (symbol, client and venue order id). */
   ref(cmd: Submit | CancelCmd, withVenueId = true): OrderRef {
     return { symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, ...(withVenueId ? { venueOrderId: this.venueId(cmd.clientOrderId) } : {}) };
   }
 
+  /** ORDER_ACK for `cmd`. */
   ack(cmd: Submit, eventId?: string): Outcome {
     return this.event({ kind: "ORDER_ACK", ...this.ref(cmd), ...(eventId ? { eventId } : {}) });
   }
+  /** A fill of `qty` at `price` for `cmd` (FULL_FILL, INCREMENTAL unless `o` says otherwise). */
   fill(cmd: Submit, qty: string, price: string, o: FillOpts = {}): Outcome {
     const ref = this.ref(cmd);
     if (o.noClientId) delete ref.clientOrderId;
@@ -184,21 +192,27 @@ export class KernelDriver {
       ...(o.slotHint !== undefined ? { slotHint: o.slotHint } : {}),
     });
   }
+  /** CANCEL_ACK for `cmd`. */
   cancelAck(cmd: Submit | CancelCmd): Outcome {
     return this.event({ kind: "CANCEL_ACK", ...this.ref(cmd) });
   }
+  /** CANCEL_REJECT for `cmd` (BingX 109414 by default). */
   cancelReject(cmd: Submit | CancelCmd, venueCode = 109414): Outcome {
     return this.event({ kind: "CANCEL_REJECT", ...this.ref(cmd), venueCode, reason: "order already filled" });
   }
+  /** ORDER_REJECT for `cmd` (BingX 101400 below-minimum by default). */
   reject(cmd: Submit, venueCode = 101400): Outcome {
     return this.event({ kind: "ORDER_REJECT", ...this.ref(cmd), venueCode, reason: "below minimum" });
   }
+  /** RATE_LIMITED for `cmd` (109429), with retryAfterMs when given. */
   rateLimited(cmd: Submit, retryAfterMs?: number): Outcome {
     return this.event({ kind: "RATE_LIMITED", ...this.ref(cmd), venueCode: 109429, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
   }
+  /** A mark price for `symbol`. */
   mark(price: string, symbol = "FET-USDT"): Outcome {
     return this.keep(this.k.markPrice({ tsUs: this.tick(), symbol, markPrice: price }));
   }
+  /** An account event (eventId and tsUs defaulted). */
   account(ev: Record<string, unknown>): Outcome {
     return this.keep(this.k.onAccountEvent({ eventId: this.id("acc"), tsUs: this.tick(), ...ev } as AccountEvent));
   }
@@ -223,6 +237,7 @@ export class KernelDriver {
     return cmd;
   }
 
+  /** Image of slot i. */
   slot(i: number): SlotImage {
     return this.k.slot(i);
   }
