@@ -139,6 +139,10 @@ function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: numb
   }
 }
 
+function nonFiniteAsString(_key: string, v: unknown): unknown {
+  return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
+}
+
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
 
 /**
@@ -163,7 +167,9 @@ export class Kernel {
   #call<T>(method: keyof typeof METHOD, input: unknown): Envelope<T> {
     const ex = this.#live();
     // restoreState takes the saveState text as is; every other input is JSON-encoded.
-    const text = method === "restoreState" ? String(input) : JSON.stringify(input ?? null);
+    // Non-finite numbers (NaN, ±Infinity) would become JSON null and read as "absent": they are
+    // sent as the strings "NaN" / "Infinity" so the kernel refuses them naming the field (G26, Q7).
+    const text = method === "restoreState" ? String(input) : JSON.stringify(input ?? null, nonFiniteAsString);
     const out = withInput(ex, enc.encode(text), (p, l) => readResult(ex, ex.kernel_call(METHOD[method], p, l)));
     return JSON.parse(dec.decode(out)) as Envelope<T>;
   }
@@ -422,7 +428,7 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
     manifest,
     create(config: KernelConfig): Kernel {
       const ex = instantiate(module);
-      const res = withInput(ex, enc.encode(JSON.stringify(config)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
+      const res = withInput(ex, enc.encode(JSON.stringify(config, nonFiniteAsString)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
       const env = JSON.parse(dec.decode(res)) as { ok: true } | { ok: false; outcome: Outcome };
       if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
       return new Kernel(ex);

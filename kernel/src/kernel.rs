@@ -1197,6 +1197,7 @@ impl Kernel {
         s.exchange_realized = Some(dec::add(s.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
         s.exchange_fees = dec::add(s.exchange_fees, fee)?;
         let order_purpose = oi.and_then(|i| s.orders.get(i)).map(|o| (o.purpose, o.client_order_id.clone()));
+        let is_entry_settlement = order_purpose.as_ref().map(|p| p.0) == Some(Purpose::Entry);
         match order_purpose {
             Some((Purpose::Entry, _)) => {
                 s.entry_exchange_realized = dec::add(s.entry_exchange_realized, rp)?;
@@ -1251,16 +1252,32 @@ impl Kernel {
                     s.flags.repaired_from_exchange = true;
                     out.message = "FILL_SETTLED (by tradeId) repaired the trade's exit fills booked without a price".into();
                     out.set("repaired", DVal::B(true));
-                } else if s.stage == Stage::Closed || in_archive {
-                    let est = kernel_estimate(&s)?;
-                    let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
-                    if dec::sub(est, ex)?.abs() > tol {
-                        anomaly = Some((est, format!("trade {}: kernel estimate {} vs exchange {}", s.trade_id, dec::fmt(est), dec::fmt(ex))));
-                    }
                 }
             }
         }
         s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
+        if !is_entry_settlement {
+            s.exit_settlements += 1;
+        }
+        // Trade-level check (complements the per-fill one, which cannot pair settlements with
+        // fills the kernel booked merged, e.g. a cumulative fill after a lost or reordered frame):
+        // once the trade is closed and has at least as many exit settlements as booked exit
+        // fills, |Σ kernel estimate − Σ exchange rp| must stay within tolerance × settlements
+        // received, else one PNL_ANOMALY is recorded for the trade.
+        let tid_now = s.trade_id.clone();
+        let trade_has_anomaly = anomaly.is_some() || self.anomalies.iter().any(|a| a.trade_id.as_deref() == Some(tid_now.as_str()));
+        let closed = s.stage == Stage::Closed || (in_archive && s.size.is_zero());
+        // Evaluated once every booked exit fill can have had its settlement (count-wise), so a
+        // settlement trailing the close does not raise a transient anomaly.
+        let booked_fills: usize = s.legs.iter().map(|l| l.fills.len()).sum();
+        if !trade_has_anomaly && closed && s.exit_settlements as usize >= booked_fills && !s.flags.repaired_from_exchange && !s.flags.realized_skipped_no_price {
+            let est = kernel_estimate(&s)?;
+            let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
+            let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
+            if dec::sub(est, ex)?.abs() > bound {
+                anomaly = Some((est, format!("trade {}: kernel estimate {} vs exchange {} over {} settlement(s)", s.trade_id, dec::fmt(est), dec::fmt(ex), s.exit_settlements)));
+            }
+        }
         // commit: settle the increment (repairs only) through the slot's baseline.
         self.ledger.settle(&mut s)?;
         let tid = s.trade_id.clone();

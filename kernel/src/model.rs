@@ -253,6 +253,8 @@ pub struct SlotState {
     pub entry_exchange_realized: Decimal,
     /// FILL_SETTLED that arrived before the exit fill they settle (matched when it is booked).
     pub pending_settlements: Vec<PendingSettlement>,
+    /// FILL_SETTLED received for this trade's exit orders (or by trade id).
+    pub exit_settlements: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -303,6 +305,7 @@ impl SlotState {
             exchange_fees: Decimal::ZERO,
             entry_exchange_realized: Decimal::ZERO,
             pending_settlements: Vec::new(),
+            exit_settlements: 0,
         }
     }
     pub fn seen(&self, id: &str) -> bool {
