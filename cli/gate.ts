@@ -167,7 +167,7 @@ export function compareBench(r: BenchResult, baseline: Baseline | undefined): Om
   );
   return {
     ok: reasons.length === 0,
-    reasons: reasons.length ? reasons : [`all figures within tolerance (${tol.perfRatio * 100}% vs native-normalised baseline)`],
+    reasons: reasons.length ? reasons : [`all figures within tolerance (each ≥ ${Math.round((1 - tol.perfRatio) * 100)}% of the native-normalised baseline)`],
     table: { headers: ["figure", "this run", "baseline", "bound", "ok"], rows },
     data: r,
   };
