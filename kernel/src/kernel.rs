@@ -135,7 +135,7 @@ impl Kernel {
         self.slots[si].stage = to;
         if to == Stage::Closed {
             self.slots[si].closed_at_us = Some(ts);
-            self.ledger.trade_seq += 1; // M13
+            self.ledger.trade_seq = self.ledger.trade_seq.saturating_add(1); // M13
         }
         out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from: from_recorded, to, trigger, ts_us: ts });
     }
@@ -364,7 +364,7 @@ impl Kernel {
         let mut attempt = s.exit_attempt.max(1);
         let mut coid = exit_coid(&tid, leg, attempt);
         while s.orders.iter().any(|o| o.client_order_id == coid) {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             coid = exit_coid(&tid, leg, attempt);
         }
         let side = s.side.unwrap_or(PositionSide::Long);
@@ -429,7 +429,7 @@ impl Kernel {
         let symbol = s.symbol.clone();
         let o = &mut self.slots[si].orders[oi];
         o.cancel_requested = true;
-        o.cancel_count += 1;
+        o.cancel_count = o.cancel_count.saturating_add(1);
         let mut out = Out::ok("CANCEL accepted: cancel command emitted; the slot changes on CANCEL_ACK / CANCEL_REJECT");
         out.commands.push(Command::Cancel {
             command_id: format!("{}-c{}", o.client_order_id, o.cancel_count),
@@ -739,10 +739,10 @@ impl Kernel {
             Purpose::Exit => {
                 let s = &mut self.slots[si];
                 if filled > Decimal::ZERO {
-                    s.exit_leg_index += 1;
+                    s.exit_leg_index = s.exit_leg_index.saturating_add(1);
                     s.exit_attempt = 1;
                 } else {
-                    s.exit_attempt += 1;
+                    s.exit_attempt = s.exit_attempt.saturating_add(1);
                 }
                 if stage == Stage::ExitRequested || stage == Stage::ExitWorking {
                     if s.size.is_zero() {
@@ -985,7 +985,7 @@ impl Kernel {
                 out.set("lateFill", DVal::B(true));
             }
             if was_live && (complete || closes) {
-                s.exit_leg_index += 1;
+                s.exit_leg_index = s.exit_leg_index.saturating_add(1);
                 s.exit_attempt = 1;
             }
             let stage = s.stage;
@@ -1257,7 +1257,7 @@ impl Kernel {
         }
         s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
         if !is_entry_settlement {
-            s.exit_settlements += 1;
+            s.exit_settlements = s.exit_settlements.saturating_add(1);
         }
         // Trade-level check (complements the per-fill one, which cannot pair settlements with
         // fills the kernel booked merged, e.g. a cumulative fill after a lost or reordered frame):
@@ -1455,7 +1455,10 @@ impl Kernel {
                 if *r <= Decimal::ZERO || *r > Decimal::ONE {
                     return e("exitLegRatios", dec::fmt(*r), &"ratio must be in (0,1]");
                 }
-                sum += *r;
+                sum = match dec::add(sum, *r) {
+                    Ok(x) => x,
+                    Err(_) => return e("exitLegRatios", dec::fmt(*r), &"ratio sum overflows"),
+                };
             }
             if sum != Decimal::ONE {
                 return e("exitLegRatios", dec::fmt(sum), &"ratios must sum to 1");
@@ -1629,15 +1632,24 @@ impl Kernel {
         symbols.dedup();
         for sym in symbols {
             let mut k = Decimal::ZERO;
-            for s in self.slots.iter().filter(|s| s.symbol == sym) {
-                k += s.sign() * s.size;
-            }
             let mut v = Decimal::ZERO;
+            let mut overflow = false;
+            for s in self.slots.iter().filter(|s| s.symbol == sym) {
+                match dec::mul(s.sign(), s.size).and_then(|x| dec::add(k, x)) {
+                    Ok(x) => k = x,
+                    Err(_) => overflow = true,
+                }
+            }
             for p in rep.positions.iter().filter(|p| p.symbol == sym) {
-                v += match p.position_side.as_str() {
-                    "SHORT" => -p.quantity,
-                    _ => p.quantity,
-                };
+                let q = if p.position_side == "SHORT" { -p.quantity } else { p.quantity };
+                match dec::add(v, q) {
+                    Ok(x) => v = x,
+                    Err(_) => overflow = true,
+                }
+            }
+            if overflow {
+                mismatches.push(format!("{}: position sum overflows", sym));
+                continue;
             }
             if k != v {
                 mismatches.push(format!("{}: kernel net {} vs venue {}", sym, dec::fmt(k), dec::fmt(v)));
