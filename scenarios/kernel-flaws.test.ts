@@ -795,6 +795,27 @@ describe("G series", () => {
     expect(stageOf(d, 0)).toBe("IDLE");
   });
 
+  it("G13 / J8 / spec §6.2: a stale id-less frame of a finished order (venue id already known) is never routed by stage onto the next trade's order (chaos seed 147)", async () => {
+    const d = await fresh();
+    const a = submitOf(d.enter(0, "t1", "LONG", "1000", { orderType: "LIMIT", limitPrice: "0.1800", timeInForce: "IOC" }));
+    expectOk(d.ack(a), "ack of the first order");
+    const oldVenueId = d.venueId(a.clientOrderId);
+    expect(d.slot(0).entryOrder?.venueOrderId).toBe(oldVenueId);
+    expectOk(d.cancelAck(a), "IOC expired");
+    expect(stageOf(d)).toBe("IDLE");
+    const b = submitOf(d.enter(0, "t2", "LONG", "1000", { orderType: "LIMIT", limitPrice: "0.1800" }));
+    expect(stageOf(d)).toBe("ORDER_REQUESTED");
+    const before = d.state();
+    // BingX WS frames carry `i` but often no `c`: the late NEW of the expired order.
+    const o = d.event({ kind: "ORDER_ACK", symbol: "FET-USDT", venueOrderId: oldVenueId });
+    expect(o.accepted, `${o.code} ${o.message}`).toBe(false);
+    expect(["STALE_EVENT", "UNRESOLVED_SLOT"]).toContain(o.code);
+    expect(d.state(), "the new order must not adopt the old venue order id").toBe(before);
+    expectOk(d.ack(b), "the real ACK of the new order");
+    expect(d.slot(0).entryOrder?.venueOrderId).toBe(d.venueId(b.clientOrderId));
+    expect(stageOf(d)).toBe("ENTRY_WORKING");
+  });
+
   it("G14 / J9 / H9 / P5: an out-of-range slot id is INVALID_SLOT (an intent) or a thrown KernelError naming it (a getter), never a silent null", async () => {
     const d = await fresh();
     const before = d.state();
