@@ -56,12 +56,44 @@ fn dec_of(m: i64, scale: u8, what: &str) -> Result<Decimal, String> {
     Ok(d)
 }
 
-fn utf8(b: &[u8], what: &str) -> Result<String, String> {
-    std::str::from_utf8(b).map(|s| s.to_string()).map_err(|_| format!("{} is not UTF-8", what))
+
+/// An empty event used as a reusable decode target.
+pub fn empty_event() -> VenueEvent {
+    VenueEvent {
+        kind: VenueKind::OrderAck,
+        event_id: String::new(),
+        ts_us: 0,
+        symbol: String::new(),
+        venue_order_id: None,
+        client_order_id: None,
+        slot_hint: None,
+        fill_qty: None,
+        cumulative_qty: false,
+        fill_price: None,
+        fee: None,
+        cumulative_fee: false,
+        venue_code: None,
+        reason: None,
+        retry_after_ms: None,
+    }
 }
 
-/// Decode one venue-event record (header already bounds-checked, `rec` = whole record).
-pub fn decode_event(rec: &[u8]) -> Result<VenueEvent, (String, String)> {
+fn set_str(dst: &mut String, src: &str) {
+    dst.clear();
+    dst.push_str(src);
+}
+
+fn set_opt(dst: &mut Option<String>, src: Option<&str>) {
+    match (dst.as_mut(), src) {
+        (Some(d), Some(s)) => set_str(d, s),
+        (None, Some(s)) => *dst = Some(s.to_string()),
+        (_, None) => *dst = None,
+    }
+}
+
+/// Decode one venue-event record into `ev`, reusing its string buffers (hot path: no allocation
+/// once warm). On error `ev` is left in an unspecified but valid state.
+pub fn decode_event_into(rec: &[u8], ev: &mut VenueEvent) -> Result<(), (String, String)> {
     let kind = VenueKind::from_code(rec[4]).ok_or_else(|| ("kind".to_string(), format!("unknown kind code {}", rec[4])))?;
     let flags = rec[5];
     let lens = [rec[6] as usize, rec[7] as usize, rec[8] as usize, rec[9] as usize];
@@ -69,23 +101,21 @@ pub fn decode_event(rec: &[u8]) -> Result<VenueEvent, (String, String)> {
     if total > rec.len() {
         return Err(("recordLen".into(), format!("strings ({} bytes) overrun the record ({} bytes)", total, rec.len())));
     }
+    let names = ["eventId", "symbol", "venueOrderId", "clientOrderId"];
+    let mut strs: [&str; 4] = [""; 4];
     let mut off = HEADER_LEN;
-    let mut strs: Vec<String> = Vec::with_capacity(4);
-    for (i, l) in lens.iter().enumerate() {
-        let name = ["eventId", "symbol", "venueOrderId", "clientOrderId"][i];
-        strs.push(utf8(&rec[off..off + l], name).map_err(|e| (name.to_string(), e))?);
-        off += l;
+    for i in 0..4 {
+        strs[i] = std::str::from_utf8(&rec[off..off + lens[i]]).map_err(|_| (names[i].to_string(), format!("{} is not UTF-8", names[i])))?;
+        off += lens[i];
     }
     let e = |f: &str, v: String| (f.to_string(), v);
-    check_id("eventId", &strs[0], input::MAX_ID_LEN).map_err(|x| e("eventId", x.reason))?;
-    check_id("symbol", &strs[1], 32).map_err(|x| e("symbol", x.reason))?;
-    let vid = if lens[2] > 0 { Some(strs[2].clone()) } else { None };
-    let coid = if lens[3] > 0 { Some(strs[3].clone()) } else { None };
-    if let Some(v) = &vid {
-        check_id("venueOrderId", v, input::MAX_ID_LEN).map_err(|x| e("venueOrderId", x.reason))?;
+    check_id("eventId", strs[0], input::MAX_ID_LEN).map_err(|x| e("eventId", x.reason))?;
+    check_id("symbol", strs[1], 32).map_err(|x| e("symbol", x.reason))?;
+    if lens[2] > 0 {
+        check_id("venueOrderId", strs[2], input::MAX_ID_LEN).map_err(|x| e("venueOrderId", x.reason))?;
     }
-    if let Some(c) = &coid {
-        check_id("clientOrderId", c, input::MAX_ID_LEN).map_err(|x| e("clientOrderId", x.reason))?;
+    if lens[3] > 0 {
+        check_id("clientOrderId", strs[3], input::MAX_ID_LEN).map_err(|x| e("clientOrderId", x.reason))?;
     }
     let ts_us = rd_i64(rec, 16);
     if !(0..=input::MAX_TS_US).contains(&ts_us) {
@@ -107,26 +137,29 @@ pub fn decode_event(rec: &[u8]) -> Result<VenueEvent, (String, String)> {
         }
     }
     let fee = if flags & 8 != 0 { Some(dec_of(rd_i64(rec, 40), rec[12], "feeUsdt").map_err(|x| e("feeUsdt", x))?) } else { None };
-    let slot_hint = if flags & 32 != 0 { Some(rec[13] as i64) } else { None };
-    let venue_code = if flags & 64 != 0 { Some(rd_i32(rec, 48) as i64) } else { None };
-    let retry_after_ms = if flags & 128 != 0 { Some(rd_u32(rec, 52) as i64) } else { None };
-    Ok(VenueEvent {
-        kind,
-        event_id: strs[0].clone(),
-        ts_us,
-        symbol: strs[1].clone(),
-        venue_order_id: vid,
-        client_order_id: coid,
-        slot_hint,
-        fill_qty,
-        cumulative_qty,
-        fill_price,
-        fee,
-        cumulative_fee: flags & 16 != 0,
-        venue_code,
-        reason: None,
-        retry_after_ms,
-    })
+    ev.kind = kind;
+    set_str(&mut ev.event_id, strs[0]);
+    ev.ts_us = ts_us;
+    set_str(&mut ev.symbol, strs[1]);
+    set_opt(&mut ev.venue_order_id, if lens[2] > 0 { Some(strs[2]) } else { None });
+    set_opt(&mut ev.client_order_id, if lens[3] > 0 { Some(strs[3]) } else { None });
+    ev.slot_hint = if flags & 32 != 0 { Some(rec[13] as i64) } else { None };
+    ev.fill_qty = fill_qty;
+    ev.cumulative_qty = cumulative_qty;
+    ev.fill_price = fill_price;
+    ev.fee = fee;
+    ev.cumulative_fee = flags & 16 != 0;
+    ev.venue_code = if flags & 64 != 0 { Some(rd_i32(rec, 48) as i64) } else { None };
+    ev.reason = None;
+    ev.retry_after_ms = if flags & 128 != 0 { Some(rd_u32(rec, 52) as i64) } else { None };
+    Ok(())
+}
+
+/// Decode one venue-event record (header already bounds-checked, `rec` = whole record).
+pub fn decode_event(rec: &[u8]) -> Result<VenueEvent, (String, String)> {
+    let mut ev = empty_event();
+    decode_event_into(rec, &mut ev)?;
+    Ok(ev)
 }
 
 fn push_result(res: &mut Vec<u8>, o: &Out, k: &Kernel) {
@@ -154,6 +187,7 @@ pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
     res.extend_from_slice(&[0u8; 8]);
     let mut off = 0usize;
     let mut count: u32 = 0;
+    let mut scratch = empty_event();
     while off + HEADER_LEN <= buf.len() {
         let len = rd_u32(buf, off) as usize;
         if len < HEADER_LEN || off + len > buf.len() {
@@ -181,8 +215,8 @@ pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
                 }
             }
         } else {
-            match decode_event(rec) {
-                Ok(ev) => k.on_venue_event(&ev),
+            match decode_event_into(rec, &mut scratch) {
+                Ok(()) => k.on_venue_event(&scratch),
                 Err((f, why)) => Out::refuse(Code::InvalidEvent, why.clone()).ds("field", &f),
             }
         };

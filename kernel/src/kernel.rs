@@ -258,6 +258,11 @@ impl Kernel {
             self.slots[si].rebuild_seen();
         }
         if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
+            // An archived trade receives no venue events (they no longer route to it), only
+            // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
+            let mut old = old;
+            old.seen_event_ids = Vec::new();
+            old.seen_set = FastSet::default();
             self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive.len());
             self.archive.push(old);
         }
