@@ -31,6 +31,10 @@ pub struct Kernel {
     account_seen_set: HashSet<String>,
     intent_seen: Vec<String>,
     intent_seen_set: HashSet<String>,
+    /// Venue order ids of orders whose trade left its slot (re-entry): never routed by state onto
+    /// a new order (G13, J8, spec §6.2).
+    retired_vids: Vec<String>,
+    retired_vid_set: HashSet<String>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -45,11 +49,14 @@ pub struct SavedState {
     pub anomalies: Vec<AnomalyState>,
     pub account_seen: Vec<String>,
     pub intent_seen: Vec<String>,
+    pub retired_venue_order_ids: Vec<String>,
 }
 
 enum Route {
     Found { si: usize, oi: usize, learn_vid: bool, by_state: bool },
     Unresolved(String),
+    /// The venue order id belongs to an order of a trade that left its slot.
+    Retired(String),
 }
 
 fn internal(e: KErr) -> Out {
@@ -101,6 +108,8 @@ impl Kernel {
             account_seen_set: HashSet::new(),
             intent_seen: Vec::new(),
             intent_seen_set: HashSet::new(),
+            retired_vids: Vec::new(),
+            retired_vid_set: HashSet::new(),
         }
     }
 
@@ -251,6 +260,13 @@ impl Kernel {
         }
         // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
         let old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
+        for o in &old.orders {
+            if let Some(v) = &o.venue_order_id {
+                if self.retired_vid_set.insert(v.clone()) {
+                    self.retired_vids.push(v.clone());
+                }
+            }
+        }
         // Mutant (F26): seen event ids carried over to the next trade of the slot.
         #[cfg(feature = "mutant_seen_not_cleared")]
         {
@@ -479,6 +495,11 @@ impl Kernel {
             }
             return Route::Unresolved(format!("clientOrderId {} matches no order of any slot", c));
         }
+        if let Some(v) = vid {
+            if self.retired_vid_set.contains(v) {
+                return Route::Retired(format!("venue order {} belongs to a trade that already left its slot", v));
+            }
+        }
         if vid.is_some() {
             // §6.2: identity-less routing by state, only when exactly one candidate exists.
             let mut cands: Vec<(usize, usize)> = Vec::new();
@@ -533,6 +554,9 @@ impl Kernel {
     fn venue_inner(&mut self, ev: &VenueEvent) -> Out {
         let (si, oi, learn_vid, by_state) = match self.route(&ev.symbol, ev.venue_order_id.as_deref(), ev.client_order_id.as_deref(), ev.slot_hint) {
             Route::Found { si, oi, learn_vid, by_state } => (si, oi, learn_vid, by_state),
+            Route::Retired(why) => {
+                return Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} {}: {}; nothing mutated (G13, I13)", ev.kind.name(), ev.event_id, why)).ds("eventId", &ev.event_id);
+            }
             Route::Unresolved(why) => {
                 if ev.kind == VenueKind::RateLimited {
                     return self.rate_limited_unrouted(ev);
@@ -616,6 +640,20 @@ impl Kernel {
                 self.slots[si].remember(&ev.event_id);
                 return Ok(out);
             }
+        }
+        // A late ORDER_ACK (the order already filled or finished): benign, learns the venue id.
+        if !live && ev.kind == VenueKind::OrderAck {
+            let mut out = Out::ok("late ORDER_ACK for a finished order: venue id learned, nothing else changes");
+            out.set("lateAck", DVal::B(true));
+            if learn_vid {
+                if let Some(v) = &ev.venue_order_id {
+                    self.slots[si].orders[oi].venue_order_id = Some(v.clone());
+                    out.set("learnedVenueOrderId", DVal::S(v.clone()));
+                }
+            }
+            self.slots[si].orders[oi].acked = true;
+            self.slots[si].remember(&ev.event_id);
+            return Ok(out);
         }
         if !live && !ev.kind.is_fill() && ev.kind != VenueKind::RateLimited {
             return Ok(stale_out(if ev.kind == VenueKind::OrderReject { "M9: a stale ORDER_REJECT never destroys a position" } else { "order finished" }));
@@ -1318,6 +1356,7 @@ impl Kernel {
             anomalies: self.anomalies.clone(),
             account_seen: self.account_seen.clone(),
             intent_seen: self.intent_seen.clone(),
+            retired_venue_order_ids: self.retired_vids.clone(),
         };
         serde_json::to_string(&st).map_err(|e| e.to_string())
     }
@@ -1375,6 +1414,8 @@ impl Kernel {
         self.account_seen_set = acc;
         self.intent_seen_set = st.intent_seen.iter().cloned().collect();
         self.intent_seen = st.intent_seen;
+        self.retired_vid_set = st.retired_venue_order_ids.iter().cloned().collect();
+        self.retired_vids = st.retired_venue_order_ids;
         let mut stale = 0;
         for si in 0..self.slots.len() {
             self.slots[si].rebuild_seen();

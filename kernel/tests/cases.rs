@@ -245,3 +245,4 @@ case!(g7_f3_a8_q2_q7_q8_h6_g12_flaw6_e3_m18_flaw8_g18_e7_validation, "validation
 case!(i2_f3_g1_zero_size_exit, "zero_size_exit.json");
 case!(s52_designinv3_fill_settled_early, "fill_settled_early.json");
 case!(specs52_designinv3_fill_settled_merged, "fill_settled_merged.json");
+case!(g13_j8_specs62_i13_routing_retired, "routing_retired.json");
