@@ -140,6 +140,11 @@ describe("binding lifetime and guards", () => {
     writeFileSync(join(dir, "k.json"), JSON.stringify({ ...manifest, features: ["mutant_leverage_pnl"] }));
     await expect(loadKernel({ wasmPath: wasm })).rejects.toThrowError(/STALE|stale|npm run build/);
     await expect(loadKernel({ wasmPath: join(dir, "missing.wasm") })).rejects.toThrowError(/npm run build/);
+    // The same artifact with its true manifest loads from another path (how mutant artifacts load).
+    writeFileSync(join(dir, "k.json"), JSON.stringify(manifest));
+    const other = await loadKernel({ wasmPath: wasm });
+    expect(other.manifest.sourceHash).toBe(manifest.sourceHash);
+    other.create(DEFAULT_CONFIG).dispose();
   });
 });
 
