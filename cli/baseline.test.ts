@@ -19,6 +19,7 @@ const bench = (over: Partial<BenchResult> = {}): BenchResult => ({
   chaos: null,
   rssGrowthMb: 10,
   rss: null,
+  rssCurve: [],
   simNoisePct: 2,
   unavailable: [],
   wallMs: 1,

@@ -13,7 +13,7 @@
  *   in a child process with --expose-gc; --quick: 10k to 50k).
  * Wall-clock timing lives here only (never on the simulation path).
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
@@ -90,6 +90,8 @@ export interface BenchResult {
   chaos: { seeds: number; wallMs: number; ok: boolean } | null;
   rssGrowthMb: number | null;
   rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; tradesPerSec: number } | null;
+  /** [trades, rssMb] samples of the probe (also when it failed part-way). */
+  rssCurve: [number, number][];
   /** Relative noise band of the sim events/s (tinybench relative margin of error, %). */
   simNoisePct: number | null;
   /** Figures that could not be measured, with the reason (a missing module, a failed probe). */
@@ -114,16 +116,25 @@ async function timeOnce<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number
   return { value: value as T, ms: r.totalTime };
 }
 
-function rssProbe(checkpoints: [number, number]): BenchResult["rss"] {
-  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", join(REPO_ROOT, "cli", "rss-probe.ts"), checkpoints.join(",")], {
+/** RSS samples of the probe; `failure` set when the kernel failed before the last checkpoint. */
+interface RssProbeOutput {
+  samples: { trades: number; rssMb: number; wallMs: number }[];
+  failedAtTrade?: number;
+  error?: string;
+}
+
+function rssProbe(checkpoints: [number, number]): RssProbeOutput {
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(REPO_ROOT, "cli", "rss-probe.ts"), checkpoints.join(",")], {
     cwd: REPO_ROOT,
     encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
     maxBuffer: 16 * 1024 * 1024,
   });
-  const { samples } = JSON.parse(out.trim().split("\n").pop() as string) as { samples: { trades: number; rssMb: number; wallMs: number }[] };
-  const [a, b] = [samples[0], samples[samples.length - 1]];
-  return { fromTrades: a.trades, toTrades: b.trades, fromMb: a.rssMb, toMb: b.rssMb, tradesPerSec: Math.round((b.trades / b.wallMs) * 1000) };
+  const lastLine = r.stdout.trim().split("\n").pop() ?? "";
+  if (!lastLine.startsWith("{")) {
+    const why = r.stderr.split("\n").find((l) => /^[A-Za-z]*Error: /.test(l)) ?? r.stderr.trim().split("\n").slice(-1)[0];
+    throw new Error(`rss-probe failed (exit ${r.status}): ${why}`);
+  }
+  return JSON.parse(lastLine) as RssProbeOutput;
 }
 
 const round = (v: number, d = 0) => Math.round(v * 10 ** d) / 10 ** d;
@@ -157,6 +168,7 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     chaos: null,
     rssGrowthMb: null,
     rss: null,
+    rssCurve: [],
     simNoisePct: null,
     unavailable,
     wallMs: 0,
@@ -233,12 +245,21 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     bar.update(4, undefined, "RSS growth");
     try {
       if (!existsSync(join(REPO_ROOT, "kernel", "index.ts"))) throw new NotAvailableError("kernel/index.ts");
-      res.rss = rssProbe(budget.rssCheckpoints);
-      res.rssGrowthMb = res.rss ? round(res.rss.toMb - res.rss.fromMb, 1) : null;
+      const out = rssProbe(budget.rssCheckpoints);
+      const [from, to] = budget.rssCheckpoints;
+      const a = out.samples.find((x) => x.trades === from);
+      const last = out.samples[out.samples.length - 1];
+      res.rssCurve = out.samples.map((x) => [x.trades, x.rssMb]);
+      if (out.error || !a || !last || last.trades !== to) {
+        throw new Error(
+          `kernel failed at trade ${out.failedAtTrade ?? "?"} of ${to}: ${out.error ?? "no sample"}` +
+            (a && last ? ` (RSS ${a.rssMb} MB at ${a.trades} trades, ${last.rssMb} MB at ${last.trades} trades)` : ""),
+        );
+      }
+      res.rss = { fromTrades: a.trades, toTrades: last.trades, fromMb: a.rssMb, toMb: last.rssMb, tradesPerSec: Math.round((last.trades / last.wallMs) * 1000) };
+      res.rssGrowthMb = round(last.rssMb - a.rssMb, 1);
     } catch (e) {
-      const err = e as Error & { stderr?: string };
-      const why = err.stderr?.split("\n").find((l) => /^[A-Za-z]*Error: /.test(l));
-      miss("rssGrowthMb", why ? new Error(`rss-probe failed: ${why.trim()}`) : err);
+      miss("rssGrowthMb", e);
     }
     bar.update(5);
   } finally {

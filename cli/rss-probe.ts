@@ -5,9 +5,10 @@
  * on the CLOSED slot) and samples process.memoryUsage().rss after a forced GC at each checkpoint.
  *
  * Usage: node --expose-gc --import tsx cli/rss-probe.ts <checkpoint,...> (e.g. 100000,1000000)
- * Prints one JSON line: { samples: [{ trades, rssMb, heapUsedMb, externalMb, wallMs }] }.
- * Exits 1 (message on stderr) when the kernel refuses any step: a probe that silently stops
- * trading would measure nothing.
+ * Samples at every checkpoint and every min(checkpoints) trades in between. Prints one JSON line:
+ * { samples: [{ trades, rssMb, heapUsedMb, externalMb, wallMs }] }. When the kernel refuses a
+ * step or throws, prints { samples, failedAtTrade, error } and exits 1: a probe that silently
+ * stops trading would measure nothing.
  */
 import { loadKernel } from "../kernel/index.js";
 import type { Outcome, VenueCommand } from "../kernel/types.js";
@@ -42,34 +43,46 @@ const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
 const t0 = performance.now();
 let ts = 1_781_136_000_000_000;
 const last = Math.max(...checkpoints);
-for (let i = 1; i <= last; i++) {
-  const tradeId = `t${i}`;
-  const entry = submit(
-    must(k.processIntent({ kind: "ENTER", intentId: `e${i}`, tsUs: ++ts, slotId: 0, tradeId, symbol: "FET-USDT", side: "LONG", quantity: "100", orderType: "MARKET", leverage: 10 }), "ENTER", i),
-    "ENTER",
-    i,
-  );
-  const evBase = { symbol: "FET-USDT", clientOrderId: entry.clientOrderId, venueOrderId: `${i}1` };
-  must(k.onVenueEvent({ kind: "ORDER_ACK", eventId: `a${i}`, tsUs: ++ts, ...evBase }), "entry ORDER_ACK", i);
-  must(
-    k.onVenueEvent({ kind: "FULL_FILL", eventId: `f${i}`, tsUs: ++ts, ...evBase, fillQty: "100", quantityMode: "INCREMENTAL", fillPrice: "0.1878", feeUsdt: "0.00939", feeMode: "INCREMENTAL" }),
-    "entry FULL_FILL",
-    i,
-  );
-  const exit = submit(must(k.processIntent({ kind: "EXIT", intentId: `x${i}`, tsUs: ++ts, slotId: 0, orderType: "MARKET" }), "EXIT", i), "EXIT", i);
-  const exBase = { symbol: "FET-USDT", clientOrderId: exit.clientOrderId, venueOrderId: `${i}2` };
-  must(k.onVenueEvent({ kind: "ORDER_ACK", eventId: `b${i}`, tsUs: ++ts, ...exBase }), "exit ORDER_ACK", i);
-  must(
-    k.onVenueEvent({ kind: "FULL_FILL", eventId: `g${i}`, tsUs: ++ts, ...exBase, fillQty: "100", quantityMode: "INCREMENTAL", fillPrice: "0.1880", feeUsdt: "0.0094", feeMode: "INCREMENTAL" }),
-    "exit FULL_FILL",
-    i,
-  );
-  if (checkpoints.includes(i)) {
-    gc();
-    const m = process.memoryUsage();
-    samples.push({ trades: i, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), wallMs: Math.round(performance.now() - t0) });
-    process.stderr.write(`rss-probe: ${i} trades, rss ${mb(m.rss)} MB\n`);
+/** Intermediate samples every `step` trades too, so a failure late in the loop still leaves a curve. */
+const step = Math.max(1, Math.min(...checkpoints));
+function sample(i: number): void {
+  gc!();
+  const m = process.memoryUsage();
+  samples.push({ trades: i, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), wallMs: Math.round(performance.now() - t0) });
+  process.stderr.write(`rss-probe: ${i} trades, rss ${mb(m.rss)} MB\n`);
+}
+let i = 1;
+try {
+  for (; i <= last; i++) {
+
+    const tradeId = `t${i}`;
+    const entry = submit(
+      must(k.processIntent({ kind: "ENTER", intentId: `e${i}`, tsUs: ++ts, slotId: 0, tradeId, symbol: "FET-USDT", side: "LONG", quantity: "100", orderType: "MARKET", leverage: 10 }), "ENTER", i),
+      "ENTER",
+      i,
+    );
+    const evBase = { symbol: "FET-USDT", clientOrderId: entry.clientOrderId, venueOrderId: `${i}1` };
+    must(k.onVenueEvent({ kind: "ORDER_ACK", eventId: `a${i}`, tsUs: ++ts, ...evBase }), "entry ORDER_ACK", i);
+    must(
+      k.onVenueEvent({ kind: "FULL_FILL", eventId: `f${i}`, tsUs: ++ts, ...evBase, fillQty: "100", quantityMode: "INCREMENTAL", fillPrice: "0.1878", feeUsdt: "0.00939", feeMode: "INCREMENTAL" }),
+      "entry FULL_FILL",
+      i,
+    );
+    const exit = submit(must(k.processIntent({ kind: "EXIT", intentId: `x${i}`, tsUs: ++ts, slotId: 0, orderType: "MARKET" }), "EXIT", i), "EXIT", i);
+    const exBase = { symbol: "FET-USDT", clientOrderId: exit.clientOrderId, venueOrderId: `${i}2` };
+    must(k.onVenueEvent({ kind: "ORDER_ACK", eventId: `b${i}`, tsUs: ++ts, ...exBase }), "exit ORDER_ACK", i);
+    must(
+      k.onVenueEvent({ kind: "FULL_FILL", eventId: `g${i}`, tsUs: ++ts, ...exBase, fillQty: "100", quantityMode: "INCREMENTAL", fillPrice: "0.1880", feeUsdt: "0.0094", feeMode: "INCREMENTAL" }),
+      "exit FULL_FILL",
+      i,
+    );
+    if (checkpoints.includes(i) || i % step === 0) sample(i);
   }
+} catch (e) {
+  // Report what was measured up to the failure, then fail (exit 1): never a silent partial figure.
+  process.stdout.write(JSON.stringify({ samples, failedAtTrade: i, error: (e as Error).message }) + "\n");
+  process.stderr.write(`rss-probe: failed at trade ${i}: ${(e as Error).stack}\n`);
+  process.exit(1);
 }
 const ledger = k.ledger();
 k.dispose();
