@@ -287,6 +287,7 @@ export function benchText(r: BenchResult): string {
     `host: ${r.host.os}, ${r.host.cpuModel}, ${r.host.cores} cores, node ${r.host.nodeVersion}`,
     `kernel wasm sha256: ${r.wasmSha256 ?? "n/a"}`,
   ];
+  if (r.rssCurve.length) lines.push(`RSS curve (trades: MB): ${r.rssCurve.map(([t, m]) => `${t}: ${m}`).join(", ")}`);
   for (const u of r.unavailable) lines.push(`unavailable: ${u.figure}: ${u.reason}`);
   return lines.join("\n");
 }
