@@ -122,7 +122,12 @@ interface Exports {
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
-function readResult(ex: Exports, ptr: number): Uint8Array {
+/**
+ * Reads a length-prefixed result at `ptr`. WebAssembly returns i32 pointers as signed JS numbers:
+ * above 2 GiB of linear memory they come back negative, so every pointer is read as unsigned.
+ */
+function readResult(ex: Exports, signedPtr: number): Uint8Array {
+  const ptr = signedPtr >>> 0;
   const view = new DataView(ex.memory.buffer);
   const len = view.getUint32(ptr, true);
   return new Uint8Array(ex.memory.buffer, ptr + 4, len).slice();
@@ -130,7 +135,7 @@ function readResult(ex: Exports, ptr: number): Uint8Array {
 
 function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
   const len = bytes.length;
-  const ptr = ex.alloc(len);
+  const ptr = ex.alloc(len) >>> 0; // unsigned: see readResult
   new Uint8Array(ex.memory.buffer, ptr, len).set(bytes);
   try {
     return f(ptr, len);
