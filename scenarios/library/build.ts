@@ -6,6 +6,7 @@
  * (price points `tUs`, scripted `atUs`, `restartAtUs`). The builders take offsets in seconds from
  * START_US and convert.
  */
+import { defaultContract } from "../../venues/bingx/contracts.js";
 import type { ContractSpec, FaultProfile, PricePath, Scenario, ScenarioExpectations, ScriptedIntent } from "../../sim/types.js";
 
 /** 2026-06-11T00:00:00Z, the FET incident day (accounting spec §0), in µs since the epoch. */
@@ -18,28 +19,10 @@ export function at(sec: number): number {
 }
 
 /** FET-USDT as traded in the incident: 4 price decimals (tick 0.0001), whole-coin quantities. */
-export const FET: ContractSpec = {
-  symbol: "FET-USDT",
-  pricePrecision: 4,
-  quantityPrecision: 0,
-  tradeMinQuantity: "1",
-  tradeMinUSDT: "2",
-  takerFeeRate: "0.0005",
-  makerFeeRate: "0.0002",
-  maxLeverage: 50,
-};
+export const FET: ContractSpec = defaultContract("FET-USDT");
 
 /** BTC-USDT (PROTOCOL.md §4.4 example row): tick 0.1, step 0.0001. */
-export const BTC: ContractSpec = {
-  symbol: "BTC-USDT",
-  pricePrecision: 1,
-  quantityPrecision: 4,
-  tradeMinQuantity: "0.0001",
-  tradeMinUSDT: "2",
-  takerFeeRate: "0.0005",
-  makerFeeRate: "0.0002",
-  maxLeverage: 125,
-};
+export const BTC: ContractSpec = defaultContract("BTC-USDT");
 
 /** The incident quantity: entry fills 195,259 + 7,017 = 202,276 FET (accounting spec §7). */
 export const FET_QTY = "202276";

@@ -87,6 +87,16 @@ export function parseContractSpec(raw: unknown): ContractSpec {
   return spec;
 }
 
+/**
+ * The row of DEFAULT_CONTRACTS for `symbol` (a copy, safe to spread into a scenario).
+ * Throws ContractSpecError naming the symbol when the table has no such row.
+ */
+export function defaultContract(symbol: string): ContractSpec {
+  const row = DEFAULT_CONTRACTS.find((c) => c.symbol === symbol);
+  if (row === undefined) throw new ContractSpecError("symbol", symbol, "not in DEFAULT_CONTRACTS");
+  return { ...row };
+}
+
 /** Index contracts by symbol; throws ContractSpecError on a duplicate symbol. */
 export function contractTable(specs: readonly ContractSpec[]): Map<string, ContractSpec> {
   const m = new Map<string, ContractSpec>();
