@@ -32,6 +32,20 @@ import { classifyCode } from "./errors.js";
 import { isWireNumber, isWireObject, parseJsonLossless, type Wire } from "./json.js";
 
 /** A payload or command the adapter cannot map; `field` names the offending field (H6, H8). */
+/**
+ * Adapter flaw mutants (scenarios/mutants.ts only; never set by default or by the runtime).
+ * - "adapter_bound_price": WS fill price taken from `p` (the MARKET bound price) instead of `ap` (FET trio, spec §0.2).
+ * - "adapter_fee_sign": the fee sign is not flipped (`n` negative = paid read as a rebate; spec §5.2, A7).
+ * - "adapter_missing_wb_zero": a B row without `wb` becomes a balance of 0 (L5).
+ * - "adapter_cumulative_as_incremental": cumulative `z` is sent as an incremental quantity (I1).
+ */
+export type AdapterMutant = "adapter_bound_price" | "adapter_fee_sign" | "adapter_missing_wb_zero" | "adapter_cumulative_as_incremental";
+let adapterMutant: AdapterMutant | null = null;
+/** Switch an adapter flaw mutant on (or off with null). Used only by the mutant runner (scenarios/mutants.ts). */
+export function setAdapterMutant(id: AdapterMutant | null): void {
+  adapterMutant = id;
+}
+
 export class AdapterError extends Error {
   constructor(
     public readonly field: string,
@@ -330,7 +344,7 @@ export function parseOrderObject(v: Wire | undefined, path: string): BingxOrder 
   if (ex !== undefined) out.executedQty = ex;
   const ap = optDecText(o, "avgPrice", path);
   if (ap !== undefined) out.avgPrice = ap;
-  if (commission !== undefined) out.feeUsdt = neg(commission);
+  if (commission !== undefined) out.feeUsdt = adapterMutant === "adapter_fee_sign" ? commission : neg(commission);
   return out;
 }
 
@@ -478,7 +492,8 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   const ap = optDecText(o, "ap", P);
   const n = optDecText(o, "n", P) ?? "0";
   const rp = optDecText(o, "rp", P) ?? "0";
-  const feeUsdt = neg(n); // negative n = paid → positive fee (spec §5.2)
+  const feeUsdt = adapterMutant === "adapter_fee_sign" ? n : neg(n); // negative n = paid → positive fee (spec §5.2)
+  const boundPrice = adapterMutant === "adapter_bound_price" ? optDecText(o, "p", P) : undefined;
   const fill: VenueEvent = {
     kind: X === "FILLED" ? "FULL_FILL" : "PARTIAL_FILL",
     eventId,
@@ -486,8 +501,8 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
     symbol,
     ...ids,
     fillQty: z,
-    quantityMode: "CUMULATIVE",
-    fillPrice: positive(ap) ? ap! : "0", // true price only from ap (spec §0.2), never p
+    quantityMode: adapterMutant === "adapter_cumulative_as_incremental" ? "INCREMENTAL" : "CUMULATIVE",
+    fillPrice: positive(boundPrice) ? boundPrice! : positive(ap) ? ap! : "0", // true price only from ap (spec §0.2), never p
     feeUsdt,
     feeMode: "INCREMENTAL",
   };
@@ -507,7 +522,8 @@ function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number
     const r = obj(rv, `${P}.B[${i}]`);
     const asset = reqText(r, "a", `${P}.B[${i}]`);
     const wb = optDecText(r, "wb", `${P}.B[${i}]`);
-    if (wb !== undefined) out.push({ kind: "BALANCE", eventId: `ws:acct:${h}:${i}:${asset}`, tsUs, walletBalanceUsdt: wb }); // no wb → no balance (L5); cw is not available margin (L4)
+    const wbRead = wb === undefined && adapterMutant === "adapter_missing_wb_zero" ? "0" : wb;
+    if (wbRead !== undefined) out.push({ kind: "BALANCE", eventId: `ws:acct:${h}:${i}:${asset}`, tsUs, walletBalanceUsdt: wbRead }); // no wb → no balance (L5); cw is not available margin (L4)
     if (m === "FUNDING_FEE") {
       const bc = decText(r, "bc", `${P}.B[${i}]`);
       let symbol = ACCOUNT_WIDE_SYMBOL; // cross margin: B only, no symbol on the wire (PROTOCOL.md §6)
