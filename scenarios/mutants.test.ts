@@ -1,0 +1,25 @@
+/**
+ * The flaw-mutant runner on ONE mutant (CI budget): the FET leverage mutant. The full run of every
+ * mutant is `npx dita mutants` (scenarios/README.md "Flaw mutants").
+ */
+import { describe, expect, it } from "vitest";
+import { MUTANTS, runMutants } from "./mutants.js";
+
+describe("flaw mutants (scenarios/mutants.ts)", () => {
+  it("FET trio (2) / accounting spec §0: mutant_leverage_pnl is caught and books 3214.4652 on leg 1 of the FET incident", async () => {
+    const r = await runMutants({ only: ["mutant_leverage_pnl"] });
+    expect(r.total).toBe(1);
+    expect(r.caught).toBe(1);
+    const m = r.mutants[0]!;
+    expect(m.caught).toBe(true);
+    expect(m.caughtBy).toMatch(/^(kernel case table|golden|scenario|adapter properties|kernel-flaws properties): /);
+    expect(m.reproduction).toMatchObject({ case: "fet-incident-bound-price", actualLeg1RealizedUsdt: "3214.4652", reproduced: true });
+  }, 300_000);
+
+  it("the table holds at least 22 distinct mutants (18 kernel features + 4 adapter switches), each naming its flaw; an unknown id is refused", async () => {
+    expect(new Set(MUTANTS.map((m) => m.id)).size).toBe(MUTANTS.length);
+    expect(MUTANTS.length).toBeGreaterThanOrEqual(22);
+    for (const m of MUTANTS) expect(m.flaw.length).toBeGreaterThan(0);
+    await expect(runMutants({ only: ["mutant_nope"] })).rejects.toThrow(/unknown mutant id "mutant_nope"/);
+  });
+});
