@@ -144,7 +144,9 @@ impl Kernel {
         self.slots[si].stage = to;
         if to == Stage::Closed {
             self.slots[si].closed_at_us = Some(ts);
-            self.ledger.trade_seq = self.ledger.trade_seq.saturating_add(1); // M13
+            if cfg!(not(feature = "mutant_trade_seq_frozen")) {
+                self.ledger.trade_seq = self.ledger.trade_seq.saturating_add(1); // M13
+            }
         }
         out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from: from_recorded, to, trigger, ts_us: ts });
     }
@@ -238,7 +240,7 @@ impl Kernel {
             Some(i) => i.clone(),
             None => return Ok(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)")),
         };
-        if leverage > self.cfg.max_leverage {
+        if cfg!(not(feature = "mutant_no_leverage_cap")) && leverage > self.cfg.max_leverage {
             return Ok(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), format!("above the kernel cap {} (G12)", self.cfg.max_leverage)));
         }
         let qty = dec::floor_to_step(quantity, inst.step_size)?;
@@ -255,7 +257,7 @@ impl Kernel {
                 return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
             }
         }
-        if self.trade_id_taken(trade_id) {
+        if cfg!(not(feature = "mutant_duplicate_trade_id")) && self.trade_id_taken(trade_id) {
             return Ok(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
         }
         // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
