@@ -21,3 +21,18 @@ export function parseCount(max = 1_000_000): (value: string) => number {
     return n;
   };
 }
+
+/**
+ * A comma-separated list of ids (e.g. `--only a,b`): trimmed, non-empty, no duplicates.
+ * @throws InvalidArgumentError naming the empty or repeated entry.
+ */
+export function parseIdList(value: string): string[] {
+  const ids = value.split(",").map((s) => s.trim());
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (id === "") throw new InvalidArgumentError(`expected comma-separated ids, got an empty entry in "${value}"`);
+    if (seen.has(id)) throw new InvalidArgumentError(`id "${id}" is listed twice in "${value}"`);
+    seen.add(id);
+  }
+  return ids;
+}

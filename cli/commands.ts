@@ -9,7 +9,7 @@ import type { RunResult, Scenario } from "../sim/types.js";
 import { runId, writeRunReport } from "../reports/write.js";
 import { EXIT_CHECK_FAILED, EXIT_OK, UsageError } from "./errors.js";
 import { log, startProgress } from "./io.js";
-import { loadRunChaos, loadRunGolden, loadRunMutants, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
+import { loadExport, loadRunChaos, loadRunGolden, loadRunMutants, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
 
 /** What a subcommand produces: exit code, the `--json` document, the human-readable text. */
 export interface CommandOutput {
@@ -180,13 +180,21 @@ export async function chaosCommand(opts: { seeds: number; from: number }): Promi
 
 // ─────────────────────────── mutants ───────────────────────────
 
-/** `dita mutants`: `{total, caught, mutants:[{id, flaw, caught, caughtBy}]}`; exit 0 when every mutant is caught. */
-export async function mutantsCommand(): Promise<CommandOutput> {
+/**
+ * `dita mutants [--only ids]`: `{total, caught, mutants:[{id, flaw, caught, caughtBy}]}`; exit 0 when
+ * every mutant run is caught. `only`: mutant ids (scenarios/mutants.ts MUTANTS) to run instead of
+ * all; an unknown id is a UsageError (exit 2) naming it, before anything is built.
+ */
+export async function mutantsCommand(opts: { only?: string[] } = {}): Promise<CommandOutput> {
   const runMutants = await loadRunMutants();
+  const known = await loadExport<{ id: string }[]>("scenarios/mutants.ts", "MUTANTS");
+  for (const id of opts.only ?? []) {
+    if (!known.some((m) => m.id === id)) throw new UsageError(`--only: unknown mutant id "${id}" (dita mutants --json lists the ids)`);
+  }
   const bar = startProgress("mutants", 1);
   let res: Awaited<ReturnType<typeof runMutants>>;
   try {
-    res = await runMutants({ onProgress: (done, total, id) => bar.update(done, total, id ?? "") });
+    res = await runMutants({ only: opts.only, onProgress: (done, total, id) => bar.update(done, total, id ?? "") });
   } finally {
     bar.stop();
   }

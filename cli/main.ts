@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
-import { parseCount, parseSeed } from "./args.js";
+import { parseCount, parseIdList, parseSeed } from "./args.js";
 import { benchCommand } from "./bench.js";
 import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, type CommandOutput } from "./commands.js";
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
@@ -96,9 +96,10 @@ Examples:
   program
     .command("mutants")
     .description("build each flaw mutant of the kernel and run the suite against it: {total, caught, mutants:[{id, flaw, caught, caughtBy}]}")
+    .addOption(new Option("--only <ids>", "comma-separated mutant ids to run instead of all").argParser(parseIdList))
     .addOption(json())
-    .addHelpText("after", "\nExamples:\n  $ npx dita mutants\n  $ npx dita mutants --json | jq '.mutants[] | select(.caught == false)'")
-    .action(wrap(async () => mutantsCommand()));
+    .addHelpText("after", "\nExamples:\n  $ npx dita mutants\n  $ npx dita mutants --only mutant_leverage_pnl,adapter_bound_price\n  $ npx dita mutants --json | jq '.mutants[] | select(.caught == false)'")
+    .action(wrap(async (o: { only?: string[] }) => mutantsCommand({ only: o.only })));
 
   program
     .command("bench")

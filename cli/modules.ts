@@ -63,6 +63,7 @@ export interface MutantResult {
 }
 /** scenarios/mutants.ts `runMutants`. */
 export type RunMutantsFn = (opts: {
+  only?: string[];
   onProgress?: (done: number, total: number, id?: string) => void;
 }) => Promise<{ total: number; caught: number; mutants: MutantResult[] }>;
 

@@ -692,6 +692,13 @@ impl Kernel {
             VenueKind::CancelReject => {
                 let o = &mut self.slots[si].orders[oi];
                 o.cancel_requested = false;
+                // Mutant (I15, E17): the rejected order is dropped from the slot's working set while
+                // the stage stays ENTRY_/EXIT_WORKING: no CANCEL, fill-close or reconcile can settle
+                // it any more, the slot is stranded.
+                #[cfg(feature = "mutant_cancel_reject_strands")]
+                {
+                    o.live = false;
+                }
                 let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "CANCEL_REJECT: cancel request cleared, order left working");
                 if let Some(c) = ev.venue_code {
                     out.set("venueCode", DVal::N(c));
@@ -1348,11 +1355,20 @@ impl Kernel {
     // ───────────────────────── save / restore / reconcile ─────────────────────────
 
     pub fn save(&self, source_hash: &str) -> Result<String, String> {
+        #[cfg(not(feature = "mutant_seen_not_saved"))]
+        let slots = self.slots.clone();
+        // Mutant (I10): saved slot images omit their seen event ids, so an event replayed after a
+        // restart is applied a second time.
+        #[cfg(feature = "mutant_seen_not_saved")]
+        let slots: Vec<SlotState> = self.slots.iter().cloned().map(|mut s| {
+            s.seen_event_ids = Vec::new();
+            s
+        }).collect();
         let st = SavedState {
             format: STATE_FORMAT.to_string(),
             source_hash: source_hash.to_string(),
             slot_count: self.slots.len(),
-            slots: self.slots.clone(),
+            slots,
             archive: self.archive.clone(),
             ledger: self.ledger.clone(),
             anomalies: self.anomalies.clone(),
@@ -1377,7 +1393,12 @@ impl Kernel {
             return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), format!("this kernel has {} slots", self.slots.len()));
         }
         let mut ids: HashSet<String> = HashSet::new();
-        for (i, s) in st.slots.iter().enumerate() {
+        // Mutant (Flaw 11, G8, J7, G14): slot images are applied as a raw override, unvalidated.
+        #[cfg(feature = "mutant_restore_no_validation")]
+        let slot_images: &[SlotState] = &[];
+        #[cfg(not(feature = "mutant_restore_no_validation"))]
+        let slot_images: &[SlotState] = &st.slots;
+        for (i, s) in slot_images.iter().enumerate() {
             if let Err((f, v, r)) = self.validate_slot(s, i) {
                 return invalid(Code::InvalidState, format!("slots[{}].{}", i, f), &v, &r);
             }

@@ -181,6 +181,21 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
     expect(JSON.stringify(r)).not.toContain("0.229");
     expect(r.accountEvents[0]).toMatchObject({ kind: "FILL_SETTLED", realizedPnlUsdt: "31.2084", feeUsdt: "2.4264531" });
   });
+  it("Nothing is lost (no silent fallback): a TRADE frame without rp emits no FILL_SETTLED, without n a fill with no fee; both named in missing", () => {
+    const body = fx("ws-order-trade-partial.json"); // edited as text: "i" is a 19-digit JSON number
+    expect(body).toContain(',"rp":"0"');
+    const r1 = parseWsMessage({ tsUs: T0, body: body.replace(',"rp":"0"', "") });
+    expect(r1.accountEvents).toEqual([]);
+    expect(r1.missing).toEqual(["frame.o.rp"]);
+    expect(r1.venueEvents[0]).toMatchObject({ kind: "PARTIAL_FILL", venueOrderId: "1933100000000000001", fillQty: "195259", feeUsdt: "18.3348201" });
+    expect(body).toContain(',"n":"-18.33482010"');
+    const r2 = parseWsMessage({ tsUs: T0, body: body.replace(',"n":"-18.33482010"', "") });
+    expect(r2.missing).toEqual(["frame.o.n"]);
+    expect(r2.venueEvents[0]!.feeUsdt).toBeUndefined();
+    expect(r2.venueEvents[0]!.feeMode).toBeUndefined();
+    expect(r2.accountEvents[0]).toMatchObject({ kind: "FILL_SETTLED", realizedPnlUsdt: "0", feeUsdt: "0" });
+    expect(ws("ws-order-trade-partial.json").missing).toBeUndefined();
+  });
   it("CANCELED (single L) → CANCEL_ACK; c:'' is no client id", () => {
     const e = ws("ws-order-canceled.json").venueEvents[0]!;
     expect(e).toMatchObject({ kind: "CANCEL_ACK", venueOrderId: "1812345678901234567", reason: "CANCELED" });

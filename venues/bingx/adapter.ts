@@ -428,6 +428,12 @@ export interface WsParseResult {
   control?: { kind: "LISTEN_KEY_EXPIRED"; listenKey: string } | { kind: "PING" };
   /** Frame types deliberately ignored (ACCOUNT_CONFIG_UPDATE). */
   ignored?: string;
+  /**
+   * Wire fields this frame lacked whose figure the adapter therefore did not emit (never a
+   * guessed 0, "Nothing is lost"): `frame.o.rp` → no FILL_SETTLED (the exchange realized PnL is
+   * unknown; reconcile / income reads supply it); `frame.o.n` → the fill carries no fee.
+   */
+  missing?: string[];
 }
 
 /**
@@ -490,9 +496,13 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   if (X !== "PARTIALLY_FILLED" && X !== "FILLED") throw new AdapterError(`${P}.X`, X, `x=${x} with a status that is not a fill status`);
   if (!positive(z)) throw new AdapterError(`${P}.z`, z, "a fill must carry a positive cumulative quantity");
   const ap = optDecText(o, "ap", P);
-  const n = optDecText(o, "n", P) ?? "0";
-  const rp = optDecText(o, "rp", P) ?? "0";
-  const feeUsdt = adapterMutant === "adapter_fee_sign" ? n : neg(n); // negative n = paid → positive fee (spec §5.2)
+  const n = optDecText(o, "n", P);
+  const rp = optDecText(o, "rp", P);
+  const missing: string[] = [];
+  if (n === undefined) missing.push(`${P}.n`);
+  if (rp === undefined) missing.push(`${P}.rp`);
+  // negative n = paid → positive fee (spec §5.2); no n → no fee figure (not a fee of 0).
+  const feeUsdt = n === undefined ? undefined : adapterMutant === "adapter_fee_sign" ? n : neg(n);
   const boundPrice = adapterMutant === "adapter_bound_price" ? optDecText(o, "p", P) : undefined;
   const fill: VenueEvent = {
     kind: X === "FILLED" ? "FULL_FILL" : "PARTIAL_FILL",
@@ -503,11 +513,13 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
     fillQty: z,
     quantityMode: adapterMutant === "adapter_cumulative_as_incremental" ? "INCREMENTAL" : "CUMULATIVE",
     fillPrice: positive(boundPrice) ? boundPrice! : positive(ap) ? ap! : "0", // true price only from ap (spec §0.2), never p
-    feeUsdt,
-    feeMode: "INCREMENTAL",
+    ...(feeUsdt === undefined ? {} : { feeUsdt, feeMode: "INCREMENTAL" as const }),
   };
-  const settled: AccountEvent = { kind: "FILL_SETTLED", eventId: `${eventId}:settled`, tsUs, symbol, ...ids, realizedPnlUsdt: rp, feeUsdt };
-  return { venueEvents: [fill], accountEvents: [settled] };
+  if (rp === undefined) return { venueEvents: [fill], accountEvents: [], missing };
+  // Without n the settlement's fee is "0", which is neutral: the kernel books, per order, the
+  // larger of the fills' and the settlements' fee figures (kernel README "Fees").
+  const settled: AccountEvent = { kind: "FILL_SETTLED", eventId: `${eventId}:settled`, tsUs, symbol, ...ids, realizedPnlUsdt: rp, feeUsdt: feeUsdt ?? "0" };
+  return { venueEvents: [fill], accountEvents: [settled], ...(missing.length ? { missing } : {}) };
 }
 
 function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number): WsParseResult {
