@@ -2,7 +2,7 @@
  * Golden replays through the WASM kernel (accounting-exec-fix-spec.md §7, issue 3 "golden/").
  * Budget: < 20 s. Needs the built kernel (`npm run build` → kernel/pkg/dita_kernel.wasm).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,9 +64,11 @@ describe("golden cases through the WASM kernel (spec §7)", () => {
 
 // Cases the current kernel fails, with the expectation the spec requires (README "Pending cases").
 // it.fails: this block turns red the day the kernel is fixed, so the case moves to golden/cases.
-describe("known kernel defects (golden/pending): expected to fail until the kernel is fixed", () => {
-  const PENDING_DIR = join(DEFAULT_CASES_DIR, "..", "pending");
-  for (const { case: c } of loadCases(PENDING_DIR)) {
+// None is open today (README "Pending cases"): the block runs only when golden/pending/ holds cases.
+const PENDING_DIR = join(DEFAULT_CASES_DIR, "..", "pending");
+const PENDING = existsSync(PENDING_DIR) ? loadCases(PENDING_DIR) : [];
+describe.runIf(PENDING.length > 0)("known kernel defects (golden/pending): expected to fail until the kernel is fixed", () => {
+  for (const { case: c } of PENDING) {
     it.fails(`KNOWN KERNEL DEFECT ${c.name}: ${c.proves[0]}`, () => {
       const { actual, problems } = replayCase(mod, c, optionsFor(c, bingxWsNormaliser()));
       expect(judgeCase(c, actual, problems).join("\n")).toBe("");

@@ -223,6 +223,10 @@ export type AccountEvent =
        * Exchange settlement of one fill (WS ORDER_TRADE_UPDATE rp + n, or income REALIZED_PNL +
        * TRADING_FEE). Repairs a leg flagged realized_skipped_no_price; otherwise records
        * pnlSource=exchange and PNL_ANOMALY when beyond tolerance (spec §5.2). Routed like fills.
+       * Fee: booked per order as the larger (in magnitude) of the order's fill fees and its
+       * FILL_SETTLED fees, so a fee reported by both is booked once and a fee reported only here
+       * (fills from REST replies carry none) is still booked (spec §3.1, A7). A settlement naming
+       * only a tradeId books what the trade's exchange fees exceed its booked fees by.
        */
       kind: "FILL_SETTLED";
       eventId: string;

@@ -308,6 +308,7 @@ impl Kernel {
                 filled_notional: Decimal::ZERO,
                 unpriced_qty: Decimal::ZERO,
                 fee_booked: Decimal::ZERO,
+                settled_fee: Decimal::ZERO,
                 acked: false,
                 cancel_requested: false,
                 cancel_count: 0,
@@ -410,6 +411,7 @@ impl Kernel {
                 filled_notional: Decimal::ZERO,
                 unpriced_qty: Decimal::ZERO,
                 fee_booked: Decimal::ZERO,
+                settled_fee: Decimal::ZERO,
                 acked: false,
                 cancel_requested: false,
                 cancel_count: 0,
@@ -857,8 +859,12 @@ impl Kernel {
         let new_order_notional = dec::add(o.filled_notional, notional)?;
         let new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
         let new_fee_booked = dec::add(o.fee_booked, fee)?;
+        // The order's booked fee moves only by what this fill adds beyond a fee its FILL_SETTLED
+        // already booked (spec §3.1: each fee booked once, never ignored).
+        let order_fee_now = order_fee(new_fee_booked, o.settled_fee);
+        let fee_delta = dec::sub(order_fee_now, order_fee(o.fee_booked, o.settled_fee))?;
         let complete = new_filled >= o.quantity;
-        let slot_fees = dec::add(s.fees, fee)?;
+        let slot_fees = dec::add(s.fees, fee_delta)?;
         let sign = s.sign();
         let mut out = if overfill {
             Out::new(true, Code::Overfill, Severity::Warning, format!("fill beyond the order/position quantity: clamped to {} (I8, A3)", dec::fmt(q)))
@@ -966,18 +972,19 @@ impl Kernel {
             let coid = o.client_order_id.clone();
             let leg_index = o.exit_leg_index.unwrap_or(s.exit_leg_index);
             let li = s.legs.iter().position(|l| l.client_order_id == coid);
-            let (lq, ln, lp, lr, lf) = match li {
+            let (lq, ln, lp, lr) = match li {
                 Some(i) => {
                     let l = &s.legs[i];
-                    (l.quantity, l.exit_notional, l.priced_qty, l.realized, l.fees)
+                    (l.quantity, l.exit_notional, l.priced_qty, l.realized)
                 }
-                None => (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
+                None => (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
             };
             let lq = dec::add(lq, q)?;
             let ln = dec::add(ln, notional)?;
             let lp = if priced { dec::add(lp, q)? } else { lp };
             let lr = dec::add(lr, estimate)?;
-            let lf = dec::add(lf, fee)?;
+            // A leg is one exit order (keyed by its client order id): its fees are the order's.
+            let lf = order_fee_now;
             // commit
             let s = &mut self.slots[si];
             s.size = size;
@@ -1248,6 +1255,27 @@ impl Kernel {
         let mut anomaly: Option<(Decimal, String)> = None;
         s.exchange_realized = Some(dec::add(s.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
         s.exchange_fees = dec::add(s.exchange_fees, fee)?;
+        // Fees are exchange facts, booked once and never ignored (spec §3.1, A7): the order's
+        // booked fee becomes the larger of its fills' and its settlements' figures; a settlement
+        // naming no order books what the trade's exchange fees exceed its booked fees by.
+        let fee_delta = match oi {
+            Some(i) => {
+                let o = &mut s.orders[i];
+                let before = order_fee(o.fee_booked, o.settled_fee);
+                o.settled_fee = dec::add(o.settled_fee, fee)?;
+                let now = order_fee(o.fee_booked, o.settled_fee);
+                let coid = o.client_order_id.clone();
+                if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
+                    l.fees = now;
+                }
+                dec::sub(now, before)?
+            }
+            None => dec::sub(order_fee(s.fees, s.exchange_fees), s.fees)?,
+        };
+        if !fee_delta.is_zero() {
+            s.fees = dec::add(s.fees, fee_delta)?;
+            out.set("feeBookedUsdt", DVal::S(dec::fmt(fee_delta)));
+        }
         let order_purpose = oi.and_then(|i| s.orders.get(i)).map(|o| (o.purpose, o.client_order_id.clone()));
         let is_entry_settlement = order_purpose.as_ref().map(|p| p.0) == Some(Purpose::Entry);
         match order_purpose {

@@ -159,8 +159,13 @@ pub struct OrderState {
     pub filled_notional: Decimal,
     /// Booked quantity that had no true price.
     pub unpriced_qty: Decimal,
-    /// Fee booked for this order (for CUMULATIVE fee mode).
+    /// Σ fees carried by this order's fills (positive = paid; the base for CUMULATIVE fee mode).
     pub fee_booked: Decimal,
+    /// Σ fees the exchange reported for this order in FILL_SETTLED (positive = paid). The order's
+    /// booked fee is the larger in magnitude of the two sources ({@link order_fee}): a fee reported
+    /// by both is booked once, a fee reported only at settlement is still booked (spec §3.1, A7).
+    #[serde(default)]
+    pub settled_fee: Decimal,
     pub acked: bool,
     pub cancel_requested: bool,
     pub cancel_count: u32,
@@ -467,5 +472,17 @@ impl Out {
     }
     pub fn get(&self, k: &str) -> Option<&DVal> {
         self.details.iter().find(|e| e.0 == k).map(|e| &e.1)
+    }
+}
+
+/// The fee booked for one order: whichever source (its fills' fees, its FILL_SETTLED fees) is
+/// larger in magnitude; a tie keeps the fills' figure. Both sources report the same exchange fee
+/// when both arrive, so taking the more complete one books each fee once and never ignores one
+/// that only the settlement carries (accounting spec §3.1 "fees never ignored", §5.2, A7, E18).
+pub fn order_fee(fill_fees: Decimal, settled_fees: Decimal) -> Decimal {
+    if settled_fees.abs() > fill_fees.abs() {
+        settled_fees
+    } else {
+        fill_fees
     }
 }
