@@ -114,6 +114,16 @@ describe("invariant checker", () => {
     expect(get(rec, "no-double-settlement")).toMatchObject({ ok: false });
   });
 
+  it("4 no-double-settlement fails when the kernel books more fees than the venue charged (spec §3.1, A7: one fee, several reports)", () => {
+    const rec = goodRecord();
+    expect(get(rec, "no-double-settlement")?.ok).toBe(true);
+    const charged = rec.finalVenueLedger.feesPaidUsdt;
+    const fees = (Number(charged) + 1).toString();
+    rec.final.trades = rec.final.trades.map((x) => ({ ...x, feesUsdt: x === rec.final.trades[0] ? fees : x.feesUsdt }));
+    rec.final.ledger = { ...rec.final.ledger, feesPaidUsdt: rec.final.trades.reduce((a, x) => a + Number(x.feesUsdt), 0).toString() };
+    expect(get(rec, "no-double-settlement")?.detail).toMatch(/a fee booked twice/);
+  });
+
   it("5 dual-leverage fails when PnL is multiplied by exchange leverage (spec §0.1)", () => {
     const rec = goodRecord();
     const t = fetTrade();

@@ -120,7 +120,9 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
 
 /**
  * 4. No double settlement: Σ settled realized increments in the ledger = Σ realized of the
- * trades, and likewise for fees, across restarts (Flaw 4, accounting spec §0.3).
+ * trades, and likewise for fees, across restarts (Flaw 4, accounting spec §0.3). The kernel never
+ * books more fees than the venue charged (a fee reported by the stream, a REST reply, reconcile and
+ * FILL_SETTLED is one fee: spec §3.1, A7); every order of the run goes through the kernel.
  */
 export function noDoubleSettlement(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
@@ -133,6 +135,9 @@ export function noDoubleSettlement(rec: RunRecord): InvariantResult {
   }
   if (!d(l.realizedPnlUsdt).equals(realized)) problems.push(`ledger realized ${l.realizedPnlUsdt} != Σ trade realized ${realized.toFixed()}`);
   if (!d(l.feesPaidUsdt).equals(fees)) problems.push(`ledger fees ${l.feesPaidUsdt} != Σ trade fees ${fees.toFixed()}`);
+  if (d(l.feesPaidUsdt).greaterThan(d(rec.finalVenueLedger.feesPaidUsdt))) {
+    problems.push(`ledger fees ${l.feesPaidUsdt} > venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} (a fee booked twice)`);
+  }
   const ids = new Set<string>();
   for (const t of rec.final.trades) {
     if (ids.has(t.tradeId)) problems.push(`trade ${t.tradeId} recorded twice`);

@@ -6,6 +6,7 @@
 use crate::fields::{check_id, FResult, FieldError, Obj};
 use crate::model::{OrderSide, OrderType, PositionSide, TimeInForce};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Max length of venue/client order ids and event ids accepted from the outside.
@@ -213,7 +214,8 @@ pub fn parse_intent(v: &Value) -> FResult<Intent> {
     Ok(Intent { intent_id, ts_us, slot_id, kind })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VenueKind {
     OrderAck,
     PartialFill,
@@ -253,8 +255,10 @@ impl VenueKind {
     }
 }
 
-/// A normalised venue event (types.ts VenueEvent).
-#[derive(Debug, Clone)]
+/// A normalised venue event (types.ts VenueEvent). Serialised only inside saved state (parked
+/// events, kernel.rs `Parked`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VenueEvent {
     pub kind: VenueKind,
     pub event_id: String,
@@ -344,7 +348,8 @@ pub fn parse_mark(v: &Value) -> FResult<MarkPrice> {
     Ok(MarkPrice { ts_us: o.req_int("tsUs", 0, MAX_TS_US)?, symbol: o.req_id("symbol", 32)?, mark_price: o.req_pos("markPrice")? })
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum AccountEvent {
     /// wallet None = missing (refused by the kernel with ANCHOR_REJECTED, L5).
     Balance { event_id: String, ts_us: i64, wallet: Option<Decimal>, available: Option<Decimal> },

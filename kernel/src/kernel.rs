@@ -35,6 +35,31 @@ pub struct Kernel {
     /// a new order (G13, J8, spec §6.2).
     retired_vids: Vec<String>,
     retired_vid_set: HashSet<String>,
+    /// Venue events and FILL_SETTLED that named only a venue order id no order knows yet (the
+    /// user stream outran the REST reply that carries the id: spec §6.2, the deployment's frames
+    /// lack `c`), oldest first, at most PARK_CAPACITY. Replayed when an order learns that id.
+    parked: Vec<Parked>,
+}
+
+/// How many unroutable id-only inputs the kernel keeps for replay; beyond it the oldest is
+/// dropped (reported in the outcome's `parkDroppedEventId`).
+pub const PARK_CAPACITY: usize = 256;
+
+/// An input parked until an order learns its venue order id (see `Kernel::parked`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Parked {
+    pub venue_order_id: String,
+    pub event_id: String,
+    pub input: ParkedInput,
+}
+
+/// The parked input itself.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum ParkedInput {
+    Venue(VenueEvent),
+    Account(AccountEvent),
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -50,6 +75,8 @@ pub struct SavedState {
     pub account_seen: Vec<String>,
     pub intent_seen: Vec<String>,
     pub retired_venue_order_ids: Vec<String>,
+    #[serde(default)]
+    pub parked: Vec<Parked>,
 }
 
 enum Route {
@@ -110,6 +137,7 @@ impl Kernel {
             intent_seen_set: HashSet::new(),
             retired_vids: Vec::new(),
             retired_vid_set: HashSet::new(),
+            parked: Vec::new(),
         }
     }
 
@@ -308,6 +336,7 @@ impl Kernel {
                 filled_notional: Decimal::ZERO,
                 unpriced_qty: Decimal::ZERO,
                 fee_booked: Decimal::ZERO,
+                fee_cumulative: Decimal::ZERO,
                 settled_fee: Decimal::ZERO,
                 acked: false,
                 cancel_requested: false,
@@ -411,6 +440,7 @@ impl Kernel {
                 filled_notional: Decimal::ZERO,
                 unpriced_qty: Decimal::ZERO,
                 fee_booked: Decimal::ZERO,
+                fee_cumulative: Decimal::ZERO,
                 settled_fee: Decimal::ZERO,
                 acked: false,
                 cancel_requested: false,
@@ -551,8 +581,62 @@ impl Kernel {
     /// matches → UNRESOLVED_SLOT, nothing mutated (G13, J8).
     pub fn on_venue_event(&mut self, ev: &VenueEvent) -> Out {
         let before = self.ledger.clone();
-        let out = self.venue_inner(ev);
+        let mut out = self.venue_inner(ev);
+        if out.accepted {
+            self.replay_parked(&mut out);
+        }
         self.finish(&before, out)
+    }
+
+    /// Park an id-only input no order can own yet (spec §6.2: the stream can outrun the REST
+    /// reply that tells the kernel the venue order id). Idempotent per event id; the oldest is
+    /// dropped beyond PARK_CAPACITY. Annotates `out` (still UNRESOLVED_SLOT: no slot mutated).
+    fn park(&mut self, venue_order_id: &str, event_id: &str, input: ParkedInput, out: &mut Out) {
+        out.set("parked", DVal::B(true));
+        if self.parked.iter().any(|p| p.event_id == event_id) {
+            out.set("alreadyParked", DVal::B(true));
+            return;
+        }
+        self.parked.push(Parked { venue_order_id: venue_order_id.to_string(), event_id: event_id.to_string(), input });
+        if self.parked.len() > PARK_CAPACITY {
+            let dropped = self.parked.remove(0);
+            out.set("parkDroppedEventId", DVal::S(dropped.event_id));
+        }
+        out.message = format!("{}; parked until an order learns venue order id {}", out.message, venue_order_id).into();
+    }
+
+    /// Replay, oldest first, every parked input whose venue order id an order now carries
+    /// (venue events: a slot's order or a retired id; FILL_SETTLED: any trade, archive included).
+    /// Their transitions and commands join `out`; `replayedParked` counts them and
+    /// `replayedCodes` lists their outcome codes.
+    fn replay_parked(&mut self, out: &mut Out) {
+        let mut codes: Vec<String> = Vec::new();
+        loop {
+            let known = |k: &Kernel, p: &Parked| -> bool {
+                let v = Some(p.venue_order_id.as_str());
+                let in_slots = k.slots.iter().any(|s| s.orders.iter().any(|o| o.venue_order_id.as_deref() == v));
+                match p.input {
+                    ParkedInput::Venue(_) => in_slots || k.retired_vid_set.contains(&p.venue_order_id),
+                    ParkedInput::Account(_) => in_slots || k.archive.iter().any(|s| s.orders.iter().any(|o| o.venue_order_id.as_deref() == v)),
+                }
+            };
+            let i = match self.parked.iter().position(|p| known(self, p)) {
+                Some(i) => i,
+                None => break,
+            };
+            let p = self.parked.remove(i);
+            let o = match &p.input {
+                ParkedInput::Venue(ev) => self.venue_inner(ev),
+                ParkedInput::Account(ae) => self.account_inner(ae),
+            };
+            codes.push(serde_json::to_value(o.code).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| format!("{:?}", o.code)));
+            out.transitions.extend(o.transitions);
+            out.commands.extend(o.commands);
+        }
+        if !codes.is_empty() {
+            out.set("replayedParked", DVal::N(codes.len() as i64));
+            out.set("replayedCodes", DVal::S(codes.join(",")));
+        }
     }
 
     fn venue_inner(&mut self, ev: &VenueEvent) -> Out {
@@ -565,9 +649,13 @@ impl Kernel {
                 if ev.kind == VenueKind::RateLimited {
                     return self.rate_limited_unrouted(ev);
                 }
-                return Out::new(false, Code::UnresolvedSlot, Severity::Warning, format!("{} {}: no slot owns this order ({}); nothing mutated", ev.kind.name(), ev.event_id, why))
+                let mut out = Out::new(false, Code::UnresolvedSlot, Severity::Warning, format!("{} {}: no slot owns this order ({}); nothing mutated", ev.kind.name(), ev.event_id, why))
                     .ds("eventId", &ev.event_id)
                     .ds("kind", ev.kind.name());
+                if let (Some(v), None) = (&ev.venue_order_id, &ev.client_order_id) {
+                    self.park(v, &ev.event_id, ParkedInput::Venue(ev.clone()), &mut out);
+                }
+                return out;
             }
         };
         #[cfg(not(feature = "mutant_closed_reopen"))]
@@ -845,24 +933,20 @@ impl Kernel {
                 }
             }
         };
-        let fee = match ev.fee {
-            None => Decimal::ZERO,
-            Some(f) => {
-                if ev.cumulative_fee {
-                    dmax(dec::sub(f, o.fee_booked)?, Decimal::ZERO)
-                } else {
-                    f
-                }
-            }
+        // Fee views of this order (each a complete-or-partial view of the same exchange total):
+        // Σ INCREMENTAL fill fees, the largest CUMULATIVE fill fee, Σ FILL_SETTLED fees. The order
+        // books the most complete (largest) view, so a fee reported by the stream, by a REST
+        // reply / reconcile and by its settlement, in any order, is booked once (spec §3.1, A7).
+        let (new_fee_booked, new_fee_cumulative) = match ev.fee {
+            None => (o.fee_booked, o.fee_cumulative),
+            Some(f) if ev.cumulative_fee => (o.fee_booked, order_fee(o.fee_cumulative, f)),
+            Some(f) => (dec::add(o.fee_booked, f)?, o.fee_cumulative),
         };
         let new_filled = dec::add(o.filled_qty, q)?;
         let new_order_notional = dec::add(o.filled_notional, notional)?;
         let new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
-        let new_fee_booked = dec::add(o.fee_booked, fee)?;
-        // The order's booked fee moves only by what this fill adds beyond a fee its FILL_SETTLED
-        // already booked (spec §3.1: each fee booked once, never ignored).
-        let order_fee_now = order_fee(new_fee_booked, o.settled_fee);
-        let fee_delta = dec::sub(order_fee_now, order_fee(o.fee_booked, o.settled_fee))?;
+        let order_fee_now = order_fee(order_fee(new_fee_booked, new_fee_cumulative), o.settled_fee);
+        let fee_delta = dec::sub(order_fee_now, o.booked_fee())?;
         let complete = new_filled >= o.quantity;
         let slot_fees = dec::add(s.fees, fee_delta)?;
         let sign = s.sign();
@@ -918,6 +1002,7 @@ impl Kernel {
             o.filled_notional = new_order_notional;
             o.unpriced_qty = new_unpriced;
             o.fee_booked = new_fee_booked;
+            o.fee_cumulative = new_fee_cumulative;
             let was_live = o.live;
             if complete {
                 o.live = false;
@@ -1034,6 +1119,7 @@ impl Kernel {
             o.filled_notional = new_order_notional;
             o.unpriced_qty = new_unpriced;
             o.fee_booked = new_fee_booked;
+            o.fee_cumulative = new_fee_cumulative;
             let was_live = o.live;
             let closes = size.is_zero();
             if complete || closes {
@@ -1171,13 +1257,24 @@ impl Kernel {
 
     /// BALANCE / FILL_SETTLED / FUNDING (spec §3, §5.2). Idempotent by eventId.
     pub fn on_account_event(&mut self, ev: &AccountEvent) -> Out {
+        let before = self.ledger.clone();
+        let mut out = self.account_inner(ev);
+        if out.code == Code::UnresolvedSlot {
+            if let AccountEvent::FillSettled { event_id, venue_order_id: Some(v), client_order_id: None, trade_id: None, .. } = ev {
+                let (v, id) = (v.clone(), event_id.clone());
+                self.park(&v, &id, ParkedInput::Account(ev.clone()), &mut out);
+            }
+        }
+        self.finish(&before, out)
+    }
+
+    fn account_inner(&mut self, ev: &AccountEvent) -> Out {
         let event_id = match ev {
             AccountEvent::Balance { event_id, .. } | AccountEvent::FillSettled { event_id, .. } | AccountEvent::Funding { event_id, .. } => event_id.clone(),
         };
         if self.account_seen_set.contains(&event_id) {
             return Out::new(false, Code::DuplicateEvent, Severity::Info, "account eventId already applied: no-op").ds("eventId", &event_id);
         }
-        let before = self.ledger.clone();
         let out = match ev {
             AccountEvent::Balance { wallet, available, ts_us, .. } => {
                 let o = self.anchor(*wallet, *available, *ts_us);
@@ -1194,7 +1291,6 @@ impl Kernel {
                 }
             }
         };
-        let out = self.finish(&before, out);
         self.remember_account(&event_id, out)
     }
 
@@ -1261,9 +1357,9 @@ impl Kernel {
         let fee_delta = match oi {
             Some(i) => {
                 let o = &mut s.orders[i];
-                let before = order_fee(o.fee_booked, o.settled_fee);
+                let before = o.booked_fee();
                 o.settled_fee = dec::add(o.settled_fee, fee)?;
-                let now = order_fee(o.fee_booked, o.settled_fee);
+                let now = o.booked_fee();
                 let coid = o.client_order_id.clone();
                 if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
                     l.fees = now;
@@ -1403,6 +1499,7 @@ impl Kernel {
             account_seen: self.account_seen.clone(),
             intent_seen: self.intent_seen.clone(),
             retired_venue_order_ids: self.retired_vids.clone(),
+            parked: self.parked.clone(),
         };
         serde_json::to_string(&st).map_err(|e| e.to_string())
     }
@@ -1467,6 +1564,7 @@ impl Kernel {
         self.intent_seen = st.intent_seen;
         self.retired_vid_set = st.retired_venue_order_ids.iter().cloned().collect();
         self.retired_vids = st.retired_venue_order_ids;
+        self.parked = st.parked;
         let mut stale = 0;
         for si in 0..self.slots.len() {
             self.slots[si].rebuild_seen();

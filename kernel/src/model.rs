@@ -159,8 +159,11 @@ pub struct OrderState {
     pub filled_notional: Decimal,
     /// Booked quantity that had no true price.
     pub unpriced_qty: Decimal,
-    /// Σ fees carried by this order's fills (positive = paid; the base for CUMULATIVE fee mode).
+    /// Σ fees carried by this order's INCREMENTAL-fee fills (positive = paid).
     pub fee_booked: Decimal,
+    /// The largest CUMULATIVE fee a fill reported for this order (REST reply, reconcile).
+    #[serde(default)]
+    pub fee_cumulative: Decimal,
     /// Σ fees the exchange reported for this order in FILL_SETTLED (positive = paid). The order's
     /// booked fee is the larger in magnitude of the two sources ({@link order_fee}): a fee reported
     /// by both is booked once, a fee reported only at settlement is still booked (spec §3.1, A7).
@@ -472,6 +475,14 @@ impl Out {
     }
     pub fn get(&self, k: &str) -> Option<&DVal> {
         self.details.iter().find(|e| e.0 == k).map(|e| &e.1)
+    }
+}
+
+impl OrderState {
+    /// The fee this order has booked: the largest of its three fee views (Σ incremental fill
+    /// fees, largest cumulative fill fee, Σ FILL_SETTLED fees), see {@link order_fee}.
+    pub fn booked_fee(&self) -> Decimal {
+        order_fee(order_fee(self.fee_booked, self.fee_cumulative), self.settled_fee)
     }
 }
 
