@@ -129,6 +129,15 @@ describe("binding lifetime and guards", () => {
     expect(() => mod.create({ ...DEFAULT_CONFIG, initialCapitalUsdt: "NaN" })).toThrowError(/initialCapitalUsdt/);
   });
 
+  it("archiveCapacity (bounded memory): 0, 1.5, \"x\" and 10,000,001 are refused naming the field and value; 1 is accepted", () => {
+    for (const bad of [0, 1.5, "x", 10_000_001]) {
+      expect(() => mod.create({ ...DEFAULT_CONFIG, archiveCapacity: bad as number })).toThrowError(new RegExp(`archiveCapacity.*${String(bad).replace(".", "\\.")}`));
+    }
+    const k = mod.create({ ...DEFAULT_CONFIG, archiveCapacity: 1 });
+    expect(k.ledger().evictedTrades).toBe(0);
+    k.dispose();
+  });
+
   it("§0.1 / §8.3 stale-binary guard: a .wasm whose manifest hash differs from the checkout is refused with `npm run build`", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dita-stale-"));
     const wasm = join(dir, "k.wasm");

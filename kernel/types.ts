@@ -79,6 +79,15 @@ export interface KernelConfig {
   pnlAnomalyToleranceUsdt?: DecimalString;
   /** Kernel-side exchange-leverage cap (G12). Default 125. */
   maxLeverage?: number;
+  /**
+   * Closed trades kept for lookup (trades(), tradeRealized, FILL_SETTLED repair / comparison,
+   * stray-event protection), 1..=10,000,000. Default 10,000. Beyond it the oldest trade is
+   * evicted: its booked realized and fees move into the ledger's evicted totals (capital is
+   * unchanged), its trade id stays taken (E7), and a later FILL_SETTLED or stray event for it is
+   * UNRESOLVED_SLOT with nothing mutated — so a settlement arriving after `archiveCapacity` newer
+   * trades closed can no longer repair its trade. Bounds the kernel's memory (~2 KB per trade).
+   */
+  archiveCapacity?: number;
 }
 
 export interface InstrumentSpec {
@@ -385,6 +394,11 @@ export interface LedgerSnapshot {
   /** Capital at the last anchor; capital − anchorCapital = bridged realized − fees since then. */
   anchorCapitalUsdt: DecimalString;
   anomalyCount: number;
+  /** Closed trades evicted from the archive (KernelConfig.archiveCapacity). */
+  evictedTrades: number;
+  /** Σ booked realized / fees of the evicted trades: Σ trades() + evicted = realizedPnlUsdt / feesPaidUsdt. */
+  evictedRealizedUsdt: DecimalString;
+  evictedFeesUsdt: DecimalString;
 }
 
 /** Per-trade record (accounting spec §5.1-5.2; E23, G21, A13: exit VWAP is the true exit price). */

@@ -93,6 +93,9 @@ const LEDGER_FIELDS = [
   "eAvailableMarginUsdt",
   "anchorCapitalUsdt",
   "anomalyCount",
+  "evictedTrades",
+  "evictedRealizedUsdt",
+  "evictedFeesUsdt",
 ] as const satisfies readonly (keyof LedgerSnapshot)[];
 type MissingLedger = Exclude<keyof LedgerSnapshot, (typeof LEDGER_FIELDS)[number]>;
 const ledgerComplete: MissingLedger extends never ? true : false = true;

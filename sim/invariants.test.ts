@@ -12,7 +12,7 @@ function ledger(over: Partial<LedgerSnapshot> = {}): LedgerSnapshot {
   return {
     eventSeq: 1, capitalUsdt: "10000", equityUsdt: "10000", peakCapitalUsdt: "10000", realizedPnlUsdt: "0", unrealizedPnlUsdt: "0",
     feesPaidUsdt: "0", fundingUsdt: "0", tradeSeq: 0, capitalSource: "e_anchored", eWalletBalanceUsdt: "10000",
-    eAvailableMarginUsdt: "10000", anchorCapitalUsdt: "10000", anomalyCount: 0, ...over,
+    eAvailableMarginUsdt: "10000", anchorCapitalUsdt: "10000", anomalyCount: 0, evictedTrades: 0, evictedRealizedUsdt: "0", evictedFeesUsdt: "0", ...over,
   };
 }
 

@@ -182,6 +182,9 @@ pub fn ledger_image(l: &LedgerState) -> Value {
         "eAvailableMarginUsdt": fmt(l.e_available_margin),
         "anchorCapitalUsdt": fmt(l.anchor_capital),
         "anomalyCount": l.anomaly_count,
+        "evictedTrades": l.evicted_trades,
+        "evictedRealizedUsdt": fmt(l.evicted_realized),
+        "evictedFeesUsdt": fmt(l.evicted_fees),
     })
 }
 

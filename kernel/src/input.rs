@@ -9,6 +9,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Default `archiveCapacity`: closed trades kept for lookup before the oldest is evicted.
+pub const DEFAULT_ARCHIVE_CAPACITY: usize = 10_000;
+
 /// Max length of venue/client order ids and event ids accepted from the outside.
 pub const MAX_ID_LEN: usize = 64;
 /// Largest accepted tsUs (year ~2286 in microseconds; JSON-safe integer).
@@ -30,11 +33,14 @@ pub struct KernelConfig {
     pub default_exit_leg_ratios: Vec<Decimal>,
     pub pnl_anomaly_tolerance: Decimal,
     pub max_leverage: i64,
+    /// Closed trades kept for lookup (trades(), tradeRealized, FILL_SETTLED repair/compare,
+    /// stray-event protection); the oldest beyond it is evicted (kernel.rs `evict_archive`).
+    pub archive_capacity: usize,
 }
 
 /// Parse `KernelConfig` (create).
 pub fn parse_config(v: &Value) -> FResult<KernelConfig> {
-    let o = Obj::new(v, "", &["slotCount", "initialCapitalUsdt", "instruments", "defaultExitLegRatios", "pnlAnomalyToleranceUsdt", "maxLeverage"])?;
+    let o = Obj::new(v, "", &["slotCount", "initialCapitalUsdt", "instruments", "defaultExitLegRatios", "pnlAnomalyToleranceUsdt", "maxLeverage", "archiveCapacity"])?;
     let slot_count = o.opt_int("slotCount", 1, 64)?.unwrap_or(10) as usize;
     let initial_capital = o.req_dec("initialCapitalUsdt")?;
     if initial_capital.is_sign_negative() && !initial_capital.is_zero() {
@@ -68,7 +74,8 @@ pub fn parse_config(v: &Value) -> FResult<KernelConfig> {
         None => Decimal::new(5, 1),
     };
     let max_leverage = o.opt_int("maxLeverage", 1, 1000)?.unwrap_or(125);
-    Ok(KernelConfig { slot_count, initial_capital, instruments, default_exit_leg_ratios, pnl_anomaly_tolerance, max_leverage })
+    let archive_capacity = o.opt_int("archiveCapacity", 1, 10_000_000)?.unwrap_or(DEFAULT_ARCHIVE_CAPACITY as i64) as usize;
+    Ok(KernelConfig { slot_count, initial_capital, instruments, default_exit_leg_ratios, pnl_anomaly_tolerance, max_leverage, archive_capacity })
 }
 
 /// Exit leg ratios: each in (0,1], sum exactly 1 (G18, I20).

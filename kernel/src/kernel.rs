@@ -9,7 +9,7 @@ use crate::dec::{self, KErr, KResult, PNL_DP, PRICE_DP};
 use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileReport, VenueEvent, VenueKind};
 use crate::model::*;
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Venue codes of a CANCEL_REJECT meaning "already filled / does not exist / being processed"
 /// (PROTOCOL.md §error codes, both generations): the order is kept until fills or reconcile
@@ -22,9 +22,17 @@ pub const STATE_FORMAT: &str = "dita-kernel-state/1";
 pub struct Kernel {
     pub cfg: KernelConfig,
     pub slots: Vec<SlotState>,
-    /// Trades that left their slot (re-entry): kept for trade records and late FILL_SETTLED.
-    pub archive: Vec<SlotState>,
+    /// Trades that left their slot (re-entry): kept for trade records and late FILL_SETTLED,
+    /// oldest first, at most `cfg.archive_capacity` (older ones are evicted: `evict_archive`).
+    pub archive: VecDeque<SlotState>,
+    /// Lower-cased trade id → absolute archive position (`archive_base` + index).
     archive_index: HashMap<String, usize>,
+    /// Trades evicted since this instance was created or restored (offset of `archive_index`).
+    archive_base: usize,
+    /// Hashes (std DefaultHasher, fixed keys: deterministic) of evicted trade ids, so a trade id
+    /// stays unique after its record is evicted (E7); 8 bytes per trade instead of ~2 KB.
+    evicted_trade_hashes: Vec<u64>,
+    evicted_trade_hash_set: HashSet<u64>,
     pub ledger: LedgerState,
     pub anomalies: Vec<AnomalyState>,
     account_seen: Vec<String>,
@@ -39,6 +47,23 @@ pub struct Kernel {
     /// user stream outran the REST reply that carries the id: spec §6.2, the deployment's frames
     /// lack `c`), oldest first, at most PARK_CAPACITY. Replayed when an order learns that id.
     parked: Vec<Parked>,
+}
+
+/// Deterministic 64-bit hash of a (lower-cased) trade id: std's SipHash with its fixed default
+/// keys, so the same id hashes the same in every run and build.
+fn trade_id_hash(lower: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    lower.hash(&mut h);
+    h.finish()
+}
+
+/// Drop from an ordered id list the ids its lookup set no longer holds, once the list is more
+/// than twice the set (+64): keeps both bounded after evictions without an O(n) pass each time.
+fn compact(list: &mut Vec<String>, keep: &HashSet<String>) {
+    if list.len() > 2 * keep.len() + 64 {
+        list.retain(|x| keep.contains(x));
+    }
 }
 
 /// How many unroutable id-only inputs the kernel keeps for replay; beyond it the oldest is
@@ -77,6 +102,8 @@ pub struct SavedState {
     pub retired_venue_order_ids: Vec<String>,
     #[serde(default)]
     pub parked: Vec<Parked>,
+    #[serde(default)]
+    pub evicted_trade_hashes: Vec<u64>,
 }
 
 enum Route {
@@ -127,8 +154,11 @@ impl Kernel {
         Kernel {
             cfg,
             slots,
-            archive: Vec::new(),
+            archive: VecDeque::new(),
             archive_index: HashMap::new(),
+            archive_base: 0,
+            evicted_trade_hashes: Vec::new(),
+            evicted_trade_hash_set: HashSet::new(),
             ledger,
             anomalies: Vec::new(),
             account_seen: Vec::new(),
@@ -220,6 +250,10 @@ impl Kernel {
         if out.accepted && out.code == Code::Ok {
             self.intent_seen_set.insert(it.intent_id.clone());
             self.intent_seen.push(it.intent_id.clone());
+            // Owned by the slot's (new) trade: forgotten only when that trade is evicted.
+            if it.slot_id >= 0 && (it.slot_id as usize) < self.slots.len() {
+                self.slots[it.slot_id as usize].intent_ids.push(it.intent_id.clone());
+            }
         }
         if out.slot.is_none() && it.slot_id >= 0 && (it.slot_id as usize) < self.slots.len() {
             out.slot = Some(it.slot_id as usize);
@@ -252,7 +286,53 @@ impl Kernel {
 
     fn trade_id_taken(&self, trade_id: &str) -> bool {
         let lower = trade_id.to_ascii_lowercase();
-        self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.to_ascii_lowercase() == lower) || self.archive_index.contains_key(&lower)
+        self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.to_ascii_lowercase() == lower)
+            || self.archive_index.contains_key(&lower)
+            || self.evicted_trade_hash_set.contains(&trade_id_hash(&lower))
+    }
+
+    /// Evict the oldest archived trades beyond `archive_capacity`: their record, index entry,
+    /// retired venue order ids, intent ids and FILL_SETTLED ids go; their booked realized and fees
+    /// move into the ledger's evicted totals (capital is unchanged: it already holds them); their
+    /// trade id stays taken (hash). Later events for them are UNRESOLVED_SLOT, nothing mutated.
+    fn evict_archive(&mut self) -> KResult<()> {
+        while self.archive.len() > self.cfg.archive_capacity {
+            let (realized, fees) = match self.archive.front() {
+                Some(s) => (dec::add(self.ledger.evicted_realized, s.realized)?, dec::add(self.ledger.evicted_fees, s.fees)?),
+                None => break,
+            };
+            let s = match self.archive.pop_front() {
+                Some(s) => s,
+                None => break,
+            };
+            self.ledger.evicted_trades = self.ledger.evicted_trades.saturating_add(1);
+            self.ledger.evicted_realized = realized;
+            self.ledger.evicted_fees = fees;
+            let lower = s.trade_id.to_ascii_lowercase();
+            self.archive_index.remove(&lower);
+            self.archive_base += 1;
+            let h = trade_id_hash(&lower);
+            if self.evicted_trade_hash_set.insert(h) {
+                self.evicted_trade_hashes.push(h);
+            }
+            for o in &s.orders {
+                if let Some(v) = &o.venue_order_id {
+                    self.retired_vid_set.remove(v);
+                }
+            }
+            for id in &s.intent_ids {
+                self.intent_seen_set.remove(id);
+            }
+            for id in &s.settlement_ids {
+                self.account_seen_set.remove(id);
+            }
+        }
+        // The ordered lists keep saved state deterministic; drop what the sets forgot once they
+        // are twice as long as needed (amortised O(1) per eviction).
+        compact(&mut self.retired_vids, &self.retired_vid_set);
+        compact(&mut self.intent_seen, &self.intent_seen_set);
+        compact(&mut self.account_seen, &self.account_seen_set);
+        Ok(())
     }
 
     fn enter(&mut self, si: usize, it: &Intent) -> KResult<Out> {
@@ -309,8 +389,9 @@ impl Kernel {
             let mut old = old;
             old.seen_event_ids = Vec::new();
             old.seen_set = FastSet::default();
-            self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive.len());
-            self.archive.push(old);
+            self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive_base + self.archive.len());
+            self.archive.push_back(old);
+            self.evict_archive()?;
         }
         let coid = format!("d2-{}-e1", trade_id.to_ascii_lowercase());
         let oside = input::order_side(side, false);
@@ -1284,8 +1365,8 @@ impl Kernel {
                 Ok(()) => Out::ok("funding booked (k_bridged)").ds("amountUsdt", &dec::fmt(*amount)),
                 Err(e) => internal(e),
             },
-            AccountEvent::FillSettled { ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee, .. } => {
-                match self.fill_settled(*ts_us, symbol, trade_id.as_deref(), venue_order_id.as_deref(), client_order_id.as_deref(), *realized, *fee) {
+            AccountEvent::FillSettled { event_id, ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee } => {
+                match self.fill_settled(event_id, *ts_us, symbol, trade_id.as_deref(), venue_order_id.as_deref(), client_order_id.as_deref(), *realized, *fee) {
                     Ok(o) => o,
                     Err(e) => internal(e),
                 }
@@ -1328,9 +1409,9 @@ impl Kernel {
                     return Some((false, si, None));
                 }
             }
-            if let Some(ai) = self.archive_index.get(&lower) {
-                if self.archive.get(*ai).map(|s| s.symbol == symbol).unwrap_or(false) {
-                    return Some((true, *ai, None));
+            if let Some(ai) = self.archive_index.get(&lower).and_then(|a| a.checked_sub(self.archive_base)) {
+                if self.archive.get(ai).map(|s| s.symbol == symbol).unwrap_or(false) {
+                    return Some((true, ai, None));
                 }
             }
         }
@@ -1338,7 +1419,7 @@ impl Kernel {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn fill_settled(&mut self, ts: i64, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>, rp: Decimal, fee: Decimal) -> KResult<Out> {
+    fn fill_settled(&mut self, event_id: &str, ts: i64, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>, rp: Decimal, fee: Decimal) -> KResult<Out> {
         let (in_archive, idx, oi) = match self.locate_trade(symbol, trade_id, vid, coid) {
             Some(x) => x,
             None => {
@@ -1348,6 +1429,7 @@ impl Kernel {
         let tol = self.cfg.pnl_anomaly_tolerance;
         let mut s = if in_archive { self.archive[idx].clone() } else { self.slots[idx].clone() };
         let mut out = Out::ok("FILL_SETTLED recorded (pnlSource=exchange)");
+        s.settlement_ids.push(event_id.to_string()); // owned by the trade (evict_archive)
         let mut anomaly: Option<(Decimal, String)> = None;
         s.exchange_realized = Some(dec::add(s.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
         s.exchange_fees = dec::add(s.exchange_fees, fee)?;
@@ -1493,13 +1575,16 @@ impl Kernel {
             source_hash: source_hash.to_string(),
             slot_count: self.slots.len(),
             slots,
-            archive: self.archive.clone(),
+            archive: self.archive.iter().cloned().collect(),
             ledger: self.ledger.clone(),
             anomalies: self.anomalies.clone(),
-            account_seen: self.account_seen.clone(),
-            intent_seen: self.intent_seen.clone(),
-            retired_venue_order_ids: self.retired_vids.clone(),
+            // Only what the lookup sets still hold (evicted ids may linger in the ordered lists
+            // until the next compaction).
+            account_seen: self.account_seen.iter().filter(|x| self.account_seen_set.contains(*x)).cloned().collect(),
+            intent_seen: self.intent_seen.iter().filter(|x| self.intent_seen_set.contains(*x)).cloned().collect(),
+            retired_venue_order_ids: self.retired_vids.iter().filter(|x| self.retired_vid_set.contains(*x)).cloned().collect(),
             parked: self.parked.clone(),
+            evicted_trade_hashes: self.evicted_trade_hashes.clone(),
         };
         serde_json::to_string(&st).map_err(|e| e.to_string())
     }
@@ -1531,6 +1616,9 @@ impl Kernel {
                 return invalid(Code::InvalidState, format!("slots[{}].tradeId", i), &s.trade_id, "duplicate trade id (J7)");
             }
         }
+        if st.archive.len() > self.cfg.archive_capacity {
+            return invalid(Code::InvalidState, "archive", &st.archive.len().to_string(), format!("more closed trades than this kernel's archiveCapacity {}", self.cfg.archive_capacity));
+        }
         for (i, s) in st.archive.iter().enumerate() {
             if s.trade_id.is_empty() || !ids.insert(s.trade_id.to_ascii_lowercase()) {
                 return invalid(Code::InvalidState, format!("archive[{}].tradeId", i), &s.trade_id, "empty or duplicate trade id (J7)");
@@ -1554,8 +1642,11 @@ impl Kernel {
         let before = self.ledger.clone();
         let mut out = Out::ok("state restored");
         self.slots = st.slots;
-        self.archive = st.archive;
+        self.archive = st.archive.into_iter().collect();
+        self.archive_base = 0;
         self.archive_index = self.archive.iter().enumerate().map(|(i, s)| (s.trade_id.to_ascii_lowercase(), i)).collect();
+        self.evicted_trade_hash_set = st.evicted_trade_hashes.iter().cloned().collect();
+        self.evicted_trade_hashes = st.evicted_trade_hashes;
         self.ledger = st.ledger;
         self.anomalies = st.anomalies;
         self.account_seen = st.account_seen;

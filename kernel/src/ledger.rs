@@ -28,6 +28,9 @@ impl LedgerState {
             anchor_capital: initial,
             anomaly_count: 0,
             last_anchor_seq: None,
+            evicted_trades: 0,
+            evicted_realized: Decimal::ZERO,
+            evicted_fees: Decimal::ZERO,
         }
     }
 

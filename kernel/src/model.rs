@@ -263,6 +263,14 @@ pub struct SlotState {
     pub pending_settlements: Vec<PendingSettlement>,
     /// FILL_SETTLED received for this trade's exit orders (or by trade id).
     pub exit_settlements: u32,
+    /// Accepted intent ids of this trade (dropped from the intent dedup set when the trade is
+    /// evicted from the archive).
+    #[serde(default)]
+    pub intent_ids: Vec<String>,
+    /// FILL_SETTLED event ids applied to this trade (dropped from the account dedup set on
+    /// eviction).
+    #[serde(default)]
+    pub settlement_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -314,6 +322,8 @@ impl SlotState {
             entry_exchange_realized: Decimal::ZERO,
             pending_settlements: Vec::new(),
             exit_settlements: 0,
+            intent_ids: Vec::new(),
+            settlement_ids: Vec::new(),
         }
     }
     pub fn seen(&self, id: &str) -> bool {
@@ -366,6 +376,14 @@ pub struct LedgerState {
     pub anchor_capital: Decimal,
     pub anomaly_count: u64,
     pub last_anchor_seq: Option<i64>,
+    /// Closed trades evicted from the archive (archiveCapacity), and Σ their booked realized PnL
+    /// and fees: Σ trades() + evicted = the ledger's realized and fees.
+    #[serde(default)]
+    pub evicted_trades: u64,
+    #[serde(default)]
+    pub evicted_realized: Decimal,
+    #[serde(default)]
+    pub evicted_fees: Decimal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
