@@ -246,6 +246,13 @@ export type AccountEvent =
       clientOrderId?: string;
       realizedPnlUsdt: DecimalString; // exchange rp (gross of fees)
       feeUsdt: DecimalString; // positive = paid
+      /**
+       * The order's cumulative filled quantity including the settled fill (WS `z`), > 0. Pairs
+       * the settlement with the booked exit fill whose range holds it, in any arrival order; a
+       * fill booked merged (a cumulative frame that outran an earlier one) collects all of its
+       * settlements. Absent: the k-th settlement of an order pairs with its k-th booked fill.
+       */
+      cumQty?: DecimalString;
     }
   | {
       /** Funding payment (income FUNDING_FEE / ACCOUNT_UPDATE m=FUNDING_FEE); + = received. */
@@ -332,7 +339,8 @@ export interface ExitLeg {
   legIndex: number;
   clientOrderId: string;
   quantity: DecimalString; // filled quantity of the leg
-  exitNotionalUsdt: DecimalString;
+  exitNotionalUsdt: DecimalString; // Σ qty × true price over the priced quantity
+  pricedQty: DecimalString; // quantity booked with a true price (< quantity when a fill had none)
   realizedPnlUsdt: DecimalString; // side-signed qty × (exit − entry VWAP), no leverage factor
   feesUsdt: DecimalString;
   exchangeRealizedPnlUsdt?: DecimalString; // from FILL_SETTLED

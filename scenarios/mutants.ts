@@ -73,6 +73,7 @@ export const MUTANTS: readonly MutantSpec[] = [
   { id: "adapter_fee_sign", flaw: "A7 (adapter): fee sign not flipped (spec §5.2)", kind: "adapter" },
   { id: "adapter_missing_wb_zero", flaw: "L5 (adapter): missing wb read as 0", kind: "adapter" },
   { id: "adapter_cumulative_as_incremental", flaw: "I1 (adapter): cumulative z treated as incremental", kind: "adapter" },
+  { id: "adapter_settlement_no_cum_qty", flaw: "spec §5.2 repair (adapter): FILL_SETTLED without z, paired with fills by arrival order", kind: "adapter" },
 ];
 
 /** The result of one mutant. */

@@ -298,7 +298,7 @@ const FAULT_FIELDS = [
   "handlerError", "restartAtUs", "restartOnStage",
 ] as const satisfies readonly (keyof FaultProfile)[];
 const VENUE_FIELDS = [
-  "marketBoundPrice", "omitWsClientOrderId", "omitWalletBalance", "newErrorCodes", "hedgeMode", "depthLevels", "slippageBps", "ackShape",
+  "marketBoundPrice", "omitWsClientOrderId", "omitWalletBalance", "omitWsAvgPrice", "newErrorCodes", "hedgeMode", "depthLevels", "slippageBps", "ackShape",
 ] as const satisfies readonly (keyof NonNullable<Scenario["venue"]>)[];
 const schemaComplete: [
   Exclude<keyof Scenario, (typeof SCENARIO_FIELDS)[number]>,
@@ -315,6 +315,7 @@ function validateVenue(v: unknown, f: string): void {
     if (o[k] !== undefined) bool(o[k], `${f}.${k}`);
   }
   if (o.omitWalletBalance !== undefined) prob(o.omitWalletBalance, `${f}.omitWalletBalance`);
+  if (o.omitWsAvgPrice !== undefined) prob(o.omitWsAvgPrice, `${f}.omitWsAvgPrice`);
   if (o.depthLevels !== undefined) int(o.depthLevels, `${f}.depthLevels`, 1, 100);
   if (o.slippageBps !== undefined) num(o.slippageBps, `${f}.slippageBps`, 0, 10_000);
 }

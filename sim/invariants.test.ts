@@ -25,8 +25,8 @@ function fetTrade(over: Partial<TradeRecord> = {}): TradeRecord {
     tradeId: "fet", slotId: 0, symbol: "FET-USDT", side: "SHORT", leverage: 3, entryVwap: "0.1878", exitVwap: "0.1866",
     quantity: "202276", exitedQty: "202276",
     legs: [
-      { legIndex: 0, clientOrderId: "x0", quantity: "26007", exitNotionalUsdt: "4852.9062", realizedPnlUsdt: "31.2084", exchangeRealizedPnlUsdt: "31.2084", feesUsdt: "0", realizedSkippedNoPrice: false },
-      { legIndex: 1, clientOrderId: "x1", quantity: "176269", exitNotionalUsdt: "32891.7954", realizedPnlUsdt: "211.5228", exchangeRealizedPnlUsdt: "211.5228", feesUsdt: "0", realizedSkippedNoPrice: false },
+      { legIndex: 0, clientOrderId: "x0", quantity: "26007", exitNotionalUsdt: "4852.9062", pricedQty: "26007", realizedPnlUsdt: "31.2084", exchangeRealizedPnlUsdt: "31.2084", feesUsdt: "0", realizedSkippedNoPrice: false },
+      { legIndex: 1, clientOrderId: "x1", quantity: "176269", exitNotionalUsdt: "32891.7954", pricedQty: "176269", realizedPnlUsdt: "211.5228", exchangeRealizedPnlUsdt: "211.5228", feesUsdt: "0", realizedSkippedNoPrice: false },
     ],
     realizedGrossUsdt: "242.7312", kernelEstimateUsdt: "242.7312", exchangeRealizedUsdt: "242.7312", feesUsdt: "0",
     realizedNetUsdt: "242.7312", pnlSource: "exchange", flags: [], closed: true, ...over,
@@ -130,6 +130,17 @@ describe("invariant checker", () => {
     t.legs[0] = { ...t.legs[0], realizedPnlUsdt: "93.6252" }; // × 3
     rec.final.trades = [t];
     expect(get(rec, "dual-leverage")?.detail).toMatch(/ratio 3/);
+  });
+
+  it("5 dual-leverage skips a leg repaired from the exchange (unpriced quantity, spec §5.2) and still checks the priced legs", () => {
+    const rec = goodRecord();
+    const t = fetTrade();
+    // leg 0 was booked without a price (exit notional 0) and FILL_SETTLED rp 164 repaired it.
+    t.legs[0] = { ...t.legs[0], exitNotionalUsdt: "0", pricedQty: "0", realizedPnlUsdt: "164" };
+    rec.final.trades = [t];
+    expect(get(rec, "dual-leverage")).toMatchObject({ ok: true, detail: "1 priced legs equal quantity × Δprice" });
+    t.legs[1] = { ...t.legs[1], realizedPnlUsdt: "634.5684" }; // × 3 on the priced leg
+    expect(get(rec, "dual-leverage")?.detail).toMatch(/x1|leg 1: realized 634.5684/);
   });
 
   it("6 position-parity fails when kernel and venue disagree after quiescence", () => {

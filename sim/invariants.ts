@@ -101,7 +101,7 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     if (!repaired && !d(t.realizedGrossUsdt).equals(d(t.kernelEstimateUsdt))) {
       problems.push(`${t.tradeId}: booked ${t.realizedGrossUsdt} != kernel estimate ${t.kernelEstimateUsdt} without a repair flag (silent re-book)`);
     }
-    if (t.exchangeRealizedUsdt === undefined || repaired) continue;
+    if (t.exchangeRealizedUsdt === undefined) continue;
     // Compare only trades whose every exit settlement reached the kernel: a settlement lost on
     // the stream is information the kernel never had.
     const legs = t.legs.filter((l) => !d(l.quantity).isZero());
@@ -110,9 +110,12 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     let settlements = 0;
     for (const l of legs) settlements += Math.max(1, rec.settlementCounts?.[l.clientOrderId] ?? 1);
     const bound = tol.times(settlements);
-    const gap = d(t.kernelEstimateUsdt).minus(d(t.exchangeRealizedUsdt)).abs();
+    // A repaired trade books the exchange's rp for its unpriced fills and the estimate for the
+    // rest, so its booked figure (not the estimate, which has 0 for unpriced fills) is compared.
+    const k = repaired ? t.realizedGrossUsdt : t.kernelEstimateUsdt;
+    const gap = d(k).minus(d(t.exchangeRealizedUsdt)).abs();
     if (gap.greaterThan(bound) && !anomalies.has(t.tradeId)) {
-      problems.push(`${t.tradeId}: |K ${t.kernelEstimateUsdt} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded`);
+      problems.push(`${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded`);
     }
   }
   return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded`);
@@ -161,7 +164,9 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
   for (const t of rec.final.trades) {
     if (t.flags.includes("entry_basis_missing") || d(t.entryVwap).isZero()) continue;
     for (const leg of t.legs) {
-      if (leg.realizedSkippedNoPrice || d(leg.quantity).isZero()) continue;
+      // Only fully priced legs: a leg with unpriced quantity books 0 for it, or the exchange's rp
+      // once FILL_SETTLED repaired it (spec §5.2), neither of which is quantity × Δprice.
+      if (leg.realizedSkippedNoPrice || d(leg.quantity).isZero() || !d(leg.pricedQty).equals(d(leg.quantity))) continue;
       legs++;
       const expect = d(leg.exitNotionalUsdt).minus(d(leg.quantity).times(d(t.entryVwap))).times(sideSign(t));
       const got = d(leg.realizedPnlUsdt);

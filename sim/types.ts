@@ -133,6 +133,9 @@ export interface Scenario {
     marketBoundPrice?: boolean; // MARKET price/p carries a protective bound (default true)
     omitWsClientOrderId?: boolean; // WS often omits `c` (default true)
     omitWalletBalance?: number; // probability an ACCOUNT_UPDATE lacks wb
+    /** Probability a WS fill frame lacks `ap` (no true price: the kernel books 0 and flags the leg
+     * realized_skipped_no_price until FILL_SETTLED repairs it; accounting spec §0.1, §5.2) [0]. */
+    omitWsAvgPrice?: number;
     newErrorCodes?: boolean; // post-2025-10-16 numbering (default true)
     hedgeMode?: boolean;
     depthLevels?: number; // MARKET orders walk this many levels (several fills)

@@ -35,6 +35,8 @@ pub struct ExitLegImage {
     pub client_order_id: String,
     pub quantity: String,
     pub exit_notional_usdt: String,
+    /// Quantity booked with a true price (exitNotionalUsdt covers exactly this quantity).
+    pub priced_qty: String,
     pub realized_pnl_usdt: String,
     pub fees_usdt: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,6 +126,7 @@ pub fn leg_image(l: &LegState) -> ExitLegImage {
         client_order_id: l.client_order_id.clone(),
         quantity: fmt(l.quantity),
         exit_notional_usdt: fmt(l.exit_notional),
+        priced_qty: fmt(l.priced_qty),
         realized_pnl_usdt: fmt(l.realized),
         fees_usdt: fmt(l.fees),
         exchange_realized_pnl_usdt: l.exchange_realized.map(fmt),

@@ -360,7 +360,10 @@ pub fn parse_mark(v: &Value) -> FResult<MarkPrice> {
 pub enum AccountEvent {
     /// wallet None = missing (refused by the kernel with ANCHOR_REJECTED, L5).
     Balance { event_id: String, ts_us: i64, wallet: Option<Decimal>, available: Option<Decimal> },
-    FillSettled { event_id: String, ts_us: i64, symbol: String, trade_id: Option<String>, venue_order_id: Option<String>, client_order_id: Option<String>, realized: Decimal, fee: Decimal },
+    /// cum_qty: the order's cumulative filled quantity including the settled fill (WS `z`), used
+    /// to pair the settlement with the booked fill whose range holds it (None: k-th settlement ↔
+    /// k-th booked fill of the order).
+    FillSettled { event_id: String, ts_us: i64, symbol: String, trade_id: Option<String>, venue_order_id: Option<String>, client_order_id: Option<String>, realized: Decimal, fee: Decimal, #[serde(default)] cum_qty: Option<Decimal> },
     Funding { event_id: String, ts_us: i64, symbol: String, amount: Decimal },
 }
 
@@ -381,7 +384,7 @@ pub fn parse_account_event(v: &Value) -> FResult<AccountEvent> {
             Ok(AccountEvent::Balance { event_id, ts_us, wallet, available })
         }
         "FILL_SETTLED" => {
-            let o = Obj::new(v, "", &["kind", "eventId", "tsUs", "symbol", "tradeId", "venueOrderId", "clientOrderId", "realizedPnlUsdt", "feeUsdt"])?;
+            let o = Obj::new(v, "", &["kind", "eventId", "tsUs", "symbol", "tradeId", "venueOrderId", "clientOrderId", "realizedPnlUsdt", "feeUsdt", "cumQty"])?;
             let event_id = o.req_id("eventId", MAX_ID_LEN)?;
             let ts_us = o.req_int("tsUs", 0, MAX_TS_US)?;
             let symbol = o.req_id("symbol", 32)?;
@@ -393,7 +396,8 @@ pub fn parse_account_event(v: &Value) -> FResult<AccountEvent> {
             }
             let realized = o.req_dec("realizedPnlUsdt")?;
             let fee = o.req_dec("feeUsdt")?;
-            Ok(AccountEvent::FillSettled { event_id, ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee })
+            let cum_qty = o.opt_pos("cumQty")?;
+            Ok(AccountEvent::FillSettled { event_id, ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee, cum_qty })
         }
         "FUNDING" => {
             let o = Obj::new(v, "", &["kind", "eventId", "tsUs", "symbol", "amountUsdt"])?;

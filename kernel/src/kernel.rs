@@ -1187,7 +1187,7 @@ impl Kernel {
                 l.realized = lr;
                 l.fees = lf;
                 if q > Decimal::ZERO {
-                    l.fills.push(FillRecord { qty: q, estimate, skipped, repaired: false });
+                    l.fills.push(FillRecord { qty: q, estimate, skipped, repaired: false, cum_qty: new_filled, exchange_realized: Decimal::ZERO });
                 }
             }
             if skipped {
@@ -1237,17 +1237,29 @@ impl Kernel {
         let mut s = self.slots[si].clone();
         let coid = s.legs[li].client_order_id.clone();
         let mut anomalies: Vec<(Decimal, Decimal, String)> = Vec::new();
-        while let Some(pi) = s.pending_settlements.iter().position(|p| p.client_order_id == coid) {
-            if s.legs[li].settle_cursor as usize >= s.legs[li].fills.len() {
-                break;
-            }
+        loop {
+            // The next queued settlement of this order whose fill is now booked: by cumQty range,
+            // or (no cumQty) the next fill after the settle cursor.
+            let booked_cum = s.legs[li].fills.last().map(|f| f.cum_qty).unwrap_or(Decimal::ZERO);
+            let cursor_free = (s.legs[li].settle_cursor as usize) < s.legs[li].fills.len();
+            let next = s.pending_settlements.iter().position(|p| {
+                p.client_order_id == coid
+                    && match p.cum_qty {
+                        Some(q) => q <= booked_cum,
+                        None => cursor_free,
+                    }
+            });
+            let pi = match next {
+                Some(pi) => pi,
+                None => break,
+            };
             let p = s.pending_settlements.remove(pi);
             if !p.leg_recorded {
                 let l = &mut s.legs[li];
                 l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), p.realized)?);
                 l.exchange_fees = dec::add(l.exchange_fees, p.fee)?;
             }
-            match settle_leg_fill(&mut s, li, p.realized, tol)? {
+            match settle_leg_fill(&mut s, li, p.realized, p.cum_qty, tol)? {
                 LegSettle::Repaired => out.set("repairedFromExchange", DVal::B(true)),
                 LegSettle::Anomaly(est, detail) => anomalies.push((est, p.realized, detail)),
                 _ => {}
@@ -1365,8 +1377,8 @@ impl Kernel {
                 Ok(()) => Out::ok("funding booked (k_bridged)").ds("amountUsdt", &dec::fmt(*amount)),
                 Err(e) => internal(e),
             },
-            AccountEvent::FillSettled { event_id, ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee } => {
-                match self.fill_settled(event_id, *ts_us, symbol, trade_id.as_deref(), venue_order_id.as_deref(), client_order_id.as_deref(), *realized, *fee) {
+            AccountEvent::FillSettled { event_id, ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee, cum_qty } => {
+                match self.fill_settled(event_id, *ts_us, symbol, trade_id.as_deref(), venue_order_id.as_deref(), client_order_id.as_deref(), *realized, *fee, *cum_qty) {
                     Ok(o) => o,
                     Err(e) => internal(e),
                 }
@@ -1419,7 +1431,7 @@ impl Kernel {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn fill_settled(&mut self, event_id: &str, ts: i64, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>, rp: Decimal, fee: Decimal) -> KResult<Out> {
+    fn fill_settled(&mut self, event_id: &str, ts: i64, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>, rp: Decimal, fee: Decimal, cum_qty: Option<Decimal>) -> KResult<Out> {
         let (in_archive, idx, oi) = match self.locate_trade(symbol, trade_id, vid, coid) {
             Some(x) => x,
             None => {
@@ -1471,13 +1483,13 @@ impl Kernel {
                     l.exchange_fees = dec::add(l.exchange_fees, fee)?;
                 }
                 let matched = match li {
-                    Some(li) => settle_leg_fill(&mut s, li, rp, tol)?,
+                    Some(li) => settle_leg_fill(&mut s, li, rp, cum_qty, tol)?,
                     None => LegSettle::Pending,
                 };
                 match matched {
                     LegSettle::Pending => {
                         // Compared (or used as a repair) when the fill it belongs to is booked.
-                        s.pending_settlements.push(PendingSettlement { client_order_id: c, realized: rp, fee, ts_us: ts, leg_recorded: li.is_some() });
+                        s.pending_settlements.push(PendingSettlement { client_order_id: c, realized: rp, fee, ts_us: ts, leg_recorded: li.is_some(), cum_qty });
                         out.set("pendingFill", DVal::B(true));
                         out.message = "FILL_SETTLED before its fill: exchange figure recorded, compared when the fill is booked".into();
                     }
@@ -1528,12 +1540,16 @@ impl Kernel {
         // Evaluated once every booked exit fill can have had its settlement (count-wise), so a
         // settlement trailing the close does not raise a transient anomaly.
         let booked_fills: usize = s.legs.iter().map(|l| l.fills.len()).sum();
-        if !trade_has_anomaly && closed && s.exit_settlements as usize >= booked_fills && !s.flags.repaired_from_exchange && !s.flags.realized_skipped_no_price {
-            let est = kernel_estimate(&s)?;
+        // A repaired trade is judged by what it booked (estimates + the exchange rp of its unpriced
+        // fills), so a repair that missed a settlement is not silent either.
+        if !trade_has_anomaly && closed && s.exit_settlements as usize >= booked_fills && !s.flags.realized_skipped_no_price {
+            let repaired = s.flags.repaired_from_exchange;
+            let est = if repaired { s.realized } else { kernel_estimate(&s)? };
             let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
             let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
             if dec::sub(est, ex)?.abs() > bound {
-                anomaly = Some((est, format!("trade {}: kernel estimate {} vs exchange {} over {} settlement(s)", s.trade_id, dec::fmt(est), dec::fmt(ex), s.exit_settlements)));
+                let what = if repaired { "booked (repaired)" } else { "kernel estimate" };
+                anomaly = Some((est, format!("trade {}: {} {} vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(ex), s.exit_settlements)));
             }
         }
         // commit: settle the increment (repairs only) through the slot's baseline.
@@ -2007,23 +2023,41 @@ pub enum LegSettle {
     Anomaly(Decimal, String),
 }
 
-/// Match settlement `rp` with fill `settle_cursor` of leg `li` (the k-th FILL_SETTLED of an order
-/// refers to its k-th booked fill): repair an unpriced fill, else compare with the estimate.
-pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, tol: Decimal) -> KResult<LegSettle> {
-    let k = s.legs[li].settle_cursor as usize;
-    if k >= s.legs[li].fills.len() {
-        return Ok(LegSettle::Pending);
-    }
-    let (skipped, repaired, est) = {
+/// Match settlement `rp` of leg `li`'s order with the booked fill it settles: with `cum_qty` (the
+/// order's cumulative quantity including the settled fill, WS `z`) the first fill whose cumQty is
+/// ≥ it, so settlements pair correctly in any arrival order and a fill booked merged (a cumulative
+/// frame that outran an earlier one) collects each of its settlements; without it the k-th
+/// settlement of the order ↔ its k-th booked fill (`settle_cursor`).
+/// An unpriced fill (realized_skipped_no_price) is repaired by adding every paired rp (spec §5.2);
+/// a priced fill is compared with the Σ rp paired with it once the settlement of its own last
+/// quantity (cumQty = the fill's) or, without cumQty, its one settlement has arrived.
+/// Pending: the fill is not booked yet.
+pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, cum_qty: Option<Decimal>, tol: Decimal) -> KResult<LegSettle> {
+    let (k, last_piece) = match cum_qty {
+        Some(q) => match s.legs[li].fills.iter().position(|f| f.cum_qty >= q) {
+            Some(k) => (k, s.legs[li].fills[k].cum_qty == q),
+            None => return Ok(LegSettle::Pending),
+        },
+        None => {
+            let k = s.legs[li].settle_cursor as usize;
+            if k >= s.legs[li].fills.len() {
+                return Ok(LegSettle::Pending);
+            }
+            s.legs[li].settle_cursor += 1;
+            (k, true)
+        }
+    };
+    let (skipped, est, paired) = {
         let f = &s.legs[li].fills[k];
-        (f.skipped, f.repaired, f.estimate)
+        (f.skipped, f.estimate, dec::add(f.exchange_realized, rp)?)
     };
     let leg_realized = dec::add(s.legs[li].realized, rp)?;
     let slot_realized = dec::add(s.realized, rp)?;
-    let gap = dec::sub(est, rp)?.abs();
+    let gap = dec::sub(est, paired)?.abs();
     let l = &mut s.legs[li];
-    l.settle_cursor += 1;
-    if skipped && !repaired {
+    l.fills[k].exchange_realized = paired;
+    if skipped {
+        // Every settlement paired with an unpriced fill adds its rp (a merged fill has several).
         l.fills[k].repaired = true;
         l.realized = leg_realized;
         s.realized = slot_realized;
@@ -2031,8 +2065,8 @@ pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, tol: Decimal) 
         s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
         return Ok(LegSettle::Repaired);
     }
-    if gap > tol {
-        return Ok(LegSettle::Anomaly(est, format!("fill {} of leg {}: kernel estimate {} vs exchange {}", k, l.leg_index, dec::fmt(est), dec::fmt(rp))));
+    if last_piece && gap > tol {
+        return Ok(LegSettle::Anomaly(est, format!("fill {} of leg {}: kernel estimate {} vs exchange {}", k, l.leg_index, dec::fmt(est), dec::fmt(paired))));
     }
     Ok(LegSettle::Matched)
 }

@@ -185,6 +185,15 @@ pub struct FillRecord {
     pub estimate: Decimal,
     pub skipped: bool,
     pub repaired: bool,
+    /// The order's cumulative booked quantity after this fill: the fill covers
+    /// (previous fill's cumQty, cumQty], and a FILL_SETTLED carrying cumQty q settles the first
+    /// fill with cumQty ≥ q. A fill booked merged (a cumulative frame that outran or outlived an
+    /// earlier one) collects every settlement in its range.
+    #[serde(default)]
+    pub cum_qty: Decimal,
+    /// Σ exchange rp of the settlements paired with this fill.
+    #[serde(default)]
+    pub exchange_realized: Decimal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -282,6 +291,9 @@ pub struct PendingSettlement {
     pub ts_us: i64,
     /// Already added to the leg's exchange figures (the leg existed on arrival).
     pub leg_recorded: bool,
+    /// The settlement's cumQty (pairs it with a fill by range), if it carried one.
+    #[serde(default)]
+    pub cum_qty: Option<Decimal>,
 }
 
 impl SlotState {

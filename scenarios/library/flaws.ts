@@ -453,6 +453,23 @@ export function flawScenarios(): Scenario[] {
       expect: { finalStages: { "0": "CLOSED" }, forbiddenDiagnostics: [...NEVER, "OVERFILL"], trades: [{ tradeId: "i13-1", realizedGrossUsdt: "242.7312" }], ledger: { tradeSeq: 1 } },
     }),
     scripted({
+      name: "s52-repair-reordered-unpriced-fills",
+      description:
+        "Every WS fill frame lacks ap (no true price, the FET poisoned exit) and 80 % are reordered: a fill booked from a frame that outran an earlier one covers both exchange trades, and each FILL_SETTLED (paired by its cumQty z) adds its rp to that fill's repair, so the trade books the exchange's 242.7312 exactly and no settlement is stranded (spec §5.2, §0.2; I1).",
+      flaws: ["spec §5.2", "spec §0.2", "I1"],
+      tags: ["flaw", "fet", "wire", "reorder"],
+      durationSec: 200,
+      prices: [fetIncidentPath(60, 200)],
+      intents: [enter(10, 0, "s52-1", "SHORT", FET_QTY), exit(70, 0)],
+      venue: { depthLevels: 8, slippageBps: 0, omitWsAvgPrice: 1, ackShape: "documented" },
+      faults: { wsReorder: 0.8 },
+      expect: {
+        finalStages: { "0": "CLOSED" },
+        forbiddenDiagnostics: CLEAN,
+        trades: [{ tradeId: "s52-1", realizedGrossUsdt: "242.7312", pnlSource: "exchange" }],
+      },
+    }),
+    scripted({
       name: "l5-missing-wallet-balance",
       description:
         "Every ACCOUNT_UPDATE lacks wb (the deployment's zero-wb frames): nothing anchors capital to 0 (L5); capital bridges and is re-anchored only from real balance reads, ending at 100,000 + 242.7312 − 37.8660672 = 100,204.8651328.",

@@ -150,7 +150,7 @@ describe("REST command replies → venue events (spec §0.2, §4.1, §8)", () =>
 });
 
 describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)", () => {
-  it("NEW → ORDER_ACK with c; TRADE without c → CUMULATIVE fill (z, ap), fee = −n INCREMENTAL, plus FILL_SETTLED (rp, −n)", () => {
+  it("NEW → ORDER_ACK with c; TRADE without c → CUMULATIVE fill (z, ap), fee = −n INCREMENTAL, plus FILL_SETTLED (rp, −n, cumQty z)", () => {
     expect(ws("ws-order-new.json").venueEvents).toEqual([
       { kind: "ORDER_ACK", eventId: "ws:1933100000000000001:NEW:0:NEW", tsUs: T0, symbol: "FET-USDT", venueOrderId: "1933100000000000001", clientOrderId: "dita-fet1-e0" },
     ]);
@@ -170,7 +170,7 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
       },
     ]);
     expect(r.accountEvents).toEqual<AccountEvent[]>([
-      { kind: "FILL_SETTLED", eventId: "ws:1933100000000000001:TRADE:195259:PARTIALLY_FILLED:settled", tsUs: T0 + 7, symbol: "FET-USDT", venueOrderId: "1933100000000000001", realizedPnlUsdt: "0", feeUsdt: "18.3348201" },
+      { kind: "FILL_SETTLED", eventId: "ws:1933100000000000001:TRADE:195259:PARTIALLY_FILLED:settled", tsUs: T0 + 7, symbol: "FET-USDT", venueOrderId: "1933100000000000001", realizedPnlUsdt: "0", feeUsdt: "18.3348201", cumQty: "195259" },
     ]);
     const full = ws("ws-order-trade-filled.json").venueEvents[0]!;
     expect(full).toMatchObject({ kind: "FULL_FILL", venueOrderId: "1933100000000000001", clientOrderId: "dita-fet1-e0", fillQty: "202276" });

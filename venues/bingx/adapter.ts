@@ -39,7 +39,7 @@ import { isWireNumber, isWireObject, parseJsonLossless, type Wire } from "./json
  * - "adapter_missing_wb_zero": a B row without `wb` becomes a balance of 0 (L5).
  * - "adapter_cumulative_as_incremental": cumulative `z` is sent as an incremental quantity (I1).
  */
-export type AdapterMutant = "adapter_bound_price" | "adapter_fee_sign" | "adapter_missing_wb_zero" | "adapter_cumulative_as_incremental";
+export type AdapterMutant = "adapter_bound_price" | "adapter_fee_sign" | "adapter_missing_wb_zero" | "adapter_cumulative_as_incremental" | "adapter_settlement_no_cum_qty";
 let adapterMutant: AdapterMutant | null = null;
 /** Switch an adapter flaw mutant on (or off with null). Used only by the mutant runner (scenarios/mutants.ts). */
 export function setAdapterMutant(id: AdapterMutant | null): void {
@@ -454,7 +454,7 @@ function bodyHash(body: string): string {
  * One user-stream frame (raw text, PROTOCOL.md §6) → kernel inputs, stamped with the frame's
  * venue emission time `msg.tsUs` (J5: the exchange's time, not the local clock).
  * ORDER_TRADE_UPDATE: x=NEW → ORDER_ACK; x=TRADE/CALCULATED → PARTIAL_FILL/FULL_FILL (fillQty=z
- * CUMULATIVE, fillPrice=ap, feeUsdt=−n INCREMENTAL) + FILL_SETTLED (rp, −n); x=CANCELED/EXPIRED →
+ * CUMULATIVE, fillPrice=ap, feeUsdt=−n INCREMENTAL) + FILL_SETTLED (rp, −n, cumQty=z); x=CANCELED/EXPIRED →
  * CANCEL_ACK. ACCOUNT_UPDATE: BALANCE per B row with `wb` (none without: L5), FUNDING of `bc` when
  * m=FUNDING_FEE (symbol from a single P row, else {@link ACCOUNT_WIDE_SYMBOL}). listenKeyExpired → control. Throws AdapterError on unknown types/values.
  */
@@ -518,7 +518,8 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   if (rp === undefined) return { venueEvents: [fill], accountEvents: [], missing };
   // Without n the settlement's fee is "0", which is neutral: the kernel books, per order, the
   // larger of the fills' and the settlements' fee figures (kernel README "Fees").
-  const settled: AccountEvent = { kind: "FILL_SETTLED", eventId: `${eventId}:settled`, tsUs, symbol, ...ids, realizedPnlUsdt: rp, feeUsdt: feeUsdt ?? "0" };
+  // cumQty = z pairs the settlement with the fill it settles even when frames arrive reordered.
+  const settled: AccountEvent = { kind: "FILL_SETTLED", eventId: `${eventId}:settled`, tsUs, symbol, ...ids, realizedPnlUsdt: rp, feeUsdt: feeUsdt ?? "0", ...(adapterMutant === "adapter_settlement_no_cum_qty" ? {} : { cumQty: z }) };
   return { venueEvents: [fill], accountEvents: [settled], ...(missing.length ? { missing } : {}) };
 }
 

@@ -197,7 +197,7 @@ export function createBingxMockVenue(opts: BingxMockOptions): BingxMockVenue {
 class MockVenue implements BingxMockVenue {
   private readonly contracts: Map<string, ContractSpec>;
   private readonly rng: () => number;
-  private readonly q: Required<Pick<BingxQuirks, "marketBoundPrice" | "omitWsClientOrderId" | "omitWalletBalance" | "newErrorCodes" | "hedgeMode" | "depthLevels" | "slippageBps">>;
+  private readonly q: Required<Pick<BingxQuirks, "marketBoundPrice" | "omitWsClientOrderId" | "omitWalletBalance" | "omitWsAvgPrice" | "newErrorCodes" | "hedgeMode" | "depthLevels" | "slippageBps">>;
   private readonly m: Required<Omit<BingxMockModel, "boundPct" | "fundingRates" | "rateLimits">> & { boundPct?: number };
   private readonly limiter: RateLimiter;
   private readonly rlCfg: RateLimitConfig;
@@ -241,12 +241,14 @@ class MockVenue implements BingxMockVenue {
       marketBoundPrice: qk.marketBoundPrice ?? true,
       omitWsClientOrderId: qk.omitWsClientOrderId ?? true,
       omitWalletBalance: qk.omitWalletBalance ?? 0.1,
+      omitWsAvgPrice: qk.omitWsAvgPrice ?? 0,
       newErrorCodes: qk.newErrorCodes ?? true,
       hedgeMode: qk.hedgeMode ?? false,
       depthLevels: qk.depthLevels ?? 3,
       slippageBps: qk.slippageBps ?? 2,
     };
     if (!(this.q.omitWalletBalance >= 0 && this.q.omitWalletBalance <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWalletBalance must be in [0,1], got ${this.q.omitWalletBalance}`);
+    if (!(this.q.omitWsAvgPrice >= 0 && this.q.omitWsAvgPrice <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWsAvgPrice must be in [0,1], got ${this.q.omitWsAvgPrice}`);
     if (!Number.isInteger(this.q.depthLevels) || this.q.depthLevels < 1 || this.q.depthLevels > 100) throw new Error(`createBingxMockVenue: quirks.depthLevels must be an integer in [1,100], got ${this.q.depthLevels}`);
     if (!(this.q.slippageBps >= 0 && this.q.slippageBps <= 10_000)) throw new Error(`createBingxMockVenue: quirks.slippageBps must be in [0,10000], got ${this.q.slippageBps}`);
     const md = opts.model ?? {};
@@ -920,6 +922,10 @@ class MockVenue implements BingxMockVenue {
     const spec = this.contracts.get(o.symbol)!;
     const ms = msOf(this.now);
     const X = o.status === "CANCELLED" ? "CANCELED" : o.status;
+    // PROTOCOL.md §12 "true fill price chain": a fill frame may carry no true price (the FET
+    // poisoned exit, accounting spec §0.1); drawn only when the quirk is on (rng order unchanged otherwise).
+    const isFill = x === "TRADE" || x === "CALCULATED";
+    const omitAp = isFill && this.q.omitWsAvgPrice > 0 && this.rng() < this.q.omitWsAvgPrice;
     const body: JsonValue = {
       e: "ORDER_TRADE_UPDATE",
       E: new RawNumber(String(ms)),
@@ -932,7 +938,7 @@ class MockVenue implements BingxMockVenue {
         q: fmt(o.origQty),
         p: fmt(o.nominalPrice),
         sp: "0",
-        ap: this.avgText(spec, o),
+        ap: omitAp ? undefined : this.avgText(spec, o),
         x,
         X,
         N: this.m.marginAsset,
