@@ -263,7 +263,7 @@ export function validateFaults(v: unknown, f: string, slotCount = 64): void {
   only(o, f, FAULT_FIELDS);
   if (o.restLatencyUs !== undefined) latency(o.restLatencyUs, `${f}.restLatencyUs`);
   if (o.wsLatencyUs !== undefined) latency(o.wsLatencyUs, `${f}.wsLatencyUs`);
-  for (const k of ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError"]) {
+  for (const k of ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError", "wsFillPriceLoss"]) {
     if (o[k] !== undefined) prob(o[k], `${f}.${k}`);
   }
   if (o.listenKeyExpiry !== undefined) num(o.listenKeyExpiry, `${f}.listenKeyExpiry`, 0, 3600);
@@ -295,7 +295,7 @@ const SCENARIO_FIELDS = [
 const FAULT_FIELDS = [
   "restLatencyUs", "wsLatencyUs", "wsDuplicate", "wsReorder", "wsDelay", "wsLoss", "restLoss",
   "rateLimitStorm", "cancelFillRace", "outage", "staleSnapshot", "listenKeyExpiry", "restart",
-  "handlerError", "restartAtUs", "restartOnStage",
+  "handlerError", "wsFillPriceLoss", "restartAtUs", "restartOnStage",
 ] as const satisfies readonly (keyof FaultProfile)[];
 const VENUE_FIELDS = [
   "marketBoundPrice", "omitWsClientOrderId", "omitWalletBalance", "omitWsAvgPrice", "newErrorCodes", "hedgeMode", "depthLevels", "slippageBps", "ackShape",

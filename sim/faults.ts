@@ -25,6 +25,10 @@
  *   and also right after an ACK, before its fill (I9, I14, Flaw 11).
  * - handlerError: an input handler throws in the middle of a batch; the rest of the batch is still
  *   applied and the error recorded (F15); the lost input is recovered by reconciliation.
+ * - wsFillPriceLoss: a WS fill frame carries no `ap` (no true price; the FET poisoned exit, spec
+ *   §0.1): the kernel books 0 and FILL_SETTLED repairs it (§5.2). The venue produces the frame, so
+ *   this is applied as the venue quirk `omitWsAvgPrice` for the whole run (the larger wins) and
+ *   leaves no per-frame fault mark.
  */
 import type { FaultMark, FaultProfile } from "./types.js";
 import { RngStreams, type Rng } from "./rng.js";
@@ -46,7 +50,7 @@ export function validateFaultProfile(p: FaultProfile): void {
   const pos = (name: string, v: unknown) => {
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`faults.${name}: ${String(v)} must be a positive number`);
   };
-  for (const k of ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError"] as const) prob(k, p[k]);
+  for (const k of ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError", "wsFillPriceLoss"] as const) prob(k, p[k]);
   if (p.listenKeyExpiry !== undefined && !(typeof p.listenKeyExpiry === "number" && p.listenKeyExpiry >= 0)) {
     throw new Error(`faults.listenKeyExpiry: ${String(p.listenKeyExpiry)} must be a rate >= 0 per hour`);
   }
@@ -318,5 +322,6 @@ export function drawFaultMix(seed: number, rngs?: RngStreams): FaultProfile {
   if (on()) mix.listenKeyExpiry = round(r.between(0.05, 1));
   if (on()) mix.restart = round(r.between(0.01, 0.1));
   if (on()) mix.handlerError = round(r.between(0.01, 0.2));
+  if (on()) mix.wsFillPriceLoss = round(r.between(0.05, 0.5)); // drawn last: earlier draws unchanged
   return mix;
 }

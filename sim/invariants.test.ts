@@ -108,6 +108,33 @@ describe("invariant checker", () => {
     expect(get(rec2, "kernel-vs-exchange")?.detail).toMatch(/silent re-book/);
   });
 
+  it("3 kernel-vs-exchange fails when a repaired trade books beyond tolerance of the exchange, or an unpriced leg misses a settlement's rp even with an anomaly recorded (spec §5.2)", () => {
+    // The FET poisoned exit: both legs booked without a price, repaired with rp 31.2084 + 132.7916.
+    const repaired = (leg1RealizedUsdt: string) =>
+      fetTrade({
+        legs: [
+          { legIndex: 0, clientOrderId: "x0", quantity: "26007", exitNotionalUsdt: "0", pricedQty: "0", realizedPnlUsdt: "31.2084", exchangeRealizedPnlUsdt: "31.2084", feesUsdt: "0", realizedSkippedNoPrice: false },
+          { legIndex: 1, clientOrderId: "x1", quantity: "176269", exitNotionalUsdt: "0", pricedQty: "0", realizedPnlUsdt: leg1RealizedUsdt, exchangeRealizedPnlUsdt: "132.7916", feesUsdt: "0", realizedSkippedNoPrice: false },
+        ],
+        realizedGrossUsdt: String(31.2084 + Number(leg1RealizedUsdt)),
+        kernelEstimateUsdt: "0",
+        exchangeRealizedUsdt: "164",
+        flags: ["repaired_from_exchange"],
+      });
+    const rec = goodRecord();
+    rec.settlementCounts = { x0: 1, x1: 2 };
+    rec.fullySettledOrders = ["x0", "x1"];
+    rec.final.trades = [repaired("132.7916")];
+    expect(get(rec, "kernel-vs-exchange")?.ok).toBe(true);
+    // leg x1 was booked merged and "repaired" with one of its two settlements only (arrival-order pairing)
+    rec.final.trades = [repaired("100")];
+    expect(get(rec, "kernel-vs-exchange")?.detail).toMatch(/booked \(repaired\) 131.2084 − E 164/);
+    rec.final.anomalies = [{ seq: 1, tsUs: 9, code: "PNL_ANOMALY", tradeId: "fet", detail: "" }];
+    expect(get(rec, "kernel-vs-exchange")?.detail).toMatch(/fet leg 1: unpriced leg booked 100 != exchange rp 132.7916/);
+    rec.fullySettledOrders = ["x0"]; // x1's second settlement never reached the kernel: nothing to demand
+    expect(get(rec, "kernel-vs-exchange")?.ok).toBe(true);
+  });
+
   it("4 no-double-settlement fails when a restart re-settles carried PnL (spec §0.3)", () => {
     const rec = goodRecord();
     rec.final.ledger = { ...rec.final.ledger, realizedPnlUsdt: "485.4624" };

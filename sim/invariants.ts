@@ -86,7 +86,8 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
 /**
  * 3. Kernel estimate vs exchange, per trade (trades whose every exit settlement reached the
  * kernel): |K − E| within the anomaly tolerance per settled fill (the kernel compares fill by
- * fill), otherwise a PNL_ANOMALY is recorded for the trade;
+ * fill), otherwise a PNL_ANOMALY is recorded for the trade; a leg booked entirely without a price
+ * books exactly the exchange rp of its settlements once all arrived (the §5.2 repair, no excuse);
  * the booked figure is never silently replaced by the exchange's (only a flagged repair may
  * differ from the estimate; accounting spec §5.2).
  */
@@ -105,6 +106,15 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     // Compare only trades whose every exit settlement reached the kernel: a settlement lost on
     // the stream is information the kernel never had.
     const legs = t.legs.filter((l) => !d(l.quantity).isZero());
+    // A leg booked entirely without a price is repaired by adding the exchange's rp of each of its
+    // fills (spec §5.2): once all of its order's settlements arrived it books exactly their sum,
+    // anomaly or not (a repair that missed a settlement under-books silently otherwise).
+    for (const l of legs) {
+      if (!d(l.pricedQty).isZero() || l.exchangeRealizedPnlUsdt === undefined || !complete?.has(l.clientOrderId)) continue;
+      if (!d(l.realizedPnlUsdt).equals(d(l.exchangeRealizedPnlUsdt))) {
+        problems.push(`${t.tradeId} leg ${l.legIndex}: unpriced leg booked ${l.realizedPnlUsdt} != exchange rp ${l.exchangeRealizedPnlUsdt} with every settlement of ${l.clientOrderId} received (repair incomplete)`);
+      }
+    }
     if (legs.length === 0 || (complete && !legs.every((l) => complete.has(l.clientOrderId)))) continue;
     compared++;
     let settlements = 0;

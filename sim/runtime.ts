@@ -172,6 +172,16 @@ const QUIESCENT: readonly Stage[] = ["IDLE", "CLOSED", "POSITION_OPEN"];
 const WORKING: readonly Stage[] = ["ENTRY_WORKING", "EXIT_WORKING"];
 const REQUESTED: readonly Stage[] = ["ORDER_REQUESTED", "EXIT_REQUESTED"];
 
+/**
+ * Venue quirks of a run: the scenario's, with the fault profile's `wsFillPriceLoss` applied as
+ * `omitWsAvgPrice` (the larger probability wins), so swarm chaos can draw the quirk.
+ */
+export function venueQuirks(venue: Scenario["venue"], faults: FaultProfile): Scenario["venue"] {
+  if (faults.wsFillPriceLoss === undefined) return venue;
+  const omitWsAvgPrice = Math.max(venue?.omitWsAvgPrice ?? 0, faults.wsFillPriceLoss);
+  return { ...venue, omitWsAvgPrice };
+}
+
 export class Runtime {
   private readonly q = new EventQueue<Ev>();
   private readonly wire: Wire;
@@ -264,7 +274,7 @@ export class Runtime {
       initialBalanceUsdt: scenario.initialBalanceUsdt,
       startUs: scenario.startUs,
       rng: () => venueRng.uniform(),
-      quirks: scenario.venue,
+      quirks: venueQuirks(scenario.venue, faultProfile),
     });
     this.kernel = deps.kernelModule.create(deps.kernelConfig);
     this.quiescentAt = Array.from({ length: this.slotCount }, () => null);

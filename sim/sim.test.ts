@@ -12,6 +12,9 @@ import { fetIncidentScenario, FET_GOLDEN } from "./fixtures/fet-incident.js";
 import { randomScenario, ALL_FAULTS } from "./fixtures/soak.js";
 import { drawFaultMix } from "./faults.js";
 import type { FaultProfile, RunResult } from "./types.js";
+import { Decimal } from "decimal.js";
+
+const d = (x: string) => new Decimal(x);
 import type { KernelModule } from "./runtime.js";
 
 let kernel: KernelModule;
@@ -120,6 +123,14 @@ describe("each fault type fires and the invariants hold after liveness", () => {
       expect(r.ok, failed(r)).toBe(true);
     });
   }
+
+  it("spec §0.1 / §5.2: WS fill frames without ap (wsFillPriceLoss) book 0 and FILL_SETTLED repairs them, with reordering; invariants hold", async () => {
+    const r = await runScenario(randomScenario("fault-wsFillPriceLoss", 1, { wsFillPriceLoss: 0.5, wsReorder: 0.3 }, { intentsPerHour: 60 }), { seed: 11, checkDeterminism: false });
+    const repaired = r.final.trades.filter((t) => t.flags.includes("repaired_from_exchange"));
+    expect(repaired.length, "no trade was repaired from the exchange: the quirk never reached the kernel").toBeGreaterThan(0);
+    expect(r.final.trades.some((t) => t.legs.some((l) => d(l.pricedQty).lessThan(d(l.quantity)))), "no leg had unpriced quantity").toBe(true);
+    expect(r.ok, failed(r)).toBe(true);
+  });
 
   it("I9 / kernel-reference §12: deterministic restarts at a time and on reaching a stage (restartAtUs, restartOnStage)", async () => {
     const base = randomScenario("fault-restart-det", 1, {}, { intentsPerHour: 60 });

@@ -76,6 +76,7 @@ export interface FaultProfile {
   listenKeyExpiry?: number; // probability per hour the listen key expires
   restart?: number; // probability per intent that the process restarts (save → new → restore → reconcile)
   handlerError?: number; // probability a batch handler throws mid-batch (F15): the rest must still apply
+  wsFillPriceLoss?: number; // probability a WS fill frame lacks ap (venue quirk omitWsAvgPrice for the run)
   /** Deterministic restarts (save → new kernel → restore → reconcile) at these virtual times. */
   restartAtUs?: number[];
   /**
