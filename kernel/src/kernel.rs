@@ -1026,6 +1026,26 @@ impl Kernel {
         let new_filled = dec::add(o.filled_qty, q)?;
         let new_order_notional = dec::add(o.filled_notional, notional)?;
         let new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
+        // Entry basis backfill: an entry order that booked quantity without a true price (stream
+        // fills without ap) learns it from a later cumulative report with one (the REST reply's or
+        // reconcile's avgPrice, spec §0.2): cumQty × avgPrice is the order's whole notional, so its
+        // unpriced quantity is priced by the difference. Exit fills are never re-priced (their
+        // repair is the exchange's FILL_SETTLED, spec §5.2). (notional added, quantity priced)
+        let backfill = match price {
+            Some(p) if is_entry && ev.cumulative_qty && !overfill && !o.unpriced_qty.is_zero() && evq == new_filled => {
+                let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
+                if n > Decimal::ZERO {
+                    Some((n, dec::add(o.unpriced_qty, if priced { q } else { Decimal::ZERO })?))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let (notional, priced, new_order_notional, new_unpriced) = match backfill {
+            Some((n, _)) => (n, true, dec::add(o.filled_notional, n)?, Decimal::ZERO),
+            None => (notional, priced, new_order_notional, new_unpriced),
+        };
         let order_fee_now = order_fee(order_fee(new_fee_booked, new_fee_cumulative), o.settled_fee);
         let fee_delta = dec::sub(order_fee_now, o.booked_fee())?;
         let complete = new_filled >= o.quantity;
@@ -1044,7 +1064,11 @@ impl Kernel {
             let size = dec::add(s.size, q)?;
             let initial = dec::add(s.initial_size, q)?;
             let entry_notional = dec::add(s.entry_notional, notional)?;
-            let priced_qty = if priced { dec::add(s.entry_priced_qty, q)? } else { s.entry_priced_qty };
+            let priced_qty = match backfill {
+                Some((_, pq)) => dec::add(s.entry_priced_qty, pq)?,
+                None if priced => dec::add(s.entry_priced_qty, q)?,
+                None => s.entry_priced_qty,
+            };
             // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
             #[cfg(not(feature = "mutant_entry_last_price"))]
             let entry_price = if priced_qty > Decimal::ZERO { dec::round(dec::div(entry_notional, priced_qty)?, PRICE_DP) } else { Decimal::ZERO };
@@ -1070,6 +1094,10 @@ impl Kernel {
             if basis_missing {
                 s.flags.entry_basis_missing = true;
                 out.set("entryBasisMissing", DVal::B(true));
+            }
+            // The flag stays (provenance: exits booked before the backfill used the partial basis).
+            if let Some((_, pq)) = backfill {
+                out.set("entryBasisBackfilledQty", DVal::D(pq));
             }
             if overfill {
                 s.flags.overfill = true;
