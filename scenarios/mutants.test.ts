@@ -21,9 +21,9 @@ describe("flaw mutants (scenarios/mutants.ts)", () => {
     expect(m.reproduction).toMatchObject({ case: "fet-incident-bound-price", actualLeg1RealizedUsdt: "3214.4652", reproduced: true });
   }, 300_000);
 
-  it("the table holds at least 28 distinct mutants (24 kernel features + 4 adapter switches), each naming its flaw; an unknown id is refused", async () => {
+  it("the table holds at least 29 distinct mutants (24 kernel features + 5 adapter switches), each naming its flaw; an unknown id is refused", async () => {
     expect(new Set(MUTANTS.map((m) => m.id)).size).toBe(MUTANTS.length);
-    expect(MUTANTS.length).toBeGreaterThanOrEqual(28);
+    expect(MUTANTS.length).toBeGreaterThanOrEqual(29);
     for (const m of MUTANTS) expect(m.flaw.length).toBeGreaterThan(0);
     await expect(runMutants({ only: ["mutant_nope"] })).rejects.toThrow(/unknown mutant id "mutant_nope"/);
   });

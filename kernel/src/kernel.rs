@@ -1870,6 +1870,7 @@ impl Kernel {
             self.slots[si].stage = r;
         }
         let mut inner = Out::ok("");
+        let mut reopened: Vec<String> = Vec::new();
         for (ri, si, oi) in plan {
             let ro = &rep.orders[ri];
             if self.slots[si].stage == Stage::Closed {
@@ -1920,6 +1921,15 @@ impl Kernel {
                     }
                 }
                 _ => {
+                    // Still working at the venue after a restart: a cancel requested before it was
+                    // in flight in the process that died (its fate unknown, evidently not applied),
+                    // so the request is cleared and a new CANCEL may be sent (else the slot waits
+                    // for a CANCEL_ACK that never comes: a stranded order, I14 / E17).
+                    if live && stale.contains(&si) && self.slots[si].orders[oi].cancel_requested {
+                        self.slots[si].orders[oi].cancel_requested = false;
+                        let c = self.slots[si].orders[oi].client_order_id.clone();
+                        reopened.push(c);
+                    }
                     if live {
                         let st = self.slots[si].stage;
                         let p = self.slots[si].orders[oi].purpose;
@@ -1995,6 +2005,9 @@ impl Kernel {
         }
         if !unmatched.is_empty() {
             out.set("unmatchedOrders", DVal::S(unmatched.join(",")));
+        }
+        if !reopened.is_empty() {
+            out.set("cancelRequestCleared", DVal::S(reopened.join(",")));
         }
         if !mismatches.is_empty() {
             out.accepted = true;
