@@ -1,12 +1,15 @@
 /**
- * The flaw-mutant runner on ONE mutant (CI budget): the FET leverage mutant. The full run of every
- * mutant is `npx dita mutants` (scenarios/README.md "Flaw mutants").
+ * The flaw-mutant runner in the CI budget: the FET leverage kernel mutant and every adapter mutant
+ * (no build). The full run of every mutant is `npx dita mutants` (scenarios/README.md "Flaw mutants").
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { MUTANTS, runMutants } from "./mutants.js";
+import { getScenario } from "./index.js";
+import { runScenario } from "../sim/run.js";
+import { setAdapterMutant } from "../venues/bingx/adapter.js";
 
 const ROOT_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -20,6 +23,28 @@ describe("flaw mutants (scenarios/mutants.ts)", () => {
     expect(m.caughtBy).toMatch(/^(kernel case table|golden|scenario|adapter properties|kernel-flaws properties): /);
     expect(m.reproduction).toMatchObject({ case: "fet-incident-bound-price", actualLeg1RealizedUsdt: "3214.4652", reproduced: true });
   }, 300_000);
+
+  it("every adapter mutant (no kernel build needed) is caught", async () => {
+    const ids = MUTANTS.filter((m) => m.kind === "adapter").map((m) => m.id);
+    const r = await runMutants({ only: ids });
+    expect(r.total).toBe(ids.length);
+    expect(r.mutants.filter((m) => !m.caught).map((m) => m.id)).toEqual([]);
+  }, 300_000);
+
+  it("spec §5.2 / I1: with adapter_settlement_no_cum_qty the scenario s52-repair-reordered-unpriced-fills books less than the exchange's 242.7312 (a behaviour catch, not only the golden adapter shape)", async () => {
+    const sc = getScenario("s52-repair-reordered-unpriced-fills")!;
+    const clean = await runScenario(sc, { seed: 1, checkDeterminism: false });
+    expect(clean.ok).toBe(true);
+    setAdapterMutant("adapter_settlement_no_cum_qty");
+    try {
+      const r = await runScenario(sc, { seed: 1, checkDeterminism: false });
+      expect(r.ok).toBe(false);
+      expect(r.final.trades[0]?.exchangeRealizedUsdt).toBe("242.7312");
+      expect(r.final.trades[0]?.realizedGrossUsdt).not.toBe("242.7312");
+    } finally {
+      setAdapterMutant(null);
+    }
+  }, 120_000);
 
   it("the table holds at least 29 distinct mutants (24 kernel features + 5 adapter switches), each naming its flaw; an unknown id is refused", async () => {
     expect(new Set(MUTANTS.map((m) => m.id)).size).toBe(MUTANTS.length);
