@@ -208,7 +208,7 @@ describe("fuzz: malformed inputs are refused naming the field, never trap, chang
     const fieldsOf: Record<string, Record<string, unknown[]>> = {
       BALANCE: { eventId: BAD_ID, tsUs: BAD_TS, walletBalanceUsdt: BAD_POSITIVE, availableMarginUsdt: BAD_DECIMALS, kind: ["BALANCES", "", null] },
       FUNDING: { eventId: BAD_ID, tsUs: BAD_TS, symbol: ["", NUL, 5], amountUsdt: [...BAD_DECIMALS, "10000000000000000"] },
-      FILL_SETTLED: { eventId: BAD_ID, tsUs: BAD_TS, symbol: ["", NUL, 5], realizedPnlUsdt: [...BAD_DECIMALS, "10000000000000000"], feeUsdt: [...BAD_DECIMALS, "10000000000000000"], tradeId: ["", NUL, 5] },
+      FILL_SETTLED: { eventId: BAD_ID, tsUs: BAD_TS, symbol: ["", NUL, 5], realizedPnlUsdt: [...BAD_DECIMALS, "10000000000000000"], feeUsdt: [...BAD_DECIMALS, "10000000000000000"], tradeId: ["", NUL, 5], cumQty: BAD_POSITIVE },
     };
     for (const kind of Object.keys(bases)) {
       fc.assert(
