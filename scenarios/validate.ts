@@ -11,6 +11,7 @@
  */
 import type { DiagnosticCode, LedgerSnapshot, Stage } from "../kernel/types.js";
 import type { FaultProfile, Scenario } from "../sim/types.js";
+import { FAULT_PROBABILITY_FIELDS } from "../sim/faults.js";
 
 /** A scenario that does not match the schema. `field` is a path such as `driver.intents[3].atUs`. */
 export class ScenarioError extends Error {
@@ -263,7 +264,7 @@ export function validateFaults(v: unknown, f: string, slotCount = 64): void {
   only(o, f, FAULT_FIELDS);
   if (o.restLatencyUs !== undefined) latency(o.restLatencyUs, `${f}.restLatencyUs`);
   if (o.wsLatencyUs !== undefined) latency(o.wsLatencyUs, `${f}.wsLatencyUs`);
-  for (const k of ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError", "wsFillPriceLoss"]) {
+  for (const k of FAULT_PROBABILITY_FIELDS) {
     if (o[k] !== undefined) prob(o[k], `${f}.${k}`);
   }
   if (o.listenKeyExpiry !== undefined) num(o.listenKeyExpiry, `${f}.listenKeyExpiry`, 0, 3600);

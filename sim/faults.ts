@@ -41,6 +41,9 @@ const STAGES: readonly string[] = [
   "IDLE", "ORDER_REQUESTED", "ENTRY_WORKING", "POSITION_OPEN", "EXIT_REQUESTED", "EXIT_WORKING", "CLOSED", "STALE_STATE_RECONCILING",
 ];
 
+/** FaultProfile fields that are a probability in [0,1] (validated here and by scenarios/validate.ts). */
+export const FAULT_PROBABILITY_FIELDS = ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError", "wsFillPriceLoss"] as const satisfies readonly (keyof FaultProfile)[];
+
 /** Validate a profile; throws naming the first bad field (bad input changes nothing). */
 export function validateFaultProfile(p: FaultProfile): void {
   const prob = (name: string, v: unknown) => {
@@ -50,7 +53,7 @@ export function validateFaultProfile(p: FaultProfile): void {
   const pos = (name: string, v: unknown) => {
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new Error(`faults.${name}: ${String(v)} must be a positive number`);
   };
-  for (const k of ["wsDuplicate", "wsReorder", "wsLoss", "restLoss", "cancelFillRace", "staleSnapshot", "restart", "handlerError", "wsFillPriceLoss"] as const) prob(k, p[k]);
+  for (const k of FAULT_PROBABILITY_FIELDS) prob(k, p[k]);
   if (p.listenKeyExpiry !== undefined && !(typeof p.listenKeyExpiry === "number" && p.listenKeyExpiry >= 0)) {
     throw new Error(`faults.listenKeyExpiry: ${String(p.listenKeyExpiry)} must be a rate >= 0 per hour`);
   }
