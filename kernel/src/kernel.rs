@@ -1265,32 +1265,26 @@ impl Kernel {
         let mut s = self.slots[si].clone();
         let coid = s.legs[li].client_order_id.clone();
         let mut anomalies: Vec<(Decimal, Decimal, String)> = Vec::new();
-        loop {
-            // The next queued settlement of this order whose fill is now booked: by cumQty range,
-            // or (no cumQty) the next fill after the settle cursor.
-            let booked_cum = s.legs[li].fills.last().map(|f| f.cum_qty).unwrap_or(Decimal::ZERO);
-            let cursor_free = (s.legs[li].settle_cursor as usize) < s.legs[li].fills.len();
-            let next = s.pending_settlements.iter().position(|p| {
-                p.client_order_id == coid
-                    && match p.cum_qty {
-                        Some(q) => q <= booked_cum,
-                        None => cursor_free,
-                    }
-            });
-            let pi = match next {
-                Some(pi) => pi,
-                None => break,
-            };
-            let p = s.pending_settlements.remove(pi);
+        // Each queued settlement of this order, in arrival order, goes to settle_leg_fill (the one
+        // place that pairs a settlement with a fill); one whose fill is still not booked stays queued.
+        for p in std::mem::take(&mut s.pending_settlements) {
+            if p.client_order_id != coid {
+                s.pending_settlements.push(p);
+                continue;
+            }
+            match settle_leg_fill(&mut s, li, p.realized, p.cum_qty, tol)? {
+                LegSettle::Pending => {
+                    s.pending_settlements.push(p);
+                    continue;
+                }
+                LegSettle::Repaired => out.set("repairedFromExchange", DVal::B(true)),
+                LegSettle::Anomaly(est, detail) => anomalies.push((est, p.realized, detail)),
+                LegSettle::Matched => {}
+            }
             if !p.leg_recorded {
                 let l = &mut s.legs[li];
                 l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), p.realized)?);
                 l.exchange_fees = dec::add(l.exchange_fees, p.fee)?;
-            }
-            match settle_leg_fill(&mut s, li, p.realized, p.cum_qty, tol)? {
-                LegSettle::Repaired => out.set("repairedFromExchange", DVal::B(true)),
-                LegSettle::Anomaly(est, detail) => anomalies.push((est, p.realized, detail)),
-                _ => {}
             }
         }
         let tid = s.trade_id.clone();
