@@ -153,6 +153,25 @@ export interface InvariantResult {
   name: string; // e.g. "venue-conservation" (DESIGN.md invariants 1-12)
   ok: boolean;
   detail: string;
+  /**
+   * "checked" (default when absent) or "not-checked": an invariant that could not be judged on
+   * this run (e.g. determinism when the run was not repeated) says so and never counts as a pass.
+   */
+  status?: "checked" | "not-checked";
+  /** Where each violation is: the slot, trade, symbol, simulated time and trace rows that break it. */
+  evidence?: InvariantEvidence[];
+}
+
+/** One located violation of an invariant (for reports and terminal output). */
+export interface InvariantEvidence {
+  detail: string;
+  slotId?: number;
+  tradeId?: string;
+  symbol?: string;
+  /** Simulated time of the violation, µs since the Unix epoch (reports show it as seconds since start). */
+  tUs?: number;
+  /** Trace row sequence numbers (the `seq` column of trace.arrow) that show the violation. */
+  traceSeq?: number[];
 }
 
 /** A fault that actually fired, for the report's timeline. */
