@@ -527,3 +527,70 @@ pub fn order_fee(fill_fees: Decimal, settled_fees: Decimal) -> Decimal {
         fill_fees
     }
 }
+
+/// The kernel's slots with a record of which ones a call wrote to. Reading goes through `Deref`
+/// (a slice); every mutable access (`IndexMut`, `iter_mut`, `replace_all`) marks the slot(s)
+/// written, so the set a call reports (`Outcome.changedSlots`) can never miss a changed slot
+/// (it may list a slot that was written with equal values). At most 64 slots (KernelConfig).
+#[derive(Debug, Clone, Default)]
+pub struct Slots {
+    v: Vec<SlotState>,
+    written: u64,
+}
+
+impl Slots {
+    pub fn new(v: Vec<SlotState>) -> Slots {
+        Slots { v, written: 0 }
+    }
+    /// Mutable iteration: marks every slot written.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, SlotState> {
+        self.written = u64::MAX;
+        self.v.iter_mut()
+    }
+    /// Replace every slot (restore): marks every slot written.
+    pub fn replace_all(&mut self, v: Vec<SlotState>) {
+        self.written = u64::MAX;
+        self.v = v;
+    }
+    /// Bit i set = slot i was written since the last call; clears the record.
+    pub fn take_written(&mut self) -> u64 {
+        let n = self.v.len();
+        let mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        std::mem::replace(&mut self.written, 0) & mask
+    }
+    /// The slots as a plain vector (read-only).
+    pub fn as_vec(&self) -> &Vec<SlotState> {
+        &self.v
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = [SlotState];
+    fn deref(&self) -> &[SlotState] {
+        &self.v
+    }
+}
+
+impl std::ops::Index<usize> for Slots {
+    type Output = SlotState;
+    fn index(&self, i: usize) -> &SlotState {
+        &self.v[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Slots {
+    fn index_mut(&mut self, i: usize) -> &mut SlotState {
+        if i < 64 {
+            self.written |= 1u64 << i;
+        }
+        &mut self.v[i]
+    }
+}
+
+impl<'a> IntoIterator for &'a Slots {
+    type Item = &'a SlotState;
+    type IntoIter = std::slice::Iter<'a, SlotState>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.v.iter()
+    }
+}
