@@ -53,6 +53,8 @@ export interface Kernel {
   snapshot(): KernelSnapshot;
   ledger(): LedgerSnapshot;
   saveState(): string;
+  /** Digest of the kernel's canonical state, computed in the kernel (kernel/README.md "State digest"). */
+  stateDigest(): string;
   restoreState(json: string): Outcome;
   reconcile(report: ReconcileReport): Outcome;
   dispose(): void;
@@ -904,8 +906,9 @@ export class Runtime {
     }
   }
 
+  /** State digest for idempotency probes: computed in the kernel, no state export (issue 11). */
   private stateSha(): string {
-    return createHash("sha256").update(this.kernel.saveState()).digest("hex");
+    return this.kernel.stateDigest();
   }
 
   private renewListenKey(): void {
