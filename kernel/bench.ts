@@ -14,7 +14,7 @@ const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
 
 export interface KernelBenchResult {
   engine: "wasm" | "native";
-  /** Records processed (venue events plus the ~18% JSON intents that drive the trade cycles). */
+  /** Records processed (venue events plus the ~18% typed intent records that drive the trade cycles). */
   events: number;
   seed: number;
   slots: number;

@@ -11,7 +11,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
-import { CODES, STAGES, Scratch, decodeOutcome, encodeFields } from "./typed.js";
+import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, encodeFields } from "./typed.js";
 import type {
   AccountEvent,
   DiagnosticCode,
@@ -111,6 +111,7 @@ interface Exports {
   kernel_call_bin(method: number, len: number): number;
   kernel_state_digest(): number;
   kernel_slot(i: number): number;
+  kernel_ledger_bin(): number;
 }
 
 const enc = new TextEncoder();
@@ -304,7 +305,10 @@ export class Kernel {
   /** The current immutable ledger snapshot (a new object per call; eventSeq versioned). */
   ledger(): LedgerSnapshot {
     if (this.#ledgerCache !== undefined) return { ...this.#ledgerCache };
-    const l = this.#get<LedgerSnapshot>("ledger", null);
+    const ex = this.#live();
+    const ptr = ex.kernel_ledger_bin() >>> 0;
+    this.#mem(ex);
+    const l = decodeLedger(this.#memU8, this.#memView, ptr + 4);
     this.#ledgerCache = l;
     return { ...l };
   }

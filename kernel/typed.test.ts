@@ -41,6 +41,8 @@ function pairModule(m: KernelModule, mismatches: string[]): KernelModule {
               const b = jv.call(j, x);
               if (JSON.stringify(a) !== JSON.stringify(b)) mismatches.push(`${prop}(${JSON.stringify(x)}): typed ${JSON.stringify(a)} vs json ${JSON.stringify(b)}`);
               if (t.stateDigest() !== j.stateDigest()) mismatches.push(`${prop}(${JSON.stringify(x)}): state digests differ`);
+              // the binary ledger image (kernel_ledger_bin) = the JSON one, key order included
+              if (JSON.stringify(t.ledger()) !== JSON.stringify(t.snapshot().ledger)) mismatches.push(`${prop}: ledger() differs from snapshot().ledger`);
               return a;
             };
           }
@@ -58,7 +60,7 @@ function pairModule(m: KernelModule, mismatches: string[]): KernelModule {
 }
 
 describe("typed ABI = JSON ABI on the behaviour case table", () => {
-  it("every hot call of every case gives the identical Outcome and state digest on both ABIs", () => {
+  it("every hot call of every case gives the identical Outcome and state digest on both ABIs, and ledger() (binary) = the JSON ledger", () => {
     const mismatches: string[] = [];
     const pm = pairModule(mod, mismatches);
     for (const c of loadCases()) expect(runCase(pm, c), c.name).toBeNull();

@@ -10,7 +10,7 @@
  * - `decodeOutcome` reads a binary outcome (typed.rs `encode_outcome`) into the same `Outcome`
  *   object the JSON path gives (keys in the same, sorted order), plus `changedSlots`.
  */
-import type { DiagnosticCode, Outcome, Severity, Stage, Transition, VenueCommand } from "./types.js";
+import type { DiagnosticCode, LedgerSnapshot, Outcome, Severity, Stage, Transition, VenueCommand } from "./types.js";
 
 /** Diagnostic codes in Rust enum order (binary code = index). */
 export const CODES: DiagnosticCode[] = [
@@ -144,13 +144,10 @@ class Reader {
     const start = this.off;
     this.off += n;
     const b = this.b;
-    let s = "";
-    for (let i = start; i < start + n; i++) {
-      const c = b[i];
-      if (c >= 0x80) return utf8d.decode(b.subarray(start, start + n));
-      s += String.fromCharCode(c);
-    }
-    return s;
+    if (n > 64) return utf8d.decode(b.subarray(start, start + n));
+    for (let i = start; i < start + n; i++) if (b[i] >= 0x80) return utf8d.decode(b.subarray(start, start + n));
+    // short ASCII: one call instead of a TextDecoder round trip
+    return String.fromCharCode.apply(null, b.subarray(start, start + n) as unknown as number[]);
   }
 }
 
@@ -227,4 +224,33 @@ export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome 
   const commands: VenueCommand[] = [];
   for (let i = 0; i < nc; i++) commands.push(readCommand(r));
   return { accepted, changedSlots: maskIds(lo, hi), code, commands, details, ledgerSeq, message, severity, transitions };
+}
+
+const CAPITAL_SOURCES = ["seed", "e_anchored", "k_bridged"] as const;
+
+/** Decode a binary ledger image (typed.rs `encode_ledger`) into a LedgerSnapshot (JSON key order). */
+export function decodeLedger(b: Uint8Array, v: DataView, off: number): LedgerSnapshot {
+  const r = new Reader(b, v);
+  r.off = off;
+  const eventSeq = r.f64();
+  const tradeSeq = r.f64();
+  const anomalyCount = r.f64();
+  const evictedTrades = r.f64();
+  const capitalSource = CAPITAL_SOURCES[r.u8()];
+  const capitalUsdt = r.str();
+  const equityUsdt = r.str();
+  const peakCapitalUsdt = r.str();
+  const realizedPnlUsdt = r.str();
+  const unrealizedPnlUsdt = r.str();
+  const feesPaidUsdt = r.str();
+  const fundingUsdt = r.str();
+  const eWalletBalanceUsdt = r.str();
+  const eAvailableMarginUsdt = r.str();
+  const anchorCapitalUsdt = r.str();
+  const evictedRealizedUsdt = r.str();
+  const evictedFeesUsdt = r.str();
+  return {
+    anchorCapitalUsdt, anomalyCount, capitalSource, capitalUsdt, eAvailableMarginUsdt, eWalletBalanceUsdt, equityUsdt, eventSeq,
+    evictedFeesUsdt, evictedRealizedUsdt, evictedTrades, feesPaidUsdt, fundingUsdt, peakCapitalUsdt, realizedPnlUsdt, tradeSeq, unrealizedPnlUsdt,
+  } as LedgerSnapshot;
 }

@@ -236,3 +236,19 @@ pub extern "C" fn kernel_slot(i: u32) -> *const u8 {
         }
     }
 }
+
+/// The ledger as a binary image (typed::encode_ledger) in the result buffer; empty before create.
+#[no_mangle]
+pub extern "C" fn kernel_ledger_bin() -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
+    r.clear();
+    r.extend_from_slice(&[0u8; 4]);
+    if let Some(api) = api {
+        typed::encode_ledger(r, &api.kernel.ledger);
+    }
+    let n = (r.len() - 4) as u32;
+    r[0..4].copy_from_slice(&n.to_le_bytes());
+    r.as_ptr()
+}

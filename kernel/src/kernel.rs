@@ -9,7 +9,7 @@ use crate::dec::{self, KErr, KResult, PNL_DP, PRICE_DP};
 use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileReport, VenueEvent, VenueKind};
 use crate::model::*;
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 /// Venue codes of a CANCEL_REJECT meaning "already filled / does not exist / being processed"
 /// (PROTOCOL.md §error codes, both generations): the order is kept until fills or reconcile
@@ -26,23 +26,23 @@ pub struct Kernel {
     /// oldest first, at most `cfg.archive_capacity` (older ones are evicted: `evict_archive`).
     pub archive: VecDeque<SlotState>,
     /// Lower-cased trade id → absolute archive position (`archive_base` + index).
-    archive_index: HashMap<String, usize>,
+    archive_index: FastMap<String, usize>,
     /// Trades evicted since this instance was created or restored (offset of `archive_index`).
     archive_base: usize,
     /// Hashes (std DefaultHasher, fixed keys: deterministic) of evicted trade ids, so a trade id
     /// stays unique after its record is evicted (E7); 8 bytes per trade instead of ~2 KB.
     evicted_trade_hashes: Vec<u64>,
-    evicted_trade_hash_set: HashSet<u64>,
+    evicted_trade_hash_set: HashSet<u64, FastHash>,
     pub ledger: LedgerState,
     pub anomalies: Vec<AnomalyState>,
     account_seen: Vec<String>,
-    account_seen_set: HashSet<String>,
+    account_seen_set: FastSet,
     intent_seen: Vec<String>,
-    intent_seen_set: HashSet<String>,
+    intent_seen_set: FastSet,
     /// Venue order ids of orders whose trade left its slot (re-entry): never routed by state onto
     /// a new order (G13, J8, spec §6.2).
     retired_vids: Vec<String>,
-    retired_vid_set: HashSet<String>,
+    retired_vid_set: FastSet,
     /// Venue events and FILL_SETTLED that named only a venue order id no order knows yet (the
     /// user stream outran the REST reply that carries the id: spec §6.2, the deployment's frames
     /// lack `c`), oldest first, at most PARK_CAPACITY. Replayed when an order learns that id.
@@ -60,7 +60,7 @@ fn trade_id_hash(lower: &str) -> u64 {
 
 /// Drop from an ordered id list the ids its lookup set no longer holds, once the list is more
 /// than twice the set (+64): keeps both bounded after evictions without an O(n) pass each time.
-fn compact(list: &mut Vec<String>, keep: &HashSet<String>) {
+fn compact(list: &mut Vec<String>, keep: &FastSet) {
     if list.len() > 2 * keep.len() + 64 {
         list.retain(|x| keep.contains(x));
     }
@@ -149,7 +149,7 @@ impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
 }
 
 /// An ordered id list serialised with only the ids its lookup set still holds.
-struct Kept<'a>(&'a Vec<String>, &'a HashSet<String>);
+struct Kept<'a>(&'a Vec<String>, &'a FastSet);
 
 impl<'a> serde::Serialize for Kept<'a> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
@@ -232,18 +232,18 @@ impl Kernel {
             cfg,
             slots,
             archive: VecDeque::new(),
-            archive_index: HashMap::new(),
+            archive_index: FastMap::default(),
             archive_base: 0,
             evicted_trade_hashes: Vec::new(),
-            evicted_trade_hash_set: HashSet::new(),
+            evicted_trade_hash_set: HashSet::default(),
             ledger,
             anomalies: Vec::new(),
             account_seen: Vec::new(),
-            account_seen_set: HashSet::new(),
+            account_seen_set: FastSet::default(),
             intent_seen: Vec::new(),
-            intent_seen_set: HashSet::new(),
+            intent_seen_set: FastSet::default(),
             retired_vids: Vec::new(),
-            retired_vid_set: HashSet::new(),
+            retired_vid_set: FastSet::default(),
             parked: Vec::new(),
         }
     }
@@ -1770,7 +1770,7 @@ impl Kernel {
                 return invalid(Code::InvalidState, f, &dec::fmt(v), "must not be negative");
             }
         }
-        let mut acc: HashSet<String> = HashSet::new();
+        let mut acc: FastSet = FastSet::default();
         for id in &st.account_seen {
             if !acc.insert(id.clone()) {
                 return invalid(Code::InvalidState, "accountSeen", id, "duplicate id");

@@ -287,6 +287,41 @@ fn encode_command(buf: &mut Vec<u8>, c: &Command) {
     }
 }
 
+/// Append a decimal in canonical text (dec::fmt: no trailing zeros, no "-0") as a str
+/// (u16 length + bytes), written in place without an intermediate String.
+pub fn put_dec(buf: &mut Vec<u8>, d: rust_decimal::Decimal) {
+    use std::io::Write;
+    let at = buf.len();
+    buf.extend_from_slice(&[0, 0]);
+    if d.is_zero() {
+        buf.push(b'0');
+    } else {
+        let _ = write!(buf, "{}", d.normalize());
+    }
+    let n = (buf.len() - at - 2) as u16;
+    buf[at..at + 2].copy_from_slice(&n.to_le_bytes());
+}
+
+/// Binary ledger image (the LedgerSnapshot fields, README "ABI"): f64 eventSeq, tradeSeq,
+/// anomalyCount, evictedTrades; u8 capitalSource (0 seed, 1 e_anchored, 2 k_bridged); then the
+/// decimal strs capitalUsdt, equityUsdt, peakCapitalUsdt, realizedPnlUsdt, unrealizedPnlUsdt,
+/// feesPaidUsdt, fundingUsdt, eWalletBalanceUsdt, eAvailableMarginUsdt, anchorCapitalUsdt,
+/// evictedRealizedUsdt, evictedFeesUsdt. Same figures as image::ledger_image.
+pub fn encode_ledger(buf: &mut Vec<u8>, l: &LedgerState) {
+    for n in [l.event_seq, l.trade_seq, l.anomaly_count, l.evicted_trades] {
+        buf.extend_from_slice(&(n as f64).to_le_bytes());
+    }
+    buf.push(match l.capital_source {
+        CapitalSource::Seed => 0,
+        CapitalSource::EAnchored => 1,
+        CapitalSource::KBridged => 2,
+    });
+    let equity = l.capital.checked_add(l.unrealized).unwrap_or(l.capital);
+    for d in [l.capital, equity, l.peak_capital, l.realized, l.unrealized, l.fees_paid, l.funding, l.e_wallet_balance, l.e_available_margin, l.anchor_capital, l.evicted_realized, l.evicted_fees] {
+        put_dec(buf, d);
+    }
+}
+
 /// Slot ids of a changed-slot mask, ascending.
 pub fn mask_ids(mask: u64) -> Vec<usize> {
     (0..64).filter(|i| mask & (1u64 << i) != 0).collect()
