@@ -1375,7 +1375,12 @@ impl Kernel {
 
     /// BALANCE / FILL_SETTLED / FUNDING (spec §3, §5.2). Idempotent by eventId.
     pub fn on_account_event(&mut self, ev: &AccountEvent) -> Out {
-        if let AccountEvent::FillSettled { symbol, .. } | AccountEvent::Funding { symbol, .. } = ev {
+        let symbol = match ev {
+            AccountEvent::FillSettled { symbol, .. } => Some(symbol),
+            AccountEvent::Funding { symbol, .. } if symbol != crate::validate::ACCOUNT_WIDE_SYMBOL => Some(symbol),
+            _ => None,
+        };
+        if let Some(symbol) = symbol {
             if let Err(o) = crate::validate::configured_symbol(&self.cfg, "symbol", symbol, Code::InvalidEvent) {
                 return o;
             }

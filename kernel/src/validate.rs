@@ -6,7 +6,8 @@
 //!   `usize`; on wasm32 `usize` is 32 bits and `4294967296 as usize == 0` (E7-class identity
 //!   confusion: an EXIT_RESIDUAL for slot 2^32 used to close slot 0's position).
 //! - `configured_symbol`: every input kind that names a symbol must name a configured
-//!   instrument, compared exactly (case-sensitive; Flaw 8, Flaw 9).
+//!   instrument, compared exactly (case-sensitive; Flaw 8, Flaw 9); FUNDING may also carry the
+//!   account-wide marker `ACCOUNT_WIDE_SYMBOL` ("*").
 //! - `parse_json_strict`: JSON text → `serde_json::Value`, refusing duplicate object keys
 //!   (serde_json silently keeps the last one) and naming the duplicated key's path. Cold path
 //!   only (JSON entry points); the batch ABI never builds a `Value`.
@@ -36,6 +37,11 @@ pub fn configured_symbol(cfg: &KernelConfig, field: &str, symbol: &str, code: Co
     }
     Err(Out::refuse(code, format!("{} {}: not a configured instrument (Flaw 8); nothing mutated", field, symbol)).ds("field", field).ds("value", symbol))
 }
+
+/// Symbol of an account-wide FUNDING (a cross-margin ACCOUNT_UPDATE names no symbol;
+/// venues/bingx/adapter.ts `ACCOUNT_WIDE_SYMBOL`, docs/bingx-protocol.md): the only symbol a
+/// FUNDING may carry besides a configured instrument.
+pub const ACCOUNT_WIDE_SYMBOL: &str = "*";
 
 /// FNV-1a 64-bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3) over `bytes`. Fixed by
 /// its definition, identical on every compiler and target, so it may be persisted (saved state
