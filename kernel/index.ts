@@ -11,6 +11,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
+import { guardInput, guardOutcome } from "./input-guard.js";
 import type {
   AccountEvent,
   DiagnosticCode,
@@ -99,13 +100,15 @@ export const STAGES: Stage[] = [
   "CLOSED", "STALE_STATE_RECONCILING",
 ];
 
-const METHOD = {
+/** ABI method codes (`kernel_call`'s first argument = api::METHODS index + 1). */
+export const METHOD = {
   processIntent: 1, onVenueEvent: 2, markPrice: 3, onAccountEvent: 4, anchorToExchange: 5,
   slot: 6, snapshot: 7, ledger: 8, trades: 9, tradeRealized: 10, saveState: 11, restoreState: 12,
   reconcile: 13,
 } as const;
 
-interface Exports {
+/** The module's exports (plain C ABI, README "ABI"). */
+export interface Exports {
   memory: WebAssembly.Memory;
   alloc(len: number): number;
   dealloc(ptr: number, len: number): void;
@@ -126,14 +129,15 @@ const dec = new TextDecoder("utf-8", { fatal: true });
  * Reads a length-prefixed result at `ptr`. WebAssembly returns i32 pointers as signed JS numbers:
  * above 2 GiB of linear memory they come back negative, so every pointer is read as unsigned.
  */
-function readResult(ex: Exports, signedPtr: number): Uint8Array {
+export function readResult(ex: Exports, signedPtr: number): Uint8Array {
   const ptr = signedPtr >>> 0;
   const view = new DataView(ex.memory.buffer);
   const len = view.getUint32(ptr, true);
   return new Uint8Array(ex.memory.buffer, ptr + 4, len).slice();
 }
 
-function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
+/** Copy `bytes` into module memory (alloc), run `f(ptr, len)`, free the buffer. */
+export function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
   const len = bytes.length;
   const ptr = ex.alloc(len) >>> 0; // unsigned: see readResult
   new Uint8Array(ex.memory.buffer, ptr, len).set(bytes);
@@ -142,10 +146,6 @@ function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: numb
   } finally {
     ex.dealloc(ptr, len);
   }
-}
-
-function nonFiniteAsString(_key: string, v: unknown): unknown {
-  return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
 }
 
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
@@ -171,15 +171,20 @@ export class Kernel {
 
   #call<T>(method: keyof typeof METHOD, input: unknown): Envelope<T> {
     const ex = this.#live();
-    // restoreState takes the saveState text as is; every other input is JSON-encoded.
-    // Non-finite numbers (NaN, ±Infinity) would become JSON null and read as "absent": they are
-    // sent as the strings "NaN" / "Infinity" so the kernel refuses them naming the field (G26, Q7).
-    const text = method === "restoreState" ? String(input) : JSON.stringify(input ?? null, nonFiniteAsString);
+    // restoreState takes the saveState text as is; every other input is JSON-encoded after the
+    // input guard (kernel/input-guard.ts) passed it: no NaN/±Infinity, BigInt, cycle ... is left
+    // for JSON.stringify to rewrite or throw on (G26, Q7, issue 11).
+    const text = method === "restoreState" ? (input as string) : JSON.stringify(input ?? null);
     const out = withInput(ex, enc.encode(text), (p, l) => readResult(ex, ex.kernel_call(METHOD[method], p, l)));
     return JSON.parse(dec.decode(out)) as Envelope<T>;
   }
 
-  #outcome(method: keyof typeof METHOD, input: unknown): Outcome {
+  /** Guard `input` (refusal → an outcome with `code` naming the field), then call the kernel. */
+  #outcome(method: keyof typeof METHOD, input: unknown, code: DiagnosticCode): Outcome {
+    const r = method === "restoreState"
+      ? typeof input === "string" ? null : { field: "state", value: typeof input, reason: "restoreState takes the text saveState() returned" }
+      : guardInput(input, true);
+    if (r) return guardOutcome(code, r, this.#get<LedgerSnapshot>("ledger", null).eventSeq);
     const env = this.#call<Outcome>(method, input);
     if (!env.ok) return env.outcome;
     return env.value;
@@ -193,19 +198,19 @@ export class Kernel {
 
   /** Apply an intent (ENTER / EXIT / EXIT_RESIDUAL / CANCEL). Commands to carry are in the Outcome. */
   processIntent(intent: Intent): Outcome {
-    return this.#outcome("processIntent", intent);
+    return this.#outcome("processIntent", intent, "INVALID_INTENT");
   }
   /** Apply a normalised venue event (routing by order identity, spec §6.1-6.2). */
   onVenueEvent(ev: VenueEvent): Outcome {
-    return this.#outcome("onVenueEvent", ev);
+    return this.#outcome("onVenueEvent", ev, "INVALID_EVENT");
   }
   /** Mark price: unrealized PnL only, never an entry basis (A4). */
   markPrice(m: MarkPrice): Outcome {
-    return this.#outcome("markPrice", m);
+    return this.#outcome("markPrice", m, "INVALID_EVENT");
   }
   /** BALANCE (anchor), FILL_SETTLED (exchange repair / provenance), FUNDING (spec §3, §5.2). */
   onAccountEvent(ev: AccountEvent): Outcome {
-    return this.#outcome("onAccountEvent", ev);
+    return this.#outcome("onAccountEvent", ev, "INVALID_EVENT");
   }
   /**
    * Anchor capital to the exchange wallet (spec §3.1): capital := walletBalanceUsdt,
@@ -213,10 +218,14 @@ export class Kernel {
    * `eventSeq` is the caller's sequence of the balance fact (recorded, not interpreted).
    */
   anchorToExchange(walletBalanceUsdt: string | undefined, availableMarginUsdt: string | undefined, eventSeq: number): Outcome {
-    return this.#outcome("anchorToExchange", { walletBalanceUsdt, availableMarginUsdt, eventSeq });
+    return this.#outcome("anchorToExchange", { walletBalanceUsdt, availableMarginUsdt, eventSeq }, "ANCHOR_REJECTED");
   }
-  /** Image of slot i; throws KernelError INVALID_SLOT when out of range. */
+  /** Image of slot i; throws KernelError INVALID_SLOT when out of range or not a safe integer. */
   slot(i: number): SlotImage {
+    if (typeof i !== "number" || !Number.isSafeInteger(i)) {
+      const o = guardOutcome("INVALID_SLOT", { field: "slotId", value: typeof i === "bigint" ? `${i}n` : String(i), reason: "must be a safe integer slot index" });
+      throw new KernelError("INVALID_SLOT", o.message, o);
+    }
     return this.#get<SlotImage>("slot", i);
   }
   /** Slots, ledger, trades and anomalies in one consistent snapshot. */
@@ -233,6 +242,11 @@ export class Kernel {
   }
   /** Booked realized of one trade (spec §5.1), or undefined when the trade is unknown. */
   tradeRealized(tradeId: string): TradeRealized | undefined {
+    const r = typeof tradeId === "string" ? guardInput(tradeId) : { field: "tradeId", value: typeof tradeId, reason: "must be a string" };
+    if (r) {
+      const o = guardOutcome("INVALID_INTENT", r);
+      throw new KernelError("INVALID_INTENT", o.message, o);
+    }
     const v = this.#get<TradeRealized | null>("tradeRealized", tradeId);
     return v === null ? undefined : v;
   }
@@ -242,11 +256,11 @@ export class Kernel {
   }
   /** Restore a saveState() text after validation (Flaw 11, G8, J7, G14); INVALID_STATE if refused. */
   restoreState(json: string): Outcome {
-    return this.#outcome("restoreState", json);
+    return this.#outcome("restoreState", json, "INVALID_STATE");
   }
   /** Reconcile with venue truth; resumes STALE_STATE_RECONCILING slots (Flaw 11, I14). */
   reconcile(report: ReconcileReport): Outcome {
-    return this.#outcome("reconcile", report);
+    return this.#outcome("reconcile", report, "INVALID_STATE");
   }
   /**
    * Hot path: process a batch of binary records (encodeVenueEvents / the bench stream).
@@ -316,7 +330,9 @@ function decimalParts(field: string, s: string): [bigint, number] {
 export function encodeVenueEvents(events: VenueEvent[]): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 0;
-  for (const ev of events) {
+  for (const [i, ev] of events.entries()) {
+    const bad = guardInput(ev, true);
+    if (bad) throw new KernelError("INVALID_EVENT", `events[${i}].${bad.field} ${bad.value}: ${bad.reason}`);
     const strs = [ev.eventId, ev.symbol, ev.venueOrderId ?? "", ev.clientOrderId ?? ""].map((s) => enc.encode(s));
     strs.forEach((b, i) => {
       if (b.length > 255) throw new KernelError("INVALID_EVENT", `${["eventId", "symbol", "venueOrderId", "clientOrderId"][i]}: longer than 255 bytes`);
@@ -433,7 +449,12 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
     manifest,
     create(config: KernelConfig): Kernel {
       const ex = instantiate(module);
-      const res = withInput(ex, enc.encode(JSON.stringify(config, nonFiniteAsString)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
+      const bad = guardInput(config, true);
+      if (bad) {
+        const o = guardOutcome("INVALID_INTENT", bad, 0);
+        throw new KernelError("INVALID_INTENT", o.message, o);
+      }
+      const res = withInput(ex, enc.encode(JSON.stringify(config)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
       const env = JSON.parse(dec.decode(res)) as { ok: true } | { ok: false; outcome: Outcome };
       if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
       return new Kernel(ex);
