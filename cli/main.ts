@@ -13,6 +13,7 @@ import { parseCount, parseIdList, parseSeed } from "./args.js";
 import { benchCommand } from "./bench.js";
 import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, type CommandOutput } from "./commands.js";
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { DEFAULT_FUZZ_INPUTS, fuzzCommand } from "./fuzz.js";
 import { gateCommand } from "./gate.js";
 import { emitStdout, guardStdout, log } from "./io.js";
 import { REPO_ROOT } from "./modules.js";
@@ -108,6 +109,15 @@ Examples:
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita bench\n  $ npx dita bench --json > bench.json\n  $ npx dita bench --quick --json")
     .action(wrap(async (o: { quick?: boolean }) => benchCommand({ quick: !!o.quick })));
+
+  program
+    .command("fuzz")
+    .description("malformed inputs through the kernel binding and raw WASM exports: {ok, inputs, traps, refusedWithoutDiagnostic, stateChanged, accepted, corruptedAccepted, byClass, seed}")
+    .addOption(new Option("--inputs <n>", "number of inputs").argParser(parseCount(100_000_000)).default(DEFAULT_FUZZ_INPUTS))
+    .addOption(new Option("--seed <n>", "generator seed (non-negative integer)").argParser(parseSeed).default(1))
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita fuzz --inputs 1000000 --json\n  $ npx dita fuzz --inputs 20000 --seed 7")
+    .action(wrap(async (o: { inputs: number; seed: number }) => fuzzCommand(o)));
 
   program
     .command("gate")

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
 import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, encodeFields } from "./typed.js";
+import { guardInput, guardOutcome } from "./input-guard.js";
 import type {
   AccountEvent,
   DiagnosticCode,
@@ -89,13 +90,15 @@ export interface BatchResult {
 
 export { CODES, STAGES };
 
-const METHOD = {
+/** ABI method codes (`kernel_call`'s first argument = api::METHODS index + 1). */
+export const METHOD = {
   processIntent: 1, onVenueEvent: 2, markPrice: 3, onAccountEvent: 4, anchorToExchange: 5,
   slot: 6, snapshot: 7, ledger: 8, trades: 9, tradeRealized: 10, saveState: 11, restoreState: 12,
   reconcile: 13,
 } as const;
 
-interface Exports {
+/** The module's exports (plain C ABI, README "ABI"). */
+export interface Exports {
   memory: WebAssembly.Memory;
   alloc(len: number): number;
   dealloc(ptr: number, len: number): void;
@@ -121,14 +124,15 @@ const dec = new TextDecoder("utf-8", { fatal: true });
  * Reads a length-prefixed result at `ptr`. WebAssembly returns i32 pointers as signed JS numbers:
  * above 2 GiB of linear memory they come back negative, so every pointer is read as unsigned.
  */
-function readResult(ex: Exports, signedPtr: number): Uint8Array {
+export function readResult(ex: Exports, signedPtr: number): Uint8Array {
   const ptr = signedPtr >>> 0;
   const view = new DataView(ex.memory.buffer);
   const len = view.getUint32(ptr, true);
   return new Uint8Array(ex.memory.buffer, ptr + 4, len).slice();
 }
 
-function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
+/** Copy `bytes` into module memory (alloc), run `f(ptr, len)`, free the buffer. */
+export function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
   const len = bytes.length;
   const ptr = ex.alloc(len) >>> 0; // unsigned: see readResult
   new Uint8Array(ex.memory.buffer, ptr, len).set(bytes);
@@ -137,10 +141,6 @@ function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: numb
   } finally {
     ex.dealloc(ptr, len);
   }
-}
-
-function nonFiniteAsString(_key: string, v: unknown): unknown {
-  return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
 }
 
 /**
@@ -214,11 +214,14 @@ export class Kernel {
    * A hot call through the typed binary ABI (README "ABI"); inputs without a binary form (see
    * typed.ts encodeFields) go through the JSON path, so both meet the same parser.
    */
-  #hot(method: "processIntent" | "onVenueEvent" | "markPrice" | "onAccountEvent", input: unknown): Outcome {
+  #hot(method: "processIntent" | "onVenueEvent" | "markPrice" | "onAccountEvent", input: unknown, code: DiagnosticCode): Outcome {
     const ex = this.#live();
     const sc = this.#scratch;
+    // the input guard (kernel/input-guard.ts) judges every input first, on both paths
+    const g = guardInput(input, true);
+    if (g) return { ...guardOutcome(code, g, this.ledger().eventSeq), changedSlots: [] };
     const len = this.#jsonOnly ? -1 : encodeFields(sc, input);
-    if (len < 0) return this.#track(this.#outcome(method, input));
+    if (len < 0) return this.#track(this.#outcome(method, input, code));
     if (len > this.#arenaCap) {
       this.#arenaCap = Math.max(len, 4096);
       this.#arenaPtr = ex.kernel_input_buf(this.#arenaCap) >>> 0;
@@ -239,15 +242,20 @@ export class Kernel {
 
   #call<T>(method: keyof typeof METHOD, input: unknown): Envelope<T> {
     const ex = this.#live();
-    // restoreState takes the saveState text as is; every other input is JSON-encoded.
-    // Non-finite numbers (NaN, ±Infinity) would become JSON null and read as "absent": they are
-    // sent as the strings "NaN" / "Infinity" so the kernel refuses them naming the field (G26, Q7).
-    const text = method === "restoreState" ? String(input) : JSON.stringify(input ?? null, nonFiniteAsString);
+    // restoreState takes the saveState text as is; every other input is JSON-encoded after the
+    // input guard (kernel/input-guard.ts) passed it: no NaN/±Infinity, BigInt, cycle ... is left
+    // for JSON.stringify to rewrite or throw on (G26, Q7, issue 11).
+    const text = method === "restoreState" ? (input as string) : JSON.stringify(input ?? null);
     const out = withInput(ex, enc.encode(text), (p, l) => readResult(ex, ex.kernel_call(METHOD[method], p, l)));
     return JSON.parse(dec.decode(out)) as Envelope<T>;
   }
 
-  #outcome(method: keyof typeof METHOD, input: unknown): Outcome {
+  /** Guard `input` (refusal → an outcome with `code` naming the field), then call the kernel. */
+  #outcome(method: keyof typeof METHOD, input: unknown, code: DiagnosticCode): Outcome {
+    const r = method === "restoreState"
+      ? typeof input === "string" ? null : { field: "state", value: typeof input, reason: "restoreState takes the text saveState() returned" }
+      : guardInput(input, true);
+    if (r) return guardOutcome(code, r, this.#get<LedgerSnapshot>("ledger", null).eventSeq);
     const env = this.#call<Outcome>(method, input);
     if (!env.ok) return env.outcome;
     return env.value;
@@ -261,19 +269,19 @@ export class Kernel {
 
   /** Apply an intent (ENTER / EXIT / EXIT_RESIDUAL / CANCEL). Commands to carry are in the Outcome. */
   processIntent(intent: Intent): Outcome {
-    return this.#hot("processIntent", intent);
+    return this.#hot("processIntent", intent, "INVALID_INTENT");
   }
   /** Apply a normalised venue event (routing by order identity, spec §6.1-6.2). */
   onVenueEvent(ev: VenueEvent): Outcome {
-    return this.#hot("onVenueEvent", ev);
+    return this.#hot("onVenueEvent", ev, "INVALID_EVENT");
   }
   /** Mark price: unrealized PnL only, never an entry basis (A4). */
   markPrice(m: MarkPrice): Outcome {
-    return this.#hot("markPrice", m);
+    return this.#hot("markPrice", m, "INVALID_EVENT");
   }
   /** BALANCE (anchor), FILL_SETTLED (exchange repair / provenance), FUNDING (spec §3, §5.2). */
   onAccountEvent(ev: AccountEvent): Outcome {
-    return this.#hot("onAccountEvent", ev);
+    return this.#hot("onAccountEvent", ev, "INVALID_EVENT");
   }
   /**
    * Anchor capital to the exchange wallet (spec §3.1): capital := walletBalanceUsdt,
@@ -282,17 +290,22 @@ export class Kernel {
    */
   anchorToExchange(walletBalanceUsdt: string | undefined, availableMarginUsdt: string | undefined, eventSeq: number): Outcome {
     this.#invalidateAll();
-    return this.#outcome("anchorToExchange", { walletBalanceUsdt, availableMarginUsdt, eventSeq });
+    return this.#outcome("anchorToExchange", { walletBalanceUsdt, availableMarginUsdt, eventSeq }, "ANCHOR_REJECTED");
   }
   /**
    * Image of slot i (a fresh copy per call; read from the kernel only after a call listed i in
-   * `changedSlots`); throws KernelError INVALID_SLOT when out of range.
+   * `changedSlots`); throws KernelError INVALID_SLOT when out of range or not a safe integer.
    */
   slot(i: number): SlotImage {
-    const hit = Number.isSafeInteger(i) && i >= 0 ? this.#slotCache[i] : undefined;
+    if (typeof i !== "number" || !Number.isSafeInteger(i)) {
+      const o = guardOutcome("INVALID_SLOT", { field: "slotId", value: typeof i === "bigint" ? `${i}n` : String(i), reason: "must be a safe integer slot index" });
+      throw new KernelError("INVALID_SLOT", o.message, o);
+    }
+    const hit = i >= 0 ? this.#slotCache[i] : undefined;
     if (hit !== undefined) return copyImage(hit);
     const ex = this.#live();
-    if (!Number.isSafeInteger(i) || i < 0 || i > 0xffffffff) return this.#get<SlotImage>("slot", i);
+    // kernel_slot takes a u32: anything outside goes through the JSON API (range-checked as i64)
+    if (i < 0 || i > 0xffffffff) return this.#get<SlotImage>("slot", i);
     const env = JSON.parse(dec.decode(readResult(ex, ex.kernel_slot(i)))) as Envelope<SlotImage>;
     if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
     this.#slotCache[i] = env.value;
@@ -318,6 +331,11 @@ export class Kernel {
   }
   /** Booked realized of one trade (spec §5.1), or undefined when the trade is unknown. */
   tradeRealized(tradeId: string): TradeRealized | undefined {
+    const r = typeof tradeId === "string" ? guardInput(tradeId) : { field: "tradeId", value: typeof tradeId, reason: "must be a string" };
+    if (r) {
+      const o = guardOutcome("INVALID_INTENT", r);
+      throw new KernelError("INVALID_INTENT", o.message, o);
+    }
     const v = this.#get<TradeRealized | null>("tradeRealized", tradeId);
     return v === null ? undefined : v;
   }
@@ -328,7 +346,7 @@ export class Kernel {
   /** Restore a saveState() text after validation (Flaw 11, G8, J7, G14); INVALID_STATE if refused. */
   restoreState(json: string): Outcome {
     this.#invalidateAll();
-    const o = this.#outcome("restoreState", json);
+    const o = this.#outcome("restoreState", json, "INVALID_STATE");
     this.#invalidateAll();
     return o;
   }
@@ -344,7 +362,7 @@ export class Kernel {
   /** Reconcile with venue truth; resumes STALE_STATE_RECONCILING slots (Flaw 11, I14). */
   reconcile(report: ReconcileReport): Outcome {
     this.#invalidateAll();
-    const o = this.#outcome("reconcile", report);
+    const o = this.#outcome("reconcile", report, "INVALID_STATE");
     this.#invalidateAll();
     return o;
   }
@@ -418,7 +436,9 @@ function decimalParts(field: string, s: string): [bigint, number] {
 export function encodeVenueEvents(events: VenueEvent[]): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 0;
-  for (const ev of events) {
+  for (const [i, ev] of events.entries()) {
+    const bad = guardInput(ev, true);
+    if (bad) throw new KernelError("INVALID_EVENT", `events[${i}].${bad.field} ${bad.value}: ${bad.reason}`);
     const strs = [ev.eventId, ev.symbol, ev.venueOrderId ?? "", ev.clientOrderId ?? ""].map((s) => enc.encode(s));
     strs.forEach((b, i) => {
       if (b.length > 255) throw new KernelError("INVALID_EVENT", `${["eventId", "symbol", "venueOrderId", "clientOrderId"][i]}: longer than 255 bytes`);
@@ -545,7 +565,12 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
     manifest,
     create(config: KernelConfig, opts?: KernelOptions): Kernel {
       const ex = instantiate(module);
-      const res = withInput(ex, enc.encode(JSON.stringify(config, nonFiniteAsString)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
+      const bad = guardInput(config, true);
+      if (bad) {
+        const o = guardOutcome("INVALID_INTENT", bad, 0);
+        throw new KernelError("INVALID_INTENT", o.message, o);
+      }
+      const res = withInput(ex, enc.encode(JSON.stringify(config)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
       const env = JSON.parse(dec.decode(res)) as { ok: true } | { ok: false; outcome: Outcome };
       if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
       return new Kernel(ex, opts);

@@ -37,8 +37,21 @@ fn text<'a>(ptr: *const u8, len: usize) -> Result<&'a str, ()> {
     std::str::from_utf8(input(ptr, len)).map_err(|_| ())
 }
 
+/// "byte N": where the input stops being valid UTF-8.
+fn utf8_error_at(ptr: *const u8, len: usize) -> String {
+    match std::str::from_utf8(input(ptr, len)) {
+        Ok(_) => String::new(),
+        Err(e) => format!("byte {}", e.valid_up_to()),
+    }
+}
+
 fn error_json(code: &str, msg: &str) -> Vec<u8> {
-    serde_json::json!({"ok": false, "outcome": {"accepted": false, "code": code, "severity": "ERROR", "message": msg, "details": {}, "transitions": [], "commands": [], "ledgerSeq": 0}})
+    error_json_field(code, msg, "(abi)", "")
+}
+
+/// A refusal envelope naming the field (`(utf8)` for undecodable input bytes, issue 11).
+fn error_json_field(code: &str, msg: &str, field: &str, value: &str) -> Vec<u8> {
+    serde_json::json!({"ok": false, "outcome": {"accepted": false, "code": code, "severity": "ERROR", "message": msg, "details": {"field": field, "value": value}, "transitions": [], "commands": [], "ledgerSeq": 0}})
         .to_string()
         .into_bytes()
 }
@@ -87,7 +100,7 @@ pub extern "C" fn kernel_features() -> *const u8 {
 pub extern "C" fn kernel_create(ptr: *const u8, len: usize) -> *const u8 {
     let t = match text(ptr, len) {
         Ok(t) => t,
-        Err(()) => return set_result(&error_json("INVALID_INTENT", "config is not UTF-8")),
+        Err(()) => return set_result(&error_json_field("INVALID_INTENT", "config is not UTF-8", "(utf8)", &utf8_error_at(ptr, len))),
     };
     match Api::create(t) {
         Ok(api) => {
@@ -110,7 +123,16 @@ pub extern "C" fn kernel_call(method: u32, ptr: *const u8, len: usize) -> *const
     };
     let t = match text(ptr, len) {
         Ok(t) => t,
-        Err(()) => return set_result(&error_json("INVALID_EVENT", "input is not UTF-8")),
+        Err(()) => {
+            let code = match name {
+                "processIntent" | "tradeRealized" => "INVALID_INTENT",
+                "anchorToExchange" => "ANCHOR_REJECTED",
+                "restoreState" | "reconcile" => "INVALID_STATE",
+                "slot" => "INVALID_SLOT",
+                _ => "INVALID_EVENT",
+            };
+            return set_result(&error_json_field(code, "input is not UTF-8: refused, nothing changed", "(utf8)", &utf8_error_at(ptr, len)));
+        }
     };
     // SAFETY: single-threaded module.
     let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };

@@ -49,8 +49,10 @@ fn field_out(code: Code, e: &FieldError) -> Out {
     Out::refuse(code, format!("{} {}: {}", e.field, e.value, e.reason)).ds("field", &e.field).ds("value", &e.value)
 }
 
+/// Parse an input's JSON text, refusing syntax errors (field `(json)`) and duplicate keys (field =
+/// the key's path) with `code` (issue 11: serde_json would silently keep the last duplicate).
 fn parse_json(text: &str, code: Code) -> Result<Value, Out> {
-    serde_json::from_str::<Value>(text).map_err(|e| Out::refuse(code, format!("input is not valid JSON: {}", e)).ds("field", "(json)"))
+    crate::validate::parse_json_strict(text).map_err(|e| Out::refuse(code, e.message).ds("field", &e.field))
 }
 
 impl Api {
@@ -136,8 +138,9 @@ impl Api {
                     Ok(v) => v,
                     Err(o) => return self.refuse(o),
                 };
-                let i = match v.as_i64() {
-                    Some(i) if i >= 0 && (i as usize) < self.kernel.slots.len() => i as usize,
+                // Compared as a full integer before narrowing (wasm32 usize truncation, issue 11).
+                let i = match v.as_i64().and_then(|i| crate::validate::slot_index(i, self.kernel.slots.len())) {
+                    Some(i) => i,
                     _ => return self.refuse(Out::refuse(Code::InvalidSlot, format!("slot index {} out of range 0..{}", v, self.kernel.slots.len())).ds("field", "slotId").ds("value", &v.to_string())),
                 };
                 let img = image::slot_image(&self.kernel.slots[i]);
@@ -178,7 +181,7 @@ impl Api {
             },
             "restoreState" => {
                 // The input is the JSON string produced by saveState, passed through as text.
-                let o = self.kernel.restore(text);
+                let o = self.kernel.restore(text, SOURCE_HASH);
                 self.outcome(o)
             }
             "reconcile" => {

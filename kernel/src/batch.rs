@@ -209,9 +209,9 @@ pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
             crate::typed::call(k, method, &rec[HEADER_LEN..])
         } else if kind == KIND_INTENT_JSON || kind == KIND_MARK_JSON {
             let text = std::str::from_utf8(&rec[HEADER_LEN..]).unwrap_or("");
-            let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
-            match parsed {
-                Err(e) => Out::refuse(if kind == KIND_INTENT_JSON { Code::InvalidIntent } else { Code::InvalidEvent }, e.to_string()),
+            // Duplicate keys refused here too (issue 11): serde_json would keep the last one.
+            match crate::validate::parse_json_strict(text) {
+                Err(e) => Out::refuse(if kind == KIND_INTENT_JSON { Code::InvalidIntent } else { Code::InvalidEvent }, e.message).ds("field", &e.field),
                 Ok(v) => {
                     if kind == KIND_INTENT_JSON {
                         match input::parse_intent(&v) {

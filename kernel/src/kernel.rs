@@ -16,8 +16,9 @@ use std::collections::{HashSet, VecDeque};
 /// settle it; the slot is never stranded (I15, E17, F17).
 pub const CANCEL_REJECT_ORDER_DONE_CODES: [i64; 6] = [80016, 80018, 80019, 109421, 109422, 109423];
 
-/// Format version of saveState.
-pub const STATE_FORMAT: &str = "dita-kernel-state/1";
+/// Format version of saveState (the persisted layout and hash functions). /2: evicted trade ids
+/// are hashed with FNV-1a 64 (`validate::fnv1a64`); /1 used std's DefaultHasher (issue 11).
+pub const STATE_FORMAT: &str = "dita-kernel-state/2";
 
 pub struct Kernel {
     pub cfg: KernelConfig,
@@ -29,8 +30,8 @@ pub struct Kernel {
     archive_index: FastMap<String, usize>,
     /// Trades evicted since this instance was created or restored (offset of `archive_index`).
     archive_base: usize,
-    /// Hashes (std DefaultHasher, fixed keys: deterministic) of evicted trade ids, so a trade id
-    /// stays unique after its record is evicted (E7); 8 bytes per trade instead of ~2 KB.
+    /// FNV-1a 64 hashes (`validate::fnv1a64`, fixed across compilers: persisted) of evicted trade
+    /// ids, so a trade id stays unique after its record is evicted (E7); 8 bytes per trade.
     evicted_trade_hashes: Vec<u64>,
     evicted_trade_hash_set: HashSet<u64, FastHash>,
     pub ledger: LedgerState,
@@ -49,13 +50,11 @@ pub struct Kernel {
     parked: Vec<Parked>,
 }
 
-/// Deterministic 64-bit hash of a (lower-cased) trade id: std's SipHash with its fixed default
-/// keys, so the same id hashes the same in every run and build.
+/// Persisted 64-bit hash of a (lower-cased) trade id: FNV-1a 64 over its UTF-8 bytes
+/// (`validate::fnv1a64`), a fixed function, unlike std's DefaultHasher whose output Rust does not
+/// promise across releases (the WASM and native builds use different compilers: issue 11).
 fn trade_id_hash(lower: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    lower.hash(&mut h);
-    h.finish()
+    crate::validate::fnv1a64(lower.as_bytes())
 }
 
 /// Drop from an ordered id list the ids its lookup set no longer holds, once the list is more
@@ -328,21 +327,22 @@ impl Kernel {
             self.intent_seen_set.insert(it.intent_id.clone());
             self.intent_seen.push(it.intent_id.clone());
             // Owned by the slot's (new) trade: forgotten only when that trade is evicted.
-            if it.slot_id >= 0 && (it.slot_id as usize) < self.slots.len() {
-                self.slots[it.slot_id as usize].intent_ids.push(it.intent_id.clone());
+            if let Some(si) = crate::validate::slot_index(it.slot_id, self.slots.len()) {
+                self.slots[si].intent_ids.push(it.intent_id.clone());
             }
         }
-        if out.slot.is_none() && it.slot_id >= 0 && (it.slot_id as usize) < self.slots.len() {
-            out.slot = Some(it.slot_id as usize);
+        if out.slot.is_none() {
+            out.slot = crate::validate::slot_index(it.slot_id, self.slots.len());
         }
         out
     }
 
     fn intent_inner(&mut self, it: &Intent) -> Out {
-        if it.slot_id < 0 || it.slot_id as usize >= self.slots.len() {
-            return invalid(Code::InvalidSlot, "slotId", &it.slot_id.to_string(), format!("out of range 0..{}", self.slots.len()));
-        }
-        let si = it.slot_id as usize;
+        // The full i64 is range-checked before narrowing: on wasm32 `4294967296 as usize` is 0.
+        let si = match crate::validate::slot_index(it.slot_id, self.slots.len()) {
+            Some(si) => si,
+            None => return invalid(Code::InvalidSlot, "slotId", &it.slot_id.to_string(), format!("out of range 0..{}", self.slots.len())),
+        };
         if self.intent_seen_set.contains(&it.intent_id) {
             return Out::new(false, Code::DuplicateEvent, Severity::Info, "intentId already applied: no-op").ds("intentId", &it.intent_id);
         }
@@ -716,10 +716,10 @@ impl Kernel {
             }
         }
         if let Some(h) = slot_hint {
-            if h >= 0 && (h as usize) < self.slots.len() {
-                let s = &self.slots[h as usize];
+            if let Some(hi) = crate::validate::slot_index(h, self.slots.len()) {
+                let s = &self.slots[hi];
                 if let Some(oi) = s.live_order(Purpose::Exit).or_else(|| s.live_order(Purpose::Entry)) {
-                    return self.check_symbol(h as usize, oi, symbol, false, true);
+                    return self.check_symbol(hi, oi, symbol, false, true);
                 }
                 return Route::Unresolved(format!("slotHint {} has no working order", h));
             }
@@ -738,6 +738,9 @@ impl Kernel {
     /// Apply a normalised venue event. Routing by order identity first (spec §6.1-6.2); nothing
     /// matches → UNRESOLVED_SLOT, nothing mutated (G13, J8).
     pub fn on_venue_event(&mut self, ev: &VenueEvent) -> Out {
+        if let Err(o) = crate::validate::configured_symbol(&self.cfg, "symbol", &ev.symbol, Code::InvalidEvent) {
+            return o;
+        }
         let before = self.ledger.clone();
         let mut out = self.venue_inner(ev);
         if out.accepted {
@@ -1449,6 +1452,16 @@ impl Kernel {
 
     /// BALANCE / FILL_SETTLED / FUNDING (spec §3, §5.2). Idempotent by eventId.
     pub fn on_account_event(&mut self, ev: &AccountEvent) -> Out {
+        let symbol = match ev {
+            AccountEvent::FillSettled { symbol, .. } => Some(symbol),
+            AccountEvent::Funding { symbol, .. } if symbol != crate::validate::ACCOUNT_WIDE_SYMBOL => Some(symbol),
+            _ => None,
+        };
+        if let Some(symbol) = symbol {
+            if let Err(o) = crate::validate::configured_symbol(&self.cfg, "symbol", symbol, Code::InvalidEvent) {
+                return o;
+            }
+        }
         let before = self.ledger.clone();
         let mut out = self.account_inner(ev);
         if out.code == Code::UnresolvedSlot {
@@ -1728,13 +1741,20 @@ impl Kernel {
 
     /// Restore a saved state after validating every slot image (Flaw 11, G8, J7, G14). Slots with
     /// an order in flight go to STALE_STATE_RECONCILING (resumeStage remembered) until reconcile.
-    pub fn restore(&mut self, json: &str) -> Out {
+    /// Policy (issue 11, kernel/README.md "Saved state"): `format` must be this kernel's
+    /// STATE_FORMAT and `sourceHash` must equal `source_hash` (the restoring kernel's own source
+    /// hash): a state saved by a different kernel build is refused with INVALID_STATE naming
+    /// `sourceHash`; after an upgrade the slots are rebuilt by reconcile from venue truth.
+    pub fn restore(&mut self, json: &str, source_hash: &str) -> Out {
         let st: SavedState = match serde_json::from_str(json) {
             Ok(s) => s,
             Err(e) => return Out::refuse(Code::InvalidState, format!("saved state does not parse: {}", e)).ds("field", "state"),
         };
         if st.format != STATE_FORMAT {
             return invalid(Code::InvalidState, "format", &st.format, format!("expected {}", STATE_FORMAT));
+        }
+        if st.source_hash != source_hash {
+            return invalid(Code::InvalidState, "sourceHash", &st.source_hash, format!("saved by another kernel build; this kernel is {} (state is only restored by the build that saved it)", source_hash));
         }
         if st.slot_count != self.slots.len() || st.slots.len() != self.slots.len() {
             return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), format!("this kernel has {} slots", self.slots.len()));

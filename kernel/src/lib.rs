@@ -14,3 +14,4 @@ pub mod ledger;
 pub mod model;
 pub mod stream;
 pub mod typed;
+pub mod validate;

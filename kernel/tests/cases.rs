@@ -246,3 +246,4 @@ case!(i2_f3_g1_zero_size_exit, "zero_size_exit.json");
 case!(s52_designinv3_fill_settled_early, "fill_settled_early.json");
 case!(specs52_designinv3_fill_settled_merged, "fill_settled_merged.json");
 case!(g13_j8_specs62_i13_routing_retired, "routing_retired.json");
+case!(flaw8_flaw9_issue11_symbol_every_kind, "symbol_every_kind.json");
