@@ -853,11 +853,15 @@ impl Kernel {
                 out
             }
             VenueKind::CancelAck => {
-                let mut out = Out::ok("CANCEL_ACK applied: order cancelled");
-                if !self.slots[si].orders[oi].cancel_requested {
+                let unsolicited = !self.slots[si].orders[oi].cancel_requested;
+                let mut out = self.book_terminal_fill(si, oi, ev)?;
+                if unsolicited {
                     out.set("unsolicited", DVal::B(true));
                 }
-                self.finish_order(si, oi, "CANCEL_ACK", ev.ts_us, &mut out);
+                // A terminal fill that completed the order (or closed the position) ended it already.
+                if self.slots[si].orders[oi].live {
+                    self.finish_order(si, oi, "CANCEL_ACK", ev.ts_us, &mut out);
+                }
                 out
             }
             VenueKind::CancelReject => {
@@ -929,6 +933,27 @@ impl Kernel {
         }
         self.slots[si].remember(&ev.event_id);
         self.settle_slot(si)?;
+        Ok(out)
+    }
+
+    /// The cumulative executed quantity a CANCEL_ACK carries (`fillQty`, CUMULATIVE: BingX `z` /
+    /// `ap` of the CANCELED/EXPIRED frame, a cancel reply's executedQty / avgPrice) beyond what
+    /// the order booked is a fill the kernel never saw (its frame lost, or its handler failed,
+    /// F15 / E1): it is booked before the order ends, exactly as reconcile books a report's
+    /// executedQty, so an entry never ends IDLE (nor an exit leg short) while the venue holds
+    /// those fills — the position would be stranded at the venue, invisible to every later
+    /// reconcile (chaos seed 7050; case cancel_ack_terminal_fill, kernel-reference §5 I13/E1).
+    /// Without a quantity, or nothing beyond the booked one: the plain "order cancelled" outcome.
+    fn book_terminal_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<Out> {
+        let filled = self.slots[si].orders[oi].filled_qty;
+        let q = match ev.fill_qty {
+            Some(q) if ev.cumulative_qty && q > filled => q,
+            _ => return Ok(Out::ok("CANCEL_ACK applied: order cancelled")),
+        };
+        let fill = VenueEvent { kind: VenueKind::PartialFill, fee: None, cumulative_fee: false, ..ev.clone() };
+        let mut out = self.apply_fill(si, oi, &fill)?;
+        out.set("terminalFilledQty", DVal::D(q));
+        out.message = format!("CANCEL_ACK applied: order cancelled after booking its terminal executed quantity {} (the venue filled {} the kernel had not seen)", dec::fmt(q), dec::fmt(dec::sub(q, filled)?)).into();
         Ok(out)
     }
 
@@ -1251,6 +1276,16 @@ impl Kernel {
             if closes {
                 // Flaw 4, G4: the position closes exactly once (a CLOSED slot refuses further fills).
                 self.set_stage(si, Stage::Closed, ev.kind.name(), ev.ts_us, &mut out);
+                // Settlements that outran this closing fill completed the trade just now: the
+                // trade-level check runs here too, not only when a FILL_SETTLED arrives.
+                let tol = self.cfg.pnl_anomaly_tolerance;
+                if let Some((est, detail)) = self.trade_gap(&self.slots[si], false, tol)? {
+                    let seq = self.anomalies.len() as u64 + 1;
+                    let tid = self.slots[si].trade_id.clone();
+                    let ex = self.slots[si].exchange_realized;
+                    self.anomalies.push(AnomalyState { seq, ts_us: ev.ts_us, code: Code::PnlAnomaly, trade_id: Some(tid), detail, kernel_estimate: Some(est), exchange: ex });
+                    out.set("pnlAnomaly", DVal::B(true));
+                }
             } else if complete && was_live && (stage == Stage::ExitRequested || stage == Stage::ExitWorking) {
                 self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
             } else if stage == Stage::ExitRequested && was_live {
@@ -1551,28 +1586,8 @@ impl Kernel {
         if !is_entry_settlement {
             s.exit_settlements = s.exit_settlements.saturating_add(1);
         }
-        // Trade-level check (complements the per-fill one, which cannot pair settlements with
-        // fills the kernel booked merged, e.g. a cumulative fill after a lost or reordered frame):
-        // once the trade is closed and has at least as many exit settlements as booked exit
-        // fills, |Σ kernel estimate − Σ exchange rp| must stay within tolerance × settlements
-        // received, else one PNL_ANOMALY is recorded for the trade.
-        let tid_now = s.trade_id.clone();
-        let trade_has_anomaly = anomaly.is_some() || self.anomalies.iter().any(|a| a.trade_id.as_deref() == Some(tid_now.as_str()));
-        let closed = s.stage == Stage::Closed || (in_archive && s.size.is_zero());
-        // Evaluated once every booked exit fill can have had its settlement (count-wise), so a
-        // settlement trailing the close does not raise a transient anomaly.
-        let booked_fills: usize = s.legs.iter().map(|l| l.fills.len()).sum();
-        // A repaired trade is judged by what it booked (estimates + the exchange rp of its unpriced
-        // fills), so a repair that missed a settlement is not silent either.
-        if !trade_has_anomaly && closed && s.exit_settlements as usize >= booked_fills && !s.flags.realized_skipped_no_price {
-            let repaired = s.flags.repaired_from_exchange;
-            let est = if repaired { s.realized } else { kernel_estimate(&s)? };
-            let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
-            let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
-            if dec::sub(est, ex)?.abs() > bound {
-                let what = if repaired { "booked (repaired)" } else { "kernel estimate" };
-                anomaly = Some((est, format!("trade {}: {} {} vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(ex), s.exit_settlements)));
-            }
+        if anomaly.is_none() {
+            anomaly = self.trade_gap(&s, in_archive, tol)?;
         }
         // commit: settle the increment (repairs only) through the slot's baseline.
         self.ledger.settle(&mut s)?;
@@ -1594,6 +1609,39 @@ impl Kernel {
         out.set("tradeId", DVal::S(tid));
         out.set("exchangeFeeUsdt", DVal::S(dec::fmt(fee)));
         Ok(out)
+    }
+
+    /// Trade-level K-vs-E check (complements the per-fill one, which cannot pair settlements with
+    /// fills the kernel booked merged, e.g. a cumulative fill after a lost or reordered frame):
+    /// once the trade is closed and has at least as many exit settlements as booked exit fills,
+    /// |Σ kernel estimate − Σ exchange rp| must stay within tolerance × settlements received,
+    /// else one PNL_ANOMALY (estimate, detail) for the trade; None when it holds, when the trade
+    /// already has an anomaly, or when it is not complete yet. Evaluated whenever the trade may
+    /// have become complete: on each FILL_SETTLED and on the fill that closes the position
+    /// (settlements that outran their fills are matched then: chaos seed 5163, case
+    /// trade_gap_on_closing_fill; spec §5.2). A repaired trade is judged by what it booked
+    /// (estimates + the exchange rp of its unpriced fills), so a repair that missed a settlement
+    /// is not silent either.
+    fn trade_gap(&self, s: &SlotState, in_archive: bool, tol: Decimal) -> KResult<Option<(Decimal, String)>> {
+        if self.anomalies.iter().any(|a| a.trade_id.as_deref() == Some(s.trade_id.as_str())) {
+            return Ok(None);
+        }
+        let closed = s.stage == Stage::Closed || (in_archive && s.size.is_zero());
+        // Evaluated once every booked exit fill can have had its settlement (count-wise), so a
+        // settlement trailing the close does not raise a transient anomaly.
+        let booked_fills: usize = s.legs.iter().map(|l| l.fills.len()).sum();
+        if !closed || (s.exit_settlements as usize) < booked_fills || s.flags.realized_skipped_no_price {
+            return Ok(None);
+        }
+        let repaired = s.flags.repaired_from_exchange;
+        let est = if repaired { s.realized } else { kernel_estimate(s)? };
+        let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
+        let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
+        if dec::sub(est, ex)?.abs() <= bound {
+            return Ok(None);
+        }
+        let what = if repaired { "booked (repaired)" } else { "kernel estimate" };
+        Ok(Some((est, format!("trade {}: {} {} vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(ex), s.exit_settlements))))
     }
 
     // ───────────────────────── save / restore / reconcile ─────────────────────────

@@ -201,6 +201,17 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
     expect(e).toMatchObject({ kind: "CANCEL_ACK", venueOrderId: "1812345678901234567", reason: "CANCELED" });
     expect(e.clientOrderId).toBeUndefined();
   });
+  it("F15 / F16 (chaos seed 7050): an EXPIRED/CANCELED frame after fills → CANCEL_ACK carrying z as a CUMULATIVE fillQty and ap as fillPrice; z=0 carries none", () => {
+    const frame = (x: string, z: string, ap?: string) =>
+      parseWsMessage({ tsUs: T0, body: JSON.stringify({ e: "ORDER_TRADE_UPDATE", E: 1, o: { s: "FET-USDT", i: 981, S: "SELL", o: "LIMIT", q: "141257", p: "0.1876", ...(ap ? { ap } : {}), x, X: x, N: "USDT", n: "0", T: 1, ps: "BOTH", rp: "0", z } }) }).venueEvents;
+    expect(frame("EXPIRED", "80854", "0.1876")).toEqual([
+      { kind: "CANCEL_ACK", eventId: "ws:981:EXPIRED:80854:EXPIRED", tsUs: T0, symbol: "FET-USDT", venueOrderId: "981", reason: "EXPIRED", fillQty: "80854", quantityMode: "CUMULATIVE", fillPrice: "0.1876" },
+    ]);
+    const noAp = frame("CANCELED", "100")[0]!;
+    expect([noAp.fillQty, noAp.quantityMode, noAp.fillPrice]).toEqual(["100", "CUMULATIVE", undefined]);
+    const unfilled = frame("CANCELED", "0", "0.0000")[0]!;
+    expect([unfilled.fillQty, unfilled.quantityMode, unfilled.fillPrice]).toEqual([undefined, undefined, undefined]);
+  });
   it("L5 / L4: ACCOUNT_UPDATE with wb → BALANCE (no available margin from cw); without wb → nothing, never 0", () => {
     expect(ws("ws-account-update-wb.json").accountEvents).toEqual([{ kind: "BALANCE", eventId: expect.stringMatching(/^ws:acct:[0-9a-f]{20}:0:USDT$/), tsUs: T0, walletBalanceUsdt: "99981.0066" }]);
     expect(ws("ws-account-update-nowb.json")).toEqual({ venueEvents: [], accountEvents: [] });

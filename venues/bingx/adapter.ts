@@ -363,6 +363,21 @@ function errorEvents(kind: "ORDER_REJECT" | "CANCEL_REJECT", cmd: VenueCommand, 
   return [{ kind, eventId: `rest:${kind === "ORDER_REJECT" ? "reject" : "cancelreject"}:${cmd.commandId}:${res.requestId}`, ...base, ...ids, reason: `${prefix}: ${env.msg}` }];
 }
 
+/**
+ * A stream CANCEL_ACK carrying the CANCELED/EXPIRED frame's cumulative executed quantity `z` as a
+ * CUMULATIVE `fillQty`, and its average price `ap` as `fillPrice` when positive (never `p`, spec
+ * §0.2). With it the kernel books, in the same input, any part of the order's fills whose frames
+ * it never applied (lost, or their handler failed) before ending the order
+ * (docs/bingx-protocol.md §user stream; chaos seed 7050). A zero or absent quantity leaves the ack
+ * as it is. REST replies already carry their executedQty as a cumulative fill event before the ack.
+ */
+function withTerminalFill(ack: VenueEvent, executedQty: string | undefined, avgPrice: string | undefined): VenueEvent {
+  if (!positive(executedQty)) return ack;
+  const ev: VenueEvent = { ...ack, fillQty: executedQty!, quantityMode: "CUMULATIVE" };
+  if (positive(avgPrice)) ev.fillPrice = avgPrice!;
+  return ev;
+}
+
 function fillFromOrder(o: BingxOrder, origin: string, tsUs: number, slotHint: number): VenueEvent | undefined {
   if (!positive(o.executedQty)) return undefined;
   const ev: VenueEvent = {
@@ -490,7 +505,10 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
     return { venueEvents: [{ kind: "ORDER_ACK", eventId, tsUs, symbol, ...ids }], accountEvents: [] };
   }
   if (x === "CANCELED" || x === "EXPIRED") {
-    return { venueEvents: [{ kind: "CANCEL_ACK", eventId, tsUs, symbol, ...ids, reason: x }], accountEvents: [] };
+    // The terminal frame states the order's final executed quantity (z) and average price (ap):
+    // the kernel books any part of it whose fill frame it never saw (chaos seed 7050).
+    const ap = optDecText(o, "ap", P);
+    return { venueEvents: [withTerminalFill({ kind: "CANCEL_ACK", eventId, tsUs, symbol, ...ids, reason: x }, z, ap)], accountEvents: [] };
   }
   // TRADE / CALCULATED: a fill.
   if (X !== "PARTIALLY_FILLED" && X !== "FILLED") throw new AdapterError(`${P}.X`, X, `x=${x} with a status that is not a fill status`);
