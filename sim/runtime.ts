@@ -939,6 +939,16 @@ export class Runtime {
         this.lastLimitReconcile.set(o.clientOrderId, now);
       }
     }
+    // Finished orders whose fee the venue has not confirmed (stream frames carrying part of it may
+    // have been lost): one query each books the venue's commission (i10-duplicates-across-restarts
+    // under-booked 11.82 USDT of entry fees whose frames died with the process).
+    for (const s of this.slots()) {
+      for (const o of s.feeUnconfirmedOrders ?? []) {
+        if (seen.has(o.clientOrderId)) continue;
+        seen.add(o.clientOrderId);
+        tracked.push(o.venueOrderId ? { symbol: s.symbol, venueOrderId: o.venueOrderId } : { symbol: s.symbol, clientOrderId: o.clientOrderId });
+      }
+    }
     const reads = this.wire.reconcileReads(this.symbols(), tracked, now, `rc${id}`);
     const r: ReconcileRound = { id, why, pending: new Set(), reads, replies: reads.map(() => undefined) };
     this.reconcile = r;

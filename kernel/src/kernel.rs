@@ -6,7 +6,7 @@
 //! check on input-derived values): errors are outcomes (G2, P2, P4).
 
 use crate::dec::{self, KErr, KResult, PNL_DP, PRICE_DP};
-use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileReport, VenueEvent, VenueKind};
+use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileOrder, ReconcileReport, VenueEvent, VenueKind};
 use crate::model::*;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -424,6 +424,7 @@ impl Kernel {
                 cancel_count: 0,
                 exit_leg_index: None,
                 live: true,
+                fee_confirmed: false,
             });
         }
         let mut out = Out::ok("ENTER accepted: SUBMIT emitted");
@@ -528,6 +529,7 @@ impl Kernel {
                 cancel_count: 0,
                 exit_leg_index: Some(leg),
                 live: true,
+                fee_confirmed: false,
             });
         }
         let mut out = Out::ok(if residual { "EXIT_RESIDUAL accepted: reduce-only SUBMIT emitted" } else { "EXIT accepted: reduce-only SUBMIT emitted" });
@@ -934,6 +936,37 @@ impl Kernel {
         self.slots[si].remember(&ev.event_id);
         self.settle_slot(si)?;
         Ok(out)
+    }
+
+    /// Take a reconcile report's cumulative fee for order `oi` of slot `si` (the venue's own
+    /// commission for the order, REST query / reconcile): the order books the largest of its fee
+    /// views (spec §3.1, A7), so a fee whose stream frame was lost (restart, lost frame, expired
+    /// listen key) is booked now and one already booked is not booked again. When the report
+    /// states a terminal status at exactly the booked quantity, the order's fee is confirmed and
+    /// it leaves SlotImage.feeUnconfirmedOrders. Quantities and stages are not touched.
+    fn reconcile_fee(&mut self, si: usize, oi: usize, ro: &ReconcileOrder) -> KResult<()> {
+        let terminal = matches!(ro.status.as_str(), "FILLED" | "CANCELLED" | "EXPIRED");
+        let s = &mut self.slots[si];
+        let o = &mut s.orders[oi];
+        if let Some(f) = ro.fee {
+            if !f.is_sign_negative() || f.is_zero() {
+                let before = o.booked_fee();
+                o.fee_cumulative = order_fee(o.fee_cumulative, f);
+                let now = o.booked_fee();
+                let delta = dec::sub(now, before)?;
+                if terminal && ro.executed_qty == o.filled_qty {
+                    o.fee_confirmed = true;
+                }
+                if !delta.is_zero() {
+                    let coid = o.client_order_id.clone();
+                    s.fees = dec::add(s.fees, delta)?;
+                    if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
+                        l.fees = now;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The cumulative executed quantity a CANCEL_ACK carries (`fillQty`, CUMULATIVE: BingX `z` /
@@ -1916,6 +1949,10 @@ impl Kernel {
         for (ri, si, oi) in plan {
             let ro = &rep.orders[ri];
             if self.slots[si].stage == Stage::Closed {
+                // A closed trade never reopens (I13): only the venue's fee figure is taken.
+                if let Err(e) = self.reconcile_fee(si, oi, ro).and_then(|_| self.settle_slot(si)) {
+                    mismatches.push(e.0);
+                }
                 continue;
             }
             {
@@ -1954,6 +1991,11 @@ impl Kernel {
                 }
             } else if ro.executed_qty < filled {
                 mismatches.push(format!("order {}: venue executedQty {} < kernel filled {}", ro.venue_order_id, dec::fmt(ro.executed_qty), dec::fmt(filled)));
+            }
+            // The report's cumulative fee is booked whatever the quantity did (the largest view,
+            // once), and confirms the order's fee when the order is done at that quantity.
+            if let Err(e) = self.reconcile_fee(si, oi, ro) {
+                mismatches.push(e.0);
             }
             let live = self.slots[si].orders[oi].live;
             match ro.status.as_str() {
