@@ -938,35 +938,9 @@ impl Kernel {
         Ok(out)
     }
 
-    /// Take a reconcile report's cumulative fee for order `oi` of slot `si` (the venue's own
-    /// commission for the order, REST query / reconcile): the order books the largest of its fee
-    /// views (spec §3.1, A7), so a fee whose stream frame was lost (restart, lost frame, expired
-    /// listen key) is booked now and one already booked is not booked again. When the report
-    /// states a terminal status at exactly the booked quantity, the order's fee is confirmed and
-    /// it leaves SlotImage.feeUnconfirmedOrders. Quantities and stages are not touched.
+    /// Take a reconcile report's cumulative fee for order `oi` of slot `si` ({@link apply_fee_report}).
     fn reconcile_fee(&mut self, si: usize, oi: usize, ro: &ReconcileOrder) -> KResult<()> {
-        let terminal = matches!(ro.status.as_str(), "FILLED" | "CANCELLED" | "EXPIRED");
-        let s = &mut self.slots[si];
-        let o = &mut s.orders[oi];
-        if let Some(f) = ro.fee {
-            if !f.is_sign_negative() || f.is_zero() {
-                let before = o.booked_fee();
-                o.fee_cumulative = order_fee(o.fee_cumulative, f);
-                let now = o.booked_fee();
-                let delta = dec::sub(now, before)?;
-                if terminal && ro.executed_qty == o.filled_qty {
-                    o.fee_confirmed = true;
-                }
-                if !delta.is_zero() {
-                    let coid = o.client_order_id.clone();
-                    s.fees = dec::add(s.fees, delta)?;
-                    if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
-                        l.fees = now;
-                    }
-                }
-            }
-        }
-        Ok(())
+        apply_fee_report(&mut self.slots[si], oi, ro)
     }
 
     /// The cumulative executed quantity a CANCEL_ACK carries (`fillQty`, CUMULATIVE: BingX `z` /
@@ -1924,6 +1898,7 @@ impl Kernel {
         // Validate first: every order's symbol consistent with the slot it routes to.
         let mut plan: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, si, oi)
         let mut unmatched: Vec<String> = Vec::new();
+        let mut archived: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, archive idx, oi)
         for (ri, o) in rep.orders.iter().enumerate() {
             // Identity only, never by state: the client order id first (a NOT_FOUND order carries
             // no real venue id, e.g. "0"), then the venue order id.
@@ -1933,7 +1908,11 @@ impl Kernel {
             };
             match r {
                 Route::Found { si, oi, by_state: false, .. } => plan.push((ri, si, oi)),
-                _ => unmatched.push(o.venue_order_id.clone()),
+                _ => match self.locate_trade(&o.symbol, None, Some(o.venue_order_id.as_str()).filter(|v| *v != "0"), o.client_order_id.as_deref()) {
+                    // An order of a trade already archived (its slot re-entered): its fee only.
+                    Some((true, ai, Some(oi))) => archived.push((ri, ai, oi)),
+                    _ => unmatched.push(o.venue_order_id.clone()),
+                },
             }
         }
         let mut out = Out::ok("reconciled");
@@ -1946,6 +1925,14 @@ impl Kernel {
         }
         let mut inner = Out::ok("");
         let mut reopened: Vec<String> = Vec::new();
+        for (ri, ai, oi) in archived {
+            let mut s = self.archive[ai].clone();
+            let r = apply_fee_report(&mut s, oi, &rep.orders[ri]).and_then(|_| self.ledger.settle(&mut s));
+            match r {
+                Ok(_) => self.archive[ai] = s,
+                Err(e) => mismatches.push(e.0),
+            }
+        }
         for (ri, si, oi) in plan {
             let ro = &rep.orders[ri];
             if self.slots[si].stage == Stage::Closed {
@@ -2103,6 +2090,37 @@ impl Kernel {
         out.set("resumedSlots", DVal::N(stale.len() as i64));
         self.finish(&before, out)
     }
+}
+
+/// Take a reconcile report's cumulative fee (the venue's own commission for the order, REST query /
+/// reconcile) for order `oi` of trade `s`: the order books the largest of its fee views (spec
+/// §3.1, A7), so a fee whose stream frame was lost (restart, lost frame, expired listen key) is
+/// booked now and one already booked is not booked again. When the report states a terminal
+/// status at exactly the booked quantity, the order's fee is confirmed and it leaves
+/// SlotImage.feeUnconfirmedOrders. Quantities and stages are never touched (a CLOSED or archived
+/// trade takes its fee and nothing else, I13). The caller settles the slot into the ledger.
+pub fn apply_fee_report(s: &mut SlotState, oi: usize, ro: &ReconcileOrder) -> KResult<()> {
+    let terminal = matches!(ro.status.as_str(), "FILLED" | "CANCELLED" | "EXPIRED");
+    let o = &mut s.orders[oi];
+    let f = match ro.fee {
+        Some(f) if !f.is_sign_negative() || f.is_zero() => f,
+        _ => return Ok(()),
+    };
+    let before = o.booked_fee();
+    o.fee_cumulative = order_fee(o.fee_cumulative, f);
+    let now = o.booked_fee();
+    let delta = dec::sub(now, before)?;
+    if terminal && ro.executed_qty == o.filled_qty {
+        o.fee_confirmed = true;
+    }
+    if !delta.is_zero() {
+        let coid = o.client_order_id.clone();
+        s.fees = dec::add(s.fees, delta)?;
+        if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
+            l.fees = now;
+        }
+    }
+    Ok(())
 }
 
 fn exit_coid(tid: &str, leg: u32, attempt: u32) -> String {
