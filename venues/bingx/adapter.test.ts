@@ -106,11 +106,11 @@ describe("REST command replies → venue events (spec §0.2, §4.1, §8)", () =>
     const o = parseOrderObject((parseJsonLossless(fx("query-order-market-filled.json")) as any).data.order, "data.order");
     expect(o).toEqual({ symbol: "FET-USDT", venueOrderId: "1933100000000000017", clientOrderId: "dita-fet1-x0", status: "FILLED", executedQty: "26007", avgPrice: "0.1866", feeUsdt: "2.4264531" });
   });
-  it("cancel reply after a partial fill → cumulative fill + CANCEL_ACK (REST CANCELLED double L)", () => {
+  it("cancel reply after a partial fill → cumulative fill + CANCEL_ACK carrying the executed quantity (REST CANCELLED double L; F15, chaos seed 899)", () => {
     const evs = parseCommandResponse(cancel({ venueOrderId: "1812345678901234567" }), res("cancel-order-ok.json"), T0);
     expect(evs.map((e) => [e.kind, e.fillQty, e.fillPrice, e.eventId])).toEqual([
       ["PARTIAL_FILL", "0.2", "3650", "rest:1812345678901234567:0.2"],
-      ["CANCEL_ACK", undefined, undefined, "rest:cancel:1812345678901234567"],
+      ["CANCEL_ACK", "0.2", "3650", "rest:cancel:1812345678901234567"],
     ]);
   });
   it("I21: rate limit in both generations → RATE_LIMITED with retryAfterMs relative to the response time", () => {

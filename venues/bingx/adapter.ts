@@ -364,12 +364,13 @@ function errorEvents(kind: "ORDER_REJECT" | "CANCEL_REJECT", cmd: VenueCommand, 
 }
 
 /**
- * A stream CANCEL_ACK carrying the CANCELED/EXPIRED frame's cumulative executed quantity `z` as a
+ * A CANCEL_ACK carrying the CANCELED/EXPIRED frame's cumulative executed quantity `z` as a
  * CUMULATIVE `fillQty`, and its average price `ap` as `fillPrice` when positive (never `p`, spec
  * §0.2). With it the kernel books, in the same input, any part of the order's fills whose frames
  * it never applied (lost, or their handler failed) before ending the order
  * (docs/bingx-protocol.md §user stream; chaos seed 7050). A zero or absent quantity leaves the ack
- * as it is. REST replies already carry their executedQty as a cumulative fill event before the ack.
+ * as it is. A REST reply's CANCEL_ACK carries its executedQty / avgPrice the same way (the fill event
+ * before it is a separate input, chaos seed 899).
  */
 function withTerminalFill(ack: VenueEvent, executedQty: string | undefined, avgPrice: string | undefined): VenueEvent {
   if (!positive(executedQty)) return ack;
@@ -428,7 +429,11 @@ export function parseCommandResponse(cmd: VenueCommand, res: RestResponse, tsUs:
   if (cmd.kind === "CANCEL" || o.status === "CANCELLED" || o.status === "EXPIRED") {
     if (cmd.kind === "CANCEL" && o.status !== undefined && o.status !== "CANCELLED" && o.status !== "EXPIRED")
       throw new AdapterError("data.order.status", o.status, "cancel succeeded but the order is not CANCELLED");
-    out.push({ kind: "CANCEL_ACK", eventId: `rest:cancel:${o.venueOrderId}`, tsUs, symbol: o.symbol, venueOrderId: o.venueOrderId, clientOrderId: cmd.clientOrderId, slotHint: cmd.slotId, reason: o.status ?? "CANCELLED" });
+    // The ack itself carries executedQty / avgPrice too: the fill event before it is a separate
+    // input a failing handler can drop (F15), and the ack would then end the order short (chaos
+    // seed 899: an exit leg's 10141 FET lost this way, the next exit over-sold the slot).
+    const ack: VenueEvent = { kind: "CANCEL_ACK", eventId: `rest:cancel:${o.venueOrderId}`, tsUs, symbol: o.symbol, venueOrderId: o.venueOrderId, clientOrderId: cmd.clientOrderId, slotHint: cmd.slotId, reason: o.status ?? "CANCELLED" };
+    out.push(withTerminalFill(ack, o.executedQty, o.avgPrice));
   }
   return out;
 }
