@@ -183,6 +183,10 @@ export interface VenueEvent {
    * Fill quantity. INCREMENTAL: this fill's quantity (BingX `l` / a fill row).
    * CUMULATIVE: the order's total filled so far (`z` / `executedQty`); the kernel applies only
    * the part beyond what it already booked for that order (I1, E10). Required for fills.
+   * CANCEL_ACK (optional, CUMULATIVE only): the order's executed quantity when it ended (WS `z`
+   * of the CANCELED/EXPIRED frame, a cancel reply's executedQty), with `fillPrice` its average
+   * price; any part beyond what the order booked is booked as a fill before the order ends (a
+   * fill whose frame was lost never leaves the venue's position unbooked: chaos seed 7050).
    */
   fillQty?: DecimalString;
   quantityMode?: "INCREMENTAL" | "CUMULATIVE";
@@ -388,6 +392,13 @@ export interface SlotImage {
   rateLimit?: { retryAfterMs?: number; releaseEta?: string; untilUs?: number };
   openedAtUs?: number;
   closedAtUs?: number;
+  /**
+   * Finished orders of this trade with fills whose fee the venue has not confirmed (no reconcile /
+   * order query stated its commission at a terminal status for the booked quantity); absent when
+   * none. Stream frames cannot prove a fee complete (a lost frame's fee is invisible), so the
+   * runtime queries these in its next reconcile (scenario i10-duplicates-across-restarts).
+   */
+  feeUnconfirmedOrders?: { clientOrderId: string; venueOrderId?: string }[];
 }
 
 export type CapitalSource = "seed" | "e_anchored" | "k_bridged";

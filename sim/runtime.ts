@@ -132,6 +132,8 @@ interface ReconcileRound {
   reads: RestRequest[];
   replies: (RestResponse | undefined)[];
   balance?: KernelInput[];
+  /** Client order ids queried for their fee (removed from Runtime.feeUnconfirmed when done). */
+  feeQueried: string[];
 }
 
 /** What the runtime hands back to run.ts. */
@@ -569,7 +571,15 @@ export class Runtime {
       this.record(now, "ledger", { cause, ledger });
     }
     const touched = new Set(out.transitions.map((t) => t.slotId));
-    for (const id of touched) this.sampleSlot(this.kernel.slot(id));
+    for (const id of touched) {
+      const slot = this.kernel.slot(id);
+      this.sampleSlot(slot);
+      // A trade just closed with fees the venue has not confirmed: query them before a re-entry
+      // archives the trade (frames lost silently leave no other trace; docs/accounting.md fees).
+      if (slot.stage === "CLOSED" && slot.feeUnconfirmedOrders?.length && out.transitions.some((t) => t.slotId === id && t.to === "CLOSED")) {
+        this.requestReconcile(`fee confirmation slot ${id}`);
+      }
+    }
     for (const cmd of out.commands) this.dispatchCommand(cmd);
     this.checkStageRestarts(out);
   }
@@ -942,8 +952,20 @@ export class Runtime {
         this.lastLimitReconcile.set(o.clientOrderId, now);
       }
     }
+    // Finished orders whose fee the venue has not confirmed (stream frames carrying part of it may
+    // have been lost): one query each books the venue's commission (i10-duplicates-across-restarts
+    // under-booked 11.82 USDT of entry fees whose frames died with the process). Remembered until a
+    // round that queried them is done, so a trade archived by a re-entry meanwhile is not missed.
+    this.noteFeeUnconfirmed();
+    const feeQueried: string[] = [];
+    for (const [coid, o] of this.feeUnconfirmed) {
+      feeQueried.push(coid);
+      if (seen.has(coid)) continue;
+      seen.add(coid);
+      tracked.push(o.venueOrderId ? { symbol: o.symbol, venueOrderId: o.venueOrderId } : { symbol: o.symbol, clientOrderId: coid });
+    }
     const reads = this.wire.reconcileReads(this.symbols(), tracked, now, `rc${id}`);
-    const r: ReconcileRound = { id, why, pending: new Set(), reads, replies: reads.map(() => undefined) };
+    const r: ReconcileRound = { id, why, pending: new Set(), reads, replies: reads.map(() => undefined), feeQueried };
     this.reconcile = r;
     this.record(now, "check", { reconcile: "start", round: id, why, reads: reads.length });
     reads.forEach((req, index) => {
@@ -951,6 +973,19 @@ export class Runtime {
       r.pending.add(this.send({ purpose: "recon", round: id, index, symbol: isQuery ? req.params["symbol"] : undefined, build: (t, rid) => restamp(req, t, rid) }));
     });
     r.pending.add(this.send({ purpose: "balance", round: id, build: (t, rid) => this.wire.balance(t, rid) }));
+  }
+
+  /**
+   * Finished orders with fills whose fee the venue has not confirmed yet (SlotImage
+   * .feeUnconfirmedOrders), by client order id, until a reconcile round has queried them. Process
+   * memory: cleared by a restart (the restored kernel lists those of its current trades again).
+   */
+  private readonly feeUnconfirmed = new Map<string, { symbol: string; venueOrderId?: string }>();
+
+  private noteFeeUnconfirmed(): void {
+    for (const s of this.slots()) {
+      for (const o of s.feeUnconfirmedOrders ?? []) this.feeUnconfirmed.set(o.clientOrderId, { symbol: s.symbol, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
+    }
   }
 
   private submitInFlight(clientOrderId: string): boolean {
@@ -973,6 +1008,7 @@ export class Runtime {
     const now = this.clock.nowUs;
     const replies = r.reads.map((request, i) => ({ request, response: r.replies[i] as RestResponse }));
     this.feedReconcile(parseReconcile(replies, now, this.symbols()), r.why, true);
+    for (const c of r.feeQueried) this.feeUnconfirmed.delete(c);
     if (r.balance) this.feedBatch(r.balance, "reconcile balance", -1);
     this.record(now, "check", { reconcile: "done", round: r.id });
     if (this.reconcileAgain) {
@@ -1037,6 +1073,7 @@ export class Runtime {
     this.epoch++;
     // Requests already on the wire still reach the venue; their answers die with the process.
     this.reconcile = undefined;
+    this.feeUnconfirmed.clear();
     this.reconcileAgain = undefined;
     this.q.push(now + RESTART_DOWNTIME_US, { k: "restart.resume", saved });
   }

@@ -134,6 +134,17 @@ pub fn decode_event_into(rec: &[u8], ev: &mut VenueEvent) -> Result<(), (String,
             Some(q) if q < Decimal::ZERO || (!cumulative_qty && q.is_zero()) => return Err(e("fillQty", format!("{} must be > 0", q))),
             _ => {}
         }
+    } else if kind == VenueKind::CancelAck && fill_qty.is_some() {
+        // Same rule as the JSON path (input::parse_venue_event): a CANCEL_ACK's fillQty is the
+        // order's cumulative executed quantity.
+        if !cumulative_qty {
+            return Err(e("quantityMode", "a CANCEL_ACK's fillQty is the order's cumulative executed quantity: quantityMode must be CUMULATIVE".into()));
+        }
+        if let Some(q) = fill_qty {
+            if q < Decimal::ZERO {
+                return Err(e("fillQty", format!("{} must not be negative", q)));
+            }
+        }
     }
     let fill_price = if flags & 4 != 0 { Some(dec_of(rd_i64(rec, 32), rec[11], "fillPrice").map_err(|x| e("fillPrice", x))?) } else { None };
     if let Some(p) = fill_price {

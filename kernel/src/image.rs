@@ -28,6 +28,15 @@ pub struct OrderImage {
     pub exit_leg_index: Option<u32>,
 }
 
+/// A finished order with fills whose fee the venue has not confirmed yet (OrderState.fee_confirmed).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeUnconfirmedImage {
+    pub client_order_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub venue_order_id: Option<String>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExitLegImage {
@@ -101,6 +110,10 @@ pub struct SlotImage {
     pub opened_at_us: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at_us: Option<i64>,
+    /// Finished orders of the slot's trade with fills whose fee is not confirmed by the venue's own
+    /// commission (absent when none): the runtime queries them in its next reconcile.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fee_unconfirmed_orders: Vec<FeeUnconfirmedImage>,
 }
 
 fn order_image(o: &OrderState) -> OrderImage {
@@ -165,6 +178,12 @@ pub fn slot_image(s: &SlotState) -> SlotImage {
         rate_limit: s.rate_limit.as_ref().map(|r| RateLimitImage { retry_after_ms: r.retry_after_ms, release_eta: r.release_eta.clone(), until_us: r.until_us }),
         opened_at_us: s.opened_at_us,
         closed_at_us: s.closed_at_us,
+        fee_unconfirmed_orders: s
+            .orders
+            .iter()
+            .filter(|o| !o.live && !o.fee_confirmed && o.filled_qty > rust_decimal::Decimal::ZERO)
+            .map(|o| FeeUnconfirmedImage { client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() })
+            .collect(),
     }
 }
 

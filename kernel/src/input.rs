@@ -323,7 +323,13 @@ pub fn parse_venue_event_src(src: Src) -> FResult<VenueEvent> {
             Some(o.req_pos("fillQty")?)
         }
     } else {
-        o.opt_nonneg("fillQty")?
+        let q = o.opt_nonneg("fillQty")?;
+        // CANCEL_ACK: fillQty is the order's cumulative executed quantity at its end (BingX `z` /
+        // executedQty); an incremental reading has no meaning there.
+        if kind == VenueKind::CancelAck && q.is_some() && !cumulative_qty {
+            return Err(FieldError::new("quantityMode", "(not CUMULATIVE)", "a CANCEL_ACK's fillQty is the order's cumulative executed quantity: quantityMode must be CUMULATIVE"));
+        }
+        q
     };
     let fill_price = o.opt_nonneg("fillPrice")?;
     let fee = o.opt_dec("feeUsdt")?;

@@ -6,7 +6,7 @@
 //! check on input-derived values): errors are outcomes (G2, P2, P4).
 
 use crate::dec::{self, KErr, KResult, PNL_DP, PRICE_DP};
-use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileReport, VenueEvent, VenueKind};
+use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileOrder, ReconcileReport, VenueEvent, VenueKind};
 use crate::model::*;
 use rust_decimal::Decimal;
 use std::collections::{HashSet, VecDeque};
@@ -501,6 +501,7 @@ impl Kernel {
                 cancel_count: 0,
                 exit_leg_index: None,
                 live: true,
+                fee_confirmed: false,
             });
         }
         let mut out = Out::ok("ENTER accepted: SUBMIT emitted");
@@ -605,6 +606,7 @@ impl Kernel {
                 cancel_count: 0,
                 exit_leg_index: Some(leg),
                 live: true,
+                fee_confirmed: false,
             });
         }
         let mut out = Out::ok(if residual { "EXIT_RESIDUAL accepted: reduce-only SUBMIT emitted" } else { "EXIT accepted: reduce-only SUBMIT emitted" });
@@ -933,11 +935,15 @@ impl Kernel {
                 out
             }
             VenueKind::CancelAck => {
-                let mut out = Out::ok("CANCEL_ACK applied: order cancelled");
-                if !self.slots[si].orders[oi].cancel_requested {
+                let unsolicited = !self.slots[si].orders[oi].cancel_requested;
+                let mut out = self.book_terminal_fill(si, oi, ev)?;
+                if unsolicited {
                     out.set("unsolicited", DVal::B(true));
                 }
-                self.finish_order(si, oi, "CANCEL_ACK", ev.ts_us, &mut out);
+                // A terminal fill that completed the order (or closed the position) ended it already.
+                if self.slots[si].orders[oi].live {
+                    self.finish_order(si, oi, "CANCEL_ACK", ev.ts_us, &mut out);
+                }
                 out
             }
             VenueKind::CancelReject => {
@@ -1009,6 +1015,32 @@ impl Kernel {
         }
         self.slots[si].remember(&ev.event_id);
         self.settle_slot(si)?;
+        Ok(out)
+    }
+
+    /// Take a reconcile report's cumulative fee for order `oi` of slot `si` ({@link apply_fee_report}).
+    fn reconcile_fee(&mut self, si: usize, oi: usize, ro: &ReconcileOrder) -> KResult<()> {
+        apply_fee_report(&mut self.slots[si], oi, ro)
+    }
+
+    /// The cumulative executed quantity a CANCEL_ACK carries (`fillQty`, CUMULATIVE: BingX `z` /
+    /// `ap` of the CANCELED/EXPIRED frame, a cancel reply's executedQty / avgPrice) beyond what
+    /// the order booked is a fill the kernel never saw (its frame lost, or its handler failed,
+    /// F15 / E1): it is booked before the order ends, exactly as reconcile books a report's
+    /// executedQty, so an entry never ends IDLE (nor an exit leg short) while the venue holds
+    /// those fills — the position would be stranded at the venue, invisible to every later
+    /// reconcile (chaos seed 7050; case cancel_ack_terminal_fill, kernel-reference §5 I13/E1).
+    /// Without a quantity, or nothing beyond the booked one: the plain "order cancelled" outcome.
+    fn book_terminal_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<Out> {
+        let filled = self.slots[si].orders[oi].filled_qty;
+        let q = match ev.fill_qty {
+            Some(q) if ev.cumulative_qty && q > filled => q,
+            _ => return Ok(Out::ok("CANCEL_ACK applied: order cancelled")),
+        };
+        let fill = VenueEvent { kind: VenueKind::PartialFill, fee: None, cumulative_fee: false, ..ev.clone() };
+        let mut out = self.apply_fill(si, oi, &fill)?;
+        out.set("terminalFilledQty", DVal::D(q));
+        out.message = format!("CANCEL_ACK applied: order cancelled after booking its terminal executed quantity {} (the venue filled {} the kernel had not seen)", dec::fmt(q), dec::fmt(dec::sub(q, filled)?)).into();
         Ok(out)
     }
 
@@ -1331,6 +1363,16 @@ impl Kernel {
             if closes {
                 // Flaw 4, G4: the position closes exactly once (a CLOSED slot refuses further fills).
                 self.set_stage(si, Stage::Closed, ev.kind.name(), ev.ts_us, &mut out);
+                // Settlements that outran this closing fill completed the trade just now: the
+                // trade-level check runs here too, not only when a FILL_SETTLED arrives.
+                let tol = self.cfg.pnl_anomaly_tolerance;
+                if let Some((est, detail)) = self.trade_gap(&self.slots[si], false, tol)? {
+                    let seq = self.anomalies.len() as u64 + 1;
+                    let tid = self.slots[si].trade_id.clone();
+                    let ex = self.slots[si].exchange_realized;
+                    self.anomalies.push(AnomalyState { seq, ts_us: ev.ts_us, code: Code::PnlAnomaly, trade_id: Some(tid), detail, kernel_estimate: Some(est), exchange: ex });
+                    out.set("pnlAnomaly", DVal::B(true));
+                }
             } else if complete && was_live && (stage == Stage::ExitRequested || stage == Stage::ExitWorking) {
                 self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
             } else if stage == Stage::ExitRequested && was_live {
@@ -1641,28 +1683,8 @@ impl Kernel {
         if !is_entry_settlement {
             s.exit_settlements = s.exit_settlements.saturating_add(1);
         }
-        // Trade-level check (complements the per-fill one, which cannot pair settlements with
-        // fills the kernel booked merged, e.g. a cumulative fill after a lost or reordered frame):
-        // once the trade is closed and has at least as many exit settlements as booked exit
-        // fills, |Σ kernel estimate − Σ exchange rp| must stay within tolerance × settlements
-        // received, else one PNL_ANOMALY is recorded for the trade.
-        let tid_now = s.trade_id.clone();
-        let trade_has_anomaly = anomaly.is_some() || self.anomalies.iter().any(|a| a.trade_id.as_deref() == Some(tid_now.as_str()));
-        let closed = s.stage == Stage::Closed || (in_archive && s.size.is_zero());
-        // Evaluated once every booked exit fill can have had its settlement (count-wise), so a
-        // settlement trailing the close does not raise a transient anomaly.
-        let booked_fills: usize = s.legs.iter().map(|l| l.fills.len()).sum();
-        // A repaired trade is judged by what it booked (estimates + the exchange rp of its unpriced
-        // fills), so a repair that missed a settlement is not silent either.
-        if !trade_has_anomaly && closed && s.exit_settlements as usize >= booked_fills && !s.flags.realized_skipped_no_price {
-            let repaired = s.flags.repaired_from_exchange;
-            let est = if repaired { s.realized } else { kernel_estimate(&s)? };
-            let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
-            let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
-            if dec::sub(est, ex)?.abs() > bound {
-                let what = if repaired { "booked (repaired)" } else { "kernel estimate" };
-                anomaly = Some((est, format!("trade {}: {} {} vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(ex), s.exit_settlements)));
-            }
+        if anomaly.is_none() {
+            anomaly = self.trade_gap(&s, in_archive, tol)?;
         }
         // commit: settle the increment (repairs only) through the slot's baseline.
         self.ledger.settle(&mut s)?;
@@ -1684,6 +1706,39 @@ impl Kernel {
         out.set("tradeId", DVal::S(tid));
         out.set("exchangeFeeUsdt", DVal::S(dec::fmt(fee)));
         Ok(out)
+    }
+
+    /// Trade-level K-vs-E check (complements the per-fill one, which cannot pair settlements with
+    /// fills the kernel booked merged, e.g. a cumulative fill after a lost or reordered frame):
+    /// once the trade is closed and has at least as many exit settlements as booked exit fills,
+    /// |Σ kernel estimate − Σ exchange rp| must stay within tolerance × settlements received,
+    /// else one PNL_ANOMALY (estimate, detail) for the trade; None when it holds, when the trade
+    /// already has an anomaly, or when it is not complete yet. Evaluated whenever the trade may
+    /// have become complete: on each FILL_SETTLED and on the fill that closes the position
+    /// (settlements that outran their fills are matched then: chaos seed 5163, case
+    /// trade_gap_on_closing_fill; spec §5.2). A repaired trade is judged by what it booked
+    /// (estimates + the exchange rp of its unpriced fills), so a repair that missed a settlement
+    /// is not silent either.
+    fn trade_gap(&self, s: &SlotState, in_archive: bool, tol: Decimal) -> KResult<Option<(Decimal, String)>> {
+        if self.anomalies.iter().any(|a| a.trade_id.as_deref() == Some(s.trade_id.as_str())) {
+            return Ok(None);
+        }
+        let closed = s.stage == Stage::Closed || (in_archive && s.size.is_zero());
+        // Evaluated once every booked exit fill can have had its settlement (count-wise), so a
+        // settlement trailing the close does not raise a transient anomaly.
+        let booked_fills: usize = s.legs.iter().map(|l| l.fills.len()).sum();
+        if !closed || (s.exit_settlements as usize) < booked_fills || s.flags.realized_skipped_no_price {
+            return Ok(None);
+        }
+        let repaired = s.flags.repaired_from_exchange;
+        let est = if repaired { s.realized } else { kernel_estimate(s)? };
+        let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
+        let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
+        if dec::sub(est, ex)?.abs() <= bound {
+            return Ok(None);
+        }
+        let what = if repaired { "booked (repaired)" } else { "kernel estimate" };
+        Ok(Some((est, format!("trade {}: {} {} vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(ex), s.exit_settlements))))
     }
 
     // ───────────────────────── save / restore / reconcile ─────────────────────────
@@ -1962,6 +2017,7 @@ impl Kernel {
         // Validate first: every order's symbol consistent with the slot it routes to.
         let mut plan: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, si, oi)
         let mut unmatched: Vec<String> = Vec::new();
+        let mut archived: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, archive idx, oi)
         for (ri, o) in rep.orders.iter().enumerate() {
             // Identity only, never by state: the client order id first (a NOT_FOUND order carries
             // no real venue id, e.g. "0"), then the venue order id.
@@ -1971,7 +2027,11 @@ impl Kernel {
             };
             match r {
                 Route::Found { si, oi, by_state: false, .. } => plan.push((ri, si, oi)),
-                _ => unmatched.push(o.venue_order_id.clone()),
+                _ => match self.locate_trade(&o.symbol, None, Some(o.venue_order_id.as_str()).filter(|v| *v != "0"), o.client_order_id.as_deref()) {
+                    // An order of a trade already archived (its slot re-entered): its fee only.
+                    Some((true, ai, Some(oi))) => archived.push((ri, ai, oi)),
+                    _ => unmatched.push(o.venue_order_id.clone()),
+                },
             }
         }
         let mut out = Out::ok("reconciled");
@@ -1984,9 +2044,21 @@ impl Kernel {
         }
         let mut inner = Out::ok("");
         let mut reopened: Vec<String> = Vec::new();
+        for (ri, ai, oi) in archived {
+            let mut s = self.archive[ai].clone();
+            let r = apply_fee_report(&mut s, oi, &rep.orders[ri]).and_then(|_| self.ledger.settle(&mut s));
+            match r {
+                Ok(_) => self.archive[ai] = s,
+                Err(e) => mismatches.push(e.0),
+            }
+        }
         for (ri, si, oi) in plan {
             let ro = &rep.orders[ri];
             if self.slots[si].stage == Stage::Closed {
+                // A closed trade never reopens (I13): only the venue's fee figure is taken.
+                if let Err(e) = self.reconcile_fee(si, oi, ro).and_then(|_| self.settle_slot(si)) {
+                    mismatches.push(e.0);
+                }
                 continue;
             }
             {
@@ -2025,6 +2097,11 @@ impl Kernel {
                 }
             } else if ro.executed_qty < filled {
                 mismatches.push(format!("order {}: venue executedQty {} < kernel filled {}", ro.venue_order_id, dec::fmt(ro.executed_qty), dec::fmt(filled)));
+            }
+            // The report's cumulative fee is booked whatever the quantity did (the largest view,
+            // once), and confirms the order's fee when the order is done at that quantity.
+            if let Err(e) = self.reconcile_fee(si, oi, ro) {
+                mismatches.push(e.0);
             }
             let live = self.slots[si].orders[oi].live;
             match ro.status.as_str() {
@@ -2132,6 +2209,37 @@ impl Kernel {
         out.set("resumedSlots", DVal::N(stale.len() as i64));
         self.finish(&before, out)
     }
+}
+
+/// Take a reconcile report's cumulative fee (the venue's own commission for the order, REST query /
+/// reconcile) for order `oi` of trade `s`: the order books the largest of its fee views (spec
+/// §3.1, A7), so a fee whose stream frame was lost (restart, lost frame, expired listen key) is
+/// booked now and one already booked is not booked again. When the report states a terminal
+/// status at exactly the booked quantity, the order's fee is confirmed and it leaves
+/// SlotImage.feeUnconfirmedOrders. Quantities and stages are never touched (a CLOSED or archived
+/// trade takes its fee and nothing else, I13). The caller settles the slot into the ledger.
+pub fn apply_fee_report(s: &mut SlotState, oi: usize, ro: &ReconcileOrder) -> KResult<()> {
+    let terminal = matches!(ro.status.as_str(), "FILLED" | "CANCELLED" | "EXPIRED");
+    let o = &mut s.orders[oi];
+    let f = match ro.fee {
+        Some(f) if !f.is_sign_negative() || f.is_zero() => f,
+        _ => return Ok(()),
+    };
+    let before = o.booked_fee();
+    o.fee_cumulative = order_fee(o.fee_cumulative, f);
+    let now = o.booked_fee();
+    let delta = dec::sub(now, before)?;
+    if terminal && ro.executed_qty == o.filled_qty {
+        o.fee_confirmed = true;
+    }
+    if !delta.is_zero() {
+        let coid = o.client_order_id.clone();
+        s.fees = dec::add(s.fees, delta)?;
+        if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
+            l.fees = now;
+        }
+    }
+    Ok(())
 }
 
 fn exit_coid(tid: &str, leg: u32, attempt: u32) -> String {

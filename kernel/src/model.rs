@@ -216,6 +216,15 @@ pub struct OrderState {
     pub exit_leg_index: Option<u32>,
     /// Working at the venue (not filled, cancelled or rejected).
     pub live: bool,
+    /// The venue's own cumulative fee for the order's final executed quantity was applied (a
+    /// reconcile / order query reporting a terminal status with commission and executedQty = the
+    /// booked quantity). Until then the fee booked from the stream may miss fills whose frames
+    /// were lost (restart, lost frame, expired listen key): the stream cannot prove completeness
+    /// (no per-fill quantity on swap frames, docs/bingx-protocol.md §user stream), so a finished
+    /// order with fills stays listed in SlotImage.feeUnconfirmedOrders for the runtime to query
+    /// (scenario i10-duplicates-across-restarts; case fee_confirmed_by_query).
+    #[serde(default)]
+    pub fee_confirmed: bool,
 }
 
 /// One booked exit fill: the kernel estimate and whether it was priced (for FILL_SETTLED).

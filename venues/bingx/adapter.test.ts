@@ -106,11 +106,11 @@ describe("REST command replies → venue events (spec §0.2, §4.1, §8)", () =>
     const o = parseOrderObject((parseJsonLossless(fx("query-order-market-filled.json")) as any).data.order, "data.order");
     expect(o).toEqual({ symbol: "FET-USDT", venueOrderId: "1933100000000000017", clientOrderId: "dita-fet1-x0", status: "FILLED", executedQty: "26007", avgPrice: "0.1866", feeUsdt: "2.4264531" });
   });
-  it("cancel reply after a partial fill → cumulative fill + CANCEL_ACK (REST CANCELLED double L)", () => {
+  it("cancel reply after a partial fill → cumulative fill + CANCEL_ACK carrying the executed quantity (REST CANCELLED double L; F15, chaos seed 899)", () => {
     const evs = parseCommandResponse(cancel({ venueOrderId: "1812345678901234567" }), res("cancel-order-ok.json"), T0);
     expect(evs.map((e) => [e.kind, e.fillQty, e.fillPrice, e.eventId])).toEqual([
       ["PARTIAL_FILL", "0.2", "3650", "rest:1812345678901234567:0.2"],
-      ["CANCEL_ACK", undefined, undefined, "rest:cancel:1812345678901234567"],
+      ["CANCEL_ACK", "0.2", "3650", "rest:cancel:1812345678901234567"],
     ]);
   });
   it("I21: rate limit in both generations → RATE_LIMITED with retryAfterMs relative to the response time", () => {
@@ -200,6 +200,17 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
     const e = ws("ws-order-canceled.json").venueEvents[0]!;
     expect(e).toMatchObject({ kind: "CANCEL_ACK", venueOrderId: "1812345678901234567", reason: "CANCELED" });
     expect(e.clientOrderId).toBeUndefined();
+  });
+  it("F15 / F16 (chaos seed 7050): an EXPIRED/CANCELED frame after fills → CANCEL_ACK carrying z as a CUMULATIVE fillQty and ap as fillPrice; z=0 carries none", () => {
+    const frame = (x: string, z: string, ap?: string) =>
+      parseWsMessage({ tsUs: T0, body: JSON.stringify({ e: "ORDER_TRADE_UPDATE", E: 1, o: { s: "FET-USDT", i: 981, S: "SELL", o: "LIMIT", q: "141257", p: "0.1876", ...(ap ? { ap } : {}), x, X: x, N: "USDT", n: "0", T: 1, ps: "BOTH", rp: "0", z } }) }).venueEvents;
+    expect(frame("EXPIRED", "80854", "0.1876")).toEqual([
+      { kind: "CANCEL_ACK", eventId: "ws:981:EXPIRED:80854:EXPIRED", tsUs: T0, symbol: "FET-USDT", venueOrderId: "981", reason: "EXPIRED", fillQty: "80854", quantityMode: "CUMULATIVE", fillPrice: "0.1876" },
+    ]);
+    const noAp = frame("CANCELED", "100")[0]!;
+    expect([noAp.fillQty, noAp.quantityMode, noAp.fillPrice]).toEqual(["100", "CUMULATIVE", undefined]);
+    const unfilled = frame("CANCELED", "0", "0.0000")[0]!;
+    expect([unfilled.fillQty, unfilled.quantityMode, unfilled.fillPrice]).toEqual([undefined, undefined, undefined]);
   });
   it("L5 / L4: ACCOUNT_UPDATE with wb → BALANCE (no available margin from cw); without wb → nothing, never 0", () => {
     expect(ws("ws-account-update-wb.json").accountEvents).toEqual([{ kind: "BALANCE", eventId: expect.stringMatching(/^ws:acct:[0-9a-f]{20}:0:USDT$/), tsUs: T0, walletBalanceUsdt: "99981.0066" }]);

@@ -363,6 +363,22 @@ function errorEvents(kind: "ORDER_REJECT" | "CANCEL_REJECT", cmd: VenueCommand, 
   return [{ kind, eventId: `rest:${kind === "ORDER_REJECT" ? "reject" : "cancelreject"}:${cmd.commandId}:${res.requestId}`, ...base, ...ids, reason: `${prefix}: ${env.msg}` }];
 }
 
+/**
+ * A CANCEL_ACK carrying the CANCELED/EXPIRED frame's cumulative executed quantity `z` as a
+ * CUMULATIVE `fillQty`, and its average price `ap` as `fillPrice` when positive (never `p`, spec
+ * §0.2). With it the kernel books, in the same input, any part of the order's fills whose frames
+ * it never applied (lost, or their handler failed) before ending the order
+ * (docs/bingx-protocol.md §user stream; chaos seed 7050). A zero or absent quantity leaves the ack
+ * as it is. A REST reply's CANCEL_ACK carries its executedQty / avgPrice the same way (the fill event
+ * before it is a separate input, chaos seed 899).
+ */
+function withTerminalFill(ack: VenueEvent, executedQty: string | undefined, avgPrice: string | undefined): VenueEvent {
+  if (!positive(executedQty)) return ack;
+  const ev: VenueEvent = { ...ack, fillQty: executedQty!, quantityMode: "CUMULATIVE" };
+  if (positive(avgPrice)) ev.fillPrice = avgPrice!;
+  return ev;
+}
+
 function fillFromOrder(o: BingxOrder, origin: string, tsUs: number, slotHint: number): VenueEvent | undefined {
   if (!positive(o.executedQty)) return undefined;
   const ev: VenueEvent = {
@@ -413,7 +429,11 @@ export function parseCommandResponse(cmd: VenueCommand, res: RestResponse, tsUs:
   if (cmd.kind === "CANCEL" || o.status === "CANCELLED" || o.status === "EXPIRED") {
     if (cmd.kind === "CANCEL" && o.status !== undefined && o.status !== "CANCELLED" && o.status !== "EXPIRED")
       throw new AdapterError("data.order.status", o.status, "cancel succeeded but the order is not CANCELLED");
-    out.push({ kind: "CANCEL_ACK", eventId: `rest:cancel:${o.venueOrderId}`, tsUs, symbol: o.symbol, venueOrderId: o.venueOrderId, clientOrderId: cmd.clientOrderId, slotHint: cmd.slotId, reason: o.status ?? "CANCELLED" });
+    // The ack itself carries executedQty / avgPrice too: the fill event before it is a separate
+    // input a failing handler can drop (F15), and the ack would then end the order short (chaos
+    // seed 899: an exit leg's 10141 FET lost this way, the next exit over-sold the slot).
+    const ack: VenueEvent = { kind: "CANCEL_ACK", eventId: `rest:cancel:${o.venueOrderId}`, tsUs, symbol: o.symbol, venueOrderId: o.venueOrderId, clientOrderId: cmd.clientOrderId, slotHint: cmd.slotId, reason: o.status ?? "CANCELLED" };
+    out.push(withTerminalFill(ack, o.executedQty, o.avgPrice));
   }
   return out;
 }
@@ -490,7 +510,10 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
     return { venueEvents: [{ kind: "ORDER_ACK", eventId, tsUs, symbol, ...ids }], accountEvents: [] };
   }
   if (x === "CANCELED" || x === "EXPIRED") {
-    return { venueEvents: [{ kind: "CANCEL_ACK", eventId, tsUs, symbol, ...ids, reason: x }], accountEvents: [] };
+    // The terminal frame states the order's final executed quantity (z) and average price (ap):
+    // the kernel books any part of it whose fill frame it never saw (chaos seed 7050).
+    const ap = optDecText(o, "ap", P);
+    return { venueEvents: [withTerminalFill({ kind: "CANCEL_ACK", eventId, tsUs, symbol, ...ids, reason: x }, z, ap)], accountEvents: [] };
   }
   // TRADE / CALCULATED: a fill.
   if (X !== "PARTIALLY_FILLED" && X !== "FILLED") throw new AdapterError(`${P}.X`, X, `x=${x} with a status that is not a fill status`);
