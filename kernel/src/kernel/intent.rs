@@ -1,0 +1,357 @@
+//! Intents: ENTER / EXIT / EXIT_RESIDUAL / CANCEL, trade ids, the bounded archive. Part of `Kernel` (kernel.rs); moved out of the one-file kernel (issue 11).
+
+use super::*;
+
+pub(super) fn exit_coid(tid: &str, leg: u32, attempt: u32) -> String {
+    if attempt <= 1 {
+        format!("d2-{}-x{}", tid, leg + 1)
+    } else {
+        format!("d2-{}-x{}r{}", tid, leg + 1, attempt)
+    }
+}
+
+impl Kernel {
+    /// Apply an intent (ENTER / EXIT / EXIT_RESIDUAL / CANCEL). Refusals change nothing.
+    pub fn process_intent(&mut self, it: &Intent) -> Out {
+        let before = self.ledger.clone();
+        let out = self.intent_inner(it);
+        let mut out = self.finish(&before, out);
+        if out.accepted && out.code == Code::Ok {
+            self.intent_seen_set.insert(it.intent_id.clone());
+            self.intent_seen.push(it.intent_id.clone());
+            // Owned by the slot's (new) trade: forgotten only when that trade is evicted.
+            if let Some(si) = crate::validate::slot_index(it.slot_id, self.slots.len()) {
+                self.slots[si].intent_ids.push(it.intent_id.clone());
+            }
+        }
+        if out.slot.is_none() {
+            out.slot = crate::validate::slot_index(it.slot_id, self.slots.len());
+        }
+        out
+    }
+
+    pub(super) fn intent_inner(&mut self, it: &Intent) -> Out {
+        // The full i64 is range-checked before narrowing: on wasm32 `4294967296 as usize` is 0.
+        let si = match crate::validate::slot_index(it.slot_id, self.slots.len()) {
+            Some(si) => si,
+            None => return invalid(Code::InvalidSlot, "slotId", &it.slot_id.to_string(), format!("out of range 0..{}", self.slots.len())),
+        };
+        if self.intent_seen_set.contains(&it.intent_id) {
+            return Out::new(false, Code::DuplicateEvent, Severity::Info, "intentId already applied: no-op").ds("intentId", &it.intent_id);
+        }
+        if self.slots[si].stage == Stage::StaleStateReconciling {
+            return Out::refuse(Code::StaleState, "slot is STALE_STATE_RECONCILING after restore: intents refused until reconcile").ds("kind", it.kind_name());
+        }
+        let r = match &it.kind {
+            IntentKind::Enter { .. } => self.enter(si, it),
+            IntentKind::Exit { order, ratio } => self.exit(si, it, order, *ratio, false),
+            IntentKind::ExitResidual { order } => self.exit(si, it, order, None, true),
+            IntentKind::Cancel => Ok(self.cancel(si, it)),
+        };
+        match r {
+            Ok(o) => o,
+            Err(e) => internal(e),
+        }
+    }
+
+    pub(super) fn trade_id_taken(&self, trade_id: &str) -> bool {
+        let lower = trade_id.to_ascii_lowercase();
+        self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.to_ascii_lowercase() == lower)
+            || self.archive_index.contains_key(&lower)
+            || self.evicted_trade_hash_set.contains(&trade_id_hash(&lower))
+    }
+
+    /// Evict the oldest archived trades beyond `archive_capacity`: their record, index entry,
+    /// retired venue order ids, intent ids and FILL_SETTLED ids go; their booked realized and fees
+    /// move into the ledger's evicted totals (capital is unchanged: it already holds them); their
+    /// trade id stays taken (hash). Later events for them are UNRESOLVED_SLOT, nothing mutated.
+    pub(super) fn evict_archive(&mut self) -> KResult<()> {
+        while self.archive.len() > self.cfg.archive_capacity {
+            let (realized, fees) = match self.archive.front() {
+                Some(s) => (dec::add(self.ledger.evicted_realized, s.realized)?, dec::add(self.ledger.evicted_fees, s.fees)?),
+                None => break,
+            };
+            let s = match self.archive.pop_front() {
+                Some(s) => s,
+                None => break,
+            };
+            self.ledger.evicted_trades = self.ledger.evicted_trades.saturating_add(1);
+            self.ledger.evicted_realized = realized;
+            self.ledger.evicted_fees = fees;
+            let lower = s.trade_id.to_ascii_lowercase();
+            self.archive_index.remove(&lower);
+            self.archive_base += 1;
+            let h = trade_id_hash(&lower);
+            if self.evicted_trade_hash_set.insert(h) {
+                self.evicted_trade_hashes.push(h);
+            }
+            for o in &s.orders {
+                if let Some(v) = &o.venue_order_id {
+                    self.retired_vid_set.remove(v);
+                }
+            }
+            for id in &s.intent_ids {
+                self.intent_seen_set.remove(id);
+            }
+            for id in &s.settlement_ids {
+                self.account_seen_set.remove(id);
+            }
+        }
+        // The ordered lists keep saved state deterministic; drop what the sets forgot once they
+        // are twice as long as needed (amortised O(1) per eviction).
+        compact(&mut self.retired_vids, &self.retired_vid_set);
+        compact(&mut self.intent_seen, &self.intent_seen_set);
+        compact(&mut self.account_seen, &self.account_seen_set);
+        Ok(())
+    }
+
+    pub(super) fn enter(&mut self, si: usize, it: &Intent) -> KResult<Out> {
+        let (trade_id, symbol, side, quantity, order, leverage, ratios) = match &it.kind {
+            IntentKind::Enter { trade_id, symbol, side, quantity, order, leverage, exit_leg_ratios } => (trade_id, symbol, *side, *quantity, order, *leverage, exit_leg_ratios),
+            _ => return Err(KErr("enter called with a non-ENTER intent".into())),
+        };
+        let stage = self.slots[si].stage;
+        if stage != Stage::Idle && stage != Stage::Closed {
+            return Ok(Out::refuse(Code::SlotBusy, format!("slot {} is {}; ENTER needs IDLE or CLOSED", si, stage.name())).ds("stage", stage.name()));
+        }
+        let inst = match self.instrument(symbol) {
+            Some(i) => i.clone(),
+            None => return Ok(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)")),
+        };
+        if cfg!(not(feature = "mutant_no_leverage_cap")) && leverage > self.cfg.max_leverage {
+            return Ok(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), format!("above the kernel cap {} (G12)", self.cfg.max_leverage)));
+        }
+        let qty = dec::floor_to_step(quantity, inst.step_size)?;
+        if qty.is_zero() {
+            return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("rounds to 0 at stepSize {}", dec::fmt(inst.step_size))));
+        }
+        if let Some(m) = inst.min_qty {
+            if qty < m {
+                return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("below minQty {}", dec::fmt(m))));
+            }
+        }
+        if let Some(p) = order.limit_price {
+            if !dec::is_multiple(p, inst.tick_size)? {
+                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
+            }
+        }
+        if cfg!(not(feature = "mutant_duplicate_trade_id")) && self.trade_id_taken(trade_id) {
+            return Ok(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
+        }
+        // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
+        let old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
+        for o in &old.orders {
+            if let Some(v) = &o.venue_order_id {
+                if self.retired_vid_set.insert(v.clone()) {
+                    self.retired_vids.push(v.clone());
+                }
+            }
+        }
+        // Mutant (F26): seen event ids carried over to the next trade of the slot.
+        #[cfg(feature = "mutant_seen_not_cleared")]
+        {
+            self.slots[si].seen_event_ids = old.seen_event_ids.clone();
+            self.slots[si].rebuild_seen();
+        }
+        if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
+            // An archived trade receives no venue events (they no longer route to it), only
+            // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
+            let mut old = old;
+            old.seen_event_ids = Vec::new();
+            old.seen_set = FastSet::default();
+            self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive_base + self.archive.len());
+            self.archive.push_back(old);
+            self.evict_archive()?;
+        }
+        let coid = format!("d2-{}-e1", trade_id.to_ascii_lowercase());
+        let oside = input::order_side(side, false);
+        {
+            let s = &mut self.slots[si];
+            s.stage = stage; // true previous stage, for the transition below (M1)
+            s.trade_id = trade_id.clone();
+            s.symbol = symbol.clone();
+            s.side = Some(side);
+            s.leverage = leverage;
+            s.target_qty = qty;
+            s.exit_leg_ratios = ratios.clone().unwrap_or_else(|| self.cfg.default_exit_leg_ratios.clone());
+            s.orders.push(OrderState {
+                purpose: Purpose::Entry,
+                client_order_id: coid.clone(),
+                venue_order_id: None,
+                side: oside,
+                order_type: order.order_type,
+                time_in_force: order.time_in_force,
+                quantity: qty,
+                limit_price: order.limit_price,
+                filled_qty: Decimal::ZERO,
+                filled_notional: Decimal::ZERO,
+                unpriced_qty: Decimal::ZERO,
+                fee_booked: Decimal::ZERO,
+                fee_cumulative: Decimal::ZERO,
+                settled_fee: Decimal::ZERO,
+                acked: false,
+                cancel_requested: false,
+                cancel_count: 0,
+                exit_leg_index: None,
+                live: true,
+                fee_confirmed: false,
+            });
+        }
+        let mut out = Out::ok("ENTER accepted: SUBMIT emitted");
+        out.commands.push(Command::Submit {
+            command_id: format!("{}-s", coid),
+            slot_id: si,
+            trade_id: trade_id.clone(),
+            purpose: Purpose::Entry,
+            client_order_id: coid.clone(),
+            symbol: symbol.clone(),
+            side: oside,
+            position_side: "BOTH",
+            order_type: order.order_type,
+            quantity: dec::fmt(qty),
+            limit_price: order.limit_price.map(dec::fmt),
+            reduce_only: false,
+            time_in_force: order.time_in_force,
+        });
+        if qty != quantity {
+            out.set("quantityAlignedFrom", DVal::S(dec::fmt(quantity)));
+        }
+        self.set_stage(si, Stage::OrderRequested, "ENTER", it.ts_us, &mut out);
+        out.slot = Some(si);
+        Ok(out)
+    }
+
+    pub(super) fn exit(&mut self, si: usize, it: &Intent, order: &OrderSpec, ratio: Option<Decimal>, residual: bool) -> KResult<Out> {
+        let s = &self.slots[si];
+        match s.stage {
+            Stage::Idle | Stage::Closed => return Ok(Out::refuse(Code::NoPosition, format!("slot {} has no open position ({})", si, s.stage.name())).ds("stage", s.stage.name())),
+            Stage::OrderRequested | Stage::EntryWorking => {
+                return Ok(Out::refuse(Code::InvalidTransition, "entry order still working: CANCEL it first (or wait for its fills)").ds("stage", s.stage.name()))
+            }
+            Stage::ExitRequested | Stage::ExitWorking => return Ok(Out::refuse(Code::InvalidTransition, "an exit order is already working").ds("stage", s.stage.name())),
+            _ => {}
+        }
+        if s.size <= Decimal::ZERO {
+            return Ok(Out::refuse(Code::NoPosition, "position size is 0"));
+        }
+        let inst = match self.instrument(&s.symbol) {
+            Some(i) => i.clone(),
+            None => return Ok(invalid(Code::InvalidState, "symbol", &s.symbol, "slot symbol is not a configured instrument")),
+        };
+        if let Some(p) = order.limit_price {
+            if !dec::is_multiple(p, inst.tick_size)? {
+                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
+            }
+        }
+        let leg = s.exit_leg_index;
+        let n = s.exit_leg_ratios.len() as u32;
+        let r = if residual {
+            Decimal::ONE
+        } else if let Some(r) = ratio {
+            r
+        } else if leg + 1 >= n {
+            Decimal::ONE // the last configured leg closes exactly the remaining size (Flaw 4, G4)
+        } else {
+            s.exit_leg_ratios.get(leg as usize).cloned().unwrap_or(Decimal::ONE)
+        };
+        // A1/E8: legs are sized from the REMAINING size, never from the initial size.
+        #[cfg(feature = "mutant_exit_initial_size")]
+        let base = s.initial_size;
+        #[cfg(not(feature = "mutant_exit_initial_size"))]
+        let base = s.size;
+        let qty = if r == Decimal::ONE { base } else { dmin(dec::floor_to_step(dec::mul(base, r)?, inst.step_size)?, s.size) };
+        if qty <= Decimal::ZERO {
+            return Ok(Out::refuse(Code::ZeroSizeExit, format!("exit leg rounds to 0 at stepSize {} (I2, F3): nothing emitted", dec::fmt(inst.step_size)))
+                .ds("ratio", &dec::fmt(r))
+                .ds("sizeQty", &dec::fmt(s.size)));
+        }
+        let tid = s.trade_id.to_ascii_lowercase();
+        let mut attempt = s.exit_attempt.max(1);
+        let mut coid = exit_coid(&tid, leg, attempt);
+        while s.orders.iter().any(|o| o.client_order_id == coid) {
+            attempt = attempt.saturating_add(1);
+            coid = exit_coid(&tid, leg, attempt);
+        }
+        let side = s.side.unwrap_or(PositionSide::Long);
+        let oside = input::order_side(side, true);
+        let trade_id = s.trade_id.clone();
+        let symbol = s.symbol.clone();
+        {
+            let s = &mut self.slots[si];
+            s.exit_attempt = attempt;
+            s.orders.push(OrderState {
+                purpose: Purpose::Exit,
+                client_order_id: coid.clone(),
+                venue_order_id: None,
+                side: oside,
+                order_type: order.order_type,
+                time_in_force: order.time_in_force,
+                quantity: qty,
+                limit_price: order.limit_price,
+                filled_qty: Decimal::ZERO,
+                filled_notional: Decimal::ZERO,
+                unpriced_qty: Decimal::ZERO,
+                fee_booked: Decimal::ZERO,
+                fee_cumulative: Decimal::ZERO,
+                settled_fee: Decimal::ZERO,
+                acked: false,
+                cancel_requested: false,
+                cancel_count: 0,
+                exit_leg_index: Some(leg),
+                live: true,
+                fee_confirmed: false,
+            });
+        }
+        let mut out = Out::ok(if residual { "EXIT_RESIDUAL accepted: reduce-only SUBMIT emitted" } else { "EXIT accepted: reduce-only SUBMIT emitted" });
+        out.commands.push(Command::Submit {
+            command_id: format!("{}-s", coid),
+            slot_id: si,
+            trade_id,
+            purpose: Purpose::Exit,
+            client_order_id: coid,
+            symbol,
+            side: oside,
+            position_side: "BOTH",
+            order_type: order.order_type,
+            quantity: dec::fmt(qty),
+            limit_price: order.limit_price.map(dec::fmt),
+            reduce_only: true,
+            time_in_force: order.time_in_force,
+        });
+        out.set("legIndex", DVal::N(leg as i64));
+        self.set_stage(si, Stage::ExitRequested, it.kind_name(), it.ts_us, &mut out);
+        out.slot = Some(si);
+        Ok(out)
+    }
+
+    pub(super) fn cancel(&mut self, si: usize, it: &Intent) -> Out {
+        let s = &self.slots[si];
+        let oi = match s.live_order(Purpose::Exit).or_else(|| s.live_order(Purpose::Entry)) {
+            Some(oi) => oi,
+            None => {
+                return Out::refuse(Code::NoActiveOrder, format!("slot {} has no working order to cancel (Flaws 1-2, E9, G10)", si)).ds("stage", s.stage.name());
+            }
+        };
+        let stage = s.stage;
+        let trade_id = s.trade_id.clone();
+        let symbol = s.symbol.clone();
+        let o = &mut self.slots[si].orders[oi];
+        o.cancel_requested = true;
+        o.cancel_count = o.cancel_count.saturating_add(1);
+        let mut out = Out::ok("CANCEL accepted: cancel command emitted; the slot changes on CANCEL_ACK / CANCEL_REJECT");
+        out.commands.push(Command::Cancel {
+            command_id: format!("{}-c{}", o.client_order_id, o.cancel_count),
+            slot_id: si,
+            trade_id: trade_id.clone(),
+            symbol,
+            client_order_id: o.client_order_id.clone(),
+            venue_order_id: o.venue_order_id.clone(),
+        });
+        out.set("purpose", DVal::S(if o.purpose == Purpose::Entry { "ENTRY".into() } else { "EXIT".into() }));
+        // M2: CANCEL is recorded as a transition (stage unchanged). Mutant: not recorded.
+        #[cfg(not(feature = "mutant_cancel_no_transition"))]
+        out.transitions.push(Transition { slot_id: si, trade_id, from: stage, to: stage, trigger: "CANCEL".into(), ts_us: it.ts_us });
+        out.slot = Some(si);
+        out
+    }
+}

@@ -1,0 +1,54 @@
+//! Mark prices: unrealized PnL only, never an entry basis (A4). Part of `Kernel` (kernel.rs); moved out of the one-file kernel (issue 11).
+
+use super::*;
+
+impl SlotState {
+    /// A light copy for computing figures (no seen ids, orders or legs).
+    pub fn clone_for_mark(&self) -> SlotState {
+        let mut t = SlotState::empty(self.slot_id);
+        t.side = self.side;
+        t.size = self.size;
+        t.entry_price = self.entry_price;
+        t.mark_price = self.mark_price;
+        t
+    }
+}
+
+impl Kernel {
+    /// Mark price: updates unrealized PnL only; never becomes an entry basis (A4, spec §0.1).
+    pub fn mark_price(&mut self, m: &MarkPrice) -> Out {
+        let before = self.ledger.clone();
+        if self.instrument(&m.symbol).is_none() {
+            return invalid(Code::InvalidEvent, "symbol", &m.symbol, "not a configured instrument");
+        }
+        // compute first, then commit
+        let mut updates: Vec<(usize, Decimal)> = Vec::new();
+        for (si, s) in self.slots.iter().enumerate() {
+            if s.symbol == m.symbol {
+                let mut t = s.clone_for_mark();
+                t.mark_price = m.mark_price;
+                match unrealized_of(&t) {
+                    Ok(u) => updates.push((si, u)),
+                    Err(e) => return internal(e),
+                }
+            }
+        }
+        for (si, u) in &updates {
+            self.slots[*si].mark_price = m.mark_price;
+            self.slots[*si].unrealized = *u;
+            // Mutant (A4): a mark price arriving before the fill price becomes the entry basis.
+            #[cfg(feature = "mutant_mark_basis")]
+            {
+                if self.slots[*si].entry_price.is_zero() && self.slots[*si].stage != Stage::Idle && self.slots[*si].stage != Stage::Closed {
+                    self.slots[*si].entry_price = m.mark_price;
+                }
+            }
+        }
+        if let Err(e) = self.recompute_unrealized() {
+            return internal(e);
+        }
+        let mut out = Out::ok("mark price applied");
+        out.set("slots", DVal::N(updates.len() as i64));
+        self.finish(&before, out)
+    }
+}

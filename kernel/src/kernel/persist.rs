@@ -1,0 +1,367 @@
+//! Save / restore / state digest: the persisted layout, its validation on restore. Part of `Kernel` (kernel.rs); moved out of the one-file kernel (issue 11).
+
+use super::*;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SavedState {
+    pub format: String,
+    pub source_hash: String,
+    pub slot_count: usize,
+    pub slots: Vec<SlotState>,
+    pub archive: Vec<SlotState>,
+    pub ledger: LedgerState,
+    pub anomalies: Vec<AnomalyState>,
+    pub account_seen: Vec<String>,
+    pub intent_seen: Vec<String>,
+    pub retired_venue_order_ids: Vec<String>,
+    #[serde(default)]
+    pub parked: Vec<Parked>,
+    #[serde(default)]
+    pub evicted_trade_hashes: Vec<u64>,
+}
+
+/// Borrowed form of `SavedState` (same JSON): saves and digests without cloning the state.
+pub(super) struct SavedStateRef<'a> {
+    format: &'static str,
+    slot_count: usize,
+    slots: std::borrow::Cow<'a, [SlotState]>,
+    archive: &'a VecDeque<SlotState>,
+    ledger: &'a LedgerState,
+    anomalies: &'a Vec<AnomalyState>,
+    account_seen: Kept<'a>,
+    intent_seen: Kept<'a>,
+    retired_venue_order_ids: Kept<'a>,
+    parked: &'a Vec<Parked>,
+    evicted_trade_hashes: &'a Vec<u64>,
+}
+
+/// `SavedStateRef` with a caller-provided source hash (serialised in `SavedState`'s field order).
+pub(super) struct SavedStateOwnedHash<'a, 'b> {
+    source_hash: &'b str,
+    inner: &'b SavedStateRef<'a>,
+}
+
+impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let v = self.inner;
+        let mut st = ser.serialize_struct("SavedState", 12)?;
+        st.serialize_field("format", v.format)?;
+        st.serialize_field("sourceHash", self.source_hash)?;
+        st.serialize_field("slotCount", &v.slot_count)?;
+        st.serialize_field("slots", &v.slots)?;
+        st.serialize_field("archive", v.archive)?;
+        st.serialize_field("ledger", v.ledger)?;
+        st.serialize_field("anomalies", v.anomalies)?;
+        st.serialize_field("accountSeen", &v.account_seen)?;
+        st.serialize_field("intentSeen", &v.intent_seen)?;
+        st.serialize_field("retiredVenueOrderIds", &v.retired_venue_order_ids)?;
+        st.serialize_field("parked", v.parked)?;
+        st.serialize_field("evictedTradeHashes", v.evicted_trade_hashes)?;
+        st.end()
+    }
+}
+
+/// An ordered id list serialised with only the ids its lookup set still holds.
+pub(super) struct Kept<'a>(&'a Vec<String>, &'a FastSet);
+
+impl<'a> serde::Serialize for Kept<'a> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq(self.0.iter().filter(|x| self.1.contains(*x)))
+    }
+}
+
+/// FNV-1a, 128-bit (offset basis 0x6c62272e07bb014262b821756295c58d, prime 2^88 + 2^8 + 0x3b),
+/// as an io::Write sink for the state digest.
+pub(super) struct Fnv128(u128);
+
+impl Fnv128 {
+    fn new() -> Fnv128 {
+        Fnv128(0x6c62272e07bb014262b821756295c58d)
+    }
+}
+
+impl std::io::Write for Fnv128 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        const PRIME: u128 = (1u128 << 88) + (1u128 << 8) + 0x3b;
+        let mut h = self.0;
+        for b in buf {
+            h ^= *b as u128;
+            h = h.wrapping_mul(PRIME);
+        }
+        self.0 = h;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Kernel {
+    /// The saved state as borrowed views (what `save` serialises and `state_digest` hashes).
+    pub(super) fn saved_view(&self) -> SavedStateRef<'_> {
+        #[cfg(not(feature = "mutant_seen_not_saved"))]
+        let slots: std::borrow::Cow<'_, [SlotState]> = std::borrow::Cow::Borrowed(self.slots.as_vec().as_slice());
+        // Mutant (I10): saved slot images omit their seen event ids, so an event replayed after a
+        // restart is applied a second time.
+        #[cfg(feature = "mutant_seen_not_saved")]
+        let slots: std::borrow::Cow<'_, [SlotState]> = std::borrow::Cow::Owned(self.slots.iter().cloned().map(|mut s| {
+            s.seen_event_ids = Vec::new();
+            s
+        }).collect());
+        SavedStateRef {
+            format: STATE_FORMAT,
+            slot_count: self.slots.len(),
+            slots,
+            archive: &self.archive,
+            ledger: &self.ledger,
+            anomalies: &self.anomalies,
+            // Only what the lookup sets still hold (evicted ids may linger in the ordered lists
+            // until the next compaction).
+            account_seen: Kept(&self.account_seen, &self.account_seen_set),
+            intent_seen: Kept(&self.intent_seen, &self.intent_seen_set),
+            retired_venue_order_ids: Kept(&self.retired_vids, &self.retired_vid_set),
+            parked: &self.parked,
+            evicted_trade_hashes: &self.evicted_trade_hashes,
+        }
+    }
+
+    pub fn save(&self, source_hash: &str) -> Result<String, String> {
+        let mut out: Vec<u8> = Vec::new();
+        let st = self.saved_view();
+        let st = SavedStateOwnedHash { source_hash, inner: &st };
+        serde_json::to_writer(&mut out, &st).map_err(|e| e.to_string())?;
+        String::from_utf8(out).map_err(|e| e.to_string())
+    }
+
+    /// State digest (kernel/README.md "State digest"): FNV-1a 128 over the saveState JSON text
+    /// with `sourceHash` set to "" (so the digest depends on the state only, not on the build),
+    /// as 32 lowercase hex digits. Streamed: the state text is never materialised. Two kernels
+    /// have equal digests iff their saveState texts (minus sourceHash) are equal, up to FNV-1a
+    /// 128 collisions. Used by the idempotency probes instead of exporting the state twice.
+    pub fn state_digest(&self) -> String {
+        let mut h = Fnv128::new();
+        let st = self.saved_view();
+        let st = SavedStateOwnedHash { source_hash: "", inner: &st };
+        if let Err(e) = serde_json::to_writer(&mut h, &st) {
+            return format!("error: {}", e);
+        }
+        format!("{:032x}", h.0)
+    }
+
+    /// Restore a saved state after validating every slot image (Flaw 11, G8, J7, G14). Slots with
+    /// an order in flight go to STALE_STATE_RECONCILING (resumeStage remembered) until reconcile.
+    /// Policy (issue 11, kernel/README.md "Saved state"): `format` must be this kernel's
+    /// STATE_FORMAT and `sourceHash` must equal `source_hash` (the restoring kernel's own source
+    /// hash): a state saved by a different kernel build is refused with INVALID_STATE naming
+    /// `sourceHash`; after an upgrade the slots are rebuilt by reconcile from venue truth.
+    pub fn restore(&mut self, json: &str, source_hash: &str) -> Out {
+        let st: SavedState = match serde_json::from_str(json) {
+            Ok(s) => s,
+            Err(e) => return Out::refuse(Code::InvalidState, format!("saved state does not parse: {}", e)).ds("field", "state"),
+        };
+        if st.format != STATE_FORMAT {
+            return invalid(Code::InvalidState, "format", &st.format, format!("expected {}", STATE_FORMAT));
+        }
+        if st.source_hash != source_hash {
+            return invalid(Code::InvalidState, "sourceHash", &st.source_hash, format!("saved by another kernel build; this kernel is {} (state is only restored by the build that saved it)", source_hash));
+        }
+        if st.slot_count != self.slots.len() || st.slots.len() != self.slots.len() {
+            return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), format!("this kernel has {} slots", self.slots.len()));
+        }
+        let mut ids: HashSet<String> = HashSet::new();
+        // Mutant (Flaw 11, G8, J7, G14): slot images are applied as a raw override, unvalidated.
+        #[cfg(feature = "mutant_restore_no_validation")]
+        let slot_images: &[SlotState] = &[];
+        #[cfg(not(feature = "mutant_restore_no_validation"))]
+        let slot_images: &[SlotState] = &st.slots;
+        for (i, s) in slot_images.iter().enumerate() {
+            if let Err((f, v, r)) = self.validate_slot(s, i) {
+                return invalid(Code::InvalidState, format!("slots[{}].{}", i, f), &v, &r);
+            }
+            if !s.trade_id.is_empty() && !ids.insert(s.trade_id.to_ascii_lowercase()) {
+                return invalid(Code::InvalidState, format!("slots[{}].tradeId", i), &s.trade_id, "duplicate trade id (J7)");
+            }
+        }
+        if st.archive.len() > self.cfg.archive_capacity {
+            return invalid(Code::InvalidState, "archive", &st.archive.len().to_string(), format!("more closed trades than this kernel's archiveCapacity {}", self.cfg.archive_capacity));
+        }
+        for (i, s) in st.archive.iter().enumerate() {
+            if s.trade_id.is_empty() || !ids.insert(s.trade_id.to_ascii_lowercase()) {
+                return invalid(Code::InvalidState, format!("archive[{}].tradeId", i), &s.trade_id, "empty or duplicate trade id (J7)");
+            }
+            if s.has_live_order() || s.size != Decimal::ZERO && s.stage == Stage::Closed {
+                return invalid(Code::InvalidState, format!("archive[{}]", i), &s.trade_id, "archived trade with live orders or size");
+            }
+        }
+        let l = &st.ledger;
+        for (f, v) in [("ledger.capital", l.capital), ("ledger.peakCapital", l.peak_capital)] {
+            if v < Decimal::ZERO {
+                return invalid(Code::InvalidState, f, &dec::fmt(v), "must not be negative");
+            }
+        }
+        let mut acc: FastSet = FastSet::default();
+        for id in &st.account_seen {
+            if !acc.insert(id.clone()) {
+                return invalid(Code::InvalidState, "accountSeen", id, "duplicate id");
+            }
+        }
+        let before = self.ledger.clone();
+        let mut out = Out::ok("state restored");
+        self.slots.replace_all(st.slots);
+        self.archive = st.archive.into_iter().collect();
+        self.archive_base = 0;
+        self.archive_index = self.archive.iter().enumerate().map(|(i, s)| (s.trade_id.to_ascii_lowercase(), i)).collect();
+        self.evicted_trade_hash_set = st.evicted_trade_hashes.iter().cloned().collect();
+        self.evicted_trade_hashes = st.evicted_trade_hashes;
+        self.ledger = st.ledger;
+        self.anomalies = st.anomalies;
+        self.account_seen = st.account_seen;
+        self.account_seen_set = acc;
+        self.intent_seen_set = st.intent_seen.iter().cloned().collect();
+        self.intent_seen = st.intent_seen;
+        self.retired_vid_set = st.retired_venue_order_ids.iter().cloned().collect();
+        self.retired_vids = st.retired_venue_order_ids;
+        self.parked = st.parked;
+        let mut stale = 0;
+        for si in 0..self.slots.len() {
+            self.slots[si].rebuild_seen();
+            // Mutant (spec §0.3): the settle baseline resets on restart, re-settling carried PnL.
+            #[cfg(feature = "mutant_restore_baseline_reset")]
+            {
+                self.slots[si].settled_realized = Decimal::ZERO;
+                self.slots[si].settled_fees = Decimal::ZERO;
+            }
+            if self.slots[si].stage != Stage::StaleStateReconciling && self.slots[si].has_live_order() {
+                let from = self.slots[si].stage;
+                self.slots[si].resume_stage = Some(from);
+                self.slots[si].stage = Stage::StaleStateReconciling;
+                out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from, to: Stage::StaleStateReconciling, trigger: "RESTORE".into(), ts_us: 0 });
+            }
+            if self.slots[si].stage == Stage::StaleStateReconciling {
+                stale += 1;
+            }
+        }
+        for a in self.archive.iter_mut() {
+            a.rebuild_seen();
+        }
+        out.set("staleSlots", DVal::N(stale));
+        if let Err(e) = self.recompute_unrealized() {
+            return internal(e);
+        }
+        let before_seq = before.event_seq;
+        let out = self.finish(&self.ledger.clone(), out);
+        let _ = before_seq;
+        out
+    }
+
+    pub(super) fn validate_slot(&self, s: &SlotState, i: usize) -> Result<(), (String, String, String)> {
+        let e = |f: &str, v: String, r: &dyn AsRef<str>| Err((f.to_string(), v, r.as_ref().to_string()));
+        if s.slot_id != i {
+            return e("slotId", s.slot_id.to_string(), &format!("does not match its position {} (G14)", i));
+        }
+        for (f, v) in [("sizeQty", s.size), ("initialSizeQty", s.initial_size), ("targetQty", s.target_qty), ("entryPrice", s.entry_price), ("markPrice", s.mark_price), ("entryNotionalUsdt", s.entry_notional)] {
+            if v < Decimal::ZERO {
+                return e(f, dec::fmt(v), &"must not be negative");
+            }
+        }
+        if s.size > s.initial_size {
+            return e("sizeQty", dec::fmt(s.size), &"exceeds initialSizeQty");
+        }
+        let mut seen: HashSet<&str> = HashSet::new();
+        for id in &s.seen_event_ids {
+            if !seen.insert(id.as_str()) {
+                return e("seenEventIds", id.clone(), &"duplicate event id");
+            }
+        }
+        let live_entry = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Entry).count();
+        let live_exit = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Exit).count();
+        if live_entry > 1 || live_exit > 1 {
+            return e("orders", s.orders.len().to_string(), &"more than one working order per purpose");
+        }
+        let stage = if s.stage == Stage::StaleStateReconciling {
+            match s.resume_stage {
+                Some(r) if r != Stage::StaleStateReconciling => r,
+                _ => return e("resumeStage", format!("{:?}", s.resume_stage), &"STALE_STATE_RECONCILING needs a resume stage"),
+            }
+        } else {
+            if s.resume_stage.is_some() {
+                return e("resumeStage", format!("{:?}", s.resume_stage), &"only a STALE_STATE_RECONCILING slot has a resume stage");
+            }
+            s.stage
+        };
+        if stage != Stage::Idle || !s.trade_id.is_empty() {
+            if s.trade_id.is_empty() || s.trade_id.len() > 24 || !s.trade_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
+                return e("tradeId", s.trade_id.clone(), &"a non-IDLE slot needs a trade id [A-Za-z0-9_-]{1,24}");
+            }
+            if self.instrument(&s.symbol).is_none() {
+                return e("symbol", s.symbol.clone(), &"not a configured instrument");
+            }
+            if s.side.is_none() {
+                return e("side", "(missing)".into(), &"a trade needs a side");
+            }
+            if s.leverage < 1 || s.leverage > self.cfg.max_leverage {
+                return e("leverage", s.leverage.to_string(), &"out of range");
+            }
+            let mut sum = Decimal::ZERO;
+            for r in &s.exit_leg_ratios {
+                if *r <= Decimal::ZERO || *r > Decimal::ONE {
+                    return e("exitLegRatios", dec::fmt(*r), &"ratio must be in (0,1]");
+                }
+                sum = match dec::add(sum, *r) {
+                    Ok(x) => x,
+                    Err(_) => return e("exitLegRatios", dec::fmt(*r), &"ratio sum overflows"),
+                };
+            }
+            if sum != Decimal::ONE {
+                return e("exitLegRatios", dec::fmt(sum), &"ratios must sum to 1");
+            }
+        }
+        let zero = s.size.is_zero();
+        match stage {
+            Stage::Idle => {
+                if !zero {
+                    return e("sizeQty", dec::fmt(s.size), &"IDLE with a non-zero size");
+                }
+                if live_entry + live_exit > 0 {
+                    return e("orders", "working".into(), &"IDLE with a working order");
+                }
+            }
+            Stage::OrderRequested | Stage::EntryWorking => {
+                if live_entry != 1 || live_exit != 0 {
+                    return e("entryOrder", "(missing)".into(), &format!("{} needs exactly one working entry order", stage.name()));
+                }
+            }
+            Stage::PositionOpen => {
+                if zero {
+                    return e("sizeQty", "0".into(), &"POSITION_OPEN with size 0");
+                }
+                if live_entry + live_exit > 0 {
+                    return e("orders", "working".into(), &"POSITION_OPEN with a working order");
+                }
+            }
+            Stage::ExitRequested | Stage::ExitWorking => {
+                if zero {
+                    return e("sizeQty", "0".into(), &format!("{} with size 0", stage.name()));
+                }
+                if live_exit != 1 || live_entry != 0 {
+                    return e("exitOrder", "(missing)".into(), &format!("{} needs exactly one working exit order", stage.name()));
+                }
+            }
+            Stage::Closed => {
+                if !zero {
+                    return e("sizeQty", dec::fmt(s.size), &"CLOSED with a non-zero size");
+                }
+                if live_entry + live_exit > 0 {
+                    return e("orders", "working".into(), &"CLOSED with a working order");
+                }
+                if s.initial_size.is_zero() {
+                    return e("initialSizeQty", "0".into(), &"CLOSED trade never had a position");
+                }
+            }
+            Stage::StaleStateReconciling => {}
+        }
+        Ok(())
+    }
+}

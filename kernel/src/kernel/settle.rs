@@ -1,0 +1,357 @@
+//! Account events and exchange settlement: anchors, BALANCE, FUNDING, FILL_SETTLED pairing and repair. Part of `Kernel` (kernel.rs); moved out of the one-file kernel (issue 11).
+
+use super::*;
+
+/// Σ per-fill kernel estimates of a trade (exit fills; unpriced fills count 0).
+pub fn kernel_estimate(s: &SlotState) -> KResult<Decimal> {
+    let mut t = Decimal::ZERO;
+    for l in &s.legs {
+        for f in &l.fills {
+            t = dec::add(t, f.estimate)?;
+        }
+    }
+    Ok(t)
+}
+
+/// Result of matching one exchange settlement with the next booked fill of a leg.
+pub enum LegSettle {
+    /// The fill has not been booked yet.
+    Pending,
+    /// The fill had no true price: the exchange figure was added (spec §5.2 repair).
+    Repaired,
+    /// Within tolerance.
+    Matched,
+    /// Beyond tolerance: (kernel estimate, detail).
+    Anomaly(Decimal, String),
+}
+
+/// Match settlement `rp` of leg `li`'s order with the booked fill it settles: with `cum_qty` (the
+/// order's cumulative quantity including the settled fill, WS `z`) the first fill whose cumQty is
+/// ≥ it, so settlements pair correctly in any arrival order and a fill booked merged (a cumulative
+/// frame that outran an earlier one) collects each of its settlements; without it the k-th
+/// settlement of the order ↔ its k-th booked fill (`settle_cursor`).
+/// An unpriced fill (realized_skipped_no_price) is repaired by adding every paired rp (spec §5.2);
+/// a priced fill is compared with the Σ rp paired with it once the settlement of its own last
+/// quantity (cumQty = the fill's) or, without cumQty, its one settlement has arrived.
+/// Pending: the fill is not booked yet.
+pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, cum_qty: Option<Decimal>, tol: Decimal) -> KResult<LegSettle> {
+    let (k, last_piece) = match cum_qty {
+        Some(q) => match s.legs[li].fills.iter().position(|f| f.cum_qty >= q) {
+            Some(k) => (k, s.legs[li].fills[k].cum_qty == q),
+            None => return Ok(LegSettle::Pending),
+        },
+        None => {
+            let k = s.legs[li].settle_cursor as usize;
+            if k >= s.legs[li].fills.len() {
+                return Ok(LegSettle::Pending);
+            }
+            s.legs[li].settle_cursor += 1;
+            (k, true)
+        }
+    };
+    let (skipped, est, paired) = {
+        let f = &s.legs[li].fills[k];
+        (f.skipped, f.estimate, dec::add(f.exchange_realized, rp)?)
+    };
+    let leg_realized = dec::add(s.legs[li].realized, rp)?;
+    let slot_realized = dec::add(s.realized, rp)?;
+    let gap = dec::sub(est, paired)?.abs();
+    let l = &mut s.legs[li];
+    l.fills[k].exchange_realized = paired;
+    if skipped {
+        // Every settlement paired with an unpriced fill adds its rp (a merged fill has several).
+        l.fills[k].repaired = true;
+        l.realized = leg_realized;
+        s.realized = slot_realized;
+        s.flags.repaired_from_exchange = true;
+        s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
+        return Ok(LegSettle::Repaired);
+    }
+    if last_piece && gap > tol {
+        return Ok(LegSettle::Anomaly(est, format!("fill {} of leg {}: kernel estimate {} vs exchange {}", k, l.leg_index, dec::fmt(est), dec::fmt(paired))));
+    }
+    Ok(LegSettle::Matched)
+}
+
+impl Kernel {
+    /// Anchor capital to the exchange wallet (spec §3.1). Missing / zero / negative wallet →
+    /// ANCHOR_REJECTED, nothing changed (L5).
+    pub fn anchor(&mut self, wallet: Option<Decimal>, available: Option<Decimal>, seq: i64) -> Out {
+        let before = self.ledger.clone();
+        let w = match wallet {
+            #[cfg(feature = "mutant_anchor_accepts_zero")]
+            None => Decimal::ZERO,
+            #[cfg(not(feature = "mutant_anchor_accepts_zero"))]
+            None => return Out::refuse(Code::AnchorRejected, "walletBalanceUsdt missing: anchor refused (L5)").ds("field", "walletBalanceUsdt").ds("value", "(missing)"),
+            Some(w) => w,
+        };
+        // Mutant (L5): a zero wallet balance (missing "wb" read as 0) anchors capital to 0.
+        #[cfg(feature = "mutant_anchor_accepts_zero")]
+        let refuse_w = w < Decimal::ZERO;
+        #[cfg(not(feature = "mutant_anchor_accepts_zero"))]
+        let refuse_w = w <= Decimal::ZERO;
+        if refuse_w {
+            return Out::refuse(Code::AnchorRejected, format!("walletBalanceUsdt {} must be > 0: anchor refused (L5)", dec::fmt(w))).ds("field", "walletBalanceUsdt").ds("value", &dec::fmt(w));
+        }
+        if let Some(a) = available {
+            if a < Decimal::ZERO {
+                return Out::refuse(Code::AnchorRejected, format!("availableMarginUsdt {} must not be negative", dec::fmt(a))).ds("field", "availableMarginUsdt").ds("value", &dec::fmt(a));
+            }
+        }
+        let prev = self.ledger.capital;
+        self.ledger.anchor(w, available, seq);
+        let mut out = Out::ok("capital anchored to the exchange wallet (e_anchored)");
+        out.set("previousCapitalUsdt", DVal::S(dec::fmt(prev)));
+        out.set("capitalUsdt", DVal::S(dec::fmt(w)));
+        self.finish(&before, out)
+    }
+
+    /// BALANCE / FILL_SETTLED / FUNDING (spec §3, §5.2). Idempotent by eventId.
+    pub fn on_account_event(&mut self, ev: &AccountEvent) -> Out {
+        let symbol = match ev {
+            AccountEvent::FillSettled { symbol, .. } => Some(symbol),
+            AccountEvent::Funding { symbol, .. } if symbol != crate::validate::ACCOUNT_WIDE_SYMBOL => Some(symbol),
+            _ => None,
+        };
+        if let Some(symbol) = symbol {
+            if let Err(o) = crate::validate::configured_symbol(&self.cfg, "symbol", symbol, Code::InvalidEvent) {
+                return o;
+            }
+        }
+        let before = self.ledger.clone();
+        let mut out = self.account_inner(ev);
+        if out.code == Code::UnresolvedSlot {
+            if let AccountEvent::FillSettled { event_id, venue_order_id: Some(v), client_order_id: None, trade_id: None, .. } = ev {
+                let (v, id) = (v.clone(), event_id.clone());
+                self.park(&v, &id, ParkedInput::Account(ev.clone()), &mut out);
+            }
+        }
+        self.finish(&before, out)
+    }
+
+    pub(super) fn account_inner(&mut self, ev: &AccountEvent) -> Out {
+        let event_id = match ev {
+            AccountEvent::Balance { event_id, .. } | AccountEvent::FillSettled { event_id, .. } | AccountEvent::Funding { event_id, .. } => event_id.clone(),
+        };
+        if self.account_seen_set.contains(&event_id) {
+            return Out::new(false, Code::DuplicateEvent, Severity::Info, "account eventId already applied: no-op").ds("eventId", &event_id);
+        }
+        let out = match ev {
+            AccountEvent::Balance { wallet, available, ts_us, .. } => {
+                let o = self.anchor(*wallet, *available, *ts_us);
+                return self.remember_account(&event_id, o);
+            }
+            AccountEvent::Funding { amount, .. } => match self.ledger.funding(*amount) {
+                Ok(()) => Out::ok("funding booked (k_bridged)").ds("amountUsdt", &dec::fmt(*amount)),
+                Err(e) => internal(e),
+            },
+            AccountEvent::FillSettled { event_id, ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee, cum_qty } => {
+                match self.fill_settled(event_id, *ts_us, symbol, trade_id.as_deref(), venue_order_id.as_deref(), client_order_id.as_deref(), *realized, *fee, *cum_qty) {
+                    Ok(o) => o,
+                    Err(e) => internal(e),
+                }
+            }
+        };
+        self.remember_account(&event_id, out)
+    }
+
+    pub(super) fn remember_account(&mut self, event_id: &str, out: Out) -> Out {
+        if out.accepted {
+            self.account_seen_set.insert(event_id.to_string());
+            self.account_seen.push(event_id.to_string());
+        }
+        out
+    }
+
+    /// Locate the trade a FILL_SETTLED belongs to: (in_archive, index, order index).
+    pub(super) fn locate_trade(&self, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>) -> Option<(bool, usize, Option<usize>)> {
+        let find_order = |s: &SlotState| -> Option<usize> {
+            s.orders.iter().position(|o| (vid.is_some() && o.venue_order_id.as_deref() == vid) || (coid.is_some() && Some(o.client_order_id.as_str()) == coid))
+        };
+        for (si, s) in self.slots.iter().enumerate() {
+            if s.symbol == symbol && !s.trade_id.is_empty() {
+                if let Some(oi) = find_order(s) {
+                    return Some((false, si, Some(oi)));
+                }
+            }
+        }
+        for (ai, s) in self.archive.iter().enumerate().rev() {
+            if s.symbol == symbol {
+                if let Some(oi) = find_order(s) {
+                    return Some((true, ai, Some(oi)));
+                }
+            }
+        }
+        if let Some(t) = trade_id {
+            let lower = t.to_ascii_lowercase();
+            for (si, s) in self.slots.iter().enumerate() {
+                if s.trade_id.to_ascii_lowercase() == lower && s.symbol == symbol {
+                    return Some((false, si, None));
+                }
+            }
+            if let Some(ai) = self.archive_index.get(&lower).and_then(|a| a.checked_sub(self.archive_base)) {
+                if self.archive.get(ai).map(|s| s.symbol == symbol).unwrap_or(false) {
+                    return Some((true, ai, None));
+                }
+            }
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fill_settled(&mut self, event_id: &str, ts: i64, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>, rp: Decimal, fee: Decimal, cum_qty: Option<Decimal>) -> KResult<Out> {
+        let (in_archive, idx, oi) = match self.locate_trade(symbol, trade_id, vid, coid) {
+            Some(x) => x,
+            None => {
+                return Ok(Out::new(false, Code::UnresolvedSlot, Severity::Warning, "FILL_SETTLED matches no trade of this kernel: nothing mutated").ds("symbol", symbol));
+            }
+        };
+        let tol = self.cfg.pnl_anomaly_tolerance;
+        let mut s = if in_archive { self.archive[idx].clone() } else { self.slots[idx].clone() };
+        let mut out = Out::ok("FILL_SETTLED recorded (pnlSource=exchange)");
+        s.settlement_ids.push(event_id.to_string()); // owned by the trade (evict_archive)
+        let mut anomaly: Option<(Decimal, String)> = None;
+        s.exchange_realized = Some(dec::add(s.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
+        s.exchange_fees = dec::add(s.exchange_fees, fee)?;
+        // Fees are exchange facts, booked once and never ignored (spec §3.1, A7): the order's
+        // booked fee becomes the larger of its fills' and its settlements' figures; a settlement
+        // naming no order books what the trade's exchange fees exceed its booked fees by.
+        let fee_delta = match oi {
+            Some(i) => {
+                let o = &mut s.orders[i];
+                let before = o.booked_fee();
+                o.settled_fee = dec::add(o.settled_fee, fee)?;
+                let now = o.booked_fee();
+                let coid = o.client_order_id.clone();
+                if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
+                    l.fees = now;
+                }
+                dec::sub(now, before)?
+            }
+            None => dec::sub(order_fee(s.fees, s.exchange_fees), s.fees)?,
+        };
+        if !fee_delta.is_zero() {
+            s.fees = dec::add(s.fees, fee_delta)?;
+            out.set("feeBookedUsdt", DVal::S(dec::fmt(fee_delta)));
+        }
+        let order_purpose = oi.and_then(|i| s.orders.get(i)).map(|o| (o.purpose, o.client_order_id.clone()));
+        let is_entry_settlement = order_purpose.as_ref().map(|p| p.0) == Some(Purpose::Entry);
+        match order_purpose {
+            Some((Purpose::Entry, _)) => {
+                s.entry_exchange_realized = dec::add(s.entry_exchange_realized, rp)?;
+                if dec::sub(rp, Decimal::ZERO)?.abs() > tol {
+                    anomaly = Some((Decimal::ZERO, format!("exchange realized {} on an entry fill; the kernel books 0 for opening fills", dec::fmt(rp))));
+                }
+            }
+            Some((Purpose::Exit, c)) => {
+                let li = s.legs.iter().position(|l| l.client_order_id == c);
+                if let Some(li) = li {
+                    let l = &mut s.legs[li];
+                    l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
+                    l.exchange_fees = dec::add(l.exchange_fees, fee)?;
+                }
+                let matched = match li {
+                    Some(li) => settle_leg_fill(&mut s, li, rp, cum_qty, tol)?,
+                    None => LegSettle::Pending,
+                };
+                match matched {
+                    LegSettle::Pending => {
+                        // Compared (or used as a repair) when the fill it belongs to is booked.
+                        s.pending_settlements.push(PendingSettlement { client_order_id: c, realized: rp, fee, ts_us: ts, leg_recorded: li.is_some(), cum_qty });
+                        out.set("pendingFill", DVal::B(true));
+                        out.message = "FILL_SETTLED before its fill: exchange figure recorded, compared when the fill is booked".into();
+                    }
+                    LegSettle::Repaired => {
+                        out.message = "FILL_SETTLED repaired a leg booked without a price (realized_skipped_no_price)".into();
+                        out.set("repaired", DVal::B(true));
+                    }
+                    LegSettle::Matched => {}
+                    LegSettle::Anomaly(est, detail) => anomaly = Some((est, detail)),
+                }
+            }
+            None => {
+                // tradeId only: the exchange figure for the trade's unpriced exit fills, or a
+                // whole-trade comparison once the trade is closed.
+                let mut repaired = false;
+                for l in s.legs.iter_mut() {
+                    for f in l.fills.iter_mut() {
+                        if f.skipped && !f.repaired {
+                            f.repaired = true;
+                            repaired = true;
+                        }
+                    }
+                }
+                if repaired {
+                    if let Some(l) = s.legs.iter_mut().find(|l| l.fills.iter().any(|f| f.skipped)) {
+                        l.realized = dec::add(l.realized, rp)?;
+                        l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
+                    }
+                    s.realized = dec::add(s.realized, rp)?;
+                    s.flags.repaired_from_exchange = true;
+                    out.message = "FILL_SETTLED (by tradeId) repaired the trade's exit fills booked without a price".into();
+                    out.set("repaired", DVal::B(true));
+                }
+            }
+        }
+        s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
+        if !is_entry_settlement {
+            s.exit_settlements = s.exit_settlements.saturating_add(1);
+        }
+        if anomaly.is_none() {
+            anomaly = self.trade_gap(&s, in_archive, tol)?;
+        }
+        // commit: settle the increment (repairs only) through the slot's baseline.
+        self.ledger.settle(&mut s)?;
+        let tid = s.trade_id.clone();
+        if in_archive {
+            self.archive[idx] = s;
+        } else {
+            self.slots[idx] = s;
+            out.slot = Some(idx);
+        }
+        if let Some((est, detail)) = anomaly {
+            let seq = self.anomalies.len() as u64 + 1;
+            self.anomalies.push(AnomalyState { seq, ts_us: ts, code: Code::PnlAnomaly, trade_id: Some(tid.clone()), detail: detail.clone(), kernel_estimate: Some(est), exchange: Some(rp) });
+            out.accepted = true;
+            out.code = Code::PnlAnomaly;
+            out.severity = Severity::Error;
+            out.message = format!("PNL_ANOMALY recorded, not re-booked (spec §5.2): {}", detail).into();
+        }
+        out.set("tradeId", DVal::S(tid));
+        out.set("exchangeFeeUsdt", DVal::S(dec::fmt(fee)));
+        Ok(out)
+    }
+
+    /// Trade-level K-vs-E check (complements the per-fill one, which cannot pair settlements with
+    /// fills the kernel booked merged, e.g. a cumulative fill after a lost or reordered frame):
+    /// once the trade is closed and has at least as many exit settlements as booked exit fills,
+    /// |Σ kernel estimate − Σ exchange rp| must stay within tolerance × settlements received,
+    /// else one PNL_ANOMALY (estimate, detail) for the trade; None when it holds, when the trade
+    /// already has an anomaly, or when it is not complete yet. Evaluated whenever the trade may
+    /// have become complete: on each FILL_SETTLED and on the fill that closes the position
+    /// (settlements that outran their fills are matched then: chaos seed 5163, case
+    /// trade_gap_on_closing_fill; spec §5.2). A repaired trade is judged by what it booked
+    /// (estimates + the exchange rp of its unpriced fills), so a repair that missed a settlement
+    /// is not silent either.
+    pub(super) fn trade_gap(&self, s: &SlotState, in_archive: bool, tol: Decimal) -> KResult<Option<(Decimal, String)>> {
+        if self.anomalies.iter().any(|a| a.trade_id.as_deref() == Some(s.trade_id.as_str())) {
+            return Ok(None);
+        }
+        let closed = s.stage == Stage::Closed || (in_archive && s.size.is_zero());
+        // Evaluated once every booked exit fill can have had its settlement (count-wise), so a
+        // settlement trailing the close does not raise a transient anomaly.
+        let booked_fills: usize = s.legs.iter().map(|l| l.fills.len()).sum();
+        if !closed || (s.exit_settlements as usize) < booked_fills || s.flags.realized_skipped_no_price {
+            return Ok(None);
+        }
+        let repaired = s.flags.repaired_from_exchange;
+        let est = if repaired { s.realized } else { kernel_estimate(s)? };
+        let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
+        let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
+        if dec::sub(est, ex)?.abs() <= bound {
+            return Ok(None);
+        }
+        let what = if repaired { "booked (repaired)" } else { "kernel estimate" };
+        Ok(Some((est, format!("trade {}: {} {} vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(ex), s.exit_settlements))))
+    }
+}
