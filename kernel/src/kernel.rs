@@ -20,6 +20,7 @@ mod mark;
 mod settle;
 mod persist;
 mod reconcile;
+mod mutants;
 
 pub use persist::SavedState;
 pub use reconcile::apply_fee_report;
@@ -182,22 +183,14 @@ impl Kernel {
 
     fn set_stage(&mut self, si: usize, to: Stage, trigger: &'static str, ts: i64, out: &mut Out) {
         let from = self.slots[si].stage;
-        // Mutant (G3, M1): ENTER records IDLE and EXIT records POSITION_OPEN as the previous stage.
-        #[cfg(feature = "mutant_hardcoded_prev_stage")]
-        let from_recorded = match trigger {
-            "ENTER" => Stage::Idle,
-            "EXIT" | "EXIT_RESIDUAL" => Stage::PositionOpen,
-            _ => from,
-        };
-        #[cfg(not(feature = "mutant_hardcoded_prev_stage"))]
-        let from_recorded = from;
+        let from_recorded = mutants::recorded_from(trigger, from);
         if from == to {
             return;
         }
         self.slots[si].stage = to;
         if to == Stage::Closed {
             self.slots[si].closed_at_us = Some(ts);
-            if cfg!(not(feature = "mutant_trade_seq_frozen")) {
+            if mutants::trade_seq_counts() {
                 self.ledger.trade_seq = self.ledger.trade_seq.saturating_add(1); // M13
             }
         }
@@ -214,12 +207,8 @@ impl Kernel {
             slot.unrealized = u;
             self.ledger.unrealized = total;
         }
-        // Mutant (Flaw 5): settlement only on terminal stages.
-        #[cfg(feature = "mutant_settle_terminal_only")]
-        {
-            if slot.stage != Stage::Closed && slot.stage != Stage::Idle {
-                return Ok(());
-            }
+        if !mutants::settles_now(slot.stage) {
+            return Ok(());
         }
         self.ledger.settle(slot)?;
         Ok(())

@@ -15,11 +15,7 @@ impl Kernel {
         let is_entry = o.purpose == Purpose::Entry;
         let cap = if is_entry { order_rem } else { dmin(order_rem, s.size) };
         let overfill = raw_inc > cap;
-        #[cfg(not(feature = "mutant_no_overfill_clamp"))]
-        let q = dmin(raw_inc, cap);
-        // Mutant (A3, I8): no clamp: an overfill books the whole quantity (size may go negative).
-        #[cfg(feature = "mutant_no_overfill_clamp")]
-        let q = raw_inc;
+        let q = mutants::clamp_fill(raw_inc, cap);
         // Notional of this increment: INCREMENTAL → q × price; CUMULATIVE → the notional
         // difference cumQty × avgPrice − booked notional (exact, no division).
         let (notional, priced) = match price {
@@ -95,23 +91,13 @@ impl Kernel {
                 None => s.entry_priced_qty,
             };
             // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
-            #[cfg(not(feature = "mutant_entry_last_price"))]
-            let entry_price = if priced_qty > Decimal::ZERO { dec::round(dec::div(entry_notional, priced_qty)?, PRICE_DP) } else { Decimal::ZERO };
-            #[cfg(feature = "mutant_entry_last_price")]
-            let entry_price = if priced { price.unwrap_or(Decimal::ZERO) } else { s.entry_price };
+            let entry_price = mutants::entry_basis(entry_notional, priced_qty, priced, price, s.entry_price)?;
             let basis_missing = q > Decimal::ZERO && !priced;
             // commit
             let s = &mut self.slots[si];
-            #[cfg(feature = "mutant_entry_overwrite")]
-            {
-                s.size = q;
-                s.initial_size = q;
-            }
-            #[cfg(not(feature = "mutant_entry_overwrite"))]
-            {
-                s.size = size;
-                s.initial_size = initial;
-            }
+            let (size, initial) = mutants::entry_sizes(q, size, initial);
+            s.size = size;
+            s.initial_size = initial;
             s.entry_notional = entry_notional;
             s.entry_priced_qty = priced_qty;
             s.entry_price = entry_price;
@@ -171,22 +157,12 @@ impl Kernel {
             let basis = s.entry_price;
             let (estimate, skipped) = if priced && basis > Decimal::ZERO {
                 let r = dec::mul(sign, dec::sub(notional, dec::mul(q, basis)?)?)?;
-                // Mutant (accounting spec §0, defect 2, the FET incident formula, no side sign):
-                // q × (exit − entry) / entry × entry × leverage.
-                #[cfg(feature = "mutant_leverage_pnl")]
-                let r = {
-                    let _ = r;
-                    let p = price.unwrap_or(Decimal::ZERO);
-                    dec::mul(dec::mul(dec::div(dec::mul(q, dec::sub(p, basis)?)?, basis)?, basis)?, Decimal::from(s.leverage))?
-                };
+                let r = mutants::exit_realized(r, q, price, basis, s.leverage)?;
                 (dec::round(r, PNL_DP), false)
             } else {
                 (Decimal::ZERO, q > Decimal::ZERO)
             };
-            #[cfg(not(feature = "mutant_no_overfill_clamp"))]
-            let size = dmax(dec::sub(s.size, q)?, Decimal::ZERO);
-            #[cfg(feature = "mutant_no_overfill_clamp")]
-            let size = dec::sub(s.size, q)?;
+            let size = mutants::size_after_exit(s.size, q)?;
             let realized = dec::add(s.realized, estimate)?;
             let coid = o.client_order_id.clone();
             let leg_index = o.exit_leg_index.unwrap_or(s.exit_leg_index);

@@ -118,7 +118,7 @@ impl Kernel {
             Some(i) => i.clone(),
             None => return Ok(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)")),
         };
-        if cfg!(not(feature = "mutant_no_leverage_cap")) && leverage > self.cfg.max_leverage {
+        if mutants::leverage_capped() && leverage > self.cfg.max_leverage {
             return Ok(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), format!("above the kernel cap {} (G12)", self.cfg.max_leverage)));
         }
         let qty = dec::floor_to_step(quantity, inst.step_size)?;
@@ -135,7 +135,7 @@ impl Kernel {
                 return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
             }
         }
-        if cfg!(not(feature = "mutant_duplicate_trade_id")) && self.trade_id_taken(trade_id) {
+        if mutants::trade_ids_unique() && self.trade_id_taken(trade_id) {
             return Ok(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
         }
         // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
@@ -147,12 +147,7 @@ impl Kernel {
                 }
             }
         }
-        // Mutant (F26): seen event ids carried over to the next trade of the slot.
-        #[cfg(feature = "mutant_seen_not_cleared")]
-        {
-            self.slots[si].seen_event_ids = old.seen_event_ids.clone();
-            self.slots[si].rebuild_seen();
-        }
+        mutants::carry_seen_ids(&mut self.slots[si], &old);
         if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
             // An archived trade receives no venue events (they no longer route to it), only
             // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
@@ -255,10 +250,7 @@ impl Kernel {
             s.exit_leg_ratios.get(leg as usize).cloned().unwrap_or(Decimal::ONE)
         };
         // A1/E8: legs are sized from the REMAINING size, never from the initial size.
-        #[cfg(feature = "mutant_exit_initial_size")]
-        let base = s.initial_size;
-        #[cfg(not(feature = "mutant_exit_initial_size"))]
-        let base = s.size;
+        let base = mutants::exit_leg_base(s);
         let qty = if r == Decimal::ONE { base } else { dmin(dec::floor_to_step(dec::mul(base, r)?, inst.step_size)?, s.size) };
         if qty <= Decimal::ZERO {
             return Ok(Out::refuse(Code::ZeroSizeExit, format!("exit leg rounds to 0 at stepSize {} (I2, F3): nothing emitted", dec::fmt(inst.step_size)))
@@ -348,9 +340,10 @@ impl Kernel {
             venue_order_id: o.venue_order_id.clone(),
         });
         out.set("purpose", DVal::S(if o.purpose == Purpose::Entry { "ENTRY".into() } else { "EXIT".into() }));
-        // M2: CANCEL is recorded as a transition (stage unchanged). Mutant: not recorded.
-        #[cfg(not(feature = "mutant_cancel_no_transition"))]
-        out.transitions.push(Transition { slot_id: si, trade_id, from: stage, to: stage, trigger: "CANCEL".into(), ts_us: it.ts_us });
+        // M2: CANCEL is recorded as a transition (stage unchanged).
+        if mutants::cancel_is_transition() {
+            out.transitions.push(Transition { slot_id: si, trade_id, from: stage, to: stage, trigger: "CANCEL".into(), ts_us: it.ts_us });
+        }
         out.slot = Some(si);
         out
     }

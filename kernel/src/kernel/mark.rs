@@ -36,13 +36,7 @@ impl Kernel {
         for (si, u) in &updates {
             self.slots[*si].mark_price = m.mark_price;
             self.slots[*si].unrealized = *u;
-            // Mutant (A4): a mark price arriving before the fill price becomes the entry basis.
-            #[cfg(feature = "mutant_mark_basis")]
-            {
-                if self.slots[*si].entry_price.is_zero() && self.slots[*si].stage != Stage::Idle && self.slots[*si].stage != Stage::Closed {
-                    self.slots[*si].entry_price = m.mark_price;
-                }
-            }
+            mutants::mark_as_basis(&mut self.slots[*si], m.mark_price);
         }
         if let Err(e) = self.recompute_unrealized() {
             return internal(e);

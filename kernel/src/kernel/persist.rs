@@ -101,15 +101,7 @@ impl std::io::Write for Fnv128 {
 impl Kernel {
     /// The saved state as borrowed views (what `save` serialises and `state_digest` hashes).
     pub(super) fn saved_view(&self) -> SavedStateRef<'_> {
-        #[cfg(not(feature = "mutant_seen_not_saved"))]
-        let slots: std::borrow::Cow<'_, [SlotState]> = std::borrow::Cow::Borrowed(self.slots.as_vec().as_slice());
-        // Mutant (I10): saved slot images omit their seen event ids, so an event replayed after a
-        // restart is applied a second time.
-        #[cfg(feature = "mutant_seen_not_saved")]
-        let slots: std::borrow::Cow<'_, [SlotState]> = std::borrow::Cow::Owned(self.slots.iter().cloned().map(|mut s| {
-            s.seen_event_ids = Vec::new();
-            s
-        }).collect());
+        let slots = mutants::saved_slots(&self.slots);
         SavedStateRef {
             format: STATE_FORMAT,
             slot_count: self.slots.len(),
@@ -171,11 +163,7 @@ impl Kernel {
             return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), format!("this kernel has {} slots", self.slots.len()));
         }
         let mut ids: HashSet<String> = HashSet::new();
-        // Mutant (Flaw 11, G8, J7, G14): slot images are applied as a raw override, unvalidated.
-        #[cfg(feature = "mutant_restore_no_validation")]
-        let slot_images: &[SlotState] = &[];
-        #[cfg(not(feature = "mutant_restore_no_validation"))]
-        let slot_images: &[SlotState] = &st.slots;
+        let slot_images = mutants::slots_to_validate(&st.slots);
         for (i, s) in slot_images.iter().enumerate() {
             if let Err((f, v, r)) = self.validate_slot(s, i) {
                 return invalid(Code::InvalidState, format!("slots[{}].{}", i, f), &v, &r);
@@ -227,12 +215,7 @@ impl Kernel {
         let mut stale = 0;
         for si in 0..self.slots.len() {
             self.slots[si].rebuild_seen();
-            // Mutant (spec §0.3): the settle baseline resets on restart, re-settling carried PnL.
-            #[cfg(feature = "mutant_restore_baseline_reset")]
-            {
-                self.slots[si].settled_realized = Decimal::ZERO;
-                self.slots[si].settled_fees = Decimal::ZERO;
-            }
+            mutants::after_restore(&mut self.slots[si]);
             if self.slots[si].stage != Stage::StaleStateReconciling && self.slots[si].has_live_order() {
                 let from = self.slots[si].stage;
                 self.slots[si].resume_stage = Some(from);

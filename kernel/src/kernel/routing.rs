@@ -48,13 +48,8 @@ impl Kernel {
             }
             return Route::Unresolved(format!("venueOrderId matches no order; {} state candidates on {}", cands.len(), symbol));
         }
-        #[cfg(feature = "mutant_slot0_fallback")]
-        {
-            if !self.slots.is_empty() {
-                if let Some(oi) = self.slots[0].live_order(Purpose::Exit).or_else(|| self.slots[0].live_order(Purpose::Entry)) {
-                    return Route::Found { si: 0, oi, learn_vid: false, by_state: true };
-                }
-            }
+        if let Some(r) = mutants::slot0_fallback(self) {
+            return r;
         }
         if let Some(h) = slot_hint {
             if let Some(hi) = crate::validate::slot_index(h, self.slots.len()) {

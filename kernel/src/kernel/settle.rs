@@ -78,19 +78,11 @@ impl Kernel {
     /// ANCHOR_REJECTED, nothing changed (L5).
     pub fn anchor(&mut self, wallet: Option<Decimal>, available: Option<Decimal>, seq: i64) -> Out {
         let before = self.ledger.clone();
-        let w = match wallet {
-            #[cfg(feature = "mutant_anchor_accepts_zero")]
-            None => Decimal::ZERO,
-            #[cfg(not(feature = "mutant_anchor_accepts_zero"))]
+        let w = match wallet.or_else(mutants::missing_wallet) {
             None => return Out::refuse(Code::AnchorRejected, "walletBalanceUsdt missing: anchor refused (L5)").ds("field", "walletBalanceUsdt").ds("value", "(missing)"),
             Some(w) => w,
         };
-        // Mutant (L5): a zero wallet balance (missing "wb" read as 0) anchors capital to 0.
-        #[cfg(feature = "mutant_anchor_accepts_zero")]
-        let refuse_w = w < Decimal::ZERO;
-        #[cfg(not(feature = "mutant_anchor_accepts_zero"))]
-        let refuse_w = w <= Decimal::ZERO;
-        if refuse_w {
+        if mutants::wallet_refused(w) {
             return Out::refuse(Code::AnchorRejected, format!("walletBalanceUsdt {} must be > 0: anchor refused (L5)", dec::fmt(w))).ds("field", "walletBalanceUsdt").ds("value", &dec::fmt(w));
         }
         if let Some(a) = available {

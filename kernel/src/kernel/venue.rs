@@ -36,12 +36,7 @@ impl Kernel {
                 return out;
             }
         };
-        #[cfg(not(feature = "mutant_closed_reopen"))]
-        let closed_guard = self.slots[si].stage == Stage::Closed;
-        // Mutant (I13): a stray fill reopens a CLOSED slot.
-        #[cfg(feature = "mutant_closed_reopen")]
-        let closed_guard = false;
-        if closed_guard {
+        if mutants::closed_guard(self.slots[si].stage) {
             let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} for a CLOSED slot: ignored, a closed slot never reopens (I13)", ev.kind.name()));
             o.set("eventId", DVal::S(ev.event_id.clone()));
             o.slot = Some(si);
@@ -99,17 +94,8 @@ impl Kernel {
             o.set("eventId", DVal::S(ev.event_id.clone()));
             o
         };
-        // Mutant (M9): a stale ORDER_REJECT is applied and destroys the position.
-        #[cfg(feature = "mutant_stale_reject_destroys")]
-        {
-            if !live && ev.kind == VenueKind::OrderReject && purpose == Purpose::Entry {
-                let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "ORDER_REJECT applied");
-                let s = &mut self.slots[si];
-                s.size = Decimal::ZERO;
-                self.set_stage(si, Stage::Idle, "ORDER_REJECT", ev.ts_us, &mut out);
-                self.slots[si].remember(&ev.event_id);
-                return Ok(out);
-            }
+        if let Some(out) = mutants::stale_reject(self, si, live, purpose, ev) {
+            return Ok(out);
         }
         // A late ORDER_ACK (the order already filled or finished): benign, learns the venue id.
         if !live && ev.kind == VenueKind::OrderAck {
@@ -167,10 +153,7 @@ impl Kernel {
                 // Mutant (I15, E17): the rejected order is dropped from the slot's working set while
                 // the stage stays ENTRY_/EXIT_WORKING: no CANCEL, fill-close or reconcile can settle
                 // it any more, the slot is stranded.
-                #[cfg(feature = "mutant_cancel_reject_strands")]
-                {
-                    o.live = false;
-                }
+                mutants::cancel_reject_drops(o);
                 let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "CANCEL_REJECT: cancel request cleared, order left working");
                 if let Some(c) = ev.venue_code {
                     out.set("venueCode", DVal::N(c));
@@ -267,11 +250,7 @@ impl Kernel {
         let stage = self.slots[si].stage;
         match purpose {
             Purpose::Entry => {
-                // Mutant (Flaw 2): the CANCEL FSM has no entry-order reset path.
-                #[cfg(feature = "mutant_cancel_no_reset")]
-                let reset = trigger != "CANCEL_ACK";
-                #[cfg(not(feature = "mutant_cancel_no_reset"))]
-                let reset = true;
+                let reset = mutants::entry_end_resets(trigger);
                 if reset && (stage == Stage::OrderRequested || stage == Stage::EntryWorking) {
                     if self.slots[si].size.is_zero() && filled.is_zero() {
                         self.slots[si].rate_limit = None;
