@@ -50,6 +50,8 @@ export async function listCommand(): Promise<CommandOutput> {
 export interface RunOptions {
   seed: number;
   file?: string;
+  /** Execute the run twice and compare trace hashes (invariant 12); default: once, "not checked". */
+  checkDeterminism?: boolean;
 }
 
 /**
@@ -107,7 +109,7 @@ export function runText(r: RunResult): string {
     `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}`,
     `trace hash ${r.traceHash}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
     "",
-    textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.ok ? "ok" : "FAIL", i.detail])),
+    textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.status === "not-checked" ? "not checked" : i.ok ? "ok" : "FAIL", i.detail])),
   ];
   if (r.expectations?.length) lines.push("", textTable(["expectation", "ok", "detail"], r.expectations.map((e) => [e.name, e.ok ? "ok" : "FAIL", e.detail])));
   lines.push("", `capital ${r.ledger.capitalUsdt} USDT (${r.ledger.capitalSource}), venue wallet ${r.venueLedger?.walletBalanceUsdt ?? "?"} USDT, ${r.trades.length} trades, ${r.ledger.anomalyCount} anomalies`);
@@ -119,11 +121,11 @@ export function runText(r: RunResult): string {
  * Run one scenario with one seed, write reports/<scenario>-seed<seed>/ (trace, summary, page).
  * Exit 0 when every invariant and expectation holds, 1 otherwise.
  */
-export async function runOne(scenario: Scenario, seed: number, reportDir: string, repro: string): Promise<RunResult> {
+export async function runOne(scenario: Scenario, seed: number, reportDir: string, repro: string, opts: { checkDeterminism?: boolean } = {}): Promise<RunResult> {
   const runScenario = await loadRunScenario();
   const traceFile = join(reportDir, "trace.arrow");
   mkdirSync(reportDir, { recursive: true });
-  const result = await runScenario(scenario, { seed, traceFile });
+  const result = await runScenario(scenario, { seed, traceFile, checkDeterminism: opts.checkDeterminism === true });
   if (!result.trace && existsSync(traceFile)) result.trace = traceFile;
   writeRunReport(result, reportDir, { repro });
   return result;
@@ -134,7 +136,7 @@ export async function runCommand(name: string | undefined, opts: RunOptions): Pr
   const { scenario, repro } = await resolveScenario(name, opts.file);
   const dir = join(reportsRoot(), runId(scenario.name, opts.seed));
   log(`running ${scenario.name} with seed ${opts.seed} …`);
-  const r = await runOne(scenario, opts.seed, dir, repro(opts.seed));
+  const r = await runOne(scenario, opts.seed, dir, repro(opts.seed), { checkDeterminism: opts.checkDeterminism });
   return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc: runDoc(r), text: runText(r) };
 }
 
@@ -159,19 +161,20 @@ export async function goldenCommand(opts: { update?: boolean }): Promise<Command
 // ─────────────────────────── chaos ───────────────────────────
 
 /** `dita chaos [--seeds N] [--from S]`: `{ok, runs, failures:[{seed, invariant, detail, faultMix, repro}]}`. */
-export async function chaosCommand(opts: { seeds: number; from: number }): Promise<CommandOutput> {
+export async function chaosCommand(opts: { seeds: number; from: number; determinismEvery?: number }): Promise<CommandOutput> {
   const runChaos = await loadRunChaos();
   const bar = startProgress("chaos", opts.seeds);
   const t0 = performance.now();
   let res: Awaited<ReturnType<typeof runChaos>>;
   try {
-    res = await runChaos({ seeds: opts.seeds, from: opts.from, onProgress: (done, total) => bar.update(done, total) });
+    res = await runChaos({ seeds: opts.seeds, from: opts.from, determinismEvery: opts.determinismEvery, onProgress: (done, total) => bar.update(done, total) });
   } finally {
     bar.stop();
   }
   const wallMs = Math.round(performance.now() - t0);
-  const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, wallMs };
-  const lines = [`${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}, ${res.failures.length} failures, ${(wallMs / 1000).toFixed(1)} s`];
+  const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, wallMs, determinismChecked: res.determinismChecked };
+  const det = res.determinismChecked > 0 ? `determinism checked on ${res.determinismChecked} seeds` : "determinism not checked";
+  const lines = [`${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}, ${res.failures.length} failures, ${det}, ${(wallMs / 1000).toFixed(1)} s`];
   for (const f of res.failures) {
     lines.push("", `seed ${f.seed}: ${f.invariant}: ${f.detail}`, `  fault mix: ${JSON.stringify(f.faultMix)}`, `  reproduce: ${f.repro}`);
   }

@@ -69,12 +69,13 @@ Examples:
     .argument("[name]", "scenario name (see `dita list`)")
     .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
+    .option("--check-determinism", "execute the run twice and compare trace hashes (invariant 12); default once: \"not checked\"")
     .addOption(json())
     .addHelpText(
       "after",
       "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3",
     )
-    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string }) => runCommand(name, { seed: o.seed, file: o.file })));
+    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean }) => runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism })));
 
   program
     .command("golden")
@@ -89,9 +90,10 @@ Examples:
     .description("swarm chaos over N seeds (fault mix drawn from each seed): {ok, runs, failures:[{seed, invariant, repro}]}")
     .addOption(new Option("--seeds <n>", "number of seeds").argParser(parseCount()).default(100))
     .addOption(new Option("--from <s>", "first seed").argParser(parseSeed).default(1))
+    .addOption(new Option("--determinism-every <k>", "execute seeds 0, k, 2k, … of the range twice and compare trace hashes (invariant 12); default: none").argParser(parseCount()))
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed")
-    .action(wrap(async (o: { seeds: number; from: number }) => chaosCommand(o)));
+    .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number }) => chaosCommand(o)));
 
   program
     .command("mutants")

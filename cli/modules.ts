@@ -16,7 +16,7 @@ import { NotAvailableError } from "./errors.js";
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** sim/run.ts `runScenario`. */
-export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string }) => Promise<RunResult>;
+export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string; checkDeterminism?: boolean }) => Promise<RunResult>;
 
 /** scenarios/index.ts. `loadScenarioFile` throws ScenarioError naming the bad field. */
 export interface ScenariosModule {
@@ -37,8 +37,9 @@ export interface ChaosFailure {
 export type RunChaosFn = (opts: {
   seeds: number;
   from: number;
+  determinismEvery?: number;
   onProgress?: (done: number, total: number) => void;
-}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[] }>;
+}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; determinismChecked: number }>;
 
 /** One golden case (golden/runner.ts). */
 export interface GoldenCase {

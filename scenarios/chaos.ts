@@ -35,6 +35,8 @@ export interface ChaosResult {
   failures: ChaosFailure[];
   /** Seeds that failed (each once, in order). */
   failedSeeds: number[];
+  /** How many seeds were executed twice (determinism checked). */
+  determinismChecked: number;
 }
 
 export interface ChaosOptions {
@@ -48,6 +50,12 @@ export interface ChaosOptions {
   kernelModule?: KernelModule;
   /** Override the scenario (tests use a shorter one); default getScenario("chaos"). */
   scenario?: Scenario;
+  /**
+   * Sampled determinism check (invariant 12): the seeds at positions 0, k, 2k, … of the range are
+   * executed twice and their trace hashes compared; the others once ("not checked"). Absent or 0:
+   * no seed is re-executed. The gate uses k = 10.
+   */
+  determinismEvery?: number;
 }
 
 /** The command that reproduces one chaos seed. */
@@ -72,6 +80,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const scenario = opts.scenario ?? getScenario(CHAOS_SCENARIO);
   if (!scenario) throw new Error(`runChaos: scenario "${CHAOS_SCENARIO}" is not registered in scenarios/index.ts`);
   if (scenario.swarm !== true) throw new Error(`runChaos: scenario "${scenario.name}" must set swarm: true (fault mix drawn from the seed)`);
+  const every = opts.determinismEvery ?? 0;
+  if (!Number.isSafeInteger(every) || every < 0) throw new Error(`runChaos: determinismEvery must be a non-negative integer, got ${String(opts.determinismEvery)}`);
+  let determinismChecked = 0;
   const failures: ChaosFailure[] = [];
   const failedSeeds: number[] = [];
   for (let i = 0; i < opts.seeds; i++) {
@@ -79,7 +90,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const repro = chaosRepro(seed, scenario.name);
     let found: ChaosFailure[];
     try {
-      const r = await runScenario(scenario, { seed, ...(opts.kernelModule ? { kernelModule: opts.kernelModule } : {}) });
+      const checkDeterminism = every > 0 && i % every === 0;
+      if (checkDeterminism) determinismChecked++;
+      const r = await runScenario(scenario, { seed, checkDeterminism, ...(opts.kernelModule ? { kernelModule: opts.kernelModule } : {}) });
       const violated = new Set(scenario.expect?.expectViolations ?? []);
       found = [...r.invariants, ...r.expectations]
         .filter((x) => !x.ok && !violated.has(x.name))
@@ -95,5 +108,5 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     }
     opts.onProgress?.(i + 1, opts.seeds);
   }
-  return { ok: failures.length === 0, runs: opts.seeds, failures, failedSeeds };
+  return { ok: failures.length === 0, runs: opts.seeds, failures, failedSeeds, determinismChecked };
 }
