@@ -140,6 +140,31 @@ export async function runCommand(name: string | undefined, opts: RunOptions): Pr
   return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc: runDoc(r), text: runText(r) };
 }
 
+/** One scenario run of a suite (gate): what the pool hands a worker. */
+export interface SuiteRunTask {
+  scenario: Scenario;
+  seed: number;
+  reportDir: string;
+  repro: string;
+  checkDeterminism: boolean;
+}
+
+/** What a suite run reports back (a compact, cloneable summary; the full result is in reportDir). */
+export interface SuiteRunSummary {
+  name: string;
+  ok: boolean;
+  failed: string[];
+  events: number;
+  traceHash: string;
+}
+
+/** Run one scenario of a suite and write its report (sim/pool.ts task function for `--jobs`). */
+export async function suiteRunTask(t: SuiteRunTask): Promise<SuiteRunSummary> {
+  const r = await runOne(t.scenario, t.seed, t.reportDir, t.repro, { checkDeterminism: t.checkDeterminism });
+  const failed = [...r.invariants, ...(r.expectations ?? [])].filter((c) => !c.ok).map((c) => c.name);
+  return { name: t.scenario.name, ok: r.ok, failed, events: r.events, traceHash: r.traceHash };
+}
+
 // ─────────────────────────── golden ───────────────────────────
 
 const short = (v: unknown, n = 70): string => {
@@ -161,18 +186,20 @@ export async function goldenCommand(opts: { update?: boolean }): Promise<Command
 // ─────────────────────────── chaos ───────────────────────────
 
 /** `dita chaos [--seeds N] [--from S]`: `{ok, runs, failures:[{seed, invariant, detail, faultMix, repro}]}`. */
-export async function chaosCommand(opts: { seeds: number; from: number; determinismEvery?: number }): Promise<CommandOutput> {
+export async function chaosCommand(opts: { seeds: number; from: number; determinismEvery?: number; jobs?: number }): Promise<CommandOutput> {
   const runChaos = await loadRunChaos();
   const bar = startProgress("chaos", opts.seeds);
   const t0 = performance.now();
   let res: Awaited<ReturnType<typeof runChaos>>;
   try {
-    res = await runChaos({ seeds: opts.seeds, from: opts.from, determinismEvery: opts.determinismEvery, onProgress: (done, total) => bar.update(done, total) });
+    res = await runChaos({ seeds: opts.seeds, from: opts.from, determinismEvery: opts.determinismEvery, jobs: opts.jobs, onProgress: (done, total) => bar.update(done, total) });
   } finally {
     bar.stop();
   }
   const wallMs = Math.round(performance.now() - t0);
-  const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, wallMs, determinismChecked: res.determinismChecked };
+  // No wall time in the JSON: the document is byte-identical for every --jobs N (the time is in the text and on stderr).
+  log(`chaos: ${res.runs} seeds in ${(wallMs / 1000).toFixed(1)} s`);
+  const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, determinismChecked: res.determinismChecked };
   const det = res.determinismChecked > 0 ? `determinism checked on ${res.determinismChecked} seeds` : "determinism not checked";
   const lines = [`${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}, ${res.failures.length} failures, ${det}, ${(wallMs / 1000).toFixed(1)} s`];
   for (const f of res.failures) {
@@ -188,7 +215,7 @@ export async function chaosCommand(opts: { seeds: number; from: number; determin
  * every mutant run is caught. `only`: mutant ids (scenarios/mutants.ts MUTANTS) to run instead of
  * all; an unknown id is a UsageError (exit 2) naming it, before anything is built.
  */
-export async function mutantsCommand(opts: { only?: string[] } = {}): Promise<CommandOutput> {
+export async function mutantsCommand(opts: { only?: string[]; jobs?: number } = {}): Promise<CommandOutput> {
   const runMutants = await loadRunMutants();
   const known = await loadExport<{ id: string }[]>("scenarios/mutants.ts", "MUTANTS");
   for (const id of opts.only ?? []) {
@@ -197,7 +224,7 @@ export async function mutantsCommand(opts: { only?: string[] } = {}): Promise<Co
   const bar = startProgress("mutants", 1);
   let res: Awaited<ReturnType<typeof runMutants>>;
   try {
-    res = await runMutants({ only: opts.only, onProgress: (done, total, id) => bar.update(done, total, id ?? "") });
+    res = await runMutants({ only: opts.only, jobs: opts.jobs, onProgress: (done, total, id) => bar.update(done, total, id ?? "") });
   } finally {
     bar.stop();
   }

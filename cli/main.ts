@@ -7,6 +7,7 @@
  *   usage errors included), with a message naming the problem on stderr.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { parseCount, parseIdList, parseSeed } from "./args.js";
@@ -20,6 +21,12 @@ import { REPO_ROOT } from "./modules.js";
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 const JSON_HELP = "print exactly one JSON document on stdout (logs and progress go to stderr)";
+
+/** `--jobs N`: worker threads (sim/pool.ts); default every core. The JSON output is the same for every N. */
+const jobsOption = () =>
+  new Option("--jobs <n>", "worker threads (default: every core, os.availableParallelism()); output is identical for every N")
+    .argParser(parseCount(1024))
+    .default(availableParallelism(), "every core");
 
 /** Build the commander program; `sink` receives the output of the subcommand that ran. */
 export function buildProgram(sink: (out: CommandOutput, json: boolean) => void): Command {
@@ -91,17 +98,19 @@ Examples:
     .addOption(new Option("--seeds <n>", "number of seeds").argParser(parseCount()).default(100))
     .addOption(new Option("--from <s>", "first seed").argParser(parseSeed).default(1))
     .addOption(new Option("--determinism-every <k>", "execute seeds 0, k, 2k, … of the range twice and compare trace hashes (invariant 12); default: none").argParser(parseCount()))
+    .addOption(jobsOption())
     .addOption(json())
-    .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed")
-    .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number }) => chaosCommand(o)));
+    .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed\n  $ npx dita chaos --seeds 10000 --jobs 2")
+    .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number }) => chaosCommand(o)));
 
   program
     .command("mutants")
     .description("build each flaw mutant of the kernel and run the suite against it: {total, caught, mutants:[{id, flaw, caught, caughtBy}]}")
     .addOption(new Option("--only <ids>", "comma-separated mutant ids to run instead of all").argParser(parseIdList))
+    .addOption(jobsOption())
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita mutants\n  $ npx dita mutants --only mutant_leverage_pnl,adapter_bound_price\n  $ npx dita mutants --json | jq '.mutants[] | select(.caught == false)'")
-    .action(wrap(async (o: { only?: string[] }) => mutantsCommand({ only: o.only })));
+    .action(wrap(async (o: { only?: string[]; jobs: number }) => mutantsCommand({ only: o.only, jobs: o.jobs })));
 
   program
     .command("bench")
@@ -118,11 +127,12 @@ Examples:
     .option("--skip-build", "do not rebuild the kernel (use the .wasm in the checkout)")
     .option("--mutants", "also run the flaw mutants (slow)")
     .option("--update-baseline", "write this run's figures into the baseline file (review the diff before committing)")
+    .addOption(jobsOption())
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npm start                       # = dita gate on the embedded defaults\n  $ npx dita gate --json | jq '.ok, .report'\n  $ npx dita gate --chaos-seeds 500 --mutants")
     .action(
-      wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean }) =>
-        gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline }),
+      wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean; jobs: number }) =>
+        gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline, jobs: o.jobs }),
       ),
     );
 

@@ -38,6 +38,7 @@ export type RunChaosFn = (opts: {
   seeds: number;
   from: number;
   determinismEvery?: number;
+  jobs?: number;
   onProgress?: (done: number, total: number) => void;
 }) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; determinismChecked: number }>;
 
@@ -65,6 +66,7 @@ export interface MutantResult {
 /** scenarios/mutants.ts `runMutants`. */
 export type RunMutantsFn = (opts: {
   only?: string[];
+  jobs?: number;
   onProgress?: (done: number, total: number, id?: string) => void;
 }) => Promise<{ total: number; caught: number; mutants: MutantResult[] }>;
 
