@@ -26,7 +26,7 @@ import { textTable } from "./commands.js";
 import { EXIT_OK, EXIT_USAGE, NotAvailableError } from "./errors.js";
 import { log, startProgress } from "./io.js";
 import { loadRunChaos, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
-import { measureKernelThroughput } from "./kernel-bench.js";
+import { type KernelCallFigure, measureKernelCalls, measureKernelThroughput } from "./kernel-bench.js";
 
 /** Repository-relative path of the kernel module the binding loads. */
 export const WASM_PATH = "kernel/pkg/dita_kernel.wasm";
@@ -81,6 +81,10 @@ export interface BenchResult {
   /** wasm / native on the same stream. */
   ratio: number | null;
   kernelStream: { events: number; description: string; wasmBand: [number, number]; nativeBand: [number, number] } | null;
+  /** Per-call micro-benchmark through the binding (µs per call, tinybench rme and min..max band). */
+  kernelCalls?: KernelCallFigure[] | null;
+  /** Load average (1, 5, 15 min) when the bench started and ended: the machine is shared. */
+  loadAvg?: { start: number[]; end: number[] } | null;
   simEventsPerSec: number | null;
   simScenario: string | null;
   /** Simulated time / wall time of the soak. */
@@ -160,6 +164,8 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     nativeEventsPerSec: null,
     ratio: null,
     kernelStream: null,
+    kernelCalls: null,
+    loadAvg: { start: os.loadavg().map((x) => round(x, 2)), end: [] },
     simEventsPerSec: null,
     simScenario: null,
     simSpeedup: null,
@@ -190,6 +196,12 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
       res.kernelStream = { events: k.events, description: k.description, wasmBand: k.wasmBand, nativeBand: k.nativeBand };
     } catch (e) {
       miss("wasmEventsPerSec/nativeEventsPerSec", e);
+    }
+
+    try {
+      res.kernelCalls = await measureKernelCalls(budgetName === "quick" ? 200 : 500);
+    } catch (e) {
+      miss("kernelCalls", e);
     }
 
     bar.update(1, undefined, "end-to-end sim");
@@ -266,6 +278,7 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     bar.stop();
   }
   res.wallMs = round(performance.now() - t0);
+  if (res.loadAvg) res.loadAvg.end = os.loadavg().map((x) => round(x, 2));
   return res;
 }
 
@@ -281,11 +294,13 @@ export function benchText(r: BenchResult): string {
     ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms` : null],
     ["RSS growth (MB)", f(r.rssGrowthMb), r.rss ? `${r.rss.fromTrades} → ${r.rss.toTrades} trades: ${r.rss.fromMb} → ${r.rss.toMb} MB, ${r.rss.tradesPerSec} trades/s` : null],
   ];
+  for (const c of r.kernelCalls ?? []) rows.splice(3 + (r.kernelCalls ?? []).indexOf(c), 0, [`kernel call: ${c.name} (µs, median)`, f(c.medianUs), `mean ${c.meanUs} ±${c.rmePct}%, band ${c.bandUs[0]}..${c.bandUs[1]} µs`]);
   const lines = [
     textTable(["figure", "value", "note"], rows),
     "",
     `host: ${r.host.os}, ${r.host.cpuModel}, ${r.host.cores} cores, node ${r.host.nodeVersion}`,
     `kernel wasm sha256: ${r.wasmSha256 ?? "n/a"}`,
+    `load average (1/5/15 min): start ${r.loadAvg?.start.join(" ") ?? "n/a"}, end ${r.loadAvg?.end.join(" ") ?? "n/a"}`,
   ];
   if (r.rssCurve.length) lines.push(`RSS curve (trades: MB): ${r.rssCurve.map(([t, m]) => `${t}: ${m}`).join(", ")}`);
   for (const u of r.unavailable) lines.push(`unavailable: ${u.figure}: ${u.reason}`);

@@ -69,3 +69,24 @@ export async function measureKernelThroughput(events: number, reps: number): Pro
     reps,
   };
 }
+
+/** One per-call figure of kernel/bench.ts benchKernelCalls (µs per call through the binding). */
+export interface KernelCallFigure {
+  name: string;
+  medianUs: number;
+  meanUs: number;
+  rmePct: number;
+  bandUs: [number, number];
+  samples: number;
+  callsPerSample: number;
+}
+
+/**
+ * Per-call micro-benchmark (markPrice, one venue event, one intent, each with its outcome; slot()
+ * and ledger() re-reads) through the WASM binding, tinybench. @param timeMs tinybench time per task.
+ * @throws NotAvailableError when kernel/bench.ts lacks benchKernelCalls.
+ */
+export async function measureKernelCalls(timeMs: number): Promise<KernelCallFigure[]> {
+  const f = await loadExport<(o?: { timeMs?: number }) => Promise<KernelCallFigure[]>>("kernel/bench.ts", "benchKernelCalls");
+  return f({ timeMs });
+}

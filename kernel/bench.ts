@@ -14,7 +14,7 @@ const KERNEL_DIR = dirname(fileURLToPath(import.meta.url));
 
 export interface KernelBenchResult {
   engine: "wasm" | "native";
-  /** Records processed (venue events plus the ~18% JSON intents that drive the trade cycles). */
+  /** Records processed (venue events plus the ~18% typed intent records that drive the trade cycles). */
   events: number;
   seed: number;
   slots: number;
@@ -88,4 +88,114 @@ export function benchKernelNative(events = 1_000_000, opts: { seed?: number; slo
   );
   if (r.status !== 0) throw new Error(`kernel_bench failed (exit ${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as KernelBenchResult;
+}
+
+/** One per-call figure: µs per call through the binding (outcome decoded), and its noise. */
+export interface KernelCallFigure {
+  name: string;
+  /** Median microseconds per call over the samples (each sample = `callsPerSample` calls). */
+  medianUs: number;
+  /** Mean microseconds per call (pulled up by samples the shared machine's other load slowed). */
+  meanUs: number;
+  /** tinybench relative margin of error of the mean, %. */
+  rmePct: number;
+  /** Fastest and slowest sample, µs per call (the noise band). */
+  bandUs: [number, number];
+  samples: number;
+  callsPerSample: number;
+}
+
+const CALL_SLOTS = 64;
+const CALL_CONFIG = {
+  slotCount: CALL_SLOTS,
+  initialCapitalUsdt: "1000000",
+  instruments: [{ symbol: "FET-USDT", tickSize: "0.0001", stepSize: "1" }],
+};
+
+/**
+ * Per-call micro-benchmark through the binding (tinybench), each call with its decoded Outcome:
+ * - `markPrice`: a mark on a kernel holding an open position (unrealized PnL and the ledger move);
+ * - `onVenueEvent (fill)`: a PARTIAL_FILL with price and fee booked on a working entry order;
+ * - `processIntent (ENTER)`: an ENTER that emits a SUBMIT (slots reset by CANCEL_ACK outside the timing);
+ * - `slot() unchanged` / `ledger() unchanged`: re-reads of an image no call changed;
+ * - `markPrice + slot()` / `markPrice + ledger()`: a mark, then reading the image it changed (the
+ *   runtime's pattern after a call that changed a slot or the ledger).
+ * Each sample runs `calls` calls (default 64); figures are µs per call.
+ */
+export async function benchKernelCalls(opts: { wasmPath?: string; timeMs?: number; calls?: number } = {}): Promise<KernelCallFigure[]> {
+  const { Bench } = await import("tinybench");
+  const mod = await loadKernel({ wasmPath: opts.wasmPath });
+  const calls = opts.calls ?? CALL_SLOTS;
+  const timeMs = opts.timeMs ?? 400;
+  const sym = "FET-USDT";
+  // Kernel A: slot 0 holds a huge working entry order that takes fills; later an open position.
+  const a = mod.create(CALL_CONFIG);
+  let seq = 0;
+  const must = (o: { accepted: boolean; code: string; message: string }, what: string) => {
+    if (!o.accepted) throw new Error(`benchKernelCalls: ${what} refused: ${o.code} ${o.message}`);
+  };
+  must(a.processIntent({ kind: "ENTER", intentId: "bench-e0", tsUs: 1, slotId: 0, tradeId: "bench0", symbol: sym, side: "LONG", quantity: "1000000000000", orderType: "MARKET", leverage: 1 }), "ENTER");
+  const coid = a.slot(0).entryOrder?.clientOrderId;
+  if (!coid) throw new Error("benchKernelCalls: no entry order");
+  must(a.onVenueEvent({ kind: "ORDER_ACK", eventId: "bench-ack", tsUs: 2, symbol: sym, clientOrderId: coid, venueOrderId: "9000000000000000001" }), "ORDER_ACK");
+  const fill = () => a.onVenueEvent({ kind: "PARTIAL_FILL", eventId: `bf${++seq}`, tsUs: 10 + seq, symbol: sym, clientOrderId: coid, venueOrderId: "9000000000000000001", fillQty: "3", fillPrice: seq % 2 ? "0.1878" : "0.1879", feeUsdt: "0.0002817" });
+  must(fill(), "PARTIAL_FILL");
+  // Kernel C: an open position of realistic size (marks and image re-reads; A's slot 0 collects
+  // every benchmark fill's event id, an image no real trade has).
+  const c = mod.create(CALL_CONFIG);
+  must(c.processIntent({ kind: "ENTER", intentId: "c-e0", tsUs: 1, slotId: 0, tradeId: "benchc", symbol: sym, side: "SHORT", quantity: "202276", orderType: "MARKET", leverage: 3 }), "ENTER");
+  must(c.onVenueEvent({ kind: "ORDER_ACK", eventId: "c-ack", tsUs: 2, symbol: sym, clientOrderId: "d2-benchc-e1", venueOrderId: "9000000000000000002" }), "ORDER_ACK");
+  must(c.onVenueEvent({ kind: "PARTIAL_FILL", eventId: "c-f1", tsUs: 3, symbol: sym, venueOrderId: "9000000000000000002", fillQty: "195259", fillPrice: "0.1878", feeUsdt: "18.3348201" }), "PARTIAL_FILL");
+  must(c.onVenueEvent({ kind: "FULL_FILL", eventId: "c-f2", tsUs: 4, symbol: sym, venueOrderId: "9000000000000000002", fillQty: "7017", fillPrice: "0.1878", feeUsdt: "0.6588963" }), "FULL_FILL");
+  let mark = 0;
+  const markOnce = () => c.markPrice({ tsUs: 1_000_000 + mark, symbol: sym, markPrice: ++mark % 2 ? "0.1901" : "0.1902" });
+  // Kernel B: ENTER on every slot per sample; CANCEL_ACK (untimed) returns the slots to IDLE.
+  const b = mod.create(CALL_CONFIG);
+  let trade = 0;
+  const entered: string[] = [];
+  const resetB = () => {
+    for (let i = 0; i < entered.length; i++) {
+      must(b.onVenueEvent({ kind: "CANCEL_ACK", eventId: `bc${trade}-${i}`, tsUs: 5 + trade, symbol: sym, clientOrderId: entered[i] }), "CANCEL_ACK");
+    }
+    entered.length = 0;
+  };
+  const bench = new Bench({ time: timeMs, warmupTime: 100, throws: true });
+  const task = (name: string, body: () => void, hooks: { beforeEach?: () => void } = {}) =>
+    bench.add(name, () => {
+      for (let i = 0; i < calls; i++) body();
+    }, hooks);
+  task("markPrice", () => void markOnce());
+  task("onVenueEvent (fill)", () => void fill());
+  task(
+    "processIntent (ENTER)",
+    () => {
+      const slotId = entered.length;
+      trade++;
+      const o = b.processIntent({ kind: "ENTER", intentId: `bi${trade}`, tsUs: 3 + trade, slotId, tradeId: `bt${trade}`, symbol: sym, side: "SHORT", quantity: "1000", orderType: "MARKET", leverage: 2 });
+      const c = o.commands[0];
+      if (!o.accepted || !c) throw new Error(`benchKernelCalls: ENTER refused: ${o.code} ${o.message}`);
+      entered.push(c.clientOrderId);
+    },
+    { beforeEach: resetB },
+  );
+  task("slot() unchanged", () => void c.slot(0));
+  task("ledger() unchanged", () => void c.ledger());
+  task("markPrice + slot()", () => {
+    markOnce();
+    void c.slot(0);
+  });
+  task("markPrice + ledger()", () => {
+    markOnce();
+    void c.ledger();
+  });
+  await bench.run();
+  a.dispose();
+  b.dispose();
+  c.dispose();
+  return bench.tasks.map((t) => {
+    const r = t.result;
+    if (r.state !== "completed") throw new Error(`benchKernelCalls: ${t.name} did not complete: ${r.state}`);
+    const per = (ms: number) => Math.round((ms * 1000 * 1000) / calls) / 1000;
+    return { name: t.name, medianUs: per(r.latency.p50), meanUs: per(r.latency.mean), rmePct: Math.round(r.latency.rme * 10) / 10, bandUs: [per(r.latency.min), per(r.latency.max)], samples: r.latency.samplesCount, callsPerSample: calls };
+  });
 }

@@ -11,6 +11,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
+import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, encodeFields } from "./typed.js";
 import type {
   AccountEvent,
   DiagnosticCode,
@@ -86,18 +87,7 @@ export interface BatchResult {
   raw: Uint8Array;
 }
 
-/** Diagnostic codes in Rust enum order (batch result code = index). */
-export const CODES: DiagnosticCode[] = [
-  "OK", "INVALID_INTENT", "INVALID_EVENT", "INVALID_SLOT", "SLOT_BUSY", "DUPLICATE_TRADE_ID",
-  "NO_ACTIVE_ORDER", "NO_POSITION", "ZERO_SIZE_EXIT", "INVALID_TRANSITION", "DUPLICATE_EVENT",
-  "UNRESOLVED_SLOT", "STALE_EVENT", "OVERFILL", "STALE_STATE", "VENUE_REJECTED", "RATE_LIMITED",
-  "ANCHOR_REJECTED", "PNL_ANOMALY", "RECONCILE_MISMATCH", "INVALID_STATE", "DISPOSED", "INTERNAL",
-];
-/** Stages by batch stage code. */
-export const STAGES: Stage[] = [
-  "IDLE", "ORDER_REQUESTED", "ENTRY_WORKING", "POSITION_OPEN", "EXIT_REQUESTED", "EXIT_WORKING",
-  "CLOSED", "STALE_STATE_RECONCILING",
-];
+export { CODES, STAGES };
 
 const METHOD = {
   processIntent: 1, onVenueEvent: 2, markPrice: 3, onAccountEvent: 4, anchorToExchange: 5,
@@ -117,6 +107,11 @@ interface Exports {
   kernel_batch(ptr: number, len: number): number;
   kernel_bench_stream(n: number, seed: number, slots: number): number;
   kernel_bench_config(slots: number): number;
+  kernel_input_buf(cap: number): number;
+  kernel_call_bin(method: number, len: number): number;
+  kernel_state_digest(): number;
+  kernel_slot(i: number): number;
+  kernel_ledger_bin(): number;
 }
 
 const enc = new TextEncoder();
@@ -148,6 +143,22 @@ function nonFiniteAsString(_key: string, v: unknown): unknown {
   return typeof v === "number" && !Number.isFinite(v) ? String(v) : v;
 }
 
+/**
+ * Deep copy of a JSON-shaped image (plain objects, arrays, scalars), keys in the same order. The
+ * binding caches images and hands every caller its own copy: images are values (A12, I17).
+ */
+function copyImage<T>(v: T): T {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) {
+    const a = new Array(v.length);
+    for (let i = 0; i < v.length; i++) a[i] = copyImage(v[i]);
+    return a as T;
+  }
+  const o: Record<string, unknown> = {};
+  for (const k in v as Record<string, unknown>) o[k] = copyImage((v as Record<string, unknown>)[k]);
+  return o as T;
+}
+
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
 
 /**
@@ -156,10 +167,67 @@ type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
  */
 export class Kernel {
   #ex: Exports | null;
+  /** Encoder scratch and the wasm input arena (pointer, capacity) of the typed calls. */
+  readonly #scratch = new Scratch();
+  #arenaPtr = 0;
+  #arenaCap = 0;
+  /** Views of the instance memory, renewed when memory grows. */
+  #memBuf: ArrayBuffer | null = null;
+  #memU8 = new Uint8Array(0);
+  #memView = new DataView(new ArrayBuffer(0));
+  /** Images still current (callers get copies): slot i until a call lists i in changedSlots; the ledger until ledgerSeq moves. */
+  #slotCache: (SlotImage | undefined)[] = [];
+  #ledgerCache: LedgerSnapshot | undefined;
+
+  /** Hot calls through the JSON ABI instead of the typed one (KernelOptions.abi "json"). */
+  readonly #jsonOnly: boolean;
 
   /** @internal use KernelModule.create */
-  constructor(ex: Exports) {
+  constructor(ex: Exports, opts: KernelOptions = {}) {
     this.#ex = ex;
+    this.#jsonOnly = opts.abi === "json";
+  }
+
+  #mem(ex: Exports): void {
+    if (this.#memBuf !== ex.memory.buffer) {
+      this.#memBuf = ex.memory.buffer;
+      this.#memU8 = new Uint8Array(this.#memBuf);
+      this.#memView = new DataView(this.#memBuf);
+    }
+  }
+
+  /** Drop every cached image (cold calls: restore, reconcile, batches, anchors). */
+  #invalidateAll(): void {
+    this.#slotCache = [];
+    this.#ledgerCache = undefined;
+  }
+
+  /** Keep the caches current after an outcome (changedSlots, ledgerSeq). */
+  #track(out: Outcome): Outcome {
+    if (out.changedSlots === undefined) this.#slotCache = [];
+    else for (const i of out.changedSlots) this.#slotCache[i] = undefined;
+    if (this.#ledgerCache !== undefined && this.#ledgerCache.eventSeq !== out.ledgerSeq) this.#ledgerCache = undefined;
+    return out;
+  }
+
+  /**
+   * A hot call through the typed binary ABI (README "ABI"); inputs without a binary form (see
+   * typed.ts encodeFields) go through the JSON path, so both meet the same parser.
+   */
+  #hot(method: "processIntent" | "onVenueEvent" | "markPrice" | "onAccountEvent", input: unknown): Outcome {
+    const ex = this.#live();
+    const sc = this.#scratch;
+    const len = this.#jsonOnly ? -1 : encodeFields(sc, input);
+    if (len < 0) return this.#track(this.#outcome(method, input));
+    if (len > this.#arenaCap) {
+      this.#arenaCap = Math.max(len, 4096);
+      this.#arenaPtr = ex.kernel_input_buf(this.#arenaCap) >>> 0;
+    }
+    this.#mem(ex);
+    this.#memU8.set(sc.bytes.subarray(0, len), this.#arenaPtr);
+    const ptr = ex.kernel_call_bin(METHOD[method], len) >>> 0;
+    this.#mem(ex);
+    return this.#track(decodeOutcome(this.#memU8, this.#memView, ptr + 4));
   }
 
   #live(): Exports {
@@ -193,19 +261,19 @@ export class Kernel {
 
   /** Apply an intent (ENTER / EXIT / EXIT_RESIDUAL / CANCEL). Commands to carry are in the Outcome. */
   processIntent(intent: Intent): Outcome {
-    return this.#outcome("processIntent", intent);
+    return this.#hot("processIntent", intent);
   }
   /** Apply a normalised venue event (routing by order identity, spec §6.1-6.2). */
   onVenueEvent(ev: VenueEvent): Outcome {
-    return this.#outcome("onVenueEvent", ev);
+    return this.#hot("onVenueEvent", ev);
   }
   /** Mark price: unrealized PnL only, never an entry basis (A4). */
   markPrice(m: MarkPrice): Outcome {
-    return this.#outcome("markPrice", m);
+    return this.#hot("markPrice", m);
   }
   /** BALANCE (anchor), FILL_SETTLED (exchange repair / provenance), FUNDING (spec §3, §5.2). */
   onAccountEvent(ev: AccountEvent): Outcome {
-    return this.#outcome("onAccountEvent", ev);
+    return this.#hot("onAccountEvent", ev);
   }
   /**
    * Anchor capital to the exchange wallet (spec §3.1): capital := walletBalanceUsdt,
@@ -213,11 +281,22 @@ export class Kernel {
    * `eventSeq` is the caller's sequence of the balance fact (recorded, not interpreted).
    */
   anchorToExchange(walletBalanceUsdt: string | undefined, availableMarginUsdt: string | undefined, eventSeq: number): Outcome {
+    this.#invalidateAll();
     return this.#outcome("anchorToExchange", { walletBalanceUsdt, availableMarginUsdt, eventSeq });
   }
-  /** Image of slot i; throws KernelError INVALID_SLOT when out of range. */
+  /**
+   * Image of slot i (a fresh copy per call; read from the kernel only after a call listed i in
+   * `changedSlots`); throws KernelError INVALID_SLOT when out of range.
+   */
   slot(i: number): SlotImage {
-    return this.#get<SlotImage>("slot", i);
+    const hit = Number.isSafeInteger(i) && i >= 0 ? this.#slotCache[i] : undefined;
+    if (hit !== undefined) return copyImage(hit);
+    const ex = this.#live();
+    if (!Number.isSafeInteger(i) || i < 0 || i > 0xffffffff) return this.#get<SlotImage>("slot", i);
+    const env = JSON.parse(dec.decode(readResult(ex, ex.kernel_slot(i)))) as Envelope<SlotImage>;
+    if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
+    this.#slotCache[i] = env.value;
+    return copyImage(env.value);
   }
   /** Slots, ledger, trades and anomalies in one consistent snapshot. */
   snapshot(): KernelSnapshot {
@@ -225,7 +304,13 @@ export class Kernel {
   }
   /** The current immutable ledger snapshot (a new object per call; eventSeq versioned). */
   ledger(): LedgerSnapshot {
-    return this.#get<LedgerSnapshot>("ledger", null);
+    if (this.#ledgerCache !== undefined) return { ...this.#ledgerCache };
+    const ex = this.#live();
+    const ptr = ex.kernel_ledger_bin() >>> 0;
+    this.#mem(ex);
+    const l = decodeLedger(this.#memU8, this.#memView, ptr + 4);
+    this.#ledgerCache = l;
+    return { ...l };
   }
   /** Trade records: archived trades (re-entered slots) first, then trades held by slots. */
   trades(): TradeRecord[] {
@@ -242,11 +327,26 @@ export class Kernel {
   }
   /** Restore a saveState() text after validation (Flaw 11, G8, J7, G14); INVALID_STATE if refused. */
   restoreState(json: string): Outcome {
-    return this.#outcome("restoreState", json);
+    this.#invalidateAll();
+    const o = this.#outcome("restoreState", json);
+    this.#invalidateAll();
+    return o;
+  }
+  /**
+   * Digest of the canonical state (kernel/README.md "State digest": FNV-1a 128 over the saveState
+   * text with sourceHash ""), 32 hex digits, computed inside the kernel without exporting the
+   * state. Equal digests ⇔ equal saved states (up to hash collisions): what idempotency probes compare.
+   */
+  stateDigest(): string {
+    const ex = this.#live();
+    return dec.decode(readResult(ex, ex.kernel_state_digest()));
   }
   /** Reconcile with venue truth; resumes STALE_STATE_RECONCILING slots (Flaw 11, I14). */
   reconcile(report: ReconcileReport): Outcome {
-    return this.#outcome("reconcile", report);
+    this.#invalidateAll();
+    const o = this.#outcome("reconcile", report);
+    this.#invalidateAll();
+    return o;
   }
   /**
    * Hot path: process a batch of binary records (encodeVenueEvents / the bench stream).
@@ -254,6 +354,7 @@ export class Kernel {
    */
   processBatch(records: Uint8Array): BatchResult {
     const ex = this.#live();
+    this.#invalidateAll();
     const raw = withInput(ex, records, (p, l) => readResult(ex, ex.kernel_batch(p, l)));
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const count = view.getUint32(0, true);
@@ -267,6 +368,7 @@ export class Kernel {
   /** Release the WebAssembly instance; every later call throws KernelError DISPOSED. Idempotent. */
   dispose(): void {
     this.#ex = null;
+    this.#invalidateAll();
   }
   /** True once dispose() was called. */
   get disposed(): boolean {
@@ -381,12 +483,22 @@ export function encodeVenueEvents(events: VenueEvent[]): Uint8Array {
   return out;
 }
 
+/** Options of one Kernel. */
+export interface KernelOptions {
+  /**
+   * ABI of the hot calls (processIntent, onVenueEvent, markPrice, onAccountEvent): "typed" (default,
+   * binary records, README "ABI") or "json" (the JSON text ABI; for debugging and the differential
+   * test that proves both refuse and accept the same inputs).
+   */
+  abi?: "typed" | "json";
+}
+
 /** A loaded, verified kernel module: creates Kernels (one instance each). */
 export interface KernelModule {
   /** The artifact's manifest (source hash, features). */
   readonly manifest: KernelManifest;
   /** Create a kernel; throws KernelError (code INVALID_INTENT, message naming the field) on a bad config. */
-  create(config: KernelConfig): Kernel;
+  create(config: KernelConfig, opts?: KernelOptions): Kernel;
   /** The deterministic benchmark stream and its KernelConfig (same bytes as the native bench). */
   benchStream(events: number, seed?: number, slots?: number): { config: KernelConfig; records: Uint8Array };
 }
@@ -431,12 +543,12 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
   }
   return {
     manifest,
-    create(config: KernelConfig): Kernel {
+    create(config: KernelConfig, opts?: KernelOptions): Kernel {
       const ex = instantiate(module);
       const res = withInput(ex, enc.encode(JSON.stringify(config, nonFiniteAsString)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
       const env = JSON.parse(dec.decode(res)) as { ok: true } | { ok: false; outcome: Outcome };
       if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
-      return new Kernel(ex);
+      return new Kernel(ex, opts);
     },
     benchStream(events: number, seed = 42, slots = 10) {
       const records = readResult(probe, probe.kernel_bench_stream(events, seed, slots));

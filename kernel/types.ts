@@ -316,6 +316,13 @@ export interface Outcome {
   commands: VenueCommand[];
   /** The ledger's eventSeq after this call. */
   ledgerSeq: number;
+  /**
+   * Slots this call wrote to, ascending (kernel model::Slots): a slot not listed is unchanged, so
+   * a cached SlotImage of it is still current. May list a slot written with equal values.
+   * The stage changes among them are in `transitions`. Always set on outcomes from the kernel;
+   * optional only so hand-built outcomes (tests, fixtures) need not carry it.
+   */
+  changedSlots?: number[];
 }
 
 // ───────────────────────────── state images ─────────────────────────────

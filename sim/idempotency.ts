@@ -4,7 +4,6 @@
  * comparison live on every probed duplicate frame (sim/runtime.ts); this function lets a checker
  * or a test do it from a trace: saved state + the inputs of one payload.
  */
-import { createHash } from "node:crypto";
 import type { KernelConfig } from "../kernel/types.js";
 import type { IdempotencyProbe } from "./record.js";
 import type { Kernel, KernelModule } from "./runtime.js";
@@ -14,7 +13,8 @@ function feed(k: Kernel, inputs: readonly KernelInput[]): string[] {
   return inputs.map((i) => (i.k === "venue" ? k.onVenueEvent(i.ev) : k.onAccountEvent(i.ev)).code);
 }
 
-const sha = (k: Kernel) => createHash("sha256").update(k.saveState()).digest("hex");
+/** The kernel's state digest (kernel/README.md "State digest"): equal ⇔ equal saved state. */
+const sha = (k: Kernel) => k.stateDigest();
 
 /**
  * Restore `savedState` into a new kernel, apply `inputs` once, then apply `duplicate` (normally

@@ -109,9 +109,9 @@ export class KernelHost implements KernelPort {
     }
   }
 
-  /** SHA-256 of the kernel's full saved state (idempotency probes, restart rows). */
+  /** State digest for idempotency probes: computed in the kernel, no state export (kperf, issue 11). */
   stateSha(): string {
-    return createHash("sha256").update(this.kernel.saveState()).digest("hex");
+    return this.kernel.stateDigest();
   }
 
   // ─── calls ───

@@ -20,6 +20,8 @@ export interface Kernel {
   snapshot(): KernelSnapshot;
   ledger(): LedgerSnapshot;
   saveState(): string;
+  /** Digest of the kernel's canonical state, computed in the kernel (kernel/README.md "State digest"). */
+  stateDigest(): string;
   restoreState(json: string): Outcome;
   reconcile(report: ReconcileReport): Outcome;
   dispose(): void;

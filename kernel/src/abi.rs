@@ -9,9 +9,12 @@
 use crate::api::{Api, FEATURES, METHODS, SOURCE_HASH};
 use crate::batch;
 use crate::stream;
+use crate::typed;
 
 static mut KERNEL: Option<Api> = None;
 static mut RESULT: Vec<u8> = Vec::new();
+/// Input arena of the typed calls (`kernel_input_buf`), reused across calls.
+static mut INPUT: Vec<u8> = Vec::new();
 
 fn set_result(bytes: &[u8]) -> *const u8 {
     // SAFETY: wasm32-unknown-unknown is single-threaded; RESULT is only touched here.
@@ -145,4 +148,107 @@ pub extern "C" fn kernel_bench_stream(n: u32, seed: u32, slots: u32) -> *const u
 #[no_mangle]
 pub extern "C" fn kernel_bench_config(slots: u32) -> *const u8 {
     set_result(stream::bench_config(slots.clamp(1, 64) as usize).as_bytes())
+}
+
+/// The typed calls' input arena: a module-owned buffer of at least `cap` bytes (grown when
+/// needed, then reused: no allocation per call once warm). The host writes one binary field
+/// record there and calls `kernel_call_bin`. Valid until the next `kernel_input_buf` call.
+#[no_mangle]
+pub extern "C" fn kernel_input_buf(cap: usize) -> *mut u8 {
+    // SAFETY: single-threaded module; INPUT is only touched by these two exports.
+    let v: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(INPUT) };
+    if v.len() < cap {
+        v.resize(cap, 0);
+    }
+    v.as_mut_ptr()
+}
+
+/// Typed hot call (typed.rs): method 1 processIntent, 2 onVenueEvent, 3 markPrice,
+/// 4 onAccountEvent on the `len`-byte binary field record in the input arena. Result buffer =
+/// `[u32 len][binary outcome]` (typed::encode_outcome), in the module-owned result buffer.
+#[no_mangle]
+pub extern "C" fn kernel_call_bin(method: u32, len: usize) -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    let inp: &Vec<u8> = unsafe { &*std::ptr::addr_of!(INPUT) };
+    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
+    r.clear();
+    r.extend_from_slice(&[0u8; 4]);
+    match api {
+        None => {
+            let o = crate::model::Out::new(false, crate::model::Code::Internal, crate::model::Severity::Critical, "kernel_create has not succeeded on this instance");
+            typed::encode_outcome(r, &o, 0, 0);
+        }
+        Some(api) => {
+            // A length beyond the arena decodes as an empty record: refused, "record truncated".
+            let rec: &[u8] = if len <= inp.len() { &inp[..len] } else { &[] };
+            api.kernel.slots.take_written();
+            let o = typed::call(&mut api.kernel, method, rec);
+            let changed = api.kernel.slots.take_written();
+            typed::encode_outcome(r, &o, api.kernel.ledger.event_seq, changed);
+        }
+    }
+    let n = (r.len() - 4) as u32;
+    r[0..4].copy_from_slice(&n.to_le_bytes());
+    r.as_ptr()
+}
+
+/// The state digest (kernel.rs `state_digest`, 32 lowercase hex characters) as a result buffer.
+#[no_mangle]
+pub extern "C" fn kernel_state_digest() -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    match api {
+        None => set_result(b""),
+        Some(api) => {
+            let d = api.kernel.state_digest();
+            set_result(d.as_bytes())
+        }
+    }
+}
+
+/// Slot image `i` as `{"ok":true,"value":SlotImage}` serialised straight from the typed image
+/// (no `Value` tree; keys in SlotImage declaration order), or the JSON API's refusal envelope.
+#[no_mangle]
+pub extern "C" fn kernel_slot(i: u32) -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    match api {
+        None => set_result(&error_json("INTERNAL", "kernel_create has not succeeded on this instance")),
+        Some(api) => {
+            if (i as usize) < api.kernel.slots.len() {
+                let img = crate::image::slot_image(&api.kernel.slots[i as usize]);
+                let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
+                r.clear();
+                r.extend_from_slice(&[0u8; 4]);
+                r.extend_from_slice(b"{\"ok\":true,\"value\":");
+                if let Err(e) = serde_json::to_writer(&mut *r, &img) {
+                    return set_result(&error_json("INTERNAL", &e.to_string()));
+                }
+                r.push(b'}');
+                let n = (r.len() - 4) as u32;
+                r[0..4].copy_from_slice(&n.to_le_bytes());
+                r.as_ptr()
+            } else {
+                let v = api.call("slot", &i.to_string());
+                set_result(v.to_string().as_bytes())
+            }
+        }
+    }
+}
+
+/// The ledger as a binary image (typed::encode_ledger) in the result buffer; empty before create.
+#[no_mangle]
+pub extern "C" fn kernel_ledger_bin() -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
+    r.clear();
+    r.extend_from_slice(&[0u8; 4]);
+    if let Some(api) = api {
+        typed::encode_ledger(r, &api.kernel.ledger);
+    }
+    let n = (r.len() - 4) as u32;
+    r[0..4].copy_from_slice(&n.to_le_bytes());
+    r.as_ptr()
 }

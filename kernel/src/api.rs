@@ -63,8 +63,14 @@ impl Api {
         }
     }
 
-    fn outcome(&self, o: Out) -> Value {
-        json!({"ok": true, "value": image::outcome_json(&o, self.kernel.ledger.event_seq)})
+    /// Outcome envelope; `changedSlots` = the slots the call wrote to (model::Slots).
+    fn outcome(&mut self, o: Out) -> Value {
+        let changed = self.kernel.slots.take_written();
+        let mut v = image::outcome_json(&o, self.kernel.ledger.event_seq);
+        if let Some(m) = v.as_object_mut() {
+            m.insert("changedSlots".into(), json!(crate::typed::mask_ids(changed)));
+        }
+        json!({"ok": true, "value": v})
     }
     fn refuse(&self, o: Out) -> Value {
         json!({"ok": false, "outcome": image::outcome_json(&o, self.kernel.ledger.event_seq)})
@@ -75,6 +81,7 @@ impl Api {
 
     /// Dispatch one call by method name. Unknown method → ok:false INTERNAL outcome.
     pub fn call(&mut self, method: &str, text: &str) -> Value {
+        self.kernel.slots.take_written();
         match method {
             "processIntent" => {
                 let o = match parse_json(text, Code::InvalidIntent).and_then(|v| input::parse_intent(&v).map_err(|e| field_out(Code::InvalidIntent, &e))) {

@@ -5,6 +5,7 @@
 //!   0  u32  recordLen (bytes, header + strings/payload)
 //!   4  u8   kind: 0 ORDER_ACK 1 PARTIAL_FILL 2 FULL_FILL 3 CANCEL_ACK 4 CANCEL_REJECT
 //!             5 ORDER_REJECT 6 RATE_LIMITED | 16 = JSON intent (payload at 56) | 17 = JSON mark price
+//!             | 18 / 19 / 20 = typed field record (typed.rs) of an intent / mark price / account event
 //!   5  u8   flags: b0 hasQty b1 qtyCumulative b2 hasPrice b3 hasFee b4 feeCumulative
 //!             b5 hasSlotHint b6 hasVenueCode b7 hasRetryAfter
 //!   6  u8   eventIdLen   7 u8 symbolLen   8 u8 venueOrderIdLen (0 = absent)   9 u8 clientOrderIdLen
@@ -30,6 +31,10 @@ use rust_decimal::Decimal;
 pub const HEADER_LEN: usize = 56;
 pub const KIND_INTENT_JSON: u8 = 16;
 pub const KIND_MARK_JSON: u8 = 17;
+/// Typed field records (typed.rs layout, payload at 56): intent, mark price, account event.
+pub const KIND_INTENT_BIN: u8 = 18;
+pub const KIND_MARK_BIN: u8 = 19;
+pub const KIND_ACCOUNT_BIN: u8 = 20;
 
 fn rd_u32(b: &[u8], o: usize) -> u32 {
     let mut a = [0u8; 4];
@@ -195,7 +200,14 @@ pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
         }
         let rec = &buf[off..off + len];
         let kind = rec[4];
-        let o = if kind == KIND_INTENT_JSON || kind == KIND_MARK_JSON {
+        let o = if (KIND_INTENT_BIN..=KIND_ACCOUNT_BIN).contains(&kind) {
+            let method = match kind {
+                KIND_INTENT_BIN => 1,
+                KIND_MARK_BIN => 3,
+                _ => 4,
+            };
+            crate::typed::call(k, method, &rec[HEADER_LEN..])
+        } else if kind == KIND_INTENT_JSON || kind == KIND_MARK_JSON {
             let text = std::str::from_utf8(&rec[HEADER_LEN..]).unwrap_or("");
             let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
             match parsed {
@@ -296,6 +308,17 @@ pub fn encode_event(out: &mut Vec<u8>, r: &RecordSpec) {
     for s in &strs {
         out.extend_from_slice(&s[..s.len().min(255)]);
     }
+}
+
+/// Encoder for a typed field record (kind 18 intent, 19 mark price, 20 account event).
+pub fn encode_typed(out: &mut Vec<u8>, kind: u8, fields: &[(&str, crate::fields::BinVal)]) {
+    let mut payload = Vec::new();
+    crate::typed::encode_fields(&mut payload, fields);
+    let len = HEADER_LEN + payload.len();
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.push(kind);
+    out.extend_from_slice(&[0u8; HEADER_LEN - 5]);
+    out.extend_from_slice(&payload);
 }
 
 /// Encoder for a JSON record (kind 16 intent, 17 mark price).

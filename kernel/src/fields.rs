@@ -3,7 +3,7 @@
 
 use crate::dec;
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A refusal: the field (dotted path) and a reason that quotes the value.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,33 +35,132 @@ pub fn show(v: &Value) -> String {
     s
 }
 
-/// A JSON object being read, with the path prefix used in error messages.
+/// One field value of a binary input record (kernel/README.md "ABI", typed inputs): the scalar
+/// JSON types the binding sends in binary. Anything else (arrays, objects, non-safe-integer
+/// numbers) goes through the JSON path, so a field is judged the same way on both paths.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BinVal<'a> {
+    Str(&'a str),
+    /// A safe integer (|v| <= 2^53 - 1), as JSON.stringify would print it.
+    Int(i64),
+    Bool(bool),
+}
+
+/// The fields of one binary input record, in record order (at most `MAX_BIN_FIELDS`).
+#[derive(Debug, Clone, Copy)]
+pub struct BinFields<'a> {
+    pub fields: [(&'a str, BinVal<'a>); MAX_BIN_FIELDS],
+    pub len: usize,
+}
+
+/// Most fields one binary input record may carry (the widest input kind has 15).
+pub const MAX_BIN_FIELDS: usize = 16;
+
+impl<'a> BinFields<'a> {
+    pub fn empty() -> BinFields<'a> {
+        BinFields { fields: [("", BinVal::Bool(false)); MAX_BIN_FIELDS], len: 0 }
+    }
+    pub fn get(&self, k: &str) -> Option<BinVal<'a>> {
+        self.fields[..self.len].iter().find(|f| f.0 == k).map(|f| f.1)
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.fields[..self.len].iter().map(|f| f.0)
+    }
+}
+
+/// Where an object's fields come from: a parsed JSON object or a binary record.
+#[derive(Clone, Copy)]
+pub enum Src<'a> {
+    Json(&'a Value),
+    Bin(&'a BinFields<'a>),
+}
+
+impl<'a> Src<'a> {
+    /// The string value of `k`, when present and a string (used to pick the input kind).
+    pub fn str_field(&self, k: &str) -> Option<Result<&'a str, String>> {
+        match self {
+            Src::Json(v) => match v.as_object().and_then(|m| m.get(k)) {
+                None => None,
+                Some(Value::String(s)) => Some(Ok(s.as_str())),
+                Some(other) => Some(Err(show(other))),
+            },
+            Src::Bin(b) => match b.get(k) {
+                None => None,
+                Some(BinVal::Str(s)) => Some(Ok(s)),
+                Some(other) => Some(Err(show_bin(&other))),
+            },
+        }
+    }
+}
+
+/// A field value as the getters see it, whatever its source.
+enum FV<'a> {
+    Str(&'a str),
+    Json(&'a Value),
+    Int(i64),
+    Bool(bool),
+}
+
+fn show_fv(v: &FV) -> String {
+    match v {
+        FV::Json(v) => show(v),
+        FV::Str(s) => show(&Value::String(s.to_string())),
+        FV::Int(i) => i.to_string(),
+        FV::Bool(b) => b.to_string(),
+    }
+}
+
+/// Short text of a binary field value for error messages (same text as `show` of the JSON value).
+pub fn show_bin(v: &BinVal) -> String {
+    match v {
+        BinVal::Str(s) => show(&Value::String(s.to_string())),
+        BinVal::Int(i) => i.to_string(),
+        BinVal::Bool(b) => b.to_string(),
+    }
+}
+
+/// An object being read (JSON or binary), with the path prefix used in error messages.
 pub struct Obj<'a> {
-    pub map: &'a Map<String, Value>,
+    src: Src<'a>,
     pub path: String,
 }
 
 impl<'a> Obj<'a> {
     /// Wrap `v` (must be an object) and refuse any field outside `allowed` (deny_unknown_fields).
     pub fn new(v: &'a Value, path: &str, allowed: &[&str]) -> FResult<Obj<'a>> {
-        let map = match v.as_object() {
-            Some(m) => m,
-            None => {
-                let f = if path.is_empty() { "(root)" } else { path };
-                return Err(FieldError::new(f, &show(v), "expected a JSON object"));
+        Self::from_src(Src::Json(v), path, allowed)
+    }
+
+    /// Same as `new` for either source: the first unknown key in sorted order is refused.
+    pub fn from_src(src: Src<'a>, path: &str, allowed: &[&str]) -> FResult<Obj<'a>> {
+        match src {
+            Src::Json(v) => {
+                let map = match v.as_object() {
+                    Some(m) => m,
+                    None => {
+                        let f = if path.is_empty() { "(root)" } else { path };
+                        return Err(FieldError::new(f, &show(v), "expected a JSON object"));
+                    }
+                };
+                let mut keys: Vec<&String> = map.keys().filter(|k| !allowed.iter().any(|a| a == k)).collect();
+                keys.sort();
+                if let Some(k) = keys.first() {
+                    return Err(FieldError::new(&Self::join(path, k), &show(&map[*k]), "unknown field"));
+                }
             }
-        };
-        let keys: Vec<&String> = {
-            let mut k: Vec<&String> = map.keys().collect();
-            k.sort();
-            k
-        };
-        for k in keys {
-            if !allowed.iter().any(|a| a == k) {
-                return Err(FieldError::new(&Self::join(path, k), &show(&map[k]), "unknown field"));
+            Src::Bin(b) => {
+                let mut first: Option<(&str, BinVal)> = None;
+                for (k, v) in b.fields[..b.len].iter() {
+                    if !allowed.iter().any(|a| a == k) && first.map_or(true, |f| *k < f.0) {
+                        first = Some((k, *v));
+                    }
+                }
+                if let Some((k, v)) = first {
+                    return Err(FieldError::new(&Self::join(path, k), &show_bin(&v), "unknown field"));
+                }
             }
         }
-        Ok(Obj { map, path: path.to_string() })
+        Ok(Obj { src, path: path.to_string() })
     }
 
     fn join(path: &str, k: &str) -> String {
@@ -76,22 +175,39 @@ impl<'a> Obj<'a> {
         Self::join(&self.path, k)
     }
 
-    fn get(&self, k: &str) -> Option<&'a Value> {
-        match self.map.get(k) {
-            Some(Value::Null) => None,
-            other => other,
+    /// A present, non-null field (JSON null = absent on both paths).
+    fn get(&self, k: &str) -> Option<FV<'a>> {
+        match self.src {
+            Src::Json(v) => match v.as_object().and_then(|m| m.get(k)) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(FV::Str(s.as_str())),
+                Some(other) => Some(FV::Json(other)),
+            },
+            Src::Bin(b) => match b.get(k) {
+                None => None,
+                Some(BinVal::Str(s)) => Some(FV::Str(s)),
+                Some(BinVal::Int(i)) => Some(FV::Int(i)),
+                Some(BinVal::Bool(x)) => Some(FV::Bool(x)),
+            },
         }
     }
 
+    /// The raw JSON value of a field (JSON source only; None for a binary source).
     pub fn raw(&self, k: &str) -> Option<&'a Value> {
-        self.get(k)
+        match self.src {
+            Src::Json(v) => match v.as_object().and_then(|m| m.get(k)) {
+                None | Some(Value::Null) => None,
+                other => other,
+            },
+            Src::Bin(_) => None,
+        }
     }
 
     pub fn opt_str(&self, k: &str) -> FResult<Option<String>> {
         match self.get(k) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(FieldError::new(&self.field(k), &show(v), "expected a string")),
+            Some(FV::Str(s)) => Ok(Some(s.to_string())),
+            Some(v) => Err(FieldError::new(&self.field(k), &show_fv(&v), "expected a string")),
         }
     }
     pub fn req_str(&self, k: &str) -> FResult<String> {
@@ -116,11 +232,11 @@ impl<'a> Obj<'a> {
     pub fn opt_dec(&self, k: &str) -> FResult<Option<Decimal>> {
         match self.get(k) {
             None => Ok(None),
-            Some(Value::String(s)) => match dec::parse(s) {
+            Some(FV::Str(s)) => match dec::parse(s) {
                 Ok(d) => Ok(Some(d)),
                 Err(r) => Err(FieldError::new(&self.field(k), s, &r)),
             },
-            Some(v) => Err(FieldError::new(&self.field(k), &show(v), "expected a decimal string, e.g. \"0.1878\"")),
+            Some(v) => Err(FieldError::new(&self.field(k), &show_fv(&v), "expected a decimal string, e.g. \"0.1878\"")),
         }
     }
     pub fn req_dec(&self, k: &str) -> FResult<Decimal> {
@@ -151,7 +267,13 @@ impl<'a> Obj<'a> {
     pub fn opt_int(&self, k: &str, min: i64, max: i64) -> FResult<Option<i64>> {
         match self.get(k) {
             None => Ok(None),
-            Some(Value::Number(n)) => {
+            Some(FV::Int(i)) => {
+                if i < min || i > max {
+                    return Err(FieldError::new(&self.field(k), &i.to_string(), &format!("must be an integer in [{}, {}]", min, max)));
+                }
+                Ok(Some(i))
+            }
+            Some(FV::Json(Value::Number(n))) => {
                 let v = if let Some(i) = n.as_i64() {
                     i
                 } else if let Some(u) = n.as_u64() {
@@ -164,7 +286,7 @@ impl<'a> Obj<'a> {
                 }
                 Ok(Some(v))
             }
-            Some(v) => Err(FieldError::new(&self.field(k), &show(v), "expected an integer number")),
+            Some(v) => Err(FieldError::new(&self.field(k), &show_fv(&v), "expected an integer number")),
         }
     }
     pub fn req_int(&self, k: &str, min: i64, max: i64) -> FResult<i64> {
@@ -173,8 +295,9 @@ impl<'a> Obj<'a> {
     pub fn opt_bool(&self, k: &str) -> FResult<Option<bool>> {
         match self.get(k) {
             None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Err(FieldError::new(&self.field(k), &show(v), "expected a boolean")),
+            Some(FV::Bool(b)) => Ok(Some(b)),
+            Some(FV::Json(Value::Bool(b))) => Ok(Some(*b)),
+            Some(v) => Err(FieldError::new(&self.field(k), &show_fv(&v), "expected a boolean")),
         }
     }
     /// One of the listed enum values (SCREAMING_SNAKE strings); anything else is refused.
@@ -196,8 +319,8 @@ impl<'a> Obj<'a> {
     pub fn opt_array(&self, k: &str) -> FResult<Option<&'a Vec<Value>>> {
         match self.get(k) {
             None => Ok(None),
-            Some(Value::Array(a)) => Ok(Some(a)),
-            Some(v) => Err(FieldError::new(&self.field(k), &show(v), "expected an array")),
+            Some(FV::Json(Value::Array(a))) => Ok(Some(a)),
+            Some(v) => Err(FieldError::new(&self.field(k), &show_fv(&v), "expected an array")),
         }
     }
     pub fn req_array(&self, k: &str) -> FResult<&'a Vec<Value>> {

@@ -3,7 +3,7 @@
 //! numbers, NaN/Inf, magnitudes > 1e15, non-positive sizes/prices and empty ids, naming the field
 //! (G7, F3, A8, Q2, Q7, H6). Parsing never touches kernel state.
 
-use crate::fields::{check_id, FResult, FieldError, Obj};
+use crate::fields::{check_id, FResult, FieldError, Obj, Src};
 use crate::model::{OrderSide, OrderType, PositionSide, TimeInForce};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -159,13 +159,15 @@ fn order_spec(o: &Obj) -> FResult<OrderSpec> {
 
 /// Parse an Intent. The slot range and instrument/leverage limits are checked by the kernel.
 pub fn parse_intent(v: &Value) -> FResult<Intent> {
-    let kind_v = match v.as_object().and_then(|m| m.get("kind")) {
-        Some(k) => k.clone(),
+    parse_intent_src(Src::Json(v))
+}
+
+/// `parse_intent` for either source (JSON or a binary record): one rule set for both paths.
+pub fn parse_intent_src(src: Src) -> FResult<Intent> {
+    let kind_s = match src.str_field("kind") {
+        Some(Ok(s)) => s.to_string(),
+        Some(Err(shown)) => return Err(FieldError::new("kind", &shown, "expected a string")),
         None => return Err(FieldError::new("kind", "(missing)", "required field missing")),
-    };
-    let kind_s = match kind_v.as_str() {
-        Some(s) => s.to_string(),
-        None => return Err(FieldError::new("kind", &crate::fields::show(&kind_v), "expected a string")),
     };
     let base = ["kind", "intentId", "tsUs", "slotId"];
     let extra: &[&str] = match kind_s.as_str() {
@@ -176,7 +178,7 @@ pub fn parse_intent(v: &Value) -> FResult<Intent> {
         other => return Err(FieldError::new("kind", other, "unknown enum value; expected one of ENTER, EXIT, EXIT_RESIDUAL, CANCEL")),
     };
     let allowed: Vec<&str> = base.iter().chain(extra.iter()).cloned().collect();
-    let o = Obj::new(v, "", &allowed)?;
+    let o = Obj::from_src(src, "", &allowed)?;
     let intent_id = o.req_id("intentId", MAX_ID_LEN)?;
     let ts_us = o.req_int("tsUs", 0, MAX_TS_US)?;
     let slot_id = o.req_int("slotId", i64::MIN, i64::MAX)?;
@@ -285,8 +287,13 @@ pub struct VenueEvent {
 }
 
 pub fn parse_venue_event(v: &Value) -> FResult<VenueEvent> {
-    let o = Obj::new(
-        v,
+    parse_venue_event_src(Src::Json(v))
+}
+
+/// `parse_venue_event` for either source (JSON or a binary record): one rule set for both paths.
+pub fn parse_venue_event_src(src: Src) -> FResult<VenueEvent> {
+    let o = Obj::from_src(
+        src,
         "",
         &["kind", "eventId", "tsUs", "symbol", "venueOrderId", "clientOrderId", "slotHint", "fillQty", "quantityMode", "fillPrice", "feeUsdt", "feeMode", "venueCode", "reason", "retryAfterMs"],
     )?;
@@ -351,7 +358,12 @@ pub struct MarkPrice {
 }
 
 pub fn parse_mark(v: &Value) -> FResult<MarkPrice> {
-    let o = Obj::new(v, "", &["tsUs", "symbol", "markPrice"])?;
+    parse_mark_src(Src::Json(v))
+}
+
+/// `parse_mark` for either source (JSON or a binary record).
+pub fn parse_mark_src(src: Src) -> FResult<MarkPrice> {
+    let o = Obj::from_src(src, "", &["tsUs", "symbol", "markPrice"])?;
     Ok(MarkPrice { ts_us: o.req_int("tsUs", 0, MAX_TS_US)?, symbol: o.req_id("symbol", 32)?, mark_price: o.req_pos("markPrice")? })
 }
 
@@ -368,14 +380,19 @@ pub enum AccountEvent {
 }
 
 pub fn parse_account_event(v: &Value) -> FResult<AccountEvent> {
-    let kind_s = match v.as_object().and_then(|m| m.get("kind")) {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(FieldError::new("kind", &crate::fields::show(other), "expected a string")),
+    parse_account_event_src(Src::Json(v))
+}
+
+/// `parse_account_event` for either source (JSON or a binary record).
+pub fn parse_account_event_src(src: Src) -> FResult<AccountEvent> {
+    let kind_s = match src.str_field("kind") {
+        Some(Ok(s)) => s.to_string(),
+        Some(Err(shown)) => return Err(FieldError::new("kind", &shown, "expected a string")),
         None => return Err(FieldError::new("kind", "(missing)", "required field missing")),
     };
     match kind_s.as_str() {
         "BALANCE" => {
-            let o = Obj::new(v, "", &["kind", "eventId", "tsUs", "walletBalanceUsdt", "availableMarginUsdt"])?;
+            let o = Obj::from_src(src, "", &["kind", "eventId", "tsUs", "walletBalanceUsdt", "availableMarginUsdt"])?;
             let event_id = o.req_id("eventId", MAX_ID_LEN)?;
             let ts_us = o.req_int("tsUs", 0, MAX_TS_US)?;
             // wallet: parsed as a decimal, its sign judged by the anchor (ANCHOR_REJECTED, L5).
@@ -384,7 +401,7 @@ pub fn parse_account_event(v: &Value) -> FResult<AccountEvent> {
             Ok(AccountEvent::Balance { event_id, ts_us, wallet, available })
         }
         "FILL_SETTLED" => {
-            let o = Obj::new(v, "", &["kind", "eventId", "tsUs", "symbol", "tradeId", "venueOrderId", "clientOrderId", "realizedPnlUsdt", "feeUsdt", "cumQty"])?;
+            let o = Obj::from_src(src, "", &["kind", "eventId", "tsUs", "symbol", "tradeId", "venueOrderId", "clientOrderId", "realizedPnlUsdt", "feeUsdt", "cumQty"])?;
             let event_id = o.req_id("eventId", MAX_ID_LEN)?;
             let ts_us = o.req_int("tsUs", 0, MAX_TS_US)?;
             let symbol = o.req_id("symbol", 32)?;
@@ -400,7 +417,7 @@ pub fn parse_account_event(v: &Value) -> FResult<AccountEvent> {
             Ok(AccountEvent::FillSettled { event_id, ts_us, symbol, trade_id, venue_order_id, client_order_id, realized, fee, cum_qty })
         }
         "FUNDING" => {
-            let o = Obj::new(v, "", &["kind", "eventId", "tsUs", "symbol", "amountUsdt"])?;
+            let o = Obj::from_src(src, "", &["kind", "eventId", "tsUs", "symbol", "amountUsdt"])?;
             Ok(AccountEvent::Funding {
                 event_id: o.req_id("eventId", MAX_ID_LEN)?,
                 ts_us: o.req_int("tsUs", 0, MAX_TS_US)?,

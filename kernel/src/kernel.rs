@@ -9,7 +9,7 @@ use crate::dec::{self, KErr, KResult, PNL_DP, PRICE_DP};
 use crate::input::{self, AccountEvent, Intent, IntentKind, KernelConfig, MarkPrice, OrderSpec, ReconcileReport, VenueEvent, VenueKind};
 use crate::model::*;
 use rust_decimal::Decimal;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 /// Venue codes of a CANCEL_REJECT meaning "already filled / does not exist / being processed"
 /// (PROTOCOL.md §error codes, both generations): the order is kept until fills or reconcile
@@ -21,28 +21,28 @@ pub const STATE_FORMAT: &str = "dita-kernel-state/1";
 
 pub struct Kernel {
     pub cfg: KernelConfig,
-    pub slots: Vec<SlotState>,
+    pub slots: Slots,
     /// Trades that left their slot (re-entry): kept for trade records and late FILL_SETTLED,
     /// oldest first, at most `cfg.archive_capacity` (older ones are evicted: `evict_archive`).
     pub archive: VecDeque<SlotState>,
     /// Lower-cased trade id → absolute archive position (`archive_base` + index).
-    archive_index: HashMap<String, usize>,
+    archive_index: FastMap<String, usize>,
     /// Trades evicted since this instance was created or restored (offset of `archive_index`).
     archive_base: usize,
     /// Hashes (std DefaultHasher, fixed keys: deterministic) of evicted trade ids, so a trade id
     /// stays unique after its record is evicted (E7); 8 bytes per trade instead of ~2 KB.
     evicted_trade_hashes: Vec<u64>,
-    evicted_trade_hash_set: HashSet<u64>,
+    evicted_trade_hash_set: HashSet<u64, FastHash>,
     pub ledger: LedgerState,
     pub anomalies: Vec<AnomalyState>,
     account_seen: Vec<String>,
-    account_seen_set: HashSet<String>,
+    account_seen_set: FastSet,
     intent_seen: Vec<String>,
-    intent_seen_set: HashSet<String>,
+    intent_seen_set: FastSet,
     /// Venue order ids of orders whose trade left its slot (re-entry): never routed by state onto
     /// a new order (G13, J8, spec §6.2).
     retired_vids: Vec<String>,
-    retired_vid_set: HashSet<String>,
+    retired_vid_set: FastSet,
     /// Venue events and FILL_SETTLED that named only a venue order id no order knows yet (the
     /// user stream outran the REST reply that carries the id: spec §6.2, the deployment's frames
     /// lack `c`), oldest first, at most PARK_CAPACITY. Replayed when an order learns that id.
@@ -60,7 +60,7 @@ fn trade_id_hash(lower: &str) -> u64 {
 
 /// Drop from an ordered id list the ids its lookup set no longer holds, once the list is more
 /// than twice the set (+64): keeps both bounded after evictions without an O(n) pass each time.
-fn compact(list: &mut Vec<String>, keep: &HashSet<String>) {
+fn compact(list: &mut Vec<String>, keep: &FastSet) {
     if list.len() > 2 * keep.len() + 64 {
         list.retain(|x| keep.contains(x));
     }
@@ -106,6 +106,83 @@ pub struct SavedState {
     pub evicted_trade_hashes: Vec<u64>,
 }
 
+/// Borrowed form of `SavedState` (same JSON): saves and digests without cloning the state.
+struct SavedStateRef<'a> {
+    format: &'static str,
+    slot_count: usize,
+    slots: std::borrow::Cow<'a, [SlotState]>,
+    archive: &'a VecDeque<SlotState>,
+    ledger: &'a LedgerState,
+    anomalies: &'a Vec<AnomalyState>,
+    account_seen: Kept<'a>,
+    intent_seen: Kept<'a>,
+    retired_venue_order_ids: Kept<'a>,
+    parked: &'a Vec<Parked>,
+    evicted_trade_hashes: &'a Vec<u64>,
+}
+
+/// `SavedStateRef` with a caller-provided source hash (serialised in `SavedState`'s field order).
+struct SavedStateOwnedHash<'a, 'b> {
+    source_hash: &'b str,
+    inner: &'b SavedStateRef<'a>,
+}
+
+impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let v = self.inner;
+        let mut st = ser.serialize_struct("SavedState", 12)?;
+        st.serialize_field("format", v.format)?;
+        st.serialize_field("sourceHash", self.source_hash)?;
+        st.serialize_field("slotCount", &v.slot_count)?;
+        st.serialize_field("slots", &v.slots)?;
+        st.serialize_field("archive", v.archive)?;
+        st.serialize_field("ledger", v.ledger)?;
+        st.serialize_field("anomalies", v.anomalies)?;
+        st.serialize_field("accountSeen", &v.account_seen)?;
+        st.serialize_field("intentSeen", &v.intent_seen)?;
+        st.serialize_field("retiredVenueOrderIds", &v.retired_venue_order_ids)?;
+        st.serialize_field("parked", v.parked)?;
+        st.serialize_field("evictedTradeHashes", v.evicted_trade_hashes)?;
+        st.end()
+    }
+}
+
+/// An ordered id list serialised with only the ids its lookup set still holds.
+struct Kept<'a>(&'a Vec<String>, &'a FastSet);
+
+impl<'a> serde::Serialize for Kept<'a> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq(self.0.iter().filter(|x| self.1.contains(*x)))
+    }
+}
+
+/// FNV-1a, 128-bit (offset basis 0x6c62272e07bb014262b821756295c58d, prime 2^88 + 2^8 + 0x3b),
+/// as an io::Write sink for the state digest.
+struct Fnv128(u128);
+
+impl Fnv128 {
+    fn new() -> Fnv128 {
+        Fnv128(0x6c62272e07bb014262b821756295c58d)
+    }
+}
+
+impl std::io::Write for Fnv128 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        const PRIME: u128 = (1u128 << 88) + (1u128 << 8) + 0x3b;
+        let mut h = self.0;
+        for b in buf {
+            h ^= *b as u128;
+            h = h.wrapping_mul(PRIME);
+        }
+        self.0 = h;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 enum Route {
     Found { si: usize, oi: usize, learn_vid: bool, by_state: bool },
     Unresolved(String),
@@ -149,24 +226,24 @@ pub fn unrealized_of(s: &SlotState) -> KResult<Decimal> {
 
 impl Kernel {
     pub fn new(cfg: KernelConfig) -> Kernel {
-        let slots = (0..cfg.slot_count).map(SlotState::empty).collect();
+        let slots = Slots::new((0..cfg.slot_count).map(SlotState::empty).collect());
         let ledger = LedgerState::seed(cfg.initial_capital);
         Kernel {
             cfg,
             slots,
             archive: VecDeque::new(),
-            archive_index: HashMap::new(),
+            archive_index: FastMap::default(),
             archive_base: 0,
             evicted_trade_hashes: Vec::new(),
-            evicted_trade_hash_set: HashSet::new(),
+            evicted_trade_hash_set: HashSet::default(),
             ledger,
             anomalies: Vec::new(),
             account_seen: Vec::new(),
-            account_seen_set: HashSet::new(),
+            account_seen_set: FastSet::default(),
             intent_seen: Vec::new(),
-            intent_seen_set: HashSet::new(),
+            intent_seen_set: FastSet::default(),
             retired_vids: Vec::new(),
-            retired_vid_set: HashSet::new(),
+            retired_vid_set: FastSet::default(),
             parked: Vec::new(),
         }
     }
@@ -1598,33 +1675,55 @@ impl Kernel {
 
     // ───────────────────────── save / restore / reconcile ─────────────────────────
 
-    pub fn save(&self, source_hash: &str) -> Result<String, String> {
+    /// The saved state as borrowed views (what `save` serialises and `state_digest` hashes).
+    fn saved_view(&self) -> SavedStateRef<'_> {
         #[cfg(not(feature = "mutant_seen_not_saved"))]
-        let slots = self.slots.clone();
+        let slots: std::borrow::Cow<'_, [SlotState]> = std::borrow::Cow::Borrowed(self.slots.as_vec().as_slice());
         // Mutant (I10): saved slot images omit their seen event ids, so an event replayed after a
         // restart is applied a second time.
         #[cfg(feature = "mutant_seen_not_saved")]
-        let slots: Vec<SlotState> = self.slots.iter().cloned().map(|mut s| {
+        let slots: std::borrow::Cow<'_, [SlotState]> = std::borrow::Cow::Owned(self.slots.iter().cloned().map(|mut s| {
             s.seen_event_ids = Vec::new();
             s
-        }).collect();
-        let st = SavedState {
-            format: STATE_FORMAT.to_string(),
-            source_hash: source_hash.to_string(),
+        }).collect());
+        SavedStateRef {
+            format: STATE_FORMAT,
             slot_count: self.slots.len(),
             slots,
-            archive: self.archive.iter().cloned().collect(),
-            ledger: self.ledger.clone(),
-            anomalies: self.anomalies.clone(),
+            archive: &self.archive,
+            ledger: &self.ledger,
+            anomalies: &self.anomalies,
             // Only what the lookup sets still hold (evicted ids may linger in the ordered lists
             // until the next compaction).
-            account_seen: self.account_seen.iter().filter(|x| self.account_seen_set.contains(*x)).cloned().collect(),
-            intent_seen: self.intent_seen.iter().filter(|x| self.intent_seen_set.contains(*x)).cloned().collect(),
-            retired_venue_order_ids: self.retired_vids.iter().filter(|x| self.retired_vid_set.contains(*x)).cloned().collect(),
-            parked: self.parked.clone(),
-            evicted_trade_hashes: self.evicted_trade_hashes.clone(),
-        };
-        serde_json::to_string(&st).map_err(|e| e.to_string())
+            account_seen: Kept(&self.account_seen, &self.account_seen_set),
+            intent_seen: Kept(&self.intent_seen, &self.intent_seen_set),
+            retired_venue_order_ids: Kept(&self.retired_vids, &self.retired_vid_set),
+            parked: &self.parked,
+            evicted_trade_hashes: &self.evicted_trade_hashes,
+        }
+    }
+
+    pub fn save(&self, source_hash: &str) -> Result<String, String> {
+        let mut out: Vec<u8> = Vec::new();
+        let st = self.saved_view();
+        let st = SavedStateOwnedHash { source_hash, inner: &st };
+        serde_json::to_writer(&mut out, &st).map_err(|e| e.to_string())?;
+        String::from_utf8(out).map_err(|e| e.to_string())
+    }
+
+    /// State digest (kernel/README.md "State digest"): FNV-1a 128 over the saveState JSON text
+    /// with `sourceHash` set to "" (so the digest depends on the state only, not on the build),
+    /// as 32 lowercase hex digits. Streamed: the state text is never materialised. Two kernels
+    /// have equal digests iff their saveState texts (minus sourceHash) are equal, up to FNV-1a
+    /// 128 collisions. Used by the idempotency probes instead of exporting the state twice.
+    pub fn state_digest(&self) -> String {
+        let mut h = Fnv128::new();
+        let st = self.saved_view();
+        let st = SavedStateOwnedHash { source_hash: "", inner: &st };
+        if let Err(e) = serde_json::to_writer(&mut h, &st) {
+            return format!("error: {}", e);
+        }
+        format!("{:032x}", h.0)
     }
 
     /// Restore a saved state after validating every slot image (Flaw 11, G8, J7, G14). Slots with
@@ -1671,7 +1770,7 @@ impl Kernel {
                 return invalid(Code::InvalidState, f, &dec::fmt(v), "must not be negative");
             }
         }
-        let mut acc: HashSet<String> = HashSet::new();
+        let mut acc: FastSet = FastSet::default();
         for id in &st.account_seen {
             if !acc.insert(id.clone()) {
                 return invalid(Code::InvalidState, "accountSeen", id, "duplicate id");
@@ -1679,7 +1778,7 @@ impl Kernel {
         }
         let before = self.ledger.clone();
         let mut out = Out::ok("state restored");
-        self.slots = st.slots;
+        self.slots.replace_all(st.slots);
         self.archive = st.archive.into_iter().collect();
         self.archive_base = 0;
         self.archive_index = self.archive.iter().enumerate().map(|(i, s)| (s.trade_id.to_ascii_lowercase(), i)).collect();

@@ -13,3 +13,4 @@ pub mod kernel;
 pub mod ledger;
 pub mod model;
 pub mod stream;
+pub mod typed;

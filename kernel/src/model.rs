@@ -6,9 +6,50 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashSet;
-/// The dedup set (std SipHash: event ids differ in their last bytes, which a plain
-/// multiplicative hash maps to the same buckets).
-pub type FastSet = HashSet<String>;
+/// The kernel's id sets and maps: FNV-1a 64 finished with murmur3's fmix64, so ids that differ
+/// only in their last bytes (event ids, venue order ids) still spread over every bucket; fixed
+/// seed (deterministic), several times cheaper than std's SipHash on short ids. Lookups only:
+/// nothing observable depends on the iteration order of these sets.
+pub type FastSet = HashSet<String, FastHash>;
+/// A map with the kernel's id hash (see `FastSet`).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, FastHash>;
+
+/// BuildHasher of `FastSet` / `FastMap`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+/// FNV-1a 64 over the written bytes; `finish` applies fmix64 (murmur3) for avalanche.
+#[derive(Debug, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    fn finish(&self) -> u64 {
+        let mut k = self.0;
+        k ^= k >> 33;
+        k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        k ^= k >> 33;
+        k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        k ^ (k >> 33)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -525,5 +566,72 @@ pub fn order_fee(fill_fees: Decimal, settled_fees: Decimal) -> Decimal {
         settled_fees
     } else {
         fill_fees
+    }
+}
+
+/// The kernel's slots with a record of which ones a call wrote to. Reading goes through `Deref`
+/// (a slice); every mutable access (`IndexMut`, `iter_mut`, `replace_all`) marks the slot(s)
+/// written, so the set a call reports (`Outcome.changedSlots`) can never miss a changed slot
+/// (it may list a slot that was written with equal values). At most 64 slots (KernelConfig).
+#[derive(Debug, Clone, Default)]
+pub struct Slots {
+    v: Vec<SlotState>,
+    written: u64,
+}
+
+impl Slots {
+    pub fn new(v: Vec<SlotState>) -> Slots {
+        Slots { v, written: 0 }
+    }
+    /// Mutable iteration: marks every slot written.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, SlotState> {
+        self.written = u64::MAX;
+        self.v.iter_mut()
+    }
+    /// Replace every slot (restore): marks every slot written.
+    pub fn replace_all(&mut self, v: Vec<SlotState>) {
+        self.written = u64::MAX;
+        self.v = v;
+    }
+    /// Bit i set = slot i was written since the last call; clears the record.
+    pub fn take_written(&mut self) -> u64 {
+        let n = self.v.len();
+        let mask = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        std::mem::replace(&mut self.written, 0) & mask
+    }
+    /// The slots as a plain vector (read-only).
+    pub fn as_vec(&self) -> &Vec<SlotState> {
+        &self.v
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = [SlotState];
+    fn deref(&self) -> &[SlotState] {
+        &self.v
+    }
+}
+
+impl std::ops::Index<usize> for Slots {
+    type Output = SlotState;
+    fn index(&self, i: usize) -> &SlotState {
+        &self.v[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Slots {
+    fn index_mut(&mut self, i: usize) -> &mut SlotState {
+        if i < 64 {
+            self.written |= 1u64 << i;
+        }
+        &mut self.v[i]
+    }
+}
+
+impl<'a> IntoIterator for &'a Slots {
+    type Item = &'a SlotState;
+    type IntoIter = std::slice::Iter<'a, SlotState>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.v.iter()
     }
 }

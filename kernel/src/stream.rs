@@ -1,11 +1,12 @@
 //! Deterministic benchmark event stream (the SAME bytes feed the native bench and the WASM
 //! bench through the batch ABI). Seeded xorshift64*, no clock.
 //!
-//! Each slot runs trade cycles: ENTER (JSON intent record) → ORDER_ACK → 1-4 incremental entry
+//! Each slot runs trade cycles: ENTER (typed intent record, typed.rs) → ORDER_ACK → 1-4 incremental entry
 //! fills → EXIT → ACK → 2 fills → EXIT → ACK → 2 fills (CLOSED) → next trade. Slots interleave
 //! pseudo-randomly, so routing works across slots. Exit legs use ratios ["0.5","0.5"].
 
-use crate::batch::{encode_event, encode_json, RecordSpec, KIND_INTENT_JSON};
+use crate::batch::{encode_event, encode_typed, RecordSpec, KIND_INTENT_BIN};
+use crate::fields::BinVal;
 use std::collections::VecDeque;
 
 /// KernelConfig JSON used by both benches.
@@ -102,17 +103,21 @@ impl Gen {
         let qty = 1000 + self.rng.below(200_000) as i64;
         let price = 1800 + self.rng.below(200) as i64;
         self.ts += 1;
-        let enter = format!(
-            r#"{{"kind":"ENTER","intentId":"i-{}-e","tsUs":{},"slotId":{},"tradeId":"{}","symbol":"FET-USDT","side":"{}","quantity":"{}","orderType":"MARKET","leverage":3}}"#,
-            tid,
-            self.ts,
-            slot,
-            tid,
-            if long { "LONG" } else { "SHORT" },
-            qty
-        );
+        let (iid, q) = (format!("i-{}-e", tid), qty.to_string());
+        let enter = [
+            ("kind", BinVal::Str("ENTER")),
+            ("intentId", BinVal::Str(&iid)),
+            ("tsUs", BinVal::Int(self.ts)),
+            ("slotId", BinVal::Int(slot as i64)),
+            ("tradeId", BinVal::Str(&tid)),
+            ("symbol", BinVal::Str("FET-USDT")),
+            ("side", BinVal::Str(if long { "LONG" } else { "SHORT" })),
+            ("quantity", BinVal::Str(&q)),
+            ("orderType", BinVal::Str("MARKET")),
+            ("leverage", BinVal::Int(3)),
+        ];
         let mut r = Vec::new();
-        encode_json(&mut r, KIND_INTENT_JSON, &enter);
+        encode_typed(&mut r, KIND_INTENT_BIN, &enter);
         recs.push(r);
         let parts = 1 + self.rng.below(4) as usize;
         let lt = tid.to_ascii_lowercase();
@@ -121,9 +126,16 @@ impl Gen {
         let legs = [leg1, qty - leg1];
         for (li, lq) in legs.iter().enumerate() {
             self.ts += 1;
-            let exit = format!(r#"{{"kind":"EXIT","intentId":"i-{}-x{}","tsUs":{},"slotId":{},"orderType":"MARKET"}}"#, tid, li + 1, self.ts, slot);
+            let iid = format!("i-{}-x{}", tid, li + 1);
+            let exit = [
+                ("kind", BinVal::Str("EXIT")),
+                ("intentId", BinVal::Str(&iid)),
+                ("tsUs", BinVal::Int(self.ts)),
+                ("slotId", BinVal::Int(slot as i64)),
+                ("orderType", BinVal::Str("MARKET")),
+            ];
             let mut r = Vec::new();
-            encode_json(&mut r, KIND_INTENT_JSON, &exit);
+            encode_typed(&mut r, KIND_INTENT_BIN, &exit);
             recs.push(r);
             let exit_price = price + self.rng.below(60) as i64 - 30;
             self.order_events(&mut recs, "FET-USDT", &format!("d2-{}-x{}", lt, li + 1), *lq, 2, exit_price);

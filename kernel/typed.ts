@@ -1,0 +1,256 @@
+/**
+ * Codec of the typed binary ABI (kernel/README.md "ABI", typed calls; Rust side kernel/src/typed.rs).
+ *
+ * - `encodeFields` writes one input object (Intent, VenueEvent, MarkPrice, AccountEvent) as a binary
+ *   field record: the same keys and scalar values its JSON text would carry. Only inputs made of
+ *   strings, safe integers and booleans have a binary form; anything else (null, arrays, NaN,
+ *   BigInt, non-plain objects, strings over 65,535 bytes, more than 16 fields) returns -1 and the
+ *   binding sends the JSON text instead, so every malformed input meets exactly the JSON parser's
+ *   diagnostics. Both paths are judged by the same Rust parser (fields.rs `Obj`).
+ * - `decodeOutcome` reads a binary outcome (typed.rs `encode_outcome`) into the same `Outcome`
+ *   object the JSON path gives (keys in the same, sorted order), plus `changedSlots`.
+ */
+import type { DiagnosticCode, LedgerSnapshot, Outcome, Severity, Stage, Transition, VenueCommand } from "./types.js";
+
+/** Diagnostic codes in Rust enum order (binary code = index). */
+export const CODES: DiagnosticCode[] = [
+  "OK", "INVALID_INTENT", "INVALID_EVENT", "INVALID_SLOT", "SLOT_BUSY", "DUPLICATE_TRADE_ID",
+  "NO_ACTIVE_ORDER", "NO_POSITION", "ZERO_SIZE_EXIT", "INVALID_TRANSITION", "DUPLICATE_EVENT",
+  "UNRESOLVED_SLOT", "STALE_EVENT", "OVERFILL", "STALE_STATE", "VENUE_REJECTED", "RATE_LIMITED",
+  "ANCHOR_REJECTED", "PNL_ANOMALY", "RECONCILE_MISMATCH", "INVALID_STATE", "DISPOSED", "INTERNAL",
+];
+/** Stages by binary stage code. */
+export const STAGES: Stage[] = [
+  "IDLE", "ORDER_REQUESTED", "ENTRY_WORKING", "POSITION_OPEN", "EXIT_REQUESTED", "EXIT_WORKING",
+  "CLOSED", "STALE_STATE_RECONCILING",
+];
+const SEVERITIES: Severity[] = ["INFO", "WARNING", "ERROR", "CRITICAL"];
+const TIFS = ["GTC", "IOC", "FOK", "POST_ONLY"] as const;
+
+/** Most fields a binary record carries (typed.rs MAX_BIN_FIELDS). */
+export const MAX_BIN_FIELDS = 16;
+const TAG_STR = 1;
+const TAG_INT = 2;
+const TAG_TRUE = 3;
+const TAG_FALSE = 4;
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder("utf-8", { fatal: true });
+
+/** A growable scratch buffer the encoder writes into (reused across calls). */
+export class Scratch {
+  bytes = new Uint8Array(1024);
+  view = new DataView(this.bytes.buffer);
+  ensure(n: number): void {
+    if (n <= this.bytes.length) return;
+    const b = new Uint8Array(Math.max(n, this.bytes.length * 2));
+    b.set(this.bytes);
+    this.bytes = b;
+    this.view = new DataView(b.buffer);
+  }
+}
+
+/** Writes `s` at `off` as UTF-8; returns the byte length, or -1 beyond `max` bytes. */
+function putString(sc: Scratch, off: number, s: string, max: number): number {
+  const n = s.length;
+  sc.ensure(off + n * 3);
+  const b = sc.bytes;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    b[off + i] = c;
+  }
+  let len = i;
+  if (i < n) len = i + utf8.encodeInto(s.slice(i), b.subarray(off + i)).written;
+  return len > max ? -1 : len;
+}
+
+/** True for a plain object (what JSON.stringify writes as an object with its own keys). */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+/**
+ * Encode `input` as a binary field record into `sc` (README "ABI"). Returns the record length, or
+ * -1 when the input has no binary form and must go through the JSON path (see module doc).
+ * Keys whose value is `undefined` are left out, as JSON.stringify does.
+ */
+export function encodeFields(sc: Scratch, input: unknown): number {
+  if (!isPlainObject(input)) return -1;
+  const keys = Object.keys(input);
+  if (keys.length > MAX_BIN_FIELDS) return -1;
+  let off = 1;
+  let count = 0;
+  for (const k of keys) {
+    const v = input[k];
+    if (v === undefined) continue;
+    sc.ensure(off + 1);
+    const kl = putString(sc, off + 1, k, 255);
+    if (kl < 0) return -1;
+    sc.bytes[off] = kl;
+    off += 1 + kl;
+    sc.ensure(off + 12);
+    if (typeof v === "string") {
+      sc.bytes[off] = TAG_STR;
+      const sl = putString(sc, off + 3, v, 65535);
+      if (sl < 0) return -1;
+      sc.view.setUint16(off + 1, sl, true);
+      off += 3 + sl;
+    } else if (typeof v === "number") {
+      if (!Number.isSafeInteger(v)) return -1;
+      sc.bytes[off] = TAG_INT;
+      // i64 little-endian in two halves (two's complement: floor division gives the high word)
+      const lo = v % 4294967296;
+      sc.view.setUint32(off + 1, lo < 0 ? lo + 4294967296 : lo, true);
+      sc.view.setInt32(off + 5, Math.floor(v / 4294967296), true);
+      off += 9;
+    } else if (typeof v === "boolean") {
+      sc.bytes[off] = v ? TAG_TRUE : TAG_FALSE;
+      off += 1;
+    } else {
+      return -1;
+    }
+    count++;
+  }
+  sc.bytes[0] = count;
+  return off;
+}
+
+/** Reads binary outcomes; `strAt` decodes short ASCII without TextDecoder. */
+class Reader {
+  off = 0;
+  constructor(
+    readonly b: Uint8Array,
+    readonly v: DataView,
+  ) {}
+  u8(): number {
+    return this.b[this.off++];
+  }
+  u16(): number {
+    const x = this.v.getUint16(this.off, true);
+    this.off += 2;
+    return x;
+  }
+  f64(): number {
+    const x = this.v.getFloat64(this.off, true);
+    this.off += 8;
+    return x;
+  }
+  str(): string {
+    const n = this.u16();
+    const start = this.off;
+    this.off += n;
+    const b = this.b;
+    if (n > 64) return utf8d.decode(b.subarray(start, start + n));
+    for (let i = start; i < start + n; i++) if (b[i] >= 0x80) return utf8d.decode(b.subarray(start, start + n));
+    // short ASCII: one call instead of a TextDecoder round trip
+    return String.fromCharCode.apply(null, b.subarray(start, start + n) as unknown as number[]);
+  }
+}
+
+function readCommand(r: Reader): VenueCommand {
+  const kind = r.u8();
+  const slotId = r.u16();
+  if (kind === 0) {
+    const purpose = r.u8() === 0 ? "ENTRY" : "EXIT";
+    const side = r.u8() === 0 ? "BUY" : "SELL";
+    const orderType = r.u8() === 0 ? "MARKET" : "LIMIT";
+    const timeInForce = TIFS[r.u8()];
+    const flags = r.u8();
+    const commandId = r.str();
+    const tradeId = r.str();
+    const clientOrderId = r.str();
+    const symbol = r.str();
+    const quantity = r.str();
+    const positionSide = r.str();
+    const limitPrice = (flags & 2) !== 0 ? r.str() : undefined;
+    // Keys in the JSON outcome's (sorted) order.
+    const c: Record<string, unknown> = { clientOrderId, commandId, kind: "SUBMIT" };
+    if (limitPrice !== undefined) c.limitPrice = limitPrice;
+    Object.assign(c, { orderType, positionSide, purpose, quantity, reduceOnly: (flags & 1) !== 0, side, slotId, symbol, timeInForce, tradeId });
+    return c as unknown as VenueCommand;
+  }
+  const hasVid = r.u8() === 1;
+  const commandId = r.str();
+  const tradeId = r.str();
+  const symbol = r.str();
+  const clientOrderId = r.str();
+  const c: Record<string, unknown> = { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId };
+  if (hasVid) c.venueOrderId = r.str();
+  return c as unknown as VenueCommand;
+}
+
+function maskIds(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; lo !== 0 && i < 32; i++) if ((lo >>> i) & 1) out.push(i);
+  for (let i = 0; hi !== 0 && i < 32; i++) if ((hi >>> i) & 1) out.push(32 + i);
+  return out;
+}
+
+/** Decode a binary outcome of `len` bytes at `off` of `b` (typed.rs `encode_outcome`). */
+export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome {
+  const r = new Reader(b, v);
+  r.off = off;
+  const accepted = r.u8() === 1;
+  const code = CODES[r.u8()] ?? "INTERNAL";
+  const severity = SEVERITIES[r.u8()] ?? "CRITICAL";
+  const nd = r.u8();
+  const nt = r.u16();
+  const nc = r.u16();
+  const ledgerSeq = r.f64();
+  const lo = v.getUint32(r.off, true);
+  const hi = v.getUint32(r.off + 4, true);
+  r.off += 8;
+  const message = r.str();
+  const details: Record<string, string | number | boolean> = {};
+  for (let i = 0; i < nd; i++) {
+    const k = r.str();
+    const t = r.u8();
+    details[k] = t === 0 ? r.str() : t === 1 ? r.f64() : r.u8() === 1;
+  }
+  const transitions: Transition[] = [];
+  for (let i = 0; i < nt; i++) {
+    const slotId = r.u16();
+    const from = STAGES[r.u8()];
+    const to = STAGES[r.u8()];
+    const tsUs = r.f64();
+    const tradeId = r.str();
+    const trigger = r.str();
+    transitions.push({ from, slotId, to, tradeId, trigger, tsUs });
+  }
+  const commands: VenueCommand[] = [];
+  for (let i = 0; i < nc; i++) commands.push(readCommand(r));
+  return { accepted, changedSlots: maskIds(lo, hi), code, commands, details, ledgerSeq, message, severity, transitions };
+}
+
+const CAPITAL_SOURCES = ["seed", "e_anchored", "k_bridged"] as const;
+
+/** Decode a binary ledger image (typed.rs `encode_ledger`) into a LedgerSnapshot (JSON key order). */
+export function decodeLedger(b: Uint8Array, v: DataView, off: number): LedgerSnapshot {
+  const r = new Reader(b, v);
+  r.off = off;
+  const eventSeq = r.f64();
+  const tradeSeq = r.f64();
+  const anomalyCount = r.f64();
+  const evictedTrades = r.f64();
+  const capitalSource = CAPITAL_SOURCES[r.u8()];
+  const capitalUsdt = r.str();
+  const equityUsdt = r.str();
+  const peakCapitalUsdt = r.str();
+  const realizedPnlUsdt = r.str();
+  const unrealizedPnlUsdt = r.str();
+  const feesPaidUsdt = r.str();
+  const fundingUsdt = r.str();
+  const eWalletBalanceUsdt = r.str();
+  const eAvailableMarginUsdt = r.str();
+  const anchorCapitalUsdt = r.str();
+  const evictedRealizedUsdt = r.str();
+  const evictedFeesUsdt = r.str();
+  return {
+    anchorCapitalUsdt, anomalyCount, capitalSource, capitalUsdt, eAvailableMarginUsdt, eWalletBalanceUsdt, equityUsdt, eventSeq,
+    evictedFeesUsdt, evictedRealizedUsdt, evictedTrades, feesPaidUsdt, fundingUsdt, peakCapitalUsdt, realizedPnlUsdt, tradeSeq, unrealizedPnlUsdt,
+  } as LedgerSnapshot;
+}
