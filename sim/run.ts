@@ -16,7 +16,6 @@ import { Runtime, type KernelModule, type RuntimeOutput } from "./runtime.js";
 import { drawFaultMix } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
 import { checkExpectations } from "./expectations.js";
-import { writeTraceArrow } from "./trace.js";
 import { wallNowMs } from "./wall-clock.js";
 
 /** Default |kernel − exchange| tolerance passed to the kernel (KernelConfig default "0.5"). */
@@ -70,7 +69,7 @@ function checkScenario(s: Scenario): void {
 }
 
 /** One execution of the runtime (no judging). */
-export function executeOnce(scenario: Scenario, seed: number, faults: FaultProfile, kernelModule: KernelModule, keepTrace: boolean): RuntimeOutput {
+export function executeOnce(scenario: Scenario, seed: number, faults: FaultProfile, kernelModule: KernelModule, keepTrace: boolean, traceFile?: string): RuntimeOutput {
   const rt = new Runtime(
     scenario,
     seed,
@@ -81,6 +80,7 @@ export function executeOnce(scenario: Scenario, seed: number, faults: FaultProfi
       kernelConfig: kernelConfigFor(scenario),
     },
     keepTrace,
+    traceFile,
   );
   return rt.run();
 }
@@ -111,11 +111,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   const faults = scenario.swarm ? drawFaultMix(opts.seed) : (scenario.faults ?? {});
   // Wall-clock timing of the run, outside the simulation path; never part of the trace.
   const t0 = wallNowMs();
-  const out = executeOnce(scenario, opts.seed, faults, kernelModule, opts.traceFile !== undefined);
+  // The trace streams to its Arrow file while the run goes (memory stays flat); rows are not kept.
+  const out = executeOnce(scenario, opts.seed, faults, kernelModule, false, opts.traceFile);
   const wallMs = wallNowMs() - t0;
   const hashes = [out.traceHash];
   if (opts.checkDeterminism === true) hashes.push(executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash);
-  if (opts.traceFile && out.trace.rows) writeTraceArrow(opts.traceFile, out.trace.rows);
   const record = toRecord(scenario, opts.seed, out, hashes);
   const invariants = checkInvariants(record);
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);

@@ -26,7 +26,7 @@ import { RngStreams } from "./rng.js";
 import { FaultInjector } from "./faults.js";
 import { createPriceSource, type PriceSource } from "./market.js";
 import { RandomTrader, scriptedIntents } from "./drivers.js";
-import { TraceRecorder } from "./trace.js";
+import { ArrowTraceStream, TraceRecorder } from "./trace.js";
 import { RunObserver } from "./observer.js";
 import { KernelHost } from "./kernel-host.js";
 import { SimNetwork } from "./network.js";
@@ -89,6 +89,8 @@ export class Runtime {
     private readonly faultProfile: FaultProfile,
     deps: RuntimeDeps,
     keepTrace: boolean,
+    /** Stream the trace to this Arrow IPC file as the run goes (sim/trace.ts ArrowTraceStream). */
+    traceFile?: string,
   ) {
     this.clock = new VirtualClock(scenario.startUs);
     this.rngs = new RngStreams(seed);
@@ -97,7 +99,7 @@ export class Runtime {
     const boundUs = scenario.livenessBoundUs ?? 300_000_000;
     this.hardEndUs = this.endSafetyUs + 3 * boundUs;
     const seriesEveryUs = Math.max(1_000_000, Math.floor((scenario.durationUs + boundUs) / 400));
-    this.trace = new TraceRecorder(keepTrace);
+    this.trace = new TraceRecorder(keepTrace, traceFile ? new ArrowTraceStream(traceFile) : undefined);
     const now = () => this.clock.nowUs;
     const schedule: Schedule = (tUs, fn) => {
       this.q.push(tUs, fn);
@@ -190,6 +192,7 @@ export class Runtime {
         series: this.obs.series,
       };
     } finally {
+      this.trace.close();
       this.host.kernel.dispose();
     }
   }
