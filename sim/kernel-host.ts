@@ -16,6 +16,7 @@ import type { FaultProfile } from "./types.js";
 import type { FaultInjector } from "./faults.js";
 import type { RunObserver } from "./observer.js";
 import type { Kernel, KernelModule, Schedule } from "./runtime-types.js";
+import { markRowBody } from "./trace.js";
 
 export class KernelHost implements KernelPort {
   kernel: Kernel;
@@ -74,6 +75,7 @@ export class KernelHost implements KernelPort {
     const now = this.now();
     this.obs.record(now, "kernel.reconcile", { why, full: true, report });
     const before = this.fingerprints();
+    this.lastMark.clear();
     const out = this.kernel.reconcile(report);
     this.afterKernelCall(out, "RECONCILE");
     const after = this.fingerprints();
@@ -96,6 +98,7 @@ export class KernelHost implements KernelPort {
   restore(saved: string): void {
     const now = this.now();
     this.kernel = this.module.create(this.config);
+    this.lastMark.clear();
     this.obs.record(now, "kernel.restore", { bytes: saved.length });
     const out = this.kernel.restoreState(saved);
     this.obs.record(now, "kernel.out", out);
@@ -119,6 +122,7 @@ export class KernelHost implements KernelPort {
   feedIntent(intent: Intent): void {
     const now = this.now();
     this.obs.record(now, "intent", intent);
+    this.lastMark.clear();
     const out = this.kernel.processIntent(intent);
     this.obs.intent(now, intent, out);
     this.afterKernelCall(out, intent.kind);
@@ -161,6 +165,7 @@ export class KernelHost implements KernelPort {
       const isFill = ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL";
       const before = isFill ? this.fingerprints() : undefined;
       this.obs.record(now, "kernel.venue", ev);
+      this.lastMark.clear();
       const out = this.kernel.onVenueEvent(ev);
       if (isFill && before) this.noteFill(ev, out, before);
       this.afterKernelCall(out, ev.kind);
@@ -170,6 +175,7 @@ export class KernelHost implements KernelPort {
     } else {
       const ev: AccountEvent = inp.ev;
       this.obs.record(now, "kernel.account", ev);
+      this.lastMark.clear();
       const out = this.kernel.onAccountEvent(ev);
       // A settlement the kernel could not place (UNRESOLVED_SLOT: it came before the order's ACK)
       // is information the kernel never got.
@@ -179,14 +185,25 @@ export class KernelHost implements KernelPort {
     }
   }
 
-  /** Give the kernel a mark price (its outcome is traced only when not OK). */
-  mark(tUs: number, symbol: string, priceUsdt: string): void {
+  /**
+   * Give the kernel a mark price (its outcome is traced only when not OK) — unless the mark would
+   * change nothing: the same price as the last mark given for `symbol`, with no other kernel call
+   * since (a mark only sets each slot's mark price and recomputes unrealized PnL from it and the
+   * slot; the kernel ignores its time). Such a mark is skipped: no call, no trace row
+   * (sim/README.md "Cheaper time"). Returns true when the mark was given.
+   */
+  mark(tUs: number, symbol: string, priceUsdt: string): boolean {
+    if (this.lastMark.get(symbol) === priceUsdt) return false;
     const mark = { tsUs: tUs, symbol, markPrice: priceUsdt };
-    this.obs.record(tUs, "kernel.mark", mark);
+    this.obs.record(tUs, "kernel.mark", markRowBody(tUs, symbol, priceUsdt));
     const out = this.kernel.markPrice(mark);
     if (out.code !== "OK") this.obs.record(tUs, "kernel.out", out);
     this.obs.diagnostics.add(out.code);
+    this.lastMark.set(symbol, priceUsdt);
+    return true;
   }
+  /** Last mark price given per symbol since the last other kernel call (cleared by every other call). */
+  private readonly lastMark = new Map<string, string>();
 
   private afterKernelCall(out: Outcome, cause: string, anchoredWallet?: string): void {
     const now = this.now();

@@ -26,7 +26,7 @@ import { RngStreams } from "./rng.js";
 import { FaultInjector } from "./faults.js";
 import { createPriceSource, type PriceSource } from "./market.js";
 import { RandomTrader, scriptedIntents } from "./drivers.js";
-import { ArrowTraceStream, TraceRecorder } from "./trace.js";
+import { ArrowTraceStream, TraceRecorder, marketRowBody } from "./trace.js";
 import { RunObserver } from "./observer.js";
 import { KernelHost } from "./kernel-host.js";
 import { SimNetwork } from "./network.js";
@@ -229,7 +229,7 @@ export class Runtime {
     const now = this.clock.nowUs;
     const t: MarketTick = { ...tick, tsUs: now };
     this.prices.set(t.symbol, t.priceUsdt);
-    this.obs.record(now, "market", t);
+    this.obs.record(now, "market", marketRowBody(now, t.symbol, t.priceUsdt));
     this.network.emitFrames(this.venue.onMarketTick(t));
     if (this.life.processUp) this.host.mark(now, t.symbol, t.priceUsdt);
     this.scheduleTick(src);

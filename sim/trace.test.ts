@@ -37,3 +37,17 @@ describe("ArrowTraceStream", () => {
     expect(() => streamed.record(0, "check", {})).toThrow(/after the trace was closed/);
   });
 });
+
+describe("hot-path row bodies", () => {
+  it("marketRowBody / markRowBody equal canonicalJson of the same object (any strings, any µs time)", async () => {
+    const fc = (await import("fast-check")).default;
+    const { canonicalJson, marketRowBody, markRowBody } = await import("./trace.js");
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.nat({ max: Number.MAX_SAFE_INTEGER }), (symbol, price, tUs) => {
+        expect(marketRowBody(tUs, symbol, price)).toBe(canonicalJson({ tsUs: tUs, symbol, priceUsdt: price }));
+        expect(markRowBody(tUs, symbol, price)).toBe(canonicalJson({ tsUs: tUs, symbol, markPrice: price }));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

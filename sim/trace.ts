@@ -71,6 +71,16 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/** canonicalJson of a market tick {tsUs, symbol, priceUsdt}, built directly (hot path: one per tick). */
+export function marketRowBody(tsUs: number, symbol: string, priceUsdt: string): string {
+  return `{"priceUsdt":${JSON.stringify(priceUsdt)},"symbol":${JSON.stringify(symbol)},"tsUs":${tsUs}}`;
+}
+
+/** canonicalJson of a kernel mark {tsUs, symbol, markPrice}, built directly (hot path). */
+export function markRowBody(tsUs: number, symbol: string, markPrice: string): string {
+  return `{"markPrice":${JSON.stringify(markPrice)},"symbol":${JSON.stringify(symbol)},"tsUs":${tsUs}}`;
+}
+
 export class TraceRecorder {
   private readonly hash: Hash = createHash("sha256");
   private n = 0;
