@@ -208,6 +208,36 @@ export async function chaosCommand(opts: { seeds: number; from: number; determin
   return { code: res.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text: lines.join("\n") };
 }
 
+// ─────────────────────────── shrink ───────────────────────────
+
+/**
+ * `dita shrink --seed S [--out F] [--kernel-wasm P]`: shrink a failing chaos seed to a minimal
+ * scenario file (scenarios/shrink.ts); the repro command is the first line (and the first JSON
+ * field). Exit 0 when a repro was written; a seed that does not fail is bad input (exit 2).
+ */
+export async function shrinkCommand(opts: { seed: number; out?: string; kernelWasm?: string }): Promise<CommandOutput> {
+  const shrink = await loadExport<(o: { seed: number; out: string; kernelWasm?: string; log?: (l: string) => void }) => Promise<{ repro: string } & Record<string, unknown>>>("scenarios/shrink.ts", "shrinkChaosSeed");
+  const out = resolve(opts.out ?? join(reportsRoot(), `chaos-seed${opts.seed}-shrunk.json`));
+  mkdirSync(join(out, ".."), { recursive: true });
+  let res: { repro: string } & Record<string, unknown>;
+  try {
+    res = await shrink({ seed: opts.seed, out, kernelWasm: opts.kernelWasm ? resolve(opts.kernelWasm) : undefined, log });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/does not fail|cannot shrink/.test(msg)) throw new UsageError(`--seed ${opts.seed}: ${msg}`);
+    throw err;
+  }
+  const { repro, ...rest } = res;
+  const doc = { repro, ...rest };
+  const r = rest as { target: string; original: { faults: string[]; durationUs: number }; shrunk: { faults: string[]; durationUs: number }; runs: number; file: string };
+  const text = [
+    `reproduce: ${repro}`,
+    `fails ${r.target}; faults ${r.original.faults.length} → ${r.shrunk.faults.length} (${r.shrunk.faults.join(", ") || "none"}); safety phase ${r.original.durationUs / 60e6} → ${r.shrunk.durationUs / 60e6} min; ${r.runs} runs`,
+    `scenario file: ${r.file}`,
+  ].join("\n");
+  return { code: EXIT_OK, doc, text };
+}
+
 // ─────────────────────────── mutants ───────────────────────────
 
 /**

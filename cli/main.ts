@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { parseCount, parseIdList, parseSeed } from "./args.js";
 import { benchCommand } from "./bench.js";
-import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, type CommandOutput } from "./commands.js";
+import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, shrinkCommand, type CommandOutput } from "./commands.js";
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { gateCommand } from "./gate.js";
 import { emitStdout, guardStdout, log } from "./io.js";
@@ -102,6 +102,16 @@ Examples:
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed\n  $ npx dita chaos --seeds 10000 --jobs 2")
     .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number }) => chaosCommand(o)));
+
+  program
+    .command("shrink")
+    .description("shrink a failing chaos seed to a minimal scenario file (fewest faults, shortest safety phase that still fail): {repro, target, original, shrunk, file}")
+    .addOption(new Option("--seed <n>", "the failing chaos seed").argParser(parseSeed).makeOptionMandatory())
+    .option("--out <path>", "scenario file to write (default reports/chaos-seed<N>-shrunk.json)")
+    .option("--kernel-wasm <path>", "run a kernel build other than kernel/pkg (e.g. a flaw mutant); the repro carries DITA_KERNEL_WASM")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita shrink --seed 7050\n  $ npx dita shrink --seed 3 --kernel-wasm /tmp/m.wasm --out /tmp/repro.json --json")
+    .action(wrap(async (o: { seed: number; out?: string; kernelWasm?: string }) => shrinkCommand(o)));
 
   program
     .command("mutants")

@@ -34,10 +34,15 @@ export interface RunOptions {
 }
 
 let kernelPromise: Promise<KernelModule> | undefined;
-/** The kernel module, loaded once per process. */
+/**
+ * The kernel module, loaded once per process: kernel/pkg/dita_kernel.wasm, or the .wasm named by
+ * the environment variable DITA_KERNEL_WASM (a flaw mutant build, e.g. to replay a shrunk repro;
+ * its manifest must match the checkout, kernel/index.ts loadKernel).
+ */
 export function sharedKernel(): Promise<KernelModule> {
   if (!kernelPromise) {
-    kernelPromise = loadKernel() as Promise<KernelModule>;
+    const wasmPath = process.env.DITA_KERNEL_WASM;
+    kernelPromise = loadKernel(wasmPath ? { wasmPath } : {}) as Promise<KernelModule>;
     // A failed load (e.g. a stale binary) is not cached: the next run tries again.
     kernelPromise.catch(() => {
       kernelPromise = undefined;
