@@ -91,7 +91,8 @@ export interface BenchResult {
   simSpeedup: number | null;
   soak: { scenario: string; simHours: number; wallMs: number; events: number; ok: boolean } | null;
   chaosRunsPerMin: number | null;
-  chaos: { seeds: number; wallMs: number; ok: boolean } | null;
+  /** `jobs`: worker threads of the chaos figure (runChaos default: every core). */
+  chaos: { seeds: number; wallMs: number; ok: boolean; jobs?: number } | null;
   rssGrowthMb: number | null;
   rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; tradesPerSec: number } | null;
   /** [trades, rssMb] samples of the probe (also when it failed part-way). */
@@ -247,9 +248,9 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     bar.update(3, undefined, "chaos");
     try {
       const runChaos = await loadRunChaos();
-      const { value: r, ms } = await timeOnce(() => runChaos({ seeds: budget.chaosSeeds, from: 1 }));
+      const { value: r, ms } = await timeOnce(() => runChaos({ seeds: budget.chaosSeeds, from: 1, jobs: os.availableParallelism() }));
       res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
-      res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok };
+      res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs: os.availableParallelism() };
     } catch (e) {
       miss("chaosRunsPerMin", e);
     }
@@ -291,7 +292,7 @@ export function benchText(r: BenchResult): string {
     ["WASM / native", f(r.ratio), null],
     ["sim events/s (end to end)", f(r.simEventsPerSec), r.simScenario ? `${r.simScenario}, ±${r.simNoisePct}%` : null],
     ["48 h soak: simulated / wall", f(r.simSpeedup, "x"), r.soak ? `${r.soak.events} events in ${r.soak.wallMs} ms` : null],
-    ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms` : null],
+    ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms, --jobs ${r.chaos.jobs ?? 1}` : null],
     ["RSS growth (MB)", f(r.rssGrowthMb), r.rss ? `${r.rss.fromTrades} → ${r.rss.toTrades} trades: ${r.rss.fromMb} → ${r.rss.toMb} MB, ${r.rss.tradesPerSec} trades/s` : null],
   ];
   for (const c of r.kernelCalls ?? []) rows.splice(3 + (r.kernelCalls ?? []).indexOf(c), 0, [`kernel call: ${c.name} (µs, median)`, f(c.medianUs), `mean ${c.meanUs} ±${c.rmePct}%, band ${c.bandUs[0]}..${c.bandUs[1]} µs`]);

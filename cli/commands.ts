@@ -50,6 +50,8 @@ export async function listCommand(): Promise<CommandOutput> {
 export interface RunOptions {
   seed: number;
   file?: string;
+  /** Execute the run twice and compare trace hashes (invariant 12); default: once, "not checked". */
+  checkDeterminism?: boolean;
 }
 
 /**
@@ -107,7 +109,7 @@ export function runText(r: RunResult): string {
     `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}`,
     `trace hash ${r.traceHash}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
     "",
-    textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.ok ? "ok" : "FAIL", i.detail])),
+    textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.status === "not-checked" ? "not checked" : i.ok ? "ok" : "FAIL", i.detail])),
   ];
   if (r.expectations?.length) lines.push("", textTable(["expectation", "ok", "detail"], r.expectations.map((e) => [e.name, e.ok ? "ok" : "FAIL", e.detail])));
   lines.push("", `capital ${r.ledger.capitalUsdt} USDT (${r.ledger.capitalSource}), venue wallet ${r.venueLedger?.walletBalanceUsdt ?? "?"} USDT, ${r.trades.length} trades, ${r.ledger.anomalyCount} anomalies`);
@@ -119,11 +121,11 @@ export function runText(r: RunResult): string {
  * Run one scenario with one seed, write reports/<scenario>-seed<seed>/ (trace, summary, page).
  * Exit 0 when every invariant and expectation holds, 1 otherwise.
  */
-export async function runOne(scenario: Scenario, seed: number, reportDir: string, repro: string): Promise<RunResult> {
+export async function runOne(scenario: Scenario, seed: number, reportDir: string, repro: string, opts: { checkDeterminism?: boolean } = {}): Promise<RunResult> {
   const runScenario = await loadRunScenario();
   const traceFile = join(reportDir, "trace.arrow");
   mkdirSync(reportDir, { recursive: true });
-  const result = await runScenario(scenario, { seed, traceFile });
+  const result = await runScenario(scenario, { seed, traceFile, checkDeterminism: opts.checkDeterminism === true });
   if (!result.trace && existsSync(traceFile)) result.trace = traceFile;
   writeRunReport(result, reportDir, { repro });
   return result;
@@ -134,8 +136,33 @@ export async function runCommand(name: string | undefined, opts: RunOptions): Pr
   const { scenario, repro } = await resolveScenario(name, opts.file);
   const dir = join(reportsRoot(), runId(scenario.name, opts.seed));
   log(`running ${scenario.name} with seed ${opts.seed} …`);
-  const r = await runOne(scenario, opts.seed, dir, repro(opts.seed));
+  const r = await runOne(scenario, opts.seed, dir, repro(opts.seed), { checkDeterminism: opts.checkDeterminism });
   return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc: runDoc(r), text: runText(r) };
+}
+
+/** One scenario run of a suite (gate): what the pool hands a worker. */
+export interface SuiteRunTask {
+  scenario: Scenario;
+  seed: number;
+  reportDir: string;
+  repro: string;
+  checkDeterminism: boolean;
+}
+
+/** What a suite run reports back (a compact, cloneable summary; the full result is in reportDir). */
+export interface SuiteRunSummary {
+  name: string;
+  ok: boolean;
+  failed: string[];
+  events: number;
+  traceHash: string;
+}
+
+/** Run one scenario of a suite and write its report (sim/pool.ts task function for `--jobs`). */
+export async function suiteRunTask(t: SuiteRunTask): Promise<SuiteRunSummary> {
+  const r = await runOne(t.scenario, t.seed, t.reportDir, t.repro, { checkDeterminism: t.checkDeterminism });
+  const failed = [...r.invariants, ...(r.expectations ?? [])].filter((c) => !c.ok).map((c) => c.name);
+  return { name: t.scenario.name, ok: r.ok, failed, events: r.events, traceHash: r.traceHash };
 }
 
 // ─────────────────────────── golden ───────────────────────────
@@ -159,23 +186,56 @@ export async function goldenCommand(opts: { update?: boolean }): Promise<Command
 // ─────────────────────────── chaos ───────────────────────────
 
 /** `dita chaos [--seeds N] [--from S]`: `{ok, runs, failures:[{seed, invariant, detail, faultMix, repro}]}`. */
-export async function chaosCommand(opts: { seeds: number; from: number }): Promise<CommandOutput> {
+export async function chaosCommand(opts: { seeds: number; from: number; determinismEvery?: number; jobs?: number }): Promise<CommandOutput> {
   const runChaos = await loadRunChaos();
   const bar = startProgress("chaos", opts.seeds);
   const t0 = performance.now();
   let res: Awaited<ReturnType<typeof runChaos>>;
   try {
-    res = await runChaos({ seeds: opts.seeds, from: opts.from, onProgress: (done, total) => bar.update(done, total) });
+    res = await runChaos({ seeds: opts.seeds, from: opts.from, determinismEvery: opts.determinismEvery, jobs: opts.jobs, onProgress: (done, total) => bar.update(done, total) });
   } finally {
     bar.stop();
   }
   const wallMs = Math.round(performance.now() - t0);
-  const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, wallMs };
-  const lines = [`${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}, ${res.failures.length} failures, ${(wallMs / 1000).toFixed(1)} s`];
+  // No wall time in the JSON: the document is byte-identical for every --jobs N (the time is in the text and on stderr).
+  log(`chaos: ${res.runs} seeds in ${(wallMs / 1000).toFixed(1)} s`);
+  const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, determinismChecked: res.determinismChecked };
+  const det = res.determinismChecked > 0 ? `determinism checked on ${res.determinismChecked} seeds` : "determinism not checked";
+  const lines = [`${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}, ${res.failures.length} failures, ${det}, ${(wallMs / 1000).toFixed(1)} s`];
   for (const f of res.failures) {
     lines.push("", `seed ${f.seed}: ${f.invariant}: ${f.detail}`, `  fault mix: ${JSON.stringify(f.faultMix)}`, `  reproduce: ${f.repro}`);
   }
   return { code: res.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text: lines.join("\n") };
+}
+
+// ─────────────────────────── shrink ───────────────────────────
+
+/**
+ * `dita shrink --seed S [--out F] [--kernel-wasm P]`: shrink a failing chaos seed to a minimal
+ * scenario file (scenarios/shrink.ts); the repro command is the first line (and the first JSON
+ * field). Exit 0 when a repro was written; a seed that does not fail is bad input (exit 2).
+ */
+export async function shrinkCommand(opts: { seed: number; out?: string; kernelWasm?: string }): Promise<CommandOutput> {
+  const shrink = await loadExport<(o: { seed: number; out: string; kernelWasm?: string; log?: (l: string) => void }) => Promise<{ repro: string } & Record<string, unknown>>>("scenarios/shrink.ts", "shrinkChaosSeed");
+  const out = resolve(opts.out ?? join(reportsRoot(), `chaos-seed${opts.seed}-shrunk.json`));
+  mkdirSync(join(out, ".."), { recursive: true });
+  let res: { repro: string } & Record<string, unknown>;
+  try {
+    res = await shrink({ seed: opts.seed, out, kernelWasm: opts.kernelWasm ? resolve(opts.kernelWasm) : undefined, log });
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/does not fail|cannot shrink/.test(msg)) throw new UsageError(`--seed ${opts.seed}: ${msg}`);
+    throw err;
+  }
+  const { repro, ...rest } = res;
+  const doc = { repro, ...rest };
+  const r = rest as { target: string; original: { faults: string[]; durationUs: number }; shrunk: { faults: string[]; durationUs: number }; runs: number; file: string };
+  const text = [
+    `reproduce: ${repro}`,
+    `fails ${r.target}; faults ${r.original.faults.length} → ${r.shrunk.faults.length} (${r.shrunk.faults.join(", ") || "none"}); safety phase ${r.original.durationUs / 60e6} → ${r.shrunk.durationUs / 60e6} min; ${r.runs} runs`,
+    `scenario file: ${r.file}`,
+  ].join("\n");
+  return { code: EXIT_OK, doc, text };
 }
 
 // ─────────────────────────── mutants ───────────────────────────
@@ -185,7 +245,7 @@ export async function chaosCommand(opts: { seeds: number; from: number }): Promi
  * every mutant run is caught. `only`: mutant ids (scenarios/mutants.ts MUTANTS) to run instead of
  * all; an unknown id is a UsageError (exit 2) naming it, before anything is built.
  */
-export async function mutantsCommand(opts: { only?: string[] } = {}): Promise<CommandOutput> {
+export async function mutantsCommand(opts: { only?: string[]; jobs?: number } = {}): Promise<CommandOutput> {
   const runMutants = await loadRunMutants();
   const known = await loadExport<{ id: string }[]>("scenarios/mutants.ts", "MUTANTS");
   for (const id of opts.only ?? []) {
@@ -194,7 +254,7 @@ export async function mutantsCommand(opts: { only?: string[] } = {}): Promise<Co
   const bar = startProgress("mutants", 1);
   let res: Awaited<ReturnType<typeof runMutants>>;
   try {
-    res = await runMutants({ only: opts.only, onProgress: (done, total, id) => bar.update(done, total, id ?? "") });
+    res = await runMutants({ only: opts.only, jobs: opts.jobs, onProgress: (done, total, id) => bar.update(done, total, id ?? "") });
   } finally {
     bar.stop();
   }

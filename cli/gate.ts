@@ -16,15 +16,22 @@ import { gateReasons, type GateCell, type GateResult, type GateSection } from ".
 import { nextCounterDir, runId, writeGateReport } from "../reports/write.js";
 import { runBench, type BenchResult } from "./bench.js";
 import { BASELINE_PATH, DEFAULT_BASELINE, diffPaths, canonicalJson, loadBaseline, normalise, saveBaseline, type Baseline } from "./baseline.js";
-import { reportsRoot, runOne, textTable, type CommandOutput } from "./commands.js";
+import { reportsRoot, textTable, type CommandOutput, type SuiteRunSummary, type SuiteRunTask } from "./commands.js";
+import { fileURLToPath } from "node:url";
+import { defaultJobs, runPool } from "../sim/pool.js";
 import { EXIT_CHECK_FAILED, EXIT_OK } from "./errors.js";
 import { hostInfo } from "./bench.js";
 import { log, startProgress } from "./io.js";
 import { loadRunChaos, loadRunGolden, loadRunMutants, loadScenarios, REPO_ROOT, type GoldenCase } from "./modules.js";
 
+/** The gate re-executes 1 run in this many (scenarios and chaos seeds) to check determinism (invariant 12). */
+export const GATE_DETERMINISM_EVERY = 10;
+
 /** Options of `dita gate`. */
 export interface GateOptions {
   chaosSeeds?: number;
+  /** Worker threads for scenarios, chaos and mutants (sim/pool.ts); default every core. */
+  jobs?: number;
   skipBuild: boolean;
   mutants: boolean;
   updateBaseline: boolean;
@@ -53,24 +60,35 @@ function buildSection(): Omit<GateSection, "name" | "durationMs"> {
   return { ok: true, reasons: ["kernel built from source (npm run build)"] };
 }
 
-async function scenariosSection(gateDir: string, seed: number): Promise<Omit<GateSection, "name" | "durationMs">> {
+async function scenariosSection(gateDir: string, seed: number, jobs: number | undefined): Promise<Omit<GateSection, "name" | "durationMs">> {
   const { listScenarios } = await loadScenarios();
   const all = listScenarios();
   const bar = startProgress("scenarios", all.length);
   const rows: GateCell[][] = [];
   const reasons: string[] = [];
+  const tasks: SuiteRunTask[] = all.map((sc, i) => ({
+    scenario: sc,
+    seed,
+    reportDir: join(gateDir, "runs", runId(sc.name, seed)),
+    repro: `npx dita run ${sc.name} --seed ${seed}`,
+    checkDeterminism: i % GATE_DETERMINISM_EVERY === 0,
+  }));
+  let done: SuiteRunSummary[];
   try {
-    for (const [i, sc] of all.entries()) {
-      bar.update(i, undefined, sc.name);
-      const dir = join(gateDir, "runs", runId(sc.name, seed));
-      const r = await runOne(sc, seed, dir, `npx dita run ${sc.name} --seed ${seed}`);
-      const failed = [...r.invariants, ...(r.expectations ?? [])].filter((c) => !c.ok).map((c) => c.name);
-      if (!r.ok) reasons.push(`${sc.name} (seed ${seed}): ${failed.join(", ") || "not ok"}`);
-      const href = relative(gateDir, join(dir, "index.html"));
-      rows.push([sc.name, r.ok, failed.join(", "), r.events, r.traceHash.slice(0, 16), { href, text: href }]);
-    }
+    done = await runPool<SuiteRunTask, SuiteRunSummary>({
+      module: fileURLToPath(new URL("./commands.ts", import.meta.url)),
+      fn: "suiteRunTask",
+      tasks,
+      jobs: jobs ?? defaultJobs(),
+      onProgress: (d, t) => bar.update(d, t),
+    });
   } finally {
     bar.stop();
+  }
+  for (const [i, r] of done.entries()) {
+    if (!r.ok) reasons.push(`${r.name} (seed ${seed}): ${r.failed.join(", ") || "not ok"}`);
+    const href = relative(gateDir, join(tasks[i].reportDir, "index.html"));
+    rows.push([r.name, r.ok, r.failed.join(", "), r.events, r.traceHash.slice(0, 16), { href, text: href }]);
   }
   const okCount = rows.filter((r) => r[1] === true).length;
   return {
@@ -110,12 +128,12 @@ async function goldenSection(baseline: Baseline | undefined, actuals: Record<str
   };
 }
 
-async function chaosSection(seeds: number, from: number): Promise<Omit<GateSection, "name" | "durationMs">> {
+async function chaosSection(seeds: number, from: number, jobs: number | undefined): Promise<Omit<GateSection, "name" | "durationMs">> {
   const runChaos = await loadRunChaos();
   const bar = startProgress("chaos", seeds);
   let res: Awaited<ReturnType<typeof runChaos>>;
   try {
-    res = await runChaos({ seeds, from, onProgress: (d, t) => bar.update(d, t) });
+    res = await runChaos({ seeds, from, jobs, determinismEvery: GATE_DETERMINISM_EVERY, onProgress: (d, t) => bar.update(d, t) });
   } finally {
     bar.stop();
   }
@@ -125,9 +143,9 @@ async function chaosSection(seeds: number, from: number): Promise<Omit<GateSecti
       ? res.failures.map((f) => `seed ${f.seed}: ${f.invariant}: ${f.detail} — reproduce: ${f.repro}`)
       : res.runs !== seeds
         ? [`ran ${res.runs} of ${seeds} seeds`]
-        : [`${res.runs} seeds from ${from}, no failure`],
+        : [`${res.runs} seeds from ${from}, no failure (determinism checked on ${res.determinismChecked}, not checked on ${res.runs - res.determinismChecked})`],
     table: { headers: ["seed", "invariant", "detail", "reproduce"], rows: res.failures.map((f) => [f.seed, f.invariant, f.detail, f.repro]) },
-    data: { runs: res.runs, from, failures: res.failures },
+    data: { runs: res.runs, from, failures: res.failures, determinismChecked: res.determinismChecked },
   };
 }
 
@@ -173,12 +191,12 @@ export function compareBench(r: BenchResult, baseline: Baseline | undefined): Om
   };
 }
 
-async function mutantsSection(): Promise<Omit<GateSection, "name" | "durationMs">> {
+async function mutantsSection(jobs: number | undefined): Promise<Omit<GateSection, "name" | "durationMs">> {
   const runMutants = await loadRunMutants();
   const bar = startProgress("mutants", 1);
   let res: Awaited<ReturnType<typeof runMutants>>;
   try {
-    res = await runMutants({ onProgress: (d, t, id) => bar.update(d, t, id ?? "") });
+    res = await runMutants({ jobs, onProgress: (d, t, id) => bar.update(d, t, id ?? "") });
   } finally {
     bar.stop();
   }
@@ -211,16 +229,16 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
   if (!built) {
     sections.push(skipRest("scenarios"), skipRest("golden"), skipRest("chaos"), skipRest("bench"));
   } else {
-    sections.push(await timed("scenarios", () => scenariosSection(gateDir, budgets.scenarioSeed)));
+    sections.push(await timed("scenarios", () => scenariosSection(gateDir, budgets.scenarioSeed, opts.jobs)));
     sections.push(await timed("golden", () => goldenSection(baseline, goldenActuals)));
-    sections.push(await timed("chaos", () => chaosSection(chaosSeeds, budgets.chaosFrom)));
+    sections.push(await timed("chaos", () => chaosSection(chaosSeeds, budgets.chaosFrom, opts.jobs)));
     sections.push(
       await timed("bench", async () => {
         bench = await runBench("quick");
         return compareBench(bench, baseline);
       }),
     );
-    if (opts.mutants) sections.push(await timed("mutants", () => mutantsSection()));
+    if (opts.mutants) sections.push(await timed("mutants", () => mutantsSection(opts.jobs)));
   }
 
   if (opts.updateBaseline) {

@@ -7,11 +7,12 @@
  *   usage errors included), with a message naming the problem on stderr.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { parseCount, parseIdList, parseSeed } from "./args.js";
 import { benchCommand } from "./bench.js";
-import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, type CommandOutput } from "./commands.js";
+import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, shrinkCommand, type CommandOutput } from "./commands.js";
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { DEFAULT_FUZZ_INPUTS, fuzzCommand } from "./fuzz.js";
 import { gateCommand } from "./gate.js";
@@ -21,6 +22,12 @@ import { REPO_ROOT } from "./modules.js";
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 const JSON_HELP = "print exactly one JSON document on stdout (logs and progress go to stderr)";
+
+/** `--jobs N`: worker threads (sim/pool.ts); default every core. The JSON output is the same for every N. */
+const jobsOption = () =>
+  new Option("--jobs <n>", "worker threads (default: every core, os.availableParallelism()); output is identical for every N")
+    .argParser(parseCount(1024))
+    .default(availableParallelism(), "every core");
 
 /** Build the commander program; `sink` receives the output of the subcommand that ran. */
 export function buildProgram(sink: (out: CommandOutput, json: boolean) => void): Command {
@@ -70,12 +77,13 @@ Examples:
     .argument("[name]", "scenario name (see `dita list`)")
     .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
+    .option("--check-determinism", "execute the run twice and compare trace hashes (invariant 12); default once: \"not checked\"")
     .addOption(json())
     .addHelpText(
       "after",
       "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3",
     )
-    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string }) => runCommand(name, { seed: o.seed, file: o.file })));
+    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean }) => runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism })));
 
   program
     .command("golden")
@@ -90,17 +98,30 @@ Examples:
     .description("swarm chaos over N seeds (fault mix drawn from each seed): {ok, runs, failures:[{seed, invariant, repro}]}")
     .addOption(new Option("--seeds <n>", "number of seeds").argParser(parseCount()).default(100))
     .addOption(new Option("--from <s>", "first seed").argParser(parseSeed).default(1))
+    .addOption(new Option("--determinism-every <k>", "execute seeds 0, k, 2k, … of the range twice and compare trace hashes (invariant 12); default: none").argParser(parseCount()))
+    .addOption(jobsOption())
     .addOption(json())
-    .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed")
-    .action(wrap(async (o: { seeds: number; from: number }) => chaosCommand(o)));
+    .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed\n  $ npx dita chaos --seeds 10000 --jobs 2")
+    .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number }) => chaosCommand(o)));
+
+  program
+    .command("shrink")
+    .description("shrink a failing chaos seed to a minimal scenario file (fewest faults, shortest safety phase that still fail): {repro, target, original, shrunk, file}")
+    .addOption(new Option("--seed <n>", "the failing chaos seed").argParser(parseSeed).makeOptionMandatory())
+    .option("--out <path>", "scenario file to write (default reports/chaos-seed<N>-shrunk.json)")
+    .option("--kernel-wasm <path>", "run a kernel build other than kernel/pkg (e.g. a flaw mutant); the repro carries DITA_KERNEL_WASM")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita shrink --seed 7050\n  $ npx dita shrink --seed 3 --kernel-wasm /tmp/m.wasm --out /tmp/repro.json --json")
+    .action(wrap(async (o: { seed: number; out?: string; kernelWasm?: string }) => shrinkCommand(o)));
 
   program
     .command("mutants")
     .description("build each flaw mutant of the kernel and run the suite against it: {total, caught, mutants:[{id, flaw, caught, caughtBy}]}")
     .addOption(new Option("--only <ids>", "comma-separated mutant ids to run instead of all").argParser(parseIdList))
+    .addOption(jobsOption())
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita mutants\n  $ npx dita mutants --only mutant_leverage_pnl,adapter_bound_price\n  $ npx dita mutants --json | jq '.mutants[] | select(.caught == false)'")
-    .action(wrap(async (o: { only?: string[] }) => mutantsCommand({ only: o.only })));
+    .action(wrap(async (o: { only?: string[]; jobs: number }) => mutantsCommand({ only: o.only, jobs: o.jobs })));
 
   program
     .command("bench")
@@ -126,11 +147,12 @@ Examples:
     .option("--skip-build", "do not rebuild the kernel (use the .wasm in the checkout)")
     .option("--mutants", "also run the flaw mutants (slow)")
     .option("--update-baseline", "write this run's figures into the baseline file (review the diff before committing)")
+    .addOption(jobsOption())
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npm start                       # = dita gate on the embedded defaults\n  $ npx dita gate --json | jq '.ok, .report'\n  $ npx dita gate --chaos-seeds 500 --mutants")
     .action(
-      wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean }) =>
-        gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline }),
+      wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean; jobs: number }) =>
+        gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline, jobs: o.jobs }),
       ),
     );
 

@@ -16,7 +16,7 @@ import { NotAvailableError } from "./errors.js";
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** sim/run.ts `runScenario`. */
-export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string }) => Promise<RunResult>;
+export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string; checkDeterminism?: boolean }) => Promise<RunResult>;
 
 /** scenarios/index.ts. `loadScenarioFile` throws ScenarioError naming the bad field. */
 export interface ScenariosModule {
@@ -37,8 +37,10 @@ export interface ChaosFailure {
 export type RunChaosFn = (opts: {
   seeds: number;
   from: number;
+  determinismEvery?: number;
+  jobs?: number;
   onProgress?: (done: number, total: number) => void;
-}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[] }>;
+}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; determinismChecked: number }>;
 
 /** One golden case (golden/runner.ts). */
 export interface GoldenCase {
@@ -64,6 +66,7 @@ export interface MutantResult {
 /** scenarios/mutants.ts `runMutants`. */
 export type RunMutantsFn = (opts: {
   only?: string[];
+  jobs?: number;
   onProgress?: (done: number, total: number, id?: string) => void;
 }) => Promise<{ total: number; caught: number; mutants: MutantResult[] }>;
 

@@ -21,10 +21,12 @@ export function failedChecks(r: RunResult): string[] {
 
 function verdict(r: RunResult): string {
   const failed = failedChecks(r);
-  const invOk = r.invariants.filter((i) => i.ok).length;
+  // A "not-checked" invariant (determinism of a run executed once) is neither a pass nor a failure.
+  const notChecked = r.invariants.filter((i) => i.status === "not-checked").length;
+  const invOk = r.invariants.filter((i) => i.ok && i.status !== "not-checked").length;
   const exps = r.expectations ?? [];
   const expOk = exps.filter((e) => e.ok).length;
-  const line = `${invOk}/${r.invariants.length} invariants hold · ${expOk}/${exps.length} expectations met · ${r.trades.length} trades · ${r.faults.length} faults fired`;
+  const line = `${invOk}/${r.invariants.length - notChecked} invariants hold${notChecked ? ` (${notChecked} not checked)` : ""} · ${expOk}/${exps.length} expectations met · ${r.trades.length} trades · ${r.faults.length} faults fired`;
   const list = failed.length ? `<ul>${failed.map((f) => `<li>${escapeXml(f)}</li>`).join("")}</ul>` : "";
   return (
     `<section id="verdict" class="verdict ${r.ok ? "pass" : "fail"}" data-ok="${r.ok}">` +
@@ -180,7 +182,7 @@ export function renderRunReport(r: RunResult, opts: { repro?: string } = {}): st
     meta(r, origin) +
     plots(r, origin) +
     `<h2>Invariants</h2>` +
-    table("invariants", ["invariant", "result", "detail"], r.invariants.map((i) => [i.name, okCell(i.ok, "holds", "VIOLATED"), i.detail])) +
+    table("invariants", ["invariant", "result", "detail"], r.invariants.map((i) => [i.name, i.status === "not-checked" ? { text: "not checked", cls: "warn" } : okCell(i.ok, "holds", "VIOLATED"), i.detail])) +
     `<h2>Scenario expectations</h2>` +
     table("expectations", ["expectation", "result", "detail"], (r.expectations ?? []).map((e) => [e.name, okCell(e.ok, "met", "NOT MET"), e.detail])) +
     ledgerTable(r) +

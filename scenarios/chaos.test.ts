@@ -22,6 +22,7 @@ describe("swarm chaos", () => {
     await expect(runChaos({ seeds: 1, from: Number.NaN })).rejects.toThrow(/from/);
     const notSwarm = getScenario("random-clean")!;
     await expect(runChaos({ seeds: 1, from: 1, scenario: notSwarm })).rejects.toThrow(/swarm/);
+    await expect(runChaos({ seeds: 1, from: 1, determinismEvery: -1 })).rejects.toThrow(/determinismEvery/);
   });
 
   it("swarm fault mixes stay within VOPR's rates (loss ≤ 30 %, duplicates ≤ 50 %), pass the scenario validator, and every fault kind is drawn", () => {
@@ -53,10 +54,12 @@ describe("swarm chaos", () => {
 
   it(`invariants 1-12 hold on ${SEEDS} swarm seeds from ${FROM} (safety then liveness)`, async () => {
     const started = performance.now(); // wall clock for the progress line only (test code, not the simulation path)
-    const r = await runChaos({ seeds: SEEDS, from: FROM });
+    // Sampled determinism, as in the gate: seeds 0, 10, 20, … of the range are executed twice.
+    const r = await runChaos({ seeds: SEEDS, from: FROM, determinismEvery: 10 });
     const minutes = (performance.now() - started) / 60_000;
     console.log(`chaos: ${r.runs} seeds in ${(minutes * 60).toFixed(1)} s = ${(r.runs / minutes).toFixed(1)} seeds/min; failing seeds: ${r.failedSeeds.join(", ") || "none"}`);
     expect(r.runs).toBe(SEEDS);
+    expect(r.determinismChecked).toBe(Math.ceil(SEEDS / 10));
     const message = r.failures.map(formatChaosFailure).join("\n");
     expect(r.failedSeeds, message).toEqual([]);
     expect(r.ok).toBe(true);

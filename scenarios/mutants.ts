@@ -23,6 +23,7 @@ import { loadCases as loadKernelCases, runCase } from "../kernel/cases.js";
 import { kernelSourceHash } from "../kernel/source-hash.mjs";
 import { loadCases as loadGoldenCases, mutantReproduction, runGolden, type MutantReproduction } from "../golden/runner.js";
 import { runScenario } from "../sim/run.js";
+import { checkJobs, defaultJobs, runPool } from "../sim/pool.js";
 import { setAdapterMutant, type AdapterMutant } from "../venues/bingx/adapter.js";
 import { listScenarios } from "./index.js";
 import { firstFailingAdapterProperty } from "./mutants/adapter-properties.js";
@@ -100,6 +101,8 @@ export interface RunMutantsOptions {
   onProgress?: (done: number, total: number, id?: string) => void;
   /** Run only these ids (table order kept). @throws Error naming an unknown id. */
   only?: string[];
+  /** Worker threads (sim/pool.ts) for the suites; kernel mutants are built first, one at a time. Default every core. */
+  jobs?: number;
 }
 
 /**
@@ -218,6 +221,13 @@ async function runOne(m: MutantSpec): Promise<MutantRunResult> {
   }
 }
 
+/** One mutant by id (the pool's task function; results come back in table order whatever --jobs is). */
+export async function mutantTask(id: string): Promise<MutantRunResult> {
+  const m = MUTANTS.find((x) => x.id === id);
+  if (!m) throw new Error(`mutantTask: unknown mutant id ${JSON.stringify(id)}`);
+  return runOne(m);
+}
+
 /**
  * Build / load each mutant and run the catching suites against it (see the file header).
  * @returns {total, caught, mutants:[{id, flaw, kind, caught, caughtBy, reproduction?}]}
@@ -227,10 +237,15 @@ export async function runMutants(opts: RunMutantsOptions = {}): Promise<MutantsR
   const known = new Set(MUTANTS.map((m) => m.id));
   for (const id of opts.only ?? []) if (!known.has(id)) throw new Error(`runMutants: only: unknown mutant id ${JSON.stringify(id)}`);
   const list = opts.only ? MUTANTS.filter((m) => opts.only!.includes(m.id)) : [...MUTANTS];
-  const mutants: MutantRunResult[] = [];
-  for (const m of list) {
-    mutants.push(await runOne(m));
-    opts.onProgress?.(mutants.length, list.length, m.id);
-  }
+  const jobs = checkJobs(opts.jobs ?? defaultJobs(), "runMutants: jobs");
+  // Builds share kernel/target (cargo's lock): one at a time, before the suites fan out.
+  for (const m of list) if (m.kind === "kernel-feature") ensureMutantWasm(m.id);
+  const mutants = await runPool<string, MutantRunResult>({
+    module: fileURLToPath(import.meta.url),
+    fn: "mutantTask",
+    tasks: list.map((m) => m.id),
+    jobs,
+    onProgress: (done, total) => opts.onProgress?.(done, total),
+  });
   return { total: mutants.length, caught: mutants.filter((m) => m.caught).length, mutants };
 }

@@ -225,6 +225,16 @@ describe("invariant checker", () => {
   it("12 determinism fails when two executions hash differently", () => {
     const rec = goodRecord();
     rec.hashes = ["h", "g"];
-    expect(get(rec, "determinism")).toMatchObject({ ok: false });
+    expect(get(rec, "determinism")).toMatchObject({ ok: false, status: "checked" });
+    expect(get(rec, "determinism")?.evidence).toEqual([{ detail: "execution 2 hash g != h" }]);
+  });
+
+  it("12 determinism of a run executed once is not-checked (ok stays true, never a pass), and checked when repeated", () => {
+    const rec = goodRecord();
+    rec.hashes = ["h"];
+    expect(get(rec, "determinism")).toMatchObject({ ok: true, status: "not-checked" });
+    expect(get(rec, "determinism")?.detail).toMatch(/^not checked/);
+    rec.hashes = ["h", "h"];
+    expect(get(rec, "determinism")).toMatchObject({ ok: true, status: "checked" });
   });
 });

@@ -81,8 +81,8 @@ describe("determinism (invariant 12)", () => {
     const sc = randomScenario("det", 1, ALL_FAULTS);
     const dir = mkdtempSync(join(tmpdir(), "dita-sim-"));
     const file = join(dir, "trace.arrow");
-    const a = await runScenario(sc, { seed: 7, traceFile: file });
-    expect(a.invariants.find((i) => i.name === "determinism")).toMatchObject({ ok: true });
+    const a = await runScenario(sc, { seed: 7, traceFile: file, checkDeterminism: true });
+    expect(a.invariants.find((i) => i.name === "determinism")).toMatchObject({ ok: true, status: "checked" });
     const b = await runScenario(sc, { seed: 7, checkDeterminism: false });
     expect(b.traceHash).toBe(a.traceHash);
     const c = await runScenario(sc, { seed: 8, checkDeterminism: false });

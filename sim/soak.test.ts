@@ -11,7 +11,7 @@ export const SOAK_HOURS = 48;
 
 describe("48 h soak", () => {
   it("every fault on for 48 simulated hours; all invariants hold after liveness", async () => {
-    const r = await runScenario(randomScenario("soak-48h", SOAK_HOURS, ALL_FAULTS, { intentsPerHour: 20, stepUs: 10_000_000 }), { seed: 48 });
+    const r = await runScenario(randomScenario("soak-48h", SOAK_HOURS, ALL_FAULTS, { intentsPerHour: 20, stepUs: 10_000_000 }), { seed: 48, checkDeterminism: true });
     const bad = r.invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
     expect(bad).toEqual([]);
     expect(r.invariants).toHaveLength(12);

@@ -2,10 +2,12 @@
  * Trace recording (DESIGN.md "The simulator"): every kernel input and output, every venue
  * request, response and stream message, every fault firing and ledger snapshot becomes one row.
  * The SHA-256 trace hash is computed incrementally over the canonical row text, so it costs no
- * memory; rows are kept in memory only when an Arrow file is wanted.
+ * memory. With an Arrow sink (`ArrowTraceStream`) rows are flushed to the file as record batches
+ * of TRACE_BATCH_ROWS rows while the run goes, so memory stays flat for any run length; rows are
+ * kept in memory only when a caller asks for them (tests).
  *
- * Arrow IPC file schema (one record batch, readable by pyarrow `pa.ipc.open_file` and DuckDB
- * `read_arrow`/`arrow_scan`), all columns plain Utf8 except the two integers:
+ * Arrow IPC file schema (record batches of up to TRACE_BATCH_ROWS rows, readable by pyarrow
+ * `pa.ipc.open_file` and DuckDB `read_arrow`/`arrow_scan`), all columns plain Utf8 except the two integers:
  *   seq    int64  row number, from 0, in recording order
  *   t_us   int64  virtual time of the row, µs since the Unix epoch
  *   kind   utf8   row kind (see TraceKind)
@@ -14,8 +16,11 @@
  * Canonical row text hashed: `${seq}\t${t_us}\t${kind}\t${body}\n`, UTF-8.
  */
 import { createHash, type Hash } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { Table, Utf8, makeVector, tableToIPC, vectorFromArray } from "apache-arrow";
+import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { RecordBatchFileWriter, Table, Utf8, makeVector, tableToIPC, vectorFromArray } from "apache-arrow";
+
+/** Rows per Arrow record batch of a streamed trace. */
+export const TRACE_BATCH_ROWS = 8192;
 
 /** Row kinds. */
 export type TraceKind =
@@ -66,13 +71,27 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/** canonicalJson of a market tick {tsUs, symbol, priceUsdt}, built directly (hot path: one per tick). */
+export function marketRowBody(tsUs: number, symbol: string, priceUsdt: string): string {
+  return `{"priceUsdt":${JSON.stringify(priceUsdt)},"symbol":${JSON.stringify(symbol)},"tsUs":${tsUs}}`;
+}
+
+/** canonicalJson of a kernel mark {tsUs, symbol, markPrice}, built directly (hot path). */
+export function markRowBody(tsUs: number, symbol: string, markPrice: string): string {
+  return `{"markPrice":${JSON.stringify(markPrice)},"symbol":${JSON.stringify(symbol)},"tsUs":${tsUs}}`;
+}
+
 export class TraceRecorder {
   private readonly hash: Hash = createHash("sha256");
   private n = 0;
+  private readonly kinds = new Map<TraceKind, number>();
   readonly rows: TraceRow[] | undefined;
 
-  /** @param keepRows keep rows in memory (needed to write the Arrow file). */
-  constructor(keepRows: boolean) {
+  /**
+   * @param keepRows keep every row in memory (tests; `writeTraceArrow` of the rows)
+   * @param sink receives every row as it is recorded (e.g. an ArrowTraceStream writing the file)
+   */
+  constructor(keepRows: boolean, private readonly sink?: ArrowTraceStream) {
     this.rows = keepRows ? [] : undefined;
   }
 
@@ -81,12 +100,27 @@ export class TraceRecorder {
     return this.n;
   }
 
+  /** Number of rows of `kind` recorded so far. */
+  countOf(kind: TraceKind): number {
+    return this.kinds.get(kind) ?? 0;
+  }
+
   /** Record one row; `payload` is canonicalised (or taken as-is when already a string). */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
     const body = typeof payload === "string" ? payload : canonicalJson(payload);
     const seq = this.n++;
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     this.hash.update(`${seq}\t${tUs}\t${kind}\t${body}\n`);
-    if (this.rows) this.rows.push({ seq, tUs, kind, body });
+    if (this.rows || this.sink) {
+      const row = { seq, tUs, kind, body };
+      this.rows?.push(row);
+      this.sink?.push(row);
+    }
+  }
+
+  /** Flush and close the sink (writes the Arrow footer). Idempotent. */
+  close(): void {
+    this.sink?.close();
   }
 
   /** The SHA-256 hex digest over all rows so far (the recorder stays usable). */
@@ -109,6 +143,51 @@ export function traceTable(rows: readonly TraceRow[]): Table {
   const kind = vectorFromArray(rows.map((r) => r.kind), new Utf8());
   const body = vectorFromArray(rows.map((r) => r.body), new Utf8());
   return new Table({ seq, t_us: tUs, kind, body });
+}
+
+/**
+ * Streams trace rows into an Arrow IPC **file** as they are recorded: every TRACE_BATCH_ROWS rows
+ * become one record batch written to disk at once (memory holds at most one batch); `close()`
+ * writes the last batch and the footer. Throws on an I/O error, naming the file.
+ */
+export class ArrowTraceStream {
+  private readonly fd: number;
+  private readonly writer = new RecordBatchFileWriter();
+  private pending: TraceRow[] = [];
+  private closed = false;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, "w");
+  }
+
+  push(row: TraceRow): void {
+    if (this.closed) throw new Error(`trace ${this.file}: row ${row.seq} recorded after the trace was closed`);
+    this.pending.push(row);
+    if (this.pending.length >= TRACE_BATCH_ROWS) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    for (const batch of traceTable(this.pending).batches) this.writer.write(batch);
+    this.pending = [];
+    this.drain();
+  }
+
+  /** Move the bytes the writer produced to the file (the writer's sink is an in-memory queue). */
+  private drain(): void {
+    const queued = (this.writer as unknown as { _sink?: { _values?: Uint8Array[] } })._sink?._values;
+    if (!Array.isArray(queued)) throw new Error(`trace ${this.file}: apache-arrow's writer queue is not where this code expects it (apache-arrow upgrade?)`);
+    for (const chunk of queued.splice(0)) writeSync(this.fd, chunk);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.writer.finish();
+    this.drain();
+    this.closed = true;
+    closeSync(this.fd);
+  }
 }
 
 /** Write the trace as an Arrow IPC file (file format, not stream). Throws on an I/O error. */

@@ -1,0 +1,105 @@
+/**
+ * `--jobs N`: run independent tasks (chaos seeds, scenarios, mutants) on N worker threads.
+ *
+ * Each task is a plain, structured-cloneable value handed to an exported async function
+ * `fn(task, init)` of a TypeScript module (loaded in each worker through tsx, sim/pool-worker.mjs);
+ * workers take the next task as soon as they finish one. Results are returned **in task order**,
+ * whatever N is and whichever worker finished first, so output built from them is byte-identical
+ * for every N (the simulation itself is deterministic per task). With `jobs` 1 the tasks run in
+ * this thread, one after the other, through the same function.
+ *
+ * A task that throws rejects the whole pool with the task's index and the worker's stack (the
+ * caller decides whether a thrown task is a finding; chaos catches inside its task function).
+ */
+import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+
+/** Default `--jobs`: every core (os.availableParallelism()). */
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * Check a `jobs` value.
+ * @throws Error naming the field when it is not a positive safe integer.
+ */
+export function checkJobs(jobs: number, field = "jobs"): number {
+  if (!Number.isSafeInteger(jobs) || jobs < 1) throw new Error(`${field}: must be a positive integer, got ${String(jobs)}`);
+  return jobs;
+}
+
+export interface PoolOptions<T> {
+  /** Absolute path of the TypeScript module exporting `fn`. */
+  module: string;
+  /** Name of the exported `async (task: T, init: unknown) => R` function. */
+  fn: string;
+  tasks: readonly T[];
+  /** Worker count (capped at the number of tasks). */
+  jobs: number;
+  /** Passed to every call as the second argument (structured-cloneable). */
+  init?: unknown;
+  /** Called after each task finishes, with the number done and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Run every task; resolve with the results in task order.
+ * @throws Error naming the task index when a task throws or a worker dies.
+ */
+export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
+  checkJobs(opts.jobs);
+  const total = opts.tasks.length;
+  const results: R[] = new Array(total);
+  let done = 0;
+  if (opts.jobs === 1 || total <= 1) {
+    const mod = (await import(pathToFileURL(opts.module).href)) as Record<string, (task: T, init: unknown) => Promise<R>>;
+    const fn = mod[opts.fn];
+    if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
+    for (let i = 0; i < total; i++) {
+      results[i] = await fn(opts.tasks[i], opts.init);
+      done++;
+      opts.onProgress?.(done, total);
+    }
+    return results;
+  }
+  const n = Math.min(opts.jobs, total);
+  const entry = new URL("./pool-worker.mjs", import.meta.url);
+  let next = 0;
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolveAll, rejectAll) => {
+      let failed = false;
+      const fail = (err: Error) => {
+        if (failed) return;
+        failed = true;
+        rejectAll(err);
+      };
+      const feed = (w: Worker) => {
+        if (next >= total) return;
+        const i = next++;
+        w.postMessage({ i, task: opts.tasks[i] });
+      };
+      for (let k = 0; k < n; k++) {
+        const w = new Worker(entry, { workerData: { module: pathToFileURL(opts.module).href, fn: opts.fn, init: opts.init } });
+        workers.push(w);
+        w.on("message", (msg: { ready?: boolean; i: number; result?: R; error?: string }) => {
+          if (msg.ready) return feed(w);
+          if (msg.error !== undefined) return fail(new Error(`pool task ${msg.i}: ${msg.error}`));
+          results[msg.i] = msg.result as R;
+          done++; // not inside the optional call: `f?.(++x)` skips the increment when f is absent
+          opts.onProgress?.(done, total);
+          if (done === total) return resolveAll();
+          feed(w);
+        });
+        w.on("error", (err) => fail(new Error(`pool worker ${k}: ${err.stack ?? err.message}`)));
+        w.on("exit", (code) => {
+          if (code !== 0 && done < total) fail(new Error(`pool worker ${k} exited with code ${code}`));
+        });
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
