@@ -383,10 +383,21 @@ impl Kernel {
             self.slots[si].seen_event_ids = old.seen_event_ids.clone();
             self.slots[si].rebuild_seen();
         }
+        // Fee references still owed by the venue move to the slot's next trade (saved state).
+        let mut refs = old.archived_fee_refs.clone();
+        if !old.trade_id.is_empty() {
+            for o in old.orders.iter().filter(|o| !o.fee_confirmed && o.filled_qty > Decimal::ZERO) {
+                refs.push(FeeRef { symbol: old.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() });
+            }
+        }
+        let drop = refs.len().saturating_sub(MAX_ARCHIVED_FEE_REFS);
+        refs.drain(..drop);
+        self.slots[si].archived_fee_refs = refs;
         if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
             // An archived trade receives no venue events (they no longer route to it), only
             // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
             let mut old = old;
+            old.archived_fee_refs = Vec::new();
             old.seen_event_ids = Vec::new();
             old.seen_set = FastSet::default();
             self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive_base + self.archive.len());
@@ -1929,8 +1940,26 @@ impl Kernel {
             let mut s = self.archive[ai].clone();
             let r = apply_fee_report(&mut s, oi, &rep.orders[ri]).and_then(|_| self.ledger.settle(&mut s));
             match r {
-                Ok(_) => self.archive[ai] = s,
+                Ok(_) => {
+                    if s.orders[oi].fee_confirmed {
+                        let c = s.orders[oi].client_order_id.clone();
+                        for sl in self.slots.iter_mut() {
+                            sl.archived_fee_refs.retain(|f| f.client_order_id != c);
+                        }
+                    }
+                    self.archive[ai] = s;
+                }
                 Err(e) => mismatches.push(e.0),
+            }
+        }
+        // A reference whose order no longer exists anywhere (evicted from the archive) is dropped.
+        for o in rep.orders.iter() {
+            if let Some(c) = &o.client_order_id {
+                if unmatched.contains(&o.venue_order_id) {
+                    for sl in self.slots.iter_mut() {
+                        sl.archived_fee_refs.retain(|f| &f.client_order_id != c);
+                    }
+                }
             }
         }
         for (ri, si, oi) in plan {
