@@ -476,7 +476,7 @@ export class VenueConnector {
   /** Remember every finished order whose fee is unconfirmed (docs/accounting.md, fees). */
   private noteFeeUnconfirmed(): void {
     for (const s of this.kernel.slots()) {
-      for (const o of s.feeUnconfirmedOrders ?? []) this.feeUnconfirmed.set(o.clientOrderId, { symbol: s.symbol, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
+      for (const o of s.feeUnconfirmedOrders ?? []) this.feeUnconfirmed.set(o.clientOrderId, { symbol: o.symbol, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
     }
   }
 
