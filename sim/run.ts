@@ -1,7 +1,7 @@
 /**
  * `runScenario(scenario, { seed, traceFile? })`: one deterministic run of a scenario against the
- * BingX mock venue and the real kernel (WebAssembly), judged by the 12 invariants and the
- * scenario's expectations (DESIGN.md "The simulator", "Ledger invariants"; the `dita run`
+ * BingX mock venue and the real kernel (WebAssembly), judged by the 12 invariants, the end-to-end
+ * oracle against the venue's books (sim/oracle.ts) and the scenario's expectations (DESIGN.md "The simulator", "Ledger invariants"; the `dita run`
  * contract). The run is executed twice and the trace hashes compared (invariant 12) unless
  * `checkDeterminism: false`.
  */
@@ -14,6 +14,7 @@ import type { RunRecord } from "./record.js";
 import { Runtime, type KernelModule, type RuntimeOutput } from "./runtime.js";
 import { drawFaultMix } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
+import { checkOracle } from "./oracle.js";
 import { checkExpectations } from "./expectations.js";
 import { writeTraceArrow } from "./trace.js";
 import { wallNowMs } from "./wall-clock.js";
@@ -94,6 +95,8 @@ export function toRecord(scenario: Scenario, seed: number, out: RuntimeOutput, h
     final: out.final,
     finalVenueLedger: out.finalVenueLedger,
     hashes,
+    contracts: scenario.contracts,
+    faultFree: !scenario.swarm && Object.keys(scenario.faults ?? {}).length === 0,
   };
 }
 
@@ -115,7 +118,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   if (opts.checkDeterminism !== false) hashes.push(executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash);
   if (opts.traceFile && out.trace.rows) writeTraceArrow(opts.traceFile, out.trace.rows);
   const record = toRecord(scenario, opts.seed, out, hashes);
-  const invariants = checkInvariants(record);
+  // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
+  const invariants = [...checkInvariants(record), ...checkOracle(record)];
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
   const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
   const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);

@@ -31,6 +31,9 @@ import type { ContractSpec, FaultProfile, Scenario, SeriesPoint } from "./types.
 import type { FillRoute, IdempotencyProbe, LedgerSample, LivenessRecord, ParitySample, SlotSample } from "./record.js";
 import { PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseWsMessage, restamp, type KernelInput, type ReplyClass } from "./wire.js";
 import { parseReconcile } from "../venues/bingx/adapter.js";
+import { VenueConformance } from "../venues/bingx/conformance.js";
+import type { ConformanceRecord, OrderOwner, RestoreRecord } from "./record.js";
+import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
 import { EventQueue } from "./queue.js";
 import { VirtualClock } from "./clock.js";
 import { RngStreams } from "./rng.js";
@@ -153,6 +156,16 @@ export interface RuntimeOutput {
     diagnostics: string[];
     fullySettledOrders?: string[];
     settlementCounts?: Record<string, number>;
+    /** The venue's journal (orders, fills, status changes, funding), for the oracle (sim/oracle.ts). */
+    venueJournal: VenueJournalEntry[];
+    /** Venue conformance checked after every venue step (venues/bingx/conformance.ts). */
+    conformance: ConformanceRecord;
+    /** The venue's per-symbol books at the end of the run. */
+    venueSymbolBooks?: Record<string, SymbolBooks>;
+    /** Owner of every order the kernel submitted, by client order id. */
+    orderOwners?: Record<string, OrderOwner>;
+    /** Exit-leg progress around each restart (invariant restart-exit-legs). */
+    restores: RestoreRecord[];
   };
   final: ReturnType<Kernel["snapshot"]>;
   finalVenueLedger: VenueLedger;
@@ -189,6 +202,7 @@ export class Runtime {
   private readonly rngs: RngStreams;
   private readonly faults: FaultInjector;
   private readonly venue: BingxMockVenue;
+  private readonly conformance: VenueConformance;
   private kernel: Kernel;
   private readonly trace: TraceRecorder;
   private readonly sources: PriceSource[] = [];
@@ -276,12 +290,14 @@ export class Runtime {
       rng: () => venueRng.uniform(),
       quirks: venueQuirks(scenario.venue, faultProfile),
     });
+    this.conformance = new VenueConformance({ contracts: scenario.contracts, initialBalanceUsdt: scenario.initialBalanceUsdt });
     this.kernel = deps.kernelModule.create(deps.kernelConfig);
     this.quiescentAt = Array.from({ length: this.slotCount }, () => null);
     for (let i = 0; i < this.slotCount; i++) this.stages.push("IDLE");
     this.rec = {
       intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
       venueLedgers: [], fills: [], probes: [], parity: [], diagnostics: [],
+      venueJournal: [], conformance: { steps: 0, entries: 0, violations: [] }, restores: [],
     };
     const contracts = new Map(scenario.contracts.map((c) => [c.symbol, c]));
     scenario.prices.forEach((p, i) => {
@@ -334,6 +350,11 @@ export class Runtime {
       this.rec.diagnostics = [...this.diagnostics].sort();
       this.rec.fullySettledOrders = this.fullySettledOrders();
       this.rec.settlementCounts = this.settlementCounts();
+      this.venueStep(end);
+      this.rec.conformance.steps = this.conformance.steps;
+      this.rec.conformance.entries = this.conformance.entries;
+      this.rec.venueSymbolBooks = this.venue.symbolBooks();
+      this.rec.orderOwners = this.orderOwners();
       return {
         traceHash: this.trace.digest(),
         events: this.events,
@@ -837,6 +858,7 @@ export class Runtime {
 
   /** Frames the venue emitted: schedule their delivery through the stream's faults. */
   private emitFrames(frames: WsMessage[]): void {
+    this.venueStep(this.clock.nowUs);
     if (frames.length === 0) return;
     const now = this.clock.nowUs;
     this.noteVenueLedger(now);
@@ -1026,6 +1048,7 @@ export class Runtime {
     if (!this.processUp || this.faults.isHealed) return;
     const now = this.clock.nowUs;
     if (why === "restartAtUs") this.faults.mark(now, "restart", `restartAtUs ${now}`);
+    this.preRestart = this.slots();
     const saved = this.kernel.saveState();
     this.record(now, "check", { restart: why, savedSha: createHash("sha256").update(saved).digest("hex") });
     this.kernel.dispose();
@@ -1042,6 +1065,7 @@ export class Runtime {
     const now = this.clock.nowUs;
     this.kernel = this.deps.kernelModule.create(this.deps.kernelConfig);
     this.processUp = true;
+    const restoreSeq = this.trace.count;
     this.record(now, "kernel.restore", { bytes: saved.length });
     const out = this.kernel.restoreState(saved);
     this.record(now, "kernel.out", out);
@@ -1049,10 +1073,12 @@ export class Runtime {
     if (!out.accepted) throw new Error(`restart: restoreState refused the kernel's own saved state: ${out.code} ${out.message}`);
     this.ledgerSeq = out.ledgerSeq;
     this.rec.ledgerSamples.push({ tUs: now, cause: "restore", ledger: this.kernel.ledger() });
-    for (const s of this.slots()) {
+    const restored = this.slots();
+    for (const s of restored) {
       this.sampleSlot(s);
       this.stages[s.slotId] = s.stage;
     }
+    this.noteRestore(now, restoreSeq, restored);
     this.renewListenKey();
     this.requestReconcile("restart");
     const deferred = this.deferredIntents.splice(0);
@@ -1200,6 +1226,41 @@ export class Runtime {
       if (cid && !missing.has(vid)) out.push(cid);
     }
     return out.sort();
+  }
+
+  /**
+   * After every venue call: the venue's journal of the step goes to the conformance checker and
+   * into the record; each broken rule becomes a `check` trace row (its seq is the evidence).
+   */
+  private venueStep(now: number): void {
+    const entries = this.venue.drainJournal();
+    if (entries.length === 0) return;
+    for (const e of entries) this.rec.venueJournal.push(e);
+    for (const v of this.conformance.observe(entries)) {
+      const traceSeq = this.trace.count;
+      this.record(now, "check", { conformance: v });
+      this.rec.conformance.violations.push({ ...v, traceSeq });
+    }
+  }
+
+  private preRestart: SlotImage[] = [];
+  /** Exit-leg progress of each slot before the restart and after the restore. */
+  private noteRestore(now: number, restoreSeq: number, restored: SlotImage[]): void {
+    const slots = restored.map((s) => {
+      const pre = this.preRestart[s.slotId];
+      const booked = pre && pre.tradeId === s.tradeId ? pre.legs.filter((l) => new Dec(l.quantity).greaterThan(0)) : [];
+      return {
+        slotId: s.slotId, tradeId: s.tradeId, symbol: s.symbol, restoredExitLegIndex: s.exitLegIndex,
+        bookedLegs: booked.map((l) => ({ legIndex: l.legIndex, clientOrderId: l.clientOrderId, quantity: l.quantity })),
+      };
+    });
+    this.rec.restores.push({ tUs: now, traceSeq: restoreSeq, slots: slots.filter((s) => s.tradeId !== "") });
+  }
+
+  private orderOwners(): Record<string, OrderOwner> {
+    const out: Record<string, OrderOwner> = {};
+    for (const [cid, cmd] of this.submits) out[cid] = { slotId: cmd.slotId, tradeId: cmd.tradeId, symbol: cmd.symbol, purpose: cmd.purpose };
+    return out;
   }
 
   private lastWallet = "";
