@@ -12,7 +12,7 @@ import { toInstrumentSpec } from "../venues/bingx/contracts.js";
 import type { FaultProfile, RunResult, Scenario } from "./types.js";
 import type { RunRecord } from "./record.js";
 import { Runtime, type KernelModule, type RuntimeOutput } from "./runtime.js";
-import { drawFaultMix } from "./faults.js";
+import { drawFaultMix, drawSwarmWindow } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
 import { checkOracle } from "./oracle.js";
 import { checkExpectations } from "./expectations.js";
@@ -105,9 +105,15 @@ export function toRecord(scenario: Scenario, seed: number, out: RuntimeOutput, h
  * seed, naming the field. The returned RunResult's `ok` is true when every invariant holds (those
  * listed in expect.expectViolations must fail instead) and every expectation holds.
  */
-export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
+export async function runScenario(given: Scenario, opts: RunOptions): Promise<RunResult> {
   if (!Number.isSafeInteger(opts.seed)) throw new Error(`seed: ${String(opts.seed)} must be a safe integer`);
-  checkScenario(scenario);
+  checkScenario(given);
+  // A swarm window draws start and length from the seed so that a funding time falls inside.
+  let scenario = given;
+  if (given.swarm && given.swarmWindow) {
+    const w = drawSwarmWindow(opts.seed, given.startUs, given.swarmWindow);
+    scenario = { ...given, startUs: w.startUs, durationUs: w.durationUs };
+  }
   const kernelModule = opts.kernelModule ?? (await sharedKernel());
   const faults = scenario.swarm ? drawFaultMix(opts.seed) : (scenario.faults ?? {});
   // Wall-clock timing of the run, outside the simulation path; never part of the trace.
