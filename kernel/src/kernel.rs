@@ -1070,10 +1070,19 @@ impl Kernel {
                 None => s.entry_priced_qty,
             };
             // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
-            #[cfg(not(feature = "mutant_entry_last_price"))]
+            #[cfg(not(any(feature = "mutant_entry_last_price", feature = "mutant_entry_plain_mean")))]
             let entry_price = if priced_qty > Decimal::ZERO { dec::round(dec::div(entry_notional, priced_qty)?, PRICE_DP) } else { Decimal::ZERO };
             #[cfg(feature = "mutant_entry_last_price")]
             let entry_price = if priced { price.unwrap_or(Decimal::ZERO) } else { s.entry_price };
+            // Mutant (issue 12): the basis is the plain mean of the fill prices, unweighted by quantity.
+            #[cfg(feature = "mutant_entry_plain_mean")]
+            let entry_price = if priced && q > Decimal::ZERO {
+                let fill_price = dec::div(notional, q)?;
+                let n = Decimal::from(s.entry_fill_count);
+                dec::round(dec::div(dec::add(dec::mul(s.entry_price, n)?, fill_price)?, dec::add(n, Decimal::ONE)?)?, PRICE_DP)
+            } else {
+                s.entry_price
+            };
             let basis_missing = q > Decimal::ZERO && !priced;
             // commit
             let s = &mut self.slots[si];
@@ -1090,6 +1099,12 @@ impl Kernel {
             s.entry_notional = entry_notional;
             s.entry_priced_qty = priced_qty;
             s.entry_price = entry_price;
+            #[cfg(feature = "mutant_entry_plain_mean")]
+            {
+                if priced && q > Decimal::ZERO {
+                    s.entry_fill_count += 1;
+                }
+            }
             s.fees = slot_fees;
             if basis_missing {
                 s.flags.entry_basis_missing = true;
@@ -1606,6 +1621,13 @@ impl Kernel {
         #[cfg(feature = "mutant_seen_not_saved")]
         let slots: Vec<SlotState> = self.slots.iter().cloned().map(|mut s| {
             s.seen_event_ids = Vec::new();
+            s
+        }).collect();
+        // Mutant (issue 12, I9): saved slot images forget their exit-leg index, so after a restart
+        // the next exit is sized and named as leg 0 again.
+        #[cfg(feature = "mutant_exit_leg_not_saved")]
+        let slots: Vec<SlotState> = slots.into_iter().map(|mut s| {
+            s.exit_leg_index = 0;
             s
         }).collect();
         let st = SavedState {
