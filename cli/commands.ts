@@ -107,7 +107,7 @@ export function runText(r: RunResult): string {
     `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}`,
     `trace hash ${r.traceHash}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
     "",
-    textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.ok ? "ok" : "FAIL", i.detail])),
+    textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.status === "not-checked" ? "not checked" : i.ok ? "ok" : "FAIL", i.detail])),
   ];
   if (r.expectations?.length) lines.push("", textTable(["expectation", "ok", "detail"], r.expectations.map((e) => [e.name, e.ok ? "ok" : "FAIL", e.detail])));
   lines.push("", `capital ${r.ledger.capitalUsdt} USDT (${r.ledger.capitalSource}), venue wallet ${r.venueLedger?.walletBalanceUsdt ?? "?"} USDT, ${r.trades.length} trades, ${r.ledger.anomalyCount} anomalies`);

@@ -180,7 +180,7 @@ export function renderRunReport(r: RunResult, opts: { repro?: string } = {}): st
     meta(r, origin) +
     plots(r, origin) +
     `<h2>Invariants</h2>` +
-    table("invariants", ["invariant", "result", "detail"], r.invariants.map((i) => [i.name, okCell(i.ok, "holds", "VIOLATED"), i.detail])) +
+    table("invariants", ["invariant", "result", "detail"], r.invariants.map((i) => [i.name, i.status === "not-checked" ? { text: "not checked", cls: "" } : okCell(i.ok, "holds", "VIOLATED"), i.detail])) +
     `<h2>Scenario expectations</h2>` +
     table("expectations", ["expectation", "result", "detail"], (r.expectations ?? []).map((e) => [e.name, okCell(e.ok, "met", "NOT MET"), e.detail])) +
     ledgerTable(r) +
