@@ -5,7 +5,7 @@
  * `dita chaos --seeds N --from S` runs any number outside CI.
  */
 import { describe, expect, it } from "vitest";
-import { drawFaultMix } from "../sim/faults.js";
+import { FUNDING_PERIOD_US, drawFaultMix, drawSwarmWindow } from "../sim/faults.js";
 import { runScenario } from "../sim/run.js";
 import type { FaultProfile } from "../sim/types.js";
 import { validateFaults } from "./validate.js";
@@ -37,6 +37,31 @@ describe("swarm chaos", () => {
     for (const k of ["wsDuplicate", "wsReorder", "wsDelay", "wsLoss", "restLoss", "rateLimitStorm", "outage", "restart", "staleSnapshot", "handlerError", "cancelFillRace"]) {
       expect(drawn.has(k), `fault ${k} is never drawn`).toBe(true);
     }
+  });
+
+  it("issue 12, funding is crossed: every chaos seed's window (drawn from the seed, deterministic) holds a 00/08/16 UTC funding time ≥ 60 s inside its safety phase", () => {
+    const s = getScenario(CHAOS_SCENARIO)!;
+    expect(s.swarmWindow).toBeDefined();
+    const lengths = new Set<number>();
+    for (let seed = 1; seed <= 1000; seed++) {
+      const w = drawSwarmWindow(seed, s.startUs, s.swarmWindow!);
+      expect(drawSwarmWindow(seed, s.startUs, s.swarmWindow!)).toEqual(w);
+      expect(w.fundingUs % FUNDING_PERIOD_US).toBe(0);
+      expect(w.fundingUs - w.startUs, `seed ${seed}`).toBeGreaterThanOrEqual(60_000_000);
+      expect(w.startUs + w.durationUs - w.fundingUs, `seed ${seed}`).toBeGreaterThanOrEqual(60_000_000);
+      expect(w.durationUs).toBeGreaterThanOrEqual(s.swarmWindow!.minDurationUs);
+      expect(w.durationUs).toBeLessThanOrEqual(s.swarmWindow!.maxDurationUs);
+      lengths.add(w.durationUs);
+    }
+    expect(lengths.size).toBeGreaterThan(100);
+    expect(() => drawSwarmWindow(1, s.startUs, { minDurationUs: 10, maxDurationUs: 20 })).toThrow(/swarmWindow.minDurationUs/);
+  });
+
+  it("issue 12: a chaos run settles funding at the venue and the kernel's funding is judged against it (symbol-books)", async () => {
+    const r = await runScenario(getScenario(CHAOS_SCENARIO)!, { seed: 6, checkDeterminism: false });
+    expect(r.venueLedger.fundingUsdt).not.toBe("0");
+    const books = r.invariants.find((i) => i.name === "symbol-books")!;
+    expect(books.detail).toMatch(/funding/);
   });
 
   it("a chaos seed is reproducible from the seed alone: same drawn fault mix, same trace hash", async () => {

@@ -15,6 +15,7 @@ import type { Scenario } from "../sim/types.js";
 import { flawScenarios } from "./library/flaws.js";
 import { gamutScenarios } from "./library/gamut.js";
 import { randomScenarios } from "./library/random.js";
+import { oracleScenarios } from "./library/oracle.js";
 import { ScenarioError, validateScenario } from "./validate.js";
 
 export { ScenarioError, validateScenario } from "./validate.js";
@@ -23,7 +24,7 @@ let cache: Scenario[] | undefined;
 
 function library(): Scenario[] {
   if (!cache) {
-    const all = [...gamutScenarios(), ...flawScenarios(), ...randomScenarios()];
+    const all = [...gamutScenarios(), ...flawScenarios(), ...oracleScenarios(), ...randomScenarios()];
     const seen = new Set<string>();
     for (const s of all) {
       // A library scenario that fails validation is a bug in this folder: fail loudly, naming it.

@@ -46,6 +46,23 @@ describe("flaw mutants (scenarios/mutants.ts)", () => {
     }
   }, 120_000);
 
+  it("issue 12: the adapter and venue mutants of the oracle fail a run THROUGH THE SIMULATOR (their named scenario), which passes without them", async () => {
+    const ids = ["adapter_event_id_no_cum_qty", "venue_reduce_only_no_clamp"];
+    for (const id of ids) {
+      const spec = MUTANTS.find((m) => m.id === id)!;
+      for (const name of spec.simulator!.scenarios!) {
+        const clean = await runScenario(getScenario(name)!, { seed: 1, checkDeterminism: false });
+        expect(clean.ok, `${name} without ${id}: ${clean.invariants.filter((i) => !i.ok).map((i) => i.detail).join("; ")}`).toBe(true);
+      }
+    }
+    const r = await runMutants({ only: ids });
+    for (const m of r.mutants) {
+      expect(m.caught, m.id).toBe(true);
+      expect(m.simulatorCaughtBy, m.id).toMatch(/^scenario: /);
+    }
+    expect(r.mutants.find((m) => m.id === "venue_reduce_only_no_clamp")!.simulatorCaughtBy).toMatch(/venue-conformance: .*reduce-only/);
+  }, 300_000);
+
   it("the table holds at least 29 distinct mutants (24 kernel features + 5 adapter switches), each naming its flaw; an unknown id is refused", async () => {
     expect(new Set(MUTANTS.map((m) => m.id)).size).toBe(MUTANTS.length);
     expect(MUTANTS.length).toBeGreaterThanOrEqual(29);

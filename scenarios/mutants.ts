@@ -1,7 +1,8 @@
 /**
  * Flaw mutants (issue 5 "Flaw mutants"): each mutant re-introduces one seed flaw, either as a
- * kernel Cargo feature (kernel/Cargo.toml `mutant_*`, never in the default build) or as an
- * adapter switch (venues/bingx/adapter.ts `setAdapterMutant`, never set by default). The runner
+ * kernel Cargo feature (kernel/Cargo.toml `mutant_*`, never in the default build), as an
+ * adapter switch (venues/bingx/adapter.ts `setAdapterMutant`, never set by default) or as a venue
+ * switch (venues/bingx/mock-venue.ts `setVenueMutant`, never set by default). The runner
  * builds / loads each mutant and runs the catching suites in a fixed order, stopping at the first
  * failing check:
  *   1. kernel case table (kernel/cases/*.json through WASM, kernel/cases.ts runCase)
@@ -11,6 +12,10 @@
  *   5. kernel mutants only: the kernel-harness flaw properties (scenarios/kernel-flaws.test.ts via
  *      vitest with DITA_KERNEL_WASM=<mutant>)
  * A mutant is caught when one check fails (a thrown error counts: the check did not pass).
+ * A scenario or chaos seed that fails on the clean build too is never counted as a catch.
+ * A mutant with `simulator` (issue 12: every planted bug must fail a run THROUGH THE SIMULATOR,
+ * not only a unit table) also runs its named scenarios (seed 1) and chaos seeds with the mutant on;
+ * `simulatorCaughtBy` names the first that fails (null: none did — the mutant escaped the simulator).
  * Kernel mutant artifacts: kernel/pkg/mutants/<id>.wasm (+ .json manifest), rebuilt only when the
  * manifest's source hash differs from the checkout's (kernel/source-hash.mjs).
  */
@@ -25,6 +30,9 @@ import { loadCases as loadGoldenCases, mutantReproduction, runGolden, type Mutan
 import { runScenario } from "../sim/run.js";
 import { checkJobs, defaultJobs, runPool } from "../sim/pool.js";
 import { setAdapterMutant, type AdapterMutant } from "../venues/bingx/adapter.js";
+import { setVenueMutant, type VenueMutant } from "../venues/bingx/mock-venue.js";
+import { CHAOS_SCENARIO } from "./chaos.js";
+import { getScenario } from "./index.js";
 import { listScenarios } from "./index.js";
 import { firstFailingAdapterProperty } from "./mutants/adapter-properties.js";
 
@@ -41,7 +49,9 @@ export interface MutantSpec {
   id: string;
   /** Seed flaw IDs it re-introduces. */
   flaw: string;
-  kind: "kernel-feature" | "adapter";
+  kind: "kernel-feature" | "adapter" | "venue";
+  /** Runs through the simulator that must fail with this mutant on (scenario names at seed 1, chaos seeds). */
+  simulator?: { scenarios?: string[]; chaosSeeds?: number[] };
 }
 
 /** The mutant table (order = run order). Kernel ids are the Cargo feature names of kernel/Cargo.toml. */
@@ -70,11 +80,16 @@ export const MUTANTS: readonly MutantSpec[] = [
   { id: "mutant_cancel_reject_strands", flaw: "I15, E17", kind: "kernel-feature" },
   { id: "mutant_seen_not_saved", flaw: "I10", kind: "kernel-feature" },
   { id: "mutant_restore_no_validation", flaw: "Flaw 11, G8, J7, G14", kind: "kernel-feature" },
+  { id: "mutant_entry_plain_mean", flaw: "E10 (issue 12): entry VWAP booked as a plain mean of fill prices", kind: "kernel-feature", simulator: { scenarios: ["flaw-05-settle-partial-exit-fills"], chaosSeeds: [6] } },
+  { id: "mutant_funding_sign", flaw: "spec §3 (issue 12): funding booked with the wrong sign", kind: "kernel-feature", simulator: { scenarios: ["funding-across-0800"] } },
+  { id: "mutant_exit_leg_not_saved", flaw: "I9 (issue 12): saved state forgets the exit-leg index", kind: "kernel-feature", simulator: { scenarios: ["restart-between-exit-legs"], chaosSeeds: [6] } },
   { id: "adapter_bound_price", flaw: "FET trio (1): fill price from MARKET bound price p instead of ap (spec §0.2)", kind: "adapter" },
   { id: "adapter_fee_sign", flaw: "A7 (adapter): fee sign not flipped (spec §5.2)", kind: "adapter" },
   { id: "adapter_missing_wb_zero", flaw: "L5 (adapter): missing wb read as 0", kind: "adapter" },
   { id: "adapter_cumulative_as_incremental", flaw: "I1 (adapter): cumulative z treated as incremental", kind: "adapter" },
   { id: "adapter_settlement_no_cum_qty", flaw: "spec §5.2 repair (adapter): FILL_SETTLED without z, paired with fills by arrival order", kind: "adapter" },
+  { id: "adapter_event_id_no_cum_qty", flaw: "Flaw 10, A7 (issue 12): WS event ids drop the cumulative quantity z, so later partial fills and their fees are deduplicated away", kind: "adapter", simulator: { scenarios: ["flaw-05-settle-partial-exit-fills"], chaosSeeds: [6] } },
+  { id: "venue_reduce_only_no_clamp", flaw: "101290 (issue 12): the venue does not clamp a reduce-only order to the position, so it flips", kind: "venue", simulator: { scenarios: ["oneway-reduce-only-clamp"] } },
 ];
 
 /** The result of one mutant. */
@@ -85,6 +100,8 @@ export interface MutantRunResult {
   caught: boolean;
   /** "<suite>: <case or scenario> (<first problem>)", null when it survived every suite. */
   caughtBy: string | null;
+  /** Mutants with `simulator` runs: the first of them that failed, or null when none did. */
+  simulatorCaughtBy?: string | null;
   /** FET leverage mutant only: leg 1 realized of golden fet-incident-bound-price vs 3214.4652. */
   reproduction?: MutantReproduction;
 }
@@ -160,9 +177,31 @@ async function golden(mod: KernelModule): Promise<string | null> {
   return `golden: ${bad.name}${diff ? ` (${diff.trim()})` : ""}`;
 }
 
-/** Suite 3: the built-in scenarios at MUTANT_SCENARIO_SEED. */
+let cleanFailing: Promise<Set<string>> | undefined;
+/**
+ * Scenarios (and chaos seeds, as "chaos@<seed>") that already fail on the clean build (default
+ * kernel, no adapter / venue switch): a failure there is a finding of the oracle, not a catch, so
+ * the suites below never count it. Computed once per process, before any switch is set.
+ */
+function cleanFailures(): Promise<Set<string>> {
+  if (!cleanFailing) {
+    cleanFailing = (async () => {
+      const mod = await loadKernel();
+      const out = new Set<string>();
+      const seeds = [...new Set(MUTANTS.flatMap((m) => m.simulator?.chaosSeeds ?? []))];
+      for (const s of listScenarios()) if (!(await runScenario(s, { seed: MUTANT_SCENARIO_SEED, kernelModule: mod, checkDeterminism: false })).ok) out.add(s.name);
+      for (const seed of seeds) if (!(await runScenario(getScenario(CHAOS_SCENARIO)!, { seed, kernelModule: mod, checkDeterminism: false })).ok) out.add(`chaos@${seed}`);
+      return out;
+    })();
+  }
+  return cleanFailing;
+}
+
+/** Suite 3: the built-in scenarios at MUTANT_SCENARIO_SEED (those that pass on the clean build). */
 async function scenarios(mod: KernelModule): Promise<string | null> {
+  const clean = await cleanFailures();
   for (const s of listScenarios()) {
+    if (clean.has(s.name)) continue;
     try {
       const r = await runScenario(s, { seed: MUTANT_SCENARIO_SEED, kernelModule: mod, checkDeterminism: false });
       if (!r.ok) {
@@ -201,23 +240,61 @@ function fetIncidentCase() {
   return c.case;
 }
 
+/**
+ * The runs through the simulator named by `m.simulator` (scenarios at MUTANT_SCENARIO_SEED, chaos
+ * seeds), with the mutant already switched on; the first failing one, or null.
+ * @throws Error naming an unknown scenario.
+ */
+async function simulatorRuns(m: MutantSpec, mod: KernelModule): Promise<string | null> {
+  const clean = await cleanFailures();
+  const runs: { label: string; run: () => ReturnType<typeof runScenario> }[] = [];
+  for (const name of m.simulator?.scenarios ?? []) {
+    const s = getScenario(name);
+    if (!s) throw new Error(`mutant ${m.id}: simulator scenario ${JSON.stringify(name)} does not exist`);
+    if (clean.has(name)) continue; // fails without the mutant too: not evidence
+    runs.push({ label: `scenario: ${name} seed ${MUTANT_SCENARIO_SEED}`, run: () => runScenario(s, { seed: MUTANT_SCENARIO_SEED, kernelModule: mod, checkDeterminism: false }) });
+  }
+  for (const seed of m.simulator?.chaosSeeds ?? []) {
+    const s = getScenario(CHAOS_SCENARIO)!;
+    if (clean.has(`chaos@${seed}`)) continue;
+    runs.push({ label: `chaos seed ${seed}`, run: () => runScenario(s, { seed, kernelModule: mod, checkDeterminism: false }) });
+  }
+  for (const { label, run } of runs) {
+    try {
+      const r = await run();
+      if (!r.ok) {
+        const bad = [...r.invariants, ...r.expectations].filter((i) => !i.ok);
+        return `${label} (${bad.map((b) => `${b.name}: ${firstLine(b.detail)}`).join(" | ") || "not ok"})`;
+      }
+    } catch (e) {
+      return `${label} (threw: ${firstLine(errText(e))})`;
+    }
+  }
+  return null;
+}
+
 async function runOne(m: MutantSpec): Promise<MutantRunResult> {
+  await cleanFailures(); // before any switch is set
   if (m.kind === "kernel-feature") {
     const wasmPath = ensureMutantWasm(m.id);
     const mod = await loadKernel({ wasmPath });
     const caughtBy = await catchingSuites(mod, wasmPath);
     const r: MutantRunResult = { id: m.id, flaw: m.flaw, kind: m.kind, caught: caughtBy !== null, caughtBy };
+    if (m.simulator) r.simulatorCaughtBy = await simulatorRuns(m, mod);
     const inc = fetIncidentCase();
     if (inc.mutantExpectation!.mutants.includes(m.id)) r.reproduction = mutantReproduction(mod, inc);
     return r;
   }
   const mod = await loadKernel();
-  setAdapterMutant(m.id as AdapterMutant);
+  const set = (on: boolean) => (m.kind === "venue" ? setVenueMutant(on ? (m.id as VenueMutant) : null) : setAdapterMutant(on ? (m.id as AdapterMutant) : null));
+  set(true);
   try {
     const caughtBy = await catchingSuites(mod, undefined);
-    return { id: m.id, flaw: m.flaw, kind: m.kind, caught: caughtBy !== null, caughtBy };
+    const r: MutantRunResult = { id: m.id, flaw: m.flaw, kind: m.kind, caught: caughtBy !== null, caughtBy };
+    if (m.simulator) r.simulatorCaughtBy = await simulatorRuns(m, mod);
+    return r;
   } finally {
-    setAdapterMutant(null);
+    set(false);
   }
 }
 

@@ -291,7 +291,7 @@ export function validateFaults(v: unknown, f: string, slotCount = 64): void {
 /** Field lists of the schema objects; the type checks below fail to compile when sim/types.ts grows. */
 const SCENARIO_FIELDS = [
   "name", "description", "flaws", "tags", "startUs", "durationUs", "livenessBoundUs", "contracts",
-  "initialBalanceUsdt", "slotCount", "leverage", "prices", "driver", "faults", "swarm", "venue", "expect",
+  "initialBalanceUsdt", "slotCount", "leverage", "prices", "driver", "faults", "swarm", "swarmWindow", "venue", "expect",
 ] as const satisfies readonly (keyof Scenario)[];
 const FAULT_FIELDS = [
   "restLatencyUs", "wsLatencyUs", "wsDuplicate", "wsReorder", "wsDelay", "wsLoss", "restLoss",
@@ -401,6 +401,13 @@ export function validateScenario(value: unknown): Scenario {
   }
   if (o.faults !== undefined) validateFaults(o.faults, "faults", slotCount);
   if (o.swarm !== undefined) bool(o.swarm, "swarm");
+  if (o.swarmWindow !== undefined) {
+    const w = obj(o.swarmWindow, "swarmWindow");
+    only(w, "swarmWindow", ["minDurationUs", "maxDurationUs"]);
+    const lo = int(w.minDurationUs, "swarmWindow.minDurationUs", 180_000_000, 86_400_000_000);
+    int(w.maxDurationUs, "swarmWindow.maxDurationUs", lo, 86_400_000_000);
+    if (o.swarm !== true) throw new ScenarioError("swarmWindow", o.swarmWindow, "needs swarm: true (the window is drawn from the run seed)");
+  }
   if (o.venue !== undefined) validateVenue(o.venue, "venue");
   if (o.expect !== undefined) validateExpect(o.expect, "expect", slotCount);
   return value as Scenario;

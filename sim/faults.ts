@@ -300,6 +300,28 @@ function inWindows(ws: readonly Window[], t: number): boolean {
  * with probability 1/2; intensities are uniform within bounds (loss ≤ 30 %, duplicates ≤ 50 %).
  * The same seed always gives the same mix; print it with the run.
  */
+/** The funding period (8 h: 00/08/16 UTC are its multiples since the epoch, docs/bingx-protocol.md §9). */
+export const FUNDING_PERIOD_US = 28_800_000_000;
+
+/**
+ * The start and safety-phase length of a swarm run with `Scenario.swarmWindow` (issue 12 "Funding is
+ * crossed"): drawn from stream `<seed>/swarm-window` (its own stream: the fault mix is unchanged).
+ * The length is uniform in [minDurationUs, maxDurationUs] whole seconds; one of the three funding
+ * times of the UTC day of `dayUs` is picked and the start placed between 60 s and length − 60 s
+ * before it, so a funding settlement happens inside the safety phase with positions likely open.
+ * @throws Error naming the field when the bounds are not integers with 180 s ≤ min ≤ max.
+ */
+export function drawSwarmWindow(seed: number, dayUs: number, w: { minDurationUs: number; maxDurationUs: number }): { startUs: number; durationUs: number; fundingUs: number } {
+  if (!Number.isSafeInteger(w.minDurationUs) || w.minDurationUs < 180_000_000) throw new Error(`swarmWindow.minDurationUs: ${String(w.minDurationUs)} must be an integer ≥ 180000000 µs`);
+  if (!Number.isSafeInteger(w.maxDurationUs) || w.maxDurationUs < w.minDurationUs) throw new Error(`swarmWindow.maxDurationUs: ${String(w.maxDurationUs)} must be an integer ≥ minDurationUs`);
+  const r = new RngStreams(seed).stream("swarm-window");
+  const durationUs = r.int(Math.ceil(w.minDurationUs / 1_000_000), Math.floor(w.maxDurationUs / 1_000_000)) * 1_000_000;
+  const day = Math.floor(dayUs / (3 * FUNDING_PERIOD_US)) * 3 * FUNDING_PERIOD_US;
+  const fundingUs = day + r.int(0, 2) * FUNDING_PERIOD_US;
+  const beforeUs = r.int(60, durationUs / 1_000_000 - 60) * 1_000_000;
+  return { startUs: fundingUs - beforeUs, durationUs, fundingUs };
+}
+
 export function drawFaultMix(seed: number, rngs?: RngStreams): FaultProfile {
   const r = (rngs ?? new RngStreams(seed)).stream("swarm");
   const mix: FaultProfile = {};

@@ -88,6 +88,7 @@ export class KernelHost implements KernelPort {
   // ─── process lifecycle ───
   /** Save the kernel's state, trace it (with its SHA-256) and dispose the kernel (a restart). Returns the saved JSON. */
   saveAndDispose(why: string): string {
+    this.obs.beforeRestart(this.slots());
     const saved = this.kernel.saveState();
     this.obs.record(this.now(), "check", { restart: why, savedSha: createHash("sha256").update(saved).digest("hex") });
     this.kernel.dispose();
@@ -99,6 +100,7 @@ export class KernelHost implements KernelPort {
     const now = this.now();
     this.kernel = this.module.create(this.config);
     this.lastMark.clear();
+    const restoreSeq = this.obs.trace.count;
     this.obs.record(now, "kernel.restore", { bytes: saved.length });
     const out = this.kernel.restoreState(saved);
     this.obs.record(now, "kernel.out", out);
@@ -106,10 +108,12 @@ export class KernelHost implements KernelPort {
     if (!out.accepted) throw new Error(`restart: restoreState refused the kernel's own saved state: ${out.code} ${out.message}`);
     this.ledgerSeq = out.ledgerSeq;
     this.obs.rec.ledgerSamples.push({ tUs: now, cause: "restore", ledger: this.kernel.ledger() });
-    for (const s of this.slots()) {
+    const restored = this.slots();
+    for (const s of restored) {
       this.sampleSlot(s);
       this.stages[s.slotId] = s.stage;
     }
+    this.obs.noteRestore(now, restoreSeq, restored);
   }
 
   /** State digest for idempotency probes: computed in the kernel, no state export (kperf, issue 11). */
@@ -232,7 +236,7 @@ export class KernelHost implements KernelPort {
       }
     }
     for (const cmd of out.commands) {
-      if (cmd.kind === "SUBMIT") this.obs.owner.set(cmd.clientOrderId, { slotId: cmd.slotId, tradeId: cmd.tradeId, symbol: cmd.symbol });
+      if (cmd.kind === "SUBMIT") this.obs.owner.set(cmd.clientOrderId, { slotId: cmd.slotId, tradeId: cmd.tradeId, symbol: cmd.symbol, purpose: cmd.purpose });
       this.connector.dispatch(cmd);
     }
     this.checkStageRestarts(out);

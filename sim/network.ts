@@ -114,6 +114,7 @@ export class SimNetwork implements Transport {
 
   /** Frames the venue emitted: schedule their delivery through the stream's faults. */
   emitFrames(frames: WsMessage[]): void {
+    this.obs.venueStep(this.now());
     if (frames.length === 0) return;
     const now = this.now();
     this.obs.noteVenueLedger(now);

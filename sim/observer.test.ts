@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Intent, Outcome } from "../kernel/types.js";
 import { mkVenue } from "../venues/bingx/test-util.js";
+import { DEFAULT_CONTRACTS } from "../venues/bingx/contracts.js";
 import { RunObserver } from "./observer.js";
 import { TraceRecorder } from "./trace.js";
 
@@ -12,7 +13,7 @@ const intent = { kind: "CANCEL", intentId: "i1", tsUs: 1, slotId: 0 } as Intent;
 const outcome = { accepted: true, code: "OK", message: "", transitions: [], commands: [], ledgerSeq: 0 } as unknown as Outcome;
 
 function observer(): RunObserver {
-  const o = new RunObserver(new TraceRecorder(false), mkVenue(), 1_000_000);
+  const o = new RunObserver(new TraceRecorder(false), mkVenue(), 1_000_000, { contracts: [...DEFAULT_CONTRACTS], initialBalanceUsdt: "100000" });
   o.record(1, "ledger", { final: true }); // the run's final ledger row
   return o;
 }

@@ -15,6 +15,8 @@ import type { BingxMockVenue } from "../venues/bingx/mock-venue.js";
 import type { SeriesPoint } from "./types.js";
 import type { ParitySample } from "./record.js";
 import type { RuntimeRecord } from "./runtime-types.js";
+import type { OrderOwner } from "./record.js";
+import { VenueConformance } from "../venues/bingx/conformance.js";
 import { TraceRecorder, type TraceKind } from "./trace.js";
 import { Dec } from "./num.js";
 
@@ -22,13 +24,14 @@ export class RunObserver {
   readonly rec: RuntimeRecord = {
     intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
     venueLedgers: [], fills: [], probes: [], parity: [], diagnostics: [],
+    venueJournal: [], conformance: { steps: 0, entries: 0, violations: [] }, restores: [],
   };
   readonly series: SeriesPoint[] = [];
   readonly diagnostics = new Set<string>();
   /** Venue order id → client order id, from the venue's own replies (ground truth, before loss). */
   readonly venueIdToClient = new Map<string, string>();
   /** Client order id → owner (the runtime's command book, from SUBMIT commands). */
-  readonly owner = new Map<string, { slotId: number; tradeId: string; symbol: string }>();
+  readonly owner = new Map<string, OrderOwner>();
   /** FILL_SETTLED event ids the venue emitted (→ venue order id) and those fed to the kernel. */
   readonly emittedSettles = new Map<string, string>();
   readonly fedSettles = new Set<string>();
@@ -38,7 +41,52 @@ export class RunObserver {
   /** Parity rows written (checked against the record). */
   private parityRows = 0;
 
-  constructor(readonly trace: TraceRecorder, private readonly venue: BingxMockVenue, private readonly seriesEveryUs: number) {}
+  /** Checks every venue step against the BingX rules the mock venue claims to follow. */
+  private readonly conformance: VenueConformance;
+  /** Slot images just before the last restart (exit-leg progress, invariant restart-exit-legs). */
+  private preRestart: SlotImage[] = [];
+
+  constructor(
+    readonly trace: TraceRecorder,
+    private readonly venue: BingxMockVenue,
+    private readonly seriesEveryUs: number,
+    conformance: ConstructorParameters<typeof VenueConformance>[0],
+  ) {
+    this.conformance = new VenueConformance(conformance);
+  }
+
+  /**
+   * After every venue call: the venue's journal of the step goes to the conformance checker and
+   * into the record; each broken rule becomes a `check` trace row (its seq is the evidence).
+   */
+  venueStep(now: number): void {
+    const entries = this.venue.drainJournal();
+    if (entries.length === 0) return;
+    for (const e of entries) this.rec.venueJournal.push(e);
+    for (const v of this.conformance.observe(entries)) {
+      const traceSeq = this.trace.count;
+      this.record(now, "check", { conformance: v });
+      this.rec.conformance.violations.push({ ...v, traceSeq });
+    }
+  }
+
+  /** The slots as they were just before a restart saved the kernel. */
+  beforeRestart(slots: SlotImage[]): void {
+    this.preRestart = slots;
+  }
+
+  /** Exit-leg progress of each slot before the restart and after the restore (`restoreSeq`: the kernel.restore row). */
+  noteRestore(now: number, restoreSeq: number, restored: SlotImage[]): void {
+    const slots = restored.map((s) => {
+      const pre = this.preRestart[s.slotId];
+      const booked = pre && pre.tradeId === s.tradeId ? pre.legs.filter((l) => new Dec(l.quantity).greaterThan(0)) : [];
+      return {
+        slotId: s.slotId, tradeId: s.tradeId, symbol: s.symbol, restoredExitLegIndex: s.exitLegIndex,
+        bookedLegs: booked.map((l) => ({ legIndex: l.legIndex, clientOrderId: l.clientOrderId, quantity: l.quantity })),
+      };
+    });
+    this.rec.restores.push({ tUs: now, traceSeq: restoreSeq, slots: slots.filter((s) => s.tradeId !== "") });
+  }
 
   /** Write one trace row. */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
@@ -113,7 +161,14 @@ export class RunObserver {
   }
 
   /** Close the record at the end of the run. */
-  finish(): RuntimeRecord {
+  finish(now: number): RuntimeRecord {
+    this.venueStep(now);
+    this.rec.conformance.steps = this.conformance.steps;
+    this.rec.conformance.entries = this.conformance.entries;
+    this.rec.venueSymbolBooks = this.venue.symbolBooks();
+    const owners: Record<string, OrderOwner> = {};
+    for (const [cid, o] of [...this.owner].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) owners[cid] = o;
+    this.rec.orderOwners = owners;
     this.rec.diagnostics = [...this.diagnostics].sort();
     this.rec.fullySettledOrders = this.fullySettledOrders();
     this.rec.settlementCounts = this.settlementCounts();

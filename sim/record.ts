@@ -6,6 +6,39 @@
  */
 import type { Intent, KernelSnapshot, LedgerSnapshot, Outcome, Stage, Transition } from "../kernel/types.js";
 import type { VenueLedger } from "../venues/venue.js";
+import type { ConformanceViolation } from "../venues/bingx/conformance.js";
+import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
+
+/** Venue conformance over the run: steps checked, journal entries, violations with their trace row. */
+export interface ConformanceRecord {
+  steps: number;
+  entries: number;
+  violations: (ConformanceViolation & { traceSeq: number })[];
+}
+
+/** Who placed an order (from the kernel's SUBMIT command). */
+export interface OrderOwner {
+  slotId: number;
+  tradeId: string;
+  symbol: string;
+  purpose: "ENTRY" | "EXIT";
+}
+
+/** Exit-leg progress of the live slots at one restore (kernel-reference §12, I9). */
+export interface RestoreRecord {
+  tUs: number;
+  /** The kernel.restore trace row. */
+  traceSeq: number;
+  slots: {
+    slotId: number;
+    tradeId: string;
+    symbol: string;
+    /** Next exit leg to submit, as restored. */
+    restoredExitLegIndex: number;
+    /** Exit legs the kernel had booked fills on before the restart (same trade). */
+    bookedLegs: { legIndex: number; clientOrderId: string; quantity: string }[];
+  }[];
+}
 
 /** Compact slot observation (size bounds, closed-never-reopens). */
 export interface SlotSample {
@@ -101,4 +134,18 @@ export interface RunRecord {
   diagnostics?: string[];
   /** Trace hashes of repeated executions of the same run (invariant 12). */
   hashes: string[];
+  /** The contracts table of the run (tick/step, wire precision of average prices). */
+  contracts?: import("./types.js").ContractSpec[];
+  /** True when the run injected no fault (no fault profile entry, no swarm mix): anomalies are then failures. */
+  faultFree?: boolean;
+  /** The venue's journal: orders, fills (with position and wallet around them), status changes, funding. */
+  venueJournal?: VenueJournalEntry[];
+  /** Venue conformance on every venue step (invariant venue-conformance). */
+  conformance?: ConformanceRecord;
+  /** The venue's per-symbol books at the end of the run. */
+  venueSymbolBooks?: Record<string, SymbolBooks>;
+  /** Owner (slot, trade, purpose) of every order the kernel submitted, by client order id. */
+  orderOwners?: Record<string, OrderOwner>;
+  /** Exit-leg progress around each restart. */
+  restores?: RestoreRecord[];
 }

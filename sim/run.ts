@@ -1,7 +1,7 @@
 /**
  * `runScenario(scenario, { seed, traceFile? })`: one deterministic run of a scenario against the
- * BingX mock venue and the real kernel (WebAssembly), judged by the 12 invariants and the
- * scenario's expectations (DESIGN.md "The simulator", "Ledger invariants"; the `dita run`
+ * BingX mock venue and the real kernel (WebAssembly), judged by the 12 invariants, the end-to-end
+ * oracle against the venue's books (sim/oracle.ts) and the scenario's expectations (DESIGN.md "The simulator", "Ledger invariants"; the `dita run`
  * contract). The run is executed once; with `checkDeterminism: true` it is executed a second
  * time and the trace hashes compared (invariant 12), otherwise invariant 12 reports
  * `status: "not-checked"` (the gate re-executes a fixed share of runs, CI every scenario once).
@@ -13,8 +13,9 @@ import { toInstrumentSpec } from "../venues/bingx/contracts.js";
 import type { FaultProfile, RunResult, Scenario } from "./types.js";
 import type { RunRecord } from "./record.js";
 import { Runtime, type KernelModule, type RuntimeOutput } from "./runtime.js";
-import { drawFaultMix } from "./faults.js";
+import { drawFaultMix, drawSwarmWindow } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
+import { checkOracle } from "./oracle.js";
 import { checkExpectations } from "./expectations.js";
 import { wallNowMs } from "./wall-clock.js";
 
@@ -101,6 +102,8 @@ export function toRecord(scenario: Scenario, seed: number, out: RuntimeOutput, h
     final: out.final,
     finalVenueLedger: out.finalVenueLedger,
     hashes,
+    contracts: scenario.contracts,
+    faultFree: !scenario.swarm && Object.keys(scenario.faults ?? {}).length === 0,
   };
 }
 
@@ -109,9 +112,15 @@ export function toRecord(scenario: Scenario, seed: number, out: RuntimeOutput, h
  * seed, naming the field. The returned RunResult's `ok` is true when every invariant holds (those
  * listed in expect.expectViolations must fail instead) and every expectation holds.
  */
-export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
+export async function runScenario(given: Scenario, opts: RunOptions): Promise<RunResult> {
   if (!Number.isSafeInteger(opts.seed)) throw new Error(`seed: ${String(opts.seed)} must be a safe integer`);
-  checkScenario(scenario);
+  checkScenario(given);
+  // A swarm window draws start and length from the seed so that a funding time falls inside.
+  let scenario = given;
+  if (given.swarm && given.swarmWindow) {
+    const w = drawSwarmWindow(opts.seed, given.startUs, given.swarmWindow);
+    scenario = { ...given, startUs: w.startUs, durationUs: w.durationUs };
+  }
   const kernelModule = opts.kernelModule ?? (await sharedKernel());
   const faults = scenario.swarm ? drawFaultMix(opts.seed) : (scenario.faults ?? {});
   // Wall-clock timing of the run, outside the simulation path; never part of the trace.
@@ -122,7 +131,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   const hashes = [out.traceHash];
   if (opts.checkDeterminism === true) hashes.push(executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash);
   const record = toRecord(scenario, opts.seed, out, hashes);
-  const invariants = checkInvariants(record);
+  // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
+  const invariants = [...checkInvariants(record), ...checkOracle(record)];
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
   const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
   const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);

@@ -7,7 +7,8 @@ import type {
 } from "../kernel/types.js";
 import type { VenueLedger } from "../venues/venue.js";
 import type { FaultMark, SeriesPoint } from "./types.js";
-import type { FillRoute, IdempotencyProbe, LedgerSample, LivenessRecord, ParitySample, SlotSample } from "./record.js";
+import type { ConformanceRecord, FillRoute, IdempotencyProbe, LedgerSample, LivenessRecord, OrderOwner, ParitySample, RestoreRecord, SlotSample } from "./record.js";
+import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
 import type { TraceRecorder } from "./trace.js";
 
 /** The kernel as the runtime uses it (kernel/index.ts Kernel, COMMON.md entry points). */
@@ -48,6 +49,16 @@ export interface RuntimeRecord {
   diagnostics: string[];
   fullySettledOrders?: string[];
   settlementCounts?: Record<string, number>;
+  /** The venue's journal (orders, fills, status changes, funding), for the oracle (sim/oracle.ts). */
+  venueJournal: VenueJournalEntry[];
+  /** Venue conformance checked after every venue step (venues/bingx/conformance.ts). */
+  conformance: ConformanceRecord;
+  /** The venue's per-symbol books at the end of the run. */
+  venueSymbolBooks?: Record<string, SymbolBooks>;
+  /** Owner of every order the kernel submitted, by client order id. */
+  orderOwners?: Record<string, OrderOwner>;
+  /** Exit-leg progress around each restart (invariant restart-exit-legs). */
+  restores: RestoreRecord[];
 }
 
 /** What the runtime hands back to run.ts. */

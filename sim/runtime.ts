@@ -114,7 +114,7 @@ export class Runtime {
       rng: () => venueRng.uniform(),
       quirks: venueQuirks(scenario.venue, faultProfile),
     });
-    this.obs = new RunObserver(this.trace, this.venue, seriesEveryUs);
+    this.obs = new RunObserver(this.trace, this.venue, seriesEveryUs, { contracts: scenario.contracts, initialBalanceUsdt: scenario.initialBalanceUsdt });
     // Every fault that fires becomes a trace row (and a RunResult.faults mark).
     this.faults.onMark = (m) => this.obs.record(m.tUs, "fault", m);
     this.host = new KernelHost(deps.kernelModule, deps.kernelConfig, this.slotCount, this.obs, this.faults, faultProfile, now, schedule);
@@ -179,7 +179,7 @@ export class Runtime {
       const final = this.host.kernel.snapshot();
       const finalVenueLedger = this.obs.finalVenueLedger(end);
       this.obs.record(end, "ledger", { kernel: final.ledger, venue: finalVenueLedger, positions: this.venue.positions() });
-      const record = this.obs.finish();
+      const record = this.obs.finish(end);
       return {
         traceHash: this.trace.digest(),
         events: this.events,

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runScenario } from "./run.js";
+import { ORACLE_NAMES } from "./oracle.js";
 import { randomScenario, ALL_FAULTS } from "./fixtures/soak.js";
 
 export const SOAK_HOURS = 48;
@@ -14,7 +15,8 @@ describe("48 h soak", () => {
     const r = await runScenario(randomScenario("soak-48h", SOAK_HOURS, ALL_FAULTS, { intentsPerHour: 20, stepUs: 10_000_000 }), { seed: 48, checkDeterminism: true });
     const bad = r.invariants.filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
     expect(bad).toEqual([]);
-    expect(r.invariants).toHaveLength(12);
+    // The 12 ledger invariants, then the end-to-end oracle (sim/oracle.ts).
+    expect(r.invariants).toHaveLength(12 + ORACLE_NAMES.length);
     expect(r.simTimeUs).toBeGreaterThanOrEqual(SOAK_HOURS * 3_600_000_000);
     expect(r.trades.length).toBeGreaterThan(100);
     const kinds = new Set(r.faults.map((f) => f.fault));

@@ -120,6 +120,14 @@ export interface Scenario {
    * reproduces chaos seed S through this flag.
    */
   swarm?: boolean;
+  /**
+   * Swarm only: the run's start and safety-phase length are drawn from the seed (stream
+   * `<seed>/swarm-window`, sim/faults.ts drawSwarmWindow) so that a funding time (00/08/16 UTC,
+   * docs/bingx-protocol.md §9) falls inside the safety phase: the length uniform in
+   * [minDurationUs, maxDurationUs] (whole seconds), a funding time of the day of `startUs` picked,
+   * and the start placed 60 s to length − 60 s before it. `startUs` / `durationUs` are then ignored.
+   */
+  swarmWindow?: { minDurationUs: number; maxDurationUs: number };
   /** Venue quirk switches (PROTOCOL.md §12); observed behaviour is the default. */
   venue?: VenueQuirks;
 

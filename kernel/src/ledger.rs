@@ -67,6 +67,9 @@ impl LedgerState {
 
     /// Funding payment (+ = received): booked into funding and capital (k_bridged).
     pub fn funding(&mut self, amount: Decimal) -> KResult<()> {
+        // Mutant (issue 12): funding booked with the wrong sign.
+        #[cfg(feature = "mutant_funding_sign")]
+        let amount = -amount;
         let f = dec::add(self.funding, amount)?;
         let c = dec::add(self.capital, amount)?;
         self.funding = f;

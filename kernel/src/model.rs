@@ -348,6 +348,10 @@ pub struct SlotState {
     /// eviction).
     #[serde(default)]
     pub settlement_ids: Vec<String>,
+    /// Mutant only (issue 12): priced entry fills so far, for the plain mean of their prices.
+    #[cfg(feature = "mutant_entry_plain_mean")]
+    #[serde(default)]
+    pub entry_fill_count: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -380,6 +384,8 @@ impl SlotState {
             entry_notional: Decimal::ZERO,
             entry_priced_qty: Decimal::ZERO,
             entry_price: Decimal::ZERO,
+            #[cfg(feature = "mutant_entry_plain_mean")]
+            entry_fill_count: 0,
             mark_price: Decimal::ZERO,
             realized: Decimal::ZERO,
             unrealized: Decimal::ZERO,

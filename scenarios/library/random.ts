@@ -10,8 +10,11 @@ import { BTC, FET, START_US } from "./build.js";
 
 const MIN = 60_000_000;
 
-/** Simulated length of one chaos run (safety phase); the liveness phase follows. */
+/** Simulated length of one random-clean run (safety phase); the liveness phase follows. */
 export const CHAOS_DURATION_US = 10 * MIN;
+/** Chaos draws its safety-phase length in [6, 14] min (mean 10, as before) around a funding time (sim/faults.ts drawSwarmWindow). */
+export const CHAOS_MIN_DURATION_US = 6 * MIN;
+export const CHAOS_MAX_DURATION_US = 14 * MIN;
 
 function randomScenario(name: string, description: string, swarm: boolean): Scenario {
   return {
@@ -31,7 +34,8 @@ function randomScenario(name: string, description: string, swarm: boolean): Scen
       { kind: "gbm", symbol: "BTC-USDT", startPriceUsdt: "60000.0", volatility: 0.6, drift: 0, jumpsPerDay: 12, jumpStdev: 0.005, stepUs: 1_000_000 },
     ],
     driver: { kind: "random", symbols: ["FET-USDT", "BTC-USDT"], maxSlots: 3, intentsPerHour: 480 },
-    ...(swarm ? { swarm: true } : {}),
+    // Chaos draws its start and length from the seed so that a funding time falls inside (issue 12).
+    ...(swarm ? { swarm: true, swarmWindow: { minDurationUs: CHAOS_MIN_DURATION_US, maxDurationUs: CHAOS_MAX_DURATION_US } } : {}),
     venue: { depthLevels: 3, slippageBps: 2 },
     expect: { forbiddenDiagnostics: ["INTERNAL", "INVALID_STATE", "INVALID_INTENT", "INVALID_EVENT"] },
   };

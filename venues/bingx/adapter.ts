@@ -39,7 +39,14 @@ import { isWireNumber, isWireObject, parseJsonLossless, type Wire } from "./json
  * - "adapter_missing_wb_zero": a B row without `wb` becomes a balance of 0 (L5).
  * - "adapter_cumulative_as_incremental": cumulative `z` is sent as an incremental quantity (I1).
  */
-export type AdapterMutant = "adapter_bound_price" | "adapter_fee_sign" | "adapter_missing_wb_zero" | "adapter_cumulative_as_incremental" | "adapter_settlement_no_cum_qty";
+export type AdapterMutant =
+  | "adapter_bound_price"
+  | "adapter_fee_sign"
+  | "adapter_missing_wb_zero"
+  | "adapter_cumulative_as_incremental"
+  | "adapter_settlement_no_cum_qty"
+  /** issue 12: WS event ids drop the cumulative quantity z (partial fills of one order share an id, their fees are deduplicated away). */
+  | "adapter_event_id_no_cum_qty";
 let adapterMutant: AdapterMutant | null = null;
 /** Switch an adapter flaw mutant on (or off with null). Used only by the mutant runner (scenarios/mutants.ts). */
 export function setAdapterMutant(id: AdapterMutant | null): void {
@@ -504,7 +511,7 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   const c = optText(o, "c", P);
   const ids: { venueOrderId: string; clientOrderId?: string } = { venueOrderId };
   if (c) ids.clientOrderId = c; // often absent on this deployment (spec §6.2)
-  const eventId = `ws:${venueOrderId}:${x}:${z}:${X}`;
+  const eventId = adapterMutant === "adapter_event_id_no_cum_qty" ? `ws:${venueOrderId}:${x}:${X}` : `ws:${venueOrderId}:${x}:${z}:${X}`;
   if (x === "NEW") {
     if (X !== "NEW") throw new AdapterError(`${P}.X`, X, "x=NEW with a status other than NEW");
     return { venueEvents: [{ kind: "ORDER_ACK", eventId, tsUs, symbol, ...ids }], accountEvents: [] };

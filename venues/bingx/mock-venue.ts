@@ -32,6 +32,21 @@ import { Dec, ZERO, fixed, fmt, parseDecimal } from "./dec.js";
 import { CODE, errorCode, type GenerationalError } from "./errors.js";
 import { RawNumber, toJsonText, type JsonValue } from "./json.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, type EndpointLimit, type RateLimitConfig } from "./rate-limit.js";
+import type { SymbolBooks, VenueJournalEntry } from "./journal.js";
+
+/**
+ * Venue flaw mutants (scenarios/mutants.ts only; never set by default or by the runtime).
+ * - "venue_reduce_only_no_clamp": a reduce-only order is neither refused when it exceeds the open
+ *   position (101290) nor clamped to it when it fills, so the position flips through zero
+ *   (docs/bingx-protocol.md §8 101290; the venue conformance property "reduce-only never increases
+ *   or flips a position" catches it).
+ */
+export type VenueMutant = "venue_reduce_only_no_clamp";
+let venueMutant: VenueMutant | null = null;
+/** Switch a venue flaw mutant on (or off with null). Used only by the mutant runner (scenarios/mutants.ts). */
+export function setVenueMutant(id: VenueMutant | null): void {
+  venueMutant = id;
+}
 
 /** Venue quirk switches (venues/types.ts VenueQuirks); PROTOCOL.md §12 behaviour is the default. */
 export type BingxQuirks = VenueQuirks;
@@ -105,6 +120,14 @@ export interface BingxMockVenue extends SimVenue {
   lastPrice(symbol: string): string | undefined;
   /** Valid listen keys (for tests and the runtime's bookkeeping). */
   listenKeys(): string[];
+  /**
+   * The venue's journal since the last drain: every order created, fill, order status change and
+   * funding payment, in the order the venue applied them (venues/bingx/journal.ts). The runtime
+   * drains it after every venue call and feeds the conformance checker (venues/bingx/conformance.ts).
+   */
+  drainJournal(): VenueJournalEntry[];
+  /** Per-symbol books (realized, its 8-dp rounding, fees, funding, net position), by symbol, sorted. */
+  symbolBooks(): Record<string, SymbolBooks>;
 }
 
 // ───────────────────────────── internal state ─────────────────────────────
@@ -175,6 +198,13 @@ const LISTEN_KEY_TTL_US = 3_600_000_000; // 60 min (PROTOCOL.md §6)
 const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
 
 const round8 = (d: Dec): Dec => d.toDecimalPlaces(8, Dec.ROUND_HALF_UP);
+
+/**
+ * Decimals of an order's average price on the wire beyond the contract's pricePrecision (REST
+ * avgPrice, WS ap; rounded half-up, trailing zeros dropped). A consumer pricing fills from it
+ * inherits up to half a unit of that last decimal per unit of quantity (sim/oracle.ts bounds).
+ */
+export const AVG_PRICE_EXTRA_DECIMALS = 4;
 const money = (d: Dec): string => fmt(round8(d));
 const msOf = (us: number): number => Math.floor(us / 1000);
 
@@ -228,6 +258,8 @@ class MockVenue implements BingxMockVenue {
   private lastFundingUs: number;
   private stormUntilUs = -1;
   private outageUntilUs = -1;
+  private readonly journal: VenueJournalEntry[] = [];
+  private readonly books = new Map<string, { realized: Dec; rounding: Dec; fees: Dec; funding: Dec }>();
 
   constructor(opts: BingxMockOptions) {
     if (typeof opts.rng !== "function") throw new Error("createBingxMockVenue: rng must be a seeded () => number stream");
@@ -385,6 +417,35 @@ class MockVenue implements BingxMockVenue {
     return [...this.keys.keys()];
   }
 
+  drainJournal(): VenueJournalEntry[] {
+    return this.journal.splice(0);
+  }
+
+  symbolBooks(): Record<string, SymbolBooks> {
+    const out: Record<string, SymbolBooks> = {};
+    const pos = this.positions();
+    for (const sym of [...this.contracts.keys()].sort()) {
+      const b = this.book(sym);
+      out[sym] = { realizedPnlUsdt: fmt(b.realized), realizedRoundingUsdt: fmt(b.rounding), feesPaidUsdt: fmt(b.fees), fundingUsdt: fmt(b.funding), positionQty: pos[sym] ?? "0" };
+    }
+    return out;
+  }
+
+  private book(symbol: string): { realized: Dec; rounding: Dec; fees: Dec; funding: Dec } {
+    let b = this.books.get(symbol);
+    if (!b) {
+      b = { realized: ZERO, rounding: ZERO, fees: ZERO, funding: ZERO };
+      this.books.set(symbol, b);
+    }
+    return b;
+  }
+
+  private setStatus(o: Order, to: Status): void {
+    if (o.status === to) return;
+    this.journal.push({ kind: "status", tUs: this.now, orderId: o.orderId, symbol: o.symbol, from: o.status, to });
+    o.status = to;
+  }
+
   // ───────────────────────────── time ─────────────────────────────
 
   private advanceInto(nowUs: number): void {
@@ -424,6 +485,9 @@ class MockVenue implements BingxMockVenue {
       if (amount.isZero()) continue;
       this.wallet = this.wallet.plus(amount);
       this.sumFunding = this.sumFunding.plus(amount);
+      const b = this.book(pos.symbol);
+      b.funding = b.funding.plus(amount);
+      this.journal.push({ kind: "funding", tUs: this.now, symbol: pos.symbol, positionSide: pos.positionSide, positionQty: fmt(pos.qty), markPrice: fmt(mark), rate: fmt(rate), amountUsdt: fmt(amount), walletAfterUsdt: fmt(this.wallet) });
       this.addIncome(pos.symbol, "FUNDING_FEE", amount, "Funding Fee", "");
       this.emitAccountUpdate("FUNDING_FEE", amount, []);
     }
@@ -566,7 +630,8 @@ class MockVenue implements BingxMockVenue {
     const opening = this.openingQty(side, positionSide, reduceOnly, qty, pos);
     if (reduceOnly) {
       const reduces = !pos.qty.isZero() && (side === "BUY" ? pos.qty.lt(0) : pos.qty.gt(0));
-      if (!reduces || qty.gt(pos.qty.abs())) throw new VenueError(CODE.REDUCE_ONLY_WOULD_INCREASE, "reduce-only order would open or increase a position");
+      const exceeds = qty.gt(pos.qty.abs()) && venueMutant !== "venue_reduce_only_no_clamp";
+      if (!reduces || exceeds) throw new VenueError(CODE.REDUCE_ONLY_WOULD_INCREASE, "reduce-only order would open or increase a position");
     }
     if (this.hedgeMode && opening.isZero() && qty.gt(pos.qty)) throw new VenueError(CODE.NO_POSITION_TO_CLOSE, "no position to close");
     if (opening.gt(0)) {
@@ -612,6 +677,10 @@ class MockVenue implements BingxMockVenue {
     };
     this.orders.set(order.orderId, order);
     if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
+    this.journal.push({
+      kind: "order", tUs: this.now, orderId: order.orderId, clientOrderId, symbol: spec.symbol, side, positionSide, type, tif: order.tif, reduceOnly,
+      origQty: fmt(qty), limitPrice: fmt(limitPrice), markPrice: fmt(mark), status: "NEW",
+    });
     this.emitOrderUpdate(order, "NEW", ZERO, ZERO);
 
     if (marketable) {
@@ -675,6 +744,7 @@ class MockVenue implements BingxMockVenue {
     const pos = this.position(o.symbol, o.positionSide);
     if (o.reduceOnly) {
       const reduces = o.side === "BUY" ? pos.qty.lt(0) : pos.qty.gt(0);
+      if (reduces && venueMutant === "venue_reduce_only_no_clamp") return want;
       return reduces ? Dec.min(want, pos.qty.abs()) : ZERO;
     }
     if (o.positionSide !== "BOTH") {
@@ -698,7 +768,7 @@ class MockVenue implements BingxMockVenue {
 
   private finish(o: Order, status: "EXPIRED" | "CANCELLED"): void {
     this.unrest(o);
-    o.status = status;
+    this.setStatus(o, status);
     o.updateMs = msOf(this.now);
     const ws = status === "CANCELLED" ? "CANCELED" : "EXPIRED"; // WS single L (PROTOCOL.md §4.2)
     this.emitOrderUpdate(o, ws, ZERO, ZERO);
@@ -734,6 +804,9 @@ class MockVenue implements BingxMockVenue {
 
   private fill(spec: ContractSpec, o: Order, qty: Dec, price: Dec, maker: boolean): void {
     const pos = this.position(o.symbol, o.positionSide);
+    const posBefore = pos.qty;
+    const entryBefore = pos.entry;
+    let exact = ZERO; // realized before the 8-dp rounding (the journal's realizedExactUsdt)
     let realized = ZERO;
     let closing = false;
     if (o.positionSide === "BOTH") {
@@ -741,7 +814,8 @@ class MockVenue implements BingxMockVenue {
       if (!pos.qty.isZero() && pos.qty.isNeg() !== delta.isNeg()) {
         closing = true;
         const closeQ = Dec.min(qty, pos.qty.abs());
-        realized = round8(closeQ.mul(price.minus(pos.entry)).mul(pos.qty.isNeg() ? -1 : 1));
+        exact = closeQ.mul(price.minus(pos.entry)).mul(pos.qty.isNeg() ? -1 : 1);
+        realized = round8(exact);
         const nq = pos.qty.plus(delta);
         if (nq.isZero()) pos.entry = ZERO;
         else if (nq.isNeg() !== pos.qty.isNeg()) pos.entry = price; // flipped through zero
@@ -760,14 +834,20 @@ class MockVenue implements BingxMockVenue {
         pos.qty = nq;
       } else {
         closing = true;
-        realized = round8(qty.mul(price.minus(pos.entry)).mul(dir));
+        exact = qty.mul(price.minus(pos.entry)).mul(dir);
+        realized = round8(exact);
         pos.qty = pos.qty.minus(qty);
         if (pos.qty.isZero()) pos.entry = ZERO;
       }
     }
     pos.realized = pos.realized.plus(realized);
     pos.updateMs = msOf(this.now);
-    const fee = round8(qty.mul(price).mul(maker ? spec.makerFeeRate : spec.takerFeeRate));
+    const feeRate = maker ? spec.makerFeeRate : spec.takerFeeRate;
+    const fee = round8(qty.mul(price).mul(feeRate));
+    const b = this.book(o.symbol);
+    b.realized = b.realized.plus(realized);
+    b.rounding = b.rounding.plus(realized.minus(exact));
+    b.fees = b.fees.plus(fee);
     this.wallet = this.wallet.plus(realized).minus(fee);
     this.sumRealized = this.sumRealized.plus(realized);
     this.sumFees = this.sumFees.plus(fee);
@@ -776,7 +856,14 @@ class MockVenue implements BingxMockVenue {
     o.fee = o.fee.plus(fee);
     o.profit = o.profit.plus(realized);
     o.updateMs = msOf(this.now);
-    o.status = o.executedQty.gte(o.origQty) ? "FILLED" : "PARTIALLY_FILLED";
+    this.journal.push({
+      kind: "fill", tUs: this.now, orderId: o.orderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, positionSide: o.positionSide,
+      orderType: o.type, tif: o.tif, reduceOnly: o.reduceOnly, limitPrice: fmt(o.limitPrice), origQty: fmt(o.origQty), maker, qty: fmt(qty), price: fmt(price),
+      feeRate: fmt(new Dec(feeRate)), feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: fmt(posBefore),
+      entryBeforePrice: fmt(entryBefore), positionAfterQty: fmt(pos.qty), entryAfterPrice: fmt(pos.entry), executedQty: fmt(o.executedQty),
+      markPrice: fmt(this.last.get(o.symbol) ?? ZERO), walletAfterUsdt: fmt(this.wallet),
+    });
+    this.setStatus(o, o.executedQty.gte(o.origQty) ? "FILLED" : "PARTIALLY_FILLED");
     if (o.status === "FILLED") this.unrest(o);
     const tradeId = String(this.nextTradeId++);
     if (!realized.isZero()) this.addIncome(o.symbol, "REALIZED_PNL", realized, "Realized PNL", tradeId);
@@ -849,7 +936,7 @@ class MockVenue implements BingxMockVenue {
 
   private avgText(spec: ContractSpec, o: Order): string {
     if (o.executedQty.isZero()) return fixed(ZERO, Math.max(4, spec.pricePrecision));
-    let s = o.notional.div(o.executedQty).toFixed(spec.pricePrecision + 4, Dec.ROUND_HALF_UP);
+    let s = o.notional.div(o.executedQty).toFixed(spec.pricePrecision + AVG_PRICE_EXTRA_DECIMALS, Dec.ROUND_HALF_UP);
     const dot = s.indexOf(".");
     while (s.endsWith("0") && s.length - dot - 1 > spec.pricePrecision) s = s.slice(0, -1);
     if (s.endsWith(".")) s = s.slice(0, -1);

@@ -92,6 +92,7 @@ impl Kernel {
             };
             // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
             let entry_price = mutants::entry_basis(entry_notional, priced_qty, priced, price, s.entry_price)?;
+            let entry_price = mutants::entry_basis_mean(entry_price, s, priced, q, notional)?;
             let basis_missing = q > Decimal::ZERO && !priced;
             // commit
             let s = &mut self.slots[si];
@@ -101,6 +102,7 @@ impl Kernel {
             s.entry_notional = entry_notional;
             s.entry_priced_qty = priced_qty;
             s.entry_price = entry_price;
+            mutants::count_entry_fill(s, priced, q);
             s.fees = slot_fees;
             if basis_missing {
                 s.flags.entry_basis_missing = true;

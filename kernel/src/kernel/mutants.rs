@@ -172,6 +172,33 @@ pub(super) fn entry_basis(_notional: Decimal, _priced_qty: Decimal, priced: bool
     Ok(if priced { price.unwrap_or(Decimal::ZERO) } else { old })
 }
 
+/// The entry basis as booked (E10a: the VWAP `vwap` computed above). Mutant
+/// `mutant_entry_plain_mean` (issue 12): the plain mean of the priced entry fills' prices,
+/// unweighted by quantity.
+#[cfg(not(feature = "mutant_entry_plain_mean"))]
+pub(super) fn entry_basis_mean(vwap: Decimal, _s: &SlotState, _priced: bool, _q: Decimal, _notional: Decimal) -> KResult<Decimal> {
+    Ok(vwap)
+}
+#[cfg(feature = "mutant_entry_plain_mean")]
+pub(super) fn entry_basis_mean(_vwap: Decimal, s: &SlotState, priced: bool, q: Decimal, notional: Decimal) -> KResult<Decimal> {
+    if !(priced && q > Decimal::ZERO) {
+        return Ok(s.entry_price);
+    }
+    let fill_price = dec::div(notional, q)?;
+    let n = Decimal::from(s.entry_fill_count);
+    Ok(dec::round(dec::div(dec::add(dec::mul(s.entry_price, n)?, fill_price)?, dec::add(n, Decimal::ONE)?)?, PRICE_DP))
+}
+
+/// Counts priced entry fills (only the `mutant_entry_plain_mean` mutant keeps the count).
+#[cfg(not(feature = "mutant_entry_plain_mean"))]
+pub(super) fn count_entry_fill(_s: &mut SlotState, _priced: bool, _q: Decimal) {}
+#[cfg(feature = "mutant_entry_plain_mean")]
+pub(super) fn count_entry_fill(s: &mut SlotState, priced: bool, q: Decimal) {
+    if priced && q > Decimal::ZERO {
+        s.entry_fill_count += 1;
+    }
+}
+
 /// Size and initial size after an entry fill of `q` (I1: accumulated). Mutant
 /// `mutant_entry_overwrite`: overwritten by the fill's quantity.
 #[cfg(not(feature = "mutant_entry_overwrite"))]
@@ -221,6 +248,27 @@ pub(super) fn saved_slots(slots: &Slots) -> std::borrow::Cow<'_, [SlotState]> {
             .cloned()
             .map(|mut s| {
                 s.seen_event_ids = Vec::new();
+                s
+            })
+            .collect(),
+    )
+}
+
+/// Slot states as saveState writes them, after `saved_slots` (I9, kernel-reference §12: with
+/// their exit-leg index). Mutant `mutant_exit_leg_not_saved` (issue 12): the saved slots forget
+/// it, so after a restart the next exit is sized and named as leg 0 again.
+#[cfg(not(feature = "mutant_exit_leg_not_saved"))]
+pub(super) fn saved_exit_legs(slots: std::borrow::Cow<'_, [SlotState]>) -> std::borrow::Cow<'_, [SlotState]> {
+    slots
+}
+#[cfg(feature = "mutant_exit_leg_not_saved")]
+pub(super) fn saved_exit_legs(slots: std::borrow::Cow<'_, [SlotState]>) -> std::borrow::Cow<'_, [SlotState]> {
+    std::borrow::Cow::Owned(
+        slots
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                s.exit_leg_index = 0;
                 s
             })
             .collect(),

@@ -101,7 +101,7 @@ impl std::io::Write for Fnv128 {
 impl Kernel {
     /// The saved state as borrowed views (what `save` serialises and `state_digest` hashes).
     pub(super) fn saved_view(&self) -> SavedStateRef<'_> {
-        let slots = mutants::saved_slots(&self.slots);
+        let slots = mutants::saved_exit_legs(mutants::saved_slots(&self.slots));
         SavedStateRef {
             format: STATE_FORMAT,
             slot_count: self.slots.len(),
