@@ -106,9 +106,10 @@ Examples:
     .command("bench")
     .description("benchmarks: kernel events/s WASM vs native, sim events/s, 48 h soak speed-up, chaos runs/min, RSS growth")
     .option("--quick", "smaller budgets (what the gate uses): RSS from 10k to 50k trades, fewer chaos seeds")
+    .option("--replay", "only the historical-replay bench: 100k history rows per engine (Arrow, embedded chdb, HTTP) and a 1M-row Arrow replay's peak RSS (--quick: 10k / 100k)")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita bench\n  $ npx dita bench --json > bench.json\n  $ npx dita bench --quick --json")
-    .action(wrap(async (o: { quick?: boolean }) => benchCommand({ quick: !!o.quick })));
+    .action(wrap(async (o: { quick?: boolean; replay?: boolean }) => benchCommand({ quick: !!o.quick, replay: !!o.replay })));
 
   program
     .command("gate")

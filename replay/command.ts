@@ -174,3 +174,23 @@ export async function exportRunHistory(traceFile: string, out: string, runId: st
   await w.close();
   return w.count;
 }
+
+/**
+ * `dita bench --replay [--quick]`: the replay bench (replay/bench.ts): 100,000 rows through each
+ * engine and a 1,000,000-row Arrow replay's peak RSS (--quick: 10,000 and 100,000). Exit 1 when a
+ * target or a correctness check (no divergence, zero drift) fails.
+ */
+export async function replayBenchCommand(o: { quick: boolean; host: unknown }): Promise<ReplayCommandOutput> {
+  const { runReplayBench } = await import("./bench.js");
+  const rows = o.quick ? 10_000 : 100_000;
+  const rssRows = o.quick ? 100_000 : 1_000_000;
+  const r = await runReplayBench({ rows, rssRows, log });
+  const doc = { host: o.host, budget: o.quick ? "quick" : "full", replay: r };
+  const lines = [
+    `replay bench: ${rows} rows per engine (target ≤ ${r.targets.maxReplaySec} s at 100,000 rows); ${rssRows}-row Arrow replay peak RSS (target ≤ ${r.targets.maxPeakRssMb} MB at 1,000,000)`,
+    ...r.engines.map((e) => `  ${e.engine.padEnd(6)} ${(e.replayMs / 1000).toFixed(1)} s wall, ${(e.cpuMs / 1000).toFixed(1)} s CPU, ${e.rowsPerSec} rows/s${e.loadMs === undefined ? "" : `, load ${(e.loadMs / 1000).toFixed(1)} s`}, divergences ${e.divergences}, last drift ${e.lastDriftUsdt}`),
+    r.rss ? `  rss    ${r.rss.rows} rows: peak ${r.rss.peakRssMb} MB, ${(r.rss.replayMs / 1000).toFixed(1)} s wall, ${(r.rss.cpuMs / 1000).toFixed(1)} s CPU` : "",
+    r.ok ? "PASS" : "FAIL",
+  ];
+  return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text: lines.join("\n") };
+}

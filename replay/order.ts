@@ -14,9 +14,9 @@ import { COLUMN_NAMES, HistoryError, type HistoryRow } from "./schema.js";
 /** How many recent rows a duplicate is recognised against. */
 export const DUP_WINDOW = 4096;
 
-/** Canonical text of a row (every column, in schema order). */
-export function rowDigest(r: HistoryRow): string {
-  return JSON.stringify(COLUMN_NAMES.map((c) => r[c]));
+/** True when two rows hold the same value in every column. */
+export function sameRow(a: HistoryRow, b: HistoryRow): boolean {
+  return COLUMN_NAMES.every((c) => a[c] === b[c]);
 }
 
 /** Checks order and drops duplicates, row by row. */
@@ -24,7 +24,7 @@ export class RowOrder {
   #runId: string | undefined;
   #lastTs = -Infinity;
   #lastSeq = -Infinity;
-  #recent = new Map<number, string>();
+  #recent = new Map<number, HistoryRow>();
   /** Duplicated rows dropped so far. */
   duplicates = 0;
 
@@ -37,7 +37,7 @@ export class RowOrder {
     else if (r.run_id !== this.#runId) throw new HistoryError(r.seq, "run_id", `${JSON.stringify(r.run_id)} differs from the replayed run ${JSON.stringify(this.#runId)} (select one run)`);
     const seen = this.#recent.get(r.seq);
     if (seen !== undefined) {
-      if (seen === rowDigest(r)) {
+      if (sameRow(seen, r)) {
         this.duplicates++;
         return false;
       }
@@ -48,7 +48,7 @@ export class RowOrder {
     if (r.seq < this.#lastSeq) throw new HistoryError(r.seq, "seq", `seq goes backwards: ${r.seq} after ${this.#lastSeq} (ts_us ${r.ts_us} is later; seq must increase with time)`);
     this.#lastTs = r.ts_us;
     this.#lastSeq = r.seq;
-    this.#recent.set(r.seq, rowDigest(r));
+    this.#recent.set(r.seq, r);
     if (this.#recent.size > DUP_WINDOW) this.#recent.delete(this.#recent.keys().next().value as number);
     return true;
   }
