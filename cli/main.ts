@@ -163,6 +163,21 @@ function registerReplayCommands(
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita history load replay/datasets/fet-incident.arrow --clickhouse\n  $ npx dita history load run.arrow --clickhouse http://127.0.0.1:8123 --table db.history")
     .action(wrap(async (file: string, o: { clickhouse?: string | boolean; table?: string; chdbPath?: string }) => (await replay()).historyLoadCommand(file, o)));
+  const imp = program.command("import").description("import exchange exports as history (docs/history-schema.md)");
+  imp
+    .command("bingx")
+    .description("BingX exports (order history, fillHistory, income) + the bot's decision rows → a history Arrow file: {ok, out, runId, rows, counts, skipped}")
+    .requiredOption("--config <file>", "KernelConfig JSON of the bot (kernel/types.ts)")
+    .requiredOption("--out <file>", "history Arrow file to write")
+    .requiredOption("--run <id>", "run id of the imported window")
+    .option("--orders <file>", "saved reply of GET /openApi/swap/v2/trade/allOrders")
+    .option("--fills <file>", "saved reply of GET /openApi/swap/v2/trade/fillHistory (or allFillOrders)")
+    .option("--income <file>", "saved reply of GET /openApi/swap/v2/user/income")
+    .option("--intents <file>", "the bot's decision rows: JSON lines {intent, clientOrderId?}")
+    .option("--start-wallet <usdt>", "exchange wallet at the start of the window (an anchor BALANCE row)")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita import bingx --config cfg.json --orders orders.json --fills fills.json --income income.json --intents decisions.jsonl --run fet-0611 --out fet.arrow\n  $ npx dita replay --arrow fet.arrow")
+    .action(wrap(async (o: { config: string; out: string; run: string; orders?: string; fills?: string; income?: string; intents?: string; startWallet?: string }) => (await replay()).importBingxCommand(o)));
 }
 
 async function fail(kind: "usage" | "internal", message: string, code: number, asJson: boolean): Promise<number> {

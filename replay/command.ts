@@ -6,6 +6,7 @@
  * - `dita run … --history F` (exportRunHistory) → the run's kernel inputs as history rows.
  * The JSON document is the same bytes whatever the engine (Arrow, embedded chdb, HTTP).
  */
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { KernelConfig, KernelSnapshot } from "../kernel/types.js";
 import { loadKernel, type KernelModule } from "../kernel/index.js";
@@ -193,4 +194,55 @@ export async function replayBenchCommand(o: { quick: boolean; host: unknown }): 
     r.ok ? "PASS" : "FAIL",
   ];
   return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text: lines.join("\n") };
+}
+
+/** Options of `dita import bingx`. */
+export interface ImportBingxOptions {
+  config: string;
+  out: string;
+  run: string;
+  orders?: string;
+  fills?: string;
+  income?: string;
+  intents?: string;
+  startWallet?: string;
+}
+
+/**
+ * `dita import bingx`: the exchange's exports (+ the bot's decision rows) → a history Arrow file
+ * (replay/import-bingx.ts). Exit 2 naming the file, row and field for a bad export.
+ */
+export async function importBingxCommand(o: ImportBingxOptions): Promise<ReplayCommandOutput> {
+  const { importBingx, ImportError } = await import("./import-bingx.js");
+  if (!o.orders && !o.fills && !o.income) throw new UsageError("import bingx needs at least one export: --orders, --fills or --income");
+  let config: KernelConfig;
+  try {
+    config = JSON.parse(readFileSync(resolve(o.config), "utf8")) as KernelConfig;
+  } catch (e) {
+    throw new UsageError(`--config ${o.config}: ${(e as Error).message}`);
+  }
+  let res: ReturnType<typeof importBingx>;
+  try {
+    res = importBingx({ runId: o.run, config, orders: o.orders, fills: o.fills, income: o.income, intents: o.intents, startWalletUsdt: o.startWallet });
+  } catch (e) {
+    if (e instanceof ImportError || e instanceof HistoryError) throw new UsageError(e.message);
+    throw e;
+  }
+  const w = new HistoryArrowWriter(resolve(o.out));
+  try {
+    for (const r of res.rows) w.write(r);
+  } catch (e) {
+    if (e instanceof HistoryError) throw new UsageError(`${o.out}: ${e.message}`);
+    throw e;
+  } finally {
+    await w.close();
+  }
+  const doc = { ok: true, out: resolve(o.out), runId: o.run, rows: w.count, counts: res.counts, skipped: res.skipped };
+  const text = [
+    `wrote ${w.count} history rows (run ${o.run}) to ${resolve(o.out)}`,
+    ...Object.entries(res.counts).map(([k, n]) => `  ${k.padEnd(14)} ${n}`),
+    ...Object.entries(res.skipped).map(([k, n]) => `  not imported: ${n} × ${k}`),
+    `replay it: npx dita replay --arrow ${o.out}`,
+  ].join("\n");
+  return { code: EXIT_OK, doc, text };
 }
