@@ -1,6 +1,6 @@
 /**
  * History in ClickHouse (docs/history-schema.md "ClickHouse DDL"): embedded ClickHouse (the npm
- * package `chdb`, the real engine in-process, an optional dependency loaded only here) at a local
+ * package `chdb`, the real engine in-process, installed on demand and loaded only here) at a local
  * path, or a server over HTTP(S) through `@clickhouse/client`. Same table, same query, same rows.
  *
  * - Every query is parameterised: the run id is bound as `{run:String}` and the table as
@@ -9,6 +9,7 @@
  * - Money is never computed in SQL: the replay selects columns as stored, ordered by
  *   `(ts_us, seq)`, decimals quoted as text (output_format_json_quote_decimals) and
  *   canonicalised by replay/normalise.ts like the Arrow reader's.
+ * - chdb is not a declared dependency (CHDB_INSTALL says why and how it is installed).
  * - chdb crashes inside worker threads: use it from the main thread of a process (the CLI) and,
  *   in tests, in a forked process (vitest forks pool).
  */
@@ -57,6 +58,13 @@ export function rowFromJson(o: Record<string, unknown>): HistoryRow {
   );
 }
 
+/**
+ * How chdb is installed. It is not in package.json: three of its four platform packages are not
+ * served by the registry this project uses, so listing it (even as an optional dependency) leaves
+ * package-lock.json without them and `npm ci` refuses the lock. `.ci/run` runs this after `npm ci`.
+ */
+export const CHDB_INSTALL = "npm run install:chdb";
+
 /** The chdb module is not installed (optional dependency). */
 export class ChdbMissingError extends Error {
   override name = "ChdbMissingError";
@@ -76,12 +84,15 @@ interface ChdbSession {
  */
 export async function loadChdb(): Promise<{ Session: new (path?: string) => ChdbSession }> {
   try {
-    return (await import("chdb")) as unknown as { Session: new (path?: string) => ChdbSession };
+    // A non-literal specifier: chdb is not a declared dependency (see CHDB_INSTALL), so the
+    // typecheck must not need it; it is resolved at run time only.
+    const specifier: string = "chdb";
+    return (await import(specifier)) as { Session: new (path?: string) => ChdbSession };
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
       throw new ChdbMissingError(
-        "embedded ClickHouse needs the optional npm package chdb, which is not installed here: run `npm install chdb` (about 180 MB to download), or give --clickhouse http(s)://host:8123 for a ClickHouse server, or replay the Arrow file with --arrow",
+        `embedded ClickHouse needs the optional npm package chdb, which is not installed here: run \`${CHDB_INSTALL}\` (chdb@3.4.0, about 180 MB to download, 540 MB on disk), or give --clickhouse http(s)://host:8123 for a ClickHouse server, or replay the Arrow file with --arrow`,
       );
     }
     throw e;
