@@ -102,3 +102,42 @@ describe("history schema (docs/history-schema.md)", () => {
     expect(res.balances.map((b) => b.driftUsdt)).toEqual(["0", "-1.5"]);
   });
 });
+
+describe("window start and command divergence (docs/history-schema.md)", () => {
+  const enter = { kind: "ENTER", intentId: "i1", tsUs: 30, slotId: 0, tradeId: "t1", symbol: "FET-USDT", side: "LONG", quantity: "100", orderType: "MARKET", leverage: 2 };
+  const intentRow = (recordedQty: string): HistoryRow => ({
+    ...emptyRow("r1", 2, 30, "INTENT", "test"), intent_id: "i1", slot_id: 0, trade_id: "t1", symbol: "FET-USDT", payload: JSON.stringify(enter),
+    client_order_id: "d2-t1-e1", side: "BUY", order_type: "MARKET", qty: recordedQty,
+  });
+
+  it("a replayed SUBMIT equal to the recorded order is no divergence", async () => {
+    const res = await replayFile([configRow("r1", 10, "test", CONFIG), balance(1, 20, "10000"), intentRow("100")]);
+    expect(res.divergences).toEqual([]);
+  });
+
+  it("a replayed SUBMIT differing from the recorded order is COMMAND_DIVERGENCE with the row's seq", async () => {
+    const res = await replayFile([configRow("r1", 10, "test", CONFIG), balance(1, 20, "10000"), intentRow("90")]);
+    expect(res.divergences.map((d) => [d.kind, d.seq])).toEqual([["COMMAND_DIVERGENCE", 2]]);
+    expect(res.divergences[0].detail).toMatch(/quantity recorded 90, kernel 100/);
+    expect(res.ok).toBe(false);
+  });
+
+  it("a window declared to start from a saved state must begin with RESTART carrying it; the state is restored", async () => {
+    const k = (await loadKernel()).create(CONFIG);
+    k.anchorToExchange("10000", "10000", 1);
+    k.onAccountEvent({ kind: "FUNDING", eventId: "f0", tsUs: 5, symbol: "FET-USDT", amountUsdt: "-2" });
+    const state = k.saveState();
+    k.dispose();
+    const restoreCfg = { ...configRow("r1", 10, "test", CONFIG), payload: JSON.stringify({ kernelConfig: CONFIG, start: "restore" }) };
+    const bad = await historyError([restoreCfg, balance(1, 20, "10000")]);
+    expect([bad.seq, bad.column]).toEqual([1, "kind"]);
+    const res = await replayFile([restoreCfg, { ...emptyRow("r1", 1, 20, "RESTART", "test"), payload: JSON.stringify({ state }) }]);
+    expect(res.ledger.fundingUsdt).toBe("-2");
+  });
+
+  it("a window declared to start from RECONCILE must begin with a RECONCILE row", async () => {
+    const cfg = { ...configRow("r1", 10, "test", CONFIG), payload: JSON.stringify({ kernelConfig: CONFIG, start: "reconcile" }) };
+    const e = await historyError([cfg, balance(1, 20, "10000")]);
+    expect(e.message).toMatch(/first fed row must be RECONCILE/);
+  });
+});
