@@ -120,7 +120,7 @@ async function viaStore(store: HistoryStore, file: string, engine: "chdb" | "htt
   try {
     const t0 = performance.now();
     await store.createTable("bench_history");
-    for await (const b of readHistoryArrow(file)) await store.insert("bench_history", b);
+    for await (const b of readHistoryArrow(file)) await store.insert("bench_history", [...b]);
     const loadMs = performance.now() - t0;
     const t = await timed(() => replayRows(mod, store.stream("bench_history", RUN)));
     return figure(engine, t.v, t.ms, t.cpuMs, loadMs);

@@ -108,7 +108,7 @@ export async function replayCommand(o: ReplayOptions): Promise<ReplayCommandOutp
   const mod = await kernel();
   let store: HistoryStore | undefined;
   let title: string;
-  let batches: AsyncIterable<HistoryRow[]>;
+  let batches: AsyncIterable<Iterable<HistoryRow>>;
   if (o.arrow !== undefined) {
     title = o.arrow;
     batches = readHistoryArrow(resolve(o.arrow));
@@ -150,7 +150,8 @@ export async function historyLoadCommand(file: string, o: { clickhouse?: string 
   const runs = new Set<string>();
   try {
     await store.createTable(table);
-    for await (const batch of readHistoryArrow(resolve(file))) {
+    for await (const lazy of readHistoryArrow(resolve(file))) {
+      const batch = [...lazy];
       for (const r of batch) runs.add(r.run_id);
       await store.insert(table, batch);
       rows += batch.length;

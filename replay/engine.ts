@@ -438,7 +438,7 @@ export class Replayer {
  * @param onProgress called after each batch with the rows read so far.
  * @throws HistoryError for bad history (exit 2).
  */
-export async function replayRows(mod: KernelModule, batches: AsyncIterable<HistoryRow[]> | Iterable<HistoryRow[]>, onProgress?: (rowsRead: number) => void): Promise<ReplayResult> {
+export async function replayRows(mod: KernelModule, batches: AsyncIterable<Iterable<HistoryRow>> | Iterable<Iterable<HistoryRow>>, onProgress?: (rowsRead: number) => void): Promise<ReplayResult> {
   const r = new Replayer(mod);
   let runId = "";
   for await (const batch of batches) {

@@ -12,7 +12,7 @@
 import { COLUMN_NAMES, HistoryError, type HistoryRow } from "./schema.js";
 
 /** How many recent rows a duplicate is recognised against. */
-export const DUP_WINDOW = 4096;
+export const DUP_WINDOW = 1024;
 
 /** True when two rows hold the same value in every column. */
 export function sameRow(a: HistoryRow, b: HistoryRow): boolean {

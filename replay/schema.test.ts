@@ -68,8 +68,7 @@ describe("history schema (docs/history-schema.md)", () => {
     const f = join(dir, "missing.arrow");
     const t = new Table({ run_id: vectorFromArray(["r1"], new Utf8()) });
     writeFileSync(f, tableToIPC(t, "file"));
-    const it = readHistoryArrow(f);
-    await expect(it.next()).rejects.toThrow(/column seq: missing column/);
+    await expect(replayRows(await loadKernel(), readHistoryArrow(f))).rejects.toThrow(/column seq: missing column/);
   });
 
   it("a required column left null is named (FILL_SETTLED without realized_pnl_usdt)", async () => {
