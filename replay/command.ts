@@ -77,6 +77,7 @@ export function replayDoc(r: ReplayResult, report: string): Record<string, unkno
     anomalies: r.anomalies,
     divergences: r.divergences,
     balances: r.balances,
+    nominalPrices: r.nominalPrices,
     report,
   };
 }
@@ -94,6 +95,9 @@ export function replayText(r: ReplayResult, report: string): string {
     lines.push("", "divergences:");
     for (const d of r.divergences.slice(0, 40)) lines.push(`  seq ${d.seq} ${d.kind}: ${d.detail}`);
     if (r.divergences.length > 40) lines.push(`  … ${r.divergences.length - 40} more (see --json / the report)`);
+  }
+  if (r.nominalPrices.length) {
+    lines.push("", `MARKET bound prices recorded as evidence, never fed as fill prices: ${r.nominalPrices.map((e) => `seq ${e.seq} ${e.kind} order ${e.venueOrderId ?? "?"} @ ${e.nominalPrice}`).join("; ")}`);
   }
   const last = r.balances[r.balances.length - 1];
   lines.push("", `capital ${r.ledger.capitalUsdt} USDT (${r.ledger.capitalSource}); ${r.balances.length} BALANCE rows${last?.driftUsdt ? `, last drift kernel − wallet ${last.driftUsdt}` : ""}; ${r.anomalies.length} kernel anomalies`);

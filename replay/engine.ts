@@ -79,6 +79,17 @@ export interface BalancePoint {
   code: string;
 }
 
+/** A recorded MARKET bound price (nominal_price): evidence shown, never fed (spec §0.2). */
+export interface NominalPriceEvidence {
+  seq: number;
+  kind: string;
+  venueOrderId: string | null;
+  nominalPrice: string;
+}
+
+/** At most this many nominal-price evidence rows are kept (bounded memory). */
+export const MAX_EVIDENCE = 1000;
+
 /** What a replay produces (the `dita replay --json` document without `report`). */
 export interface ReplayResult {
   ok: boolean;
@@ -90,6 +101,8 @@ export interface ReplayResult {
   anomalies: Anomaly[];
   divergences: Divergence[];
   balances: BalancePoint[];
+  /** Rows carrying a MARKET bound price, first {@link MAX_EVIDENCE}. */
+  nominalPrices: NominalPriceEvidence[];
 }
 
 interface BookedRow {
@@ -117,6 +130,7 @@ export class Replayer {
   readonly #codes: Record<string, number> = {};
   readonly #divergences: Divergence[] = [];
   readonly #balances: BalancePoint[] = [];
+  readonly #evidence: NominalPriceEvidence[] = [];
   readonly #booked = new Map<string, { trade?: BookedRow; legs: Map<number, BookedRow> }>();
   readonly #commands = new Map<string, VenueCommand>();
   #read = 0;
@@ -141,6 +155,9 @@ export class Replayer {
     this.#read++;
     if (!this.#order.accept(row)) return;
     const d = decodeRow(row);
+    if (row.nominal_price !== null && this.#evidence.length < MAX_EVIDENCE) {
+      this.#evidence.push({ seq: row.seq, kind: row.kind, venueOrderId: row.venue_order_id, nominalPrice: row.nominal_price });
+    }
     if (this.#kernel === undefined) {
       if (d.t !== "config") throw new HistoryError(row.seq, "kind", `the first row must be CONFIG (the kernel configuration and how the window starts), got ${row.kind}`);
       this.#config = d.config;
@@ -405,6 +422,7 @@ export class Replayer {
         anomalies: snap.anomalies,
         divergences: this.#divergences,
         balances: this.#balances,
+        nominalPrices: this.#evidence,
       };
     } finally {
       k.dispose();

@@ -55,5 +55,7 @@ describe("FET incident dataset (replay/datasets/fet-incident.arrow)", () => {
     expect(html).toContain("3214.4652");
     expect(html).toContain('id="plot-capital"');
     expect(html).toContain('id="plot-drift"');
+    expect(html).toContain('id="nominal-prices"');
+    expect(res.text).toMatch(/bound prices recorded as evidence, never fed.*@ 0\.229/);
   });
 });

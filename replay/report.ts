@@ -79,6 +79,7 @@ export function renderReplayReport(r: ReplayResult, title: string): string {
 
   const divs = table("divergences", ["seq", "kind", "detail", "recorded", "kernel"], r.divergences.map((d) => [d.seq, { text: d.kind, cls: "bad" }, d.detail, d.recorded, d.kernel]));
   const anomalies = table("anomalies", ["seq", "time (UTC)", "code", "trade", "detail", "kernel estimate", "exchange"], r.anomalies.map((a) => [a.seq, isoUs(a.tsUs), a.code, a.tradeId, a.detail, a.kernelEstimateUsdt, a.exchangeUsdt]));
+  const evidence = table("nominal-prices", ["seq", "kind", "venue order", "MARKET bound price (evidence, never fed)"], r.nominalPrices.map((e) => [e.seq, e.kind, e.venueOrderId, e.nominalPrice]));
   const codes = table("codes", ["kernel outcome", "count"], Object.entries(r.codes).map(([c, n]) => [c, n]));
   const ledger = table("ledger", ["field", "value"], Object.entries(r.ledger).map(([k, v]) => [k, String(v)]));
   const body =
@@ -88,6 +89,7 @@ export function renderReplayReport(r: ReplayResult, title: string): string {
     `<h2>Trades: booked vs kernel vs exchange</h2>${trades}` +
     `<h2>Divergences</h2>${divs}` +
     `<h2>Capital vs exchange wallet (BALANCE rows)</h2>${plots}${balances}` +
+    `<h2>MARKET bound prices in the record</h2>${evidence}` +
     `<h2>Kernel anomalies</h2>${anomalies}` +
     `<h2>Kernel outcomes</h2>${codes}` +
     `<h2>Final ledger</h2>${ledger}` +
