@@ -305,7 +305,10 @@ export class Replayer {
       throw e;
     }
     for (const ev of parsed.venueEvents) this.#venue(ev);
-    for (const ev of parsed.accountEvents) this.#account(ev);
+    for (const ev of parsed.accountEvents) {
+      if (ev.kind === "BALANCE") this.#balance(row, ev.walletBalanceUsdt, () => this.#kernel!.onAccountEvent(ev));
+      else this.#account(ev);
+    }
   }
 
   #rest(row: HistoryRow, d: Extract<Decoded, { t: "rest" }>): void {

@@ -140,3 +140,36 @@ describe("window start and command divergence (docs/history-schema.md)", () => {
     expect(e.message).toMatch(/first fed row must be RECONCILE/);
   });
 });
+
+describe("WS_RAW / REST_RAW go through the real BingX adapter (venues/bingx/adapter.ts)", () => {
+  it("a recorded order reply (REST_RAW) acks and fills the replayed SUBMIT; a balance read (REST_RAW) anchors; a raw frame (WS_RAW) settles", async () => {
+    const enter = { kind: "ENTER", intentId: "i1", tsUs: 30, slotId: 0, tradeId: "t1", symbol: "FET-USDT", side: "LONG", quantity: "100", orderType: "MARKET", leverage: 2 };
+    const rows: HistoryRow[] = [
+      configRow("r1", 10, "test", CONFIG),
+      { ...emptyRow("r1", 1, 20, "REST_RAW", "test"), payload: JSON.stringify({ method: "GET", path: "/openApi/swap/v2/user/balance", params: {}, httpStatus: 200, body: '{"code":0,"msg":"","data":{"balance":{"asset":"USDT","balance":"10000","availableMargin":"10000"}}}' }) },
+      { ...emptyRow("r1", 2, 30, "INTENT", "test"), intent_id: "i1", slot_id: 0, payload: JSON.stringify(enter), client_order_id: "d2-t1-e1", side: "BUY", order_type: "MARKET", qty: "100" },
+      {
+        ...emptyRow("r1", 3, 40, "REST_RAW", "test"),
+        payload: JSON.stringify({
+          method: "POST", path: "/openApi/swap/v2/trade/order", params: { symbol: "FET-USDT", clientOrderID: "d2-t1-e1" }, httpStatus: 200,
+          body: '{"code":0,"msg":"","data":{"order":{"symbol":"FET-USDT","orderId":1933000000000000001,"side":"BUY","type":"MARKET","clientOrderId":"d2-t1-e1","status":"FILLED","executedQty":"100","avgPrice":"0.1878","price":"0.229"}}}',
+        }),
+      },
+      { ...emptyRow("r1", 4, 50, "WS_RAW", "test"), payload: '{"e":"ACCOUNT_UPDATE","E":1,"a":{"m":"FUNDING_FEE","B":[{"a":"USDT","wb":"9999","cw":"9999","bc":"-1"}],"P":[{"s":"FET-USDT"}]}}' },
+    ];
+    const res = await replayRows(await loadKernel(), [rows]);
+    expect(res.divergences).toEqual([]);
+    expect(res.codes.OK).toBeGreaterThanOrEqual(4);
+    expect(res.trades.map((t) => [t.tradeId, t.quantity, t.entryVwap])).toEqual([["t1", "100", "0.1878"]]); // avgPrice, never the bound price
+    expect(res.ledger.fundingUsdt).toBe("-1");
+    expect(res.balances.map((b) => b.walletUsdt)).toEqual(["10000", "9999"]);
+  });
+
+  it("a REST_RAW reply for an order no replayed command sent is bad history naming the seq", async () => {
+    const e = await historyError([
+      configRow("r1", 10, "test", CONFIG),
+      { ...emptyRow("r1", 1, 40, "REST_RAW", "test"), payload: JSON.stringify({ method: "POST", path: "/openApi/swap/v2/trade/order", params: { clientOrderID: "nope" }, httpStatus: 200, body: "{}" }) },
+    ]);
+    expect([e.seq, e.column]).toEqual([1, "payload"]);
+  });
+});
