@@ -152,144 +152,184 @@ export interface BingxImportResult {
 
 const KIND_ORDER: HistoryKind[] = ["BALANCE", "INTENT", "ORDER_ACK", "PARTIAL_FILL", "FULL_FILL", "FILL_SETTLED", "FUNDING", "CANCEL_ACK"];
 
-/** Import the given export files. @throws ImportError naming the file, row and field. */
-export function importBingx(inp: BingxImportInput): BingxImportResult {
+/** A row to be, before sorting and numbering. */
+interface Pending {
+  ts: number;
+  kind: HistoryKind;
+  fill: (r: HistoryRow) => HistoryRow;
+}
+
+function bump(m: Record<string, number>, key: string): void {
+  m[key] = (m[key] ?? 0) + 1;
+}
+
+/** The order history (allOrders reply), by venue order id. */
+function readOrders(file: string): Map<string, Order> {
   const orders = new Map<string, Order>();
-  const byClient = new Map<string, Order>();
-  if (inp.orders) {
-    list(readReply(inp.orders, "orders"), ["orders"], inp.orders, "orders").forEach((o, i) => {
-      const where = `orders ${inp.orders} row ${i}`;
-      const ord: Order = {
-        venueOrderId: req(o, ["orderId", "orderID"], where),
-        symbol: req(o, ["symbol"], where),
-        side: req(o, ["side"], where),
-        type: req(o, ["type"], where),
-        status: req(o, ["status"], where),
-        timeUs: bingxTimeUs(req(o, ["time"], where), where, "time"),
-      };
-      const cid = text(o, "clientOrderId", where) ?? text(o, "clientOrderID", where);
-      if (cid) ord.clientOrderId = cid.toLowerCase();
-      if (text(o, "origQty", where)) ord.origQty = decimal(o, ["origQty"], where);
-      if (ord.type === "LIMIT") ord.price = decimal(o, ["price"], where);
-      if (text(o, "executedQty", where)) ord.executedQty = decimal(o, ["executedQty"], where);
-      const up = text(o, "updateTime", where);
-      if (up) ord.updateUs = bingxTimeUs(up, where, "updateTime");
-      orders.set(ord.venueOrderId, ord);
-      if (ord.clientOrderId) byClient.set(ord.clientOrderId, ord);
-    });
-  }
+  list(readReply(file, "orders"), ["orders"], file, "orders").forEach((o, i) => {
+    const where = `orders ${file} row ${i}`;
+    const ord: Order = {
+      venueOrderId: req(o, ["orderId", "orderID"], where),
+      symbol: req(o, ["symbol"], where),
+      side: req(o, ["side"], where),
+      type: req(o, ["type"], where),
+      status: req(o, ["status"], where),
+      timeUs: bingxTimeUs(req(o, ["time"], where), where, "time"),
+    };
+    const cid = text(o, "clientOrderId", where) ?? text(o, "clientOrderID", where);
+    if (cid) ord.clientOrderId = cid.toLowerCase();
+    if (text(o, "origQty", where)) ord.origQty = decimal(o, ["origQty"], where);
+    if (ord.type === "LIMIT") ord.price = decimal(o, ["price"], where);
+    if (text(o, "executedQty", where)) ord.executedQty = decimal(o, ["executedQty"], where);
+    const up = text(o, "updateTime", where);
+    if (up) ord.updateUs = bingxTimeUs(up, where, "updateTime");
+    orders.set(ord.venueOrderId, ord);
+  });
+  return orders;
+}
+
+/**
+ * The fills (fillHistory / allFillOrders reply) in time order, each with its order's cumulative
+ * quantity and whether it is the last fill of a FILLED order. Every fill's order must be known.
+ */
+function readFills(file: string, orders: Map<string, Order>): Fill[] {
   const fills: Fill[] = [];
-  const fillByTrade = new Map<string, Fill>();
-  if (inp.fills) {
-    list(readReply(inp.fills, "fills"), ["fill_history_orders", "fill_orders", "fills"], inp.fills, "fills").forEach((f, i) => {
-      const where = `fills ${inp.fills} row ${i}`;
-      const fill: Fill = {
-        tradeId: req(f, ["tradeId", "tradeID"], where),
-        venueOrderId: req(f, ["orderId", "orderID"], where),
-        symbol: req(f, ["symbol"], where),
-        qty: decimal(f, ["qty", "volume"], where),
-        price: decimal(f, ["price"], where),
-        feeUsdt: new Dec(decimal(f, ["commission"], where)).neg().toFixed(),
-        timeUs: bingxTimeUs(req(f, ["filledTm", "filledTime", "time"], where), where, "filledTm"),
-      };
-      if (!orders.has(fill.venueOrderId)) fail(where, "orderId", `${fill.venueOrderId} is not in the order history (give --orders with it)`);
-      if (fillByTrade.has(fill.tradeId)) fail(where, "tradeId", `${fill.tradeId} appears twice`);
-      fills.push(fill);
-      fillByTrade.set(fill.tradeId, fill);
-    });
-  }
-  // Cumulative quantity per order, in time order; the last fill of a FILLED order is FULL_FILL.
+  const seen = new Set<string>();
+  list(readReply(file, "fills"), ["fill_history_orders", "fill_orders", "fills"], file, "fills").forEach((f, i) => {
+    const where = `fills ${file} row ${i}`;
+    const fill: Fill = {
+      tradeId: req(f, ["tradeId", "tradeID"], where),
+      venueOrderId: req(f, ["orderId", "orderID"], where),
+      symbol: req(f, ["symbol"], where),
+      qty: decimal(f, ["qty", "volume"], where),
+      price: decimal(f, ["price"], where),
+      feeUsdt: new Dec(decimal(f, ["commission"], where)).neg().toFixed(),
+      timeUs: bingxTimeUs(req(f, ["filledTm", "filledTime", "time"], where), where, "filledTm"),
+    };
+    if (!orders.has(fill.venueOrderId)) fail(where, "orderId", `${fill.venueOrderId} is not in the order history (give --orders with it)`);
+    if (seen.has(fill.tradeId)) fail(where, "tradeId", `${fill.tradeId} appears twice`);
+    seen.add(fill.tradeId);
+    fills.push(fill);
+  });
+  fills.sort((a, b) => a.timeUs - b.timeUs || (a.tradeId < b.tradeId ? -1 : 1));
   const cum = new Map<string, InstanceType<typeof Dec>>();
-  const sortedFills = [...fills].sort((a, b) => a.timeUs - b.timeUs || (a.tradeId < b.tradeId ? -1 : 1));
-  for (const f of sortedFills) {
+  for (const f of fills) {
     const c = (cum.get(f.venueOrderId) ?? new Dec(0)).plus(f.qty);
     cum.set(f.venueOrderId, c);
     f.cumQty = c.toFixed();
   }
-  for (const f of sortedFills) {
+  for (const f of fills) {
     const o = orders.get(f.venueOrderId)!;
     f.last = o.status === "FILLED" && f.cumQty === cum.get(f.venueOrderId)!.toFixed() && (o.executedQty === undefined || new Dec(o.executedQty).eq(f.cumQty!));
   }
+  return fills;
+}
 
-  type Pending = { ts: number; kind: HistoryKind; fill: (r: HistoryRow) => HistoryRow };
+/** ORDER_ACK per order; CANCEL_ACK for CANCELLED / EXPIRED orders at their updateTime. */
+function orderRows(orders: Map<string, Order>, file: string | undefined): Pending[] {
   const out: Pending[] = [];
-  const counts: Record<string, number> = {};
-  const skipped: Record<string, number> = {};
   for (const o of orders.values()) {
-    out.push({ ts: o.timeUs, kind: "ORDER_ACK", fill: (r) => ({ ...r, event_id: `order:${o.venueOrderId}:ack`, symbol: o.symbol, venue_order_id: o.venueOrderId, client_order_id: o.clientOrderId ?? null }) });
+    const ids = { symbol: o.symbol, venue_order_id: o.venueOrderId, client_order_id: o.clientOrderId ?? null };
+    out.push({ ts: o.timeUs, kind: "ORDER_ACK", fill: (r) => ({ ...r, ...ids, event_id: `order:${o.venueOrderId}:ack` }) });
     if (o.status === "CANCELLED" || o.status === "CANCELED" || o.status === "EXPIRED") {
-      if (o.updateUs === undefined) fail(`orders ${inp.orders} order ${o.venueOrderId}`, "updateTime", `required for a ${o.status} order (the cancel time)`);
-      out.push({ ts: o.updateUs, kind: "CANCEL_ACK", fill: (r) => ({ ...r, event_id: `order:${o.venueOrderId}:cancel`, symbol: o.symbol, venue_order_id: o.venueOrderId, client_order_id: o.clientOrderId ?? null, reason: o.status }) });
+      if (o.updateUs === undefined) fail(`orders ${file} order ${o.venueOrderId}`, "updateTime", `required for a ${o.status} order (the cancel time)`);
+      out.push({ ts: o.updateUs, kind: "CANCEL_ACK", fill: (r) => ({ ...r, ...ids, event_id: `order:${o.venueOrderId}:cancel`, reason: o.status }) });
     }
   }
-  for (const f of sortedFills) {
+  return out;
+}
+
+/** One INCREMENTAL fill row per fill (true price, fee = −commission). */
+function fillRows(fills: Fill[]): Pending[] {
+  return fills.map((f) => ({
+    ts: f.timeUs,
+    kind: f.last ? "FULL_FILL" : "PARTIAL_FILL",
+    fill: (r: HistoryRow) => ({ ...r, event_id: `fill:${f.tradeId}`, symbol: f.symbol, venue_order_id: f.venueOrderId, qty: f.qty, price: f.price, fee_usdt: f.feeUsdt, payload: '{"quantityMode":"INCREMENTAL","feeMode":"INCREMENTAL"}' }),
+  }));
+}
+
+/** Income rows: FILL_SETTLED per tradeId with a REALIZED_PNL, FUNDING per FUNDING_FEE; the rest counted in `skipped`. */
+function incomeRows(file: string, fills: Fill[], skipped: Record<string, number>): Pending[] {
+  const out: Pending[] = [];
+  const fillByTrade = new Map(fills.map((f) => [f.tradeId, f]));
+  const byTrade = new Map<string, { rp?: string; fee?: string; ts: number; symbol: string }>();
+  list(readReply(file, "income"), [], file, "income").forEach((r, i) => {
+    const where = `income ${file} row ${i}`;
+    const type = req(r, ["incomeType"], where);
+    const income = decimal(r, ["income"], where);
+    const ts = bingxTimeUs(req(r, ["time"], where), where, "time");
+    if (type === "FUNDING_FEE") {
+      const tran = req(r, ["tranId", "tradeId"], where);
+      const symbol = req(r, ["symbol"], where);
+      out.push({ ts, kind: "FUNDING", fill: (x) => ({ ...x, event_id: `income:funding:${tran}`, symbol, amount_usdt: income }) });
+    } else if (type === "REALIZED_PNL" || type === "TRADING_FEE") {
+      const tid = req(r, ["tradeId"], where);
+      const e = byTrade.get(tid) ?? { ts, symbol: req(r, ["symbol"], where) };
+      if (type === "REALIZED_PNL") e.rp = income;
+      else e.fee = new Dec(income).neg().toFixed();
+      e.ts = Math.max(e.ts, ts);
+      byTrade.set(tid, e);
+    } else bump(skipped, `income ${type} (not a kernel input)`);
+  });
+  for (const [tid, e] of byTrade) {
+    if (e.rp === undefined) {
+      bump(skipped, "income TRADING_FEE without REALIZED_PNL (an opening fill's fee: already its commission)");
+      continue;
+    }
+    const f = fillByTrade.get(tid);
+    if (!f) fail(`income ${file} tradeId ${tid}`, "tradeId", "no fill with this tradeId in --fills (the settlement needs its order)");
+    out.push({ ts: Math.max(e.ts, f.timeUs), kind: "FILL_SETTLED", fill: (x) => ({ ...x, event_id: `income:${tid}`, symbol: e.symbol, venue_order_id: f.venueOrderId, realized_pnl_usdt: e.rp!, fee_usdt: e.fee ?? "0", qty: f.cumQty! }) });
+  }
+  return out;
+}
+
+/** The bot's decision rows → INTENT rows with the recorded order of their client order id. */
+function intentRows(file: string, orders: Map<string, Order>): Pending[] {
+  const byClient = new Map([...orders.values()].filter((o) => o.clientOrderId).map((o) => [o.clientOrderId!, o]));
+  const out: Pending[] = [];
+  readFileSync(file, "utf8").split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `intents ${file} line ${i + 1}`;
+    let d: { intent?: Intent; clientOrderId?: string };
+    try {
+      d = JSON.parse(line) as typeof d;
+    } catch (e) {
+      return fail(where, "(line)", `not JSON: ${(e as Error).message}`);
+    }
+    const it = d.intent;
+    if (!it || typeof it !== "object" || typeof it.tsUs !== "number" || typeof it.intentId !== "string") return fail(where, "intent", "expected {intent: Intent with intentId and tsUs, clientOrderId?}");
+    const ord = d.clientOrderId === undefined ? undefined : byClient.get(d.clientOrderId.toLowerCase());
+    if (d.clientOrderId !== undefined && !ord) fail(where, "clientOrderId", `${d.clientOrderId} is not in the order history`);
+    const submit = ord !== undefined && it.kind !== "CANCEL";
     out.push({
-      ts: f.timeUs,
-      kind: f.last ? "FULL_FILL" : "PARTIAL_FILL",
-      fill: (r) => ({ ...r, event_id: `fill:${f.tradeId}`, symbol: f.symbol, venue_order_id: f.venueOrderId, qty: f.qty, price: f.price, fee_usdt: f.feeUsdt, payload: '{"quantityMode":"INCREMENTAL","feeMode":"INCREMENTAL"}' }),
+      ts: it.tsUs,
+      kind: "INTENT",
+      fill: (r) => ({
+        ...r, intent_id: it.intentId, slot_id: it.slotId, payload: JSON.stringify(it),
+        trade_id: it.kind === "ENTER" ? it.tradeId : null, symbol: it.kind === "ENTER" ? it.symbol : ord?.symbol ?? null,
+        client_order_id: ord?.clientOrderId ?? null, side: submit ? ord.side : null, order_type: submit ? ord.type : null,
+        qty: submit ? (ord.origQty ?? null) : null, price: submit ? (ord.price ?? null) : null,
+      }),
     });
-  }
-  if (inp.income) {
-    const rows = list(readReply(inp.income, "income"), [], inp.income, "income");
-    const byTrade = new Map<string, { rp?: string; fee?: string; ts: number; symbol: string }>();
-    rows.forEach((r, i) => {
-      const where = `income ${inp.income} row ${i}`;
-      const type = req(r, ["incomeType"], where);
-      const income = decimal(r, ["income"], where);
-      const ts = bingxTimeUs(req(r, ["time"], where), where, "time");
-      const isInput = type === "FUNDING_FEE" || type === "REALIZED_PNL" || type === "TRADING_FEE";
-      const symbol = isInput ? req(r, ["symbol"], where) : "";
-      if (type === "FUNDING_FEE") {
-        const tran = req(r, ["tranId", "tradeId"], where);
-        out.push({ ts, kind: "FUNDING", fill: (x) => ({ ...x, event_id: `income:funding:${tran}`, symbol, amount_usdt: income }) });
-      } else if (type === "REALIZED_PNL" || type === "TRADING_FEE") {
-        const tid = req(r, ["tradeId"], where);
-        const e = byTrade.get(tid) ?? { ts, symbol };
-        if (type === "REALIZED_PNL") e.rp = income;
-        else e.fee = new Dec(income).neg().toFixed();
-        e.ts = Math.max(e.ts, ts);
-        byTrade.set(tid, e);
-      } else skipped[`income ${type} (not a kernel input)`] = (skipped[`income ${type} (not a kernel input)`] ?? 0) + 1;
-    });
-    for (const [tid, e] of byTrade) {
-      if (e.rp === undefined) {
-        skipped["income TRADING_FEE without REALIZED_PNL (an opening fill's fee: already its commission)"] = (skipped["income TRADING_FEE without REALIZED_PNL (an opening fill's fee: already its commission)"] ?? 0) + 1;
-        continue;
-      }
-      const f = fillByTrade.get(tid);
-      if (!f) fail(`income ${inp.income} tradeId ${tid}`, "tradeId", "no fill with this tradeId in --fills (the settlement needs its order)");
-      out.push({ ts: Math.max(e.ts, f.timeUs), kind: "FILL_SETTLED", fill: (x) => ({ ...x, event_id: `income:${tid}`, symbol: e.symbol, venue_order_id: f.venueOrderId, realized_pnl_usdt: e.rp!, fee_usdt: e.fee ?? "0", qty: f.cumQty! }) });
-    }
-  }
-  if (inp.intents) {
-    readFileSync(inp.intents, "utf8").split("\n").forEach((line, i) => {
-      if (line.trim() === "") return;
-      const where = `intents ${inp.intents} line ${i + 1}`;
-      let d: { intent?: Intent; clientOrderId?: string };
-      try {
-        d = JSON.parse(line) as typeof d;
-      } catch (e) {
-        return fail(where, "(line)", `not JSON: ${(e as Error).message}`);
-      }
-      const it = d.intent;
-      if (!it || typeof it !== "object" || typeof it.tsUs !== "number" || typeof it.intentId !== "string") return fail(where, "intent", "expected {intent: Intent with intentId and tsUs, clientOrderId?}");
-      const ord = d.clientOrderId === undefined ? undefined : byClient.get(d.clientOrderId.toLowerCase());
-      if (d.clientOrderId !== undefined && !ord) fail(where, "clientOrderId", `${d.clientOrderId} is not in the order history`);
-      out.push({
-        ts: it.tsUs,
-        kind: "INTENT",
-        fill: (r) => ({
-          ...r, intent_id: it.intentId, slot_id: it.slotId, payload: JSON.stringify(it),
-          trade_id: it.kind === "ENTER" ? it.tradeId : null, symbol: it.kind === "ENTER" ? it.symbol : ord?.symbol ?? null,
-          client_order_id: ord?.clientOrderId ?? null, side: ord && it.kind !== "CANCEL" ? ord.side : null, order_type: ord && it.kind !== "CANCEL" ? ord.type : null,
-          qty: ord && it.kind !== "CANCEL" ? (ord.origQty ?? null) : null, price: ord && it.kind !== "CANCEL" ? (ord.price ?? null) : null,
-        }),
-      });
-    });
-  }
+  });
+  return out;
+}
+
+/** Import the given export files. @throws ImportError naming the file, row and field. */
+export function importBingx(inp: BingxImportInput): BingxImportResult {
+  const orders = inp.orders ? readOrders(inp.orders) : new Map<string, Order>();
+  const fills = inp.fills ? readFills(inp.fills, orders) : [];
+  const skipped: Record<string, number> = {};
+  const out: Pending[] = [
+    ...orderRows(orders, inp.orders),
+    ...fillRows(fills),
+    ...(inp.income ? incomeRows(inp.income, fills, skipped) : []),
+    ...(inp.intents ? intentRows(inp.intents, orders) : []),
+  ];
   out.sort((a, b) => a.ts - b.ts || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
   const first = out[0]?.ts ?? 0;
   const rows: HistoryRow[] = [configRow(inp.runId, first, BINGX_SOURCE, inp.config)];
+  const counts: Record<string, number> = {};
   let seq = 1;
   if (inp.startWalletUsdt !== undefined) {
     const w = canonicalDecimal(inp.startWalletUsdt, undefined, "--start-wallet");
@@ -297,7 +337,7 @@ export function importBingx(inp: BingxImportInput): BingxImportResult {
   }
   for (const p of out) {
     rows.push(p.fill({ ...emptyRow(inp.runId, seq++, p.ts, p.kind, BINGX_SOURCE) }));
-    counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+    bump(counts, p.kind);
   }
   return { rows, counts, skipped };
 }
