@@ -16,6 +16,7 @@ import { AdapterError, PATHS, parseBalanceReply, parseCommandResponse, parseWsMe
 import { Dec } from "../sim/num.js";
 import { decodeRow, type Decoded, type RecordedOrder, type WindowStart } from "./decode.js";
 import { RowOrder } from "./order.js";
+import { GcPacer } from "./memory.js";
 import { HistoryError, canonicalDecimal, type HistoryRow } from "./schema.js";
 
 /** A place where production's record and the kernel part. */
@@ -461,12 +462,14 @@ export class Replayer {
  */
 export async function replayRows(mod: KernelModule, batches: AsyncIterable<Iterable<HistoryRow>> | Iterable<Iterable<HistoryRow>>, onProgress?: (rowsRead: number) => void): Promise<ReplayResult> {
   const r = new Replayer(mod);
+  const pacer = new GcPacer();
   let runId = "";
   for await (const batch of batches) {
     for (const row of batch) {
       if (runId === "") runId = row.run_id;
       r.push(row);
     }
+    pacer.tick(r.rowsRead);
     onProgress?.(r.rowsRead);
   }
   const res = r.finish();
