@@ -57,11 +57,11 @@ export async function startChdbHttpServer(path: string): Promise<ChdbHttpServer>
         res.writeHead(200, { "Content-Type": "text/plain" }).end("Ok.\n");
         return;
       }
-      const data = await body(req);
       const q = url.searchParams.get("query") ?? "";
       const params: Record<string, string> = {};
       for (const [k, v] of url.searchParams) if (k.startsWith("param_")) params[k.slice(6)] = v;
       try {
+        const data = await body(req);
         const ins = INSERT_RE.exec(q);
         if (ins) {
           queries.push(q);
