@@ -16,6 +16,7 @@ import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js"
 import { gateCommand } from "./gate.js";
 import { emitStdout, guardStdout, log } from "./io.js";
 import { REPO_ROOT } from "./modules.js";
+import { registerShadowCommands } from "../shadow/cli.js";
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 
@@ -123,6 +124,8 @@ Examples:
         gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline }),
       ),
     );
+
+  registerShadowCommands(program, json, wrap);
 
   return program;
 }

@@ -33,7 +33,7 @@ import {
   KEEPALIVE_EVERY_US, LIMIT_RECONCILE_EVERY_US, RATE_LIMIT_DEFAULT_BACKOFF_US, REST_TIMEOUT_US, STUCK_AFTER_US, WATCHDOG_EVERY_US,
 } from "../sim/runtime.js";
 import { PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseWsMessage, restamp, type KernelInput, type ReplyClass } from "../sim/wire.js";
-import { AdapterError, listenKeyRequest, parseContractsReply, parseEnvelope, parseReconcile } from "../venues/bingx/adapter.js";
+import { AdapterError, incomeRequest, listenKeyRequest, parseContractsReply, parseEnvelope, parseIncomeReply, parseReconcile, type IncomeRow } from "../venues/bingx/adapter.js";
 import { toInstrumentSpec } from "../venues/bingx/contracts.js";
 import { isWireObject } from "../venues/bingx/json.js";
 import type { LiveClock, TimerHandle } from "../venues/bingx/live/clock.js";
@@ -120,7 +120,7 @@ export interface GapRecord {
   reconciledUs?: number;
 }
 
-type Purpose = "submit" | "cancel" | "query" | "recon" | "balance" | "lk.create" | "lk.extend" | "mark";
+type Purpose = "submit" | "cancel" | "query" | "recon" | "balance" | "positions" | "lk.create" | "lk.extend" | "mark";
 
 interface Call {
   id: string;
@@ -206,6 +206,7 @@ export class ShadowSession {
     duplicateResolutions: 0,
     restErrors: 0,
     exchangePositions: {} as Record<string, string>,
+    exchangePositionsUs: 0,
     exitCancelled: [] as string[],
   };
   private ledgerSeq = -1;
@@ -389,12 +390,14 @@ export class ShadowSession {
       this.record("kernel.venue", ev);
       const out = this.kernel.onVenueEvent(ev);
       this.measure(ev);
+      if (isFill && ev.fillQty && ev.quantityMode === "CUMULATIVE") this.noteFilledQty(ev);
       if (isFill && before) this.noteFill(ev, out, before);
       this.afterKernelCall(out, ev.kind);
     } else {
       const ev: AccountEvent = inp.ev;
       this.record("kernel.account", ev);
       const out = this.kernel.onAccountEvent(ev);
+      if (ev.kind === "FILL_SETTLED" && out.accepted && out.code !== "UNRESOLVED_SLOT") this.noteSettled(ev);
       const anchored = ev.kind === "BALANCE" && out.accepted && out.code === "OK" ? ev.walletBalanceUsdt : undefined;
       if (anchored !== undefined) this.foreignNetSinceAnchor = new Dec(0);
       this.afterKernelCall(out, ev.kind, anchored);
@@ -435,6 +438,53 @@ export class ShadowSession {
       this.filled.add(cid);
       this.fillLatency.add(now - sent);
     }
+  }
+
+  /** Per client order id: the largest cumulative filled quantity seen (REST executedQty, WS z). */
+  private readonly filledQty = new Map<string, Dec>();
+  /** Per client order id: distinct settlements fed and the largest settled cumQty. */
+  private readonly settled = new Map<string, { ids: Set<string>; cum: Dec }>();
+
+  private cidOf(ev: { clientOrderId?: string; venueOrderId?: string }): string | undefined {
+    return ev.clientOrderId ?? (ev.venueOrderId ? this.venueIdToClient.get(ev.venueOrderId) : undefined);
+  }
+
+  private noteFilledQty(ev: VenueEvent): void {
+    const cid = this.cidOf(ev);
+    if (!cid || !ev.fillQty) return;
+    const q = new Dec(ev.fillQty);
+    if (q.greaterThan(this.filledQty.get(cid) ?? 0)) this.filledQty.set(cid, q);
+  }
+
+  private noteSettled(ev: Extract<AccountEvent, { kind: "FILL_SETTLED" }>): void {
+    const cid = this.cidOf(ev);
+    if (!cid) return;
+    const st = this.settled.get(cid) ?? { ids: new Set<string>(), cum: new Dec(0) };
+    st.ids.add(ev.eventId);
+    if (ev.cumQty && new Dec(ev.cumQty).greaterThan(st.cum)) st.cum = new Dec(ev.cumQty);
+    this.settled.set(cid, st);
+  }
+
+  /** Orders whose settlements (FILL_SETTLED, by cumQty) cover everything filled (invariant 3 compares only those). */
+  fullySettledOrders(): string[] {
+    const out: string[] = [];
+    for (const [cid, q] of this.filledQty) {
+      const st = this.settled.get(cid);
+      if (st && q.greaterThan(0) && st.cum.greaterThanOrEqualTo(q)) out.push(cid);
+    }
+    return out.sort();
+  }
+
+  /** Client order ids of every SUBMIT the kernel emitted in this session. */
+  ownClientOrderIds(): Set<string> {
+    return new Set(this.owner.keys());
+  }
+
+  /** Settlements fed per client order id. */
+  settlementCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [cid, st] of this.settled) out[cid] = st.ids.size;
+    return out;
   }
 
   private sampleSlot(s: SlotImage): void {
@@ -606,6 +656,15 @@ export class ShadowSession {
         else if (resp.httpStatus === 200 && !this.stream.connected && !this.ending && this.listenKey) this.stream.connect(this.listenKey);
         else if (resp.httpStatus !== 200) this.after(this.backoff.next(), () => this.reconnect());
         return;
+      case "positions": {
+        this.calls.delete(call.id);
+        if (c.cls !== "OK") return;
+        const symbols = this.contracts.map((x) => x.symbol).sort();
+        const req = { method: "GET" as const, path: PATHS.positions, params: {}, requestId: call.id };
+        this.rec.exchangePositions = exchangePositions(parseReconcile([{ request: req, response: resp }], now, symbols), symbols);
+        this.rec.exchangePositionsUs = now;
+        return;
+      }
       case "mark": {
         this.calls.delete(call.id);
         if (c.cls === "OK") this.applyMark(resp);
@@ -672,13 +731,17 @@ export class ShadowSession {
   /** Idle: no order call in flight, no command in the last second, no frame in the last second, stream up. */
   private idle(): boolean {
     const now = this.now();
-    const busy = [...this.calls.values()].some((c) => c.purpose !== "mark" && c.purpose !== "balance");
+    const busy = [...this.calls.values()].some((c) => c.purpose !== "mark" && c.purpose !== "balance" && c.purpose !== "positions");
     return !busy && !this.round && this.streamUp && now - this.lastFrameUs > 1_000_000 && now - this.lastCommandUs > 1_000_000;
   }
 
+  /** Periodic check: a balance read (drift) and a positions read (kernel vs exchange per symbol). */
   private balanceCheck(): void {
-    if (this.ending || [...this.calls.values()].some((c) => c.purpose === "balance")) return;
+    if (this.ending || [...this.calls.values()].some((c) => c.purpose === "balance" || c.purpose === "positions")) return;
     this.send({ purpose: "balance", build: (t, id) => this.wire.balance(t, id) });
+    const symbols = this.contracts.map((c) => c.symbol).sort();
+    const posReq = this.wire.reconcileReads(symbols, [], this.now(), "pos").find((r) => r.path === PATHS.positions) as RestRequest;
+    this.send({ purpose: "positions", build: (t, id) => restamp(posReq, t, id) });
   }
 
   /** Compare kernel capital with the wallet read (before applying it), then anchor. */
@@ -870,6 +933,7 @@ export class ShadowSession {
     const symbols = this.contracts.map((c) => c.symbol).sort();
     const report = parseReconcile(r.reads.map((request, i) => ({ request, response: r.replies[i] as RestResponse })), now, symbols);
     this.rec.exchangePositions = exchangePositions(report, symbols);
+    this.rec.exchangePositionsUs = now;
     this.record("kernel.reconcile", { why: r.why, report });
     this.afterKernelCall(this.kernel.reconcile(report), "RECONCILE");
     if (r.balance) this.applyBalance(r.balance, "reconcile balance");
@@ -957,7 +1021,7 @@ export class ShadowSession {
             this.feedIntent({ kind: "EXIT_RESIDUAL", intentId: `exit-flat-${s.slotId}-${this.now()}`, tsUs: this.now(), slotId: s.slotId, orderType: "MARKET" });
           } else if (!QUIESCENT.includes(s.stage)) waiting = true;
         }
-        const busy = [...this.calls.values()].some((c) => c.purpose !== "mark" && c.purpose !== "balance");
+        const busy = [...this.calls.values()].some((c) => c.purpose !== "mark" && c.purpose !== "balance" && c.purpose !== "positions");
         if (!waiting && !busy) break;
         await sleep(200);
       }
@@ -969,6 +1033,7 @@ export class ShadowSession {
     const until = this.now() + 15_000_000;
     while ((this.round || this.roundAgain) && this.now() < until) await sleep(100);
     this.rec.parity.push(this.paritySample("exit"));
+    await this.readIncome();
     this.log(this.statusLine());
     if (this.listenKey) {
       const key = this.listenKey;
@@ -982,6 +1047,20 @@ export class ShadowSession {
     for (const t of this.timers) t.cancel();
     this.timers.clear();
     this.record("phase", { phase: "end" });
+  }
+
+  /** The exchange's own figures since the session start (income rows), for the venue ledger. */
+  income?: { rows: IncomeRow[]; complete: boolean; error?: string };
+
+  private async readIncome(): Promise<void> {
+    const req = incomeRequest({ nowUs: this.now(), requestId: "exit-income" }, { startTimeMs: Math.floor(this.startUs / 1000) - 1000, endTimeMs: Math.floor(this.now() / 1000) + 1000, limit: 1000 });
+    try {
+      const { rows } = parseIncomeReply(await this.direct(req), this.now());
+      this.income = { rows, complete: rows.length < 1000 };
+    } catch (e) {
+      this.income = { rows: [], complete: false, error: this.o.redactor.redact((e as Error).message) };
+      this.log(`income read failed: ${this.income.error}`);
+    }
   }
 
   /** Dispose the kernel (after the caller read what it needs). */
@@ -1004,7 +1083,7 @@ export class ShadowSession {
     const foreign = this.rec.foreign.length;
     const unknown = [...this.rec.unknownEvents.values()].reduce((a, b) => a + b, 0);
     return this.o.redactor.redact(
-      `[shadow t+${t}s] capital ${capital} wallet ${last?.walletUsdt ?? "?"} drift ${last?.driftUsdt ?? "?"} | ${pos} | stuck ${this.stuckSlots().length}` +
+      `[shadow t+${t}s] capital ${capital} | last balance check: wallet ${last?.walletUsdt ?? "?"} drift ${last?.driftUsdt ?? "?"}${last?.idle ? " (idle)" : ""} | positions kernel/exchange@${Math.round((this.now() - this.rec.exchangePositionsUs) / 1e5) / 10}s ago: ${pos} | stuck ${this.stuckSlots().length}` +
         ` | REST ${fmtLatency(this.restLatency)} submit→ack ${fmtLatency(this.ackLatency)} submit→fill ${fmtLatency(this.fillLatency)} WS lag ${fmtLatency(this.wsLag)}` +
         ` | reconnects ${this.reconnects} rate-limited ${this.rec.rateLimitHits} foreign ${foreign} unknown-events ${unknown}`,
     );
