@@ -256,7 +256,8 @@ export async function venueServeCommand(o: ServeCommandOptions) {
     if (o.durationS !== undefined) systemClock.after(o.durationS * 1000, stop);
   });
   await server.close();
-  const doc = { ok: true, url: server.url, seed: o.seed, scenario: scenario.name, stats: server.stats, positions: server.venue.positions(), ledger: server.venue.ledger() };
+  const { issuedListenKeys, ...stats } = server.stats;
+  const doc = { ok: true, url: server.url, seed: o.seed, scenario: scenario.name, stats: { ...stats, listenKeysIssued: issuedListenKeys.length }, positions: server.venue.positions(), ledger: server.venue.ledger() };
   return { code: EXIT_OK, doc, text: `venue serve stopped: ${server.stats.restCalls} REST calls, ${server.stats.wsConnections} stream connections, ${server.stats.framesSent} frames` };
 }
 

@@ -37,7 +37,7 @@ import { RngStreams } from "./rng.js";
 import { FaultInjector } from "./faults.js";
 import { createPriceSource, type PriceSource } from "./market.js";
 import { RandomTrader, scriptedIntents } from "./drivers.js";
-import { TraceRecorder, type TraceKind } from "./trace.js";
+import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
 import { Dec } from "./num.js";
 
 type Submit = Extract<VenueCommand, { kind: "SUBMIT" }>;
@@ -642,6 +642,7 @@ export class Runtime {
   private venueRest(req: RestRequest, now: number): RestResponse {
     this.record(now, "venue.req", req);
     const resp = this.venue.handleRest(req, now);
+    this.noteListenKey(req, resp);
     this.record(now, "venue.resp", resp);
     this.emitFrames(this.venue.drainStream());
     this.noteVenueLedger(now);
@@ -1223,8 +1224,24 @@ export class Runtime {
     });
   }
 
+  /**
+   * One trace row. Listen keys are secrets (docs/shadow.md §secrets: whoever holds one reads the
+   * account's stream): every key the venue issued is replaced by `<listenKey:n>` (n = issue order)
+   * before the row is recorded or hashed, so trace.arrow never holds one.
+   */
   private record(tUs: number, kind: TraceKind, payload: unknown): void {
-    this.trace.record(tUs, kind, payload);
+    if (this.listenKeyLabels.size === 0) return this.trace.record(tUs, kind, payload);
+    let body = typeof payload === "string" ? payload : canonicalJson(payload);
+    for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);
+    this.trace.record(tUs, kind, body);
+  }
+  private readonly listenKeyLabels = new Map<string, string>();
+
+  /** Register the key of a listen-key create reply (before the reply is recorded). */
+  private noteListenKey(req: RestRequest, resp: RestResponse): void {
+    if (req.method !== "POST" || req.path !== PATHS.listenKey || resp.httpStatus !== 200) return;
+    const key = parseListenKeyReply(resp);
+    if (!this.listenKeyLabels.has(key)) this.listenKeyLabels.set(key, `<listenKey:${this.listenKeyLabels.size}>`);
   }
 }
 

@@ -65,8 +65,8 @@ function fromFile(file: string): Credentials {
     let doc: unknown;
     try {
       doc = JSON.parse(text);
-    } catch {
-      throw new CredentialError(`--credentials-file ${file}: not valid JSON (contents not shown)`);
+    } catch (e) {
+      throw new CredentialError(`--credentials-file ${file}: not valid JSON (${(e as Error).name}; contents not shown)`);
     }
     const o = (doc ?? {}) as Record<string, unknown>;
     apiKey = typeof o["apiKey"] === "string" ? o["apiKey"] : undefined;

@@ -94,6 +94,10 @@ export interface ServeStats {
   expiries: number;
   storms: number;
   foreignOrders: string[];
+  /** Client order ids of every order the venue accepted through REST (POST /trade/order, code 0), in order. */
+  placedOrders: string[];
+  /** Every listen key issued (for tests that check a secret never leaks; not printed by the CLI). */
+  issuedListenKeys: string[];
 }
 
 /** Business error codes of the auth layer (docs/bingx-protocol.md §errors). */
@@ -116,7 +120,7 @@ export async function startVenueServer(o: ServeOptions): Promise<VenueServer> {
 
 class Serve implements VenueServer {
   readonly venue: BingxMockVenue;
-  readonly stats: ServeStats = { restCalls: 0, signatureFailures: 0, apiKeyFailures: 0, wsConnections: 0, framesSent: 0, duplicatesSent: 0, delayedFrames: 0, drops: 0, expiries: 0, storms: 0, foreignOrders: [] };
+  readonly stats: ServeStats = { restCalls: 0, signatureFailures: 0, apiKeyFailures: 0, wsConnections: 0, framesSent: 0, duplicatesSent: 0, delayedFrames: 0, drops: 0, expiries: 0, storms: 0, foreignOrders: [], placedOrders: [], issuedListenKeys: [] };
   port = 0;
   url = "";
   private readonly http: Server;
@@ -243,6 +247,11 @@ class Serve implements VenueServer {
     this.stats.restCalls++;
     const r: RestRequest = { method: method as RestRequest["method"], path, params, requestId: `srv${this.stats.restCalls}` };
     const out = this.venue.handleRest(r, this.vnow());
+    if (out.httpStatus === 200 && method === "POST" && path === "/openApi/swap/v2/trade/order" && /^\{"code":0[,}]/.test(out.body)) this.stats.placedOrders.push((params["clientOrderId"] ?? "").toLowerCase());
+    if (out.httpStatus === 200 && method === "POST" && path === "/openApi/user/auth/userDataStream") {
+      const k = /"listenKey":"([^"]+)"/.exec(out.body)?.[1];
+      if (k) this.stats.issuedListenKeys.push(k);
+    }
     reply(out.httpStatus, out.body);
     this.emit(this.venue.drainStream());
   }
@@ -266,7 +275,8 @@ class Serve implements VenueServer {
 
   private onControl(cmd: string, q: URLSearchParams, reply: (s: number, b: string) => void): void {
     if (cmd === "state") {
-      return reply(200, JSON.stringify({ positions: this.venue.positions(), ledger: this.venue.ledger(), listenKeys: this.venue.listenKeys().length, stats: this.stats }));
+      const { issuedListenKeys, ...stats } = this.stats;
+      return reply(200, JSON.stringify({ positions: this.venue.positions(), ledger: this.venue.ledger(), listenKeys: issuedListenKeys.length, stats }));
     }
     if (cmd === "drop" || cmd === "expire" || cmd === "storm" || cmd === "foreign") {
       const arg = q.get("ms");
