@@ -16,8 +16,7 @@ import { CredentialError, Redactor, loadCredentials, type Credentials } from "..
 import { VST_REST_URL, VenueRefused, resolveVenue } from "../venues/bingx/live/hosts.js";
 import type { LiveClock } from "../venues/bingx/live/clock.js";
 import type { WsFactory } from "../venues/bingx/live/user-stream.js";
-import { startVenueServer, type FrameFaults, type ScheduledFaults } from "../venues/bingx/serve/server.js";
-import { REST_TIMEOUT_US } from "../sim/runtime.js";
+import { startVenueServer, type FrameFaults, type ScheduledFaults } from "./venue-server.js";
 import { EXIT_CHECK_FAILED, EXIT_OK, UsageError } from "../cli/errors.js";
 import { ShadowSession, type ShadowDriver } from "./session.js";
 import { shadowRunResult } from "./result.js";
@@ -79,7 +78,7 @@ export async function runShadow(o: ShadowRunOptions) {
   const driver = shadowDriver(o);
   const symbols = o.symbols ?? (o.scenario ? o.scenario.contracts.map((c) => c.symbol) : defaultServeScenario().contracts.map((c) => c.symbol));
   const clock = o.clock ?? systemClock;
-  const rest = new HttpRestTransport({ baseUrl: target.restBase, credentials: creds, redactor, clock, timeoutMs: REST_TIMEOUT_US / 1000, fetchImpl: o.fetchImpl });
+  const rest = new HttpRestTransport({ baseUrl: target.restBase, credentials: creds, redactor, clock, timeoutMs: 10_000, fetchImpl: o.fetchImpl });
   const session = new ShadowSession({
     target,
     realMoney: o.realMoney,

@@ -4,21 +4,15 @@
  * `dita venue serve`) through the shared wire adapter (venues/bingx/adapter.ts via sim/wire.ts),
  * a REST transport and the user-data WebSocket, on an injected clock.
  *
- * Connector policy — the SAME rules and constants as the simulator's runtime (sim/runtime.ts:
- * REST_TIMEOUT_US, RATE_LIMIT_DEFAULT_BACKOFF_US, STUCK_AFTER_US, LIMIT_RECONCILE_EVERY_US,
- * WATCHDOG_EVERY_US, KEEPALIVE_EVERY_US; reply classification `classifyReply`):
- * - a REST call unanswered within REST_TIMEOUT_US, throttled (109429 / 100410: the kernel is given
- *   RATE_LIMITED and the call waits out the "unblocked after" time) or unavailable (5xx / 100500)
- *   is retried with the same parameters: the same client order id (I11);
- * - a retried SUBMIT answered "clientOrderID unique check failed" is resolved by an order query;
- *   a CANCEL answered "order not exist" / "already filled" is followed by an order query;
- * - full reconciliation rounds (positions, open orders, one query per tracked order, balance):
- *   at start, after every stream gap (reconnect) and new listen key, after an unreadable frame,
- *   from the watchdog (slots waiting > STUCK_AFTER_US, resting LIMITs every 60 s), at exit;
- * - listen-key keepalive every 30 min (docs/bingx-protocol.md §listen key); a 404 renews the key.
- * NOTE (issue 14 / simspeed): this is a second implementation of that policy, written because the
- * shared connector split out of sim/runtime.ts (branch simspeed) had not landed; the two MUST be
- * unified into one connector driven by a virtual clock (sim) or this real clock (live).
+ * One connector, not two: retries (same client order id, I11), resolve-by-query, reconciliation
+ * rounds, the watchdog and the listen-key keepalive/renewal are the simulator's own
+ * `VenueConnector` (venues/connector/connector.ts), driven here through its ports by the injected
+ * real clock (`Clock.at` = a timer), an HTTP transport (`Transport.send` = fetch; a socket error is
+ * reported as a synthetic HTTP 599 so the connector retries; a lost answer is left to the
+ * connector's own REST_TIMEOUT_US) and this session as its `KernelPort`. The host adds what is
+ * live-only: the WebSocket (connect with the key the connector created or extended; after every
+ * gap reconnect with backoff, then a reconcile), mark-price polls, periodic balance / position
+ * checks, foreign-fill classification, metrics and the recording.
  *
  * Live specifics: WS frames are stamped with their venue time `E` (J5); unknown event types are
  * logged, counted and skipped (never fatal); fills of orders that are not ours (shared VST account)
@@ -28,12 +22,11 @@ import type { AccountEvent, Intent, KernelConfig, Outcome, ReconcileReport, Slot
 import type { RestRequest, RestResponse, WsMessage } from "../venues/venue.js";
 import type { ContractSpec, ScriptedIntent } from "../sim/types.js";
 import type { FillRoute, LedgerSample, ParitySample, SlotSample } from "../sim/record.js";
-import type { Kernel, KernelModule } from "../sim/runtime.js";
-import {
-  KEEPALIVE_EVERY_US, LIMIT_RECONCILE_EVERY_US, RATE_LIMIT_DEFAULT_BACKOFF_US, REST_TIMEOUT_US, STUCK_AFTER_US, WATCHDOG_EVERY_US,
-} from "../sim/runtime.js";
-import { PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseWsMessage, restamp, type KernelInput, type ReplyClass } from "../sim/wire.js";
-import { AdapterError, incomeRequest, listenKeyRequest, parseContractsReply, parseEnvelope, parseIncomeReply, parseReconcile, type IncomeRow } from "../venues/bingx/adapter.js";
+import type { Kernel, KernelModule } from "../sim/runtime-types.js";
+import { STUCK_AFTER_US, VenueConnector } from "../venues/connector/connector.js";
+import type { Clock, ConnectorLogKind, KernelPort, OutboundCall, Transport } from "../venues/connector/ports.js";
+import { PATHS, Wire, classifyReply, parseBalanceReply, parseListenKeyReply, restamp, type KernelInput } from "../venues/connector/wire.js";
+import { AdapterError, incomeRequest, listenKeyRequest, parseCommandResponse, parseContractsReply, parseEnvelope, parseIncomeReply, parseReconcile, type IncomeRow } from "../venues/bingx/adapter.js";
 import { toInstrumentSpec } from "../venues/bingx/contracts.js";
 import { isWireObject } from "../venues/bingx/json.js";
 import type { LiveClock, TimerHandle } from "../venues/bingx/live/clock.js";
@@ -120,34 +113,8 @@ export interface GapRecord {
   reconciledUs?: number;
 }
 
-type Purpose = "submit" | "cancel" | "query" | "recon" | "balance" | "positions" | "lk.create" | "lk.extend" | "mark";
-
-interface Call {
-  id: string;
-  purpose: Purpose;
-  build: (nowUs: number, requestId: string) => RestRequest;
-  cmd?: VenueCommand;
-  symbol?: string;
-  clientOrderId?: string;
-  attempt: number;
-  retried: boolean;
-  round?: number;
-  index?: number;
-}
-
-interface Round {
-  id: number;
-  why: string;
-  pending: Set<string>;
-  reads: RestRequest[];
-  replies: (RestResponse | undefined)[];
-  balance?: RestResponse;
-  gaps: GapRecord[];
-}
-
 const QUIESCENT: readonly Stage[] = ["IDLE", "CLOSED", "POSITION_OPEN"];
 const WORKING: readonly Stage[] = ["ENTRY_WORKING", "EXIT_WORKING"];
-const REQUESTED: readonly Stage[] = ["ORDER_REQUESTED", "EXIT_REQUESTED"];
 
 /** The live session. `run()` resolves with the record when the session has ended. */
 export class ShadowSession {
@@ -158,24 +125,18 @@ export class ShadowSession {
   marginAsset = "";
   initialWalletUsdt = "0";
 
-  // Connector state.
-  private readonly calls = new Map<string, Call>();
-  private nextCall = 0;
-  private round?: Round;
-  private roundAgain?: string;
-  private nextRound = 0;
+  // Connector and stream.
+  connector!: VenueConnector;
   private listenKey?: string;
   private readonly stream: UserStream;
   private readonly backoff = new Backoff(250, 5_000);
-  private streamUp = false;
   private readonly owner = new Map<string, { slotId: number; tradeId: string; symbol: string }>();
   private readonly venueIdToClient = new Map<string, string>();
-  private readonly submits = new Map<string, Extract<VenueCommand, { kind: "SUBMIT" }>>();
-  private readonly orderSince = new Map<string, number>();
-  private readonly lastLimitReconcile = new Map<string, number>();
+  private readonly submitCalls = new Set<string>();
+  /** Reconcile round id → start time (from the connector's log), to date gap recoveries. */
+  private readonly roundStartUs = new Map<number, number>();
   private readonly stages: Stage[] = [];
   private readonly timers = new Set<TimerHandle>();
-  private lastWatchdogReconcileUs = -Infinity;
   private ending = false;
   private stopped = false;
   private stopResolve?: () => void;
@@ -184,7 +145,6 @@ export class ShadowSession {
   private trader?: RandomTrader;
   private lastFrameUs = 0;
   private lastCommandUs = 0;
-  private pendingGaps: GapRecord[] = [];
 
   // Record (sim/record.ts shapes, for the invariants that apply to a live session).
   readonly rec = {
@@ -253,8 +213,9 @@ export class ShadowSession {
     this.record("run", { target: this.o.target, symbols: this.o.symbols, driver: this.o.driver.kind, seed: this.o.seed, durationMs: this.o.durationMs });
     await this.setup();
     const statusEvery = this.o.statusEveryMs ?? 5000;
-    this.every(WATCHDOG_EVERY_US / 1000, () => this.watchdog());
-    this.every(KEEPALIVE_EVERY_US / 1000, () => this.keepalive());
+    this.connector.startWatchdog(this.now());
+    this.connector.startKeepalive(this.now());
+    this.every(1000, () => this.classifyForeign());
     this.every(this.o.markEveryMs ?? 1000, () => this.pollMarks());
     this.every(this.o.balanceEveryMs ?? 5000, () => this.balanceCheck());
     this.every(statusEvery, () => this.log(this.statusLine()));
@@ -298,8 +259,11 @@ export class ShadowSession {
     };
     this.kernel = this.o.kernelModule.create(cfg);
     for (let i = 0; i < this.o.slotCount; i++) this.stages.push("IDLE");
+    const symbols = this.contracts.map((c) => c.symbol).sort();
+    this.connector = new VenueConnector({ symbols, slotCount: this.o.slotCount, hedgeMode: false }, this.clockPort, this.transport, this.kernelPort, (kind, payload) => this.onConnectorLog(kind, payload));
     const lk = await this.direct(this.wire.createListenKey(this.now(), "setup-lk"), true);
     this.setListenKey(parseListenKeyReply(lk));
+    this.connector.adoptListenKey(this.listenKey as string);
     this.rec.venueWallets.push(bal.walletBalanceUsdt);
     this.feedBatch([{ k: "account", ev: bal }], "setup balance");
     await this.pollMarksOnce();
@@ -311,7 +275,7 @@ export class ShadowSession {
       };
       this.stream.connect(this.listenKey as string);
     });
-    this.requestReconcile("start");
+    this.connector.requestReconcile("start");
     this.log(`session up: ${this.o.target.kind} ${this.o.target.restBase}, asset ${this.marginAsset}, wallet ${bal.walletBalanceUsdt}, symbols ${this.o.symbols.join(",")}, driver ${this.o.driver.kind} (${now})`);
   }
   private onOpenOnce?: () => void;
@@ -320,7 +284,12 @@ export class ShadowSession {
   private async direct(req: RestRequest, isListenKeyCreate = false): Promise<RestResponse> {
     const sent = this.now();
     this.recordRest(req, sent, undefined);
-    const resp = await this.o.rest.send(req);
+    let resp: RestResponse;
+    try {
+      resp = await this.o.rest.send(req);
+    } catch (e) {
+      throw this.o.redactor.redactError(e);
+    }
     if (isListenKeyCreate && resp.httpStatus === 200) this.o.redactor.add(parseListenKeyReply(resp), "listenKey");
     this.recordRest(req, sent, resp);
     return resp;
@@ -376,7 +345,7 @@ export class ShadowSession {
         // A kernel call that throws is a defect to report, never a silent skip: log, count, reconcile.
         this.log(`handler error in ${what}: ${this.o.redactor.redact((e as Error).message)}`);
         this.rec.diagnostics.add("HANDLER_ERROR");
-        this.requestReconcile(`handler error in ${what}`);
+        this.connector.requestReconcile(`handler error in ${what}`);
       }
     }
   }
@@ -511,40 +480,57 @@ export class ShadowSession {
     for (const i of changed) this.sampleSlot(slots[i]);
   }
 
-  // ───────────────────────────── commands and REST ─────────────────────────────
+  // ───────────────────────────── connector ports ─────────────────────────────
+
+  /** Connector port Clock: the injected real clock; `at` is a timer (dropped once the session stopped). */
+  private readonly clockPort: Clock = {
+    nowUs: () => this.now(),
+    at: (tUs, fn) => this.after((tUs - this.now()) / 1000, fn),
+  };
+
+  /** Connector port Transport: one attempt = one HTTP request; its answer goes back to the connector. */
+  private readonly transport: Transport = { send: (call) => this.transmit(call) };
+
+  /** Connector port KernelPort: this session feeds the kernel and records what happened. */
+  private readonly kernelPort: KernelPort = {
+    feed: (inputs, what) => {
+      const bal = inputs.length === 1 && inputs[0].k === "account" && inputs[0].ev.kind === "BALANCE" ? inputs[0].ev : undefined;
+      if (bal && bal.kind === "BALANCE" && bal.eventId.startsWith("rest:balance:")) this.noteBalanceCheck(bal.walletBalanceUsdt);
+      this.feedBatch(inputs, what);
+    },
+    reconcile: (report, why) => this.applyReconcile(report, why),
+    slots: () => this.slots(),
+    knownStage: (i) => this.stages[i],
+    refreshSlot: (i) => {
+      const sl = this.kernel.slot(i);
+      this.stages[i] = sl.stage;
+      return sl;
+    },
+  };
 
   private dispatch(cmd: VenueCommand): void {
     this.lastCommandUs = this.now();
     if (cmd.kind === "SUBMIT") {
-      this.submits.set(cmd.clientOrderId, cmd);
       this.owner.set(cmd.clientOrderId, { slotId: cmd.slotId, tradeId: cmd.tradeId, symbol: cmd.symbol });
-      this.orderSince.set(cmd.clientOrderId, this.now());
       this.submitSentUs.set(cmd.clientOrderId, this.now());
-      this.send({ purpose: "submit", cmd, symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, build: (t, id) => this.wire.command(cmd, t, id) });
-    } else {
-      this.send({ purpose: "cancel", cmd, symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, build: (t, id) => this.wire.command(cmd, t, id) });
     }
+    this.connector.dispatch(cmd);
   }
 
-  private send(c: Pick<Call, "purpose" | "build" | "cmd" | "symbol" | "clientOrderId" | "round" | "index">): string {
-    const id = `c${this.nextCall++}`;
-    const call: Call = { ...c, id, attempt: 0, retried: false };
-    this.calls.set(id, call);
-    this.transmit(call);
-    return id;
-  }
-
-  private transmit(call: Call): void {
+  private transmit(call: OutboundCall): void {
     if (this.stopped) return;
     const attempt = call.attempt;
     const sent = this.now();
     const req = call.build(sent, `${call.id}.${attempt}`);
+    if (call.purpose === "submit") this.submitCalls.add(call.id);
     this.recordRest(req, sent, undefined);
     this.o.rest.send(req).then(
       (resp) => {
+        let newKey: string | undefined;
         if (call.purpose === "lk.create" && resp.httpStatus === 200) {
           try {
-            this.o.redactor.add(parseListenKeyReply(resp), "listenKey");
+            newKey = parseListenKeyReply(resp);
+            this.o.redactor.add(newKey, "listenKey");
           } catch (e) {
             this.log(`listen key reply unreadable: ${(e as Error).message}`);
           }
@@ -552,142 +538,54 @@ export class ShadowSession {
         this.recordRest(req, sent, resp);
         this.restLatency.add(this.now() - sent);
         if (this.stopped) return;
-        this.onReply(call, attempt, resp);
+        this.observeReply(call, resp);
+        this.connector.onReply(call.id, attempt, resp);
+        if (newKey) {
+          this.listenKey = newKey;
+          this.record("check", { stream: "new listen key" });
+          this.stream.connect(newKey);
+        } else if (call.purpose === "lk.extend" && !this.ending) {
+          if (resp.httpStatus === 200 && !this.stream.connected && this.listenKey) this.stream.connect(this.listenKey);
+          else if (resp.httpStatus !== 200 && resp.httpStatus !== 404) this.after(this.backoff.next(), () => this.reconnect());
+        }
       },
       (err: Error) => {
         this.rec.restErrors++;
         this.record("check", { restError: this.o.redactor.redact(err.message), callId: call.id, purpose: call.purpose, attempt });
-        if (this.stopped || this.calls.get(call.id) !== call || call.attempt !== attempt) return;
-        // No answer (timeout or network error): the venue may have acted; retry the same request (I11).
-        this.retry(call, 0);
+        if (this.stopped) return;
+        // A socket error: a synthetic 5xx so the connector retries (ports.ts Transport contract).
+        this.connector.onReply(call.id, attempt, { requestId: req.requestId, httpStatus: 599, body: "" });
+        if (call.purpose === "lk.extend" && !this.ending) this.after(this.backoff.next(), () => this.reconnect());
       },
     );
   }
 
-  private retry(call: Call, afterUs: number): void {
-    call.attempt++;
-    call.retried = true;
-    this.after(afterUs / 1000, () => {
-      if (this.calls.get(call.id) === call) this.transmit(call);
-    });
-  }
-
-  private backoffUs(c: ReplyClass): number {
-    if (c.rateLimited) {
-      const us = c.retryAfterMs !== undefined ? Math.max(1_000, Math.round(c.retryAfterMs * 1000)) : RATE_LIMIT_DEFAULT_BACKOFF_US;
-      return Math.min(us, 10 * 60_000_000);
-    }
-    return 500_000;
-  }
-
-  private onReply(call: Call, attempt: number, resp: RestResponse): void {
-    if (this.calls.get(call.id) !== call || call.attempt !== attempt) return;
+  /** What the host learns from a reply before the connector reads it: venue ids, throttles, orders placed. */
+  private observeReply(call: OutboundCall, resp: RestResponse): void {
     const now = this.now();
     const c = classifyReply(resp, now);
     if (c.rateLimited) this.rec.rateLimitHits++;
-    if (call.purpose === "submit" && call.clientOrderId && (c.cls === "OK" || c.duplicateClientOrderId) && !this.rec.venueSubmittedClientOrderIds.includes(call.clientOrderId)) {
-      this.rec.venueSubmittedClientOrderIds.push(call.clientOrderId);
+    const cid = call.clientOrderId;
+    if (call.purpose === "submit" && cid && (c.cls === "OK" || c.duplicateClientOrderId) && !this.rec.venueSubmittedClientOrderIds.includes(cid)) {
+      this.rec.venueSubmittedClientOrderIds.push(cid);
     }
-    const submit = call.clientOrderId ? this.submits.get(call.clientOrderId) : undefined;
+    const submit = cid ? this.connector.submitFor(cid) : undefined;
     if (submit && (call.purpose === "submit" || call.purpose === "query") && c.cls === "OK") {
       for (const ev of parseCommandResponse(submit, resp, now)) if (ev.venueOrderId) this.learnVenueId(ev.venueOrderId, submit.clientOrderId);
     }
-    switch (call.purpose) {
-      case "submit": {
-        const cmd = call.cmd as Extract<VenueCommand, { kind: "SUBMIT" }>;
-        if (this.retryIfNeeded(call, c, resp)) return;
-        this.calls.delete(call.id);
-        if (c.duplicateClientOrderId && call.retried) {
-          this.rec.duplicateResolutions++;
-          this.record("check", { resolve: "duplicate clientOrderId after retry", clientOrderId: cmd.clientOrderId });
-          this.sendQuery(cmd.symbol, cmd.clientOrderId);
-          return;
-        }
-        this.feedBatch(parseCommandResponse(cmd, resp, now).map((ev) => ({ k: "venue" as const, ev })), `submit reply ${cmd.clientOrderId}`);
-        return;
-      }
-      case "cancel": {
-        const cmd = call.cmd as Extract<VenueCommand, { kind: "CANCEL" }>;
-        if (this.retryIfNeeded(call, c, resp)) return;
-        this.calls.delete(call.id);
-        this.feedBatch(parseCommandResponse(cmd, resp, now).map((ev) => ({ k: "venue" as const, ev })), `cancel reply ${cmd.clientOrderId}`);
-        if (c.cls === "ORDER_NOT_EXIST" || c.cls === "ORDER_ALREADY_FILLED") this.sendQuery(cmd.symbol, cmd.clientOrderId);
-        return;
-      }
-      case "query": {
-        if (c.rateLimited || c.unavailable) return this.retry(call, this.backoffUs(c));
-        this.calls.delete(call.id);
-        if (c.cls === "OK" && submit) this.feedBatch(parseCommandResponse(submit, resp, now).map((ev) => ({ k: "venue" as const, ev })), `order query ${call.clientOrderId}`);
-        else this.requestReconcile(`order query ${call.clientOrderId} answered ${c.code ?? resp.httpStatus}`);
-        return;
-      }
-      case "recon": {
-        const accept = c.cls === "OK" || (call.symbol !== undefined && c.cls === "ORDER_NOT_EXIST");
-        if (!accept) return this.retry(call, this.backoffUs(c));
-        this.calls.delete(call.id);
-        const r = this.round;
-        if (r && r.id === call.round && call.index !== undefined) {
-          r.replies[call.index] = resp;
-          this.roundDone(call.id);
-        }
-        return;
-      }
-      case "balance": {
-        if (c.cls !== "OK") return this.retry(call, this.backoffUs(c));
-        this.calls.delete(call.id);
-        const r = this.round;
-        if (r && r.id === call.round) {
-          r.balance = resp;
-          this.roundDone(call.id);
-        } else this.applyBalance(resp, "balance check");
-        return;
-      }
-      case "lk.create": {
-        if (resp.httpStatus !== 200) return this.retry(call, this.backoffUs(c));
-        this.calls.delete(call.id);
-        this.setListenKey(parseListenKeyReply(resp));
-        this.record("check", { stream: "new listen key" });
-        this.stream.connect(this.listenKey as string);
-        return;
-      }
-      case "lk.extend":
-        this.calls.delete(call.id);
-        if (resp.httpStatus === 404) this.renewListenKey("keepalive answered 404");
-        else if (resp.httpStatus === 200 && !this.stream.connected && !this.ending && this.listenKey) this.stream.connect(this.listenKey);
-        else if (resp.httpStatus !== 200) this.after(this.backoff.next(), () => this.reconnect());
-        return;
-      case "positions": {
-        this.calls.delete(call.id);
-        if (c.cls !== "OK") return;
-        const symbols = this.contracts.map((x) => x.symbol).sort();
-        const req = { method: "GET" as const, path: PATHS.positions, params: {}, requestId: call.id };
-        this.rec.exchangePositions = exchangePositions(parseReconcile([{ request: req, response: resp }], now, symbols), symbols);
-        this.rec.exchangePositionsUs = now;
-        return;
-      }
-      case "mark": {
-        this.calls.delete(call.id);
-        if (c.cls === "OK") this.applyMark(resp);
-        return;
-      }
-    }
   }
 
-  private retryIfNeeded(call: Call, c: ReplyClass, resp: RestResponse): boolean {
-    if (c.rateLimited) {
-      this.feedBatch(parseCommandResponse(call.cmd as VenueCommand, resp, this.now()).map((ev) => ({ k: "venue" as const, ev })), `rate limited ${call.clientOrderId}`);
-      this.retry(call, this.backoffUs(c));
-      return true;
+  /** Connector log rows: recorded (redacted); reconcile start/done dates the gap recoveries. */
+  private onConnectorLog(kind: ConnectorLogKind, payload: unknown): void {
+    this.record(kind, payload);
+    const p = payload as { reconcile?: string; round?: number };
+    if (kind !== "check" || p.round === undefined) return;
+    if (p.reconcile === "start") {
+      this.roundStartUs.set(p.round, this.now());
+    } else if (p.reconcile === "done") {
+      const start = this.roundStartUs.get(p.round) ?? 0;
+      for (const g of this.rec.gaps) if (g.reconnectedUs !== undefined && g.reconciledUs === undefined && start >= g.reconnectedUs) g.reconciledUs = this.now();
     }
-    if (c.unavailable) {
-      this.retry(call, this.backoffUs(c));
-      return true;
-    }
-    return false;
-  }
-
-  private sendQuery(symbol: string, clientOrderId: string): void {
-    this.send({ purpose: "query", symbol, clientOrderId, build: (t, id) => this.wire.queryOrder(symbol, clientOrderId, t, id) });
   }
 
   private learnVenueId(venueOrderId: string, clientOrderId: string): void {
@@ -695,23 +593,56 @@ export class ShadowSession {
     this.unknownFills.delete(venueOrderId);
   }
 
-  private submitInFlight(clientOrderId?: string): boolean {
-    for (const c of this.calls.values()) if (c.purpose === "submit" && (clientOrderId === undefined || c.clientOrderId === clientOrderId)) return true;
+  /** A SUBMIT of ours still tracked by the connector (its answer may yet teach a venue order id). */
+  private submitInFlight(): boolean {
+    for (const id of [...this.submitCalls]) {
+      if (this.connector.isOpen(id)) return true;
+      this.submitCalls.delete(id);
+    }
     return false;
+  }
+
+  /** A read outside the connector (marks, periodic checks, setup, exit): one attempt, recorded. */
+  private ownRead(req: RestRequest): Promise<RestResponse> {
+    const sent = this.now();
+    this.recordRest(req, sent, undefined);
+    return this.o.rest.send(req).then(
+      (resp) => {
+        this.recordRest(req, sent, resp);
+        this.restLatency.add(this.now() - sent);
+        return resp;
+      },
+      (e: Error) => {
+        this.rec.restErrors++;
+        throw this.o.redactor.redactError(e);
+      },
+    );
   }
 
   // ───────────────────────────── marks and balance ─────────────────────────────
 
+  private readonly markInFlight = new Set<string>();
+
   private pollMarks(): void {
     if (this.ending) return;
     for (const c of this.contracts) {
-      if ([...this.calls.values()].some((x) => x.purpose === "mark" && x.symbol === c.symbol)) continue;
-      this.send({ purpose: "mark", symbol: c.symbol, build: (_t, id) => ({ method: "GET", path: PREMIUM_INDEX, params: { symbol: c.symbol }, requestId: id }) });
+      if (this.markInFlight.has(c.symbol)) continue;
+      this.markInFlight.add(c.symbol);
+      this.ownRead({ method: "GET", path: PREMIUM_INDEX, params: { symbol: c.symbol }, requestId: `mark-${c.symbol}-${this.now()}` }).then(
+        (resp) => {
+          this.markInFlight.delete(c.symbol);
+          if (!this.stopped && classifyReply(resp, this.now()).cls === "OK") this.applyMark(resp);
+        },
+        (e: Error) => {
+          this.markInFlight.delete(c.symbol);
+          this.log(`mark price read failed: ${e.message}`);
+        },
+      );
     }
   }
 
   private async pollMarksOnce(): Promise<void> {
-    for (const c of this.contracts) this.applyMark(await this.direct({ method: "GET", path: PREMIUM_INDEX, params: { symbol: c.symbol }, requestId: `setup-mark-${c.symbol}` }));
+    for (const c of this.contracts) this.applyMark(await this.ownRead({ method: "GET", path: PREMIUM_INDEX, params: { symbol: c.symbol }, requestId: `setup-mark-${c.symbol}` }));
   }
 
   private applyMark(resp: RestResponse): void {
@@ -728,89 +659,89 @@ export class ShadowSession {
     this.rec.diagnostics.add(out.code);
   }
 
-  /** Idle: no order call in flight, no command in the last second, no frame in the last second, stream up. */
+  /** Idle: the connector has nothing in flight, the stream is up, no command and no frame in the last second. */
   private idle(): boolean {
     const now = this.now();
-    const busy = [...this.calls.values()].some((c) => c.purpose !== "mark" && c.purpose !== "balance" && c.purpose !== "positions");
-    return !busy && !this.round && this.streamUp && now - this.lastFrameUs > 1_000_000 && now - this.lastCommandUs > 1_000_000;
+    return this.connector.networkIdle() && this.stream.connected && now - this.lastFrameUs > 1_000_000 && now - this.lastCommandUs > 1_000_000;
   }
 
-  /** Periodic check: a balance read (drift) and a positions read (kernel vs exchange per symbol). */
+  private checking = false;
+
+  /** Periodic check (outside the connector): a balance read (drift, then anchor) and a positions read (kernel vs exchange). */
   private balanceCheck(): void {
-    if (this.ending || [...this.calls.values()].some((c) => c.purpose === "balance" || c.purpose === "positions")) return;
-    this.send({ purpose: "balance", build: (t, id) => this.wire.balance(t, id) });
+    if (this.ending || this.checking) return;
+    this.checking = true;
     const symbols = this.contracts.map((c) => c.symbol).sort();
-    const posReq = this.wire.reconcileReads(symbols, [], this.now(), "pos").find((r) => r.path === PATHS.positions) as RestRequest;
-    this.send({ purpose: "positions", build: (t, id) => restamp(posReq, t, id) });
+    const t = this.now();
+    const posReq = this.wire.reconcileReads(symbols, [], t, `pos-${t}`).find((r) => r.path === PATHS.positions) as RestRequest;
+    const idleBefore = this.idle();
+    Promise.all([this.ownRead(this.wire.balance(t, `bal-${t}`)), this.ownRead(posReq)]).then(
+      ([bal, pos]) => {
+        this.checking = false;
+        if (this.stopped) return;
+        const idle = idleBefore && this.idle();
+        if (classifyReply(pos, this.now()).cls === "OK") {
+          this.rec.exchangePositions = exchangePositions(parseReconcile([{ request: posReq, response: pos }], this.now(), symbols), symbols);
+          this.rec.exchangePositionsUs = this.now();
+          if (idle) this.rec.parity.push(this.paritySample("idle check"));
+        }
+        if (classifyReply(bal, this.now()).cls !== "OK") return;
+        const ev = parseBalanceReply(bal, this.now());
+        if (ev.kind !== "BALANCE") return;
+        this.noteBalanceCheck(ev.walletBalanceUsdt, idle);
+        this.feedBatch([{ k: "account", ev }], "balance check");
+      },
+      (e: Error) => {
+        this.checking = false;
+        this.log(`balance check failed: ${e.message}`);
+      },
+    );
   }
 
-  /** Compare kernel capital with the wallet read (before applying it), then anchor. */
-  private applyBalance(resp: RestResponse, what: string): void {
-    const ev = parseBalanceReply(resp, this.now());
-    if (ev.kind !== "BALANCE" || ev.walletBalanceUsdt === undefined) return;
+  /** Record kernel capital vs a wallet the venue stated in a REST balance read (before it anchors). */
+  private noteBalanceCheck(walletUsdt: string | undefined, idle = this.idle()): void {
+    if (walletUsdt === undefined) return;
     const capital = new Dec(this.kernel.ledger().capitalUsdt);
-    const wallet = new Dec(ev.walletBalanceUsdt);
-    const drift = capital.minus(wallet);
+    const drift = capital.minus(walletUsdt);
     const check: BalanceCheck = {
       tUs: this.now(),
       capitalUsdt: capital.toFixed(),
-      walletUsdt: wallet.toFixed(),
+      walletUsdt: new Dec(walletUsdt).toFixed(),
       driftUsdt: drift.toFixed(),
       foreignNetUsdt: this.foreignNetSinceAnchor.toFixed(),
       unexplainedDriftUsdt: drift.plus(this.foreignNetSinceAnchor).abs().toFixed(),
-      idle: this.idle(),
+      idle,
     };
     this.rec.balanceChecks.push(check);
     this.record("check", { balance: check });
-    this.rec.venueWallets.push(ev.walletBalanceUsdt);
-    this.feedBatch([{ k: "account", ev }], what);
+    this.rec.venueWallets.push(walletUsdt);
   }
 
   // ───────────────────────────── user stream ─────────────────────────────
 
   private onStreamOpen(): void {
-    this.streamUp = true;
     this.backoff.reset();
     const now = this.now();
     this.record("check", { stream: "open", connects: this.stream.counters.connects });
     const first = this.onOpenOnce;
     this.onOpenOnce = undefined;
     if (first) return first();
-    for (const g of this.pendingGaps) g.reconnectedUs = now;
-    this.requestReconcile("stream reconnected");
+    for (const g of this.rec.gaps) if (g.reconnectedUs === undefined) g.reconnectedUs = now;
+    this.connector.requestReconcile("stream reconnected");
   }
 
   private onStreamGap(reason: string): void {
-    this.streamUp = false;
     if (this.stopped) return;
-    const g: GapRecord = { startUs: this.now(), reason };
-    this.rec.gaps.push(g);
-    this.pendingGaps.push(g);
+    this.rec.gaps.push({ startUs: this.now(), reason });
     this.record("check", { stream: "gap", reason });
     this.log(`user stream gap: ${reason}`);
     this.after(this.backoff.next(), () => this.reconnect());
   }
 
-  /** Reconnect: extend the key first (404 ⇒ a new key), then connect; reconcile when open. */
+  /** After a gap: the connector extends the listen key (a 404 renews it) and reconciles; the socket reconnects when the key is confirmed. */
   private reconnect(): void {
-    if (this.stopped || this.stream.connected) return;
-    const key = this.listenKey;
-    if (!key) return this.renewListenKey("no listen key");
-    this.send({ purpose: "lk.extend", build: (t, id) => this.wire.extendListenKey(key, t, id) });
-  }
-
-  private renewListenKey(why: string): void {
-    if ([...this.calls.values()].some((c) => c.purpose === "lk.create")) return;
-    this.streamUp = false;
-    this.stream.closeQuietly();
-    this.record("check", { stream: "renew listen key", why });
-    this.send({ purpose: "lk.create", build: (t, id) => this.wire.createListenKey(t, id) });
-  }
-
-  private keepalive(): void {
-    const key = this.listenKey;
-    if (!key || this.ending) return;
-    this.send({ purpose: "lk.extend", build: (t, id) => this.wire.extendListenKey(key, t, id) });
+    if (this.stopped || this.ending || this.stream.connected) return;
+    this.connector.refreshStreamAndReconcile("stream gap");
   }
 
   private onFrame(text: string, recvUs: number): void {
@@ -820,9 +751,10 @@ export class ShadowSession {
     if (m) this.wsLag.add(recvUs - tsUs);
     this.record("WS_RAW", { recvUs, body: this.o.redactor.redact(text) });
     const msg: WsMessage = { tsUs, body: text };
-    let parsed;
+    let inputs: KernelInput[];
     try {
-      parsed = parseWsMessage(msg);
+      // The shared connector decodes the frame (adapter) and handles listenKeyExpired (renews the key).
+      inputs = this.connector.onStreamFrame(msg).inputs;
     } catch (e) {
       if (e instanceof AdapterError && e.message.includes("frame.e=")) {
         const type = /"e":"([^"]{0,40})"/.exec(text)?.[1] ?? "?";
@@ -832,20 +764,20 @@ export class ShadowSession {
       }
       this.rec.badFrames++;
       this.log(`unreadable frame skipped (${this.o.redactor.redact((e as Error).message)}); reconciling`);
-      this.requestReconcile("unreadable frame");
+      this.connector.requestReconcile("unreadable frame");
       return;
     }
-    for (const ev of parsed.accountEvents) if (ev.kind === "BALANCE" && ev.walletBalanceUsdt !== undefined) this.rec.venueWallets.push(ev.walletBalanceUsdt);
-    if (parsed.control?.kind === "LISTEN_KEY_EXPIRED") {
-      const g: GapRecord = { startUs: recvUs, reason: "listenKeyExpired" };
-      this.rec.gaps.push(g);
-      this.pendingGaps.push(g);
-      this.log("listenKeyExpired: renewing the listen key");
-      this.renewListenKey("listenKeyExpired");
+    if (/"e":"listenKeyExpired"/.test(text)) {
+      // The stream stops until a new key is used: close this socket; the connector is renewing the key.
+      this.rec.gaps.push({ startUs: recvUs, reason: "listenKeyExpired" });
+      this.log("listenKeyExpired: the connector renews the listen key; reconnecting");
+      this.stream.closeQuietly();
       return;
     }
-    this.noteForeign(parsed.venueEvents, parsed.accountEvents);
-    const inputs: KernelInput[] = [...parsed.venueEvents.map((ev): KernelInput => ({ k: "venue", ev })), ...parsed.accountEvents.map((ev): KernelInput => ({ k: "account", ev }))];
+    const venueEvents = inputs.flatMap((i) => (i.k === "venue" ? [i.ev] : []));
+    const accountEvents = inputs.flatMap((i) => (i.k === "account" ? [i.ev] : []));
+    for (const ev of accountEvents) if (ev.kind === "BALANCE" && ev.walletBalanceUsdt !== undefined) this.rec.venueWallets.push(ev.walletBalanceUsdt);
+    this.noteForeign(venueEvents, accountEvents);
     this.feedBatch(inputs, "frame");
   }
 
@@ -891,60 +823,14 @@ export class ShadowSession {
 
   // ───────────────────────────── reconciliation ─────────────────────────────
 
-  private requestReconcile(why: string): void {
-    if (this.stopped) return;
-    if (this.round) {
-      this.roundAgain = why;
-      return;
-    }
-    const now = this.now();
-    const id = this.nextRound++;
-    const tracked: { symbol: string; venueOrderId?: string; clientOrderId?: string }[] = [];
-    const seen = new Set<string>();
-    for (const s of this.slots()) {
-      if (s.stage === "IDLE" || s.stage === "CLOSED") continue;
-      for (const o of [s.entryOrder, s.exitOrder]) {
-        if (!o || seen.has(o.clientOrderId)) continue;
-        seen.add(o.clientOrderId);
-        if (this.submitInFlight(o.clientOrderId)) continue;
-        tracked.push(o.venueOrderId ? { symbol: s.symbol, venueOrderId: o.venueOrderId } : { symbol: s.symbol, clientOrderId: o.clientOrderId });
-        this.lastLimitReconcile.set(o.clientOrderId, now);
-      }
-    }
+  /** KernelPort.reconcile: a full reconciliation report from the connector's round. */
+  private applyReconcile(report: ReconcileReport, why: string): void {
     const symbols = this.contracts.map((c) => c.symbol).sort();
-    const reads = this.wire.reconcileReads(symbols, tracked, now, `rc${id}`);
-    const r: Round = { id, why, pending: new Set(), reads, replies: reads.map(() => undefined), gaps: this.pendingGaps.splice(0) };
-    this.round = r;
-    this.record("check", { reconcile: "start", round: id, why, reads: reads.length });
-    reads.forEach((req, index) => {
-      const isQuery = req.path === PATHS.order;
-      r.pending.add(this.send({ purpose: "recon", round: id, index, symbol: isQuery ? req.params["symbol"] : undefined, build: (t, rid) => restamp(req, t, rid) }));
-    });
-    r.pending.add(this.send({ purpose: "balance", round: id, build: (t, rid) => this.wire.balance(t, rid) }));
-  }
-
-  private roundDone(callId: string): void {
-    const r = this.round;
-    if (!r) return;
-    r.pending.delete(callId);
-    if (r.pending.size > 0) return;
-    this.round = undefined;
-    const now = this.now();
-    const symbols = this.contracts.map((c) => c.symbol).sort();
-    const report = parseReconcile(r.reads.map((request, i) => ({ request, response: r.replies[i] as RestResponse })), now, symbols);
     this.rec.exchangePositions = exchangePositions(report, symbols);
-    this.rec.exchangePositionsUs = now;
-    this.record("kernel.reconcile", { why: r.why, report });
+    this.rec.exchangePositionsUs = this.now();
+    this.record("kernel.reconcile", { why, full: true, report });
     this.afterKernelCall(this.kernel.reconcile(report), "RECONCILE");
-    if (r.balance) this.applyBalance(r.balance, "reconcile balance");
-    for (const g of r.gaps) g.reconciledUs = now;
-    this.record("check", { reconcile: "done", round: r.id });
-    this.rec.parity.push(this.paritySample(`reconcile ${r.id} (${r.why})`));
-    if (this.roundAgain) {
-      const again = this.roundAgain;
-      this.roundAgain = undefined;
-      this.requestReconcile(again);
-    }
+    this.record("check", { reconciled: why });
   }
 
   /** Kernel Σ signed slot sizes vs the exchange positions of the last reconcile read. */
@@ -959,31 +845,6 @@ export class ShadowSession {
     return { tUs: this.now(), label, kernel, venue: { ...this.rec.exchangePositions } };
   }
 
-  private watchdog(): void {
-    this.classifyForeign();
-    if (this.round || this.ending) return;
-    const now = this.now();
-    if (now - this.lastWatchdogReconcileUs < STUCK_AFTER_US) return;
-    let why: string | undefined;
-    for (let i = 0; i < this.o.slotCount; i++) {
-      if (QUIESCENT.includes(this.stages[i])) continue;
-      const s = this.kernel.slot(i);
-      this.stages[i] = s.stage;
-      if (s.stage === "STALE_STATE_RECONCILING") why = `slot ${s.slotId} STALE_STATE_RECONCILING`;
-      const o = s.stage === "ENTRY_WORKING" || s.stage === "ORDER_REQUESTED" ? s.entryOrder : s.stage === "EXIT_WORKING" || s.stage === "EXIT_REQUESTED" ? s.exitOrder : undefined;
-      if (!o) continue;
-      if ([...this.calls.values()].some((c) => c.clientOrderId === o.clientOrderId)) continue;
-      const since = this.orderSince.get(o.clientOrderId) ?? now;
-      const last = this.lastLimitReconcile.get(o.clientOrderId) ?? since;
-      if ((REQUESTED.includes(s.stage) || o.orderType === "MARKET") && now - last > STUCK_AFTER_US) why = `slot ${s.slotId} ${s.stage} for ${now - since}µs`;
-      else if (o.orderType === "LIMIT" && now - last > LIMIT_RECONCILE_EVERY_US) why = `slot ${s.slotId} resting LIMIT ${o.clientOrderId}`;
-    }
-    if (why) {
-      this.lastWatchdogReconcileUs = now;
-      this.requestReconcile(why);
-    }
-  }
-
   /** Slots not quiescent whose order has waited longer than STUCK_AFTER_US. */
   stuckSlots(): number[] {
     const now = this.now();
@@ -992,7 +853,7 @@ export class ShadowSession {
       .filter((s) => {
         const o = s.stage === "ENTRY_WORKING" || s.stage === "ORDER_REQUESTED" ? s.entryOrder : s.exitOrder;
         if (WORKING.includes(s.stage) && o?.orderType === "LIMIT" && !this.ending) return false; // a resting LIMIT is working, not stuck
-        const since = o ? (this.orderSince.get(o.clientOrderId) ?? now) : now;
+        const since = o ? (this.submitSentUs.get(o.clientOrderId) ?? now) : now;
         return now - since > STUCK_AFTER_US;
       })
       .map((s) => s.slotId);
@@ -1005,6 +866,7 @@ export class ShadowSession {
     this.record("phase", { phase: "exit", cancelOnExit: this.o.cancelOnExit });
     const deadline = this.now() + 20_000_000;
     const sleep = (ms: number) => new Promise<void>((r) => this.after(ms, r));
+    const flattened = new Set<number>();
     if (this.o.cancelOnExit || this.o.flattenOnExit) {
       while (this.now() < deadline) {
         let waiting = false;
@@ -1012,26 +874,27 @@ export class ShadowSession {
           if (this.o.cancelOnExit && WORKING.includes(s.stage)) {
             waiting = true;
             const o = s.stage === "ENTRY_WORKING" ? s.entryOrder : s.exitOrder;
-            if (o && !o.cancelRequested && !this.calls.size) {
+            if (o && !o.cancelRequested && !this.connector.inFlightFor(o.clientOrderId)) {
               this.rec.exitCancelled.push(o.clientOrderId);
               this.feedIntent({ kind: "CANCEL", intentId: `exit-cancel-${s.slotId}-${this.now()}`, tsUs: this.now(), slotId: s.slotId });
             }
-          } else if (this.o.flattenOnExit && s.stage === "POSITION_OPEN" && new Dec(s.sizeQty).greaterThan(0) && !s.exitOrder?.quantity) {
+          } else if (this.o.flattenOnExit && s.stage === "POSITION_OPEN" && new Dec(s.sizeQty).greaterThan(0) && !flattened.has(s.slotId)) {
             waiting = true;
+            flattened.add(s.slotId);
             this.feedIntent({ kind: "EXIT_RESIDUAL", intentId: `exit-flat-${s.slotId}-${this.now()}`, tsUs: this.now(), slotId: s.slotId, orderType: "MARKET" });
           } else if (!QUIESCENT.includes(s.stage)) waiting = true;
         }
-        const busy = [...this.calls.values()].some((c) => c.purpose !== "mark" && c.purpose !== "balance" && c.purpose !== "positions");
-        if (!waiting && !busy) break;
+        if (!waiting && this.connector.networkIdle()) break;
         await sleep(200);
       }
     }
     // Quiet period for the last frames, then a final reconcile (positions, orders, balance).
     await sleep(1200);
     this.classifyForeign(true);
-    this.requestReconcile("exit");
+    this.connector.requestReconcile("exit");
     const until = this.now() + 15_000_000;
-    while ((this.round || this.roundAgain) && this.now() < until) await sleep(100);
+    await sleep(50);
+    while (!this.connector.networkIdle() && this.now() < until) await sleep(100);
     this.rec.parity.push(this.paritySample("exit"));
     await this.readIncome();
     this.log(this.statusLine());

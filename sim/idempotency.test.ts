@@ -3,7 +3,7 @@ import { refeedDuplicate } from "./idempotency.js";
 import { kernelConfigFor, sharedKernel } from "./run.js";
 import { fetIncidentScenario } from "./fixtures/fet-incident.js";
 import { idempotency } from "./invariants.js";
-import type { KernelInput } from "./wire.js";
+import type { KernelInput } from "../venues/connector/wire.js";
 import type { RunRecord } from "./record.js";
 
 describe("offline idempotency re-feed (invariant 9; Flaw 10, I10, F26)", () => {

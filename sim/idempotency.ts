@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { KernelConfig } from "../kernel/types.js";
 import type { IdempotencyProbe } from "./record.js";
 import type { Kernel, KernelModule } from "./runtime.js";
-import type { KernelInput } from "./wire.js";
+import type { KernelInput } from "../venues/connector/wire.js";
 
 function feed(k: Kernel, inputs: readonly KernelInput[]): string[] {
   return inputs.map((i) => (i.k === "venue" ? k.onVenueEvent(i.ev) : k.onAccountEvent(i.ev)).code);

@@ -71,6 +71,7 @@ function sortKeys(v: unknown): unknown {
 export class TraceRecorder {
   private readonly hash: Hash = createHash("sha256");
   private n = 0;
+  private readonly kinds = new Map<TraceKind, number>();
   readonly rows: TraceRow[] | undefined;
 
   /** @param keepRows keep rows in memory (needed to write the Arrow file). */
@@ -83,10 +84,16 @@ export class TraceRecorder {
     return this.n;
   }
 
+  /** Number of rows of `kind` recorded so far. */
+  countOf(kind: TraceKind): number {
+    return this.kinds.get(kind) ?? 0;
+  }
+
   /** Record one row; `payload` is canonicalised (or taken as-is when already a string). */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
     const body = typeof payload === "string" ? payload : canonicalJson(payload);
     const seq = this.n++;
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     this.hash.update(`${seq}\t${tUs}\t${kind}\t${body}\n`);
     if (this.rows) this.rows.push({ seq, tUs, kind, body });
   }

@@ -7,18 +7,9 @@
  * quantities in base-coin decimal strings (`…Qty`).
  */
 import type { KernelSnapshot, LedgerSnapshot, TradeRecord } from "../kernel/types.js";
+import type { ContractSpec, VenueQuirks } from "../venues/types.js";
 
-/** One instrument of the venue's contracts table (BingX /quote/contracts row, PROTOCOL.md §4.4). */
-export interface ContractSpec {
-  symbol: string; // "FET-USDT"
-  pricePrecision: number; // decimals; tick = 10^-pricePrecision
-  quantityPrecision: number; // decimals; step = 10^-quantityPrecision
-  tradeMinQuantity: string;
-  tradeMinUSDT: string;
-  takerFeeRate: string; // "0.0005"
-  makerFeeRate: string; // "0.0002"
-  maxLeverage: number;
-}
+export type { ContractSpec, VenueQuirks } from "../venues/types.js";
 
 /** Price path of one symbol. */
 export type PricePath =
@@ -130,22 +121,8 @@ export interface Scenario {
    */
   swarm?: boolean;
   /** Venue quirk switches (PROTOCOL.md §12); observed behaviour is the default. */
-  venue?: {
-    marketBoundPrice?: boolean; // MARKET price/p carries a protective bound (default true)
-    omitWsClientOrderId?: boolean; // WS often omits `c` (default true)
-    omitWalletBalance?: number; // probability an ACCOUNT_UPDATE lacks wb
-    /** Probability a WS fill frame lacks `ap` (no true price: the kernel books 0 and flags the leg
-     * realized_skipped_no_price until FILL_SETTLED repairs it; accounting spec §0.1, §5.2) [0]. */
-    omitWsAvgPrice?: number;
-    newErrorCodes?: boolean; // post-2025-10-16 numbering (default true)
-    hedgeMode?: boolean;
-    depthLevels?: number; // MARKET orders walk this many levels (several fills)
-    slippageBps?: number;
-    /** POST /trade/order reply: "vst" (default) already shows FILLED + avgPrice + executedQty
-     * (real VST, PROTOCOL.md §4.1); "documented" = the 7 documented fields only, so MARKET fills
-     * reach the kernel only through the user stream (the async ACK-then-fill path). */
-    ackShape?: "vst" | "documented";
-  };
+  venue?: VenueQuirks;
+
   expect?: ScenarioExpectations;
 }
 

@@ -24,7 +24,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import type { AccountEvent, ReconcileReport, VenueCommand, VenueEvent } from "../../kernel/types.js";
-import type { ContractSpec } from "../../sim/types.js";
+import type { ContractSpec } from "../types.js";
 import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
 import { parseContractSpec } from "./contracts.js";
 import { Dec, fmt, parseDecimal } from "./dec.js";

@@ -8,7 +8,7 @@
  * symbol (Flaw 8, E16: never a zero or guessed tick/step).
  */
 import type { InstrumentSpec } from "../../kernel/types.js";
-import type { ContractSpec } from "../../sim/types.js";
+import type { ContractSpec } from "../types.js";
 import { Dec, fmt, parseDecimal } from "./dec.js";
 
 /** Bad contract data; `field` names the offending field, `value` its text. */

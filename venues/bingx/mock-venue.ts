@@ -25,7 +25,7 @@
  * {@link BingxMockVenue.injectOutage}, {@link BingxMockVenue.injectListenKeyExpiry},
  * {@link BingxMockVenue.setFundingRate}.
  */
-import type { ContractSpec, Scenario } from "../../sim/types.js";
+import type { ContractSpec, VenueQuirks } from "../types.js";
 import type { MarketTick, RestRequest, RestResponse, SimVenue, VenueLedger, WsMessage } from "../venue.js";
 import { contractTable, roundPriceToTick, truncatePrice, truncateQty } from "./contracts.js";
 import { Dec, ZERO, fixed, fmt, parseDecimal } from "./dec.js";
@@ -33,8 +33,8 @@ import { CODE, errorCode, type GenerationalError } from "./errors.js";
 import { RawNumber, toJsonText, type JsonValue } from "./json.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, type EndpointLimit, type RateLimitConfig } from "./rate-limit.js";
 
-/** Venue quirk switches (sim/types.ts Scenario["venue"]); PROTOCOL.md §12 behaviour is the default. */
-export type BingxQuirks = NonNullable<Scenario["venue"]>;
+/** Venue quirk switches (venues/types.ts VenueQuirks); PROTOCOL.md §12 behaviour is the default. */
+export type BingxQuirks = VenueQuirks;
 
 /** Model parameters beyond the scenario quirk switches. Every field optional; defaults in brackets. */
 export interface BingxMockModel {
@@ -85,7 +85,7 @@ export interface BingxMockOptions {
   startUs: number;
   /** Seeded uniform [0,1) stream from sim/rng.ts; the venue's only source of randomness. */
   rng: () => number;
-  quirks?: Scenario["venue"];
+  quirks?: VenueQuirks;
   model?: BingxMockModel;
 }
 

@@ -1,16 +1,16 @@
 /**
- * The runtime's use of the BingX wire adapter (venues/bingx/adapter.ts, the same code the live VST
+ * The connector's use of the BingX wire adapter (venues/bingx/adapter.ts, the same code the live VST
  * connection uses): builds requests for kernel commands and reads, and sorts each REST reply into
  * what the runtime must do with it (feed the kernel, retry the same request, resolve by a query).
  * Payload → kernel input mapping is entirely the adapter's; this module only decides retries.
  */
-import type { AccountEvent, VenueCommand, VenueEvent } from "../kernel/types.js";
-import type { RestRequest, RestResponse } from "../venues/venue.js";
+import type { AccountEvent, VenueCommand, VenueEvent } from "../../kernel/types.js";
+import type { RestRequest, RestResponse } from "../venue.js";
 import {
   PATHS, commandToRequest, leverageRequest, listenKeyRequest, balanceRequest, parseBalanceReply, parseCommandResponse, parseEnvelope,
   parseListenKeyReply, parseWsMessage, reconcileRequests, retryAfterMsFromMsg, type TrackedOrder,
-} from "../venues/bingx/adapter.js";
-import { classifyCode, type CodeClass } from "../venues/bingx/errors.js";
+} from "../bingx/adapter.js";
+import { classifyCode, type CodeClass } from "../bingx/errors.js";
 
 export type Submit = Extract<VenueCommand, { kind: "SUBMIT" }>;
 export type Cancel = Extract<VenueCommand, { kind: "CANCEL" }>;

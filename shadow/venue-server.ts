@@ -25,14 +25,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { WebSocketServer, type WebSocket } from "ws";
-import { createBingxMockVenue, type BingxMockModel, type BingxMockVenue } from "../mock-venue.js";
-import type { RestRequest, WsMessage } from "../../venue.js";
-import type { Scenario, PricePath } from "../../../sim/types.js";
-import { RngStreams, type Rng } from "../../../sim/rng.js";
-import { createPriceSource, type PriceSource } from "../../../sim/market.js";
-import { toJsonText } from "../json.js";
-import type { LiveClock, TimerHandle } from "../live/clock.js";
-import type { Credentials } from "../live/secrets.js";
+import { createBingxMockVenue, type BingxMockModel, type BingxMockVenue } from "../venues/bingx/mock-venue.js";
+import type { RestRequest, WsMessage } from "../venues/venue.js";
+import type { Scenario, PricePath } from "../sim/types.js";
+import { RngStreams, type Rng } from "../sim/rng.js";
+import { createPriceSource, type PriceSource } from "../sim/market.js";
+import { toJsonText } from "../venues/bingx/json.js";
+import type { LiveClock, TimerHandle } from "../venues/bingx/live/clock.js";
+import type { Credentials } from "../venues/bingx/live/secrets.js";
 
 /** Frame faults applied to every user-stream frame (seeded: stream "serve/frames"). */
 export interface FrameFaults {

@@ -7,10 +7,10 @@
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { buildQuery } from "../live/rest-client.js";
-import { systemClock } from "../../../shadow/system-clock.js";
-import { defaultServeScenario } from "../../../shadow/command.js";
-import { startVenueServer, type VenueServer } from "./server.js";
+import { buildQuery } from "../venues/bingx/live/rest-client.js";
+import { systemClock } from "./system-clock.js";
+import { defaultServeScenario } from "./command.js";
+import { startVenueServer, type VenueServer } from "./venue-server.js";
 
 const creds = { apiKey: "serve-test-key-0001", secretKey: "serve-test-secret-0001" };
 let srv: VenueServer;

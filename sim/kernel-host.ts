@@ -1,0 +1,249 @@
+/**
+ * The kernel host: owns the one live kernel instance of a run and every call into it. Each call
+ * is written to the trace (input row, then the "kernel.out" row), its outcome's transitions,
+ * ledger changes, slot changes and fills go to the run record (sim/observer.ts), its commands go
+ * to the venue connector (venues/connector/connector.ts), and the fault injector may fail one
+ * input of a batch (F15 handler error) or ask for a restart (after an intent, between ACK and
+ * fill, on a stage).
+ *
+ * Implements the connector's KernelPort (venues/connector/ports.ts).
+ */
+import { createHash } from "node:crypto";
+import type { AccountEvent, Intent, KernelConfig, Outcome, ReconcileReport, SlotImage, Stage, VenueEvent } from "../kernel/types.js";
+import type { KernelInput, KernelPort } from "../venues/connector/ports.js";
+import type { VenueConnector } from "../venues/connector/connector.js";
+import type { FaultProfile } from "./types.js";
+import type { FaultInjector } from "./faults.js";
+import type { RunObserver } from "./observer.js";
+import type { Kernel, KernelModule, Schedule } from "./runtime-types.js";
+
+export class KernelHost implements KernelPort {
+  kernel: Kernel;
+  /** Set once by the runtime after construction (the connector needs this host as its port). */
+  connector!: VenueConnector;
+  /** Called when a fault asks for a process restart now (`why` names it). */
+  onRestartRequested: (why: string) => void = () => {
+    throw new Error("kernel host: onRestartRequested is not wired");
+  };
+  /** Stage per slot as last reported by the kernel's transitions (avoids reading idle slots). */
+  private readonly stages: Stage[] = [];
+  private ledgerSeq = -1;
+  private batchCodes: string[] = [];
+  private batchTaken: boolean[] = [];
+  /** Frames whose first copy was applied completely (for idempotency probes). */
+  readonly appliedFrames = new Set<number>();
+  private readonly firedStageRestarts = new Set<number>();
+
+  constructor(
+    private readonly module: KernelModule,
+    private readonly config: KernelConfig,
+    readonly slotCount: number,
+    private readonly obs: RunObserver,
+    private readonly faults: FaultInjector,
+    private readonly faultProfile: FaultProfile,
+    private readonly now: () => number,
+    private readonly schedule: Schedule,
+  ) {
+    this.kernel = module.create(config);
+    for (let i = 0; i < slotCount; i++) this.stages.push("IDLE");
+  }
+
+  /** Codes of the last batch's kernel calls (idempotency probes). */
+  get lastBatchCodes(): string[] {
+    return this.batchCodes;
+  }
+
+  // ─── KernelPort ───
+  knownStage(i: number): Stage {
+    return this.stages[i];
+  }
+  refreshSlot(i: number): SlotImage {
+    const s = this.kernel.slot(i);
+    this.stages[i] = s.stage;
+    return s;
+  }
+  slots(): SlotImage[] {
+    const out: SlotImage[] = [];
+    for (let i = 0; i < this.slotCount; i++) out.push(this.kernel.slot(i));
+    return out;
+  }
+  feed(inputs: KernelInput[], what: string): void {
+    this.feedBatch(inputs, what, -1);
+  }
+  reconcile(report: ReconcileReport, why: string): void {
+    const now = this.now();
+    this.obs.record(now, "kernel.reconcile", { why, full: true, report });
+    const before = this.fingerprints();
+    const out = this.kernel.reconcile(report);
+    this.afterKernelCall(out, "RECONCILE");
+    const after = this.fingerprints();
+    const slots = this.slots();
+    after.forEach((f, i) => {
+      if (f !== before[i]) this.sampleSlot(slots[i]);
+    });
+  }
+
+  // ─── process lifecycle ───
+  /** Save the kernel's state, trace it (with its SHA-256) and dispose the kernel (a restart). Returns the saved JSON. */
+  saveAndDispose(why: string): string {
+    const saved = this.kernel.saveState();
+    this.obs.record(this.now(), "check", { restart: why, savedSha: createHash("sha256").update(saved).digest("hex") });
+    this.kernel.dispose();
+    return saved;
+  }
+
+  /** A new kernel restored from `saved`; throws when the kernel refuses its own saved state. */
+  restore(saved: string): void {
+    const now = this.now();
+    this.kernel = this.module.create(this.config);
+    this.obs.record(now, "kernel.restore", { bytes: saved.length });
+    const out = this.kernel.restoreState(saved);
+    this.obs.record(now, "kernel.out", out);
+    this.obs.diagnostics.add(out.code);
+    if (!out.accepted) throw new Error(`restart: restoreState refused the kernel's own saved state: ${out.code} ${out.message}`);
+    this.ledgerSeq = out.ledgerSeq;
+    this.obs.rec.ledgerSamples.push({ tUs: now, cause: "restore", ledger: this.kernel.ledger() });
+    for (const s of this.slots()) {
+      this.sampleSlot(s);
+      this.stages[s.slotId] = s.stage;
+    }
+  }
+
+  /** SHA-256 of the kernel's full saved state (idempotency probes, restart rows). */
+  stateSha(): string {
+    return createHash("sha256").update(this.kernel.saveState()).digest("hex");
+  }
+
+  // ─── calls ───
+  /** Give the kernel an intent (trace row, record, commands, restart-after-intent fault). */
+  feedIntent(intent: Intent): void {
+    const now = this.now();
+    this.obs.record(now, "intent", intent);
+    const out = this.kernel.processIntent(intent);
+    this.obs.intent(now, intent, out);
+    this.afterKernelCall(out, intent.kind);
+    if (this.faults.restartNow(now, `intent ${intent.intentId}`)) this.onRestartRequested("restart fault after intent");
+  }
+
+  /**
+   * Feed a batch of inputs decoded from one payload. A handler error mid-batch (F15) skips one
+   * input, records the error, and the rest of the batch is still applied; the skipped input is
+   * recovered by a reconciliation. `frame` ≥ 0 marks a first stream copy (idempotency probes).
+   * Returns true when every input was applied.
+   */
+  feedBatch(inputs: KernelInput[], what: string, frame: number): boolean {
+    const now = this.now();
+    const failAt = this.faults.handlerErrorAt(now, inputs.length, what);
+    let complete = true;
+    this.batchCodes = [];
+    this.batchTaken = [];
+    inputs.forEach((inp, i) => {
+      if (i === failAt) {
+        complete = false;
+        this.obs.record(now, "handler.error", { what, index: i, of: inputs.length, input: inp, error: "simulated handler exception (F15)" });
+        this.connector.requestReconcile(`handler error in ${what}`);
+        return;
+      }
+      this.feedInput(inp);
+    });
+    // A copy is a duplicate only of a first copy the kernel took in: a first copy refused for
+    // missing context (UNRESOLVED_SLOT before the ACK taught the id, a stage that did not allow
+    // it yet) leaves the second copy a first application, not a duplicate.
+    const takenIn = this.batchTaken.every((x) => x);
+    if (complete && takenIn && frame >= 0) this.appliedFrames.add(frame);
+    return complete;
+  }
+
+  private feedInput(inp: KernelInput): void {
+    const now = this.now();
+    if (inp.k === "venue") {
+      const ev = inp.ev;
+      const isFill = ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL";
+      const before = isFill ? this.fingerprints() : undefined;
+      this.obs.record(now, "kernel.venue", ev);
+      const out = this.kernel.onVenueEvent(ev);
+      if (isFill && before) this.noteFill(ev, out, before);
+      this.afterKernelCall(out, ev.kind);
+      if (ev.kind === "ORDER_ACK" && this.faults.restartNow(now, `ACK of ${ev.clientOrderId ?? ev.venueOrderId}`)) {
+        this.onRestartRequested("restart fault between ACK and fill");
+      }
+    } else {
+      const ev: AccountEvent = inp.ev;
+      this.obs.record(now, "kernel.account", ev);
+      const out = this.kernel.onAccountEvent(ev);
+      // A settlement the kernel could not place (UNRESOLVED_SLOT: it came before the order's ACK)
+      // is information the kernel never got.
+      if (ev.kind === "FILL_SETTLED" && (out.accepted || out.code === "DUPLICATE_EVENT") && out.code !== "UNRESOLVED_SLOT") this.obs.fedSettles.add(ev.eventId);
+      const anchored = ev.kind === "BALANCE" && out.accepted && out.code === "OK" ? ev.walletBalanceUsdt : undefined;
+      this.afterKernelCall(out, ev.kind, anchored);
+    }
+  }
+
+  /** Give the kernel a mark price (its outcome is traced only when not OK). */
+  mark(tUs: number, symbol: string, priceUsdt: string): void {
+    const mark = { tsUs: tUs, symbol, markPrice: priceUsdt };
+    this.obs.record(tUs, "kernel.mark", mark);
+    const out = this.kernel.markPrice(mark);
+    if (out.code !== "OK") this.obs.record(tUs, "kernel.out", out);
+    this.obs.diagnostics.add(out.code);
+  }
+
+  private afterKernelCall(out: Outcome, cause: string, anchoredWallet?: string): void {
+    const now = this.now();
+    this.obs.record(now, "kernel.out", out);
+    this.obs.diagnostics.add(out.code);
+    this.batchCodes.push(out.code);
+    this.batchTaken.push(out.accepted || out.code === "DUPLICATE_EVENT");
+    for (const tr of out.transitions) {
+      this.obs.rec.transitions.push(tr);
+      this.stages[tr.slotId] = tr.to;
+    }
+    if (out.ledgerSeq !== this.ledgerSeq || anchoredWallet !== undefined) {
+      this.ledgerSeq = out.ledgerSeq;
+      const ledger = this.kernel.ledger();
+      this.obs.rec.ledgerSamples.push({ tUs: now, cause: anchoredWallet !== undefined ? "anchor" : cause, anchoredWalletUsdt: anchoredWallet, ledger });
+      this.obs.record(now, "ledger", { cause, ledger });
+    }
+    const touched = new Set(out.transitions.map((t) => t.slotId));
+    for (const id of touched) this.sampleSlot(this.kernel.slot(id));
+    for (const cmd of out.commands) {
+      if (cmd.kind === "SUBMIT") this.obs.owner.set(cmd.clientOrderId, { slotId: cmd.slotId, tradeId: cmd.tradeId, symbol: cmd.symbol });
+      this.connector.dispatch(cmd);
+    }
+    this.checkStageRestarts(out);
+  }
+
+  private checkStageRestarts(out: Outcome): void {
+    const rs = this.faultProfile.restartOnStage;
+    if (!rs || this.faults.isHealed) return;
+    rs.forEach((r, i) => {
+      if (this.firedStageRestarts.has(i)) return;
+      if (out.transitions.some((t) => t.slotId === r.slotId && t.to === r.stage)) {
+        this.firedStageRestarts.add(i);
+        this.faults.mark(this.now(), "restart", `restartOnStage slot ${r.slotId} ${r.stage}`);
+        this.onRestartRequested(`restartOnStage ${r.slotId}/${r.stage}`);
+      }
+    });
+  }
+
+  /** Record slot `s` in the run record's slot samples. */
+  sampleSlot(s: SlotImage): void {
+    this.obs.rec.slotSamples.push({ tUs: this.now(), slotId: s.slotId, tradeId: s.tradeId, stage: s.stage, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty });
+  }
+
+  private fingerprints(): string[] {
+    return this.slots().map(
+      (s) => `${s.stage}|${s.tradeId}|${s.sizeQty}|${s.entryOrder?.filledQty ?? "-"}|${s.exitOrder?.filledQty ?? "-"}|${s.realizedPnlUsdt}|${s.legs.length}`,
+    );
+  }
+
+  private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
+    const after = this.fingerprints();
+    const changed = after.flatMap((f, i) => (f !== before[i] ? [i] : []));
+    const cid = ev.clientOrderId ?? (ev.venueOrderId ? this.obs.venueIdToClient.get(ev.venueOrderId) : undefined);
+    const own = cid ? this.obs.owner.get(cid) : undefined;
+    this.obs.rec.fills.push({ tUs: this.now(), eventId: ev.eventId, clientOrderId: cid, venueOrderId: ev.venueOrderId, expectedSlot: own?.slotId, changedSlots: changed, code: out.code });
+    const slots = this.slots();
+    for (const i of changed) this.sampleSlot(slots[i]);
+  }
+}

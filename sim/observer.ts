@@ -1,0 +1,167 @@
+/**
+ * The run observer: the one place a run's trace rows are written and the RunRecord the
+ * invariants read (sim/record.ts) is built beside them. At the end of the run it checks that
+ * the record agrees with the trace it claims to summarise (`verifyAgainstTrace`): the record's
+ * intents, idempotency probes, ledger samples and parity samples must match the trace's row
+ * counts of the same observations, or the run throws (a record built beside the trace must not
+ * drift from it, issue 12).
+ *
+ * Also the venue-side ground truth used by invariants 3 and 10 (settlements the venue emitted
+ * and those the kernel took in, venue order id → client order id) and the report series.
+ */
+import type { Intent, Outcome, SlotImage } from "../kernel/types.js";
+import type { VenueLedger } from "../venues/venue.js";
+import type { BingxMockVenue } from "../venues/bingx/mock-venue.js";
+import type { SeriesPoint } from "./types.js";
+import type { ParitySample } from "./record.js";
+import type { RuntimeRecord } from "./runtime-types.js";
+import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
+import type { RestRequest, RestResponse } from "../venues/venue.js";
+import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
+import { Dec } from "./num.js";
+
+export class RunObserver {
+  readonly rec: RuntimeRecord = {
+    intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
+    venueLedgers: [], fills: [], probes: [], parity: [], diagnostics: [],
+  };
+  readonly series: SeriesPoint[] = [];
+  readonly diagnostics = new Set<string>();
+  /** Venue order id → client order id, from the venue's own replies (ground truth, before loss). */
+  readonly venueIdToClient = new Map<string, string>();
+  /** Client order id → owner (the runtime's command book, from SUBMIT commands). */
+  readonly owner = new Map<string, { slotId: number; tradeId: string; symbol: string }>();
+  /** FILL_SETTLED event ids the venue emitted (→ venue order id) and those fed to the kernel. */
+  readonly emittedSettles = new Map<string, string>();
+  readonly fedSettles = new Set<string>();
+  private readonly submittedAtVenue = new Set<string>();
+  private lastWallet = "";
+  private lastSeriesUs = -1;
+  /** Parity rows written (checked against the record). */
+  private parityRows = 0;
+
+  constructor(readonly trace: TraceRecorder, private readonly venue: BingxMockVenue, private readonly seriesEveryUs: number) {}
+
+  /**
+   * Write one trace row. Listen keys are secrets (docs/shadow.md §secrets: whoever holds one reads
+   * the account's stream): every key the venue issued ({@link noteListenKey}) is replaced by
+   * `<listenKey:n>` (n = issue order) before the row is recorded and hashed, so trace.arrow never
+   * holds one.
+   */
+  record(tUs: number, kind: TraceKind, payload: unknown): void {
+    if (this.listenKeyLabels.size === 0) return this.trace.record(tUs, kind, payload);
+    let body = typeof payload === "string" ? payload : canonicalJson(payload);
+    for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);
+    this.trace.record(tUs, kind, body);
+  }
+  private readonly listenKeyLabels = new Map<string, string>();
+
+  /** Register the key of a listen-key create reply (call before the reply is recorded). */
+  noteListenKey(req: RestRequest, resp: RestResponse): void {
+    if (req.method !== "POST" || req.path !== PATHS.listenKey || resp.httpStatus !== 200) return;
+    const key = parseListenKeyReply(resp);
+    if (!this.listenKeyLabels.has(key)) this.listenKeyLabels.set(key, `<listenKey:${this.listenKeyLabels.size}>`);
+  }
+
+  /** An intent and the kernel's outcome (the "intent" row was written before the call). */
+  intent(tUs: number, intent: Intent, outcome: Outcome): void {
+    this.rec.intents.push({ tUs, intent, outcome });
+  }
+
+  /** The venue received a SUBMIT for this client order id (first time only). */
+  submittedAtVenueOnce(clientOrderId: string): void {
+    if (this.submittedAtVenue.has(clientOrderId)) return;
+    this.submittedAtVenue.add(clientOrderId);
+    this.rec.venueSubmittedClientOrderIds.push(clientOrderId);
+  }
+
+  /** Note the venue ledger when its wallet changed. */
+  noteVenueLedger(now: number): void {
+    const l = this.venue.ledger();
+    if (l.walletBalanceUsdt === this.lastWallet) return;
+    this.lastWallet = l.walletBalanceUsdt;
+    this.rec.venueWallets.push(l.walletBalanceUsdt);
+    this.rec.venueLedgers.push({ tUs: now, ledger: l });
+  }
+
+  /** Slot sizes and capitals for the report plots, at most every seriesEveryUs. */
+  sampleSeries(now: number, slots: () => SlotImage[], kernelCapitalUsdt: () => string): void {
+    if (now - this.lastSeriesUs < this.seriesEveryUs) return;
+    this.lastSeriesUs = now;
+    const s = slots();
+    this.series.push({
+      tUs: now,
+      kernelCapitalUsdt: kernelCapitalUsdt(),
+      venueWalletUsdt: this.venue.ledger().walletBalanceUsdt,
+      slotSizes: s.map((x) => (x.side === "SHORT" ? new Dec(x.sizeQty).negated().toFixed() : x.sizeQty)),
+    });
+  }
+
+  /** A position-parity sample (trace row + record). */
+  parity(p: ParitySample): void {
+    this.record(p.tUs, "check", { parity: p });
+    this.parityRows++;
+    this.rec.parity.push(p);
+  }
+
+  /** Number of exchange settlements (fills) the venue emitted per client order id. */
+  settlementCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const vid of this.emittedSettles.values()) {
+      const cid = this.venueIdToClient.get(vid);
+      if (cid) out[cid] = (out[cid] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** Client order ids every exchange settlement of which reached the kernel (invariant 3). */
+  fullySettledOrders(): string[] {
+    const missing = new Set<string>();
+    const any = new Set<string>();
+    for (const [eventId, vid] of this.emittedSettles) {
+      any.add(vid);
+      if (!this.fedSettles.has(eventId)) missing.add(vid);
+    }
+    const out: string[] = [];
+    for (const vid of any) {
+      const cid = this.venueIdToClient.get(vid);
+      if (cid && !missing.has(vid)) out.push(cid);
+    }
+    return out.sort();
+  }
+
+  /** Close the record at the end of the run. */
+  finish(): RuntimeRecord {
+    this.rec.diagnostics = [...this.diagnostics].sort();
+    this.rec.fullySettledOrders = this.fullySettledOrders();
+    this.rec.settlementCounts = this.settlementCounts();
+    this.verifyAgainstTrace();
+    return this.rec;
+  }
+
+  /**
+   * The record must agree with the trace: one record intent per "intent" row, one probe per
+   * "idem.probe" row, one ledger sample per "ledger" row written after a kernel call (all but the
+   * final one) plus one per "kernel.restore", one parity sample per parity row.
+   * @throws Error naming the record field and both counts when they differ.
+   */
+  verifyAgainstTrace(): void {
+    const n = (k: TraceKind) => this.trace.countOf(k);
+    const pairs: [string, number, number][] = [
+      ["intents", this.rec.intents.length, n("intent")],
+      ["probes", this.rec.probes.length, n("idem.probe")],
+      ["ledgerSamples", this.rec.ledgerSamples.length, n("ledger") - 1 + n("kernel.restore")],
+      ["parity", this.rec.parity.length, this.parityRows],
+    ];
+    for (const [field, inRecord, inTrace] of pairs) {
+      if (inRecord !== inTrace) throw new Error(`observer: RunRecord.${field} has ${inRecord} entries but the trace has ${inTrace} matching rows`);
+    }
+  }
+
+  /** The final venue ledger (also noted in the record). */
+  finalVenueLedger(now: number): VenueLedger {
+    const l = this.venue.ledger();
+    this.noteVenueLedger(now);
+    return l;
+  }
+}

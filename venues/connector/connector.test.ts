@@ -1,0 +1,132 @@
+/**
+ * The venue connector driven as live shadow mode would drive it: a hand-made Clock (a timer
+ * list, no simulator), a Transport that carries requests to the mock venue and can lose answers,
+ * and a KernelPort that records what the connector feeds. Rules: docs/bingx-protocol.md
+ * §retries (same client order id, I11), §listen key; reconcile rounds (E13, F19, I19).
+ */
+import { describe, expect, it } from "vitest";
+import type { ReconcileReport, SlotImage, Stage, VenueCommand } from "../../kernel/types.js";
+import type { RestResponse } from "../venue.js";
+import { mkVenue, T0 } from "../bingx/test-util.js";
+import { REST_TIMEOUT_US, VenueConnector } from "./connector.js";
+import type { Clock, KernelInput, KernelPort, OutboundCall, Transport } from "./ports.js";
+
+class TimerClock implements Clock {
+  t = T0;
+  private timers: { t: number; seq: number; fn: () => void }[] = [];
+  private seq = 0;
+  nowUs(): number {
+    return this.t;
+  }
+  at(tUs: number, fn: () => void): void {
+    this.timers.push({ t: Math.max(tUs, this.t), seq: this.seq++, fn });
+  }
+  /** Run timers due up to `untilUs`, in (time, scheduling) order. */
+  runUntil(untilUs: number): void {
+    for (;;) {
+      this.timers.sort((a, b) => a.t - b.t || a.seq - b.seq);
+      const next = this.timers[0];
+      if (!next || next.t > untilUs) break;
+      this.timers.shift();
+      this.t = next.t;
+      next.fn();
+    }
+    this.t = untilUs;
+  }
+}
+
+function setup(loseAnswer: (call: OutboundCall) => boolean) {
+  const clock = new TimerClock();
+  const venue = mkVenue();
+  venue.onMarketTick({ tsUs: T0, symbol: "FET-USDT", priceUsdt: "0.1878" });
+  const fed: { what: string; inputs: KernelInput[] }[] = [];
+  const reports: { why: string; report: ReconcileReport }[] = [];
+  const sent: string[] = [];
+  const kernel: KernelPort = {
+    feed: (inputs, what) => fed.push({ what, inputs }),
+    reconcile: (report, why) => reports.push({ why, report }),
+    slots: () => [] as SlotImage[],
+    knownStage: () => "IDLE" as Stage,
+    refreshSlot: () => {
+      throw new Error("no slots in this test");
+    },
+  };
+  let connector: VenueConnector | undefined;
+  const transport: Transport = {
+    send(call) {
+      // 10 ms each way; the request is built when it is written (live behaviour).
+      const attempt = call.attempt;
+      const req = call.build(clock.nowUs(), `${call.id}.${attempt}`);
+      sent.push(`${call.purpose} ${req.method} ${req.path} ${req.params["clientOrderId"] ?? ""}`.trim());
+      clock.at(clock.nowUs() + 10_000, () => {
+        const resp: RestResponse = venue.handleRest(req, clock.nowUs());
+        if (loseAnswer(call)) return;
+        clock.at(clock.nowUs() + 10_000, () => connector!.onReply(call.id, attempt, resp));
+      });
+    },
+  };
+  const log: unknown[] = [];
+  connector = new VenueConnector({ symbols: ["FET-USDT"], slotCount: 1, hedgeMode: false }, clock, transport, kernel, (kind, p) => log.push({ kind, p }));
+  return { clock, venue, connector, fed, reports, sent, log };
+}
+
+const submit: VenueCommand = {
+  kind: "SUBMIT", commandId: "k1", slotId: 0, tradeId: "t1s0", purpose: "ENTRY", clientOrderId: "t1s0-e1", symbol: "FET-USDT", side: "BUY",
+  positionSide: "BOTH", orderType: "MARKET", quantity: "100", reduceOnly: false, timeInForce: "GTC",
+};
+
+describe("VenueConnector (real timers replaced by a timer list, no simulator)", () => {
+  it("I11: a SUBMIT whose answer is lost is retried with the same client order id; the duplicate answer is resolved by an order query", () => {
+    let lost = false;
+    const { clock, connector, fed, sent } = setup((call) => {
+      if (call.purpose === "submit" && !lost) return (lost = true);
+      return false;
+    });
+    connector.dispatch(submit);
+    clock.runUntil(T0 + REST_TIMEOUT_US - 1);
+    expect(fed).toEqual([]);
+    expect(connector.inFlightFor("t1s0-e1")).toBe(true);
+    clock.runUntil(T0 + REST_TIMEOUT_US + 1_000_000);
+    expect(sent).toEqual([
+      "submit POST /openApi/swap/v2/trade/order t1s0-e1",
+      "submit POST /openApi/swap/v2/trade/order t1s0-e1",
+      "query GET /openApi/swap/v2/trade/order t1s0-e1",
+    ]);
+    expect(fed.map((f) => f.what)).toEqual(["order query t1s0-e1"]);
+    const kinds = fed[0].inputs.map((i) => i.ev.kind);
+    expect(kinds).toContain("ORDER_ACK");
+    expect(kinds).toContain("FULL_FILL");
+    expect(connector.networkIdle()).toBe(true);
+  });
+
+  it("a reconcile round reads positions, open orders and the balance, then feeds the report and the balance anchor", () => {
+    const { clock, connector, fed, reports } = setup(() => false);
+    connector.requestReconcile("test");
+    connector.requestReconcile("queued behind the first");
+    clock.runUntil(T0 + 1_000_000);
+    expect(reports.map((r) => r.why)).toEqual(["test", "queued behind the first"]);
+    expect(reports[0].report.positions.map((p) => p.symbol)).toEqual(["FET-USDT"]);
+    expect(fed.map((f) => f.what)).toEqual(["reconcile balance", "reconcile balance"]);
+    expect(fed[0].inputs[0]).toMatchObject({ k: "account", ev: { kind: "BALANCE", walletBalanceUsdt: "100000" } });
+  });
+
+  it("answers to requests of an ended session are dropped (the process died), and nothing is retried for it", () => {
+    const { clock, connector, fed, sent } = setup(() => false);
+    connector.dispatch(submit);
+    connector.endSession();
+    clock.runUntil(T0 + 10 * REST_TIMEOUT_US);
+    expect(fed).toEqual([]);
+    expect(sent).toHaveLength(1);
+    expect(connector.networkIdle()).toBe(true);
+  });
+
+  it("a keepalive answered 404 renews the listen key and reconciles (frames in the gap are lost)", () => {
+    const { clock, connector, reports, sent } = setup(() => false);
+    connector.adoptListenKey("0".repeat(64)); // a key the venue never issued: the extend answers 404
+    connector.startKeepalive(T0);
+    clock.runUntil(T0 + 30 * 60_000_000 + 1_000_000);
+    expect(sent.slice(0, 2)).toEqual(["lk.extend PUT /openApi/user/auth/userDataStream", "lk.create POST /openApi/user/auth/userDataStream"]);
+    expect(connector.streamUp).toBe(true);
+    expect(reports.map((r) => r.why)).toEqual(["listen key renewed"]);
+  });
+});

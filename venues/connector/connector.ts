@@ -1,0 +1,520 @@
+/**
+ * The venue connector: everything between the kernel's VenueCommands and the venue's REST API
+ * that is policy rather than wire format (the wire format is venues/bingx/adapter.ts through
+ * ./wire.ts). Written against the ports in ./ports.ts (Clock, Transport, KernelPort) so the
+ * simulator and live shadow mode run the same code.
+ *
+ * Jobs (docs/bingx-protocol.md §retries, §listen key; flaws E1, F15, F16, I11, I14, I19, I21):
+ * - **Retries.** A REST call unanswered after REST_TIMEOUT_US is sent again with the same
+ *   parameters (same client order id, fresh timestamp). Throttled replies (109429 / 100410 /
+ *   HTTP 429) are retried after the venue's "unblocked after" time (a SUBMIT / CANCEL also feeds
+ *   the kernel RATE_LIMITED, I21); unavailable replies (5xx, system error) after 0.5 s.
+ * - **Resolve by query.** A retried SUBMIT answered "clientOrderID unique check failed" and a
+ *   CANCEL answered "order not exist" / "already filled" are followed by an order query whose
+ *   reply is read like the lost SUBMIT reply (I11).
+ * - **Reconciliation rounds.** `requestReconcile(why)` reads positions, open orders per symbol,
+ *   one query per order the kernel tracks and the balance; when every read answered the report
+ *   is fed to the kernel (and the balance as an anchor). One round at a time; a request during a
+ *   round queues one more. Orders whose SUBMIT is still in flight are not queried.
+ * - **Watchdog.** Every WATCHDOG_EVERY_US: a slot waiting > STUCK_AFTER_US in ORDER_REQUESTED /
+ *   EXIT_REQUESTED / a MARKET working stage, a resting LIMIT order unchecked for
+ *   LIMIT_RECONCILE_EVERY_US, or a STALE_STATE_RECONCILING slot triggers a reconcile.
+ * - **Listen key.** Created by `renewListenKey`, extended every KEEPALIVE_EVERY_US; a keepalive
+ *   answered 404 or a `listenKeyExpired` frame renews it, and a renewal triggers a reconcile
+ *   (frames in the gap are lost for good).
+ * - **Sessions.** `endSession()` (process died) drops every answer to requests of the session and
+ *   the running reconcile round; `beginSession()` (process back) accepts answers again.
+ *
+ * API (all times integer µs; every method runs synchronously and never throws for a venue
+ * error — only for a broken invariant of its own, with a message naming it):
+ *   new VenueConnector(config, clock, transport, kernel, log)
+ *   dispatch(cmd)                 send a kernel VenueCommand (SUBMIT / CANCEL)
+ *   onReply(callId, attempt, r)   the transport's answer to attempt `attempt` of call `callId`
+ *   reachedVenue(callId)          (simulator) the request was handled by the venue
+ *   onStreamFrame(msg)            a user-stream frame → kernel inputs (and listen-key control)
+ *   requestReconcile(why)         ask for a full REST reconciliation
+ *   refreshStreamAndReconcile(w)  extend (or renew) the listen key, then reconcile
+ *   adoptListenKey(key)           a key created outside the connector (setup)
+ *   startWatchdog(t0) / startKeepalive(t0)  arm the periodic timers from t0
+ *   endSession() / beginSession() process down / up
+ *   networkIdle(), inFlightFor(cid), isOpen(callId), submitFor(cid), streamUp, session, up
+ */
+import type { ReconcileReport, Stage, VenueCommand, VenueEvent } from "../../kernel/types.js";
+import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
+import { parseReconcile } from "../bingx/adapter.js";
+import {
+  PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseWsMessage, restamp,
+  type Cancel, type KernelInput, type ReplyClass, type Submit,
+} from "./wire.js";
+import type { CallPurpose, Clock, ConnectorConfig, ConnectorLogKind, KernelPort, OutboundCall, Transport } from "./ports.js";
+
+/** How long the connector waits for a REST answer before treating it as lost, µs. */
+export const REST_TIMEOUT_US = 3_000_000;
+/** Backoff when a throttled reply gives no unblock time, µs ("a few minutes" is the worst case). */
+export const RATE_LIMIT_DEFAULT_BACKOFF_US = 1_000_000;
+/** Longest backoff after a throttled reply, µs. */
+export const RATE_LIMIT_MAX_BACKOFF_US = 10 * 60_000_000;
+/** Backoff after an unavailable / system-error reply, µs. */
+export const UNAVAILABLE_BACKOFF_US = 500_000;
+/** A slot waiting this long in ORDER_REQUESTED / EXIT_REQUESTED / a MARKET working stage is suspect. */
+export const STUCK_AFTER_US = 8_000_000;
+/** Resting LIMIT orders are reconciled at least this often (a lost fill is otherwise invisible). */
+export const LIMIT_RECONCILE_EVERY_US = 60_000_000;
+/** Watchdog period, µs. */
+export const WATCHDOG_EVERY_US = 5_000_000;
+/** Listen-key keepalive period (docs/bingx-protocol.md §listen key: extend every 30 min). */
+export const KEEPALIVE_EVERY_US = 30 * 60_000_000;
+
+const QUIESCENT: readonly Stage[] = ["IDLE", "CLOSED", "POSITION_OPEN"];
+const REQUESTED: readonly Stage[] = ["ORDER_REQUESTED", "EXIT_REQUESTED"];
+
+interface RestCall extends OutboundCall {
+  attempt: number;
+  cmd?: VenueCommand;
+  symbol?: string;
+  /** Reconcile round this read belongs to, and its index among the round's reads. */
+  round?: number;
+  index?: number;
+  /** The first request of a retried SUBMIT/CANCEL may already have acted (I11). */
+  retried: boolean;
+  sentUs: number;
+}
+
+type NewCall = Pick<RestCall, "purpose" | "build" | "cmd" | "symbol" | "clientOrderId" | "round" | "index">;
+
+interface ReconcileRound {
+  id: number;
+  why: string;
+  pending: Set<string>;
+  reads: RestRequest[];
+  replies: (RestResponse | undefined)[];
+  balance?: KernelInput[];
+}
+
+/** The connector (module docstring). One per account; survives simulated restarts as sessions. */
+export class VenueConnector {
+  private readonly wire: Wire;
+  private readonly calls = new Map<string, RestCall>();
+  private nextCall = 0;
+  private epoch = 0;
+  private active = true;
+  private stream = false;
+  private key: string | undefined;
+  /** SUBMIT commands by client order id (an order query is read as the reply the SUBMIT lost). */
+  private readonly submits = new Map<string, Submit>();
+  private readonly orderSince = new Map<string, number>();
+  private readonly lastLimitReconcile = new Map<string, number>();
+  private round?: ReconcileRound;
+  private roundAgain: string | undefined;
+  private nextRound = 0;
+  private lastWatchdogReconcileUs = -Infinity;
+
+  /**
+   * @param config symbols, slot count, hedge mode
+   * @param clock time and timers (ports.ts Clock)
+   * @param transport carries requests (ports.ts Transport); answers come back through onReply
+   * @param kernel the kernel as fed by this connector (ports.ts KernelPort)
+   * @param log receives observation rows (`check`: timeouts, resolutions, reconcile start/done,
+   *   stream up; `net.resp`: every answer delivered); never receives secrets (listen keys are not logged)
+   */
+  constructor(
+    private readonly config: ConnectorConfig,
+    private readonly clock: Clock,
+    private readonly transport: Transport,
+    private readonly kernel: KernelPort,
+    private readonly log: (kind: ConnectorLogKind, payload: unknown) => void,
+  ) {
+    this.wire = new Wire(config.hedgeMode);
+  }
+
+  /** Current session number (incremented by endSession). */
+  get session(): number {
+    return this.epoch;
+  }
+  /** True between beginSession and endSession (the process is up). */
+  get up(): boolean {
+    return this.active;
+  }
+  /** True while a valid listen key is believed to exist (user-stream frames can be trusted to arrive). */
+  get streamUp(): boolean {
+    return this.stream;
+  }
+  /** The SUBMIT command of a client order id, if this connector dispatched it. */
+  submitFor(clientOrderId: string): Submit | undefined {
+    return this.submits.get(clientOrderId);
+  }
+  /** True while call `callId` is tracked (not answered, not dropped). */
+  isOpen(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+  /** No REST call tracked and no reconcile round running. */
+  networkIdle(): boolean {
+    return this.calls.size === 0 && !this.round;
+  }
+  /** True when a call of the current session for this client order id is in flight. */
+  inFlightFor(clientOrderId: string): boolean {
+    for (const c of this.calls.values()) if (c.clientOrderId === clientOrderId && c.session === this.epoch) return true;
+    return false;
+  }
+
+  // ───────────────────────────── sessions and timers ─────────────────────────────
+
+  /** The process died: answers to this session's requests are dropped, the round is abandoned. */
+  endSession(): void {
+    this.active = false;
+    this.stream = false;
+    this.epoch++;
+    this.round = undefined;
+    this.roundAgain = undefined;
+  }
+
+  /** The process is back (a new session): answers are accepted again. The caller renews the listen key and reconciles. */
+  beginSession(): void {
+    this.active = true;
+  }
+
+  /** A listen key created outside the connector (synchronous setup): the stream is up. */
+  adoptListenKey(key: string): void {
+    this.key = key;
+    this.stream = true;
+  }
+
+  /** Arm the watchdog: first run at t0 + WATCHDOG_EVERY_US, then every WATCHDOG_EVERY_US. */
+  startWatchdog(t0Us: number): void {
+    const tick = (): void => {
+      this.watchdog();
+      this.clock.at(this.clock.nowUs() + WATCHDOG_EVERY_US, tick);
+    };
+    this.clock.at(t0Us + WATCHDOG_EVERY_US, tick);
+  }
+
+  /** Arm the listen-key keepalive: first at t0 + KEEPALIVE_EVERY_US, then every KEEPALIVE_EVERY_US. */
+  startKeepalive(t0Us: number): void {
+    const tick = (): void => {
+      if (this.key && this.active) {
+        const key = this.key;
+        this.send({ purpose: "lk.extend", build: (t, id) => this.wire.extendListenKey(key, t, id) });
+      }
+      this.clock.at(this.clock.nowUs() + KEEPALIVE_EVERY_US, tick);
+    };
+    this.clock.at(t0Us + KEEPALIVE_EVERY_US, tick);
+  }
+
+  /** Create a new listen key unless a creation of this session is already in flight. */
+  renewListenKey(): void {
+    for (const c of this.calls.values()) if (c.purpose === "lk.create" && c.session === this.epoch) return;
+    this.stream = false;
+    this.send({ purpose: "lk.create", build: (t, id) => this.wire.createListenKey(t, id) });
+  }
+
+  /**
+   * After faults heal or a reconnect: the listen key may have expired unnoticed (its
+   * listenKeyExpired frame can be lost), so extend it (a 404 renews it) or renew it; then reconcile.
+   */
+  refreshStreamAndReconcile(why: string): void {
+    const key = this.key;
+    if (!this.stream || !key) this.renewListenKey();
+    else this.send({ purpose: "lk.extend", build: (t, id) => this.wire.extendListenKey(key, t, id) });
+    this.requestReconcile(why);
+  }
+
+  // ───────────────────────────── commands and REST ─────────────────────────────
+
+  /** Send a kernel command (SUBMIT or CANCEL) to the venue. */
+  dispatch(cmd: VenueCommand): void {
+    if (cmd.kind === "SUBMIT") {
+      this.submits.set(cmd.clientOrderId, cmd);
+      this.orderSince.set(cmd.clientOrderId, this.clock.nowUs());
+    }
+    this.send({ purpose: cmd.kind === "SUBMIT" ? "submit" : "cancel", cmd, symbol: cmd.symbol, clientOrderId: cmd.clientOrderId, build: (t, id) => this.wire.command(cmd, t, id) });
+  }
+
+  private send(c: NewCall): string {
+    const id = `c${this.nextCall++}`;
+    const call: RestCall = { ...c, id, attempt: 0, session: this.epoch, retried: false, sentUs: this.clock.nowUs() };
+    this.calls.set(id, call);
+    this.transmit(call);
+    return id;
+  }
+
+  private transmit(call: RestCall): void {
+    this.transport.send(call);
+    const attempt = call.attempt;
+    this.clock.at(this.clock.nowUs() + REST_TIMEOUT_US, () => this.onTimeout(call.id, attempt));
+  }
+
+  /**
+   * (Simulator transport) the request of `callId` was handled by the venue. A request of an
+   * ended session reached the venue but nobody waits for it: the call is forgotten now.
+   */
+  reachedVenue(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call && call.session !== this.epoch) this.calls.delete(callId);
+  }
+
+  private onTimeout(callId: string, attempt: number): void {
+    const call = this.calls.get(callId);
+    if (!call || call.attempt !== attempt) return;
+    if (call.session !== this.epoch) {
+      this.calls.delete(callId);
+      return;
+    }
+    this.log("check", { timeout: callId, purpose: call.purpose, attempt });
+    this.retry(call, 0);
+  }
+
+  private retry(call: RestCall, afterUs: number): void {
+    call.attempt++;
+    call.retried = true;
+    // The outstanding timeout of the previous attempt is invalidated by the attempt number.
+    this.clock.at(this.clock.nowUs() + Math.max(0, afterUs), () => this.onRetry(call.id));
+  }
+
+  private onRetry(callId: string): void {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    if (call.session !== this.epoch) {
+      // The process that would have retried it is gone.
+      this.calls.delete(callId);
+      return;
+    }
+    this.transmit(call);
+  }
+
+  /** The transport's answer `resp` to attempt `attempt` of call `callId`. Late or stale answers are logged and ignored. */
+  onReply(callId: string, attempt: number, resp: RestResponse): void {
+    const call = this.calls.get(callId);
+    const now = this.clock.nowUs();
+    this.log("net.resp", { callId, attempt, httpStatus: resp.httpStatus, body: resp.body, late: !call || call.attempt !== attempt });
+    if (!call || call.attempt !== attempt || call.session !== this.epoch || !this.active) return;
+    const c = classifyReply(resp, now);
+    switch (call.purpose) {
+      case "submit":
+        return this.onSubmitReply(call, c, resp, now);
+      case "cancel":
+        return this.onCancelReply(call, c, resp, now);
+      case "query":
+        return this.onQueryReply(call, c, resp, now);
+      case "recon":
+        return this.onReconReply(call, c, resp);
+      case "balance":
+        return this.onBalanceReply(call, c, resp, now);
+      case "lk.create":
+        return this.onListenKeyCreated(call, c, resp);
+      case "lk.extend":
+        this.calls.delete(callId);
+        if (resp.httpStatus === 404) {
+          this.stream = false;
+          this.renewListenKey();
+        }
+        return;
+    }
+  }
+
+  private onSubmitReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
+    const cmd = call.cmd as Submit;
+    if (this.retryIfNeeded(call, c, resp)) return;
+    this.calls.delete(call.id);
+    if (c.duplicateClientOrderId && call.retried) {
+      // I11: the first attempt placed the order and its reply was lost; resolve by a query.
+      this.log("check", { resolve: "duplicate clientOrderId after retry", clientOrderId: cmd.clientOrderId });
+      this.sendQuery(cmd.symbol, cmd.clientOrderId);
+      return;
+    }
+    this.kernel.feed(venueInputs(parseCommandResponse(cmd, resp, now)), `submit reply ${cmd.clientOrderId}`);
+  }
+
+  private onCancelReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
+    const cmd = call.cmd as Cancel;
+    if (this.retryIfNeeded(call, c, resp)) return;
+    this.calls.delete(call.id);
+    this.kernel.feed(venueInputs(parseCommandResponse(cmd, resp, now)), `cancel reply ${cmd.clientOrderId}`);
+    if (c.cls === "ORDER_NOT_EXIST" || c.cls === "ORDER_ALREADY_FILLED") {
+      // Cancelled by a lost first attempt, or filled meanwhile (the fill frame may be lost): query.
+      this.sendQuery(cmd.symbol, cmd.clientOrderId);
+    }
+  }
+
+  private onQueryReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
+    if (c.rateLimited || c.unavailable) return this.retry(call, backoffUs(c));
+    this.calls.delete(call.id);
+    const submit = call.clientOrderId ? this.submits.get(call.clientOrderId) : undefined;
+    if (c.cls === "OK" && submit) {
+      this.kernel.feed(venueInputs(parseCommandResponse(submit, resp, now)), `order query ${call.clientOrderId}`);
+    } else {
+      this.requestReconcile(`order query ${call.clientOrderId} answered ${c.code ?? resp.httpStatus}`);
+    }
+  }
+
+  private onReconReply(call: RestCall, c: ReplyClass, resp: RestResponse): void {
+    const r = this.round;
+    const accept = c.cls === "OK" || (call.symbol !== undefined && c.cls === "ORDER_NOT_EXIST");
+    if (!accept) return this.retry(call, backoffUs(c));
+    this.calls.delete(call.id);
+    if (r && r.id === call.round && call.index !== undefined) {
+      r.replies[call.index] = resp;
+      this.roundDone(call.id);
+    }
+  }
+
+  private onBalanceReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
+    if (c.cls !== "OK") return this.retry(call, backoffUs(c));
+    this.calls.delete(call.id);
+    const inputs: KernelInput[] = [{ k: "account", ev: parseBalanceReply(resp, now) }];
+    const r = this.round;
+    if (r && r.id === call.round) {
+      r.balance = inputs;
+      this.roundDone(call.id);
+    } else {
+      this.kernel.feed(inputs, "balance reply");
+    }
+  }
+
+  private onListenKeyCreated(call: RestCall, c: ReplyClass, resp: RestResponse): void {
+    if (resp.httpStatus !== 200) return this.retry(call, backoffUs(c));
+    this.calls.delete(call.id);
+    this.key = parseListenKeyReply(resp);
+    this.stream = true;
+    this.log("check", { stream: "up" });
+    this.requestReconcile("listen key renewed");
+  }
+
+  /** Throttled or unavailable SUBMIT/CANCEL: feed RATE_LIMITED to the kernel (I21) and retry the same request (same client order id). */
+  private retryIfNeeded(call: RestCall, c: ReplyClass, resp: RestResponse): boolean {
+    if (c.rateLimited) {
+      this.kernel.feed(venueInputs(parseCommandResponse(call.cmd as VenueCommand, resp, this.clock.nowUs())), `rate limited ${call.clientOrderId}`);
+      this.retry(call, backoffUs(c));
+      return true;
+    }
+    if (c.unavailable) {
+      this.retry(call, backoffUs(c));
+      return true;
+    }
+    return false;
+  }
+
+  private sendQuery(symbol: string, clientOrderId: string): string {
+    return this.send({ purpose: "query", symbol, clientOrderId, build: (t, id) => this.wire.queryOrder(symbol, clientOrderId, t, id) });
+  }
+
+  // ───────────────────────────── user stream ─────────────────────────────
+
+  /**
+   * A user-stream frame delivered to the process: decoded by the adapter into kernel inputs
+   * (venue events first, then account events, in frame order). A `listenKeyExpired` frame marks
+   * the stream down and renews the key (docs/bingx-protocol.md §listen key; L14: a signal, never
+   * a throw). Returns the inputs for the host to feed and the wire fields the frame lacked.
+   * @throws AdapterError (venues/bingx/errors.ts) for a frame the adapter refuses (unknown event type, …)
+   */
+  onStreamFrame(msg: WsMessage): { inputs: KernelInput[]; missing?: string[] } {
+    const parsed = parseWsMessage(msg);
+    const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...parsed.accountEvents.map((ev): KernelInput => ({ k: "account", ev }))];
+    if (parsed.control?.kind === "LISTEN_KEY_EXPIRED") {
+      this.stream = false;
+      this.renewListenKey();
+    }
+    return parsed.missing?.length ? { inputs, missing: parsed.missing } : { inputs };
+  }
+
+  // ───────────────────────────── reconciliation ─────────────────────────────
+
+  /** Ask for a full REST reconciliation (queued behind a running one; ignored while the process is down). */
+  requestReconcile(why: string): void {
+    if (!this.active) return;
+    if (this.round) {
+      this.roundAgain = why;
+      return;
+    }
+    const now = this.clock.nowUs();
+    const id = this.nextRound++;
+    const tracked: { symbol: string; venueOrderId?: string; clientOrderId?: string }[] = [];
+    const seen = new Set<string>();
+    for (const s of this.kernel.slots()) {
+      if (s.stage === "IDLE" || s.stage === "CLOSED") continue;
+      for (const o of [s.entryOrder, s.exitOrder]) {
+        if (!o || seen.has(o.clientOrderId)) continue;
+        seen.add(o.clientOrderId);
+        // A SUBMIT still on its way (or waiting to be retried after a throttle) is not "not
+        // found": querying it now would let the kernel finish an order the venue places later.
+        if (this.submitInFlight(o.clientOrderId)) continue;
+        tracked.push(o.venueOrderId ? { symbol: s.symbol, venueOrderId: o.venueOrderId } : { symbol: s.symbol, clientOrderId: o.clientOrderId });
+        this.lastLimitReconcile.set(o.clientOrderId, now);
+      }
+    }
+    const reads = this.wire.reconcileReads(this.config.symbols, tracked, now, `rc${id}`);
+    const r: ReconcileRound = { id, why, pending: new Set(), reads, replies: reads.map(() => undefined) };
+    this.round = r;
+    this.log("check", { reconcile: "start", round: id, why, reads: reads.length });
+    reads.forEach((req, index) => {
+      const isQuery = req.path === PATHS.order;
+      r.pending.add(this.send({ purpose: "recon", round: id, index, symbol: isQuery ? req.params["symbol"] : undefined, build: (t, rid) => restamp(req, t, rid) }));
+    });
+    r.pending.add(this.send({ purpose: "balance", round: id, build: (t, rid) => this.wire.balance(t, rid) }));
+  }
+
+  /** Any SUBMIT for this client order id still tracked (any session: it may still reach the venue). */
+  private submitInFlight(clientOrderId: string): boolean {
+    for (const c of this.calls.values()) {
+      if (c.purpose === "submit" && c.clientOrderId === clientOrderId) return true;
+    }
+    return false;
+  }
+
+  private roundDone(callId: string): void {
+    const r = this.round;
+    if (!r) return;
+    r.pending.delete(callId);
+    if (r.pending.size > 0) return;
+    this.round = undefined;
+    const now = this.clock.nowUs();
+    const replies = r.reads.map((request, i) => ({ request, response: r.replies[i] as RestResponse }));
+    const report: ReconcileReport = parseReconcile(replies, now, this.config.symbols);
+    this.kernel.reconcile(report, r.why);
+    if (r.balance) this.kernel.feed(r.balance, "reconcile balance");
+    this.log("check", { reconcile: "done", round: r.id });
+    if (this.roundAgain) {
+      const again = this.roundAgain;
+      this.roundAgain = undefined;
+      this.requestReconcile(again);
+    }
+  }
+
+  /** Periodic loss suspicion: slots waiting too long, resting LIMIT orders, stale-state slots. */
+  private watchdog(): void {
+    if (!this.active || this.round) return;
+    const now = this.clock.nowUs();
+    if (now - this.lastWatchdogReconcileUs < STUCK_AFTER_US) return;
+    let why: string | undefined;
+    for (let i = 0; i < this.config.slotCount; i++) {
+      if (QUIESCENT.includes(this.kernel.knownStage(i))) continue;
+      const s = this.kernel.refreshSlot(i);
+      if (s.stage === "STALE_STATE_RECONCILING") why = `slot ${s.slotId} STALE_STATE_RECONCILING`;
+      const o = s.stage === "ENTRY_WORKING" || s.stage === "ORDER_REQUESTED" ? s.entryOrder : s.stage === "EXIT_WORKING" || s.stage === "EXIT_REQUESTED" ? s.exitOrder : undefined;
+      if (!o) continue;
+      if (this.inFlightFor(o.clientOrderId)) continue;
+      const since = this.orderSince.get(o.clientOrderId) ?? now;
+      const last = this.lastLimitReconcile.get(o.clientOrderId) ?? since;
+      if ((REQUESTED.includes(s.stage) || o.orderType === "MARKET") && now - last > STUCK_AFTER_US) why = `slot ${s.slotId} ${s.stage} for ${now - since}µs`;
+      else if (o.orderType === "LIMIT" && now - last > LIMIT_RECONCILE_EVERY_US) why = `slot ${s.slotId} resting LIMIT ${o.clientOrderId}`;
+    }
+    if (why) {
+      this.lastWatchdogReconcileUs = now;
+      this.requestReconcile(why);
+    }
+  }
+}
+
+function venueInputs(evs: VenueEvent[]): KernelInput[] {
+  return evs.map((ev) => ({ k: "venue", ev }));
+}
+
+/** Backoff before retrying a refused call, µs: the venue's unblock time when throttled (≥ 1 ms, ≤ 10 min), else 0.5 s. */
+export function backoffUs(c: ReplyClass): number {
+  if (c.rateLimited) {
+    const us = c.retryAfterMs !== undefined ? Math.max(1_000, Math.round(c.retryAfterMs * 1000)) : RATE_LIMIT_DEFAULT_BACKOFF_US;
+    return Math.min(us, RATE_LIMIT_MAX_BACKOFF_US);
+  }
+  return UNAVAILABLE_BACKOFF_US;
+}
+
+export type { CallPurpose };
