@@ -54,7 +54,7 @@ export function shadowRecord(s: ShadowSession, name: string, seed: number): RunR
     ledgerSamples: s.rec.ledgerSamples,
     venueWallets: s.rec.venueWallets,
     venueLedgers: [],
-    fills: s.rec.fills,
+    fills: s.fillRoutes(),
     probes: [],
     parity: exit,
     final,
@@ -114,7 +114,7 @@ export function shadowChecks(s: ShadowSession): InvariantResult[] {
     evidence: slow.map((g) => ({ detail: `${g.reason}: ${g.reconciledUs === undefined ? "never reconciled" : `${(g.reconciledUs - g.startUs) / 1000} ms`}`, tUs: g.startUs })),
   });
   const foreignIds = new Set(s.rec.foreign.map((f) => f.venueOrderId));
-  const booked = s.rec.fills.filter((f) => f.venueOrderId && foreignIds.has(f.venueOrderId) && f.changedSlots.length > 0);
+  const booked = s.fillRoutes().filter((f) => f.venueOrderId && foreignIds.has(f.venueOrderId) && f.changedSlots.length > 0);
   const ours = s.ownClientOrderIds();
   const inTrades = s.kernel.snapshot().trades.filter((t) => t.legs.some((l) => !ours.has(l.clientOrderId)));
   out.push({

@@ -593,6 +593,19 @@ export class ShadowSession {
     this.unknownFills.delete(venueOrderId);
   }
 
+  /**
+   * Fill routes with the owner resolved from everything the venue told us by the end (a stream
+   * fill can outrun the REST reply or reconcile read that pairs its order id with our client id).
+   */
+  fillRoutes(): FillRoute[] {
+    return this.rec.fills.map((f) => {
+      if (f.expectedSlot !== undefined || !f.venueOrderId) return f;
+      const cid = this.venueIdToClient.get(f.venueOrderId);
+      const own = cid ? this.owner.get(cid) : undefined;
+      return own ? { ...f, clientOrderId: cid, expectedSlot: own.slotId } : f;
+    });
+  }
+
   /** A SUBMIT of ours still tracked by the connector (its answer may yet teach a venue order id). */
   private submitInFlight(): boolean {
     for (const id of [...this.submitCalls]) {
@@ -826,6 +839,10 @@ export class ShadowSession {
   /** KernelPort.reconcile: a full reconciliation report from the connector's round. */
   private applyReconcile(report: ReconcileReport, why: string): void {
     const symbols = this.contracts.map((c) => c.symbol).sort();
+    // The venue's own pairing of order id and client order id (routing ground truth, invariant 10).
+    for (const o of report.orders) {
+      if (o.clientOrderId && o.venueOrderId !== "0" && this.owner.has(o.clientOrderId)) this.learnVenueId(o.venueOrderId, o.clientOrderId);
+    }
     this.rec.exchangePositions = exchangePositions(report, symbols);
     this.rec.exchangePositionsUs = this.now();
     this.record("kernel.reconcile", { why, full: true, report });

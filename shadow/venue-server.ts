@@ -50,6 +50,9 @@ export interface ScheduledFaults {
   foreignEveryMs?: number;
 }
 
+/** Fault controls: drop every socket (arg = ms during which new sockets are refused), expire the listen keys, a rate-limit storm (arg = ms), a foreign round trip, an unknown-type frame. */
+export type FaultKind = "drop" | "expire" | "storm" | "foreign" | "snapshot";
+
 /** Options of {@link startVenueServer}. */
 export interface ServeOptions {
   /** TCP port on 127.0.0.1 (0 = any free port). */
@@ -78,7 +81,7 @@ export interface VenueServer {
   venue: BingxMockVenue;
   /** Counters for tests and the CLI's exit summary. */
   stats: ServeStats;
-  fault(kind: "drop" | "expire" | "storm" | "foreign", arg?: number): unknown;
+  fault(kind: FaultKind, arg?: number): unknown;
   close(): Promise<void>;
 }
 
@@ -133,6 +136,7 @@ class Serve implements VenueServer {
   private lastUs: number;
   private closed = false;
   private foreignN = 0;
+  private refuseUntilUs = 0;
 
   constructor(private readonly o: ServeOptions) {
     const sc = o.scenario;
@@ -278,7 +282,7 @@ class Serve implements VenueServer {
       const { issuedListenKeys, ...stats } = this.stats;
       return reply(200, JSON.stringify({ positions: this.venue.positions(), ledger: this.venue.ledger(), listenKeys: issuedListenKeys.length, stats }));
     }
-    if (cmd === "drop" || cmd === "expire" || cmd === "storm" || cmd === "foreign") {
+    if (cmd === "drop" || cmd === "expire" || cmd === "storm" || cmd === "foreign" || cmd === "snapshot") {
       const arg = q.get("ms");
       const n = arg === null ? undefined : Number(arg);
       if (n !== undefined && !(Number.isFinite(n) && n > 0)) return reply(400, JSON.stringify({ error: `ms=${arg}: expected a positive number` }));
@@ -289,12 +293,14 @@ class Serve implements VenueServer {
 
   // ───────────────────────────── faults ─────────────────────────────
 
-  fault(kind: "drop" | "expire" | "storm" | "foreign", arg?: number): unknown {
+  fault(kind: FaultKind, arg?: number): unknown {
     const now = this.vnow();
     this.o.log?.(`venue serve: fault ${kind}${arg !== undefined ? ` ${arg} ms` : ""}`);
     switch (kind) {
       case "drop":
         this.stats.drops++;
+        // With an argument: refuse new stream connections for that many ms (the outage lasts).
+        if (arg !== undefined) this.refuseUntilUs = now + Math.round(arg * 1000);
         for (const ws of [...this.sockets.keys()]) ws.terminate();
         return this.sockets.size;
       case "expire":
@@ -309,6 +315,10 @@ class Serve implements VenueServer {
       }
       case "foreign":
         return this.foreignRoundTrip(now);
+      case "snapshot":
+        // An event type the adapter does not know (BingX may add some): a client must log, count and skip it.
+        this.emit([{ tsUs: now, body: toJsonText({ e: "SNAPSHOT", E: Math.floor(now / 1000), note: "unknown event type probe" }) }]);
+        return undefined;
     }
   }
 
@@ -341,6 +351,10 @@ class Serve implements VenueServer {
   private onSocket(ws: WebSocket, key: string): void {
     if (!this.venue.listenKeys().includes(key)) {
       ws.close(1008, "listenKey not valid");
+      return;
+    }
+    if (this.vnow() < this.refuseUntilUs) {
+      ws.close(1013, "try again later");
       return;
     }
     this.stats.wsConnections++;
