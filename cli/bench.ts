@@ -293,7 +293,8 @@ export function benchText(r: BenchResult): string {
 }
 
 /** `dita bench [--quick]`: exit 0 when every figure was measured, 2 when a part is missing. */
-export async function benchCommand(opts: { quick: boolean }): Promise<CommandOutput> {
+export async function benchCommand(opts: { quick: boolean; replay?: boolean }): Promise<CommandOutput> {
+  if (opts.replay) return (await import("../replay/command.js")).replayBenchCommand({ quick: opts.quick, host: hostInfo() });
   const r = await runBench(opts.quick ? "quick" : "full");
   return { code: r.unavailable.length ? EXIT_USAGE : EXIT_OK, doc: r, text: benchText(r) };
 }

@@ -50,6 +50,8 @@ export async function listCommand(): Promise<CommandOutput> {
 export interface RunOptions {
   seed: number;
   file?: string;
+  /** Also export the run's kernel inputs as a history Arrow file here (docs/history-schema.md). */
+  history?: string;
 }
 
 /**
@@ -135,7 +137,17 @@ export async function runCommand(name: string | undefined, opts: RunOptions): Pr
   const dir = join(reportsRoot(), runId(scenario.name, opts.seed));
   log(`running ${scenario.name} with seed ${opts.seed} …`);
   const r = await runOne(scenario, opts.seed, dir, repro(opts.seed));
-  return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc: runDoc(r), text: runText(r) };
+  const doc = runDoc(r);
+  let text = runText(r);
+  if (opts.history !== undefined) {
+    const { exportRunHistory } = await import("../replay/command.js");
+    const { kernelConfigFor } = await import("../sim/run.js");
+    if (!r.trace) throw new Error("run --history: the run wrote no trace file to derive the history from");
+    const rows = await exportRunHistory(r.trace, opts.history, runId(scenario.name, opts.seed), kernelConfigFor(scenario), r.final);
+    doc.history = resolve(opts.history);
+    text += `\nhistory: ${resolve(opts.history)} (${rows} rows; replay with \`npx dita replay --arrow ${opts.history}\`)`;
+  }
+  return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text };
 }
 
 // ─────────────────────────── golden ───────────────────────────

@@ -70,12 +70,13 @@ Examples:
     .argument("[name]", "scenario name (see `dita list`)")
     .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
+    .option("--history <file>", "also export the run's kernel inputs as a history Arrow file (docs/history-schema.md), for `dita replay`")
     .addOption(json())
     .addHelpText(
       "after",
-      "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3",
+      "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3\n  $ npx dita run gamut-exit --seed 1 --history gamut.arrow && npx dita replay --arrow gamut.arrow",
     )
-    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string }) => runCommand(name, { seed: o.seed, file: o.file })));
+    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string; history?: string }) => runCommand(name, { seed: o.seed, file: o.file, history: o.history })));
 
   program
     .command("golden")
@@ -106,9 +107,10 @@ Examples:
     .command("bench")
     .description("benchmarks: kernel events/s WASM vs native, sim events/s, 48 h soak speed-up, chaos runs/min, RSS growth")
     .option("--quick", "smaller budgets (what the gate uses): RSS from 10k to 50k trades, fewer chaos seeds")
+    .option("--replay", "only the historical-replay bench: 100k history rows per engine (Arrow, embedded chdb, HTTP) and a 1M-row Arrow replay's peak RSS (--quick: 10k / 100k)")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita bench\n  $ npx dita bench --json > bench.json\n  $ npx dita bench --quick --json")
-    .action(wrap(async (o: { quick?: boolean }) => benchCommand({ quick: !!o.quick })));
+    .action(wrap(async (o: { quick?: boolean; replay?: boolean }) => benchCommand({ quick: !!o.quick, replay: !!o.replay })));
 
   program
     .command("gate")
@@ -127,7 +129,58 @@ Examples:
 
   registerShadowCommands(program, json, wrap);
 
+  registerReplayCommands(program, json, wrap);
   return program;
+}
+
+/** `dita replay`, `dita history load`, `dita import bingx` (replay/command.ts; docs/history-schema.md). */
+function registerReplayCommands(
+  program: Command,
+  json: () => Option,
+  wrap: <A extends unknown[]>(fn: (...args: A) => Promise<CommandOutput>) => (...args: A) => Promise<void>,
+): void {
+  const replay = () => import("../replay/command.js");
+  program
+    .command("replay")
+    .description("historical replay through the kernel: {ok, runId, rows, trades, ledger, anomalies, divergences, balances, report}; exit 1 on divergences")
+    .option("--arrow <file>", "history Arrow file (docs/history-schema.md)")
+    .option("--clickhouse [url]", "ClickHouse: embedded chdb when no URL is given, else a server at http(s)://host:8123")
+    .option("--table <name>", "ClickHouse table (default dita_history)")
+    .option("--run <id>", "run id to replay (needed when the table holds several)")
+    .option("--chdb-path <dir>", "embedded ClickHouse data directory (default $DITA_CHDB_PATH or .dita/chdb)")
+    .option("--out <dir>", "report directory (default reports/replay-<run>)")
+    .addOption(json())
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ npx dita replay --arrow replay/datasets/fet-incident.arrow\n  $ npx dita history load run.arrow --clickhouse && npx dita replay --clickhouse --run gamut-exit-seed1\n  $ npx dita replay --clickhouse http://127.0.0.1:8123 --run gamut-exit-seed1 --json",
+    )
+    .action(wrap(async (o: { arrow?: string; clickhouse?: string | boolean; table?: string; run?: string; chdbPath?: string; out?: string }) => (await replay()).replayCommand(o)));
+  const history = program.command("history").description("history tables (docs/history-schema.md)");
+  history
+    .command("load")
+    .description("create the history table and load a history Arrow file into ClickHouse: {ok, table, rows, runs}")
+    .argument("<file>", "history Arrow file")
+    .option("--clickhouse [url]", "embedded chdb when no URL is given, else http(s)://host:8123")
+    .option("--table <name>", "table (default dita_history)")
+    .option("--chdb-path <dir>", "embedded ClickHouse data directory (default $DITA_CHDB_PATH or .dita/chdb)")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita history load replay/datasets/fet-incident.arrow --clickhouse\n  $ npx dita history load run.arrow --clickhouse http://127.0.0.1:8123 --table db.history")
+    .action(wrap(async (file: string, o: { clickhouse?: string | boolean; table?: string; chdbPath?: string }) => (await replay()).historyLoadCommand(file, o)));
+  const imp = program.command("import").description("import exchange exports as history (docs/history-schema.md)");
+  imp
+    .command("bingx")
+    .description("BingX exports (order history, fillHistory, income) + the bot's decision rows → a history Arrow file: {ok, out, runId, rows, counts, skipped}")
+    .requiredOption("--config <file>", "KernelConfig JSON of the bot (kernel/types.ts)")
+    .requiredOption("--out <file>", "history Arrow file to write")
+    .requiredOption("--run <id>", "run id of the imported window")
+    .option("--orders <file>", "saved reply of GET /openApi/swap/v2/trade/allOrders")
+    .option("--fills <file>", "saved reply of GET /openApi/swap/v2/trade/fillHistory (or allFillOrders)")
+    .option("--income <file>", "saved reply of GET /openApi/swap/v2/user/income")
+    .option("--intents <file>", "the bot's decision rows: JSON lines {intent, clientOrderId?}")
+    .option("--start-wallet <usdt>", "exchange wallet at the start of the window (an anchor BALANCE row)")
+    .addOption(json())
+    .addHelpText("after", "\nExamples:\n  $ npx dita import bingx --config cfg.json --orders orders.json --fills fills.json --income income.json --intents decisions.jsonl --run fet-0611 --out fet.arrow\n  $ npx dita replay --arrow fet.arrow")
+    .action(wrap(async (o: { config: string; out: string; run: string; orders?: string; fills?: string; income?: string; intents?: string; startWallet?: string }) => (await replay()).importBingxCommand(o)));
 }
 
 async function fail(kind: "usage" | "internal", message: string, code: number, asJson: boolean): Promise<number> {
