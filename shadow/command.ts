@@ -110,9 +110,11 @@ export async function runShadow(o: ShadowRunOptions) {
   const result = shadowRunResult(session, name, o.seed, (clock.nowUs() - t0) / 1000);
   const dir = nextCounterDir(resolve(o.reportsDir), "shadow");
   mkdirSync(dir, { recursive: true });
-  const recording = resolve(dir, "trace.arrow");
-  writeTraceArrow(recording, session.trace.rows ?? []);
-  result.trace = recording;
+  const recording = resolve(dir, "history.arrow");
+  session.history.final(clock.nowUs(), session.kernel.snapshot());
+  await session.history.write(recording);
+  writeTraceArrow(resolve(dir, "trace.arrow"), session.trace.rows ?? []);
+  result.trace = resolve(dir, "trace.arrow");
   const written = writeRunReport(result, dir, { repro: `npx dita shadow --venue ${target.restBase} --seed ${o.seed} --duration ${o.durationS} (${o.mode})` });
   const doc = shadowSummary(session, result, written.dir, recording, target.kind, target.restBase, o);
   const text = redactor.redact(

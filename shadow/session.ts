@@ -39,6 +39,7 @@ import { RngStreams } from "../sim/rng.js";
 import { TraceRecorder, canonicalJson, type TraceKind } from "../sim/trace.js";
 import { Dec } from "../sim/num.js";
 import { Latency, fmtLatency } from "./metrics.js";
+import { ShadowHistory } from "./history.js";
 
 /** What emits intents. */
 export type ShadowDriver =
@@ -124,6 +125,13 @@ export class ShadowSession {
   contracts: ContractSpec[] = [];
   marginAsset = "";
   initialWalletUsdt = "0";
+
+  /** The session as history rows (docs/history-schema.md), for `dita replay`. */
+  history!: ShadowHistory;
+  /** The raw payload the batch being fed was decoded from (recorded once as WS_RAW / REST_RAW). */
+  private raw?: { ws: { venueTsUs: number; text: string } } | { rest: { req: RestRequest; resp: RestResponse } };
+  /** The REST reply the connector is reading right now (set around connector.onReply). */
+  private replyInFlight?: { call: OutboundCall; req: RestRequest; resp: RestResponse };
 
   // Connector and stream.
   connector!: VenueConnector;
@@ -236,7 +244,8 @@ export class ShadowSession {
       if (!c) throw new Error(`--symbols: ${s} is not a contract of the venue`);
       return c;
     });
-    const balResp = await this.direct(this.wire.balance(this.now(), "setup-balance"));
+    const balReq = this.wire.balance(this.now(), "setup-balance");
+    const balResp = await this.direct(balReq);
     this.marginAsset = balanceAsset(balResp);
     checkMarginAsset(this.marginAsset, this.o.realMoney);
     const bal = parseBalanceReply(balResp, this.now());
@@ -258,6 +267,8 @@ export class ShadowSession {
       pnlAnomalyToleranceUsdt: this.o.pnlAnomalyToleranceUsdt ?? "0.5",
     };
     this.kernel = this.o.kernelModule.create(cfg);
+    this.history = new ShadowHistory(`shadow-${this.startUs}`);
+    this.history.config(this.now(), cfg);
     for (let i = 0; i < this.o.slotCount; i++) this.stages.push("IDLE");
     const symbols = this.contracts.map((c) => c.symbol).sort();
     this.connector = new VenueConnector({ symbols, slotCount: this.o.slotCount, hedgeMode: false }, this.clockPort, this.transport, this.kernelPort, (kind, payload) => this.onConnectorLog(kind, payload));
@@ -265,7 +276,7 @@ export class ShadowSession {
     this.setListenKey(parseListenKeyReply(lk));
     this.connector.adoptListenKey(this.listenKey as string);
     this.rec.venueWallets.push(bal.walletBalanceUsdt);
-    this.feedBatch([{ k: "account", ev: bal }], "setup balance");
+    this.feedBatch([{ k: "account", ev: bal }], "setup balance", { rest: { req: balReq, resp: balResp } });
     await this.pollMarksOnce();
     await new Promise<void>((resolve, reject) => {
       const t = this.o.clock.after(10_000, () => reject(new Error("setup: the user stream did not open within 10 s")));
@@ -333,11 +344,23 @@ export class ShadowSession {
     const now = this.now();
     this.record("intent", intent);
     const out = this.kernel.processIntent(intent);
+    this.history.intent(now, intent, out);
     this.rec.intents.push({ tUs: now, intent, outcome: out });
     this.afterKernelCall(out, intent.kind);
   }
 
-  private feedBatch(inputs: KernelInput[], what: string): void {
+  private feedBatch(inputs: KernelInput[], what: string, raw?: ShadowSession["raw"]): void {
+    if (raw && "ws" in raw) this.history.wsRaw(this.now(), raw.ws.venueTsUs, raw.ws.text);
+    else if (raw) this.history.restRaw(this.now(), raw.rest.req, raw.rest.resp);
+    this.raw = raw;
+    try {
+      this.feedInputs(inputs, what);
+    } finally {
+      this.raw = undefined;
+    }
+  }
+
+  private feedInputs(inputs: KernelInput[], what: string): void {
     for (const inp of inputs) {
       try {
         this.feedInput(inp);
@@ -357,6 +380,7 @@ export class ShadowSession {
       const isFill = ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL";
       const before = isFill ? this.fingerprints() : undefined;
       this.record("kernel.venue", ev);
+      if (!this.raw) this.history.venue(now, ev);
       const out = this.kernel.onVenueEvent(ev);
       this.measure(ev);
       if (isFill && ev.fillQty && ev.quantityMode === "CUMULATIVE") this.noteFilledQty(ev);
@@ -365,13 +389,13 @@ export class ShadowSession {
     } else {
       const ev: AccountEvent = inp.ev;
       this.record("kernel.account", ev);
+      if (!this.raw) this.history.account(now, ev);
       const out = this.kernel.onAccountEvent(ev);
       if (ev.kind === "FILL_SETTLED" && out.accepted && out.code !== "UNRESOLVED_SLOT") this.noteSettled(ev);
       const anchored = ev.kind === "BALANCE" && out.accepted && out.code === "OK" ? ev.walletBalanceUsdt : undefined;
       if (anchored !== undefined) this.foreignNetSinceAnchor = new Dec(0);
       this.afterKernelCall(out, ev.kind, anchored);
     }
-    void now;
   }
 
   private afterKernelCall(out: Outcome, cause: string, anchoredWallet?: string): void {
@@ -496,7 +520,10 @@ export class ShadowSession {
     feed: (inputs, what) => {
       const bal = inputs.length === 1 && inputs[0].k === "account" && inputs[0].ev.kind === "BALANCE" ? inputs[0].ev : undefined;
       if (bal && bal.kind === "BALANCE" && bal.eventId.startsWith("rest:balance:")) this.noteBalanceCheck(bal.walletBalanceUsdt);
-      this.feedBatch(inputs, what);
+      // A SUBMIT reply (or its throttle answer) is recorded raw: the replay decodes it with the replayed command.
+      const r = this.replyInFlight;
+      const raw = r && r.call.purpose === "submit" && /^(submit reply|rate limited) /.test(what) ? { rest: { req: r.req, resp: r.resp } } : undefined;
+      this.feedBatch(inputs, what, raw);
     },
     reconcile: (report, why) => this.applyReconcile(report, why),
     slots: () => this.slots(),
@@ -539,7 +566,12 @@ export class ShadowSession {
         this.restLatency.add(this.now() - sent);
         if (this.stopped) return;
         this.observeReply(call, resp);
-        this.connector.onReply(call.id, attempt, resp);
+        this.replyInFlight = { call, req, resp };
+        try {
+          this.connector.onReply(call.id, attempt, resp);
+        } finally {
+          this.replyInFlight = undefined;
+        }
         if (newKey) {
           this.listenKey = newKey;
           this.record("check", { stream: "new listen key" });
@@ -667,6 +699,7 @@ export class ShadowSession {
     this.prices.set(sym, mp);
     const mark = { tsUs: this.now(), symbol: sym, markPrice: mp };
     this.record("kernel.mark", mark);
+    this.history.mark(this.now(), mark);
     const out = this.kernel.markPrice(mark);
     if (out.code !== "OK") this.record("kernel.out", out);
     this.rec.diagnostics.add(out.code);
@@ -688,7 +721,8 @@ export class ShadowSession {
     const t = this.now();
     const posReq = this.wire.reconcileReads(symbols, [], t, `pos-${t}`).find((r) => r.path === PATHS.positions) as RestRequest;
     const idleBefore = this.idle();
-    Promise.all([this.ownRead(this.wire.balance(t, `bal-${t}`)), this.ownRead(posReq)]).then(
+    const balReq = this.wire.balance(t, `bal-${t}`);
+    Promise.all([this.ownRead(balReq), this.ownRead(posReq)]).then(
       ([bal, pos]) => {
         this.checking = false;
         if (this.stopped) return;
@@ -702,7 +736,7 @@ export class ShadowSession {
         const ev = parseBalanceReply(bal, this.now());
         if (ev.kind !== "BALANCE") return;
         this.noteBalanceCheck(ev.walletBalanceUsdt, idle);
-        this.feedBatch([{ k: "account", ev }], "balance check");
+        this.feedBatch([{ k: "account", ev }], "balance check", { rest: { req: balReq, resp: bal } });
       },
       (e: Error) => {
         this.checking = false;
@@ -791,7 +825,7 @@ export class ShadowSession {
     const accountEvents = inputs.flatMap((i) => (i.k === "account" ? [i.ev] : []));
     for (const ev of accountEvents) if (ev.kind === "BALANCE" && ev.walletBalanceUsdt !== undefined) this.rec.venueWallets.push(ev.walletBalanceUsdt);
     this.noteForeign(venueEvents, accountEvents);
-    this.feedBatch(inputs, "frame");
+    this.feedBatch(inputs, "frame", { ws: { venueTsUs: tsUs, text } });
   }
 
   /** Fills whose order is not known to be ours are held as candidates; see {@link classifyForeign}. */
@@ -846,6 +880,7 @@ export class ShadowSession {
     this.rec.exchangePositions = exchangePositions(report, symbols);
     this.rec.exchangePositionsUs = this.now();
     this.record("kernel.reconcile", { why, full: true, report });
+    this.history.reconcile(this.now(), why, report);
     this.afterKernelCall(this.kernel.reconcile(report), "RECONCILE");
     this.record("check", { reconciled: why });
   }

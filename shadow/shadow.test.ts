@@ -22,6 +22,9 @@ import { Dec } from "../sim/num.js";
 import { defaultServeScenario, runShadow, type ShadowRunOptions } from "./command.js";
 import { startVenueServer, type VenueServer } from "./venue-server.js";
 import { systemClock } from "./system-clock.js";
+import { loadKernel } from "../kernel/index.js";
+import { replayRows } from "../replay/engine.js";
+import { readHistoryArrow } from "../replay/arrow-source.js";
 
 const creds = { apiKey: "shadow-test-key-0001", secretKey: "shadow-test-secret-0001" };
 const env = { BINGX_API_KEY: creds.apiKey, BINGX_SECRET_KEY: creds.secretKey };
@@ -29,6 +32,7 @@ const SECONDS = Number(process.env.DITA_SHADOW_SECONDS ?? 60);
 
 type Doc = {
   ok: boolean;
+  recording: string;
   trades: number;
   submits: number;
   ledger: Record<string, string | number>;
@@ -169,6 +173,12 @@ describe("shadow: faults on loopback (L14 listen key, I21 rate limits, spec §5.
     const check = doc.checks.find((c) => c.name === "shadow: foreign fills never booked");
     expect(check?.ok).toBe(true);
     expect(doc.invariants.find((i) => i.name === "routing")?.ok).toBe(true);
+  });
+  it("replaying the session's recording (history.arrow: WS_RAW / REST_RAW / typed rows) gives the same ledger and trades, no divergence", async () => {
+    const r = await replayRows(await loadKernel(), readHistoryArrow(doc.recording));
+    expect(r.divergences, JSON.stringify(r.divergences.slice(0, 3))).toEqual([]);
+    expect(r.rows.read).toBeGreaterThan(50);
+    for (const f of ["realizedPnlUsdt", "feesPaidUsdt", "fundingUsdt", "capitalUsdt", "tradeSeq"] as const) expect(String(r.ledger[f]), f).toBe(String(doc.ledger[f]));
   });
   it("an unknown event type (SNAPSHOT) is logged, counted and skipped; the session goes on", () => {
     expect(doc.unknownEvents["SNAPSHOT"]).toBe(1);
