@@ -30,7 +30,7 @@ import { AdapterError, incomeRequest, listenKeyRequest, parseCommandResponse, pa
 import { toInstrumentSpec } from "../venues/bingx/contracts.js";
 import { isWireObject } from "../venues/bingx/json.js";
 import type { LiveClock, TimerHandle } from "../venues/bingx/live/clock.js";
-import { checkMarginAsset, type VenueTarget } from "../venues/bingx/live/hosts.js";
+import { VenueRefused, checkMarginAsset, type VenueTarget } from "../venues/bingx/live/hosts.js";
 import type { RestTransport } from "../venues/bingx/live/rest-client.js";
 import type { Redactor } from "../venues/bingx/live/secrets.js";
 import { Backoff, UserStream, type WsFactory } from "../venues/bingx/live/user-stream.js";
@@ -252,6 +252,14 @@ export class ShadowSession {
     if (bal.kind !== "BALANCE" || !bal.walletBalanceUsdt) throw new Error("setup: the balance read gave no wallet balance");
     this.initialWalletUsdt = bal.walletBalanceUsdt;
     if (this.o.driver.kind !== "observe") {
+      // The kernel sends positionSide BOTH + reduceOnly (one-way mode); fresh VST keys were seen in
+      // hedge mode (docs/bingx-protocol.md §hosts). Refuse before any order rather than switch it.
+      const t = this.now();
+      const mode = await this.direct({ method: "GET", path: POSITION_MODE, params: { timestamp: String(Math.floor(t / 1000)) }, requestId: "setup-mode" });
+      const env = parseEnvelope(mode);
+      const dual = isWireObject(env.data) ? env.data["dualSidePosition"] : undefined;
+      if (env.code !== 0) throw new Error(`setup: position mode read refused: code ${env.code} ${env.msg}`);
+      if (dual === "true" || dual === true) throw new VenueRefused("account in hedge mode (dualSidePosition true): switch it to one-way mode first; the kernel sends positionSide BOTH");
       for (const c of this.contracts) {
         for (const req of this.wire.setLeverage(c.symbol, this.o.leverage, this.now(), `setup-lev-${c.symbol}`)) {
           const r = await this.direct(req);
@@ -1040,6 +1048,9 @@ export class ShadowSession {
     this.record("REST_RAW", row);
   }
 }
+
+/** Position mode endpoint (docs/bingx-protocol.md §REST endpoints). */
+export const POSITION_MODE = "/openApi/swap/v1/positionSide/dual";
 
 /** Market price endpoint (docs/bingx-protocol.md §REST endpoints). */
 export const PREMIUM_INDEX = "/openApi/swap/v2/quote/premiumIndex";

@@ -260,3 +260,25 @@ describe("shadow: finding — an entry fee whose stream frames fell in a gap is 
     }
   }, 60_000);
 });
+
+describe("shadow: account refusals before any order (docs/shadow.md §refusals)", () => {
+  it("a balance asset other than VST (real USDT) is refused with a usage error; no order placed", async () => {
+    const srv = await startVenueServer({ port: 0, seed: 1, clock: systemClock, scenario: defaultServeScenario(), credentials: creds, model: { marginAsset: "USDT" } });
+    try {
+      await expect(runShadow(opts(srv, { durationS: 3 }))).rejects.toThrow(/balance asset USDT: not VST/);
+      expect(srv.stats.placedOrders).toEqual([]);
+    } finally {
+      await srv.close();
+    }
+  }, 30_000);
+  it("an account in hedge mode is refused before any order (the kernel sends positionSide BOTH)", async () => {
+    const sc = { ...defaultServeScenario(), venue: { hedgeMode: true } };
+    const srv = await startVenueServer({ port: 0, seed: 1, clock: systemClock, scenario: sc, credentials: creds });
+    try {
+      await expect(runShadow(opts(srv, { durationS: 3 }))).rejects.toThrow(/hedge mode/);
+      expect(srv.stats.placedOrders).toEqual([]);
+    } finally {
+      await srv.close();
+    }
+  }, 30_000);
+});
