@@ -162,7 +162,7 @@ export function shadowSummary(s: ShadowSession, r: ReturnType<typeof shadowRunRe
       maxIdleUnexplainedDriftUsdt: idle.reduce((a, c) => (Number(c.unexplainedDriftUsdt) > Number(a) ? c.unexplainedDriftUsdt : a), "0"),
       all: s.rec.balanceChecks,
     },
-    positions: exit ? { kernel: exit.kernel, exchange: exit.venue } : null,
+    positions: exit ? { kernel: exit.kernel, exchange: exit.venue, exchangeAtStart: s.rec.exchangeAtStart ?? null, exchangeNow: s.rec.exchangePositions } : null,
     stuckSlots: s.stuckSlots(),
     latency: { rest: s.restLatency.summary(), submitToAck: s.ackLatency.summary(), submitToFill: s.fillLatency.summary(), wsLag: s.wsLag.summary() },
     reconnects: s.reconnects,

@@ -79,7 +79,9 @@ export function shadowInvariants(s: ShadowSession, rec: RunRecord): InvariantRes
     kernelVsExchange(rec),
     noDoubleSettlement(rec),
     dualLeverage(rec),
-    positionParity(rec),
+    s.observeOnly
+      ? notChecked("position-parity", `observe mode: the kernel opens nothing; exchange positions since start ${JSON.stringify(s.exchangeSinceStart())} (at start ${JSON.stringify(s.rec.exchangeAtStart ?? {})})`)
+      : positionParity(rec),
     sizeBounds(rec),
     exitsNeverSkipped(rec),
     notChecked("idempotency", "live session: no duplicate-frame probes (the kernel still deduplicates by event id)"),

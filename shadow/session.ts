@@ -173,8 +173,12 @@ export class ShadowSession {
     rateLimitHits: 0,
     duplicateResolutions: 0,
     restErrors: 0,
+    /** Last exchange positions read (signed, per symbol). */
     exchangePositions: {} as Record<string, string>,
     exchangePositionsUs: 0,
+    /** Exchange positions at the session's first reconcile: a shared or pre-used account may hold
+     * positions the kernel never opened; parity compares the kernel with the change since then. */
+    exchangeAtStart: undefined as Record<string, string> | undefined,
     exitCancelled: [] as string[],
   };
   private ledgerSeq = -1;
@@ -200,6 +204,11 @@ export class ShadowSession {
       onOpen: () => this.onStreamOpen(),
       onGap: (reason) => this.onStreamGap(reason),
     });
+  }
+
+  /** True for an --observe session (no orders). */
+  get observeOnly(): boolean {
+    return this.o.driver.kind === "observe";
   }
 
   /** Ask the session to end now (Ctrl-C): the exit procedure still runs. */
@@ -246,6 +255,7 @@ export class ShadowSession {
     });
     const balReq = this.wire.balance(this.now(), "setup-balance");
     const balResp = await this.direct(balReq);
+    this.initialWalletReadUs = this.now();
     this.marginAsset = balanceAsset(balResp);
     checkMarginAsset(this.marginAsset, this.o.realMoney);
     const bal = parseBalanceReply(balResp, this.now());
@@ -887,6 +897,7 @@ export class ShadowSession {
     }
     this.rec.exchangePositions = exchangePositions(report, symbols);
     this.rec.exchangePositionsUs = this.now();
+    if (this.rec.exchangeAtStart === undefined) this.rec.exchangeAtStart = { ...this.rec.exchangePositions };
     this.record("kernel.reconcile", { why, full: true, report });
     this.history.reconcile(this.now(), why, report);
     this.afterKernelCall(this.kernel.reconcile(report), "RECONCILE");
@@ -902,7 +913,15 @@ export class ShadowSession {
       const signed = s.side === "LONG" ? new Dec(s.sizeQty) : new Dec(s.sizeQty).negated();
       kernel[s.symbol] = new Dec(kernel[s.symbol] ?? "0").plus(signed).toFixed();
     }
-    return { tUs: this.now(), label, kernel, venue: { ...this.rec.exchangePositions } };
+    return { tUs: this.now(), label, kernel, venue: this.exchangeSinceStart() };
+  }
+
+  /** Exchange positions minus those at the first reconcile (what this session's orders can explain). */
+  exchangeSinceStart(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const base = this.rec.exchangeAtStart ?? {};
+    for (const [sym, q] of Object.entries(this.rec.exchangePositions)) out[sym] = new Dec(q).minus(base[sym] ?? "0").toFixed();
+    return out;
   }
 
   /** Slots not quiescent whose order has waited longer than STUCK_AFTER_US. */
@@ -975,8 +994,12 @@ export class ShadowSession {
   /** The exchange's own figures since the session start (income rows), for the venue ledger. */
   income?: { rows: IncomeRow[]; complete: boolean; error?: string };
 
+  /** When the initial wallet was read (income after it explains the wallet's moves), µs. */
+  private initialWalletReadUs = 0;
+
   private async readIncome(): Promise<void> {
-    const req = incomeRequest({ nowUs: this.now(), requestId: "exit-income" }, { startTimeMs: Math.floor(this.startUs / 1000) - 1000, endTimeMs: Math.floor(this.now() / 1000) + 1000, limit: 1000 });
+    // Income rows after the initial wallet read (ms after its reply) up to now.
+    const req = incomeRequest({ nowUs: this.now(), requestId: "exit-income" }, { startTimeMs: Math.floor(this.initialWalletReadUs / 1000) + 1, endTimeMs: Math.floor(this.now() / 1000) + 1000, limit: 1000 });
     try {
       const { rows } = parseIncomeReply(await this.direct(req), this.now());
       this.income = { rows, complete: rows.length < 1000 };

@@ -282,3 +282,30 @@ describe("shadow: account refusals before any order (docs/shadow.md §refusals)"
     }
   }, 30_000);
 });
+
+describe("shadow: --observe on an account that already holds a position", () => {
+  it("sends no order, anchors capital to the wallet, reports the exchange position; position parity says not-checked", async () => {
+    const srv = await startVenueServer({ port: 0, seed: 2, clock: systemClock, scenario: defaultServeScenario(), credentials: creds });
+    try {
+      await new Promise((r) => setTimeout(r, 700)); // a market tick first
+      const { buildQuery } = await import("../venues/bingx/live/rest-client.js");
+      const q = buildQuery({ symbol: "BTC-USDT", side: "SELL", positionSide: "BOTH", type: "MARKET", quantity: "0.01", clientOrderId: "someone-else-1", timestamp: String(Math.floor(systemClock.nowUs() / 1000)) }, creds.secretKey, 5000);
+      const placed = await fetch(`${srv.url}/openApi/swap/v2/trade/order?${q}`, { method: "POST", headers: { "X-BX-APIKEY": creds.apiKey } });
+      expect(JSON.parse(await placed.text()).code).toBe(0);
+      const before = srv.stats.placedOrders.length;
+      const out = await runShadow(opts(srv, { mode: "observe", durationS: 6, symbols: ["BTC-USDT"] }));
+      const doc = out.doc as Doc & { positions: { exchangeAtStart: Record<string, string> } };
+      expect(srv.stats.placedOrders.length).toBe(before);
+      expect(doc.submits).toBe(0);
+      expect(doc.positions.exchangeAtStart["BTC-USDT"]).toBe("-0.01");
+      expect(doc.invariants.find((i) => i.name === "position-parity")?.status).toBe("not-checked");
+      expect(doc.balanceChecks.idle).toBeGreaterThanOrEqual(1);
+      for (const c of doc.balanceChecks.all) expect(new Dec(c.unexplainedDriftUsdt).lessThanOrEqualTo("0.01")).toBe(true);
+      const failed = [...doc.invariants, ...doc.checks].filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`);
+      expect(failed).toEqual([]);
+      expect(doc.ok).toBe(true);
+    } finally {
+      await srv.close();
+    }
+  }, 40_000);
+});
