@@ -122,3 +122,19 @@ describe("canary key and secret appear 0 times in any output, file or report of 
     }
   }, 60_000);
 });
+
+describe("dita venue serve through the CLI", () => {
+  it("serves on an ephemeral port, stops by itself after --duration and prints its counters; a bad --faults item exits 2 naming it", async () => {
+    const env = { BINGX_API_KEY: CANARY_KEY, BINGX_SECRET_KEY: CANARY_SECRET };
+    const ok = await dita(["venue", "serve", "--port", "0", "--seed", "3", "--duration", "2", "--faults", "drop:1s,dup:0.1", "--json"], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    const doc = JSON.parse(ok.stdout) as { ok: boolean; url: string; stats: { drops: number; listenKeysIssued: number } };
+    expect(doc.ok).toBe(true);
+    expect(doc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(doc.stats.drops).toBeGreaterThanOrEqual(1);
+    expect(ok.stdout + ok.stderr).not.toContain(CANARY_SECRET);
+    const bad = await dita(["venue", "serve", "--port", "0", "--faults", "drop:soon", "--json"], env);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.message).toMatch(/--faults drop:soon/);
+  }, 60_000);
+});

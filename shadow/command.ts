@@ -153,6 +153,8 @@ export function shadowSummary(s: ShadowSession, r: ReturnType<typeof shadowRunRe
     driver: o.mode,
     seed: o.seed,
     durationS: o.durationS,
+    elapsedS: Math.round(r.wallMs / 100) / 10,
+    stoppedEarly: s.stoppedEarly,
     trades: r.trades.length,
     ledger: r.ledger,
     exchangeLedger: r.venueLedger,

@@ -206,6 +206,9 @@ export class ShadowSession {
     });
   }
 
+  /** Why the session was stopped before its duration (Ctrl-C), or null. */
+  stoppedEarly: string | null = null;
+
   /** True for an --observe session (no orders). */
   get observeOnly(): boolean {
     return this.o.driver.kind === "observe";
@@ -214,6 +217,7 @@ export class ShadowSession {
   /** Ask the session to end now (Ctrl-C): the exit procedure still runs. */
   stop(why: string): void {
     if (this.ending) return;
+    this.stoppedEarly = why;
     this.log(`stopping: ${why}`);
     this.stopResolve?.();
   }
