@@ -20,6 +20,9 @@ import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
 
+/** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
+const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
+
 export class RunObserver {
   readonly rec: RuntimeRecord = {
     intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
@@ -49,9 +52,11 @@ export class RunObserver {
    * holds one.
    */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
-    if (this.listenKeyLabels.size === 0) return this.trace.record(tUs, kind, payload);
+    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind)) return this.trace.record(tUs, kind, payload);
     let body = typeof payload === "string" ? payload : canonicalJson(payload);
-    for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);
+    if (body.includes("listenKey")) {
+      for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);
+    }
     this.trace.record(tUs, kind, body);
   }
   private readonly listenKeyLabels = new Map<string, string>();
