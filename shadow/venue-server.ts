@@ -364,7 +364,10 @@ class Serve implements VenueServer {
       if (st && data.toString() === "Pong") st.missedPongs = 0;
     });
     ws.on("close", () => this.sockets.delete(ws));
-    ws.on("error", () => this.sockets.delete(ws));
+    ws.on("error", (err) => {
+      this.o.log?.(`venue serve: stream socket error (${err.message}); socket dropped`);
+      this.sockets.delete(ws);
+    });
   }
 
   private pingAll(): void {
