@@ -18,6 +18,7 @@ import { DEFAULT_FUZZ_INPUTS, fuzzCommand } from "./fuzz.js";
 import { gateCommand } from "./gate.js";
 import { emitStdout, guardStdout, log } from "./io.js";
 import { REPO_ROOT } from "./modules.js";
+import { registerShadowCommands } from "../shadow/cli.js";
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 
@@ -157,6 +158,8 @@ Examples:
         gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline, jobs: o.jobs }),
       ),
     );
+
+  registerShadowCommands(program, json, wrap);
 
   registerReplayCommands(program, json, wrap);
   return program;

@@ -72,6 +72,7 @@ export class SimNetwork implements Transport {
   venueRest(req: RestRequest, now: number): RestResponse {
     this.obs.record(now, "venue.req", req);
     const resp = this.venue.handleRest(req, now);
+    this.obs.noteListenKey(req, resp);
     this.obs.record(now, "venue.resp", resp);
     this.emitFrames(this.venue.drainStream());
     this.obs.noteVenueLedger(now);

@@ -17,8 +17,13 @@ import type { ParitySample } from "./record.js";
 import type { RuntimeRecord } from "./runtime-types.js";
 import type { OrderOwner } from "./record.js";
 import { VenueConformance } from "../venues/bingx/conformance.js";
-import { TraceRecorder, type TraceKind } from "./trace.js";
+import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
+import type { RestRequest, RestResponse } from "../venues/venue.js";
+import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
+
+/** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
+const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
 
 export class RunObserver {
   readonly rec: RuntimeRecord = {
@@ -88,9 +93,27 @@ export class RunObserver {
     this.rec.restores.push({ tUs: now, traceSeq: restoreSeq, slots: slots.filter((s) => s.tradeId !== "") });
   }
 
-  /** Write one trace row. */
+  /**
+   * Write one trace row. Listen keys are secrets (docs/shadow.md §secrets: whoever holds one reads
+   * the account's stream): every key the venue issued ({@link noteListenKey}) is replaced by
+   * `<listenKey:n>` (n = issue order) before the row is recorded and hashed, so trace.arrow never
+   * holds one.
+   */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
-    this.trace.record(tUs, kind, payload);
+    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind)) return this.trace.record(tUs, kind, payload);
+    let body = typeof payload === "string" ? payload : canonicalJson(payload);
+    if (body.includes("listenKey")) {
+      for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);
+    }
+    this.trace.record(tUs, kind, body);
+  }
+  private readonly listenKeyLabels = new Map<string, string>();
+
+  /** Register the key of a listen-key create reply (call before the reply is recorded). */
+  noteListenKey(req: RestRequest, resp: RestResponse): void {
+    if (req.method !== "POST" || req.path !== PATHS.listenKey || resp.httpStatus !== 200) return;
+    const key = parseListenKeyReply(resp);
+    if (!this.listenKeyLabels.has(key)) this.listenKeyLabels.set(key, `<listenKey:${this.listenKeyLabels.size}>`);
   }
 
   /** An intent and the kernel's outcome (the "intent" row was written before the call). */

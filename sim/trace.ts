@@ -44,7 +44,9 @@ export type TraceKind =
   | "handler.error" // an input handler threw mid-batch (F15)
   | "idem.probe" // duplicate re-fed to the kernel: state before/after
   | "ledger" // kernel ledger + venue ledger snapshot
-  | "check"; // runtime-side observation used by invariants
+  | "check" // runtime-side observation used by invariants
+  | "WS_RAW" // live session: a user-stream frame as received (redacted), with its receive time
+  | "REST_RAW"; // live session: a REST request as sent and its reply as received (redacted)
 
 export interface TraceRow {
   seq: number;
