@@ -16,6 +16,7 @@ import { drawFaultMix } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
 import { checkExpectations } from "./expectations.js";
 import { writeTraceArrow } from "./trace.js";
+import { collectDiagnostics, linkEvidence, rowsBySeq } from "./evidence.js";
 import { wallNowMs } from "./wall-clock.js";
 
 /** Default |kernel − exchange| tolerance passed to the kernel (KernelConfig default "0.5"). */
@@ -116,6 +117,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   if (opts.traceFile && out.trace.rows) writeTraceArrow(opts.traceFile, out.trace.rows);
   const record = toRecord(scenario, opts.seed, out, hashes);
   const invariants = checkInvariants(record);
+  const rows = out.trace.rows;
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
   const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
   const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);
@@ -135,7 +137,18 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     final: out.final,
     faults: out.faultMarks,
     series: out.series,
+    startUs: scenario.startUs,
   };
+  if (rows) {
+    // Failure evidence and diagnostics from the kept trace (issue 15): same seq numbers as trace.arrow.
+    linkEvidence([...invariants, ...expectations], rows);
+    const diag = collectDiagnostics(rows);
+    result.diagnostics = diag.rows;
+    result.diagnosticsTotal = diag.total;
+    const seqs = [...invariants, ...expectations].flatMap((i) => (i.evidence ?? []).flatMap((e) => e.traceSeq ?? []));
+    for (const d of diag.rows) seqs.push(d.seq, ...(d.inputSeq !== undefined ? [d.inputSeq] : []));
+    result.traceExcerpt = rowsBySeq(rows, seqs);
+  }
   if (scenario.swarm || Object.keys(faults).length > 0) result.faultMix = faults;
   if (opts.traceFile) result.trace = opts.traceFile;
   return result;

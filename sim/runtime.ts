@@ -82,6 +82,8 @@ export const PROBE_ALL = 50;
 export const PROBE_EVERY = 10;
 /** Listen-key keepalive period (PROTOCOL.md §6: extend every 30 min). */
 export const KEEPALIVE_EVERY_US = 30 * 60_000_000;
+/** Most series points kept at event resolution (reports); later points are periodic only (issue 15). */
+export const MAX_SERIES_POINTS = 100_000;
 
 type Ev =
   | { k: "tick"; src: number }
@@ -560,7 +562,8 @@ export class Runtime {
       this.rec.transitions.push(tr);
       this.stages[tr.slotId] = tr.to;
     }
-    if (out.ledgerSeq !== this.ledgerSeq || anchoredWallet !== undefined) {
+    const ledgerMoved = out.ledgerSeq !== this.ledgerSeq || anchoredWallet !== undefined;
+    if (ledgerMoved) {
       this.ledgerSeq = out.ledgerSeq;
       const ledger = this.kernel.ledger();
       this.rec.ledgerSamples.push({ tUs: now, cause: anchoredWallet !== undefined ? "anchor" : cause, anchoredWalletUsdt: anchoredWallet, ledger });
@@ -568,6 +571,7 @@ export class Runtime {
     }
     const touched = new Set(out.transitions.map((t) => t.slotId));
     for (const id of touched) this.sampleSlot(this.kernel.slot(id));
+    if (touched.size > 0 || ledgerMoved) this.sampleSeries(now, false);
     for (const cmd of out.commands) this.dispatchCommand(cmd);
     this.checkStageRestarts(out);
   }
@@ -840,6 +844,7 @@ export class Runtime {
     if (frames.length === 0) return;
     const now = this.clock.nowUs;
     this.noteVenueLedger(now);
+    this.sampleSeries(now, false);
     for (const msg of frames) {
       const frame = this.nextFrame++;
       this.record(now, "venue.ws", { frame, body: msg.body });
@@ -1148,13 +1153,7 @@ export class Runtime {
   }
 
   private paritySample(label: string, slots: SlotImage[]): ParitySample {
-    const kernel: Record<string, string> = {};
-    for (const c of this.scenario.contracts) kernel[c.symbol] = "0";
-    for (const s of slots) {
-      if (!s.symbol || !s.side) continue;
-      const signed = s.side === "LONG" ? new Dec(s.sizeQty) : new Dec(s.sizeQty).negated();
-      kernel[s.symbol] = new Dec(kernel[s.symbol] ?? "0").plus(signed).toFixed();
-    }
+    const kernel = this.paritySampleKernel(slots);
     const venue = this.venue.positions();
     const p = { tUs: this.clock.nowUs, label, kernel, venue };
     this.record(p.tUs, "check", { parity: p });
@@ -1211,16 +1210,44 @@ export class Runtime {
     this.rec.venueLedgers.push({ tUs: now, ledger: l });
   }
 
-  private sampleSeries(now: number): void {
-    if (now - this.lastSeriesUs < this.seriesEveryUs || !this.processUp) return;
-    this.lastSeriesUs = now;
+  /**
+   * Series point for the report's plots (issue 15: event resolution). Called on every venue
+   * advance (forced, at most every seriesEveryUs) and after every kernel call that moved the ledger
+   * and every batch of venue frames; a point is kept only when capital, wallet or a position changed.
+   * Past MAX_SERIES_POINTS only the periodic samples are kept (bounded memory on long soaks).
+   */
+  private sampleSeries(now: number, periodic = true): void {
+    if (!this.processUp) return;
+    if (periodic ? now - this.lastSeriesUs < this.seriesEveryUs : this.series.length >= MAX_SERIES_POINTS) return;
     const slots = this.slots();
-    this.series.push({
+    const slotSizes = slots.map((s) => (s.side === "SHORT" ? new Dec(s.sizeQty).negated().toFixed() : s.sizeQty));
+    const kernelPositions = this.paritySampleKernel(slots);
+    const p: SeriesPoint = {
       tUs: now,
       kernelCapitalUsdt: this.kernel.ledger().capitalUsdt,
       venueWalletUsdt: this.venue.ledger().walletBalanceUsdt,
-      slotSizes: slots.map((s) => (s.side === "SHORT" ? new Dec(s.sizeQty).negated().toFixed() : s.sizeQty)),
-    });
+      slotSizes,
+      kernelPositions,
+      venuePositions: this.venue.positions(),
+    };
+    const key = JSON.stringify([p.kernelCapitalUsdt, p.venueWalletUsdt, slotSizes, p.venuePositions]);
+    if (periodic) this.lastSeriesUs = now;
+    else if (key === this.lastSeriesKey) return;
+    this.lastSeriesKey = key;
+    this.series.push(p);
+  }
+  private lastSeriesKey = "";
+
+  /** Kernel position per symbol (Σ signed slot sizes), every contract present. */
+  private paritySampleKernel(slots: SlotImage[]): Record<string, string> {
+    const kernel: Record<string, string> = {};
+    for (const c of this.scenario.contracts) kernel[c.symbol] = "0";
+    for (const s of slots) {
+      if (!s.symbol || !s.side) continue;
+      const signed = s.side === "LONG" ? new Dec(s.sizeQty) : new Dec(s.sizeQty).negated();
+      kernel[s.symbol] = new Dec(kernel[s.symbol] ?? "0").plus(signed).toFixed();
+    }
+    return kernel;
   }
 
   private record(tUs: number, kind: TraceKind, payload: unknown): void {
