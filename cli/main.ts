@@ -4,7 +4,9 @@
  * - `--json` on every subcommand: exactly one JSON document on stdout, nothing else there (logs
  *   and progress bars go to stderr; on an error the document is `{ok:false, error:{kind, message}}`);
  * - exit 0 when every check holds, 1 when a check fails, 2 on bad usage or input (commander's own
- *   usage errors included), with a message naming the problem on stderr.
+ *   usage errors included) or an environment problem (stale kernel binary, DITA_REPORTS_DIR naming
+ *   a file), with a message naming the problem on stderr; 130 after Ctrl-C;
+ * - stack traces only with --verbose or DITA_DEBUG=1; a closed stdout (EPIPE, `| head`) ends quietly.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,9 +14,10 @@ import { Command, CommanderError, Option } from "commander";
 import { parseCount, parseIdList, parseSeed } from "./args.js";
 import { benchCommand } from "./bench.js";
 import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, type CommandOutput } from "./commands.js";
-import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { gateCommand } from "./gate.js";
-import { emitStdout, guardStdout, log } from "./io.js";
+import { installInterruptHandler } from "./interrupt.js";
+import { emitStdout, guardStdout, handleClosedPipes, log } from "./io.js";
 import { REPO_ROOT } from "./modules.js";
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -31,10 +34,12 @@ export function buildProgram(sink: (out: CommandOutput, json: boolean) => void):
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .option("--verbose", "print stack traces of internal errors (also DITA_DEBUG=1)")
     .addHelpText(
       "after",
       `
-Exit codes: 0 all checks hold, 1 a check failed, 2 bad usage or input.
+Exit codes: 0 all checks hold, 1 a check failed, 2 bad usage, bad input or an environment
+problem, 130 interrupted (Ctrl-C).
 
 Examples:
   $ npx dita list
@@ -69,12 +74,13 @@ Examples:
     .argument("[name]", "scenario name (see `dita list`)")
     .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
+    .option("--abs-time", "show absolute times (ISO-8601 UTC) beside seconds since the scenario start")
     .addOption(json())
     .addHelpText(
       "after",
       "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3",
     )
-    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string }) => runCommand(name, { seed: o.seed, file: o.file })));
+    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string; absTime?: boolean }) => runCommand(name, { seed: o.seed, file: o.file, absoluteTime: !!o.absTime })));
 
   program
     .command("golden")
@@ -127,14 +133,18 @@ Examples:
   return program;
 }
 
-async function fail(kind: "usage" | "internal", message: string, code: number, asJson: boolean): Promise<number> {
+async function fail(kind: "usage" | "environment" | "internal", message: string, code: number, asJson: boolean): Promise<number> {
   if (asJson) await emitStdout(JSON.stringify({ ok: false, error: { kind, message } }) + "\n");
   return code;
 }
 
 /** Run the CLI on `argv` (process.argv form); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  handleClosedPipes();
   const asJson = argv.slice(2).includes("--json");
+  const verbose = argv.slice(2).includes("--verbose") || process.env.DITA_DEBUG === "1";
+  // chaos stops after the seed in hand and reports what it finished; others end at once (exit 130).
+  installInterruptHandler(argv[2] === "chaos");
   let result: { out: CommandOutput; json: boolean } | undefined;
   const program = buildProgram((out, json) => {
     result = { out, json };
@@ -149,15 +159,23 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
+      // `dita help run` asks for help: exit 0 like `dita run --help` (commander ends it with code 0).
+      if (err.code === "commander.help" && err.exitCode === 0) return EXIT_OK;
       // commander already printed its message on stderr
       return fail("usage", err.message.replace(/^error: /, ""), EXIT_USAGE, asJson);
     }
+    if (err instanceof EnvironmentError) {
+      log(`dita: environment problem: ${err.message}`);
+      if (verbose) log(err.stack ?? "");
+      return fail("environment", err.message, EXIT_USAGE, asJson);
+    }
     if (err instanceof UsageError) {
       log(`dita: error: ${err.message}`);
+      if (verbose) log(err.stack ?? "");
       return fail("usage", err.message, EXIT_USAGE, asJson);
     }
     const e = err as Error;
-    log(`dita: internal error: ${e?.stack ?? String(err)}`);
+    log(verbose ? `dita: internal error: ${e?.stack ?? String(err)}` : `dita: internal error: ${e?.message ?? String(err)} (--verbose or DITA_DEBUG=1 shows the stack trace)`);
     return fail("internal", e?.message ?? String(err), EXIT_CHECK_FAILED, asJson);
   }
   if (!result) return EXIT_OK;

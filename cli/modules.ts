@@ -38,7 +38,8 @@ export type RunChaosFn = (opts: {
   seeds: number;
   from: number;
   onProgress?: (done: number, total: number) => void;
-}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[] }>;
+  shouldStop?: () => boolean;
+}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; interrupted?: boolean }>;
 
 /** One golden case (golden/runner.ts). */
 export interface GoldenCase {

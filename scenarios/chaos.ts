@@ -35,6 +35,8 @@ export interface ChaosResult {
   failures: ChaosFailure[];
   /** Seeds that failed (each once, in order). */
   failedSeeds: number[];
+  /** True when `shouldStop` ended the run early; `runs` then counts the seeds finished. */
+  interrupted?: boolean;
 }
 
 export interface ChaosOptions {
@@ -48,6 +50,8 @@ export interface ChaosOptions {
   kernelModule?: KernelModule;
   /** Override the scenario (tests use a shorter one); default getScenario("chaos"). */
   scenario?: Scenario;
+  /** Asked before each seed; true stops the run there (Ctrl-C), keeping the seeds finished. */
+  shouldStop?: () => boolean;
 }
 
 /** The command that reproduces one chaos seed. */
@@ -74,7 +78,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   if (scenario.swarm !== true) throw new Error(`runChaos: scenario "${scenario.name}" must set swarm: true (fault mix drawn from the seed)`);
   const failures: ChaosFailure[] = [];
   const failedSeeds: number[] = [];
+  let done = 0;
   for (let i = 0; i < opts.seeds; i++) {
+    if (opts.shouldStop?.()) return { ok: failures.length === 0, runs: done, failures, failedSeeds, interrupted: true };
     const seed = opts.from + i;
     const repro = chaosRepro(seed, scenario.name);
     let found: ChaosFailure[];
@@ -93,7 +99,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       failures.push(...found);
       failedSeeds.push(seed);
     }
-    opts.onProgress?.(i + 1, opts.seeds);
+    done = i + 1;
+    opts.onProgress?.(done, opts.seeds);
   }
   return { ok: failures.length === 0, runs: opts.seeds, failures, failedSeeds };
 }
