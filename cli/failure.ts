@@ -5,15 +5,9 @@
  * outcomes), and the repro command first. One builder serves both outputs so they never disagree.
  */
 import type { DiagnosticRow, InvariantResult, RunResult } from "../sim/types.js";
-import { isoUs } from "../reports/html.js";
+import { isoUs, sinceStart } from "../reports/html.js";
 
-/** Seconds since the scenario start, e.g. "+70.000 s" (µs precision kept when not whole ms). */
-export function sinceStart(tUs: number, startUs: number): string {
-  const us = tUs - startUs;
-  const s = us / 1e6;
-  const text = Number.isInteger(us / 1000) ? s.toFixed(3) : s.toFixed(6);
-  return `${us < 0 ? "" : "+"}${text} s`;
-}
+export { sinceStart };
 
 /** One located violation in the JSON document: evidence plus both time forms. */
 export interface FailureEvidenceDoc {
