@@ -93,7 +93,7 @@ export interface ResolvedScenario {
  * @throws UsageError for neither/both-but-different, an unknown name, an unreadable, malformed or
  *   refused file; EnvironmentError when the kernel binary is missing or stale.
  */
-export async function resolveScenario(name: string | undefined, file: string | undefined): Promise<ResolvedScenario> {
+export async function resolveScenario(name: string | undefined, file: string | undefined, kernel?: unknown): Promise<ResolvedScenario> {
   const mod = await loadScenarios();
   if (file !== undefined) {
     const path = resolve(file);
@@ -112,7 +112,7 @@ export async function resolveScenario(name: string | undefined, file: string | u
     const fileText = readFileSync(path, "utf8");
     const tag = createHash("sha256").update(fileText).digest("hex").slice(0, 8);
     checkPriceInputs(scenario, `--file ${file}`);
-    await preflightIntents(scenario, `--file ${file}`);
+    await preflightIntents(scenario, `--file ${file}`, kernel);
     return { scenario, fileText, runId: (seed) => `${runId(scenario.name, seed)}-${tag}`, repro: (seed) => `npx dita run --file ${path} --seed ${seed}` };
   }
   if (name === undefined) throw new UsageError("run needs a scenario name or --file F (`dita list` shows the names)");
@@ -123,10 +123,25 @@ export async function resolveScenario(name: string | undefined, file: string | u
 }
 
 /** Show each ENTER of a file scenario to a fresh kernel before the run (cli/preflight.ts). */
-async function preflightIntents(scenario: Scenario, source: string): Promise<void> {
-  const { sharedKernel, kernelConfigFor } = await import("../sim/run.js");
-  const kernel = await loadKernelOrEnvError(sharedKernel);
-  checkIntents(scenario, source, kernel as unknown as Parameters<typeof checkIntents>[2], kernelConfigFor(scenario));
+async function preflightIntents(scenario: Scenario, source: string, kernel?: unknown): Promise<void> {
+  const { kernelConfigFor } = await import("../sim/run.js");
+  const k = kernel ?? (await loadCliKernel());
+  checkIntents(scenario, source, k as Parameters<typeof checkIntents>[2], kernelConfigFor(scenario));
+}
+
+/**
+ * The kernel a command runs: `wasmPath` (`--kernel`, e.g. a flaw mutant kernel/pkg/mutants/<id>.wasm
+ * built by `dita mutants`) or the checkout's kernel/pkg/dita_kernel.wasm.
+ * @throws UsageError when `wasmPath` does not exist; EnvironmentError when the binary is stale or
+ *   missing its manifest.
+ */
+export async function loadCliKernel(wasmPath?: string): Promise<unknown> {
+  const { sharedKernel } = await import("../sim/run.js");
+  if (wasmPath === undefined) return loadKernelOrEnvError(sharedKernel);
+  const abs = resolve(wasmPath);
+  if (!existsSync(abs) || !statSync(abs).isFile()) throw new UsageError(`--kernel ${wasmPath}: no such file`);
+  const { loadKernel } = await import("../kernel/index.js");
+  return loadKernelOrEnvError(() => loadKernel({ wasmPath: abs }));
 }
 
 /**
@@ -202,30 +217,37 @@ export function runText(r: RunResult, opts: { absoluteTime?: boolean } = {}): st
  * Run one scenario with one seed into `reportDir` (trace, summary, page, and `extraFiles` such as
  * scenario.json): written in a staging folder, renamed into place when complete.
  */
-export async function runOne(scenario: Scenario, seed: number, reportDir: string, repro: string, extraFiles?: Record<string, string>): Promise<RunResult> {
+export async function runOne(
+  scenario: Scenario,
+  seed: number,
+  reportDir: string,
+  repro: string,
+  extraFiles?: Record<string, string>,
+  kernelModule?: unknown,
+): Promise<RunResult> {
   const runScenario = await loadRunScenario();
   const staging = stagingDir(reportDir);
   const traceFile = join(staging, "trace.arrow");
-  const result = await runScenario(scenario, { seed, traceFile });
+  const result = await runScenario(scenario, { seed, traceFile, ...(kernelModule ? { kernelModule } : {}) });
   if (!result.trace && existsSync(traceFile)) result.trace = traceFile;
   result.repro = repro;
   writeRunReport(result, reportDir, { repro, staging, extraFiles });
   return result;
 }
 
-/** `dita run [name] [--seed N] [--file F] [--abs-time]`. */
-export async function runCommand(name: string | undefined, opts: RunOptions & { absoluteTime?: boolean }): Promise<CommandOutput> {
-  const resolved = await resolveScenario(name, opts.file);
+/** `dita run [name] [--seed N] [--file F] [--abs-time] [--kernel W]`. */
+export async function runCommand(name: string | undefined, opts: RunOptions & { absoluteTime?: boolean; kernel?: string }): Promise<CommandOutput> {
   const root = reportsRoot();
+  const kernel = await loadCliKernel(opts.kernel);
+  const resolved = await resolveScenario(name, opts.file, kernel);
   sweepStaging(root);
   const dir = join(root, resolved.runId(opts.seed));
   log(`running ${resolved.scenario.name} with seed ${opts.seed} …`);
-  const { sharedKernel } = await import("../sim/run.js");
-  await loadKernelOrEnvError(sharedKernel);
   const extra = resolved.fileText !== undefined ? { "scenario.json": resolved.fileText } : undefined;
   // A file run's repro names the copy inside the report, which stays as it was run.
-  const repro = resolved.fileText !== undefined ? `npx dita run --file ${join(dir, "scenario.json")} --seed ${opts.seed}` : resolved.repro(opts.seed);
-  const r = await runOne(resolved.scenario, opts.seed, dir, repro, extra);
+  const base = resolved.fileText !== undefined ? `npx dita run --file ${join(dir, "scenario.json")} --seed ${opts.seed}` : resolved.repro(opts.seed);
+  const repro = opts.kernel ? `${base} --kernel ${resolve(opts.kernel)}` : base;
+  const r = await runOne(resolved.scenario, opts.seed, dir, repro, extra, opts.kernel ? kernel : undefined);
   return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc: runDoc(r), text: runText(r, { absoluteTime: opts.absoluteTime }) };
 }
 
@@ -257,31 +279,33 @@ export async function goldenCommand(opts: { update?: boolean }): Promise<Command
  * finished are reported with `"interrupted": true` and exit 130.
  * @throws UsageError when the seed range leaves the seeds `dita run --seed` accepts.
  */
-export async function chaosCommand(opts: { seeds: number; from: number }): Promise<CommandOutput> {
+export async function chaosCommand(opts: { seeds: number; from: number; kernel?: string }): Promise<CommandOutput> {
   const problem = seedRangeProblem(opts.from, opts.seeds);
   if (problem) throw new UsageError(problem);
   const runChaos = await loadRunChaos();
   const root = reportsRoot();
   sweepStaging(root);
-  const { sharedKernel } = await import("../sim/run.js");
-  await loadKernelOrEnvError(sharedKernel);
+  const kernel = await loadCliKernel(opts.kernel);
+  const kernelOpt = opts.kernel ? { kernelModule: kernel } : {};
   const bar = startProgress("chaos", opts.seeds);
   const t0 = performance.now();
   let res: Awaited<ReturnType<typeof runChaos>>;
   try {
-    res = await runChaos({ seeds: opts.seeds, from: opts.from, onProgress: (done, total) => bar.update(done, total), shouldStop: interrupted });
+    res = await runChaos({ seeds: opts.seeds, from: opts.from, onProgress: (done, total) => bar.update(done, total), shouldStop: interrupted, ...kernelOpt });
   } finally {
     bar.stop();
   }
   const stopped = !!res.interrupted;
   const reportDir = res.failures.length > 0 ? nextCounterDir(root, "chaos") : undefined;
-  const reports = reportDir && !interrupted() ? await chaosSeedReports(res.failures, reportDir) : new Map<number, string>();
+  const kernelFlag = opts.kernel ? ` --kernel ${resolve(opts.kernel)}` : "";
+  const withKernel = res.failures.map((f) => ({ ...f, repro: f.repro + kernelFlag }));
+  const reports = reportDir && !interrupted() ? await chaosSeedReports(withKernel, reportDir, opts.kernel ? kernel : undefined) : new Map<number, string>();
   const wallMs = Math.round(performance.now() - t0);
-  const failures = res.failures.map((f) => ({ ...f, ...(reports.has(f.seed) ? { report: reports.get(f.seed) } : {}) }));
+  const failures = withKernel.map((f) => ({ ...f, ...(reports.has(f.seed) ? { report: reports.get(f.seed) } : {}) }));
   let page: string | undefined;
   if (reportDir) {
-    const seeds = [...new Set(res.failures.map((f) => f.seed))].map((seed) => {
-      const fs = res.failures.filter((f) => f.seed === seed);
+    const seeds = [...new Set(failures.map((f) => f.seed))].map((seed) => {
+      const fs = failures.filter((f) => f.seed === seed);
       return { seed, checks: fs.map((f) => ({ invariant: f.invariant, detail: f.detail })), faultMix: fs[0].faultMix, repro: fs[0].repro, reportHref: reports.has(seed) ? `runs/${basename(reports.get(seed)!)}` : undefined };
     });
     page = writeChaosSummary({ ok: res.ok, from: opts.from, runs: res.runs, requested: opts.seeds, interrupted: stopped, seeds }, reportDir);
@@ -300,7 +324,7 @@ export async function chaosCommand(opts: { seeds: number; from: number }): Promi
 }
 
 /** Re-run each failing chaos seed with its trace kept and write its run report; seed → folder. */
-async function chaosSeedReports(failures: { seed: number; repro: string }[], reportDir: string): Promise<Map<number, string>> {
+async function chaosSeedReports(failures: { seed: number; repro: string }[], reportDir: string, kernelModule?: unknown): Promise<Map<number, string>> {
   const { getScenario } = await import("../scenarios/index.js");
   const { CHAOS_SCENARIO } = await import("../scenarios/chaos.js");
   const scenario = getScenario(CHAOS_SCENARIO);
@@ -310,7 +334,7 @@ async function chaosSeedReports(failures: { seed: number; repro: string }[], rep
     if (out.has(f.seed) || interrupted()) continue;
     const dir = join(reportDir, "runs", runId(scenario.name, f.seed));
     log(`chaos: writing the report of failing seed ${f.seed} …`);
-    await runOne(scenario, f.seed, dir, f.repro);
+    await runOne(scenario, f.seed, dir, f.repro, undefined, kernelModule);
     out.set(f.seed, dir);
   }
   return out;

@@ -79,8 +79,11 @@ export function whereText(e: { slotId?: number; tradeId?: string; symbol?: strin
 /** The diagnostics block: one line per non-OK kernel outcome (code, slot, time, input, rows). */
 export function diagnosticsText(rows: readonly DiagnosticRow[], total: number, startUs: number, opts: FailureTextOptions = {}): string[] {
   if (total === 0) return ["diagnostics: none (every kernel call answered OK)"];
-  const max = opts.maxDiagnostics ?? 20;
-  const lines = [`diagnostics: ${total} kernel call(s) answered other than OK`];
+  const max = opts.maxDiagnostics ?? 10;
+  const byCode = new Map<string, number>();
+  for (const d of rows) byCode.set(d.code, (byCode.get(d.code) ?? 0) + 1);
+  const counts = [...byCode].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c, n]) => `${c} ${n}`).join(", ");
+  const lines = [`diagnostics: ${total} kernel call(s) answered other than OK (${counts}${total > rows.length ? `, in the first ${rows.length}` : ""})`];
   for (const d of rows.slice(0, max)) {
     const input = d.input.length > 160 ? d.input.slice(0, 159) + "…" : d.input;
     lines.push(

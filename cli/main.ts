@@ -75,12 +75,17 @@ Examples:
     .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
     .option("--abs-time", "show absolute times (ISO-8601 UTC) beside seconds since the scenario start")
+    .option("--kernel <wasm>", "run this kernel artifact (e.g. a flaw mutant kernel/pkg/mutants/<id>.wasm) instead of kernel/pkg/dita_kernel.wasm")
     .addOption(json())
     .addHelpText(
       "after",
       "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3",
     )
-    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string; absTime?: boolean }) => runCommand(name, { seed: o.seed, file: o.file, absoluteTime: !!o.absTime })));
+    .action(
+      wrap(async (name: string | undefined, o: { seed: number; file?: string; absTime?: boolean; kernel?: string }) =>
+        runCommand(name, { seed: o.seed, file: o.file, absoluteTime: !!o.absTime, kernel: o.kernel }),
+      ),
+    );
 
   program
     .command("golden")
@@ -95,9 +100,10 @@ Examples:
     .description("swarm chaos over N seeds (fault mix drawn from each seed): {ok, runs, failures:[{seed, invariant, repro}]}")
     .addOption(new Option("--seeds <n>", "number of seeds").argParser(parseCount()).default(100))
     .addOption(new Option("--from <s>", "first seed").argParser(parseSeed).default(1))
+    .option("--kernel <wasm>", "run this kernel artifact (e.g. a flaw mutant) instead of kernel/pkg/dita_kernel.wasm")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed")
-    .action(wrap(async (o: { seeds: number; from: number }) => chaosCommand(o)));
+    .action(wrap(async (o: { seeds: number; from: number; kernel?: string }) => chaosCommand(o)));
 
   program
     .command("mutants")
@@ -143,8 +149,12 @@ export async function main(argv: string[]): Promise<number> {
   handleClosedPipes();
   const asJson = argv.slice(2).includes("--json");
   const verbose = argv.slice(2).includes("--verbose") || process.env.DITA_DEBUG === "1";
-  // chaos stops after the seed in hand and reports what it finished; others end at once (exit 130).
-  installInterruptHandler(argv[2] === "chaos");
+  // chaos stops after the seed in hand and reports what it finished; gate, mutants and bench (with
+  // progress bars) restore the terminal and exit 130; run, list and golden keep Node's default
+  // (ended by the signal at once, even inside the synchronous simulation; the report folder is
+  // staged, so nothing half-written is left under its name).
+  const sub = argv.slice(2).find((a) => !a.startsWith("-"));
+  if (sub === "chaos" || sub === "gate" || sub === "mutants" || sub === "bench") installInterruptHandler(sub === "chaos");
   let result: { out: CommandOutput; json: boolean } | undefined;
   const program = buildProgram((out, json) => {
     result = { out, json };

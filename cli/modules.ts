@@ -16,7 +16,7 @@ import { NotAvailableError } from "./errors.js";
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** sim/run.ts `runScenario`. */
-export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string }) => Promise<RunResult>;
+export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string; kernelModule?: unknown }) => Promise<RunResult>;
 
 /** scenarios/index.ts. `loadScenarioFile` throws ScenarioError naming the bad field. */
 export interface ScenariosModule {
@@ -39,6 +39,7 @@ export type RunChaosFn = (opts: {
   from: number;
   onProgress?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
+  kernelModule?: unknown;
 }) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; interrupted?: boolean }>;
 
 /** One golden case (golden/runner.ts). */

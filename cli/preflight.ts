@@ -86,7 +86,13 @@ export function checkPriceInputs(scenario: Scenario, source: string, limit = max
     if (!existsSync(path)) throw new UsageError(`${source}: ${f}: "${p.file}": no such file`);
     if (!statSync(path).isFile()) throw new UsageError(`${source}: ${f}: "${p.file}" is a directory, not an Arrow IPC file`);
     if (!isArrowFile(path)) throw new UsageError(`${source}: ${f}: "${p.file}" is not an Arrow IPC file (no ARROW1 magic)`);
-    total += tableFromIPC(readFileSync(path)).numRows;
+    let rows: number;
+    try {
+      rows = tableFromIPC(readFileSync(path)).numRows;
+    } catch (err) {
+      throw new UsageError(`${source}: ${f}: "${p.file}" cannot be read as an Arrow IPC file: ${(err as Error).message}`);
+    }
+    total += rows;
   });
   if (total > limit) {
     throw new UsageError(

@@ -80,7 +80,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const failedSeeds: number[] = [];
   let done = 0;
   for (let i = 0; i < opts.seeds; i++) {
-    if (opts.shouldStop?.()) return { ok: failures.length === 0, runs: done, failures, failedSeeds, interrupted: true };
+    if (opts.shouldStop) {
+      // Runs are synchronous inside: let the event loop deliver a pending signal (Ctrl-C) first.
+      await new Promise<void>((r) => setImmediate(r));
+      if (opts.shouldStop()) return { ok: failures.length === 0, runs: done, failures, failedSeeds, interrupted: true };
+    }
     const seed = opts.from + i;
     const repro = chaosRepro(seed, scenario.name);
     let found: ChaosFailure[];

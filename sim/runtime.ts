@@ -1215,9 +1215,12 @@ export class Runtime {
    * advance (forced, at most every seriesEveryUs) and after every kernel call that moved the ledger
    * and every batch of venue frames; a point is kept only when capital, wallet or a position changed.
    * Past MAX_SERIES_POINTS only the periodic samples are kept (bounded memory on long soaks).
+   * Event-resolution points are taken only when the trace is kept (a report will be written): they
+   * cost about a third of a chaos run's simulation time, which runs without a report do not pay.
    */
   private sampleSeries(now: number, periodic = true): void {
     if (!this.processUp) return;
+    if (!periodic && this.trace.rows === undefined) return;
     if (periodic ? now - this.lastSeriesUs < this.seriesEveryUs : this.series.length >= MAX_SERIES_POINTS) return;
     const slots = this.slots();
     const slotSizes = slots.map((s) => (s.side === "SHORT" ? new Dec(s.sizeQty).negated().toFixed() : s.sizeQty));
