@@ -65,7 +65,8 @@ function pick(rows: TraceRow[]): TraceRow[] {
 
 /**
  * Every kernel call whose outcome code was not OK, with its input row: `{seq, inputSeq, tUs,
- * inputKind, input, code, message, slotId}`. `slotId` is the input's slot (intents), else the
+ * inputKind, input, code, message, slotId}`; also every adapter finding (a frame that lacked
+ * fields: ADAPTER_MISSING_FIELD; an unknown event type skipped: ADAPTER_UNKNOWN_EVENT). `slotId` is the input's slot (intents), else the
  * first transition's slot, else the outcome's `details.slotId`. At most `max` rows; `total`
  * counts them all.
  */
@@ -73,9 +74,21 @@ export function collectDiagnostics(rows: readonly TraceRow[], max = MAX_DIAGNOST
   const out: DiagnosticRow[] = [];
   let total = 0;
   let input: TraceRow | undefined;
+  const frameRow = new Map<number, number>(); // stream frame number → seq of its venue.ws row
   for (const r of rows) {
+    if (r.kind === "venue.ws") {
+      const m = /"frame":(\d+)/.exec(r.body);
+      if (m) frameRow.set(Number(m[1]), r.seq);
+      continue;
+    }
     if (INPUT_KINDS.has(r.kind)) {
       input = r;
+      continue;
+    }
+    if (r.kind === "adapter.missing" || r.kind === "adapter.skipped") {
+      // Adapter findings: a frame lacked fields (named) or had an unknown event type (skipped).
+      total++;
+      if (out.length < max) out.push(adapterRow(r, rows, frameRow));
       continue;
     }
     if (r.kind !== "kernel.out") continue;
@@ -106,6 +119,23 @@ function diagnosticRow(out: TraceRow, code: string, input: TraceRow | undefined)
     code,
     message: o.message ?? "",
     ...(slotId !== undefined ? { slotId } : {}),
+  };
+}
+
+/** Diagnostic row of an adapter.missing / adapter.skipped trace row; its input is the venue.ws row of the frame. */
+function adapterRow(r: TraceRow, rows: readonly TraceRow[], frameRow: Map<number, number>): DiagnosticRow {
+  const o = JSON.parse(r.body) as { frame?: number; fields?: string[]; unknownEventType?: string };
+  const at = o.frame !== undefined ? frameRow.get(o.frame) : undefined;
+  const input = at !== undefined ? rows[at] : undefined;
+  const skipped = r.kind === "adapter.skipped";
+  return {
+    seq: r.seq,
+    inputSeq: input?.seq,
+    tUs: r.tUs,
+    inputKind: input?.kind ?? "venue.ws",
+    input: input?.body ?? r.body,
+    code: skipped ? "ADAPTER_UNKNOWN_EVENT" : "ADAPTER_MISSING_FIELD",
+    message: skipped ? `frame ${o.frame}: unknown event type "${o.unknownEventType}", skipped` : `frame ${o.frame}: missing ${(o.fields ?? []).join(", ")}`,
   };
 }
 

@@ -890,6 +890,7 @@ export class Runtime {
     this.record(now, "net.ws", { frame, copy });
     const parsed = parseWsMessage(msg);
     if (parsed.missing?.length) this.record(now, "adapter.missing", { frame, fields: parsed.missing });
+    if (parsed.unknownEventType !== undefined) this.record(now, "adapter.skipped", { frame, unknownEventType: parsed.unknownEventType });
     const inputs: KernelInput[] = [...this.venueInputs(parsed.venueEvents), ...parsed.accountEvents.map((ev): KernelInput => ({ k: "account", ev }))];
     if (parsed.control?.kind === "LISTEN_KEY_EXPIRED") {
       this.streamUp = false;

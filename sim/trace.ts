@@ -34,6 +34,7 @@ export type TraceKind =
   | "net.resp" // a REST response delivered to the runtime
   | "net.ws" // a stream frame delivered to the runtime
   | "adapter.missing" // wire fields a delivered frame lacked, whose figure the adapter did not emit
+  | "adapter.skipped" // a delivered frame of an unknown event type, skipped (issue 15)
   | "market" // market tick given to the venue
   | "fault" // a fault that fired
   | "handler.error" // an input handler threw mid-batch (F15)
