@@ -4,8 +4,9 @@
  * The SHA-256 trace hash is computed incrementally over the canonical row text, so it costs no
  * memory; rows are kept in memory only when an Arrow file is wanted.
  *
- * Arrow IPC file schema (one record batch, readable by pyarrow `pa.ipc.open_file` and DuckDB
- * `read_arrow`/`arrow_scan`), all columns plain Utf8 except the two integers:
+ * Arrow IPC file schema (one record batch, readable by pyarrow `pa.ipc.open_file`, and by DuckDB's
+ * `read_arrow` once the `nanoarrow` community extension is loaded — sim/README.md "Trace"), all
+ * columns plain Utf8 except the two integers:
  *   seq    int64  row number, from 0, in recording order
  *   t_us   int64  virtual time of the row, µs since the Unix epoch
  *   kind   utf8   row kind (see TraceKind)
