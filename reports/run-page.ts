@@ -124,7 +124,8 @@ function plots(r: RunResult, origin: number): string {
   const violations = violationMarks(r, origin);
   const vmarks = [
     ...violations.map((v) => ({ ...v, color: "#b3261e" })),
-    ...r.faults.map((f) => ({ x: f.tUs, label: `${sinceStart(f.tUs, origin)} (${isoUs(f.tUs)}) fault ${f.fault}: ${f.detail}`, color: "#D55E00" })),
+    // Faults drawn faint so that violations (solid red) stand out where many faults fired.
+    ...r.faults.map((f) => ({ x: f.tUs, label: `${sinceStart(f.tUs, origin)} (${isoUs(f.tUs)}) fault ${f.fault}: ${f.detail}`, color: "#D55E00", opacity: 0.35 })),
   ];
   const capital: Series[] = [
     { name: "kernel capital", color: paletteColor(0), step: true, points: r.series.map((p) => ({ x: p.tUs, y: Number(p.kernelCapitalUsdt) })) },

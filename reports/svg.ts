@@ -233,7 +233,7 @@ export interface LinePlotOptions {
    */
   pointTitle?: (p: XY, s: Series) => string;
   /** Vertical markers across the plot (violations, faults): `<line class="vmark">` with a title. */
-  vmarks?: { x: number; label: string; color: string; href?: string }[];
+  vmarks?: { x: number; label: string; color: string; href?: string; opacity?: number }[];
 }
 
 /** Most hover circles drawn per series. */
@@ -274,7 +274,7 @@ function vmarkLines(f: Frame, x: (v: number) => number, origin: number, marks: N
   for (const m of marks) {
     const px = fmtCoord(x(m.x - origin));
     const line =
-      `<line class="vmark" x1="${px}" y1="${f.top}" x2="${px}" y2="${f.bottom}" stroke="${escapeXml(m.color)}" stroke-width="1.5" stroke-dasharray="3 2">` +
+      `<line class="vmark" x1="${px}" y1="${f.top}" x2="${px}" y2="${f.bottom}" stroke="${escapeXml(m.color)}" stroke-width="1.5" stroke-dasharray="3 2"${m.opacity !== undefined ? ` stroke-opacity="${m.opacity}"` : ""}>` +
       `<title>${escapeXml(m.label)}</title></line>`;
     s += m.href ? `<a href="${escapeXml(m.href)}">${line}</a>` : line;
   }
