@@ -31,8 +31,19 @@ export interface FailureDoc {
   evidence: FailureEvidenceDoc[];
 }
 
-/** Failed invariants (not in expect.expectViolations) and failed expectations, with evidence. */
-export function failureDocs(r: RunResult, expectedViolations: readonly string[] = []): FailureDoc[] {
+/**
+ * Invariants a scenario expects to fail (expect.expectViolations), read back from the expectation
+ * results `expect.violation[<name>]` that held.
+ */
+export function expectedViolations(r: RunResult): string[] {
+  return (r.expectations ?? []).flatMap((e) => {
+    const m = /^expect\.violation\[(.+)\]$/.exec(e.name);
+    return m && e.ok ? [m[1]] : [];
+  });
+}
+
+/** Failed invariants (not expected to fail by the scenario) and failed expectations, with evidence. */
+export function failureDocs(r: RunResult, expected: readonly string[] = expectedViolations(r)): FailureDoc[] {
   const start = r.startUs ?? 0;
   const doc = (kind: FailureDoc["kind"], i: InvariantResult): FailureDoc => ({
     kind,
@@ -43,7 +54,7 @@ export function failureDocs(r: RunResult, expectedViolations: readonly string[] 
       ...(e.tUs !== undefined ? { tSinceStartS: (e.tUs - start) / 1e6, tIso: isoUs(e.tUs) } : {}),
     })),
   });
-  const skip = new Set(expectedViolations);
+  const skip = new Set(expected);
   return [
     ...r.invariants.filter((i) => !i.ok && !skip.has(i.name)).map((i) => doc("invariant", i)),
     ...(r.expectations ?? []).filter((e) => !e.ok).map((e) => doc("expectation", e)),

@@ -14,6 +14,7 @@ import { loadScenarioFile } from "../scenarios/index.js";
 import { runScenario } from "../sim/run.js";
 import type { RunResult } from "../sim/types.js";
 import { chromiumPath, dumpDom, screenshot } from "./chromium.js";
+import { failureDocs } from "../cli/failure.js";
 import { renderRunReport } from "./run-page.js";
 import { stagingDir, writeRunReport } from "./write.js";
 
@@ -80,6 +81,16 @@ describe("planted failing run: the report shows where and why (issue 15)", () =>
     const timeline = /<svg id="plot-timeline"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? "";
     expect(timeline).toMatch(/<a href="#failure-0"><circle class="mark violation"/);
     expect(html).toMatch(/<circle class="pt"[^>]*><title>\+\d+\.\d+ s \(2026-06-11T/);
+  });
+  it("an invariant the scenario expects to fail (expect.expectViolations) is not reported as a failure", () => {
+    const r = structuredClone(result);
+    r.invariants[5] = { name: "position-parity", ok: false, status: "checked", detail: "1 violation(s): x", evidence: [{ detail: "x", tUs: r.startUs! + 1 }] };
+    r.expectations = [{ name: "expect.violation[position-parity]", ok: true, detail: "violated as expected: x" }];
+    r.ok = true;
+    expect(failureDocs(r)).toEqual([]);
+    expect(renderRunReport(r)).not.toContain('id="failures"');
+    r.expectations[0].ok = false;
+    expect(failureDocs(r).map((f) => f.name)).toEqual(["position-parity", "expect.violation[position-parity]"]);
   });
   it("'not checked' is shown as such, never as a pass", () => {
     const r = structuredClone(result);

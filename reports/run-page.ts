@@ -16,18 +16,16 @@ import type { InvariantEvidence, InvariantResult, RunResult } from "../sim/types
 import { Dec, decDiff, isoUs, okCell, page, sinceStart, table, timeCell, type Cell } from "./html.js";
 import { escapeXml, linePlot, paletteColor, timelinePlot, type Series, type TimelineMark, type TimelineSpan } from "./svg.js";
 
-/** Names of the failed checks (invariants and expectations), for the verdict. */
+/** Names of the failed checks (invariants and expectations), for the verdict (same order as "Where it failed"). */
 export function failedChecks(r: RunResult): string[] {
-  return [
-    ...r.invariants.filter((i) => !i.ok).map((i) => `invariant ${i.name}: ${i.detail}`),
-    ...(r.expectations ?? []).filter((e) => !e.ok).map((e) => `expectation ${e.name}: ${e.detail}`),
-  ];
+  return failedResults(r).map(({ kind, res }) => `${kind} ${res.name}: ${res.detail}`);
 }
 
 /** Failed checks that count against the run (invariants not in expectViolations, expectations). */
 function failedResults(r: RunResult): { kind: string; res: InvariantResult }[] {
+  const expected = new Set((r.expectations ?? []).flatMap((e) => (/^expect\.violation\[(.+)\]$/.exec(e.name) && e.ok ? [e.name.slice(17, -1)] : [])));
   return [
-    ...r.invariants.filter((i) => !i.ok).map((res) => ({ kind: "invariant", res })),
+    ...r.invariants.filter((i) => !i.ok && !expected.has(i.name)).map((res) => ({ kind: "invariant", res })),
     ...(r.expectations ?? []).filter((e) => !e.ok).map((res) => ({ kind: "expectation", res })),
   ];
 }
