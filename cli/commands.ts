@@ -3,13 +3,19 @@
  * CommandOutput (exit code, the JSON document, the human text) and never writes to stdout itself;
  * cli/main.ts prints one or the other. JSON fields follow DESIGN.md "The `dita` command".
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import type { RunResult, Scenario } from "../sim/types.js";
-import { runId, writeRunReport } from "../reports/write.js";
-import { EXIT_CHECK_FAILED, EXIT_OK, UsageError } from "./errors.js";
+import { nextCounterDir, runId, stagingDir, sweepStaging, writeRunReport } from "../reports/write.js";
+import { writeChaosSummary } from "../reports/chaos-page.js";
+import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from "./errors.js";
+import { failureDocs, failureText } from "./failure.js";
+import { interrupted } from "./interrupt.js";
 import { log, startProgress } from "./io.js";
 import { loadExport, loadRunChaos, loadRunGolden, loadRunMutants, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
+import { checkIntents, checkPriceInputs } from "./preflight.js";
+import { seedRangeProblem } from "./args.js";
 
 /** What a subcommand produces: exit code, the `--json` document, the human-readable text. */
 export interface CommandOutput {
@@ -18,16 +24,31 @@ export interface CommandOutput {
   text: string;
 }
 
-/** Root folder of run and gate reports: $DITA_REPORTS_DIR, else <repo>/reports. */
+/**
+ * Root folder of run and gate reports: $DITA_REPORTS_DIR, else <repo>/reports; created if missing.
+ * @throws EnvironmentError when it names something that is not a folder or cannot be created.
+ */
 export function reportsRoot(): string {
-  return resolve(process.env.DITA_REPORTS_DIR ?? join(REPO_ROOT, "reports"));
+  const fromEnv = process.env.DITA_REPORTS_DIR;
+  const root = resolve(fromEnv ?? join(REPO_ROOT, "reports"));
+  const what = fromEnv !== undefined ? `DITA_REPORTS_DIR=${fromEnv}` : `reports folder ${root}`;
+  if (existsSync(root) && !statSync(root).isDirectory()) throw new EnvironmentError(`${what} is a file, not a folder; point DITA_REPORTS_DIR at a folder`);
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (err) {
+    throw new EnvironmentError(`${what}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return root;
 }
 
 /** Left-pad-free fixed-width table for the terminal. */
 export function textTable(headers: string[], rows: (string | number | boolean | null | undefined)[][]): string {
+  // Columns are padded to at most 60 characters; the last column is never cut (issue 15: details
+  // such as an invariant's numbers must reach the terminal whole).
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? "—" : String(c))))];
+  const last = headers.length - 1;
   const widths = headers.map((_, i) => Math.min(60, Math.max(...cells.map((r) => (r[i] ?? "").length))));
-  const fmt = (r: string[]) => r.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + "…" : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const fmt = (r: string[]) => r.map((c, i) => (i === last ? c : c.length > widths[i] ? c.slice(0, widths[i] - 1) + "…" : c.padEnd(widths[i]))).join("  ").trimEnd();
   return [fmt(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(fmt)].join("\n");
 }
 
@@ -56,16 +77,33 @@ export interface RunOptions {
   history?: string;
 }
 
+/** A resolved `dita run` scenario: the scenario, its report folder name, its repro command. */
+export interface ResolvedScenario {
+  scenario: Scenario;
+  /** Report folder name: `<scenario>-seed<N>` (library), `<scenario>-seed<N>-<file hash>` (--file). */
+  runId: (seed: number) => string;
+  /** One command that reproduces the run (absolute paths). */
+  repro: (seed: number) => string;
+  /** The scenario file's text, copied into the report as scenario.json (--file only). */
+  fileText?: string;
+}
+
 /**
  * Resolve the scenario of `dita run`: by name from the library, or from `--file` (validated by
- * scenarios/index.ts loadScenarioFile; a bad field → UsageError naming it, exit 2).
- * @throws UsageError for neither/both-but-different, an unknown name, an unreadable or malformed file.
+ * scenarios/index.ts loadScenarioFile, then cli/preflight.ts: intents the kernel would refuse,
+ * price files; a bad field → UsageError naming it, exit 2). A file run's report folder carries the
+ * first 8 hex digits of the file's SHA-256, so two files with the same scenario name never share
+ * (or race for) one folder; its repro names the file by absolute path.
+ * @throws UsageError for neither/both-but-different, an unknown name, an unreadable, malformed or
+ *   refused file; EnvironmentError when the kernel binary is missing or stale.
  */
-export async function resolveScenario(name: string | undefined, file: string | undefined): Promise<{ scenario: Scenario; repro: (seed: number) => string }> {
+export async function resolveScenario(name: string | undefined, file: string | undefined, kernel?: unknown): Promise<ResolvedScenario> {
   const mod = await loadScenarios();
   if (file !== undefined) {
     const path = resolve(file);
-    if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`--file ${file}: no such file`);
+    if (!existsSync(path)) throw new UsageError(`--file ${file}: no such file`);
+    if (statSync(path).isDirectory()) throw new UsageError(`--file ${file}: is a directory, not a scenario file (give the path of a .json file inside it)`);
+    if (!statSync(path).isFile()) throw new UsageError(`--file ${file}: not a regular file`);
     let scenario: Scenario;
     try {
       scenario = mod.loadScenarioFile(path);
@@ -75,12 +113,53 @@ export async function resolveScenario(name: string | undefined, file: string | u
     if (name !== undefined && name !== scenario.name) {
       throw new UsageError(`scenario name "${name}" does not match the name "${scenario.name}" in --file ${file}; give one or the other`);
     }
-    return { scenario, repro: (seed) => `npx dita run --file ${file} --seed ${seed}` };
+    const fileText = readFileSync(path, "utf8");
+    const tag = createHash("sha256").update(fileText).digest("hex").slice(0, 8);
+    checkPriceInputs(scenario, `--file ${file}`);
+    await preflightIntents(scenario, `--file ${file}`, kernel);
+    return { scenario, fileText, runId: (seed) => `${runId(scenario.name, seed)}-${tag}`, repro: (seed) => `npx dita run --file ${path} --seed ${seed}` };
   }
   if (name === undefined) throw new UsageError("run needs a scenario name or --file F (`dita list` shows the names)");
   const scenario = mod.getScenario(name);
   if (!scenario) throw new UsageError(`unknown scenario "${name}" (\`dita list\` shows the names)`);
-  return { scenario, repro: (seed) => `npx dita run ${name} --seed ${seed}` };
+  checkPriceInputs(scenario, `scenario ${name}`);
+  return { scenario, runId: (seed) => runId(scenario.name, seed), repro: (seed) => `npx dita run ${name} --seed ${seed}` };
+}
+
+/** Show each ENTER of a file scenario to a fresh kernel before the run (cli/preflight.ts). */
+async function preflightIntents(scenario: Scenario, source: string, kernel?: unknown): Promise<void> {
+  const { kernelConfigFor } = await import("../sim/run.js");
+  const k = kernel ?? (await loadCliKernel());
+  checkIntents(scenario, source, k as Parameters<typeof checkIntents>[2], kernelConfigFor(scenario));
+}
+
+/**
+ * The kernel a command runs: `wasmPath` (`--kernel`, e.g. a flaw mutant kernel/pkg/mutants/<id>.wasm
+ * built by `dita mutants`) or the checkout's kernel/pkg/dita_kernel.wasm.
+ * @throws UsageError when `wasmPath` does not exist; EnvironmentError when the binary is stale or
+ *   missing its manifest.
+ */
+export async function loadCliKernel(wasmPath?: string): Promise<unknown> {
+  const { sharedKernel } = await import("../sim/run.js");
+  if (wasmPath === undefined) return loadKernelOrEnvError(sharedKernel);
+  const abs = resolve(wasmPath);
+  if (!existsSync(abs) || !statSync(abs).isFile()) throw new UsageError(`--kernel ${wasmPath}: no such file`);
+  const { loadKernel } = await import("../kernel/index.js");
+  return loadKernelOrEnvError(() => loadKernel({ wasmPath: abs }));
+}
+
+/**
+ * Load the kernel; a missing or stale binary (KernelError MISSING_BINARY / STALE_BINARY) is an
+ * environment problem (exit 2) naming the command that fixes it.
+ */
+export async function loadKernelOrEnvError<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "MISSING_BINARY" || code === "STALE_BINARY") throw new EnvironmentError((err as Error).message);
+    throw err;
+  }
 }
 
 /** The `dita run --json` document (DESIGN.md fields plus expectations, trades, venue ledger). */
@@ -93,8 +172,13 @@ export function runDoc(r: RunResult): Record<string, unknown> {
     events: r.events,
     simTimeUs: r.simTimeUs,
     wallMs: r.wallMs,
+    repro: r.repro,
+    startUs: r.startUs,
+    failures: failureDocs(r),
     invariants: r.invariants,
     expectations: r.expectations,
+    diagnostics: r.diagnostics ?? [],
+    diagnosticsTotal: r.diagnosticsTotal ?? 0,
     ledger: r.ledger,
     venueLedger: r.venueLedger,
     trades: r.trades,
@@ -105,47 +189,75 @@ export function runDoc(r: RunResult): Record<string, unknown> {
   };
 }
 
-/** Human summary of one run. */
-export function runText(r: RunResult): string {
+/** Result cell of an invariant: ok, FAIL, or "not checked" (never shown as a pass). */
+export function invariantState(i: { ok: boolean; status?: string }): string {
+  if (i.status === "not-checked") return "not checked";
+  return i.ok ? "ok" : "FAIL";
+}
+
+/**
+ * Human summary of one run. A failed run starts with the verdict and the repro command, then each
+ * failed check in full with its slot, trade, time and trace rows, and the diagnostics.
+ */
+export function runText(r: RunResult, opts: { absoluteTime?: boolean } = {}): string {
+  const checked = r.invariants.filter((i) => i.status !== "not-checked");
+  const notChecked = r.invariants.length - checked.length;
   const lines = [
-    `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}`,
+    `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}  (${checked.filter((i) => i.ok).length}/${checked.length} invariants hold${notChecked ? `, ${notChecked} not checked` : ""})`,
+    ...(r.ok ? [] : failureText(r, failureDocs(r), { absoluteTime: opts.absoluteTime })),
+    "",
     `trace hash ${r.traceHash}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
     "",
-    textTable(["invariant", "ok", "detail"], r.invariants.map((i) => [i.name, i.status === "not-checked" ? "not checked" : i.ok ? "ok" : "FAIL", i.detail])),
+    textTable(["invariant", "result", "detail"], r.invariants.map((i) => [i.name, invariantState(i), i.detail])),
   ];
-  if (r.expectations?.length) lines.push("", textTable(["expectation", "ok", "detail"], r.expectations.map((e) => [e.name, e.ok ? "ok" : "FAIL", e.detail])));
-  lines.push("", `capital ${r.ledger.capitalUsdt} USDT (${r.ledger.capitalSource}), venue wallet ${r.venueLedger?.walletBalanceUsdt ?? "?"} USDT, ${r.trades.length} trades, ${r.ledger.anomalyCount} anomalies`);
+  if (r.expectations?.length) lines.push("", textTable(["expectation", "result", "detail"], r.expectations.map((e) => [e.name, e.ok ? "ok" : "FAIL", e.detail])));
+  lines.push("", `capital ${r.ledger.capitalUsdt} USDT (${r.ledger.capitalSource}), venue wallet ${r.venueLedger?.walletBalanceUsdt ?? "?"} USDT, ${r.trades.length} trades, ${r.ledger.anomalyCount} anomalies, ${r.diagnosticsTotal ?? 0} diagnostics`);
   if (r.report) lines.push(`report: ${join(r.report, "index.html")}`);
+  if (r.repro) lines.push(`reproduce: ${r.repro}`);
   return lines.join("\n");
 }
 
 /**
- * Run one scenario with one seed, write reports/<scenario>-seed<seed>/ (trace, summary, page).
- * Exit 0 when every invariant and expectation holds, 1 otherwise.
+ * Run one scenario with one seed into `reportDir` (trace, summary, page, and `extraFiles` such as
+ * scenario.json): written in a staging folder, renamed into place when complete.
  */
-export async function runOne(scenario: Scenario, seed: number, reportDir: string, repro: string, opts: { checkDeterminism?: boolean } = {}): Promise<RunResult> {
+export async function runOne(
+  scenario: Scenario,
+  seed: number,
+  reportDir: string,
+  repro: string,
+  opts: { checkDeterminism?: boolean; extraFiles?: Record<string, string>; kernelModule?: unknown } = {},
+): Promise<RunResult> {
   const runScenario = await loadRunScenario();
-  const traceFile = join(reportDir, "trace.arrow");
-  mkdirSync(reportDir, { recursive: true });
-  const result = await runScenario(scenario, { seed, traceFile, checkDeterminism: opts.checkDeterminism === true });
+  const staging = stagingDir(reportDir);
+  const traceFile = join(staging, "trace.arrow");
+  const result = await runScenario(scenario, { seed, traceFile, checkDeterminism: opts.checkDeterminism === true, ...(opts.kernelModule ? { kernelModule: opts.kernelModule } : {}) });
   if (!result.trace && existsSync(traceFile)) result.trace = traceFile;
-  writeRunReport(result, reportDir, { repro });
+  result.repro = repro;
+  writeRunReport(result, reportDir, { repro, staging, extraFiles: opts.extraFiles });
   return result;
 }
 
-/** `dita run [name] [--seed N] [--file F]`. */
-export async function runCommand(name: string | undefined, opts: RunOptions): Promise<CommandOutput> {
-  const { scenario, repro } = await resolveScenario(name, opts.file);
-  const dir = join(reportsRoot(), runId(scenario.name, opts.seed));
-  log(`running ${scenario.name} with seed ${opts.seed} …`);
-  const r = await runOne(scenario, opts.seed, dir, repro(opts.seed), { checkDeterminism: opts.checkDeterminism });
+/** `dita run [name] [--seed N] [--file F] [--check-determinism] [--history F] [--abs-time] [--kernel W]`. */
+export async function runCommand(name: string | undefined, opts: RunOptions & { absoluteTime?: boolean; kernel?: string }): Promise<CommandOutput> {
+  const root = reportsRoot();
+  const kernel = await loadCliKernel(opts.kernel);
+  const resolved = await resolveScenario(name, opts.file, kernel);
+  sweepStaging(root);
+  const dir = join(root, resolved.runId(opts.seed));
+  log(`running ${resolved.scenario.name} with seed ${opts.seed} …`);
+  const extra = resolved.fileText !== undefined ? { "scenario.json": resolved.fileText } : undefined;
+  // A file run's repro names the copy inside the report, which stays as it was run.
+  const base = resolved.fileText !== undefined ? `npx dita run --file ${join(dir, "scenario.json")} --seed ${opts.seed}` : resolved.repro(opts.seed);
+  const repro = opts.kernel ? `${base} --kernel ${resolve(opts.kernel)}` : base;
+  const r = await runOne(resolved.scenario, opts.seed, dir, repro, { checkDeterminism: opts.checkDeterminism, extraFiles: extra, kernelModule: opts.kernel ? kernel : undefined });
   const doc = runDoc(r);
-  let text = runText(r);
+  let text = runText(r, { absoluteTime: opts.absoluteTime });
   if (opts.history !== undefined) {
     const { exportRunHistory } = await import("../replay/command.js");
     const { kernelConfigFor } = await import("../sim/run.js");
     if (!r.trace) throw new Error("run --history: the run wrote no trace file to derive the history from");
-    const rows = await exportRunHistory(r.trace, opts.history, runId(scenario.name, opts.seed), kernelConfigFor(scenario), r.final);
+    const rows = await exportRunHistory(r.trace, opts.history, resolved.runId(opts.seed), kernelConfigFor(resolved.scenario), r.final);
     doc.history = resolve(opts.history);
     text += `\nhistory: ${resolve(opts.history)} (${rows} rows; replay with \`npx dita replay --arrow ${opts.history}\`)`;
   }
@@ -197,27 +309,83 @@ export async function goldenCommand(opts: { update?: boolean }): Promise<Command
 
 // ─────────────────────────── chaos ───────────────────────────
 
-/** `dita chaos [--seeds N] [--from S]`: `{ok, runs, failures:[{seed, invariant, detail, faultMix, repro}]}`. */
-export async function chaosCommand(opts: { seeds: number; from: number; determinismEvery?: number; jobs?: number }): Promise<CommandOutput> {
+/**
+ * `dita chaos [--seeds N] [--from S]`: `{ok, runs, from, interrupted, failures:[{seed, invariant,
+ * detail, faultMix, repro, report}], report, wallMs}`. Each failing seed is re-run with its trace
+ * kept and gets its own run report under reports/chaos-<n>/runs/; reports/chaos-<n>/index.html
+ * lists the failing seeds (reports/chaos-page.ts). Ctrl-C stops after the seed in hand: the seeds
+ * finished are reported with `"interrupted": true` and exit 130.
+ * @throws UsageError when the seed range leaves the seeds `dita run --seed` accepts.
+ */
+export async function chaosCommand(opts: { seeds: number; from: number; determinismEvery?: number; jobs?: number; kernel?: string }): Promise<CommandOutput> {
+  const problem = seedRangeProblem(opts.from, opts.seeds);
+  if (problem) throw new UsageError(problem);
   const runChaos = await loadRunChaos();
+  const root = reportsRoot();
+  sweepStaging(root);
+  const kernel = await loadCliKernel(opts.kernel);
   const bar = startProgress("chaos", opts.seeds);
   const t0 = performance.now();
   let res: Awaited<ReturnType<typeof runChaos>>;
   try {
-    res = await runChaos({ seeds: opts.seeds, from: opts.from, determinismEvery: opts.determinismEvery, jobs: opts.jobs, onProgress: (done, total) => bar.update(done, total) });
+    res = await runChaos({
+      seeds: opts.seeds,
+      from: opts.from,
+      determinismEvery: opts.determinismEvery,
+      jobs: opts.jobs,
+      onProgress: (done, total) => bar.update(done, total),
+      shouldStop: interrupted,
+      ...(opts.kernel ? { kernelWasm: resolve(opts.kernel) } : {}),
+    });
   } finally {
     bar.stop();
   }
+  const stopped = !!res.interrupted;
+  const reportDir = res.failures.length > 0 ? nextCounterDir(root, "chaos") : undefined;
+  const kernelFlag = opts.kernel ? ` --kernel ${resolve(opts.kernel)}` : "";
+  const withKernel = res.failures.map((f) => ({ ...f, repro: f.repro + kernelFlag }));
+  const reports = reportDir && !interrupted() ? await chaosSeedReports(withKernel, reportDir, opts.kernel ? kernel : undefined) : new Map<number, string>();
   const wallMs = Math.round(performance.now() - t0);
+  const failures = withKernel.map((f) => ({ ...f, ...(reports.has(f.seed) ? { report: reports.get(f.seed) } : {}) }));
+  let page: string | undefined;
+  if (reportDir) {
+    const seeds = [...new Set(failures.map((f) => f.seed))].map((seed) => {
+      const fs = failures.filter((f) => f.seed === seed);
+      return { seed, checks: fs.map((f) => ({ invariant: f.invariant, detail: f.detail })), faultMix: fs[0].faultMix, repro: fs[0].repro, reportHref: reports.has(seed) ? `runs/${basename(reports.get(seed)!)}` : undefined };
+    });
+    page = writeChaosSummary({ ok: res.ok, from: opts.from, runs: res.runs, requested: opts.seeds, interrupted: stopped, seeds }, reportDir);
+  }
   // No wall time in the JSON: the document is byte-identical for every --jobs N (the time is in the text and on stderr).
   log(`chaos: ${res.runs} seeds in ${(wallMs / 1000).toFixed(1)} s`);
-  const doc = { ok: res.ok, runs: res.runs, from: opts.from, failures: res.failures, determinismChecked: res.determinismChecked };
+  const doc = { ok: res.ok, runs: res.runs, from: opts.from, requested: opts.seeds, interrupted: stopped, failures, determinismChecked: res.determinismChecked, report: reportDir };
   const det = res.determinismChecked > 0 ? `determinism checked on ${res.determinismChecked} seeds` : "determinism not checked";
-  const lines = [`${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}, ${res.failures.length} failures, ${det}, ${(wallMs / 1000).toFixed(1)} s`];
-  for (const f of res.failures) {
-    lines.push("", `seed ${f.seed}: ${f.invariant}: ${f.detail}`, `  fault mix: ${JSON.stringify(f.faultMix)}`, `  reproduce: ${f.repro}`);
+  const lines = [
+    `${res.ok ? "PASS" : "FAIL"}  chaos: ${res.runs} seeds from ${opts.from}${stopped ? ` (interrupted after ${res.runs} of ${opts.seeds})` : ""}, ${res.failures.length} failures, ${det}, ${(wallMs / 1000).toFixed(1)} s`,
+  ];
+  for (const f of failures) {
+    lines.push("", `seed ${f.seed}: ${f.invariant}: ${f.detail}`, `  reproduce: ${f.repro}`, `  fault mix: ${JSON.stringify(f.faultMix)}`);
+    if (f.report) lines.push(`  report: ${join(f.report, "index.html")}`);
   }
-  return { code: res.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text: lines.join("\n") };
+  if (page) lines.push("", `summary: ${page}`);
+  const code = stopped ? EXIT_INTERRUPTED : res.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+  return { code, doc, text: lines.join("\n") };
+}
+
+/** Re-run each failing chaos seed with its trace kept and write its run report; seed → folder. */
+async function chaosSeedReports(failures: { seed: number; repro: string }[], reportDir: string, kernelModule?: unknown): Promise<Map<number, string>> {
+  const { getScenario } = await import("../scenarios/index.js");
+  const { CHAOS_SCENARIO } = await import("../scenarios/chaos.js");
+  const scenario = getScenario(CHAOS_SCENARIO);
+  const out = new Map<number, string>();
+  if (!scenario) return out;
+  for (const f of failures) {
+    if (out.has(f.seed) || interrupted()) continue;
+    const dir = join(reportDir, "runs", runId(scenario.name, f.seed));
+    log(`chaos: writing the report of failing seed ${f.seed} …`);
+    await runOne(scenario, f.seed, dir, f.repro, { kernelModule });
+    out.set(f.seed, dir);
+  }
+  return out;
 }
 
 // ─────────────────────────── shrink ───────────────────────────

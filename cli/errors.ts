@@ -1,6 +1,6 @@
 /**
- * Error kinds of the `dita` command and the exit codes they map to (DESIGN.md "The `dita`
- * command": 0 = all checks hold, 1 = a check failed, 2 = bad usage or input).
+ * Error kinds of the `dita` command and the exit codes they map to
+ * (DESIGN.md "The `dita` command": 0 = all checks hold, 1 = a check failed, 2 = bad usage or input).
  */
 
 /** Exit code: every check held. */
@@ -25,3 +25,14 @@ export class NotAvailableError extends UsageError {
     super(`not available yet: ${modulePath} missing${detail ? ` (${detail})` : ""}`);
   }
 }
+
+/**
+ * The machine, not the input, is wrong: a stale or missing kernel binary, DITA_REPORTS_DIR naming a
+ * file, an unwritable reports folder. Exit 2 with "environment problem: …" naming what to fix.
+ */
+export class EnvironmentError extends UsageError {
+  override name = "EnvironmentError";
+}
+
+/** Exit code after SIGINT (128 + 2), as shells report an interrupted command. */
+export const EXIT_INTERRUPTED = 130;

@@ -19,11 +19,56 @@ export function guardStdout(): void {
     (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
 }
 
-/** Write `text` to the real stdout (bypassing the guard); resolves once flushed. */
+/** True once a write to stdout failed with EPIPE (the reader, e.g. `head -c 20`, went away). */
+let stdoutClosed = false;
+
+/** Whether the reader of stdout has gone away (EPIPE seen). */
+export function stdoutGone(): boolean {
+  return stdoutClosed;
+}
+
+/**
+ * Make EPIPE on stdout / stderr end output quietly instead of an unhandled 'error' event with a
+ * stack trace (`dita list --json | head -c 20`): the reader closed the pipe, so nothing more is
+ * written there. Any other stream error is re-thrown. Idempotent.
+ */
+let pipesHandled = false;
+export function handleClosedPipes(): void {
+  if (pipesHandled) return;
+  pipesHandled = true;
+  const onError = (stream: "stdout" | "stderr") => (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    if (stream === "stdout") stdoutClosed = true;
+  };
+  process.stdout.on("error", onError("stdout"));
+  process.stderr.on("error", onError("stderr"));
+}
+
+/**
+ * Write `text` to the real stdout (bypassing the guard); resolves once flushed, or at once when
+ * the reader has gone away (EPIPE: the rest of the document is dropped, quietly). Other write
+ * errors reject.
+ */
 export function emitStdout(text: string): Promise<void> {
+  if (stdoutClosed) return Promise.resolve();
   return new Promise((resolveWrite, reject) => {
-    realStdoutWrite(text, (err?: Error | null) => (err ? reject(err) : resolveWrite()));
+    realStdoutWrite(text, (err?: NodeJS.ErrnoException | null) => {
+      if (!err) return resolveWrite();
+      if (err.code === "EPIPE") {
+        stdoutClosed = true;
+        return resolveWrite();
+      }
+      reject(err);
+    });
   });
+}
+
+/**
+ * Put the terminal back the way a program found it: cursor shown (ESC[?25h) and line wrap on
+ * (ESC[?7h), which a progress bar interrupted by Ctrl-C can leave hidden / off. Only on a TTY.
+ */
+export function restoreTerminal(): void {
+  if (process.stderr.isTTY) process.stderr.write("\x1b[?25h\x1b[?7h");
 }
 
 /** A log line on stderr. */

@@ -4,7 +4,9 @@
  * - `--json` on every subcommand: exactly one JSON document on stdout, nothing else there (logs
  *   and progress bars go to stderr; on an error the document is `{ok:false, error:{kind, message}}`);
  * - exit 0 when every check holds, 1 when a check fails, 2 on bad usage or input (commander's own
- *   usage errors included), with a message naming the problem on stderr.
+ *   usage errors included) or an environment problem (stale kernel binary, DITA_REPORTS_DIR naming
+ *   a file), with a message naming the problem on stderr; 130 after Ctrl-C;
+ * - stack traces only with --verbose or DITA_DEBUG=1; a closed stdout (EPIPE, `| head`) ends quietly.
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -13,10 +15,11 @@ import { Command, CommanderError, Option } from "commander";
 import { parseCount, parseIdList, parseSeed } from "./args.js";
 import { benchCommand } from "./bench.js";
 import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, shrinkCommand, type CommandOutput } from "./commands.js";
-import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
+import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { DEFAULT_FUZZ_INPUTS, fuzzCommand } from "./fuzz.js";
 import { gateCommand } from "./gate.js";
-import { emitStdout, guardStdout, log } from "./io.js";
+import { installInterruptHandler } from "./interrupt.js";
+import { emitStdout, guardStdout, handleClosedPipes, log } from "./io.js";
 import { REPO_ROOT } from "./modules.js";
 import { registerShadowCommands } from "../shadow/cli.js";
 
@@ -40,10 +43,12 @@ export function buildProgram(sink: (out: CommandOutput, json: boolean) => void):
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .option("--verbose", "print stack traces of internal errors (also DITA_DEBUG=1)")
     .addHelpText(
       "after",
       `
-Exit codes: 0 all checks hold, 1 a check failed, 2 bad usage or input.
+Exit codes: 0 all checks hold, 1 a check failed, 2 bad usage, bad input or an environment
+problem, 130 interrupted (Ctrl-C).
 
 Examples:
   $ npx dita list
@@ -80,12 +85,18 @@ Examples:
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
     .option("--check-determinism", "execute the run twice and compare trace hashes (invariant 12); default once: \"not checked\"")
     .option("--history <file>", "also export the run's kernel inputs as a history Arrow file (docs/history-schema.md), for `dita replay`")
+    .option("--abs-time", "show absolute times (ISO-8601 UTC) beside seconds since the scenario start")
+    .option("--kernel <wasm>", "run this kernel artifact (e.g. a flaw mutant kernel/pkg/mutants/<id>.wasm) instead of kernel/pkg/dita_kernel.wasm")
     .addOption(json())
     .addHelpText(
       "after",
       "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3\n  $ npx dita run gamut-exit --seed 1 --history gamut.arrow && npx dita replay --arrow gamut.arrow",
     )
-    .action(wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean; history?: string }) => runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism, history: o.history })));
+    .action(
+      wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean; history?: string; absTime?: boolean; kernel?: string }) =>
+        runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism, history: o.history, absoluteTime: !!o.absTime, kernel: o.kernel }),
+      ),
+    );
 
   program
     .command("golden")
@@ -102,9 +113,10 @@ Examples:
     .addOption(new Option("--from <s>", "first seed").argParser(parseSeed).default(1))
     .addOption(new Option("--determinism-every <k>", "execute seeds 0, k, 2k, … of the range twice and compare trace hashes (invariant 12); default: none").argParser(parseCount()))
     .addOption(jobsOption())
+    .option("--kernel <wasm>", "run this kernel artifact (e.g. a flaw mutant) instead of kernel/pkg/dita_kernel.wasm")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed\n  $ npx dita chaos --seeds 10000 --jobs 2")
-    .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number }) => chaosCommand(o)));
+    .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number; kernel?: string }) => chaosCommand(o)));
 
   program
     .command("shrink")
@@ -215,14 +227,22 @@ function registerReplayCommands(
     .action(wrap(async (o: { config: string; out: string; run: string; orders?: string; fills?: string; income?: string; intents?: string; startWallet?: string }) => (await replay()).importBingxCommand(o)));
 }
 
-async function fail(kind: "usage" | "internal", message: string, code: number, asJson: boolean): Promise<number> {
+async function fail(kind: "usage" | "environment" | "internal", message: string, code: number, asJson: boolean): Promise<number> {
   if (asJson) await emitStdout(JSON.stringify({ ok: false, error: { kind, message } }) + "\n");
   return code;
 }
 
 /** Run the CLI on `argv` (process.argv form); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  handleClosedPipes();
   const asJson = argv.slice(2).includes("--json");
+  const verbose = argv.slice(2).includes("--verbose") || process.env.DITA_DEBUG === "1";
+  // chaos stops after the seed in hand and reports what it finished; gate, mutants and bench (with
+  // progress bars) restore the terminal and exit 130; run, list and golden keep Node's default
+  // (ended by the signal at once, even inside the synchronous simulation; the report folder is
+  // staged, so nothing half-written is left under its name).
+  const sub = argv.slice(2).find((a) => !a.startsWith("-"));
+  if (sub === "chaos" || sub === "gate" || sub === "mutants" || sub === "bench") installInterruptHandler(sub === "chaos");
   let result: { out: CommandOutput; json: boolean } | undefined;
   const program = buildProgram((out, json) => {
     result = { out, json };
@@ -237,15 +257,23 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT_OK;
+      // `dita help run` asks for help: exit 0 like `dita run --help` (commander ends it with code 0).
+      if (err.code === "commander.help" && err.exitCode === 0) return EXIT_OK;
       // commander already printed its message on stderr
       return fail("usage", err.message.replace(/^error: /, ""), EXIT_USAGE, asJson);
     }
+    if (err instanceof EnvironmentError) {
+      log(`dita: environment problem: ${err.message}`);
+      if (verbose) log(err.stack ?? "");
+      return fail("environment", err.message, EXIT_USAGE, asJson);
+    }
     if (err instanceof UsageError) {
       log(`dita: error: ${err.message}`);
+      if (verbose) log(err.stack ?? "");
       return fail("usage", err.message, EXIT_USAGE, asJson);
     }
     const e = err as Error;
-    log(`dita: internal error: ${e?.stack ?? String(err)}`);
+    log(verbose ? `dita: internal error: ${e?.stack ?? String(err)}` : `dita: internal error: ${e?.message ?? String(err)} (--verbose or DITA_DEBUG=1 shows the stack trace)`);
     return fail("internal", e?.message ?? String(err), EXIT_CHECK_FAILED, asJson);
   }
   if (!result) return EXIT_OK;

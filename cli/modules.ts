@@ -16,7 +16,7 @@ import { NotAvailableError } from "./errors.js";
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** sim/run.ts `runScenario`. */
-export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string; checkDeterminism?: boolean }) => Promise<RunResult>;
+export type RunScenarioFn = (scenario: Scenario, opts: { seed: number; traceFile?: string; checkDeterminism?: boolean; kernelModule?: unknown }) => Promise<RunResult>;
 
 /** scenarios/index.ts. `loadScenarioFile` throws ScenarioError naming the bad field. */
 export interface ScenariosModule {
@@ -40,7 +40,9 @@ export type RunChaosFn = (opts: {
   determinismEvery?: number;
   jobs?: number;
   onProgress?: (done: number, total: number) => void;
-}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; determinismChecked: number }>;
+  shouldStop?: () => boolean;
+  kernelModule?: unknown;
+}) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; determinismChecked: number; interrupted?: boolean }>;
 
 /** One golden case (golden/runner.ts). */
 export interface GoldenCase {

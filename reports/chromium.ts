@@ -41,9 +41,9 @@ function run(extra: string[], file: string, timeoutMs: number): string {
   }
 }
 
-/** The DOM after Chromium loaded and laid out `htmlFile` (`--dump-dom`). */
-export function dumpDom(htmlFile: string, timeoutMs = 60_000): string {
-  return run(["--dump-dom"], htmlFile, timeoutMs);
+/** The DOM after Chromium loaded and laid out `htmlFile` (`--dump-dom`), optionally at a window width. */
+export function dumpDom(htmlFile: string, timeoutMs = 60_000, windowWidth?: number): string {
+  return run(["--dump-dom", ...(windowWidth ? [`--window-size=${windowWidth},1200`] : [])], htmlFile, timeoutMs);
 }
 
 /** Screenshot `htmlFile` to `pngFile` (`--screenshot`) at the given window size. */

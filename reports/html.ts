@@ -42,6 +42,22 @@ export function isoUs(us: number | undefined): string {
   return new Date(ms).toISOString().replace("Z", `${rest}Z`);
 }
 
+/**
+ * Time since the scenario start as seconds, e.g. "+70.000 s" ("+70.003505 s" when not whole ms).
+ * The one time format of reports and the terminal (issue 15); the absolute time goes on hover.
+ */
+export function sinceStart(tUs: number, startUs: number): string {
+  const us = tUs - startUs;
+  const text = Number.isInteger(us / 1000) ? (us / 1e6).toFixed(3) : (us / 1e6).toFixed(6);
+  return `${us < 0 ? "" : "+"}${text} s`;
+}
+
+/** A table cell with the time since start, the absolute ISO time as its hover title. */
+export function timeCell(tUs: number | undefined, startUs: number): Cell {
+  if (tUs === undefined || !Number.isFinite(tUs)) return null;
+  return { html: `<span class="t" title="${escapeXml(isoUs(tUs))}">${escapeXml(sinceStart(tUs, startUs))}</span>` };
+}
+
 /** a − b as an exact decimal string, or undefined when either side is missing. */
 export function decDiff(a: string | undefined, b: string | undefined): string | undefined {
   if (a === undefined || b === undefined) return undefined;
@@ -50,7 +66,7 @@ export function decDiff(a: string | undefined, b: string | undefined): string | 
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0;background:#f6f7f9}
-main{max-width:1180px;margin:0 auto;padding:18px 22px 60px}
+main{max-width:1340px;margin:0 auto;padding:18px 22px 60px}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .verdict{border-radius:8px;padding:14px 18px;margin:0 0 14px;color:#fff}
 .verdict.pass{background:#1b7f3b} .verdict.fail{background:#b3261e}
@@ -62,6 +78,14 @@ code,.mono,td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;f
 table{border-collapse:collapse;background:#fff;margin:6px 0 10px;width:100%}
 caption{text-align:left;color:#555;font-size:12px;padding:2px 0}
 th,td{border:1px solid #e1e1e1;padding:3px 7px;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere} th{overflow-wrap:normal;word-break:keep-all}
+.t{white-space:nowrap}
+td.body{white-space:pre-wrap;word-break:break-all;font-size:11.5px}
+.verdict code{background:rgba(255,255,255,.15);color:#fff;padding:2px 6px;border-radius:4px;user-select:all}
+.verdict a{color:#fff}
+.failure{background:#fff;border:1px solid #e3b3ae;border-left:5px solid #b3261e;border-radius:6px;padding:8px 14px;margin:8px 0}
+.failure h3{margin:2px 0 4px;font-size:15px} .failure .detail{font-family:ui-monospace,monospace;font-size:12.5px;overflow-wrap:anywhere}
+:target{background:#fff3c4}
 th{background:#eef0f3;font-family:system-ui,sans-serif;font-size:12.5px}
 td.ok{color:#1b7f3b;font-weight:700} td.bad{color:#b3261e;font-weight:700} td.warn{color:#9a6700;font-weight:700}
 td.empty{color:#999;text-align:center}

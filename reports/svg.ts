@@ -227,6 +227,58 @@ export interface LinePlotOptions {
   xOrigin?: number;
   /** Explicit x range (absolute, like the samples), e.g. the run's whole simulated time. */
   xDomain?: [number, number];
+  /**
+   * Hover text of each sample (a `<circle class="pt">` with a `<title>` per kept sample, e.g. the
+   * absolute time and value). Off when absent. At most MAX_HOVER_POINTS per series get one.
+   */
+  pointTitle?: (p: XY, s: Series) => string;
+  /** Vertical markers across the plot (violations, faults): `<line class="vmark">` with a title. */
+  vmarks?: { x: number; label: string; color: string; href?: string; opacity?: number }[];
+}
+
+/** Most hover circles drawn per series. */
+export const MAX_HOVER_POINTS = 400;
+
+/**
+ * Thin a sorted series to what a plot `columns` pixels wide can show: per pixel column the first,
+ * lowest, highest and last sample (so every step and spike stays visible). Series with at most
+ * 4 × columns samples are returned as they are.
+ */
+export function decimate(points: XY[], x: (v: number) => number, columns: number): XY[] {
+  if (points.length <= 4 * columns) return points;
+  const out: XY[] = [];
+  let col = Number.NaN;
+  let bucket: XY[] = [];
+  const flush = () => {
+    if (bucket.length === 0) return;
+    const lo = bucket.reduce((a, b) => (b.y < a.y ? b : a));
+    const hi = bucket.reduce((a, b) => (b.y > a.y ? b : a));
+    const keep = [bucket[0], lo, hi, bucket[bucket.length - 1]].sort((a, b) => a.x - b.x);
+    for (const p of keep) if (out[out.length - 1] !== p) out.push(p);
+    bucket = [];
+  };
+  for (const p of points) {
+    const c = Math.floor(x(p.x));
+    if (c !== col) {
+      flush();
+      col = c;
+    }
+    bucket.push(p);
+  }
+  flush();
+  return out;
+}
+
+function vmarkLines(f: Frame, x: (v: number) => number, origin: number, marks: NonNullable<LinePlotOptions["vmarks"]>): string {
+  let s = `<g class="vmarks">`;
+  for (const m of marks) {
+    const px = fmtCoord(x(m.x - origin));
+    const line =
+      `<line class="vmark" x1="${px}" y1="${f.top}" x2="${px}" y2="${f.bottom}" stroke="${escapeXml(m.color)}" stroke-width="1.5" stroke-dasharray="3 2"${m.opacity !== undefined ? ` stroke-opacity="${m.opacity}"` : ""}>` +
+      `<title>${escapeXml(m.label)}</title></line>`;
+    s += m.href ? `<a href="${escapeXml(m.href)}">${line}</a>` : line;
+  }
+  return s + `</g>`;
 }
 
 /**
@@ -258,9 +310,14 @@ export function linePlot(o: LinePlotOptions): string {
   const y = linearScale(y0, y1, f.bottom, f.top);
   out += yAxis(f, y, niceTicks(y0, y1, 6), o.yFormat ?? formatNumber, o.yLabel);
   out += xAxis(f, x, o.xFormat ? niceTicks(x0, x1, 7) : timeTicks(x0, x1, 7), o.xFormat ?? formatOffsetUs, o.xLabel);
+  if (o.vmarks?.length) out += vmarkLines(f, x, origin, o.vmarks);
   for (const s of series) {
     if (s.points.length === 0) continue;
-    const pts = [...s.points].sort((a, b) => a.x - b.x);
+    const pts = decimate(
+      [...s.points].sort((a, b) => a.x - b.x),
+      (v) => x(v - origin),
+      Math.max(1, Math.round(f.right - f.left)),
+    );
     let d = "";
     pts.forEach((p, i) => {
       const px = fmtCoord(x(p.x - origin));
@@ -273,6 +330,13 @@ export function linePlot(o: LinePlotOptions): string {
     out +=
       `<path class="series" data-series="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${escapeXml(s.color)}" stroke-width="1.8"` +
       `${s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : ""}><title>${escapeXml(s.name)}</title></path>`;
+    if (o.pointTitle) {
+      const step = Math.max(1, Math.ceil(pts.length / MAX_HOVER_POINTS));
+      for (let i = 0; i < pts.length; i += step) {
+        const p = pts[i];
+        out += `<circle class="pt" cx="${fmtCoord(x(p.x - origin))}" cy="${fmtCoord(y(p.y))}" r="3" fill="${escapeXml(s.color)}" fill-opacity="0.35"><title>${escapeXml(o.pointTitle(p, s))}</title></circle>`;
+      }
+    }
   }
   out += legend(f, series.map((s) => ({ name: s.name, color: s.color })));
   return out + `</svg>`;
@@ -295,6 +359,10 @@ export interface TimelineMark {
   color: string;
   /** Drawn as a red triangle with class "fault" when true, otherwise a circle. */
   fault?: boolean;
+  /** In-page link (e.g. "#failure-0") the mark leads to. */
+  href?: string;
+  /** Extra class of the circle, e.g. "violation". */
+  cls?: string;
 }
 
 /** Options of {@link timelinePlot}. */
@@ -358,7 +426,8 @@ export function timelinePlot(o: TimelineOptions): string {
         `<path class="fault" d="M${fmtCoord(px)} ${fmtCoord(py - 7)}L${fmtCoord(px + 6)} ${fmtCoord(py + 6)}L${fmtCoord(px - 6)} ${fmtCoord(py + 6)}Z" ` +
         `fill="${escapeXml(m.color)}" stroke="#600" stroke-width="0.6"><title>${escapeXml(m.label)}</title></path>`;
     } else {
-      out += `<circle class="mark" cx="${fmtCoord(px)}" cy="${fmtCoord(py)}" r="5" fill="${escapeXml(m.color)}"><title>${escapeXml(m.label)}</title></circle>`;
+      const c = `<circle class="mark${m.cls ? ` ${escapeXml(m.cls)}` : ""}" cx="${fmtCoord(px)}" cy="${fmtCoord(py)}" r="5" fill="${escapeXml(m.color)}"><title>${escapeXml(m.label)}</title></circle>`;
+      out += m.href ? `<a href="${escapeXml(m.href)}">${c}</a>` : c;
     }
   }
   if (o.legend?.length) out += legend(f, o.legend);

@@ -39,6 +39,8 @@ export interface ChaosResult {
   failedSeeds: number[];
   /** How many seeds were executed twice (determinism checked). */
   determinismChecked: number;
+  /** True when `shouldStop` ended the run early; `runs` then counts the seeds finished. */
+  interrupted?: boolean;
 }
 
 export interface ChaosOptions {
@@ -62,6 +64,8 @@ export interface ChaosOptions {
    * no seed is re-executed. The gate uses k = 10.
    */
   determinismEvery?: number;
+  /** Asked before each seed; true stops the run there (Ctrl-C), keeping the seeds finished. */
+  shouldStop?: () => boolean;
 }
 
 /** The command that reproduces one chaos seed. */
@@ -144,14 +148,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   if (opts.kernelModule) {
     perSeed = [];
     for (const [i, t] of tasks.entries()) {
+      if (opts.shouldStop) {
+        // Runs are synchronous inside: let the event loop deliver a pending signal (Ctrl-C) first.
+        await new Promise<void>((r) => setImmediate(r));
+        if (opts.shouldStop()) break;
+      }
       perSeed.push(await chaosSeedTask(t, init, opts.kernelModule));
       opts.onProgress?.(i + 1, tasks.length);
     }
   } else {
-    perSeed = await runPool<ChaosTask, ChaosFailure[]>({ module: fileURLToPath(import.meta.url), fn: "chaosSeedTask", tasks, jobs, init, onProgress: opts.onProgress });
+    perSeed = await runPool<ChaosTask, ChaosFailure[]>({ module: fileURLToPath(import.meta.url), fn: "chaosSeedTask", tasks, jobs, init, onProgress: opts.onProgress, shouldStop: opts.shouldStop });
   }
-  const failures = perSeed.flat();
-  const failedSeeds = tasks.filter((_, i) => perSeed[i].length > 0).map((t) => t.seed);
-  const determinismChecked = tasks.filter((t) => t.checkDeterminism).length;
-  return { ok: failures.length === 0, runs: opts.seeds, failures, failedSeeds, determinismChecked };
+  // Interrupted (Ctrl-C): the seeds finished form a prefix of the range; the rest never started.
+  let runs = 0;
+  while (runs < tasks.length && perSeed[runs] !== undefined) runs++;
+  const finished = perSeed.slice(0, runs);
+  const failures = finished.flat();
+  const failedSeeds = tasks.filter((_, i) => i < runs && finished[i].length > 0).map((t) => t.seed);
+  const determinismChecked = tasks.filter((t, i) => i < runs && t.checkDeterminism).length;
+  const interrupted = runs < tasks.length;
+  return { ok: failures.length === 0, runs, failures, failedSeeds, determinismChecked, ...(interrupted ? { interrupted } : {}) };
 }

@@ -5,7 +5,7 @@
  * Decimal fields compare as exact decimals ("242.7312" = "242.73120").
  */
 import type { KernelSnapshot } from "../kernel/types.js";
-import type { InvariantResult, ScenarioExpectations } from "./types.js";
+import type { InvariantEvidence, InvariantResult, ScenarioExpectations } from "./types.js";
 import { Dec } from "./num.js";
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -24,10 +24,13 @@ export function checkExpectations(
 ): InvariantResult[] {
   if (!exp) return [];
   const out: InvariantResult[] = [];
-  const push = (name: string, ok: boolean, detail: string) => out.push({ name, ok, detail });
+  // A failed expectation carries where it failed (slot / trade), like an invariant's evidence.
+  const push = (name: string, ok: boolean, detail: string, where: Omit<InvariantEvidence, "detail"> = {}) =>
+    out.push(ok ? { name, ok, detail } : { name, ok, detail, evidence: [{ detail, ...where }] });
   for (const [slot, stage] of Object.entries(exp.finalStages ?? {})) {
     const s = final.slots[Number(slot)];
-    push(`expect.finalStage[${slot}]`, s?.stage === stage, `expected ${stage}, got ${s ? s.stage : "no such slot"}`);
+    const where = s ? { slotId: s.slotId, ...(s.tradeId ? { tradeId: s.tradeId } : {}) } : {};
+    push(`expect.finalStage[${slot}]`, s?.stage === stage, `expected ${stage}, got ${s ? s.stage : "no such slot"}`, where);
   }
   const seen = new Set(diagnostics);
   for (const code of exp.diagnostics ?? []) push(`expect.diagnostic[${code}]`, seen.has(code), seen.has(code) ? "produced" : `never produced (seen: ${[...seen].join(",")})`);
@@ -40,9 +43,9 @@ export function checkExpectations(
     }
     for (const f of ["realizedGrossUsdt", "realizedNetUsdt", "pnlSource"] as const) {
       if (t[f] === undefined) continue;
-      push(`expect.trade[${t.tradeId}].${f}`, sameValue(got[f], t[f]), `expected ${t[f]}, got ${got[f]}`);
+      push(`expect.trade[${t.tradeId}].${f}`, sameValue(got[f], t[f]), `expected ${t[f]}, got ${got[f]}`, { slotId: got.slotId, tradeId: got.tradeId, symbol: got.symbol, tUs: got.closedAtUs ?? got.openedAtUs });
     }
-    for (const flag of t.flags ?? []) push(`expect.trade[${t.tradeId}].flag[${flag}]`, got.flags.includes(flag), `flags ${got.flags.join(",") || "(none)"}`);
+    for (const flag of t.flags ?? []) push(`expect.trade[${t.tradeId}].flag[${flag}]`, got.flags.includes(flag), `flags ${got.flags.join(",") || "(none)"}`, { slotId: got.slotId, tradeId: got.tradeId, symbol: got.symbol });
   }
   for (const [k, v] of Object.entries(exp.ledger ?? {})) {
     const got = (final.ledger as unknown as Record<string, unknown>)[k];

@@ -267,4 +267,56 @@ describe("invariant checker", () => {
     rec.hashes = ["h", "h"];
     expect(get(rec, "determinism")).toMatchObject({ ok: true, status: "checked" });
   });
+
+  it("12 determinism not re-executed is 'not-checked' (ok, but never shown or counted as a pass)", () => {
+    const rec = goodRecord();
+    rec.hashes = ["h"];
+    expect(get(rec, "determinism")).toMatchObject({ ok: true, status: "not-checked" });
+    expect(get(goodRecord(), "determinism")).toMatchObject({ ok: true, status: "checked" });
+  });
+});
+
+describe("every violation carries where it is (issue 15: slot, trade, symbol, time)", () => {
+  it("dual-leverage (FET trio 2): slot, trade, symbol and close time of the trade", () => {
+    const rec = goodRecord();
+    const t = fetTrade({ closedAtUs: 9 });
+    t.legs[0] = { ...t.legs[0], realizedPnlUsdt: "93.6252" };
+    rec.final.trades = [t];
+    expect(get(rec, "dual-leverage")?.evidence).toEqual([{ slotId: 0, tradeId: "fet", symbol: "FET-USDT", tUs: 9, detail: expect.stringMatching(/^fet leg 0: realized 93.6252/) }]);
+  });
+  it("size-bounds (A1 oversell, I13 reopen): slot, trade and time of the sample or transition", () => {
+    const rec = goodRecord();
+    rec.slotSamples.push({ tUs: 4, slotId: 0, tradeId: "fet", stage: "EXIT_WORKING", sizeQty: "-1", initialSizeQty: "202276" });
+    rec.transitions.push({ slotId: 0, tradeId: "fet", from: "CLOSED", to: "POSITION_OPEN", trigger: "PARTIAL_FILL", tsUs: 11 });
+    expect(get(rec, "size-bounds")?.evidence).toEqual([
+      { tUs: 4, slotId: 0, tradeId: "fet", detail: expect.stringContaining("size -1 < 0") },
+      { tUs: 11, slotId: 0, tradeId: "fet", detail: expect.stringContaining("reopened") },
+    ]);
+  });
+  it("position-parity: symbol and time; routing (spec §6.1): the slot it landed on; liveness (F16): the stuck slot at the bound", () => {
+    const rec = goodRecord();
+    rec.parity[0].venue["FET-USDT"] = "-26007";
+    rec.fills[0].changedSlots = [0];
+    rec.liveness = { healUs: 100, boundUs: 50, quiescentAtUs: [null, 120], stagesAtBound: ["ORDER_REQUESTED", "IDLE"] };
+    expect(get(rec, "position-parity")?.evidence?.[0]).toMatchObject({ tUs: 10, symbol: "FET-USDT" });
+    expect(get(rec, "routing")?.evidence?.[0]).toMatchObject({ tUs: 7, slotId: 0 });
+    expect(get(rec, "liveness")?.evidence?.[0]).toMatchObject({ slotId: 0, tUs: 150 });
+  });
+  it("exits-never-skipped, idempotency, capital-exchange-anchored, kernel-vs-exchange: time (and slot / trade where known)", () => {
+    const rec = goodRecord();
+    rec.intents[0].outcome = okOutcome([]);
+    rec.probes[0].afterSha = "b";
+    rec.ledgerSamples[2] = { ...rec.ledgerSamples[2], anchoredWalletUsdt: "10242.7313" };
+    rec.final.trades = [fetTrade({ kernelEstimateUsdt: "250", realizedGrossUsdt: "250", closedAtUs: 9 })];
+    expect(get(rec, "exits-never-skipped")?.evidence?.[0]).toMatchObject({ tUs: 5, slotId: 0 });
+    expect(get(rec, "idempotency")?.evidence?.[0]).toMatchObject({ tUs: 7 });
+    expect(get(rec, "capital-exchange-anchored")?.evidence?.[0]).toMatchObject({ tUs: 9 });
+    expect(get(rec, "kernel-vs-exchange")?.evidence?.[0]).toMatchObject({ slotId: 0, tradeId: "fet", tUs: 9 });
+  });
+  it("a passing invariant has no evidence and says it was checked", () => {
+    for (const r of inv.checkInvariants(goodRecord())) {
+      expect(r.evidence).toBeUndefined();
+      expect(r.status).toBe("checked");
+    }
+  });
 });

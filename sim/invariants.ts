@@ -12,13 +12,28 @@ import { Dec } from "./num.js";
 
 const MAX_DETAIL_ITEMS = 5;
 
-function result(name: string, problems: string[], okDetail: string, evidence?: InvariantEvidence[]): InvariantResult {
-  if (problems.length === 0) return { name, ok: true, detail: okDetail };
-  const shown = problems.slice(0, MAX_DETAIL_ITEMS).join("; ");
+/** One violation: its text, or its text with where it is (slot, trade, symbol, time). */
+type Problem = string | InvariantEvidence;
+
+/** Most evidence items kept per invariant (the detail names how many there were in all). */
+const MAX_EVIDENCE = 50;
+
+/**
+ * The result of one invariant: ok with `okDetail` when there are no problems; otherwise the first
+ * few problems joined in `detail` and every located problem (up to MAX_EVIDENCE) in `evidence`,
+ * so reports and the terminal can point at the slot, trade and time of each.
+ */
+function result(name: string, problems: Problem[], okDetail: string): InvariantResult {
+  if (problems.length === 0) return { name, ok: true, status: "checked", detail: okDetail };
+  const evidence = problems.map((p) => (typeof p === "string" ? { detail: p } : p));
+  const shown = evidence.slice(0, MAX_DETAIL_ITEMS).map((e) => e.detail).join("; ");
   const more = problems.length > MAX_DETAIL_ITEMS ? ` (+${problems.length - MAX_DETAIL_ITEMS} more)` : "";
-  const out: InvariantResult = { name, ok: false, detail: `${problems.length} violation(s): ${shown}${more}` };
-  if (evidence && evidence.length > 0) out.evidence = evidence;
-  return out;
+  return { name, ok: false, status: "checked", detail: `${problems.length} violation(s): ${shown}${more}`, evidence: evidence.slice(0, MAX_EVIDENCE) };
+}
+
+/** Where a trade is: its slot, id, symbol and close (or open) time. */
+function at(t: TradeRecord): Omit<InvariantEvidence, "detail"> {
+  return { slotId: t.slotId, tradeId: t.tradeId, symbol: t.symbol, tUs: t.closedAtUs ?? t.openedAtUs };
 }
 
 /**
@@ -36,12 +51,13 @@ const d = (v: string | undefined, field: string) => {
  * sampled venue ledger and at the end (venue's own books; PROTOCOL.md §9).
  */
 export function venueConservation(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const all = [...rec.venueLedgers, { tUs: -1, ledger: rec.finalVenueLedger }];
   for (const { tUs, ledger: l } of all) {
     const expect = d(l.initialBalanceUsdt, "l.initialBalanceUsdt").plus(d(l.realizedPnlUsdt, "l.realizedPnlUsdt")).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).plus(d(l.fundingUsdt, "l.fundingUsdt"));
     if (!expect.equals(d(l.walletBalanceUsdt, "l.walletBalanceUsdt"))) {
-      problems.push(`t=${tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${expect.toFixed()}`);
+      const detail = `t=${tUs < 0 ? "end" : tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${expect.toFixed()}`;
+      problems.push(tUs < 0 ? detail : { detail, tUs });
     }
   }
   if (!d(rec.finalVenueLedger.initialBalanceUsdt, "rec.finalVenueLedger.initialBalanceUsdt").equals(d(rec.initialBalanceUsdt, "rec.initialBalanceUsdt"))) {
@@ -56,7 +72,7 @@ export function venueConservation(rec: RunRecord): InvariantResult {
  * only by bridged realized PnL net of fees (plus funding) since the anchor (accounting spec §3.1).
  */
 export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const wallets = new Set(rec.venueWallets.map((w) => d(w, "venueWallets[]").toFixed()));
   let base = { capital: d(rec.initialBalanceUsdt, "rec.initialBalanceUsdt"), realized: new Dec(0), fees: new Dec(0), funding: new Dec(0) };
   let anchors = 0;
@@ -67,7 +83,7 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
     if (s.cause === "restore" && prev) {
       // Restart (I9, accounting spec §0.3): the restored ledger is the saved one.
       for (const f of ["capitalUsdt", "realizedPnlUsdt", "feesPaidUsdt", "fundingUsdt"] as const) {
-        if (!d(l[f], f).equals(d(prev.ledger[f], `previous ${f}`))) problems.push(`t=${s.tUs}: ${f} ${prev.ledger[f]} before the restart, ${l[f]} after restore`);
+        if (!d(l[f], f).equals(d(prev.ledger[f], `previous ${f}`))) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: ${f} ${prev.ledger[f]} before the restart, ${l[f]} after restore` });
       }
     }
     prev = s;
@@ -75,10 +91,10 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
       if (s.cause === "anchor") {
         anchors++;
         if (s.anchoredWalletUsdt === undefined) {
-          problems.push(`t=${s.tUs}: anchor sample without the wallet it was given`);
+          problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: anchor sample without the wallet it was given` });
         } else {
-          if (!capital.equals(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt"))) problems.push(`t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}`);
-          if (!wallets.has(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed())) problems.push(`t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance`);
+          if (!capital.equals(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt"))) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}` });
+          if (!wallets.has(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed())) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance` });
         }
       }
       base = { capital, realized: d(l.realizedPnlUsdt, "l.realizedPnlUsdt"), fees: d(l.feesPaidUsdt, "l.feesPaidUsdt"), funding: d(l.fundingUsdt, "l.fundingUsdt") };
@@ -87,7 +103,7 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
     const bridged = d(l.realizedPnlUsdt, "l.realizedPnlUsdt").minus(base.realized).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt").minus(base.fees)).plus(d(l.fundingUsdt, "l.fundingUsdt").minus(base.funding));
     const moved = capital.minus(base.capital);
     if (!moved.equals(bridged)) {
-      problems.push(`t=${s.tUs} (${s.cause}): capital moved ${moved.toFixed()} since the anchor but bridged realized − fees + funding = ${bridged.toFixed()}`);
+      problems.push({ tUs: s.tUs, detail: `t=${s.tUs} (${s.cause}): capital moved ${moved.toFixed()} since the anchor but bridged realized − fees + funding = ${bridged.toFixed()}` });
     }
   }
   return result("capital-exchange-anchored", problems, `${anchors} anchors, ${rec.ledgerSamples.length} ledger samples consistent`);
@@ -102,8 +118,7 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
  * differ from the estimate; accounting spec §5.2).
  */
 export function kernelVsExchange(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
-  const evidence: InvariantEvidence[] = [];
+  const problems: Problem[] = [];
   const tol = d(rec.pnlAnomalyToleranceUsdt, "rec.pnlAnomalyToleranceUsdt");
   const anomalies = new Set(rec.final.anomalies.filter((a) => a.code === "PNL_ANOMALY").map((a) => a.tradeId ?? ""));
   let compared = 0;
@@ -111,7 +126,7 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
   for (const t of rec.final.trades) {
     const repaired = t.flags.includes("repaired_from_exchange");
     if (!repaired && !d(t.realizedGrossUsdt, "t.realizedGrossUsdt").equals(d(t.kernelEstimateUsdt, "t.kernelEstimateUsdt"))) {
-      problems.push(`${t.tradeId}: booked ${t.realizedGrossUsdt} != kernel estimate ${t.kernelEstimateUsdt} without a repair flag (silent re-book)`);
+      problems.push({ ...at(t), detail: `${t.tradeId}: booked ${t.realizedGrossUsdt} != kernel estimate ${t.kernelEstimateUsdt} without a repair flag (silent re-book)` });
     }
     if (t.exchangeRealizedUsdt === undefined) continue;
     // Compare only trades whose every exit settlement reached the kernel: a settlement lost on
@@ -123,7 +138,7 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     for (const l of legs) {
       if (!d(l.pricedQty, "l.pricedQty").isZero() || l.exchangeRealizedPnlUsdt === undefined || !complete?.has(l.clientOrderId)) continue;
       if (!d(l.realizedPnlUsdt, "l.realizedPnlUsdt").equals(d(l.exchangeRealizedPnlUsdt, "l.exchangeRealizedPnlUsdt"))) {
-        problems.push(`${t.tradeId} leg ${l.legIndex}: unpriced leg booked ${l.realizedPnlUsdt} != exchange rp ${l.exchangeRealizedPnlUsdt} with every settlement of ${l.clientOrderId} received (repair incomplete)`);
+        problems.push({ ...at(t), detail: `${t.tradeId} leg ${l.legIndex}: unpriced leg booked ${l.realizedPnlUsdt} != exchange rp ${l.exchangeRealizedPnlUsdt} with every settlement of ${l.clientOrderId} received (repair incomplete)` });
       }
     }
     if (legs.length === 0 || (complete && !legs.every((l) => complete.has(l.clientOrderId)))) continue;
@@ -136,12 +151,10 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     const k = repaired ? t.realizedGrossUsdt : t.kernelEstimateUsdt;
     const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
     if (gap.greaterThan(bound) && !anomalies.has(t.tradeId)) {
-      const detail = `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded`;
-      problems.push(detail);
-      evidence.push({ detail, tradeId: t.tradeId, slotId: t.slotId, symbol: t.symbol, ...(t.closedAtUs !== undefined ? { tUs: t.closedAtUs } : {}) });
+      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
     }
   }
-  return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded`, evidence);
+  return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded`);
 }
 
 /**
@@ -153,13 +166,9 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
  * through the kernel.
  */
 export function noDoubleSettlement(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
-  const evidence: InvariantEvidence[] = [];
+  const problems: Problem[] = [];
   const endUs = rec.ledgerSamples.length > 0 ? rec.ledgerSamples[rec.ledgerSamples.length - 1]!.tUs : undefined;
-  const at = (detail: string, extra: Partial<InvariantEvidence> = {}): void => {
-    problems.push(detail);
-    evidence.push({ detail, ...(endUs !== undefined ? { tUs: endUs } : {}), ...extra });
-  };
+  const atEnd = (detail: string): Problem => (endUs !== undefined ? { detail, tUs: endUs } : detail);
   const l = rec.final.ledger;
   // Trades evicted from the kernel's archive (archiveCapacity) count through the ledger's totals.
   let realized = d(l.evictedRealizedUsdt, "l.evictedRealizedUsdt");
@@ -168,24 +177,25 @@ export function noDoubleSettlement(rec: RunRecord): InvariantResult {
     realized = realized.plus(d(t.realizedGrossUsdt, "t.realizedGrossUsdt"));
     fees = fees.plus(d(t.feesUsdt, "t.feesUsdt"));
   }
-  if (!d(l.realizedPnlUsdt, "l.realizedPnlUsdt").equals(realized)) at(`ledger realized ${l.realizedPnlUsdt} != Σ trade realized ${realized.toFixed()}`);
-  if (!d(l.feesPaidUsdt, "l.feesPaidUsdt").equals(fees)) at(`ledger fees ${l.feesPaidUsdt} != Σ trade fees ${fees.toFixed()}`);
+  const kernelFees = d(l.feesPaidUsdt, "l.feesPaidUsdt");
+  if (!d(l.realizedPnlUsdt, "l.realizedPnlUsdt").equals(realized)) problems.push(atEnd(`ledger realized ${l.realizedPnlUsdt} != Σ trade realized ${realized.toFixed()}`));
+  if (!kernelFees.equals(fees)) problems.push(atEnd(`ledger fees ${l.feesPaidUsdt} != Σ trade fees ${fees.toFixed()}`));
   // Two-sided (issue 12): after the run (liveness, flatten, fee-confirming reconciles) the kernel's
   // fees equal the fees the venue charged, exactly. More is a fee booked twice; less is a fee the
   // kernel never learned (a lost frame nobody queried: i10-duplicates-across-restarts under-booked
   // 11.82 USDT). The kernel records no anomaly kind for a fee gap, so nothing excuses one.
   const venueFees = d(rec.finalVenueLedger.feesPaidUsdt, "rec.finalVenueLedger.feesPaidUsdt");
-  if (d(l.feesPaidUsdt, "l.feesPaidUsdt").greaterThan(venueFees)) {
-    at(`ledger fees ${l.feesPaidUsdt} > venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} (a fee booked twice)`);
-  } else if (d(l.feesPaidUsdt, "l.feesPaidUsdt").lessThan(venueFees)) {
-    at(`ledger fees ${l.feesPaidUsdt} < venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} by ${venueFees.minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).toFixed()} (a fee never booked)`);
+  if (kernelFees.greaterThan(venueFees)) {
+    problems.push(atEnd(`ledger fees ${l.feesPaidUsdt} > venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} (a fee booked twice)`));
+  } else if (kernelFees.lessThan(venueFees)) {
+    problems.push(atEnd(`ledger fees ${l.feesPaidUsdt} < venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} by ${venueFees.minus(kernelFees).toFixed()} (a fee never booked)`));
   }
   const ids = new Set<string>();
   for (const t of rec.final.trades) {
-    if (ids.has(t.tradeId)) at(`trade ${t.tradeId} recorded twice`, { tradeId: t.tradeId, slotId: t.slotId, symbol: t.symbol });
+    if (ids.has(t.tradeId)) problems.push({ ...at(t), detail: `trade ${t.tradeId} recorded twice` });
     ids.add(t.tradeId);
   }
-  return result("no-double-settlement", problems, `ledger realized ${l.realizedPnlUsdt} = Σ ${rec.final.trades.length} trades; fees ${l.feesPaidUsdt} = venue fees charged`, evidence);
+  return result("no-double-settlement", problems, `ledger realized ${l.realizedPnlUsdt} = Σ ${rec.final.trades.length} trades; fees ${l.feesPaidUsdt} = venue fees charged`);
 }
 
 function sideSign(t: TradeRecord): number {
@@ -197,7 +207,7 @@ function sideSign(t: TradeRecord): number {
  * i.e. quantity × Δprice with no exchange-leverage factor (accounting spec §0.1, §1).
  */
 export function dualLeverage(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   let legs = 0;
   for (const t of rec.final.trades) {
     if (t.flags.includes("entry_basis_missing") || d(t.entryVwap, "t.entryVwap").isZero()) continue;
@@ -212,7 +222,7 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
       const slack = d(leg.quantity, "leg.quantity").times("1e-20").plus("1e-12");
       if (got.minus(expect).abs().greaterThan(slack)) {
         const ratio = expect.isZero() ? "n/a" : got.dividedBy(expect).toSignificantDigits(6).toFixed();
-        problems.push(`${t.tradeId} leg ${leg.legIndex}: realized ${leg.realizedPnlUsdt} != qty×Δprice ${expect.toFixed()} (ratio ${ratio}, leverage ${t.leverage})`);
+        problems.push({ ...at(t), detail: `${t.tradeId} leg ${leg.legIndex}: realized ${leg.realizedPnlUsdt} != qty×Δprice ${expect.toFixed()} (ratio ${ratio}, leverage ${t.leverage})` });
       }
     }
   }
@@ -221,8 +231,7 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
 
 /** 6. Position parity after quiescence: kernel slot sizes per symbol = venue position. */
 export function positionParity(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
-  const evidence: InvariantEvidence[] = [];
+  const problems: Problem[] = [];
   for (const p of rec.parity) {
     const symbols = [...new Set([...Object.keys(p.kernel), ...Object.keys(p.venue)])].sort();
     for (const s of symbols) {
@@ -230,15 +239,11 @@ export function positionParity(rec: RunRecord): InvariantResult {
       // positions, the kernel only symbols its slots hold), not a missing field.
       const k = d(p.kernel[s] ?? "0", `parity ${p.label} kernel ${s}`);
       const v = d(p.venue[s] ?? "0", `parity ${p.label} venue ${s}`);
-      if (!k.equals(v)) {
-        const detail = `${p.label} t=${p.tUs} ${s}: kernel ${k.toFixed()} != venue ${v.toFixed()}`;
-        problems.push(detail);
-        evidence.push({ detail, symbol: s, tUs: p.tUs });
-      }
+      if (!k.equals(v)) problems.push({ tUs: p.tUs, symbol: s, detail: `${p.label} t=${p.tUs} ${s}: kernel ${k.toFixed()} != venue ${v.toFixed()}` });
     }
   }
   if (rec.parity.length === 0) problems.push("no quiescent point was reached to compare positions");
-  return result("position-parity", problems, `${rec.parity.length} quiescent comparisons agree`, evidence);
+  return result("position-parity", problems, `${rec.parity.length} quiescent comparisons agree`);
 }
 
 /**
@@ -246,20 +251,21 @@ export function positionParity(rec: RunRecord): InvariantResult {
  * a closed slot never reopens under the same trade id (Flaw 4, A1, I13).
  */
 export function sizeBounds(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const s of rec.slotSamples) {
     const size = d(s.sizeQty, "s.sizeQty");
-    if (size.isNegative()) problems.push(`t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} < 0`);
-    if (size.greaterThan(d(s.initialSizeQty, "s.initialSizeQty"))) problems.push(`t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} > initial ${s.initialSizeQty}`);
+    const where = { tUs: s.tUs, slotId: s.slotId, tradeId: s.tradeId };
+    if (size.isNegative()) problems.push({ ...where, detail: `t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} < 0` });
+    if (size.greaterThan(d(s.initialSizeQty, "s.initialSizeQty"))) problems.push({ ...where, detail: `t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} > initial ${s.initialSizeQty}` });
   }
   for (const t of rec.final.trades) {
-    if (d(t.exitedQty, "t.exitedQty").greaterThan(d(t.quantity, "t.quantity"))) problems.push(`${t.tradeId}: exited ${t.exitedQty} > entered ${t.quantity} (oversell)`);
+    if (d(t.exitedQty, "t.exitedQty").greaterThan(d(t.quantity, "t.quantity"))) problems.push({ ...at(t), detail: `${t.tradeId}: exited ${t.exitedQty} > entered ${t.quantity} (oversell)` });
   }
   const closed = new Set<string>();
   for (const tr of rec.transitions) {
     const key = `${tr.slotId}/${tr.tradeId}`;
     if (closed.has(key) && tr.to !== "CLOSED" && tr.to !== "IDLE") {
-      problems.push(`t=${tr.tsUs} slot ${tr.slotId} trade ${tr.tradeId} reopened: CLOSED → ${tr.to} (${tr.trigger})`);
+      problems.push({ tUs: tr.tsUs, slotId: tr.slotId, tradeId: tr.tradeId, detail: `t=${tr.tsUs} slot ${tr.slotId} trade ${tr.tradeId} reopened: CLOSED → ${tr.to} (${tr.trigger})` });
     }
     if (tr.to === "CLOSED") closed.add(key);
   }
@@ -271,32 +277,33 @@ export function sizeBounds(rec: RunRecord): InvariantResult {
  * that reached the venue, or in an explicit diagnostic (kernel-reference §16).
  */
 export function exitsNeverSkipped(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const atVenue = new Set(rec.venueSubmittedClientOrderIds);
   let exits = 0;
   for (const { tUs, intent, outcome } of rec.intents) {
     if (intent.kind !== "EXIT" && intent.kind !== "EXIT_RESIDUAL") continue;
     exits++;
+    const where = { tUs, slotId: intent.slotId };
     if (!outcome.accepted) {
-      if (outcome.code === "OK") problems.push(`t=${tUs} ${intent.intentId}: refused without a diagnostic`);
+      if (outcome.code === "OK") problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: refused without a diagnostic` });
       continue;
     }
     const cmd = outcome.commands.find((c) => c.kind === "SUBMIT" && c.purpose === "EXIT");
     if (!cmd || cmd.kind !== "SUBMIT") {
-      problems.push(`t=${tUs} ${intent.intentId}: accepted (${outcome.code}) but no exit order emitted`);
+      problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: accepted (${outcome.code}) but no exit order emitted` });
       continue;
     }
-    if (!cmd.reduceOnly) problems.push(`t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} not reduce-only`);
-    if (!atVenue.has(cmd.clientOrderId)) problems.push(`t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} never reached the venue`);
+    if (!cmd.reduceOnly) problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} not reduce-only` });
+    if (!atVenue.has(cmd.clientOrderId)) problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} never reached the venue` });
   }
   return result("exits-never-skipped", problems, `${exits} exit intents each ended in a venue exit order or a diagnostic`);
 }
 
 /** 9. Idempotency: a duplicated input changes nothing (Flaw 10, I10, F26). */
 export function idempotency(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const p of rec.probes) {
-    if (p.beforeSha !== p.afterSha) problems.push(`t=${p.tUs} ${p.what}: state changed by a duplicate (codes ${p.codes.join(",")})`);
+    if (p.beforeSha !== p.afterSha) problems.push({ tUs: p.tUs, detail: `t=${p.tUs} ${p.what}: state changed by a duplicate (codes ${p.codes.join(",")})` });
   }
   return result("idempotency", problems, `${rec.probes.length} duplicates re-fed, state unchanged`);
 }
@@ -306,16 +313,16 @@ export function idempotency(rec: RunRecord): InvariantResult {
  * with nothing mutated; never silently on slot 0 (accounting spec §6.1, G13, J8).
  */
 export function routing(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const f of rec.fills) {
     const id = `${f.eventId} (order ${f.venueOrderId ?? "?"}/${f.clientOrderId ?? "?"})`;
     if (f.code === "UNRESOLVED_SLOT") {
-      if (f.changedSlots.length > 0) problems.push(`t=${f.tUs} ${id}: UNRESOLVED_SLOT but slots ${f.changedSlots.join(",")} changed`);
+      if (f.changedSlots.length > 0) problems.push({ tUs: f.tUs, slotId: f.changedSlots[0], detail: `t=${f.tUs} ${id}: UNRESOLVED_SLOT but slots ${f.changedSlots.join(",")} changed` });
       continue;
     }
     const wrong = f.changedSlots.filter((s) => s !== f.expectedSlot);
     if (wrong.length > 0) {
-      problems.push(`t=${f.tUs} ${id}: owned by slot ${f.expectedSlot ?? "none"} but landed on slot ${wrong.join(",")}${wrong.includes(0) ? " (slot-0 fallback)" : ""}`);
+      problems.push({ tUs: f.tUs, slotId: wrong[0], detail: `t=${f.tUs} ${id}: owned by slot ${f.expectedSlot ?? "none"} but landed on slot ${wrong.join(",")}${wrong.includes(0) ? " (slot-0 fallback)" : ""}` });
     }
   }
   return result("routing", problems, `${rec.fills.length} fills routed to their owning slot or UNRESOLVED_SLOT`);
@@ -323,30 +330,23 @@ export function routing(rec: RunRecord): InvariantResult {
 
 /** 11. Liveness: after faults heal, every slot is quiescent within the bound. */
 export function liveness(rec: RunRecord): InvariantResult {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const l = rec.liveness;
   if (!l) return result("liveness", ["the liveness phase did not run"], "");
   l.quiescentAtUs.forEach((t, i) => {
-    if (t === null) problems.push(`slot ${i} never quiescent (stage ${l.stagesAtBound[i]} at the bound)`);
-    else if (t > l.healUs + l.boundUs) problems.push(`slot ${i} quiescent only ${t - l.healUs}µs after healing (bound ${l.boundUs}µs)`);
+    if (t === null) problems.push({ slotId: i, tUs: l.healUs + l.boundUs, detail: `slot ${i} never quiescent (stage ${l.stagesAtBound[i]} at the bound)` });
+    else if (t > l.healUs + l.boundUs) problems.push({ slotId: i, tUs: t, detail: `slot ${i} quiescent only ${t - l.healUs}µs after healing (bound ${l.boundUs}µs)` });
   });
   return result("liveness", problems, `${l.quiescentAtUs.length} slots quiescent within ${l.boundUs}µs of healing`);
 }
 
-/**
- * 12. Determinism: the same run gives the same trace hash. Checked only when the run was
- * executed more than once (RunOptions.checkDeterminism; the gate re-executes a fixed share of
- * runs, CI every scenario once); otherwise `status: "not-checked"` with ok true (it does not fail
- * the run, and every display says "not checked", never a pass).
- */
+/** 12. Determinism: the same run gives the same trace hash. */
 export function determinism(rec: RunRecord): InvariantResult {
   if (rec.hashes.length < 2) {
-    return { name: "determinism", ok: true, status: "not-checked", detail: `not checked: the run was executed once (trace hash ${rec.hashes[0] ?? "none"})` };
+    return { name: "determinism", ok: true, status: "not-checked", detail: "not checked: not re-executed (checkDeterminism off): single hash " + (rec.hashes[0] ?? "") };
   }
   const problems = rec.hashes.slice(1).flatMap((h, i) => (h === rec.hashes[0] ? [] : [`execution ${i + 2} hash ${h} != ${rec.hashes[0]}`]));
-  const r: InvariantResult = { ...result("determinism", problems, `${rec.hashes.length} executions, trace hash ${rec.hashes[0]}`), status: "checked" };
-  if (problems.length > 0) r.evidence = problems.map((detail) => ({ detail }));
-  return r;
+  return result("determinism", problems, `${rec.hashes.length} executions, trace hash ${rec.hashes[0]}`);
 }
 
 /** All twelve, in DESIGN.md order. */
@@ -371,7 +371,7 @@ export function checkInvariants(rec: RunRecord): InvariantResult[] {
     try {
       return f(rec);
     } catch (e) {
-      return { name: INVARIANT_NAMES[i], ok: false, detail: `checker error: ${(e as Error).message}` };
+      return { name: INVARIANT_NAMES[i], ok: false, status: "checked", detail: `checker error: ${(e as Error).message}`, evidence: [{ detail: `checker error: ${(e as Error).message}` }] };
     }
   });
 }

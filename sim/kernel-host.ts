@@ -219,13 +219,15 @@ export class KernelHost implements KernelPort {
       this.obs.rec.transitions.push(tr);
       this.stages[tr.slotId] = tr.to;
     }
-    if (out.ledgerSeq !== this.ledgerSeq || anchoredWallet !== undefined) {
+    const ledgerMoved = out.ledgerSeq !== this.ledgerSeq || anchoredWallet !== undefined;
+    if (ledgerMoved) {
       this.ledgerSeq = out.ledgerSeq;
       const ledger = this.kernel.ledger();
       this.obs.rec.ledgerSamples.push({ tUs: now, cause: anchoredWallet !== undefined ? "anchor" : cause, anchoredWalletUsdt: anchoredWallet, ledger });
       this.obs.record(now, "ledger", { cause, ledger });
     }
     const touched = new Set(out.transitions.map((t) => t.slotId));
+    if (touched.size > 0 || ledgerMoved) this.sampleSeries(now, false);
     for (const id of touched) {
       const slot = this.kernel.slot(id);
       this.sampleSlot(slot);
@@ -253,6 +255,14 @@ export class KernelHost implements KernelPort {
         this.onRestartRequested(`restartOnStage ${r.slotId}/${r.stage}`);
       }
     });
+  }
+
+  /** Contracts of the scenario (kernel positions per symbol in the report series). */
+  contracts: readonly { symbol: string }[] = [];
+
+  /** A report series point (sim/observer.ts sampleSeries); `periodic` false = event resolution. Call only while the process is up. */
+  sampleSeries(now: number, periodic: boolean): void {
+    this.obs.sampleSeries(now, () => this.slots(), () => this.kernel.ledger().capitalUsdt, this.contracts, periodic);
   }
 
   /** Record slot `s` in the run record's slot samples. */

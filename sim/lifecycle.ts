@@ -17,7 +17,7 @@ import type { VenueConnector } from "../venues/connector/connector.js";
 import type { Scenario } from "./types.js";
 import type { ParitySample } from "./record.js";
 import type { FaultInjector } from "./faults.js";
-import type { RunObserver } from "./observer.js";
+import { kernelPositions, type RunObserver } from "./observer.js";
 import type { KernelHost } from "./kernel-host.js";
 import type { SimNetwork } from "./network.js";
 import type { Schedule } from "./runtime-types.js";
@@ -162,14 +162,7 @@ export class Lifecycle {
   }
 
   private paritySample(label: string, slots: SlotImage[]): ParitySample {
-    const kernel: Record<string, string> = {};
-    for (const c of this.scenario.contracts) kernel[c.symbol] = "0";
-    for (const s of slots) {
-      if (!s.symbol || !s.side) continue;
-      const signed = s.side === "LONG" ? new Dec(s.sizeQty) : new Dec(s.sizeQty).negated();
-      kernel[s.symbol] = new Dec(kernel[s.symbol] ?? "0").plus(signed).toFixed();
-    }
-    return { tUs: this.now(), label, kernel, venue: this.venue.positions() };
+    return { tUs: this.now(), label, kernel: kernelPositions(this.scenario.contracts, slots), venue: this.venue.positions() };
   }
 
   /** End the liveness phase (idempotent): the liveness record and the "done" phase row. */

@@ -119,6 +119,7 @@ export class SimNetwork implements Transport {
     if (frames.length === 0) return;
     const now = this.now();
     this.obs.noteVenueLedger(now);
+    if (this.process.processUp) this.host.sampleSeries(now, false);
     for (const msg of frames) {
       const frame = this.nextFrame++;
       this.obs.record(now, "venue.ws", { frame, body: msg.body });
@@ -164,8 +165,9 @@ export class SimNetwork implements Transport {
       return;
     }
     this.obs.record(now, "net.ws", { frame, copy });
-    const { inputs, missing } = this.connector.onStreamFrame(msg);
+    const { inputs, missing, unknownEventType } = this.connector.onStreamFrame(msg);
     if (missing) this.obs.record(now, "adapter.missing", { frame, fields: missing });
+    if (unknownEventType !== undefined) this.obs.record(now, "adapter.skipped", { frame, unknownEventType });
     // Idempotency probe (invariant 9): the full saved state before and after a duplicate. The
     // state grows with the trade archive, so after the first PROBE_ALL duplicates only every
     // PROBE_EVERY-th is probed (the rest are still fed, and still deduplicated by the kernel).

@@ -25,6 +25,21 @@ import { Dec } from "./num.js";
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
 const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
 
+/** Most series points kept at event resolution (reports); later points are periodic only (issue 15). */
+export const MAX_SERIES_POINTS = 100_000;
+
+/** Kernel position per symbol (Σ signed slot sizes), every contract present (position parity, report plots). */
+export function kernelPositions(contracts: readonly { symbol: string }[], slots: readonly SlotImage[]): Record<string, string> {
+  const kernel: Record<string, string> = {};
+  for (const c of contracts) kernel[c.symbol] = "0";
+  for (const s of slots) {
+    if (!s.symbol || !s.side) continue;
+    const signed = s.side === "LONG" ? new Dec(s.sizeQty) : new Dec(s.sizeQty).negated();
+    kernel[s.symbol] = new Dec(kernel[s.symbol] ?? "0").plus(signed).toFixed();
+  }
+  return kernel;
+}
+
 export class RunObserver {
   readonly rec: RuntimeRecord = {
     intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
@@ -137,18 +152,34 @@ export class RunObserver {
     this.rec.venueLedgers.push({ tUs: now, ledger: l });
   }
 
-  /** Slot sizes and capitals for the report plots, at most every seriesEveryUs. */
-  sampleSeries(now: number, slots: () => SlotImage[], kernelCapitalUsdt: () => string): void {
-    if (now - this.lastSeriesUs < this.seriesEveryUs) return;
-    this.lastSeriesUs = now;
+  /**
+   * Series point for the report's plots (issue 15: event resolution). Called on every venue
+   * advance (`periodic`, at most every seriesEveryUs) and after every kernel call that moved the
+   * ledger or a slot and every batch of venue frames; an event point is kept only when capital,
+   * wallet or a position changed. Past MAX_SERIES_POINTS only the periodic samples are kept
+   * (bounded memory on long soaks). Event-resolution points are taken only when the trace is
+   * persisted (a report will be written): runs without a report (chaos) do not pay for them.
+   */
+  sampleSeries(now: number, slots: () => SlotImage[], kernelCapitalUsdt: () => string, contracts: readonly { symbol: string }[], periodic = true): void {
+    if (!periodic && !this.trace.persisted) return;
+    if (periodic ? now - this.lastSeriesUs < this.seriesEveryUs : this.series.length >= MAX_SERIES_POINTS) return;
     const s = slots();
-    this.series.push({
+    const slotSizes = s.map((x) => (x.side === "SHORT" ? new Dec(x.sizeQty).negated().toFixed() : x.sizeQty));
+    const p: SeriesPoint = {
       tUs: now,
       kernelCapitalUsdt: kernelCapitalUsdt(),
       venueWalletUsdt: this.venue.ledger().walletBalanceUsdt,
-      slotSizes: s.map((x) => (x.side === "SHORT" ? new Dec(x.sizeQty).negated().toFixed() : x.sizeQty)),
-    });
+      slotSizes,
+      kernelPositions: kernelPositions(contracts, s),
+      venuePositions: this.venue.positions(),
+    };
+    const key = JSON.stringify([p.kernelCapitalUsdt, p.venueWalletUsdt, slotSizes, p.venuePositions]);
+    if (periodic) this.lastSeriesUs = now;
+    else if (key === this.lastSeriesKey) return;
+    this.lastSeriesKey = key;
+    this.series.push(p);
   }
+  private lastSeriesKey = "";
 
   /** A position-parity sample (trace row + record). */
   parity(p: ParitySample): void {

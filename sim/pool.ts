@@ -41,10 +41,17 @@ export interface PoolOptions<T> {
   init?: unknown;
   /** Called after each task finishes, with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Asked before each task is started; true stops starting tasks (Ctrl-C). Tasks already running
+   * finish; the pool then resolves with the results of tasks 0 … k−1 (a prefix, since tasks start
+   * in order) and leaves the rest `undefined`.
+   */
+  shouldStop?: () => boolean;
 }
 
 /**
- * Run every task; resolve with the results in task order.
+ * Run every task; resolve with the results in task order (with `shouldStop`, a prefix of them:
+ * the entries of tasks never started are `undefined`).
  * @throws Error naming the task index when a task throws or a worker dies.
  */
 export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
@@ -57,6 +64,11 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
     const fn = mod[opts.fn];
     if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
     for (let i = 0; i < total; i++) {
+      if (opts.shouldStop) {
+        // Tasks run synchronously inside: let the event loop deliver a pending signal first.
+        await new Promise<void>((r) => setImmediate(r));
+        if (opts.shouldStop()) break;
+      }
       results[i] = await fn(opts.tasks[i], opts.init);
       done++;
       opts.onProgress?.(done, total);
@@ -66,6 +78,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   const n = Math.min(opts.jobs, total);
   const entry = new URL("./pool-worker.mjs", import.meta.url);
   let next = 0;
+  let started = 0;
   const workers: Worker[] = [];
   try {
     await new Promise<void>((resolveAll, rejectAll) => {
@@ -76,7 +89,12 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
         rejectAll(err);
       };
       const feed = (w: Worker) => {
-        if (next >= total) return;
+        if (next < total && opts.shouldStop?.()) next = total + 1; // stop starting tasks
+        if (next >= total) {
+          if (next > total && done === started) resolveAll();
+          return;
+        }
+        started++;
         const i = next++;
         w.postMessage({ i, task: opts.tasks[i] });
       };
@@ -91,6 +109,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
           opts.onProgress?.(done, total);
           if (done === total) return resolveAll();
           feed(w);
+          if (next > total && done === started) resolveAll();
         });
         w.on("error", (err) => fail(new Error(`pool worker ${k}: ${err.stack ?? err.message}`)));
         w.on("exit", (code) => {

@@ -17,6 +17,8 @@ import { drawFaultMix, drawSwarmWindow } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
 import { checkOracle } from "./oracle.js";
 import { checkExpectations } from "./expectations.js";
+import { readTraceRows } from "./trace.js";
+import { collectDiagnostics, linkEvidence, rowsBySeq } from "./evidence.js";
 import { wallNowMs } from "./wall-clock.js";
 
 /** Default |kernel − exchange| tolerance passed to the kernel (KernelConfig default "0.5"). */
@@ -133,6 +135,8 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
   const record = toRecord(scenario, opts.seed, out, hashes);
   // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
   const invariants = [...checkInvariants(record), ...checkOracle(record)];
+  // Failure evidence and diagnostics read from the trace (kept rows, or the streamed trace.arrow).
+  const rows = out.trace.rows ?? (opts.traceFile ? readTraceRows(opts.traceFile) : undefined);
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
   const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
   const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);
@@ -152,7 +156,18 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
     final: out.final,
     faults: out.faultMarks,
     series: out.series,
+    startUs: scenario.startUs,
   };
+  if (rows) {
+    // Failure evidence and diagnostics from the kept trace (issue 15): same seq numbers as trace.arrow.
+    linkEvidence([...invariants, ...expectations], rows);
+    const diag = collectDiagnostics(rows);
+    result.diagnostics = diag.rows;
+    result.diagnosticsTotal = diag.total;
+    const seqs = [...invariants, ...expectations].flatMap((i) => (i.evidence ?? []).flatMap((e) => e.traceSeq ?? []));
+    for (const d of diag.rows) seqs.push(d.seq, ...(d.inputSeq !== undefined ? [d.inputSeq] : []));
+    result.traceExcerpt = rowsBySeq(rows, seqs);
+  }
   if (scenario.swarm || Object.keys(faults).length > 0) result.faultMix = faults;
   if (opts.traceFile) result.trace = opts.traceFile;
   return result;

@@ -118,6 +118,7 @@ export class Runtime {
     // Every fault that fires becomes a trace row (and a RunResult.faults mark).
     this.faults.onMark = (m) => this.obs.record(m.tUs, "fault", m);
     this.host = new KernelHost(deps.kernelModule, deps.kernelConfig, this.slotCount, this.obs, this.faults, faultProfile, now, schedule);
+    this.host.contracts = scenario.contracts;
     this.network = new SimNetwork(this.venue, this.faults, faultProfile, this.obs, this.host, now, schedule);
     this.connector = new VenueConnector(
       { symbols: scenario.contracts.map((c) => c.symbol).sort(), slotCount: this.slotCount, hedgeMode: scenario.venue?.hedgeMode ?? false },
@@ -255,7 +256,7 @@ export class Runtime {
   private onVenueAdvance(): void {
     const now = this.clock.nowUs;
     this.network.emitFrames(this.venue.advanceTo(now));
-    if (this.life.processUp) this.obs.sampleSeries(now, () => this.host.slots(), () => this.host.kernel.ledger().capitalUsdt);
+    if (this.life.processUp) this.host.sampleSeries(now, true);
     this.q.push(now + VENUE_ADVANCE_EVERY_US, () => this.onVenueAdvance());
   }
 

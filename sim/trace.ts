@@ -7,7 +7,8 @@
  * kept in memory only when a caller asks for them (tests).
  *
  * Arrow IPC file schema (record batches of up to TRACE_BATCH_ROWS rows, readable by pyarrow
- * `pa.ipc.open_file` and DuckDB `read_arrow`/`arrow_scan`), all columns plain Utf8 except the two integers:
+ * `pa.ipc.open_file`, and by DuckDB's `read_arrow` once the `nanoarrow` community extension is
+ * loaded — sim/README.md "Trace"), all columns plain Utf8 except the two integers:
  *   seq    int64  row number, from 0, in recording order
  *   t_us   int64  virtual time of the row, µs since the Unix epoch
  *   kind   utf8   row kind (see TraceKind)
@@ -16,8 +17,8 @@
  * Canonical row text hashed: `${seq}\t${t_us}\t${kind}\t${body}\n`, UTF-8.
  */
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { RecordBatchFileWriter, Table, Utf8, makeVector, tableToIPC, vectorFromArray } from "apache-arrow";
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { RecordBatchFileWriter, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
 
 /** Rows per Arrow record batch of a streamed trace. */
 export const TRACE_BATCH_ROWS = 8192;
@@ -39,6 +40,7 @@ export type TraceKind =
   | "net.resp" // a REST response delivered to the runtime
   | "net.ws" // a stream frame delivered to the runtime
   | "adapter.missing" // wire fields a delivered frame lacked, whose figure the adapter did not emit
+  | "adapter.skipped" // a delivered frame of an unknown event type, skipped (issue 15)
   | "market" // market tick given to the venue
   | "fault" // a fault that fired
   | "handler.error" // an input handler threw mid-batch (F15)
@@ -97,6 +99,11 @@ export class TraceRecorder {
     this.rows = keepRows ? [] : undefined;
   }
 
+  /** True when the rows go somewhere a report will read (kept in memory or streamed to a file). */
+  get persisted(): boolean {
+    return this.rows !== undefined || this.sink !== undefined;
+  }
+
   /** Number of rows recorded. */
   get count(): number {
     return this.n;
@@ -145,6 +152,25 @@ export function traceTable(rows: readonly TraceRow[]): Table {
   const kind = vectorFromArray(rows.map((r) => r.kind), new Utf8());
   const body = vectorFromArray(rows.map((r) => r.body), new Utf8());
   return new Table({ seq, t_us: tUs, kind, body });
+}
+
+/**
+ * Read a trace.arrow written by `ArrowTraceStream` / `writeTraceArrow` back into rows (for the
+ * failure evidence and diagnostics of a run, sim/evidence.ts).
+ * @throws Error naming the file when it is not a trace Arrow file (a column missing).
+ */
+export function readTraceRows(file: string): TraceRow[] {
+  const t = tableFromIPC(readFileSync(file));
+  const [seq, tUs, kind, body] = ["seq", "t_us", "kind", "body"].map((c) => {
+    const col = t.getChild(c);
+    if (!col) throw new Error(`trace ${file}: column ${c} is missing`);
+    return col;
+  });
+  const rows: TraceRow[] = new Array(t.numRows);
+  for (let i = 0; i < t.numRows; i++) {
+    rows[i] = { seq: Number(seq.get(i)), tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string };
+  }
+  return rows;
 }
 
 /**

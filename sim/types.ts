@@ -173,6 +173,31 @@ export interface SeriesPoint {
   venueWalletUsdt: string;
   /** Slot sizes, signed (+ long, − short), by slot id. */
   slotSizes: string[];
+  /** Kernel position per symbol (Σ signed slot sizes), for the kernel-vs-venue position plot. */
+  kernelPositions?: Record<string, string>;
+  /** Venue position per symbol, signed (+ long, − short). */
+  venuePositions?: Record<string, string>;
+}
+
+/**
+ * One kernel call whose outcome was not OK (issue 15's diagnostics table): the `kernel.out` trace
+ * row, its input row, the code and the slot it concerns.
+ */
+export interface DiagnosticRow {
+  /** `seq` of the kernel.out row in trace.arrow. */
+  seq: number;
+  /** `seq` of the input row (intent / kernel.venue / kernel.account / kernel.mark / ...). */
+  inputSeq?: number;
+  /** Simulated time, µs since the Unix epoch. */
+  tUs: number;
+  /** Trace kind of the input row, e.g. "intent", "kernel.venue". */
+  inputKind: string;
+  /** The input's canonical JSON (the trace row body). */
+  input: string;
+  /** Kernel DiagnosticCode, e.g. "INVALID_INTENT", "RECONCILE_MISMATCH". */
+  code: string;
+  message: string;
+  slotId?: number;
 }
 
 export interface RunResult {
@@ -192,6 +217,19 @@ export interface RunResult {
   faults: FaultMark[];
   faultMix?: FaultProfile;
   series: SeriesPoint[];
+  /** Scenario start (µs since the Unix epoch): reports show times as seconds since it. */
+  startUs?: number;
+  /** Kernel calls with a non-OK outcome (first MAX_DIAGNOSTICS, sim/evidence.ts); present when the trace was kept. */
+  diagnostics?: DiagnosticRow[];
+  /**
+   * The trace rows that evidence and diagnostics point at (seq, tUs, kind, body as in trace.arrow),
+   * so a report can show them without reading the Arrow file.
+   */
+  traceExcerpt?: { seq: number; tUs: number; kind: string; body: string }[];
+  /** How many non-OK outcomes the run had in all (diagnostics may hold fewer). */
+  diagnosticsTotal?: number;
+  /** Command line that reproduces the run (absolute paths), when the CLI ran it. */
+  repro?: string;
   /** Path of the report directory, when one was written. */
   report?: string;
   /** Path of the Arrow IPC trace file, when one was written. */

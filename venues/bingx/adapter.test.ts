@@ -214,7 +214,8 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
   });
   it("L5 / L4: ACCOUNT_UPDATE with wb → BALANCE (no available margin from cw); without wb → nothing, never 0", () => {
     expect(ws("ws-account-update-wb.json").accountEvents).toEqual([{ kind: "BALANCE", eventId: expect.stringMatching(/^ws:acct:[0-9a-f]{20}:0:USDT$/), tsUs: T0, walletBalanceUsdt: "99981.0066" }]);
-    expect(ws("ws-account-update-nowb.json")).toEqual({ venueEvents: [], accountEvents: [] });
+    // issue 15: the missing wb is also named, so the trace shows why no balance came of the frame.
+    expect(ws("ws-account-update-nowb.json")).toEqual({ venueEvents: [], accountEvents: [], missing: ["frame.a.B[0].wb"] });
   });
   it("funding ACCOUNT_UPDATE (m=FUNDING_FEE, B only) → BALANCE + FUNDING of bc", () => {
     const a = ws("ws-account-update-funding.json").accountEvents;
@@ -232,12 +233,25 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
       expect(ids(ws(f, T0))).toEqual(ids(ws(f, T0 + 999)));
     }
   });
-  it("H6 / H8: unknown event type, status or execution type → AdapterError naming the field", () => {
-    expectAdapterError(() => parseWsMessage({ tsUs: T0, body: '{"e":"MARGIN_CALL","E":1}' }), "frame.e");
+  it("H6 / H8: unknown status or execution type → AdapterError naming the field; an unknown event type is skipped and named, never fatal (issue 15)", () => {
+    // Was an AdapterError on frame.e, which ended a whole run at the first new frame type (issue 15).
+    expect(parseWsMessage({ tsUs: T0, body: '{"e":"MARGIN_CALL","E":1}' })).toEqual({ venueEvents: [], accountEvents: [], ignored: "MARGIN_CALL", unknownEventType: "MARGIN_CALL" });
     expectAdapterError(() => parseWsMessage({ tsUs: T0, body: fx("ws-order-new.json").replace('"X":"NEW"', '"X":"RUNNING"') }), "frame.o.X");
     expectAdapterError(() => parseWsMessage({ tsUs: T0, body: fx("ws-order-new.json").replace('"x":"NEW"', '"x":"AMENDMENT"') }), "frame.o.x");
     expectAdapterError(() => parseWsMessage({ tsUs: T0, body: fx("ws-account-update-wb.json").replace('"m":"ORDER"', '"m":"MYSTERY"') }), "frame.a.m");
     expectAdapterError(() => parseWsMessage({ tsUs: T0, body: fx("ws-order-trade-partial.json").replace('"z":"195259"', '"z":"0"') }), "frame.o.z");
+  });
+  it("issue 15: a fill frame without ap (or with the sentinel ap 0) names frame.o.ap in missing; its fillPrice is the unpriced marker, not a price", () => {
+    for (const body of [fx("ws-order-trade-partial.json").replace(/"ap":"[^"]*",?/, ""), fx("ws-order-trade-partial.json").replace(/"ap":"[^"]*"/, '"ap":"0"')]) {
+      const r = parseWsMessage({ tsUs: T0, body });
+      expect(r.missing).toContain("frame.o.ap");
+      expect(r.venueEvents[0]).toMatchObject({ fillPrice: "0" });
+    }
+    expect(ws("ws-order-trade-partial.json").missing ?? []).not.toContain("frame.o.ap");
+  });
+  it("issue 15: a fill frame without z is an AdapterError that says z is missing (not 'got 0')", () => {
+    const body = fx("ws-order-trade-partial.json").replace(/,"z":"195259"/, "");
+    expect(() => parseWsMessage({ tsUs: T0, body })).toThrow(/frame\.o\.z.*\(missing\)/);
   });
 });
 

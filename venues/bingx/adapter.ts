@@ -20,7 +20,9 @@
  *   `clientOrderID`, `realisedProfit`/`realizedProfit`, `freezedMargin`/`frozenMargin`, REST
  *   `CANCELLED` / WS `CANCELED`, and both error-code generations are accepted (PROTOCOL.md §11).
  * - Event ids are derived from the payload, so a duplicated frame gets the same id (Flaw 10, I10).
- * - Unknown statuses / enum values / event types are AdapterErrors naming the field (H6, H8).
+ * - Unknown statuses / enum values are AdapterErrors naming the field (H6, H8). An unknown
+ *   user-stream event type is skipped and reported (`unknownEventType`), never fatal: one new
+ *   frame type from the venue must not end a session (issue 15).
  */
 import { createHash, createHmac } from "node:crypto";
 import type { AccountEvent, ReconcileReport, VenueCommand, VenueEvent } from "../../kernel/types.js";
@@ -453,12 +455,18 @@ export interface WsParseResult {
   accountEvents: AccountEvent[];
   /** LISTEN_KEY_EXPIRED: the stream stopped, get a new key and reconcile (L14: a signal, not a throw). */
   control?: { kind: "LISTEN_KEY_EXPIRED"; listenKey: string } | { kind: "PING" };
-  /** Frame types deliberately ignored (ACCOUNT_CONFIG_UPDATE). */
+  /** Frame types deliberately ignored (ACCOUNT_CONFIG_UPDATE), or skipped as unknown. */
   ignored?: string;
+  /** An event type this adapter does not know (`frame.e`): the frame was skipped, nothing emitted. */
+  unknownEventType?: string;
   /**
-   * Wire fields this frame lacked whose figure the adapter therefore did not emit (never a
-   * guessed 0, "Nothing is lost"): `frame.o.rp` → no FILL_SETTLED (the exchange realized PnL is
-   * unknown; reconcile / income reads supply it); `frame.o.n` → the fill carries no fee.
+   * Wire fields this frame lacked (or carried only as a sentinel) whose figure the adapter
+   * therefore did not emit or emitted as "no price" (never a guessed figure, "Nothing is lost"):
+   * `frame.o.rp` → no FILL_SETTLED (the exchange realized PnL is unknown; reconcile / income reads
+   * supply it); `frame.o.n` → the fill carries no fee; `frame.o.ap` → the fill carries no true
+   * price (fillPrice "0", the kernel's "unpriced" marker: booked 0 and flagged until a settlement
+   * repairs it, docs/accounting.md §Missing prices); `frame.a.B[i].wb` → no BALANCE for that row
+   * (L5). Absent when nothing was missing.
    */
   missing?: string[];
 }
@@ -494,7 +502,8 @@ export function parseWsMessage(msg: WsMessage): WsParseResult {
   if (e === "ACCOUNT_CONFIG_UPDATE") return { venueEvents: [], accountEvents: [], ignored: e };
   if (e === "ORDER_TRADE_UPDATE" || e === "TRADE_UPDATE") return parseOrderTradeUpdate(obj(f["o"], "frame.o"), tsUs);
   if (e === "ACCOUNT_UPDATE") return parseAccountUpdate(obj(f["a"], "frame.a"), msg.body, tsUs);
-  throw new AdapterError("frame.e", e, "unknown user-stream event type");
+  // An event type added by the venue after this adapter was written: skip it and say so (issue 15).
+  return { venueEvents: [], accountEvents: [], ignored: e, unknownEventType: e };
 }
 
 function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseResult {
@@ -507,7 +516,8 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   const Xraw = reqText(o, "X", P);
   if (!(WS_STATUS as readonly string[]).includes(Xraw)) throw new AdapterError(`${P}.X`, Xraw, "unknown order status");
   const X = Xraw === "CANCELLED" ? "CANCELED" : Xraw;
-  const z = optDecText(o, "z", P) ?? "0";
+  const zWire = optDecText(o, "z", P);
+  const z = zWire ?? "0";
   const c = optText(o, "c", P);
   const ids: { venueOrderId: string; clientOrderId?: string } = { venueOrderId };
   if (c) ids.clientOrderId = c; // often absent on this deployment (spec §6.2)
@@ -524,11 +534,12 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   }
   // TRADE / CALCULATED: a fill.
   if (X !== "PARTIALLY_FILLED" && X !== "FILLED") throw new AdapterError(`${P}.X`, X, `x=${x} with a status that is not a fill status`);
-  if (!positive(z)) throw new AdapterError(`${P}.z`, z, "a fill must carry a positive cumulative quantity");
+  if (!positive(zWire)) throw new AdapterError(`${P}.z`, zWire ?? "(missing)", "a fill must carry a positive cumulative quantity");
   const ap = optDecText(o, "ap", P);
   const n = optDecText(o, "n", P);
   const rp = optDecText(o, "rp", P);
   const missing: string[] = [];
+  if (!positive(ap)) missing.push(`${P}.ap`); // absent or the sentinel 0: no true price (spec §0.2)
   if (n === undefined) missing.push(`${P}.n`);
   if (rp === undefined) missing.push(`${P}.rp`);
   // negative n = paid → positive fee (spec §5.2); no n → no fee figure (not a fee of 0).
@@ -546,11 +557,12 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
     ...(feeUsdt === undefined ? {} : { feeUsdt, feeMode: "INCREMENTAL" as const }),
   };
   if (rp === undefined) return { venueEvents: [fill], accountEvents: [], missing };
+  const named = missing.length ? { missing } : {};
   // Without n the settlement's fee is "0", which is neutral: the kernel books, per order, the
   // larger of the fills' and the settlements' fee figures (kernel README "Fees").
   // cumQty = z pairs the settlement with the fill it settles even when frames arrive reordered.
   const settled: AccountEvent = { kind: "FILL_SETTLED", eventId: `${eventId}:settled`, tsUs, symbol, ...ids, realizedPnlUsdt: rp, feeUsdt: feeUsdt ?? "0", ...(adapterMutant === "adapter_settlement_no_cum_qty" ? {} : { cumQty: z }) };
-  return { venueEvents: [fill], accountEvents: [settled], ...(missing.length ? { missing } : {}) };
+  return { venueEvents: [fill], accountEvents: [settled], ...named };
 }
 
 function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number): WsParseResult {
@@ -561,11 +573,13 @@ function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number
   const rows = a["B"] === undefined ? [] : arr(a["B"], `${P}.B`);
   const positions = a["P"] === undefined ? [] : arr(a["P"], `${P}.P`);
   const out: AccountEvent[] = [];
+  const missing: string[] = [];
   rows.forEach((rv, i) => {
     const r = obj(rv, `${P}.B[${i}]`);
     const asset = reqText(r, "a", `${P}.B[${i}]`);
     const wb = optDecText(r, "wb", `${P}.B[${i}]`);
     const wbRead = wb === undefined && adapterMutant === "adapter_missing_wb_zero" ? "0" : wb;
+    if (wb === undefined) missing.push(`${P}.B[${i}].wb`);
     if (wbRead !== undefined) out.push({ kind: "BALANCE", eventId: `ws:acct:${h}:${i}:${asset}`, tsUs, walletBalanceUsdt: wbRead }); // no wb → no balance (L5); cw is not available margin (L4)
     if (m === "FUNDING_FEE") {
       const bc = decText(r, "bc", `${P}.B[${i}]`);
@@ -574,7 +588,7 @@ function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number
       out.push({ kind: "FUNDING", eventId: `ws:funding:${h}:${i}`, tsUs, symbol, amountUsdt: bc });
     }
   });
-  return { venueEvents: [], accountEvents: out };
+  return { venueEvents: [], accountEvents: out, ...(missing.length ? { missing } : {}) };
 }
 
 // ───────────────────────────── balance, income, contracts ─────────────────────────────

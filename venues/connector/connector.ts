@@ -415,14 +415,18 @@ export class VenueConnector {
    * a throw). Returns the inputs for the host to feed and the wire fields the frame lacked.
    * @throws AdapterError (venues/bingx/errors.ts) for a frame the adapter refuses (unknown event type, …)
    */
-  onStreamFrame(msg: WsMessage): { inputs: KernelInput[]; missing?: string[] } {
+  onStreamFrame(msg: WsMessage): { inputs: KernelInput[]; missing?: string[]; unknownEventType?: string } {
     const parsed = parseWsMessage(msg);
     const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...parsed.accountEvents.map((ev): KernelInput => ({ k: "account", ev }))];
     if (parsed.control?.kind === "LISTEN_KEY_EXPIRED") {
       this.stream = false;
       this.renewListenKey();
     }
-    return parsed.missing?.length ? { inputs, missing: parsed.missing } : { inputs };
+    return {
+      inputs,
+      ...(parsed.missing?.length ? { missing: parsed.missing } : {}),
+      ...(parsed.unknownEventType !== undefined ? { unknownEventType: parsed.unknownEventType } : {}),
+    };
   }
 
   // ───────────────────────────── reconciliation ─────────────────────────────
