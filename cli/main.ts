@@ -33,6 +33,15 @@ const jobsOption = () =>
     .argParser(parseCount(1024))
     .default(availableParallelism(), "every core");
 
+/** `--strict-oracle` (sim/oracle.ts STRICT_ORACLE_NAMES, open in issue 12). */
+const strictOracleOption = () =>
+  new Option("--strict-oracle", "also judge the open strict oracle invariants (symbol-books, trade-vs-venue); same as DITA_STRICT_ORACLE=1");
+
+/** `--strict-oracle`: sets DITA_STRICT_ORACLE=1 for this process and its workers (read by sim/oracle.ts). */
+function applyStrictOracle(o: { strictOracle?: boolean }): void {
+  if (o.strictOracle) process.env["DITA_STRICT_ORACLE"] = "1";
+}
+
 /** Build the commander program; `sink` receives the output of the subcommand that ran. */
 export function buildProgram(sink: (out: CommandOutput, json: boolean) => void): Command {
   const program = new Command();
@@ -83,6 +92,7 @@ Examples:
     .argument("[name]", "scenario name (see `dita list`)")
     .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
+    .addOption(strictOracleOption())
     .option("--check-determinism", "execute the run twice and compare trace hashes (invariant 12); default once: \"not checked\"")
     .option("--history <file>", "also export the run's kernel inputs as a history Arrow file (docs/history-schema.md), for `dita replay`")
     .option("--abs-time", "show absolute times (ISO-8601 UTC) beside seconds since the scenario start")
@@ -93,9 +103,10 @@ Examples:
       "\nExamples:\n  $ npx dita run gamut-exit --seed 7\n  $ npx dita run gamut-exit --seed 7 --json | jq .traceHash\n  $ npx dita run --file scenario.json --seed 3\n  $ npx dita run gamut-exit --seed 1 --history gamut.arrow && npx dita replay --arrow gamut.arrow",
     )
     .action(
-      wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean; history?: string; absTime?: boolean; kernel?: string }) =>
-        runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism, history: o.history, absoluteTime: !!o.absTime, kernel: o.kernel }),
-      ),
+      wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean; history?: string; absTime?: boolean; kernel?: string; strictOracle?: boolean }) => {
+        applyStrictOracle(o);
+        return runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism, history: o.history, absoluteTime: !!o.absTime, kernel: o.kernel });
+      }),
     );
 
   program
@@ -116,7 +127,13 @@ Examples:
     .option("--kernel <wasm>", "run this kernel artifact (e.g. a flaw mutant) instead of kernel/pkg/dita_kernel.wasm")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed\n  $ npx dita chaos --seeds 10000 --jobs 2")
-    .action(wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number; kernel?: string }) => chaosCommand(o)));
+    .addOption(strictOracleOption())
+    .action(
+      wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number; kernel?: string; strictOracle?: boolean }) => {
+        applyStrictOracle(o);
+        return chaosCommand(o);
+      }),
+    );
 
   program
     .command("shrink")
@@ -163,12 +180,14 @@ Examples:
     .option("--mutants", "also run the flaw mutants (slow)")
     .option("--update-baseline", "write this run's figures into the baseline file (review the diff before committing)")
     .addOption(jobsOption())
+    .addOption(strictOracleOption())
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npm start                       # = dita gate on the embedded defaults\n  $ npx dita gate --json | jq '.ok, .report'\n  $ npx dita gate --chaos-seeds 500 --mutants")
     .action(
-      wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean; jobs: number }) =>
-        gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline, jobs: o.jobs }),
-      ),
+      wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean; jobs: number; strictOracle?: boolean }) => {
+        applyStrictOracle(o);
+        return gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline, jobs: o.jobs });
+      }),
     );
 
   registerShadowCommands(program, json, wrap);
