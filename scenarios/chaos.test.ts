@@ -88,5 +88,7 @@ describe("swarm chaos", () => {
     const message = r.failures.map(formatChaosFailure).join("\n");
     expect(r.failedSeeds, message).toEqual([]);
     expect(r.ok).toBe(true);
-  });
+    // A budget run, not a unit test: on the shared 2-core machine under load it needs more than the
+    // suite's default 120 s (the assertions are unchanged).
+  }, 600_000);
 });
