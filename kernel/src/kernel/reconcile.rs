@@ -255,6 +255,10 @@ impl Kernel {
             out.set("mismatches", DVal::S(mismatches.join("; ")));
         }
         out.set("resumedSlots", DVal::N(stale.len() as i64));
+        // Venue ids learned from the report: inputs parked for them replay now (spec §6.2), not on
+        // the next unrelated ORDER_ACK (chaos seed 11962: a slot-0 settlement parked under an id
+        // reconcile taught was replayed only inside another order's fill, ~33 s later).
+        self.replay_parked(&mut out);
         self.finish(&before, out)
     }
 }
