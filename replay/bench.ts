@@ -88,7 +88,7 @@ export interface ReplayBenchResult {
   rows: number;
   engines: EngineFigure[];
   /** Peak RSS of an Arrow replay of `rssRows` rows in a child process. */
-  rss: { rows: number; peakRssMb: number; replayMs: number; cpuMs: number; divergences: number } | null;
+  rss: { rows: number; peakRssMb: number; rssSource: string; replayMs: number; cpuMs: number; divergences: number } | null;
   targets: { maxReplaySec: number; maxPeakRssMb: number };
   ok: boolean;
 }
@@ -130,10 +130,10 @@ async function viaStore(store: HistoryStore, file: string, engine: "chdb" | "htt
 }
 
 /** Peak RSS of an Arrow replay of `file`, in a child process (replay/bench-rss.ts). */
-export function measureRss(file: string): { peakRssMb: number; replayMs: number; cpuMs: number; rows: number; divergences: number } {
+export function measureRss(file: string): { peakRssMb: number; rssSource: string; replayMs: number; cpuMs: number; rows: number; divergences: number } {
   const out = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "replay", "bench-rss.ts"), file], { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 1 << 20 });
   if (out.status !== 0) throw new Error(`replay rss probe failed (exit ${out.status}): ${out.stderr.slice(-2000)}`);
-  return JSON.parse(out.stdout.trim().split("\n").pop()!) as { peakRssMb: number; replayMs: number; cpuMs: number; rows: number; divergences: number };
+  return JSON.parse(out.stdout.trim().split("\n").pop()!) as { peakRssMb: number; rssSource: string; replayMs: number; cpuMs: number; rows: number; divergences: number };
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * Flat memory on long replays: a full garbage collection every {@link GC_EVERY_ROWS} rows.
  *
- * Why: the replay allocates short-lived JSON per kernel call; V8 grows its heap until concurrent
- * marking catches up, and on a CPU-starved machine (load 20 on 2 cores) the same 1,000,000-row
- * Arrow replay peaked at 251 MB in one run and 459 MB in another. A forced full GC at a fixed row
- * interval bounds the heap whatever the machine's load. `gc` is exposed at run time through V8's
- * flag API (node:v8 setFlagsFromString("--expose-gc") + a fresh vm context); where that is not
- * possible the replay runs without it and says so once on stderr (nothing is hidden).
+ * Why: the replay allocates short-lived JSON per kernel call, and V8 lets its heap grow until its
+ * own (concurrent) marking catches up, which on a CPU-starved machine can be late. A forced full
+ * GC at a fixed row interval bounds the heap by one interval's garbage whatever the load. Measured
+ * (1,000,002-row Arrow replay in a process started from a shell, getrusage maxRSS, load ~18):
+ * 250.9 MB without, 230.1 MB with; the bench (VmHWM) measured 235.4 MB with it. `gc` is exposed
+ * at run time through V8's flag API (node:v8 setFlagsFromString("--expose-gc") + a fresh vm
+ * context); where that is not possible the replay runs without it and says so once on stderr.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
