@@ -393,12 +393,12 @@ export interface SlotImage {
   openedAtUs?: number;
   closedAtUs?: number;
   /**
-   * Finished orders of this trade with fills whose fee the venue has not confirmed (no reconcile /
-   * order query stated its commission at a terminal status for the booked quantity); absent when
-   * none. Stream frames cannot prove a fee complete (a lost frame's fee is invisible), so the
+   * Finished orders of this trade — and of earlier trades of this slot archived before it — with
+   * fills whose fee the venue has not confirmed (no reconcile / order query stated its commission
+   * at a terminal status for the booked quantity); absent when none. Stream frames cannot prove a fee complete (a lost frame's fee is invisible), so the
    * runtime queries these in its next reconcile (scenario i10-duplicates-across-restarts).
    */
-  feeUnconfirmedOrders?: { clientOrderId: string; venueOrderId?: string }[];
+  feeUnconfirmedOrders?: { symbol: string; clientOrderId: string; venueOrderId?: string }[];
 }
 
 export type CapitalSource = "seed" | "e_anchored" | "k_bridged";

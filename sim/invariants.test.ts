@@ -151,6 +151,36 @@ describe("invariant checker", () => {
     expect(get(rec, "no-double-settlement")?.detail).toMatch(/a fee booked twice/);
   });
 
+  it("4 no-double-settlement fails when the kernel books fewer fees than the venue charged (two-sided; i10-duplicates-across-restarts under-booked 11.82), with evidence", () => {
+    const rec = goodRecord();
+    rec.finalVenueLedger = { ...rec.finalVenueLedger, feesPaidUsdt: "11.82", walletBalanceUsdt: "10230.9112" };
+    const r = get(rec, "no-double-settlement");
+    expect(r?.ok).toBe(false);
+    expect(r?.detail).toMatch(/ledger fees 0 < venue fees charged 11\.82 by 11\.82 \(a fee never booked\)/);
+    expect(r?.evidence?.[0]?.detail).toMatch(/a fee never booked/);
+  });
+
+  it("issue 12: a missing field is a violation, never 0 (a leg without pricedQty fails dual-leverage naming the field)", () => {
+    const rec = goodRecord();
+    const t = fetTrade();
+    const { pricedQty: _dropped, ...leg } = t.legs[0]!;
+    t.legs[0] = leg as typeof t.legs[0];
+    rec.final.trades = [t];
+    const r = get(rec, "dual-leverage");
+    expect(r?.ok).toBe(false);
+    expect(r?.detail).toMatch(/missing field leg\.pricedQty/);
+  });
+
+  it("evidence: position-parity and kernel-vs-exchange violations are located (symbol and time; trade, slot and close time)", () => {
+    const rec = goodRecord();
+    rec.parity = [{ label: "quiescent", tUs: 77, kernel: { "FET-USDT": "160982" }, venue: { "FET-USDT": "80128" } }];
+    expect(get(rec, "position-parity")?.evidence).toEqual([{ detail: "quiescent t=77 FET-USDT: kernel 160982 != venue 80128", symbol: "FET-USDT", tUs: 77 }]);
+    const t = { ...fetTrade(), exchangeRealizedUsdt: "240", closedAtUs: 99 };
+    rec.final.trades = [t];
+    const e = get(rec, "kernel-vs-exchange")?.evidence?.[0];
+    expect(e).toMatchObject({ tradeId: t.tradeId, slotId: t.slotId, symbol: t.symbol, tUs: 99 });
+  });
+
   it("5 dual-leverage fails when PnL is multiplied by exchange leverage (spec §0.1)", () => {
     const rec = goodRecord();
     const t = fetTrade();

@@ -6,20 +6,30 @@
  * Every invariant can fail: sim/invariants.test.ts feeds each one a doctored record.
  */
 import type { TradeRecord } from "../kernel/types.js";
-import type { InvariantResult } from "./types.js";
+import type { InvariantEvidence, InvariantResult } from "./types.js";
 import type { RunRecord } from "./record.js";
 import { Dec } from "./num.js";
 
 const MAX_DETAIL_ITEMS = 5;
 
-function result(name: string, problems: string[], okDetail: string): InvariantResult {
+function result(name: string, problems: string[], okDetail: string, evidence?: InvariantEvidence[]): InvariantResult {
   if (problems.length === 0) return { name, ok: true, detail: okDetail };
   const shown = problems.slice(0, MAX_DETAIL_ITEMS).join("; ");
   const more = problems.length > MAX_DETAIL_ITEMS ? ` (+${problems.length - MAX_DETAIL_ITEMS} more)` : "";
-  return { name, ok: false, detail: `${problems.length} violation(s): ${shown}${more}` };
+  const out: InvariantResult = { name, ok: false, detail: `${problems.length} violation(s): ${shown}${more}` };
+  if (evidence && evidence.length > 0) out.evidence = evidence;
+  return out;
 }
 
-const d = (v: string | undefined) => new Dec(v === undefined || v === "" ? "0" : v);
+/**
+ * A decimal from a record field. A missing field is a violation, never 0 (issue 12: a missing
+ * `pricedQty` silently skipped every dual-leverage leg): it throws, naming the field, and
+ * checkInvariants reports the invariant failed with that message.
+ */
+const d = (v: string | undefined, field: string) => {
+  if (v === undefined || v === "") throw new Error(`missing field ${field} (a missing value is a violation, never 0)`);
+  return new Dec(v);
+};
 
 /**
  * 1. Venue conservation: wallet = initial + Σ realized − Σ fees + Σ funding, exactly, at every
@@ -29,12 +39,12 @@ export function venueConservation(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
   const all = [...rec.venueLedgers, { tUs: -1, ledger: rec.finalVenueLedger }];
   for (const { tUs, ledger: l } of all) {
-    const expect = d(l.initialBalanceUsdt).plus(d(l.realizedPnlUsdt)).minus(d(l.feesPaidUsdt)).plus(d(l.fundingUsdt));
-    if (!expect.equals(d(l.walletBalanceUsdt))) {
+    const expect = d(l.initialBalanceUsdt, "l.initialBalanceUsdt").plus(d(l.realizedPnlUsdt, "l.realizedPnlUsdt")).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).plus(d(l.fundingUsdt, "l.fundingUsdt"));
+    if (!expect.equals(d(l.walletBalanceUsdt, "l.walletBalanceUsdt"))) {
       problems.push(`t=${tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${expect.toFixed()}`);
     }
   }
-  if (!d(rec.finalVenueLedger.initialBalanceUsdt).equals(d(rec.initialBalanceUsdt))) {
+  if (!d(rec.finalVenueLedger.initialBalanceUsdt, "rec.finalVenueLedger.initialBalanceUsdt").equals(d(rec.initialBalanceUsdt, "rec.initialBalanceUsdt"))) {
     problems.push(`venue initial ${rec.finalVenueLedger.initialBalanceUsdt} != scenario initial ${rec.initialBalanceUsdt}`);
   }
   return result("venue-conservation", problems, `${all.length} venue ledger samples balance exactly; final wallet ${rec.finalVenueLedger.walletBalanceUsdt}`);
@@ -47,17 +57,17 @@ export function venueConservation(rec: RunRecord): InvariantResult {
  */
 export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
-  const wallets = new Set(rec.venueWallets.map((w) => d(w).toFixed()));
-  let base = { capital: d(rec.initialBalanceUsdt), realized: new Dec(0), fees: new Dec(0), funding: new Dec(0) };
+  const wallets = new Set(rec.venueWallets.map((w) => d(w, "venueWallets[]").toFixed()));
+  let base = { capital: d(rec.initialBalanceUsdt, "rec.initialBalanceUsdt"), realized: new Dec(0), fees: new Dec(0), funding: new Dec(0) };
   let anchors = 0;
   let prev: (typeof rec.ledgerSamples)[number] | undefined;
   for (const s of rec.ledgerSamples) {
     const l = s.ledger;
-    const capital = d(l.capitalUsdt);
+    const capital = d(l.capitalUsdt, "l.capitalUsdt");
     if (s.cause === "restore" && prev) {
       // Restart (I9, accounting spec §0.3): the restored ledger is the saved one.
       for (const f of ["capitalUsdt", "realizedPnlUsdt", "feesPaidUsdt", "fundingUsdt"] as const) {
-        if (!d(l[f]).equals(d(prev.ledger[f]))) problems.push(`t=${s.tUs}: ${f} ${prev.ledger[f]} before the restart, ${l[f]} after restore`);
+        if (!d(l[f], f).equals(d(prev.ledger[f], `previous ${f}`))) problems.push(`t=${s.tUs}: ${f} ${prev.ledger[f]} before the restart, ${l[f]} after restore`);
       }
     }
     prev = s;
@@ -67,14 +77,14 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
         if (s.anchoredWalletUsdt === undefined) {
           problems.push(`t=${s.tUs}: anchor sample without the wallet it was given`);
         } else {
-          if (!capital.equals(d(s.anchoredWalletUsdt))) problems.push(`t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}`);
-          if (!wallets.has(d(s.anchoredWalletUsdt).toFixed())) problems.push(`t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance`);
+          if (!capital.equals(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt"))) problems.push(`t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}`);
+          if (!wallets.has(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed())) problems.push(`t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance`);
         }
       }
-      base = { capital, realized: d(l.realizedPnlUsdt), fees: d(l.feesPaidUsdt), funding: d(l.fundingUsdt) };
+      base = { capital, realized: d(l.realizedPnlUsdt, "l.realizedPnlUsdt"), fees: d(l.feesPaidUsdt, "l.feesPaidUsdt"), funding: d(l.fundingUsdt, "l.fundingUsdt") };
       continue;
     }
-    const bridged = d(l.realizedPnlUsdt).minus(base.realized).minus(d(l.feesPaidUsdt).minus(base.fees)).plus(d(l.fundingUsdt).minus(base.funding));
+    const bridged = d(l.realizedPnlUsdt, "l.realizedPnlUsdt").minus(base.realized).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt").minus(base.fees)).plus(d(l.fundingUsdt, "l.fundingUsdt").minus(base.funding));
     const moved = capital.minus(base.capital);
     if (!moved.equals(bridged)) {
       problems.push(`t=${s.tUs} (${s.cause}): capital moved ${moved.toFixed()} since the anchor but bridged realized − fees + funding = ${bridged.toFixed()}`);
@@ -93,25 +103,26 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
  */
 export function kernelVsExchange(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
-  const tol = d(rec.pnlAnomalyToleranceUsdt);
+  const evidence: InvariantEvidence[] = [];
+  const tol = d(rec.pnlAnomalyToleranceUsdt, "rec.pnlAnomalyToleranceUsdt");
   const anomalies = new Set(rec.final.anomalies.filter((a) => a.code === "PNL_ANOMALY").map((a) => a.tradeId ?? ""));
   let compared = 0;
   const complete = rec.fullySettledOrders ? new Set(rec.fullySettledOrders) : undefined;
   for (const t of rec.final.trades) {
     const repaired = t.flags.includes("repaired_from_exchange");
-    if (!repaired && !d(t.realizedGrossUsdt).equals(d(t.kernelEstimateUsdt))) {
+    if (!repaired && !d(t.realizedGrossUsdt, "t.realizedGrossUsdt").equals(d(t.kernelEstimateUsdt, "t.kernelEstimateUsdt"))) {
       problems.push(`${t.tradeId}: booked ${t.realizedGrossUsdt} != kernel estimate ${t.kernelEstimateUsdt} without a repair flag (silent re-book)`);
     }
     if (t.exchangeRealizedUsdt === undefined) continue;
     // Compare only trades whose every exit settlement reached the kernel: a settlement lost on
     // the stream is information the kernel never had.
-    const legs = t.legs.filter((l) => !d(l.quantity).isZero());
+    const legs = t.legs.filter((l) => !d(l.quantity, "l.quantity").isZero());
     // A leg booked entirely without a price is repaired by adding the exchange's rp of each of its
     // fills (spec §5.2): once all of its order's settlements arrived it books exactly their sum,
     // anomaly or not (a repair that missed a settlement under-books silently otherwise).
     for (const l of legs) {
-      if (!d(l.pricedQty).isZero() || l.exchangeRealizedPnlUsdt === undefined || !complete?.has(l.clientOrderId)) continue;
-      if (!d(l.realizedPnlUsdt).equals(d(l.exchangeRealizedPnlUsdt))) {
+      if (!d(l.pricedQty, "l.pricedQty").isZero() || l.exchangeRealizedPnlUsdt === undefined || !complete?.has(l.clientOrderId)) continue;
+      if (!d(l.realizedPnlUsdt, "l.realizedPnlUsdt").equals(d(l.exchangeRealizedPnlUsdt, "l.exchangeRealizedPnlUsdt"))) {
         problems.push(`${t.tradeId} leg ${l.legIndex}: unpriced leg booked ${l.realizedPnlUsdt} != exchange rp ${l.exchangeRealizedPnlUsdt} with every settlement of ${l.clientOrderId} received (repair incomplete)`);
       }
     }
@@ -123,41 +134,58 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     // A repaired trade books the exchange's rp for its unpriced fills and the estimate for the
     // rest, so its booked figure (not the estimate, which has 0 for unpriced fills) is compared.
     const k = repaired ? t.realizedGrossUsdt : t.kernelEstimateUsdt;
-    const gap = d(k).minus(d(t.exchangeRealizedUsdt)).abs();
+    const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
     if (gap.greaterThan(bound) && !anomalies.has(t.tradeId)) {
-      problems.push(`${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded`);
+      const detail = `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded`;
+      problems.push(detail);
+      evidence.push({ detail, tradeId: t.tradeId, slotId: t.slotId, symbol: t.symbol, ...(t.closedAtUs !== undefined ? { tUs: t.closedAtUs } : {}) });
     }
   }
-  return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded`);
+  return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded`, evidence);
 }
 
 /**
  * 4. No double settlement: Σ settled realized increments in the ledger = Σ realized of the
- * trades, and likewise for fees, across restarts (Flaw 4, accounting spec §0.3). The kernel never
- * books more fees than the venue charged (a fee reported by the stream, a REST reply, reconcile and
- * FILL_SETTLED is one fee: spec §3.1, A7); every order of the run goes through the kernel.
+ * trades, and likewise for fees, across restarts (Flaw 4, accounting spec §0.3). At the end the
+ * kernel's fees equal the fees the venue charged exactly: never more (a fee reported by the stream,
+ * a REST reply, reconcile and FILL_SETTLED is one fee: spec §3.1, A7), never less (a fee whose
+ * frame was lost is learned from the venue's commission; issue 12); every order of the run goes
+ * through the kernel.
  */
 export function noDoubleSettlement(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
+  const evidence: InvariantEvidence[] = [];
+  const endUs = rec.ledgerSamples.length > 0 ? rec.ledgerSamples[rec.ledgerSamples.length - 1]!.tUs : undefined;
+  const at = (detail: string, extra: Partial<InvariantEvidence> = {}): void => {
+    problems.push(detail);
+    evidence.push({ detail, ...(endUs !== undefined ? { tUs: endUs } : {}), ...extra });
+  };
   const l = rec.final.ledger;
   // Trades evicted from the kernel's archive (archiveCapacity) count through the ledger's totals.
-  let realized = d(l.evictedRealizedUsdt);
-  let fees = d(l.evictedFeesUsdt);
+  let realized = d(l.evictedRealizedUsdt, "l.evictedRealizedUsdt");
+  let fees = d(l.evictedFeesUsdt, "l.evictedFeesUsdt");
   for (const t of rec.final.trades) {
-    realized = realized.plus(d(t.realizedGrossUsdt));
-    fees = fees.plus(d(t.feesUsdt));
+    realized = realized.plus(d(t.realizedGrossUsdt, "t.realizedGrossUsdt"));
+    fees = fees.plus(d(t.feesUsdt, "t.feesUsdt"));
   }
-  if (!d(l.realizedPnlUsdt).equals(realized)) problems.push(`ledger realized ${l.realizedPnlUsdt} != Σ trade realized ${realized.toFixed()}`);
-  if (!d(l.feesPaidUsdt).equals(fees)) problems.push(`ledger fees ${l.feesPaidUsdt} != Σ trade fees ${fees.toFixed()}`);
-  if (d(l.feesPaidUsdt).greaterThan(d(rec.finalVenueLedger.feesPaidUsdt))) {
-    problems.push(`ledger fees ${l.feesPaidUsdt} > venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} (a fee booked twice)`);
+  if (!d(l.realizedPnlUsdt, "l.realizedPnlUsdt").equals(realized)) at(`ledger realized ${l.realizedPnlUsdt} != Σ trade realized ${realized.toFixed()}`);
+  if (!d(l.feesPaidUsdt, "l.feesPaidUsdt").equals(fees)) at(`ledger fees ${l.feesPaidUsdt} != Σ trade fees ${fees.toFixed()}`);
+  // Two-sided (issue 12): after the run (liveness, flatten, fee-confirming reconciles) the kernel's
+  // fees equal the fees the venue charged, exactly. More is a fee booked twice; less is a fee the
+  // kernel never learned (a lost frame nobody queried: i10-duplicates-across-restarts under-booked
+  // 11.82 USDT). The kernel records no anomaly kind for a fee gap, so nothing excuses one.
+  const venueFees = d(rec.finalVenueLedger.feesPaidUsdt, "rec.finalVenueLedger.feesPaidUsdt");
+  if (d(l.feesPaidUsdt, "l.feesPaidUsdt").greaterThan(venueFees)) {
+    at(`ledger fees ${l.feesPaidUsdt} > venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} (a fee booked twice)`);
+  } else if (d(l.feesPaidUsdt, "l.feesPaidUsdt").lessThan(venueFees)) {
+    at(`ledger fees ${l.feesPaidUsdt} < venue fees charged ${rec.finalVenueLedger.feesPaidUsdt} by ${venueFees.minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).toFixed()} (a fee never booked)`);
   }
   const ids = new Set<string>();
   for (const t of rec.final.trades) {
-    if (ids.has(t.tradeId)) problems.push(`trade ${t.tradeId} recorded twice`);
+    if (ids.has(t.tradeId)) at(`trade ${t.tradeId} recorded twice`, { tradeId: t.tradeId, slotId: t.slotId, symbol: t.symbol });
     ids.add(t.tradeId);
   }
-  return result("no-double-settlement", problems, `ledger realized ${l.realizedPnlUsdt} = Σ ${rec.final.trades.length} trades; fees ${l.feesPaidUsdt}`);
+  return result("no-double-settlement", problems, `ledger realized ${l.realizedPnlUsdt} = Σ ${rec.final.trades.length} trades; fees ${l.feesPaidUsdt} = venue fees charged`, evidence);
 }
 
 function sideSign(t: TradeRecord): number {
@@ -172,16 +200,16 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
   let legs = 0;
   for (const t of rec.final.trades) {
-    if (t.flags.includes("entry_basis_missing") || d(t.entryVwap).isZero()) continue;
+    if (t.flags.includes("entry_basis_missing") || d(t.entryVwap, "t.entryVwap").isZero()) continue;
     for (const leg of t.legs) {
       // Only fully priced legs: a leg with unpriced quantity books 0 for it, or the exchange's rp
       // once FILL_SETTLED repaired it (spec §5.2), neither of which is quantity × Δprice.
-      if (leg.realizedSkippedNoPrice || d(leg.quantity).isZero() || !d(leg.pricedQty).equals(d(leg.quantity))) continue;
+      if (leg.realizedSkippedNoPrice || d(leg.quantity, "leg.quantity").isZero() || !d(leg.pricedQty, "leg.pricedQty").equals(d(leg.quantity, "leg.quantity"))) continue;
       legs++;
-      const expect = d(leg.exitNotionalUsdt).minus(d(leg.quantity).times(d(t.entryVwap))).times(sideSign(t));
-      const got = d(leg.realizedPnlUsdt);
+      const expect = d(leg.exitNotionalUsdt, "leg.exitNotionalUsdt").minus(d(leg.quantity, "leg.quantity").times(d(t.entryVwap, "t.entryVwap"))).times(sideSign(t));
+      const got = d(leg.realizedPnlUsdt, "leg.realizedPnlUsdt");
       // entryVwap is a rounded quotient (28 digits): allow that rounding, nothing more.
-      const slack = d(leg.quantity).times("1e-20").plus("1e-12");
+      const slack = d(leg.quantity, "leg.quantity").times("1e-20").plus("1e-12");
       if (got.minus(expect).abs().greaterThan(slack)) {
         const ratio = expect.isZero() ? "n/a" : got.dividedBy(expect).toSignificantDigits(6).toFixed();
         problems.push(`${t.tradeId} leg ${leg.legIndex}: realized ${leg.realizedPnlUsdt} != qty×Δprice ${expect.toFixed()} (ratio ${ratio}, leverage ${t.leverage})`);
@@ -194,16 +222,23 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
 /** 6. Position parity after quiescence: kernel slot sizes per symbol = venue position. */
 export function positionParity(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
+  const evidence: InvariantEvidence[] = [];
   for (const p of rec.parity) {
     const symbols = [...new Set([...Object.keys(p.kernel), ...Object.keys(p.venue)])].sort();
     for (const s of symbols) {
-      const k = d(p.kernel[s]);
-      const v = d(p.venue[s]);
-      if (!k.equals(v)) problems.push(`${p.label} t=${p.tUs} ${s}: kernel ${k.toFixed()} != venue ${v.toFixed()}`);
+      // A symbol absent from one side's positions is flat there (the venue lists only open
+      // positions, the kernel only symbols its slots hold), not a missing field.
+      const k = d(p.kernel[s] ?? "0", `parity ${p.label} kernel ${s}`);
+      const v = d(p.venue[s] ?? "0", `parity ${p.label} venue ${s}`);
+      if (!k.equals(v)) {
+        const detail = `${p.label} t=${p.tUs} ${s}: kernel ${k.toFixed()} != venue ${v.toFixed()}`;
+        problems.push(detail);
+        evidence.push({ detail, symbol: s, tUs: p.tUs });
+      }
     }
   }
   if (rec.parity.length === 0) problems.push("no quiescent point was reached to compare positions");
-  return result("position-parity", problems, `${rec.parity.length} quiescent comparisons agree`);
+  return result("position-parity", problems, `${rec.parity.length} quiescent comparisons agree`, evidence);
 }
 
 /**
@@ -213,12 +248,12 @@ export function positionParity(rec: RunRecord): InvariantResult {
 export function sizeBounds(rec: RunRecord): InvariantResult {
   const problems: string[] = [];
   for (const s of rec.slotSamples) {
-    const size = d(s.sizeQty);
+    const size = d(s.sizeQty, "s.sizeQty");
     if (size.isNegative()) problems.push(`t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} < 0`);
-    if (size.greaterThan(d(s.initialSizeQty))) problems.push(`t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} > initial ${s.initialSizeQty}`);
+    if (size.greaterThan(d(s.initialSizeQty, "s.initialSizeQty"))) problems.push(`t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} > initial ${s.initialSizeQty}`);
   }
   for (const t of rec.final.trades) {
-    if (d(t.exitedQty).greaterThan(d(t.quantity))) problems.push(`${t.tradeId}: exited ${t.exitedQty} > entered ${t.quantity} (oversell)`);
+    if (d(t.exitedQty, "t.exitedQty").greaterThan(d(t.quantity, "t.quantity"))) problems.push(`${t.tradeId}: exited ${t.exitedQty} > entered ${t.quantity} (oversell)`);
   }
   const closed = new Set<string>();
   for (const tr of rec.transitions) {

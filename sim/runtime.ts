@@ -984,7 +984,7 @@ export class Runtime {
 
   private noteFeeUnconfirmed(): void {
     for (const s of this.slots()) {
-      for (const o of s.feeUnconfirmedOrders ?? []) this.feeUnconfirmed.set(o.clientOrderId, { symbol: s.symbol, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
+      for (const o of s.feeUnconfirmedOrders ?? []) this.feeUnconfirmed.set(o.clientOrderId, { symbol: o.symbol, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
     }
   }
 

@@ -32,6 +32,7 @@ pub struct OrderImage {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FeeUnconfirmedImage {
+    pub symbol: String,
     pub client_order_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub venue_order_id: Option<String>,
@@ -179,10 +180,15 @@ pub fn slot_image(s: &SlotState) -> SlotImage {
         opened_at_us: s.opened_at_us,
         closed_at_us: s.closed_at_us,
         fee_unconfirmed_orders: s
-            .orders
+            .archived_fee_refs
             .iter()
-            .filter(|o| !o.live && !o.fee_confirmed && o.filled_qty > rust_decimal::Decimal::ZERO)
-            .map(|o| FeeUnconfirmedImage { client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() })
+            .map(|f| FeeUnconfirmedImage { symbol: f.symbol.clone(), client_order_id: f.client_order_id.clone(), venue_order_id: f.venue_order_id.clone() })
+            .chain(
+                s.orders
+                    .iter()
+                    .filter(|o| !o.live && !o.fee_confirmed && o.filled_qty > rust_decimal::Decimal::ZERO)
+                    .map(|o| FeeUnconfirmedImage { symbol: s.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() }),
+            )
             .collect(),
     }
 }

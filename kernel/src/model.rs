@@ -227,6 +227,18 @@ pub struct OrderState {
     pub fee_confirmed: bool,
 }
 
+/// Most archived fee references one slot carries (SlotState.archived_fee_refs).
+pub const MAX_ARCHIVED_FEE_REFS: usize = 32;
+
+/// An order of an archived trade whose fee the venue has not confirmed yet.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FeeRef {
+    pub symbol: String,
+    pub client_order_id: String,
+    pub venue_order_id: Option<String>,
+}
+
 /// One booked exit fill: the kernel estimate and whether it was priced (for FILL_SETTLED).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -322,6 +334,12 @@ pub struct SlotState {
     pub pending_settlements: Vec<PendingSettlement>,
     /// FILL_SETTLED received for this trade's exit orders (or by trade id).
     pub exit_settlements: u32,
+    /// Orders of earlier trades of this slot, archived (re-entry) before the venue confirmed their
+    /// fee: carried here so the saved state (and SlotImage.feeUnconfirmedOrders) keeps asking for
+    /// them across restarts until a reconcile confirms them (chaos seed 10010: a restart between
+    /// the re-entry and the fee query lost them). At most MAX_ARCHIVED_FEE_REFS, oldest dropped.
+    #[serde(default)]
+    pub archived_fee_refs: Vec<FeeRef>,
     /// Accepted intent ids of this trade (dropped from the intent dedup set when the trade is
     /// evicted from the archive).
     #[serde(default)]
@@ -384,6 +402,7 @@ impl SlotState {
             entry_exchange_realized: Decimal::ZERO,
             pending_settlements: Vec::new(),
             exit_settlements: 0,
+            archived_fee_refs: Vec::new(),
             intent_ids: Vec::new(),
             settlement_ids: Vec::new(),
         }

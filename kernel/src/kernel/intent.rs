@@ -148,10 +148,21 @@ impl Kernel {
             }
         }
         mutants::carry_seen_ids(&mut self.slots[si], &old);
+        // Fee references still owed by the venue move to the slot's next trade (saved state).
+        let mut refs = old.archived_fee_refs.clone();
+        if !old.trade_id.is_empty() {
+            for o in old.orders.iter().filter(|o| !o.fee_confirmed && o.filled_qty > Decimal::ZERO) {
+                refs.push(FeeRef { symbol: old.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() });
+            }
+        }
+        let drop = refs.len().saturating_sub(MAX_ARCHIVED_FEE_REFS);
+        refs.drain(..drop);
+        self.slots[si].archived_fee_refs = refs;
         if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
             // An archived trade receives no venue events (they no longer route to it), only
             // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
             let mut old = old;
+            old.archived_fee_refs = Vec::new();
             old.seen_event_ids = Vec::new();
             old.seen_set = FastSet::default();
             self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive_base + self.archive.len());

@@ -78,8 +78,26 @@ impl Kernel {
             let mut s = self.archive[ai].clone();
             let r = apply_fee_report(&mut s, oi, &rep.orders[ri]).and_then(|_| self.ledger.settle(&mut s));
             match r {
-                Ok(_) => self.archive[ai] = s,
+                Ok(_) => {
+                    if s.orders[oi].fee_confirmed {
+                        let c = s.orders[oi].client_order_id.clone();
+                        for sl in self.slots.iter_mut() {
+                            sl.archived_fee_refs.retain(|f| f.client_order_id != c);
+                        }
+                    }
+                    self.archive[ai] = s;
+                }
                 Err(e) => mismatches.push(e.0),
+            }
+        }
+        // A reference whose order no longer exists anywhere (evicted from the archive) is dropped.
+        for o in rep.orders.iter() {
+            if let Some(c) = &o.client_order_id {
+                if unmatched.contains(&o.venue_order_id) {
+                    for sl in self.slots.iter_mut() {
+                        sl.archived_fee_refs.retain(|f| &f.client_order_id != c);
+                    }
+                }
             }
         }
         for (ri, si, oi) in plan {
