@@ -274,3 +274,26 @@ pub extern "C" fn kernel_ledger_bin() -> *const u8 {
     r[0..4].copy_from_slice(&n.to_le_bytes());
     r.as_ptr()
 }
+
+/// Differential digest (diff.rs): apply the records of `ptr/len` one by one and continue the
+/// running digest (records, output bytes, FNV-1a 64 of every outcome JSON) given as u32 halves.
+/// Result buffer: `[u64 records][u64 outputBytes][u64 digest]`, little-endian (24 bytes), or 0
+/// bytes when no kernel was created.
+#[no_mangle]
+pub extern "C" fn kernel_digest_batch(ptr: *const u8, len: usize, records_lo: u32, records_hi: u32, bytes_lo: u32, bytes_hi: u32, digest_lo: u32, digest_hi: u32) -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    let join = |lo: u32, hi: u32| (hi as u64) << 32 | lo as u64;
+    match api {
+        None => set_result(&[]),
+        Some(api) => {
+            let d = crate::diff::StreamDigest { records: join(records_lo, records_hi), output_bytes: join(bytes_lo, bytes_hi), digest: join(digest_lo, digest_hi) };
+            let d = crate::diff::digest_records(&mut api.kernel, input(ptr, len), d);
+            let mut out = Vec::with_capacity(24);
+            out.extend_from_slice(&d.records.to_le_bytes());
+            out.extend_from_slice(&d.output_bytes.to_le_bytes());
+            out.extend_from_slice(&d.digest.to_le_bytes());
+            set_result(&out)
+        }
+    }
+}

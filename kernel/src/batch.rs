@@ -197,6 +197,46 @@ fn push_result(res: &mut Vec<u8>, o: &Out, k: &Kernel) {
     res.extend_from_slice(&slot.to_le_bytes());
 }
 
+/// Apply one batch record (`rec` = the whole record, header included; its length already
+/// checked by the caller) and return its full outcome. `scratch` is reused across records so
+/// venue events are decoded without allocation. Shared by `process_batch` and the
+/// native/WASM differential digest (diff.rs).
+pub fn process_record(k: &mut Kernel, rec: &[u8], scratch: &mut VenueEvent) -> Out {
+    let kind = rec[4];
+    if (KIND_INTENT_BIN..=KIND_ACCOUNT_BIN).contains(&kind) {
+        let method = match kind {
+            KIND_INTENT_BIN => 1,
+            KIND_MARK_BIN => 3,
+            _ => 4,
+        };
+        crate::typed::call(k, method, &rec[HEADER_LEN..])
+    } else if kind == KIND_INTENT_JSON || kind == KIND_MARK_JSON {
+        let text = std::str::from_utf8(&rec[HEADER_LEN..]).unwrap_or("");
+        // Duplicate keys refused here too (issue 11): serde_json would keep the last one.
+        match crate::validate::parse_json_strict(text) {
+            Err(e) => Out::refuse(if kind == KIND_INTENT_JSON { Code::InvalidIntent } else { Code::InvalidEvent }, e.message).ds("field", &e.field),
+            Ok(v) => {
+                if kind == KIND_INTENT_JSON {
+                    match input::parse_intent(&v) {
+                        Ok(it) => k.process_intent(&it),
+                        Err(e) => Out::refuse(Code::InvalidIntent, e.reason.clone()).ds("field", &e.field),
+                    }
+                } else {
+                    match input::parse_mark(&v) {
+                        Ok(m) => k.mark_price(&m),
+                        Err(e) => Out::refuse(Code::InvalidEvent, e.reason.clone()).ds("field", &e.field),
+                    }
+                }
+            }
+        }
+    } else {
+        match decode_event_into(rec, scratch) {
+            Ok(()) => k.on_venue_event(scratch),
+            Err((f, why)) => Out::refuse(Code::InvalidEvent, why.clone()).ds("field", &f),
+        }
+    }
+}
+
 /// Process a batch; returns the result buffer described above.
 pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
     let mut res: Vec<u8> = Vec::with_capacity(8 + buf.len() / 8);
@@ -210,39 +250,7 @@ pub fn process_batch(k: &mut Kernel, buf: &[u8]) -> Vec<u8> {
             break;
         }
         let rec = &buf[off..off + len];
-        let kind = rec[4];
-        let o = if (KIND_INTENT_BIN..=KIND_ACCOUNT_BIN).contains(&kind) {
-            let method = match kind {
-                KIND_INTENT_BIN => 1,
-                KIND_MARK_BIN => 3,
-                _ => 4,
-            };
-            crate::typed::call(k, method, &rec[HEADER_LEN..])
-        } else if kind == KIND_INTENT_JSON || kind == KIND_MARK_JSON {
-            let text = std::str::from_utf8(&rec[HEADER_LEN..]).unwrap_or("");
-            // Duplicate keys refused here too (issue 11): serde_json would keep the last one.
-            match crate::validate::parse_json_strict(text) {
-                Err(e) => Out::refuse(if kind == KIND_INTENT_JSON { Code::InvalidIntent } else { Code::InvalidEvent }, e.message).ds("field", &e.field),
-                Ok(v) => {
-                    if kind == KIND_INTENT_JSON {
-                        match input::parse_intent(&v) {
-                            Ok(it) => k.process_intent(&it),
-                            Err(e) => Out::refuse(Code::InvalidIntent, e.reason.clone()).ds("field", &e.field),
-                        }
-                    } else {
-                        match input::parse_mark(&v) {
-                            Ok(m) => k.mark_price(&m),
-                            Err(e) => Out::refuse(Code::InvalidEvent, e.reason.clone()).ds("field", &e.field),
-                        }
-                    }
-                }
-            }
-        } else {
-            match decode_event_into(rec, &mut scratch) {
-                Ok(()) => k.on_venue_event(&scratch),
-                Err((f, why)) => Out::refuse(Code::InvalidEvent, why.clone()).ds("field", &f),
-            }
-        };
+        let o = process_record(k, rec, &mut scratch);
         push_result(&mut res, &o, k);
         count += 1;
         off += len;

@@ -6,6 +6,7 @@ pub mod abi;
 pub mod api;
 pub mod batch;
 pub mod dec;
+pub mod diff;
 pub mod fields;
 pub mod image;
 pub mod input;
