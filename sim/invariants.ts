@@ -1,7 +1,7 @@
 /**
- * The invariant checker: the 12 ledger invariants of DESIGN.md ("Ledger invariants"), each a
+ * The invariant checker: the 12 ledger invariants of docs/architecture.md (§Ledger invariants), each a
  * named function over the run record (sim/record.ts, derived from the trace) returning
- * { name, ok, detail }. `checkInvariants(record)` runs all twelve in DESIGN.md order.
+ * { name, ok, detail }. `checkInvariants(record)` runs all twelve in docs/architecture.md order.
  *
  * Every invariant can fail: sim/invariants.test.ts feeds each one a doctored record.
  */
@@ -40,7 +40,7 @@ const d = (v: string | undefined) => new Dec(v === undefined || v === "" ? "0" :
 
 /**
  * 1. Venue conservation: wallet = initial + Σ realized − Σ fees + Σ funding, exactly, at every
- * sampled venue ledger and at the end (venue's own books; PROTOCOL.md §9).
+ * sampled venue ledger and at the end (venue's own books; docs/bingx-protocol.md §9).
  */
 export function venueConservation(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -61,7 +61,7 @@ export function venueConservation(rec: RunRecord): InvariantResult {
 /**
  * 2. Published capital is exchange-anchored: after each anchor it equals the wallet balance the
  * venue reported (and that wallet is one the venue ledger really held); between anchors it moves
- * only by bridged realized PnL net of fees (plus funding) since the anchor (accounting spec §3.1).
+ * only by bridged realized PnL net of fees (plus funding) since the anchor (docs/accounting.md §3.1).
  */
 export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -73,7 +73,7 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
     const l = s.ledger;
     const capital = d(l.capitalUsdt);
     if (s.cause === "restore" && prev) {
-      // Restart (I9, accounting spec §0.3): the restored ledger is the saved one.
+      // Restart (I9, docs/accounting.md §0.3): the restored ledger is the saved one.
       for (const f of ["capitalUsdt", "realizedPnlUsdt", "feesPaidUsdt", "fundingUsdt"] as const) {
         if (!d(l[f]).equals(d(prev.ledger[f]))) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: ${f} ${prev.ledger[f]} before the restart, ${l[f]} after restore` });
       }
@@ -107,7 +107,7 @@ export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
  * fill), otherwise a PNL_ANOMALY is recorded for the trade; a leg booked entirely without a price
  * books exactly the exchange rp of its settlements once all arrived (the §5.2 repair, no excuse);
  * the booked figure is never silently replaced by the exchange's (only a flagged repair may
- * differ from the estimate; accounting spec §5.2).
+ * differ from the estimate; docs/accounting.md §5.2).
  */
 export function kernelVsExchange(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -125,7 +125,7 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     // the stream is information the kernel never had.
     const legs = t.legs.filter((l) => !d(l.quantity).isZero());
     // A leg booked entirely without a price is repaired by adding the exchange's rp of each of its
-    // fills (spec §5.2): once all of its order's settlements arrived it books exactly their sum,
+    // fills (docs/accounting.md §5.2): once all of its order's settlements arrived it books exactly their sum,
     // anomaly or not (a repair that missed a settlement under-books silently otherwise).
     for (const l of legs) {
       if (!d(l.pricedQty).isZero() || l.exchangeRealizedPnlUsdt === undefined || !complete?.has(l.clientOrderId)) continue;
@@ -151,9 +151,9 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
 
 /**
  * 4. No double settlement: Σ settled realized increments in the ledger = Σ realized of the
- * trades, and likewise for fees, across restarts (Flaw 4, accounting spec §0.3). The kernel never
+ * trades, and likewise for fees, across restarts (Flaw 4, docs/accounting.md §0.3). The kernel never
  * books more fees than the venue charged (a fee reported by the stream, a REST reply, reconcile and
- * FILL_SETTLED is one fee: spec §3.1, A7); every order of the run goes through the kernel.
+ * FILL_SETTLED is one fee: docs/accounting.md §3.1, A7); every order of the run goes through the kernel.
  */
 export function noDoubleSettlement(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -184,7 +184,7 @@ function sideSign(t: TradeRecord): number {
 
 /**
  * 5. Dual leverage: every priced leg's realized PnL is side × (exit notional − qty × entry VWAP),
- * i.e. quantity × Δprice with no exchange-leverage factor (accounting spec §0.1, §1).
+ * i.e. quantity × Δprice with no exchange-leverage factor (docs/accounting.md §0.1, §1).
  */
 export function dualLeverage(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -193,7 +193,7 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
     if (t.flags.includes("entry_basis_missing") || d(t.entryVwap).isZero()) continue;
     for (const leg of t.legs) {
       // Only fully priced legs: a leg with unpriced quantity books 0 for it, or the exchange's rp
-      // once FILL_SETTLED repaired it (spec §5.2), neither of which is quantity × Δprice.
+      // once FILL_SETTLED repaired it (docs/accounting.md §5.2), neither of which is quantity × Δprice.
       if (leg.realizedSkippedNoPrice || d(leg.quantity).isZero() || !d(leg.pricedQty).equals(d(leg.quantity))) continue;
       legs++;
       const expect = d(leg.exitNotionalUsdt).minus(d(leg.quantity).times(d(t.entryVwap))).times(sideSign(t));
@@ -252,7 +252,7 @@ export function sizeBounds(rec: RunRecord): InvariantResult {
 
 /**
  * 8. Exits are never skipped: every EXIT / EXIT_RESIDUAL intent ends in a reduce-only exit order
- * that reached the venue, or in an explicit diagnostic (kernel-reference §16).
+ * that reached the venue, or in an explicit diagnostic (docs/architecture.md §Kernel reference 16).
  */
 export function exitsNeverSkipped(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -288,7 +288,7 @@ export function idempotency(rec: RunRecord): InvariantResult {
 
 /**
  * 10. Routing: every fill lands on the slot that owns its order, or is reported UNRESOLVED_SLOT
- * with nothing mutated; never silently on slot 0 (accounting spec §6.1, G13, J8).
+ * with nothing mutated; never silently on slot 0 (docs/accounting.md §6.1, G13, J8).
  */
 export function routing(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -327,7 +327,7 @@ export function determinism(rec: RunRecord): InvariantResult {
   return result("determinism", problems, `${rec.hashes.length} executions, trace hash ${rec.hashes[0]}`);
 }
 
-/** All twelve, in DESIGN.md order. */
+/** All twelve, in docs/architecture.md order. */
 export const INVARIANTS = [
   venueConservation,
   capitalExchangeAnchored,

@@ -1,7 +1,7 @@
 /**
  * `runScenario(scenario, { seed, traceFile? })`: one deterministic run of a scenario against the
  * BingX mock venue and the real kernel (WebAssembly), judged by the 12 invariants and the
- * scenario's expectations (DESIGN.md "The simulator", "Ledger invariants"; the `dita run`
+ * scenario's expectations (docs/architecture.md §The simulator, "Ledger invariants"; the `dita run`
  * contract). The run is executed twice and the trace hashes compared (invariant 12) unless
  * `checkDeterminism: false`.
  */

@@ -1,5 +1,5 @@
 /**
- * The runtime loop of one simulated run (DESIGN.md "The simulator"; issue 4 "sim/").
+ * The runtime loop of one simulated run (docs/architecture.md §The simulator; issue 4 "sim/").
  *
  *   driver intents ─► kernel ─► VenueCommands ─► Wire (adapter) ─► RestRequest ─(latency, faults)─►
  *   venue.handleRest ─► RestResponse ─(latency, loss)─► Wire ─► kernel inputs
@@ -80,7 +80,7 @@ export const WATCHDOG_EVERY_US = 5_000_000;
 /** Idempotency probes: every duplicate among the first PROBE_ALL, then one in PROBE_EVERY. */
 export const PROBE_ALL = 50;
 export const PROBE_EVERY = 10;
-/** Listen-key keepalive period (PROTOCOL.md §6: extend every 30 min). */
+/** Listen-key keepalive period (docs/bingx-protocol.md §6: extend every 30 min). */
 export const KEEPALIVE_EVERY_US = 30 * 60_000_000;
 /** Most series points kept at event resolution (reports); later points are periodic only (issue 15). */
 export const MAX_SERIES_POINTS = 100_000;
@@ -443,7 +443,7 @@ export class Runtime {
     this.anchorFromVenue(now);
   }
 
-  /** Initial anchor from a balance read at setup (spec §3.2: boot seed goes through the anchor). */
+  /** Initial anchor from a balance read at setup (docs/accounting.md §3.2: boot seed goes through the anchor). */
   private anchorFromVenue(now: number): void {
     const resp = this.venueRest(this.wire.balance(now, "setup-balance"), now);
     this.feedBatch([{ k: "account", ev: parseBalanceReply(resp, now) }], "setup balance", -1);

@@ -1,14 +1,14 @@
 /**
  * Scenario schema and run result: the contract between scenarios/, sim/, golden/, cli/ and the
  * report writer. `dita run --file F` loads a JSON document of type `Scenario`; `dita run --json`
- * prints a `RunResult` (DESIGN.md "The `dita` command").
+ * prints a `RunResult` (docs/architecture.md §The `dita` command).
  *
  * Units: time in integer microseconds (`…Us`), money in USDT decimal strings (`…Usdt`),
  * quantities in base-coin decimal strings (`…Qty`).
  */
 import type { KernelSnapshot, LedgerSnapshot, TradeRecord } from "../kernel/types.js";
 
-/** One instrument of the venue's contracts table (BingX /quote/contracts row, PROTOCOL.md §4.4). */
+/** One instrument of the venue's contracts table (BingX /quote/contracts row, docs/bingx-protocol.md §4.4). */
 export interface ContractSpec {
   symbol: string; // "FET-USDT"
   pricePrecision: number; // decimals; tick = 10^-pricePrecision
@@ -81,7 +81,7 @@ export interface FaultProfile {
   restartAtUs?: number[];
   /**
    * Deterministic restarts triggered by state: each entry fires once, right after the kernel call
-   * that first puts `slotId` in `stage` (scenarios' "restart in every stage", kernel-reference §12).
+   * that first puts `slotId` in `stage` (scenarios' "restart in every stage", docs/architecture.md §Kernel reference 12).
    */
   restartOnStage?: { slotId: number; stage: string }[];
 }
@@ -129,20 +129,20 @@ export interface Scenario {
    * reproduces chaos seed S through this flag.
    */
   swarm?: boolean;
-  /** Venue quirk switches (PROTOCOL.md §12); observed behaviour is the default. */
+  /** Venue quirk switches (docs/bingx-protocol.md §12); observed behaviour is the default. */
   venue?: {
     marketBoundPrice?: boolean; // MARKET price/p carries a protective bound (default true)
     omitWsClientOrderId?: boolean; // WS often omits `c` (default true)
     omitWalletBalance?: number; // probability an ACCOUNT_UPDATE lacks wb
     /** Probability a WS fill frame lacks `ap` (no true price: the kernel books 0 and flags the leg
-     * realized_skipped_no_price until FILL_SETTLED repairs it; accounting spec §0.1, §5.2) [0]. */
+     * realized_skipped_no_price until FILL_SETTLED repairs it; docs/accounting.md §0.1, §5.2) [0]. */
     omitWsAvgPrice?: number;
     newErrorCodes?: boolean; // post-2025-10-16 numbering (default true)
     hedgeMode?: boolean;
     depthLevels?: number; // MARKET orders walk this many levels (several fills)
     slippageBps?: number;
     /** POST /trade/order reply: "vst" (default) already shows FILLED + avgPrice + executedQty
-     * (real VST, PROTOCOL.md §4.1); "documented" = the 7 documented fields only, so MARKET fills
+     * (real VST, docs/bingx-protocol.md §4.1); "documented" = the 7 documented fields only, so MARKET fills
      * reach the kernel only through the user stream (the async ACK-then-fill path). */
     ackShape?: "vst" | "documented";
   };
@@ -150,7 +150,7 @@ export interface Scenario {
 }
 
 export interface InvariantResult {
-  name: string; // e.g. "venue-conservation" (DESIGN.md invariants 1-12)
+  name: string; // e.g. "venue-conservation" (docs/architecture.md §Ledger invariants 1-12)
   ok: boolean;
   detail: string;
   /**

@@ -1,6 +1,6 @@
 //! The DITAv2 execution kernel: N slots, the stage machine, fill routing and bookkeeping, the
 //! ledger, save/restore/reconcile. Sans-IO: every input carries its own timestamp, every effect
-//! is an output (DESIGN "The kernel is sans-IO", kernel-reference §4-§5, accounting spec).
+//! is an output (DESIGN "The kernel is sans-IO", docs/architecture.md §Kernel reference 4-5, docs/accounting.md).
 //!
 //! Every public method returns an `Out`; none panics (no unwrap/expect/indexing without a bound
 //! check on input-derived values): errors are outcomes (G2, P2, P4).
@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Venue codes of a CANCEL_REJECT meaning "already filled / does not exist / being processed"
-/// (PROTOCOL.md §error codes, both generations): the order is kept until fills or reconcile
+/// (docs/bingx-protocol.md §8, both generations): the order is kept until fills or reconcile
 /// settle it; the slot is never stranded (I15, E17, F17).
 pub const CANCEL_REJECT_ORDER_DONE_CODES: [i64; 6] = [80016, 80018, 80019, 109421, 109422, 109423];
 
@@ -40,11 +40,11 @@ pub struct Kernel {
     intent_seen: Vec<String>,
     intent_seen_set: HashSet<String>,
     /// Venue order ids of orders whose trade left its slot (re-entry): never routed by state onto
-    /// a new order (G13, J8, spec §6.2).
+    /// a new order (G13, J8, docs/accounting.md §6.2).
     retired_vids: Vec<String>,
     retired_vid_set: HashSet<String>,
     /// Venue events and FILL_SETTLED that named only a venue order id no order knows yet (the
-    /// user stream outran the REST reply that carries the id: spec §6.2, the deployment's frames
+    /// user stream outran the REST reply that carries the id: docs/accounting.md §6.2, the deployment's frames
     /// lack `c`), oldest first, at most PARK_CAPACITY. Replayed when an order learns that id.
     parked: Vec<Parked>,
 }
@@ -138,7 +138,7 @@ fn dmin(a: Decimal, b: Decimal) -> Decimal {
 }
 
 /// Unrealized PnL = side-sign × size × (mark − entry VWAP), rounded to PNL_DP; 0 without a basis
-/// or a mark (a mark never becomes the basis: A4, spec §0.1). No leverage factor (spec §0.1).
+/// or a mark (a mark never becomes the basis: A4, docs/accounting.md §0.1). No leverage factor (docs/accounting.md §0.1).
 pub fn unrealized_of(s: &SlotState) -> KResult<Decimal> {
     if s.size.is_zero() || s.entry_price.is_zero() || s.mark_price.is_zero() {
         return Ok(Decimal::ZERO);
@@ -658,7 +658,7 @@ impl Kernel {
         Route::Found { si, oi, learn_vid, by_state }
     }
 
-    /// Apply a normalised venue event. Routing by order identity first (spec §6.1-6.2); nothing
+    /// Apply a normalised venue event. Routing by order identity first (docs/accounting.md §6.1-6.2); nothing
     /// matches → UNRESOLVED_SLOT, nothing mutated (G13, J8).
     pub fn on_venue_event(&mut self, ev: &VenueEvent) -> Out {
         let before = self.ledger.clone();
@@ -669,7 +669,7 @@ impl Kernel {
         self.finish(&before, out)
     }
 
-    /// Park an id-only input no order can own yet (spec §6.2: the stream can outrun the REST
+    /// Park an id-only input no order can own yet (docs/accounting.md §6.2: the stream can outrun the REST
     /// reply that tells the kernel the venue order id). Idempotent per event id; the oldest is
     /// dropped beyond PARK_CAPACITY. Annotates `out` (still UNRESOLVED_SLOT: no slot mutated).
     fn park(&mut self, venue_order_id: &str, event_id: &str, input: ParkedInput, out: &mut Out) {
@@ -1017,7 +1017,7 @@ impl Kernel {
         // Fee views of this order (each a complete-or-partial view of the same exchange total):
         // Σ INCREMENTAL fill fees, the largest CUMULATIVE fill fee, Σ FILL_SETTLED fees. The order
         // books the most complete (largest) view, so a fee reported by the stream, by a REST
-        // reply / reconcile and by its settlement, in any order, is booked once (spec §3.1, A7).
+        // reply / reconcile and by its settlement, in any order, is booked once (docs/accounting.md §3.1, A7).
         let (new_fee_booked, new_fee_cumulative) = match ev.fee {
             None => (o.fee_booked, o.fee_cumulative),
             Some(f) if ev.cumulative_fee => (o.fee_booked, order_fee(o.fee_cumulative, f)),
@@ -1028,9 +1028,9 @@ impl Kernel {
         let new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
         // Entry basis backfill: an entry order that booked quantity without a true price (stream
         // fills without ap) learns it from a later cumulative report with one (the REST reply's or
-        // reconcile's avgPrice, spec §0.2): cumQty × avgPrice is the order's whole notional, so its
+        // reconcile's avgPrice, docs/accounting.md §0.2): cumQty × avgPrice is the order's whole notional, so its
         // unpriced quantity is priced by the difference. Exit fills are never re-priced (their
-        // repair is the exchange's FILL_SETTLED, spec §5.2). (notional added, quantity priced)
+        // repair is the exchange's FILL_SETTLED, docs/accounting.md §5.2). (notional added, quantity priced)
         let backfill = match price {
             Some(p) if is_entry && ev.cumulative_qty && !overfill && !o.unpriced_qty.is_zero() && evq == new_filled => {
                 let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
@@ -1142,11 +1142,11 @@ impl Kernel {
             }
         } else {
             // Exit fill: realized = side-sign × (notional − q × entry VWAP) = sign × q × (exit − basis),
-            // no leverage factor (spec §0.1 dual leverage), rounded to PNL_DP per fill.
+            // no leverage factor (docs/accounting.md §0.1 dual leverage), rounded to PNL_DP per fill.
             let basis = s.entry_price;
             let (estimate, skipped) = if priced && basis > Decimal::ZERO {
                 let r = dec::mul(sign, dec::sub(notional, dec::mul(q, basis)?)?)?;
-                // Mutant (accounting spec §0, defect 2, the FET incident formula, no side sign):
+                // Mutant (docs/accounting.md §0, defect 2, the FET incident formula, no side sign):
                 // q × (exit − entry) / entry × entry × leverage.
                 #[cfg(feature = "mutant_leverage_pnl")]
                 let r = {
@@ -1299,7 +1299,7 @@ impl Kernel {
 
     // ───────────────────────── mark price ─────────────────────────
 
-    /// Mark price: updates unrealized PnL only; never becomes an entry basis (A4, spec §0.1).
+    /// Mark price: updates unrealized PnL only; never becomes an entry basis (A4, docs/accounting.md §0.1).
     pub fn mark_price(&mut self, m: &MarkPrice) -> Out {
         let before = self.ledger.clone();
         if self.instrument(&m.symbol).is_none() {
@@ -1338,7 +1338,7 @@ impl Kernel {
 
     // ───────────────────────── account events / anchors ─────────────────────────
 
-    /// Anchor capital to the exchange wallet (spec §3.1). Missing / zero / negative wallet →
+    /// Anchor capital to the exchange wallet (docs/accounting.md §3.1). Missing / zero / negative wallet →
     /// ANCHOR_REJECTED, nothing changed (L5).
     pub fn anchor(&mut self, wallet: Option<Decimal>, available: Option<Decimal>, seq: i64) -> Out {
         let before = self.ledger.clone();
@@ -1370,7 +1370,7 @@ impl Kernel {
         self.finish(&before, out)
     }
 
-    /// BALANCE / FILL_SETTLED / FUNDING (spec §3, §5.2). Idempotent by eventId.
+    /// BALANCE / FILL_SETTLED / FUNDING (docs/accounting.md §3, §5.2). Idempotent by eventId.
     pub fn on_account_event(&mut self, ev: &AccountEvent) -> Out {
         let before = self.ledger.clone();
         let mut out = self.account_inner(ev);
@@ -1467,7 +1467,7 @@ impl Kernel {
         let mut anomaly: Option<(Decimal, String)> = None;
         s.exchange_realized = Some(dec::add(s.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
         s.exchange_fees = dec::add(s.exchange_fees, fee)?;
-        // Fees are exchange facts, booked once and never ignored (spec §3.1, A7): the order's
+        // Fees are exchange facts, booked once and never ignored (docs/accounting.md §3.1, A7): the order's
         // booked fee becomes the larger of its fills' and its settlements' figures; a settlement
         // naming no order books what the trade's exchange fees exceed its booked fees by.
         let fee_delta = match oi {
@@ -1697,7 +1697,7 @@ impl Kernel {
         let mut stale = 0;
         for si in 0..self.slots.len() {
             self.slots[si].rebuild_seen();
-            // Mutant (spec §0.3): the settle baseline resets on restart, re-settling carried PnL.
+            // Mutant (docs/accounting.md §0.3): the settle baseline resets on restart, re-settling carried PnL.
             #[cfg(feature = "mutant_restore_baseline_reset")]
             {
                 self.slots[si].settled_realized = Decimal::ZERO;
@@ -2050,7 +2050,7 @@ impl SlotState {
 pub enum LegSettle {
     /// The fill has not been booked yet.
     Pending,
-    /// The fill had no true price: the exchange figure was added (spec §5.2 repair).
+    /// The fill had no true price: the exchange figure was added (docs/accounting.md §5.2 repair).
     Repaired,
     /// Within tolerance.
     Matched,
@@ -2063,7 +2063,7 @@ pub enum LegSettle {
 /// ≥ it, so settlements pair correctly in any arrival order and a fill booked merged (a cumulative
 /// frame that outran an earlier one) collects each of its settlements; without it the k-th
 /// settlement of the order ↔ its k-th booked fill (`settle_cursor`).
-/// An unpriced fill (realized_skipped_no_price) is repaired by adding every paired rp (spec §5.2);
+/// An unpriced fill (realized_skipped_no_price) is repaired by adding every paired rp (docs/accounting.md §5.2);
 /// a priced fill is compared with the Σ rp paired with it once the settlement of its own last
 /// quantity (cumQty = the fill's) or, without cumQty, its one settlement has arrived.
 /// Pending: the fill is not booked yet.
