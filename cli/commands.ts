@@ -1,7 +1,7 @@
 /**
  * The scenario-level subcommands of `dita`: list, run, golden, chaos, mutants. Each returns a
  * CommandOutput (exit code, the JSON document, the human text) and never writes to stdout itself;
- * cli/main.ts prints one or the other. JSON fields follow DESIGN.md "The `dita` command".
+ * cli/main.ts prints one or the other. JSON fields follow docs/architecture.md §The `dita` command.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -162,7 +162,7 @@ export async function loadKernelOrEnvError<T>(load: () => Promise<T>): Promise<T
   }
 }
 
-/** The `dita run --json` document (DESIGN.md fields plus expectations, trades, venue ledger). */
+/** The `dita run --json` document (docs/architecture.md fields plus expectations, trades, venue ledger). */
 export function runDoc(r: RunResult): Record<string, unknown> {
   return {
     scenario: r.scenario,

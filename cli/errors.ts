@@ -1,6 +1,6 @@
 /**
  * Error kinds of the `dita` command and the exit codes they map to
- * (DESIGN.md "The `dita` command": 0 = all checks hold, 1 = a check failed, 2 = bad usage or input).
+ * (docs/architecture.md §The `dita` command: 0 = all checks hold, 1 = a check failed, 2 = bad usage or input).
  */
 
 /** Exit code: every check held. */

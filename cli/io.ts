@@ -1,5 +1,5 @@
 /**
- * Output discipline of the `dita` command (DESIGN.md "The `dita` command"): with `--json`, stdout
+ * Output discipline of the `dita` command (docs/architecture.md §The `dita` command): with `--json`, stdout
  * carries exactly one JSON document and nothing else — anything else that writes to stdout while
  * a command runs (a module's console.log) is redirected to stderr. Logs and progress go to stderr.
  */

@@ -19,7 +19,7 @@ function dita(...args: string[]): { code: number | null; stdout: string; stderr:
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** stdout must be exactly one JSON document (DESIGN.md "The `dita` command"). */
+/** stdout must be exactly one JSON document (docs/architecture.md §The `dita` command). */
 function oneJson(stdout: string): unknown {
   expect(stdout.trim().length).toBeGreaterThan(0);
   return JSON.parse(stdout); // throws on anything but one document
@@ -99,7 +99,7 @@ describe("dita list", () => {
   });
 });
 
-describe("dita run (determinism, DESIGN.md invariant 12)", () => {
+describe("dita run (determinism, docs/architecture.md §Ledger invariants 12)", () => {
   it("run gamut-exit --seed 7 --json twice gives the same traceHash, exit 0, and writes the report", () => {
     const a = dita("run", "gamut-exit", "--seed", "7", "--json");
     const b = dita("run", "gamut-exit", "--seed", "7", "--json");

@@ -1,5 +1,5 @@
 /**
- * The `dita` command (DESIGN.md "The `dita` command"): list, run, golden, chaos, mutants, bench,
+ * The `dita` command (docs/architecture.md §The `dita` command): list, run, golden, chaos, mutants, bench,
  * gate. Contract other tools rely on:
  * - `--json` on every subcommand: exactly one JSON document on stdout, nothing else there (logs
  *   and progress bars go to stderr; on an error the document is `{ok:false, error:{kind, message}}`);

@@ -1,5 +1,5 @@
 /**
- * Golden replays through the WASM kernel (accounting-exec-fix-spec.md §7, issue 3 "golden/").
+ * Golden replays through the WASM kernel (docs/accounting.md §7, issue 3 "golden/").
  * Budget: < 20 s. Needs the built kernel (`npm run build` → kernel/pkg/dita_kernel.wasm).
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -3,7 +3,7 @@
  * golden schema (golden/schema.ts): per-step outcome codes, trades, ledger checkpoints.
  *
  * The replay is pure with respect to the case: no clock, no randomness; the same case gives the
- * same outputs on every run (DESIGN.md "Determinism").
+ * same outputs on every run (docs/architecture.md §Determinism).
  */
 import type { KernelModule, Kernel } from "../kernel/index.js";
 import type { AccountEvent, LedgerSnapshot, Outcome, TradeRecord, VenueCommand, VenueEvent } from "../kernel/types.js";
@@ -133,7 +133,7 @@ function runStep(mod: KernelModule, c: GoldenCase, st: ReplayState, step: Golden
 
 /**
  * Adapter-level step: the raw frame goes through the BingX adapter; its output must equal
- * `expectKernelInputs` exactly (spec §0.2: a fill never carries the bound price), then each input
+ * `expectKernelInputs` exactly (docs/accounting.md §0.2: a fill never carries the bound price), then each input
  * is fed to the kernel. The recorded code is the last kernel outcome's, or ADAPTER_MISMATCH.
  */
 function runBingxWs(st: ReplayState, step: BingxWsStep, opts: ReplayOptions): string {
@@ -189,7 +189,7 @@ export function projectTrade(t: TradeRecord, tradeRealizedUsdt: string): Expecte
 }
 
 /**
- * kernel.tradeRealized(tradeId).realizedNetUsdt — the figure a sizer learns from (spec §5.1).
+ * kernel.tradeRealized(tradeId).realizedNetUsdt — the figure a sizer learns from (docs/accounting.md §5.1).
  * A binding error or an unknown trade is returned as a readable non-decimal text, so the case
  * fails with a diff naming it instead of aborting the whole golden run.
  */

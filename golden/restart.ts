@@ -2,7 +2,7 @@
  * Restart at an event boundary: run the first k steps of a case, then save → dispose → new
  * kernel → restore → reconcile (against the venue truth implied by those k steps) → the rest.
  * The final ledger and trade records must equal the uninterrupted run's
- * (accounting-exec-fix-spec.md §0.3, §7 golden 3; issue 3 "restart at every event boundary").
+ * (docs/accounting.md §0.3, §7 golden 3; issue 3 "restart at every event boundary").
  */
 import { Decimal as DecimalBase } from "decimal.js";
 import type { KernelModule } from "../kernel/index.js";

@@ -4,7 +4,7 @@
  * `update`, re-blesses: prints the diff first, then writes the actual outputs into the case files.
  *
  * Used by golden/golden.test.ts (vitest) and by `dita golden [--update]` (cli/).
- * Source: issue 3 "golden/", accounting-exec-fix-spec.md §7.
+ * Source: issue 3 "golden/", docs/accounting.md §7.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";

@@ -8,7 +8,7 @@
  * ledger at chosen checkpoints). Every money / price / quantity figure is a decimal string and is
  * compared exactly by value (no tolerance; "242.7312" equals "242.73120", nothing else does).
  *
- * Source of the rules: accounting-exec-fix-spec.md §7 "Golden replay tests", issue 3 "golden/".
+ * Source of the rules: docs/accounting.md §7 "Golden replay tests", issue 3 "golden/".
  *
  * Order references: a `clientOrderId` anywhere in a step may be written `"@intent:<intentId>"`;
  * the runner replaces it by the clientOrderId of the SUBMIT command that intent produced (the kernel
@@ -55,7 +55,7 @@ export interface VenueStep extends StepCommon {
 /**
  * A raw BingX user-stream frame (WS ORDER_TRADE_UPDATE text, as the venue sends it) passed
  * through the BingX adapter (venues/bingx/adapter.ts); each kernel input the adapter yields is fed
- * to the kernel. Proves the adapter half of spec §0.2 (a fill never carries the bound price).
+ * to the kernel. Proves the adapter half of docs/accounting.md §0.2 (a fill never carries the bound price).
  */
 export interface BingxWsStep extends StepCommon {
   op: "bingxWs";
@@ -81,7 +81,7 @@ export interface AccountStep extends StepCommon {
   event: AccountEvent;
 }
 
-/** anchorToExchange(walletBalanceUsdt, availableMarginUsdt, eventSeq) (spec §3.1). */
+/** anchorToExchange(walletBalanceUsdt, availableMarginUsdt, eventSeq) (docs/accounting.md §3.1). */
 export interface AnchorStep extends StepCommon {
   op: "anchor";
   tsUs: number;
@@ -99,7 +99,7 @@ export interface SaveStep extends StepCommon {
 
 /**
  * Process restart: dispose() the running kernel, create a new one with the case's config and
- * restoreState(image) (spec §0.3, §7 case 3). A reconcile step normally follows.
+ * restoreState(image) (docs/accounting.md §0.3, §7 case 3). A reconcile step normally follows.
  */
 export interface RestoreStep extends StepCommon {
   op: "restore";
@@ -167,7 +167,7 @@ export interface ExpectedTrade {
   /** Compared as a set (order-insensitive). */
   flags: string[];
   closed: boolean;
-  /** kernel.tradeRealized(tradeId): the figure a sizer learns from (spec §5.1). */
+  /** kernel.tradeRealized(tradeId): the figure a sizer learns from (docs/accounting.md §5.1). */
   tradeRealizedUsdt: DecimalString;
 }
 
@@ -235,7 +235,7 @@ export interface MustNotBook {
 
 /**
  * Hook for the flaw-mutant suite: a mutant listed here, run on this case, must book
- * `leg1RealizedUsdt` on the first exit leg of the case's first trade (spec §0 replay figure).
+ * `leg1RealizedUsdt` on the first exit leg of the case's first trade (docs/accounting.md §0 replay figure).
  */
 export interface MutantExpectation {
   mutants: string[];
@@ -248,7 +248,7 @@ export interface GoldenCase {
   /** Equals the file stem. [a-z0-9-]+ */
   name: string;
   description: string;
-  /** Spec sections and flaw IDs the case proves (e.g. "spec §7.1", "Flaw 5"). */
+  /** Spec sections and flaw IDs the case proves (e.g. "docs/accounting.md §7.1", "Flaw 5"). */
   proves: string[];
   /** How the expected figures were computed by hand (independently of the kernel). */
   derivation: string[];

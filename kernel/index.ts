@@ -3,7 +3,7 @@
  * kernel/README.md "ABI"). One WebAssembly instance per Kernel (E6, F20, G30, P1): `dispose()`
  * drops it and any later call throws a KernelError with code DISPOSED.
  *
- * Stale-binary guard (accounting spec §0.1, §8.3): `loadKernel` recomputes the SHA-256 of the
+ * Stale-binary guard (docs/accounting.md §0.1, §8.3): `loadKernel` recomputes the SHA-256 of the
  * kernel sources in this checkout (kernel/source-hash.mjs) and refuses a .wasm whose manifest or
  * embedded hash differs, telling you to run `npm run build`.
  */
@@ -45,7 +45,7 @@ export class KernelError extends Error {
   }
 }
 
-/** What `tradeRealized(tradeId)` returns: the figure a sizer learns from (accounting spec §5.1). */
+/** What `tradeRealized(tradeId)` returns: the figure a sizer learns from (docs/accounting.md §5.1). */
 export interface TradeRealized {
   tradeId: string;
   realizedGrossUsdt: string;
@@ -271,7 +271,7 @@ export class Kernel {
   processIntent(intent: Intent): Outcome {
     return this.#hot("processIntent", intent, "INVALID_INTENT");
   }
-  /** Apply a normalised venue event (routing by order identity, spec §6.1-6.2). */
+  /** Apply a normalised venue event (routing by order identity, docs/accounting.md §6.1-6.2). */
   onVenueEvent(ev: VenueEvent): Outcome {
     return this.#hot("onVenueEvent", ev, "INVALID_EVENT");
   }
@@ -279,12 +279,12 @@ export class Kernel {
   markPrice(m: MarkPrice): Outcome {
     return this.#hot("markPrice", m, "INVALID_EVENT");
   }
-  /** BALANCE (anchor), FILL_SETTLED (exchange repair / provenance), FUNDING (spec §3, §5.2). */
+  /** BALANCE (anchor), FILL_SETTLED (exchange repair / provenance), FUNDING (docs/accounting.md §3, §5.2). */
   onAccountEvent(ev: AccountEvent): Outcome {
     return this.#hot("onAccountEvent", ev, "INVALID_EVENT");
   }
   /**
-   * Anchor capital to the exchange wallet (spec §3.1): capital := walletBalanceUsdt,
+   * Anchor capital to the exchange wallet (docs/accounting.md §3.1): capital := walletBalanceUsdt,
    * capitalSource "e_anchored". Missing / zero / negative / non-decimal wallet → ANCHOR_REJECTED (L5).
    * `eventSeq` is the caller's sequence of the balance fact (recorded, not interpreted).
    */
@@ -329,7 +329,7 @@ export class Kernel {
   trades(): TradeRecord[] {
     return this.#get<TradeRecord[]>("trades", null);
   }
-  /** Booked realized of one trade (spec §5.1), or undefined when the trade is unknown. */
+  /** Booked realized of one trade (docs/accounting.md §5.1), or undefined when the trade is unknown. */
   tradeRealized(tradeId: string): TradeRealized | undefined {
     const r = typeof tradeId === "string" ? guardInput(tradeId) : { field: "tradeId", value: typeof tradeId, reason: "must be a string" };
     if (r) {
@@ -545,7 +545,7 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
   if (manifest.sourceHash !== expected) {
     throw new KernelError(
       "STALE_BINARY",
-      `stale kernel binary ${wasmPath}: built from sources ${manifest.sourceHash.slice(0, 12)}, checkout is ${expected.slice(0, 12)}; run \`npm run build\` (accounting spec §0.1, §8.3)`,
+      `stale kernel binary ${wasmPath}: built from sources ${manifest.sourceHash.slice(0, 12)}, checkout is ${expected.slice(0, 12)}; run \`npm run build\` (docs/accounting.md §0.1, §8.3)`,
     );
   }
   const bytes = readFileSync(wasmPath);

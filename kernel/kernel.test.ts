@@ -21,7 +21,7 @@ describe("behaviour case table through the WASM binding (same table as cargo tes
 
 const FET_CFG: KernelConfig = { slotCount: 2, initialCapitalUsdt: "100000", instruments: [{ symbol: "FET-USDT", tickSize: "0.0001", stepSize: "1" }] };
 
-/** The FET clean golden sequence (spec §7 case 1) as kernel inputs. */
+/** The FET clean golden sequence (docs/accounting.md §7 case 1) as kernel inputs. */
 function fetInputs(): ({ intent: Intent } | { ev: VenueEvent })[] {
   return [
     { intent: { kind: "ENTER", intentId: "e1", tsUs: 1, slotId: 0, tradeId: "fet", symbol: "FET-USDT", side: "SHORT", quantity: "202276", orderType: "MARKET", leverage: 3 } },

@@ -5,7 +5,7 @@
  * field, `deny_unknown_fields` on every input), the TypeScript binding, the simulator, the venue
  * adapter, the golden replays and the scenario suites. Change it here and in `kernel/src` together.
  *
- * Conventions (DESIGN.md "The kernel is sans-IO"):
+ * Conventions (docs/architecture.md §The kernel is sans-IO):
  * - JSON field names are camelCase; enum values are SCREAMING_SNAKE strings.
  * - Every quantity, price and money figure is a **decimal string** (`"0.1878"`, `"-242.7312"`),
  *   never a JSON number: values cross the boundary losslessly and the kernel computes with exact
@@ -22,7 +22,7 @@
 /** Decimal number encoded as a string, e.g. "202276" or "0.1878". */
 export type DecimalString = string;
 
-/** Slot life-cycle stages (kernel-reference §5, plus ORDER_REQUESTED / EXIT_REQUESTED). */
+/** Slot life-cycle stages (docs/architecture.md §Kernel reference 5, plus ORDER_REQUESTED / EXIT_REQUESTED). */
 export type Stage =
   | "IDLE" // free; ENTER allowed
   | "ORDER_REQUESTED" // ENTER accepted, SUBMIT command emitted, no venue ACK yet
@@ -39,7 +39,7 @@ export type OrderType = "MARKET" | "LIMIT";
 export type TimeInForce = "GTC" | "IOC" | "FOK" | "POST_ONLY";
 export type Severity = "INFO" | "WARNING" | "ERROR" | "CRITICAL";
 
-/** Diagnostic codes (kernel-reference §11 error surface, accounting spec §6.1). */
+/** Diagnostic codes (docs/architecture.md §Kernel reference 11 error surface, docs/accounting.md §6.1). */
 export type DiagnosticCode =
   | "OK"
   | "INVALID_INTENT" // malformed intent; details.field names the field
@@ -167,7 +167,7 @@ export type VenueEventKind =
 /**
  * A normalised venue event (produced by the adapter from BingX REST/WS payloads).
  * Routing: venueOrderId, then clientOrderId, then (only when both are absent) the stage of
- * slotHint's slot (accounting spec §6.1-6.2). Nothing matches → UNRESOLVED_SLOT, nothing mutated.
+ * slotHint's slot (docs/accounting.md §6.1-6.2). Nothing matches → UNRESOLVED_SLOT, nothing mutated.
  */
 export interface VenueEvent {
   kind: VenueEventKind;
@@ -193,7 +193,7 @@ export interface VenueEvent {
   /**
    * True fill price: INCREMENTAL → this fill's price; CUMULATIVE → the order's average price
    * (`ap` / `avgPrice`), the increment's price being derived from the notional difference.
-   * "0" or absent = no true price known (never the order's nominal/bound price: spec §0.2):
+   * "0" or absent = no true price known (never the order's nominal/bound price: docs/accounting.md §0.2):
    * entry → entry_basis_missing; exit → size reduced, 0 booked, realized_skipped_no_price.
    */
   fillPrice?: DecimalString;
@@ -215,7 +215,7 @@ export interface VenueEvent {
 
 // ───────────────────────────── market and account ─────────────────────────────
 
-/** Mark price: updates unrealized PnL only; never becomes an entry basis (A4, spec §0.1). */
+/** Mark price: updates unrealized PnL only; never becomes an entry basis (A4, docs/accounting.md §0.1). */
 export interface MarkPrice {
   tsUs: number;
   symbol: string;
@@ -224,7 +224,7 @@ export interface MarkPrice {
 
 export type AccountEvent =
   | {
-      /** Exchange wallet (ACCOUNT_UPDATE B[].wb / balance endpoint): anchors capital (spec §3.1). */
+      /** Exchange wallet (ACCOUNT_UPDATE B[].wb / balance endpoint): anchors capital (docs/accounting.md §3.1). */
       kind: "BALANCE";
       eventId: string;
       tsUs: number;
@@ -235,10 +235,10 @@ export type AccountEvent =
       /**
        * Exchange settlement of one fill (WS ORDER_TRADE_UPDATE rp + n, or income REALIZED_PNL +
        * TRADING_FEE). Repairs a leg flagged realized_skipped_no_price; otherwise records
-       * pnlSource=exchange and PNL_ANOMALY when beyond tolerance (spec §5.2). Routed like fills.
+       * pnlSource=exchange and PNL_ANOMALY when beyond tolerance (docs/accounting.md §5.2). Routed like fills.
        * Fee: booked per order as the larger (in magnitude) of the order's fill fees and its
        * FILL_SETTLED fees, so a fee reported by both is booked once and a fee reported only here
-       * (fills from REST replies carry none) is still booked (spec §3.1, A7). A settlement naming
+       * (fills from REST replies carry none) is still booked (docs/accounting.md §3.1, A7). A settlement naming
        * only a tradeId books what the trade's exchange fees exceed its booked fees by.
        */
       kind: "FILL_SETTLED";
@@ -403,7 +403,7 @@ export interface SlotImage {
 
 export type CapitalSource = "seed" | "e_anchored" | "k_bridged";
 
-/** The one account ledger, published as an immutable versioned snapshot (spec §3-4, T2). */
+/** The one account ledger, published as an immutable versioned snapshot (docs/accounting.md §3-4, T2). */
 export interface LedgerSnapshot {
   eventSeq: number; // +1 per ledger mutation
   capitalUsdt: DecimalString;
@@ -427,7 +427,7 @@ export interface LedgerSnapshot {
   evictedFeesUsdt: DecimalString;
 }
 
-/** Per-trade record (accounting spec §5.1-5.2; E23, G21, A13: exit VWAP is the true exit price). */
+/** Per-trade record (docs/accounting.md §5.1-5.2; E23, G21, A13: exit VWAP is the true exit price). */
 export interface TradeRecord {
   tradeId: string;
   slotId: number;

@@ -1,5 +1,5 @@
 /**
- * Swarm chaos (DESIGN.md "The simulator", issue 5 "Chaos and properties"): for each seed, the
+ * Swarm chaos (docs/architecture.md §The simulator, issue 5 "Chaos and properties"): for each seed, the
  * built-in scenario "chaos" — a seeded random trader on FET-USDT and BTC-USDT across several slots —
  * runs with a fault mix the simulator draws from that same seed (sim/faults.ts drawFaultMix: each
  * fault on with probability 1/2, loss ≤ 30 %, duplicates ≤ 50 %, reordering, delay, rate-limit

@@ -41,7 +41,7 @@ describe("scenario library", () => {
     for (const s of all) expect(validateScenario(JSON.parse(JSON.stringify(s))).name).toBe(s.name);
   });
 
-  it("has the lifecycle gamut of kernel-reference §12, including a restart in every stage", () => {
+  it("has the lifecycle gamut of docs/architecture.md §Kernel reference 12, including a restart in every stage", () => {
     const names = listScenarios().map((s) => s.name);
     for (const n of ["gamut-entry", "gamut-exit", "gamut-partial-exit", "gamut-multi-leg-tp", "gamut-hung-order", "gamut-cancel-reject", "gamut-non-close", "gamut-reentry-after-close", "gamut-rate-limited-entry"]) {
       expect(names).toContain(n);

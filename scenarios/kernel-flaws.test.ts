@@ -5,7 +5,7 @@
  * mutant run can say which test caught it: `npx vitest run scenarios/kernel-flaws.test.ts -t "A1"`.
  *
  * Fixture: FET-USDT (tick 0.0001, step 1), a SHORT of 1,000 at 0.1878 unless a test says
- * otherwise; 1,000 × (0.1878 − 0.1866) = 1.2 USDT realized, leverage-free (spec §0.1).
+ * otherwise; 1,000 × (0.1878 − 0.1866) = 1.2 USDT realized, leverage-free (docs/accounting.md §0.1).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadKernel } from "../kernel/index.js";
@@ -54,7 +54,7 @@ async function openShort(ratios?: string[]): Promise<KernelDriver> {
   return d;
 }
 
-describe("Flaws 1-13 (thirteen-structural-flaws.md)", () => {
+describe("Flaws 1-13 (docs/flaws.md)", () => {
   it("Flaw 1 / E9 / F1: CANCEL of a working entry emits a cancel for the entry order; the stage changes only on CANCEL_ACK", async () => {
     const d = await fresh();
     const sub = submitOf(d.enter(0, "t1", "LONG", "1000", { orderType: "LIMIT", limitPrice: "0.1800" }));
@@ -323,7 +323,7 @@ describe("Flaws 1-13 (thirteen-structural-flaws.md)", () => {
   });
 });
 
-describe("A series (flaw-catalog.md)", () => {
+describe("A series (docs/flaws.md)", () => {
   it("A1 / E8 / E4: each exit leg is sized from the remaining size and never exceeds it", async () => {
     const d = await openShort();
     const l1 = d.closeLeg(0, "0.1866", { ratio: "0.6" });
@@ -494,7 +494,7 @@ describe("A series (flaw-catalog.md)", () => {
   });
 });
 
-describe("E and F series (e2e-trace-analysis.md)", () => {
+describe("E and F series (docs/flaws.md)", () => {
   it("E2 / T2: the ledger is published as an immutable snapshot whose eventSeq moves with every mutation", async () => {
     const d = await fresh();
     const l0 = d.k.ledger();
@@ -1104,7 +1104,7 @@ describe("J, L, M series", () => {
   });
 });
 
-describe("FET incident (accounting spec §0, §7)", () => {
+describe("FET incident (docs/accounting.md §0, §7)", () => {
   /** The incident trade: entry fills 195,259 + 7,017 at 0.1878, exit legs 26,007 + 176,269. */
   async function fet(leverage: number, leg1Price: string) {
     const d = await fresh();

@@ -505,7 +505,7 @@ class Settled implements Cmd {
   }
 }
 
-/** save → new kernel → restore → reconcile from the model's venue truth (restart, I10, I14, spec §0.3). */
+/** save → new kernel → restore → reconcile from the model's venue truth (restart, I10, I14, docs/accounting.md §0.3). */
 class Restart implements Cmd {
   check() {
     return true;

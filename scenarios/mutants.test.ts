@@ -14,7 +14,7 @@ import { setAdapterMutant } from "../venues/bingx/adapter.js";
 const ROOT_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 describe("flaw mutants (scenarios/mutants.ts)", () => {
-  it("FET trio (2) / accounting spec §0: mutant_leverage_pnl is caught and books 3214.4652 on leg 1 of the FET incident", async () => {
+  it("FET trio (2) / docs/accounting.md §0: mutant_leverage_pnl is caught and books 3214.4652 on leg 1 of the FET incident", async () => {
     const r = await runMutants({ only: ["mutant_leverage_pnl"] });
     expect(r.total).toBe(1);
     expect(r.caught).toBe(1);

@@ -56,7 +56,7 @@ export interface MutantSpec {
 
 /** The mutant table (order = run order). Kernel ids are the Cargo feature names of kernel/Cargo.toml. */
 export const MUTANTS: readonly MutantSpec[] = [
-  { id: "mutant_leverage_pnl", flaw: "FET trio (2): realized PnL x exchange leverage (accounting spec §0)", kind: "kernel-feature" },
+  { id: "mutant_leverage_pnl", flaw: "FET trio (2): realized PnL x exchange leverage (docs/accounting.md §0)", kind: "kernel-feature" },
   { id: "mutant_exit_initial_size", flaw: "A1, E8", kind: "kernel-feature" },
   { id: "mutant_slot0_fallback", flaw: "J8, G13", kind: "kernel-feature" },
   { id: "mutant_entry_last_price", flaw: "E10a", kind: "kernel-feature" },

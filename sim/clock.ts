@@ -1,5 +1,5 @@
 /**
- * Virtual clock of the simulator (DESIGN.md "The simulator"): integer microseconds since the
+ * Virtual clock of the simulator (docs/architecture.md §The simulator): integer microseconds since the
  * Unix epoch. It only moves forward, and only when the event queue hands out the next event.
  * Nothing on the simulation path reads a wall clock.
  */

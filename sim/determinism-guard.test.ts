@@ -1,5 +1,5 @@
 /**
- * Determinism guard (DESIGN.md "The simulator"; COMMON rules): no wall clock and no unseeded
+ * Determinism guard (docs/architecture.md §The simulator; COMMON rules): no wall clock and no unseeded
  * randomness on the simulation path. Scans the TypeScript sources of kernel/, sim/, venues/,
  * scenarios/ and golden/ (test files and bench code excluded) and fails naming file:line.
  * The one sanctioned wall-clock read (RunResult.wallMs in sim/run.ts) lives in sim/wall-clock.ts,

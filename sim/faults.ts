@@ -1,5 +1,5 @@
 /**
- * Fault injection (DESIGN.md "The simulator"; sim/types.ts FaultProfile). Every fault has its own
+ * Fault injection (docs/architecture.md §The simulator; sim/types.ts FaultProfile). Every fault has its own
  * switch (present in the profile = on), its own intensity and its own seeded stream
  * (`fault/<name>`), so switching one on never perturbs another's draws. The runtime asks the
  * injector at each decision point; the injector answers and records what fired (FaultMark).

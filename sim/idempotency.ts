@@ -1,5 +1,5 @@
 /**
- * Offline idempotency check (DESIGN.md invariant 9; Flaw 10, I10, F26): re-feed a recorded input
+ * Offline idempotency check (docs/architecture.md §Ledger invariants 9; Flaw 10, I10, F26): re-feed a recorded input
  * batch to a fresh kernel restored from a saved state and compare. The runtime performs the same
  * comparison live on every probed duplicate frame (sim/runtime.ts); this function lets a checker
  * or a test do it from a trace: saved state + the inputs of one payload.

@@ -1,7 +1,7 @@
 /**
- * The invariant checker: the 12 ledger invariants of DESIGN.md ("Ledger invariants"), each a
+ * The invariant checker: the 12 ledger invariants of docs/architecture.md (§Ledger invariants), each a
  * named function over the run record (sim/record.ts, derived from the trace) returning
- * { name, ok, detail }. `checkInvariants(record)` runs all twelve in DESIGN.md order.
+ * { name, ok, detail }. `checkInvariants(record)` runs all twelve in docs/architecture.md order.
  *
  * Every invariant can fail: sim/invariants.test.ts feeds each one a doctored record.
  */
@@ -48,7 +48,7 @@ const d = (v: string | undefined, field: string) => {
 
 /**
  * 1. Venue conservation: wallet = initial + Σ realized − Σ fees + Σ funding, exactly, at every
- * sampled venue ledger and at the end (venue's own books; PROTOCOL.md §9).
+ * sampled venue ledger and at the end (venue's own books; docs/bingx-protocol.md §9).
  */
 export function venueConservation(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -274,7 +274,7 @@ export function sizeBounds(rec: RunRecord): InvariantResult {
 
 /**
  * 8. Exits are never skipped: every EXIT / EXIT_RESIDUAL intent ends in a reduce-only exit order
- * that reached the venue, or in an explicit diagnostic (kernel-reference §16).
+ * that reached the venue, or in an explicit diagnostic (docs/architecture.md §Kernel reference 16).
  */
 export function exitsNeverSkipped(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
@@ -349,7 +349,7 @@ export function determinism(rec: RunRecord): InvariantResult {
   return result("determinism", problems, `${rec.hashes.length} executions, trace hash ${rec.hashes[0]}`);
 }
 
-/** All twelve, in DESIGN.md order. */
+/** All twelve, in docs/architecture.md order. */
 export const INVARIANTS = [
   venueConservation,
   capitalExchangeAnchored,

@@ -1,6 +1,6 @@
 /**
  * Exact decimal arithmetic for the simulator (money and quantities as decimal strings, never
- * binary floats; DESIGN.md "The kernel is sans-IO"). A configured decimal.js clone with 60
+ * binary floats; docs/architecture.md §The kernel is sans-IO). A configured decimal.js clone with 60
  * significant digits, so sums of 28-digit kernel figures stay exact.
  */
 import { Decimal } from "decimal.js";

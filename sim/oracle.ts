@@ -308,7 +308,7 @@ export function capitalVsWallet(rec: RunRecord): InvariantResult {
 
 /**
  * restart-exit-legs: at every restore, each slot's next exit leg is past every exit leg the venue
- * filled completely and the kernel had booked in full before the restart (kernel-reference §12,
+ * filled completely and the kernel had booked in full before the restart (docs/architecture.md §Kernel reference 12,
  * I9): a restore that forgets exit-leg progress would size and name the next leg as an old one.
  */
 export function restartExitLegs(rec: RunRecord): InvariantResult {

@@ -1,5 +1,5 @@
 /**
- * The simulator's one event queue (DESIGN.md "The simulator"): a binary min-heap ordered by
+ * The simulator's one event queue (docs/architecture.md §The simulator): a binary min-heap ordered by
  * (time µs, sequence number). The sequence number is assigned at push time and strictly
  * increases, so two events at the same instant always come out in the order they were scheduled,
  * on every run and every machine.

@@ -24,7 +24,7 @@ export interface OrderOwner {
   purpose: "ENTRY" | "EXIT";
 }
 
-/** Exit-leg progress of the live slots at one restore (kernel-reference §12, I9). */
+/** Exit-leg progress of the live slots at one restore (docs/architecture.md §Kernel reference 12, I9). */
 export interface RestoreRecord {
   tUs: number;
   /** The kernel.restore trace row. */

@@ -1,5 +1,5 @@
 /**
- * Seeded random streams (DESIGN.md "The simulator"): the only source of randomness on the
+ * Seeded random streams (docs/architecture.md §The simulator): the only source of randomness on the
  * simulation path. Each component draws from its own named stream derived from the run seed
  * (`seedrandom.alea(`${seed}/${name}`)`), so adding a component or switching one fault on does
  * not perturb the draws of any other.

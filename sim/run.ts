@@ -1,7 +1,7 @@
 /**
  * `runScenario(scenario, { seed, traceFile? })`: one deterministic run of a scenario against the
  * BingX mock venue and the real kernel (WebAssembly), judged by the 12 invariants, the end-to-end
- * oracle against the venue's books (sim/oracle.ts) and the scenario's expectations (DESIGN.md "The simulator", "Ledger invariants"; the `dita run`
+ * oracle against the venue's books (sim/oracle.ts) and the scenario's expectations (docs/architecture.md §The simulator, §Ledger invariants; the `dita run`
  * contract). The run is executed once; with `checkDeterminism: true` it is executed a second
  * time and the trace hashes compared (invariant 12), otherwise invariant 12 reports
  * `status: "not-checked"` (the gate re-executes a fixed share of runs, CI every scenario once).

@@ -1,5 +1,5 @@
 /**
- * The event loop of one simulated run (DESIGN.md "The simulator"; issue 12 split). It owns the
+ * The event loop of one simulated run (docs/architecture.md §The simulator; issue 12 split). It owns the
  * virtual clock and the one event queue ordered by (time, sequence), composes the run's parts,
  * and dispatches market ticks, driver decisions, fault windows and venue time:
  *

@@ -26,7 +26,7 @@ function failed(r: RunResult): string {
   return [...r.invariants, ...r.expectations].filter((i) => !i.ok).map((i) => `${i.name}: ${i.detail}`).join("\n");
 }
 
-describe("FET incident through sim + BingX mock + kernel (accounting spec §0, §7)", () => {
+describe("FET incident through sim + BingX mock + kernel (docs/accounting.md §0, §7)", () => {
   it("spec §0.2: bound price on at the venue, never reaches the kernel; ledger matches the golden figures", async () => {
     const sc = fetIncidentScenario();
     const r = await runScenario(sc, { seed: 1 });
@@ -132,7 +132,7 @@ describe("each fault type fires and the invariants hold after liveness", () => {
     expect(r.ok, failed(r)).toBe(true);
   });
 
-  it("I9 / kernel-reference §12: deterministic restarts at a time and on reaching a stage (restartAtUs, restartOnStage)", async () => {
+  it("I9 / docs/architecture.md §Kernel reference 12: deterministic restarts at a time and on reaching a stage (restartAtUs, restartOnStage)", async () => {
     const base = randomScenario("fault-restart-det", 1, {}, { intentsPerHour: 60 });
     base.faults = { restartAtUs: [base.startUs + 600_000_000], restartOnStage: [{ slotId: 0, stage: "POSITION_OPEN" }, { slotId: 1, stage: "ENTRY_WORKING" }] };
     const r = await runScenario(base, { seed: 12, checkDeterminism: false });

@@ -1,5 +1,5 @@
 /**
- * Trace recording (DESIGN.md "The simulator"): every kernel input and output, every venue
+ * Trace recording (docs/architecture.md §The simulator): every kernel input and output, every venue
  * request, response and stream message, every fault firing and ledger snapshot becomes one row.
  * The SHA-256 trace hash is computed incrementally over the canonical row text, so it costs no
  * memory. With an Arrow sink (`ArrowTraceStream`) rows are flushed to the file as record batches

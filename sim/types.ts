@@ -1,7 +1,7 @@
 /**
  * Scenario schema and run result: the contract between scenarios/, sim/, golden/, cli/ and the
  * report writer. `dita run --file F` loads a JSON document of type `Scenario`; `dita run --json`
- * prints a `RunResult` (DESIGN.md "The `dita` command").
+ * prints a `RunResult` (docs/architecture.md §The `dita` command).
  *
  * Units: time in integer microseconds (`…Us`), money in USDT decimal strings (`…Usdt`),
  * quantities in base-coin decimal strings (`…Qty`).
@@ -72,7 +72,7 @@ export interface FaultProfile {
   restartAtUs?: number[];
   /**
    * Deterministic restarts triggered by state: each entry fires once, right after the kernel call
-   * that first puts `slotId` in `stage` (scenarios' "restart in every stage", kernel-reference §12).
+   * that first puts `slotId` in `stage` (scenarios' "restart in every stage", docs/architecture.md §Kernel reference 12).
    */
   restartOnStage?: { slotId: number; stage: string }[];
 }
@@ -128,14 +128,14 @@ export interface Scenario {
    * and the start placed 60 s to length − 60 s before it. `startUs` / `durationUs` are then ignored.
    */
   swarmWindow?: { minDurationUs: number; maxDurationUs: number };
-  /** Venue quirk switches (PROTOCOL.md §12); observed behaviour is the default. */
+  /** Venue quirk switches (docs/bingx-protocol.md §12); observed behaviour is the default. */
   venue?: VenueQuirks;
 
   expect?: ScenarioExpectations;
 }
 
 export interface InvariantResult {
-  name: string; // e.g. "venue-conservation" (DESIGN.md invariants 1-12)
+  name: string; // e.g. "venue-conservation" (docs/architecture.md §Ledger invariants 1-12)
   ok: boolean;
   detail: string;
   /**

@@ -6,7 +6,7 @@
  * (19-digit order ids as JSON numbers, decimals as strings). The same adapter
  * (`venues/bingx/adapter.ts`) turns kernel commands into requests and raw payloads into kernel
  * inputs for the mock venue and for live BingX VST, so the mock cannot drift from the wire
- * (kernel-reference §9 "Adapter rule", PROTOCOL.md).
+ * (docs/architecture.md §Kernel reference 9 "Adapter rule", docs/bingx-protocol.md).
  *
  * Time is virtual, integer microseconds; the mock venue never reads a clock.
  */
@@ -14,7 +14,7 @@
 /** A REST request as BingX receives it. Parameters are strings, as in a query string. */
 export interface RestRequest {
   method: "GET" | "POST" | "PUT" | "DELETE";
-  /** e.g. "/openApi/swap/v2/trade/order" (PROTOCOL.md §4). */
+  /** e.g. "/openApi/swap/v2/trade/order" (docs/bingx-protocol.md §4). */
   path: string;
   params: Record<string, string>;
   /** Correlates the response with the kernel command that caused it (runtime bookkeeping). */

@@ -13,7 +13,7 @@ use crate::model::{Code, Out, Severity};
 use serde_json::{json, Value};
 
 /// SHA-256 of the kernel sources + feature list, embedded at build time by
-/// scripts/build-kernel.mjs (stale-binary guard, accounting spec §0.1, §8.3).
+/// scripts/build-kernel.mjs (stale-binary guard, docs/accounting.md §0.1, §8.3).
 pub const SOURCE_HASH: &str = match option_env!("DITA_KERNEL_SOURCE_HASH") {
     Some(h) => h,
     None => "unbuilt",

@@ -295,7 +295,7 @@ pub fn find_trade<'a>(k: &'a Kernel, trade_id: &str) -> Option<&'a SlotState> {
     k.slots.iter().find(|s| s.trade_id.to_ascii_lowercase() == lower).or_else(|| k.archive.iter().rev().find(|s| s.trade_id.to_ascii_lowercase() == lower))
 }
 
-/// tradeRealized: the figure a sizer should learn from (spec §5.1): the trade's booked realized
+/// tradeRealized: the figure a sizer should learn from (docs/accounting.md §5.1): the trade's booked realized
 /// (kernel estimate, repaired by exchange figures) and its fees; unaffected by capital jumps.
 pub fn trade_realized(s: &SlotState) -> KResult<Value> {
     Ok(json!({

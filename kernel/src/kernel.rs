@@ -1,6 +1,6 @@
 //! The DITAv2 execution kernel: N slots, the stage machine, fill routing and bookkeeping, the
 //! ledger, save/restore/reconcile. Sans-IO: every input carries its own timestamp, every effect
-//! is an output (DESIGN "The kernel is sans-IO", kernel-reference §4-§5, accounting spec).
+//! is an output (docs/architecture.md §The kernel is sans-IO, §Kernel reference 4-5, docs/accounting.md).
 //!
 //! Every public method returns an `Out`; none panics (no unwrap/expect/indexing without a bound
 //! check on input-derived values): errors are outcomes (G2, P2, P4).
@@ -27,7 +27,7 @@ pub use reconcile::apply_fee_report;
 pub use settle::{kernel_estimate, settle_leg_fill, LegSettle};
 
 /// Venue codes of a CANCEL_REJECT meaning "already filled / does not exist / being processed"
-/// (PROTOCOL.md §error codes, both generations): the order is kept until fills or reconcile
+/// (docs/bingx-protocol.md §8, both generations): the order is kept until fills or reconcile
 /// settle it; the slot is never stranded (I15, E17, F17).
 pub const CANCEL_REJECT_ORDER_DONE_CODES: [i64; 6] = [80016, 80018, 80019, 109421, 109422, 109423];
 

@@ -1,11 +1,11 @@
-//! The one account ledger (accounting spec §3-§5, DESIGN "Ledger invariants").
+//! The one account ledger (docs/accounting.md §3-§5, DESIGN "Ledger invariants").
 //!
 //! Exchange facts are the ledger of record: an anchor (BALANCE account event or
 //! `anchorToExchange`) sets capital to the wallet balance (`e_anchored`). Between anchors capital
 //! moves only by settled realized increments minus fee increments, plus funding (`k_bridged`).
 //! Settlement is incremental per slot: the slot's `settledRealized` / `settledFees` baselines are
 //! part of saved state, so an increment is settled once, at any stage (Flaw 5), never twice across
-//! restarts (spec §0.3). The kernel publishes a new snapshot (eventSeq + 1) per mutating call.
+//! restarts (docs/accounting.md §0.3). The kernel publishes a new snapshot (eventSeq + 1) per mutating call.
 
 use crate::dec::{self, KResult};
 use crate::model::{CapitalSource, LedgerState, SlotState};
@@ -51,7 +51,7 @@ impl LedgerState {
         }
         #[cfg(not(feature = "mutant_fees_ignored"))]
         let capital = dec::sub(dec::add(self.capital, dr)?, df)?;
-        // Mutant (E18, A7, spec §3.1): published capital ignores fees.
+        // Mutant (E18, A7, docs/accounting.md §3.1): published capital ignores fees.
         #[cfg(feature = "mutant_fees_ignored")]
         let capital = dec::add(self.capital, dr)?;
         let realized = dec::add(self.realized, dr)?;
@@ -78,7 +78,7 @@ impl LedgerState {
         Ok(())
     }
 
-    /// Anchor capital to the exchange wallet balance (spec §3.1). The caller validated it > 0.
+    /// Anchor capital to the exchange wallet balance (docs/accounting.md §3.1). The caller validated it > 0.
     pub fn anchor(&mut self, wallet: Decimal, available: Option<Decimal>, seq: i64) {
         self.capital = wallet;
         self.anchor_capital = wallet;

@@ -184,7 +184,7 @@ pub enum CapitalSource {
 // ─────────────── internal state (saved by saveState) ───────────────
 
 /// One venue order of the slot's current trade (live or finished; finished orders stay
-/// routable so late fills land on the order that owns them: spec §0.1, §6.1).
+/// routable so late fills land on the order that owns them: docs/accounting.md §0.1, §6.1).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderState {
@@ -207,7 +207,7 @@ pub struct OrderState {
     pub fee_cumulative: Decimal,
     /// Σ fees the exchange reported for this order in FILL_SETTLED (positive = paid). The order's
     /// booked fee is the larger in magnitude of the two sources ({@link order_fee}): a fee reported
-    /// by both is booked once, a fee reported only at settlement is still booked (spec §3.1, A7).
+    /// by both is booked once, a fee reported only at settlement is still booked (docs/accounting.md §3.1, A7).
     #[serde(default)]
     pub settled_fee: Decimal,
     pub acked: bool,
@@ -594,7 +594,7 @@ impl OrderState {
 /// The fee booked for one order: whichever source (its fills' fees, its FILL_SETTLED fees) is
 /// larger in magnitude; a tie keeps the fills' figure. Both sources report the same exchange fee
 /// when both arrive, so taking the more complete one books each fee once and never ignores one
-/// that only the settlement carries (accounting spec §3.1 "fees never ignored", §5.2, A7, E18).
+/// that only the settlement carries (docs/accounting.md §3.1 "fees never ignored", §5.2, A7, E18).
 pub fn order_fee(fill_fees: Decimal, settled_fees: Decimal) -> Decimal {
     if settled_fees.abs() > fill_fees.abs() {
         settled_fees

@@ -9,7 +9,7 @@
 import { defaultContract } from "../../venues/bingx/contracts.js";
 import type { ContractSpec, FaultProfile, PricePath, Scenario, ScenarioExpectations, ScriptedIntent } from "../../sim/types.js";
 
-/** 2026-06-11T00:00:00Z, the FET incident day (accounting spec §0), in µs since the epoch. */
+/** 2026-06-11T00:00:00Z, the FET incident day (docs/accounting.md §0), in µs since the epoch. */
 export const START_US = 1_781_136_000_000_000;
 const US = 1_000_000;
 
@@ -21,10 +21,10 @@ export function at(sec: number): number {
 /** FET-USDT as traded in the incident: 4 price decimals (tick 0.0001), whole-coin quantities. */
 export const FET: ContractSpec = defaultContract("FET-USDT");
 
-/** BTC-USDT (PROTOCOL.md §4.4 example row): tick 0.1, step 0.0001. */
+/** BTC-USDT (docs/bingx-protocol.md §4.4 example row): tick 0.1, step 0.0001. */
 export const BTC: ContractSpec = defaultContract("BTC-USDT");
 
-/** The incident quantity: entry fills 195,259 + 7,017 = 202,276 FET (accounting spec §7). */
+/** The incident quantity: entry fills 195,259 + 7,017 = 202,276 FET (docs/accounting.md §7). */
 export const FET_QTY = "202276";
 
 /** A "points" price path from [offsetSec, price] pairs. */

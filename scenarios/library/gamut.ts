@@ -1,10 +1,10 @@
 /**
- * The lifecycle gamut of kernel-reference §12 ("entry, exit, partial exit, TP, hung orders,
+ * The lifecycle gamut of docs/architecture.md §Kernel reference 12 ("entry, exit, partial exit, TP, hung orders,
  * cancel-reject, and non-close cases"), plus re-entry after close, a rate-limited entry and a
  * restart in every stage. Each scenario states the outcome it expects; the simulator also checks
  * all 12 ledger invariants on every run.
  *
- * Figures: FET-USDT short of 202,276 at 0.1878 closed at 0.1866 (accounting spec §7 case 1):
+ * Figures: FET-USDT short of 202,276 at 0.1878 closed at 0.1866 (docs/accounting.md §7 case 1):
  * realized gross = (0.1878 − 0.1866) × 202,276 = 242.7312 exactly, whatever the leverage.
  */
 import type { Scenario } from "../../sim/types.js";
@@ -72,7 +72,7 @@ export function gamutScenarios(): Scenario[] {
     }),
     scripted({
       name: "gamut-exit",
-      description: "The clean FET round trip (accounting spec §7 case 1): realized gross 242.7312 exactly.",
+      description: "The clean FET round trip (docs/accounting.md §7 case 1): realized gross 242.7312 exactly.",
       flaws: ["spec §7.1", "A13", "E23", "G21"],
       tags: ["gamut", "fet"],
       durationSec: 120,

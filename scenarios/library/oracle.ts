@@ -40,7 +40,7 @@ export function oracleScenarios(): Scenario[] {
       name: "restart-between-exit-legs",
       description:
         "SHORT 30,000 FET with exit legs 0.5 / 0.5; leg 1 (15,000) fills, the process restarts (save → new kernel → restore → reconcile), then leg 2 closes the remaining 15,000. The restored slot continues with leg 2 (restart-exit-legs) and the trade closes with both legs.",
-      flaws: ["I9", "kernel-reference §12", "issue 12"],
+      flaws: ["I9", "issue 12"],
       tags: ["oracle", "restart"],
       durationSec: 120,
       prices: [stepsPath("FET-USDT", [[0, "0.1878"], [30, "0.1870"], [70, "0.1866"]], 120)],

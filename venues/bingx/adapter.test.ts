@@ -70,7 +70,7 @@ function expectAdapterError(fn: () => unknown, field: string): void {
   throw new Error(`expected an AdapterError on ${field}`);
 }
 
-describe("fixtures: 19-digit ids stay exact (PROTOCOL.md §3; TOOLCHAIN.md)", () => {
+describe("fixtures: 19-digit ids stay exact (docs/bingx-protocol.md §3; TOOLCHAIN.md)", () => {
   it("JSON.parse would corrupt them; the adapter does not", () => {
     const text = fx("query-order-market-filled.json");
     expect(String((JSON.parse(text) as any).data.order.orderId)).not.toBe("1933100000000000017");
@@ -149,7 +149,7 @@ describe("REST command replies → venue events (spec §0.2, §4.1, §8)", () =>
   });
 });
 
-describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)", () => {
+describe("WS frames → kernel inputs (docs/bingx-protocol.md §6, §12; spec §5.2, §6.2)", () => {
   it("NEW → ORDER_ACK with c; TRADE without c → CUMULATIVE fill (z, ap), fee = −n INCREMENTAL, plus FILL_SETTLED (rp, −n, cumQty z)", () => {
     expect(ws("ws-order-new.json").venueEvents).toEqual([
       { kind: "ORDER_ACK", eventId: "ws:1933100000000000001:NEW:0:NEW", tsUs: T0, symbol: "FET-USDT", venueOrderId: "1933100000000000001", clientOrderId: "dita-fet1-e0" },
@@ -255,7 +255,7 @@ describe("WS frames → kernel inputs (PROTOCOL.md §6, §12; spec §5.2, §6.2)
   });
 });
 
-describe("balance, income, contracts, listen key replies (PROTOCOL.md §3, §4.4)", () => {
+describe("balance, income, contracts, listen key replies (docs/bingx-protocol.md §3, §4.4)", () => {
   it("balance v2 / v3 docs / v3 VST spelling → BALANCE with wallet and available margin (L4)", () => {
     expect(parseBalanceReply(res("balance-v2.json"), T0)).toEqual({ kind: "BALANCE", eventId: "rest:balance:req-1", tsUs: T0, walletBalanceUsdt: "100194.9188", availableMarginUsdt: "87544.5778" });
     expect(parseBalanceReply(res("balance-v3-docs.json"), T0)).toMatchObject({ walletBalanceUsdt: "100194.9188" });
@@ -282,7 +282,7 @@ describe("balance, income, contracts, listen key replies (PROTOCOL.md §3, §4.4
   });
 });
 
-describe("commands → requests (PROTOCOL.md §4.1; Flaw 6, Flaw 9, H7)", () => {
+describe("commands → requests (docs/bingx-protocol.md §4.1; Flaw 6, Flaw 9, H7)", () => {
   const ctx = { requestId: "q1", nowUs: T0 + 1_500 };
   it("MARKET sends no price; LIMIT sends price and time in force (POST_ONLY → PostOnly); reduceOnly string; timestamp ms", () => {
     expect(commandToRequest(submit(), ctx)).toEqual({

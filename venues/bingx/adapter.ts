@@ -1,6 +1,6 @@
 /**
  * The BingX wire adapter, shared by the mock venue and the live VST connection
- * (kernel-reference §9 "Adapter rule": map actual BingX payloads into kernel contracts, never a
+ * (docs/architecture.md §Kernel reference 9 "Adapter rule": map actual BingX payloads into kernel contracts, never a
  * separate semantic model).
  *
  * Directions:
@@ -10,7 +10,7 @@
  * - Reconcile: requests ({@link reconcileRequests}) and replies → ReconcileReport ({@link parseReconcile}).
  * - Balance / income / contracts / listen-key replies.
  *
- * Normalisation rules (accounting spec §0.2, §5.2, §6; PROTOCOL.md §3-§12):
+ * Normalisation rules (docs/accounting.md §0.2, §5.2, §6; docs/bingx-protocol.md §3-§12):
  * - True fill price only from `avgPrice`/`ap`; never from `price`/`p`/`cumQuote` (the MARKET
  *   protective bound). No true price → fillPrice "0" (the kernel flags the leg).
  * - Fill quantity is the CUMULATIVE `executedQty`/`z`; WS fee `n` is INCREMENTAL and its sign is
@@ -18,7 +18,7 @@
  * - A missing `wb` never becomes a balance (L5); `cw` is not available margin (L4).
  * - Ids are read losslessly from raw text (19-digit numbers > 2^53); `clientOrderId` and
  *   `clientOrderID`, `realisedProfit`/`realizedProfit`, `freezedMargin`/`frozenMargin`, REST
- *   `CANCELLED` / WS `CANCELED`, and both error-code generations are accepted (PROTOCOL.md §11).
+ *   `CANCELLED` / WS `CANCELED`, and both error-code generations are accepted (docs/bingx-protocol.md §11).
  * - Event ids are derived from the payload, so a duplicated frame gets the same id (Flaw 10, I10).
  * - Unknown statuses / enum values are AdapterErrors naming the field (H6, H8). An unknown
  *   user-stream event type is skipped and reported (`unknownEventType`), never fatal: one new
@@ -36,8 +36,8 @@ import { isWireNumber, isWireObject, parseJsonLossless, type Wire } from "./json
 /** A payload or command the adapter cannot map; `field` names the offending field (H6, H8). */
 /**
  * Adapter flaw mutants (scenarios/mutants.ts only; never set by default or by the runtime).
- * - "adapter_bound_price": WS fill price taken from `p` (the MARKET bound price) instead of `ap` (FET trio, spec §0.2).
- * - "adapter_fee_sign": the fee sign is not flipped (`n` negative = paid read as a rebate; spec §5.2, A7).
+ * - "adapter_bound_price": WS fill price taken from `p` (the MARKET bound price) instead of `ap` (FET trio, docs/accounting.md §0.2).
+ * - "adapter_fee_sign": the fee sign is not flipped (`n` negative = paid read as a rebate; docs/accounting.md §5.2, A7).
  * - "adapter_missing_wb_zero": a B row without `wb` becomes a balance of 0 (L5).
  * - "adapter_cumulative_as_incremental": cumulative `z` is sent as an incremental quantity (I1).
  */
@@ -81,9 +81,9 @@ export const PATHS = {
 /** Per-request context: the runtime's request id and the virtual send time. */
 export interface RequestContext {
   requestId: string;
-  /** Send time, µs; `timestamp` = floor(nowUs / 1000) ms (PROTOCOL.md §2). */
+  /** Send time, µs; `timestamp` = floor(nowUs / 1000) ms (docs/bingx-protocol.md §2). */
   nowUs: number;
-  /** Venue in hedge mode: positionSide LONG/SHORT, no reduceOnly (PROTOCOL.md §4.1). */
+  /** Venue in hedge mode: positionSide LONG/SHORT, no reduceOnly (docs/bingx-protocol.md §4.1). */
   hedgeMode?: boolean;
   recvWindowMs?: number;
 }
@@ -174,7 +174,7 @@ function positive(text: string | undefined): boolean {
   return text !== undefined && new Dec(text).gt(0);
 }
 
-/** The {code,msg,data} envelope of a REST body (PROTOCOL.md §3). Throws AdapterError when absent. */
+/** The {code,msg,data} envelope of a REST body (docs/bingx-protocol.md §3). Throws AdapterError when absent. */
 export function parseEnvelope(res: RestResponse): { code: number; msg: string; data: Wire } {
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
@@ -207,7 +207,7 @@ function signedBase(ctx: RequestContext): Record<string, string> {
 }
 
 /**
- * Kernel VenueCommand → BingX REST request (PROTOCOL.md §4.1). SUBMIT → POST /trade/order with
+ * Kernel VenueCommand → BingX REST request (docs/bingx-protocol.md §4.1). SUBMIT → POST /trade/order with
  * string params; MARKET sends no price; reduceOnly only in one-way mode; in hedge mode the
  * positionSide is derived from side and purpose. CANCEL → DELETE /trade/order by orderId when
  * known, else by clientOrderId (the order's own symbol, never a trade id: Flaw 9).
@@ -256,7 +256,7 @@ export function commandToRequest(cmd: VenueCommand, ctx: RequestContext): RestRe
   return { method: "POST", path: PATHS.order, params, requestId: ctx.requestId };
 }
 
-/** POST /trade/leverage (PROTOCOL.md §4.3); side BOTH in one-way mode, LONG/SHORT in hedge mode. */
+/** POST /trade/leverage (docs/bingx-protocol.md §4.3); side BOTH in one-way mode, LONG/SHORT in hedge mode. */
 export function leverageRequest(symbol: string, leverage: number, side: "BOTH" | "LONG" | "SHORT", ctx: RequestContext): RestRequest {
   checkCtx(ctx);
   if (!Number.isInteger(leverage) || leverage < 1) throw new AdapterError("leverage", String(leverage), "must be a positive integer");
@@ -277,7 +277,7 @@ export function parseLeverageReply(res: RestResponse): { symbol: string; leverag
   return { symbol: reqText(d, "symbol", "data"), leverage: Number(lv) };
 }
 
-/** Listen-key create / extend / delete (PROTOCOL.md §6): header-only, no timestamp. */
+/** Listen-key create / extend / delete (docs/bingx-protocol.md §6): header-only, no timestamp. */
 export function listenKeyRequest(op: "create" | "extend" | "delete", ctx: RequestContext, listenKey?: string): RestRequest {
   checkCtx(ctx);
   if (op === "create") return { method: "POST", path: PATHS.listenKey, params: {}, requestId: ctx.requestId };
@@ -303,7 +303,7 @@ export function balanceRequest(version: "v2" | "v3", ctx: RequestContext): RestR
   return { method: "GET", path: version === "v2" ? PATHS.balanceV2 : PATHS.balanceV3, params: signedBase(ctx), requestId: ctx.requestId };
 }
 
-/** GET income request; times in ms (PROTOCOL.md §4.4). */
+/** GET income request; times in ms (docs/bingx-protocol.md §4.4). */
 export function incomeRequest(ctx: RequestContext, q: { symbol?: string; incomeType?: string; startTimeMs?: number; endTimeMs?: number; limit?: number } = {}): RestRequest {
   checkCtx(ctx);
   const p = signedBase(ctx);
@@ -338,7 +338,7 @@ export interface BingxOrder {
   feeUsdt?: string;
 }
 
-/** Parse one BingX order object (PROTOCOL.md §4.2). Never reads price/cumQuote for fills. */
+/** Parse one BingX order object (docs/bingx-protocol.md §4.2). Never reads price/cumQuote for fills. */
 export function parseOrderObject(v: Wire | undefined, path: string): BingxOrder {
   const o = obj(v, path);
   const venueOrderId = idText(o, ["orderId", "orderID"], path);
@@ -473,7 +473,7 @@ export interface WsParseResult {
 
 /**
  * Symbol of a FUNDING event from a cross-margin ACCOUNT_UPDATE, which names no symbol (B only,
- * PROTOCOL.md §6): the payment is account-wide. Income FUNDING_FEE rows carry the real symbol.
+ * docs/bingx-protocol.md §6): the payment is account-wide. Income FUNDING_FEE rows carry the real symbol.
  */
 export const ACCOUNT_WIDE_SYMBOL = "*";
 
@@ -486,7 +486,7 @@ function bodyHash(body: string): string {
 }
 
 /**
- * One user-stream frame (raw text, PROTOCOL.md §6) → kernel inputs, stamped with the frame's
+ * One user-stream frame (raw text, docs/bingx-protocol.md §6) → kernel inputs, stamped with the frame's
  * venue emission time `msg.tsUs` (J5: the exchange's time, not the local clock).
  * ORDER_TRADE_UPDATE: x=NEW → ORDER_ACK; x=TRADE/CALCULATED → PARTIAL_FILL/FULL_FILL (fillQty=z
  * CUMULATIVE, fillPrice=ap, feeUsdt=−n INCREMENTAL) + FILL_SETTLED (rp, −n, cumQty=z); x=CANCELED/EXPIRED →
@@ -542,7 +542,7 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   if (!positive(ap)) missing.push(`${P}.ap`); // absent or the sentinel 0: no true price (spec §0.2)
   if (n === undefined) missing.push(`${P}.n`);
   if (rp === undefined) missing.push(`${P}.rp`);
-  // negative n = paid → positive fee (spec §5.2); no n → no fee figure (not a fee of 0).
+  // negative n = paid → positive fee (docs/accounting.md §5.2); no n → no fee figure (not a fee of 0).
   const feeUsdt = n === undefined ? undefined : adapterMutant === "adapter_fee_sign" ? n : neg(n);
   const boundPrice = adapterMutant === "adapter_bound_price" ? optDecText(o, "p", P) : undefined;
   const fill: VenueEvent = {
@@ -583,7 +583,7 @@ function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number
     if (wbRead !== undefined) out.push({ kind: "BALANCE", eventId: `ws:acct:${h}:${i}:${asset}`, tsUs, walletBalanceUsdt: wbRead }); // no wb → no balance (L5); cw is not available margin (L4)
     if (m === "FUNDING_FEE") {
       const bc = decText(r, "bc", `${P}.B[${i}]`);
-      let symbol = ACCOUNT_WIDE_SYMBOL; // cross margin: B only, no symbol on the wire (PROTOCOL.md §6)
+      let symbol = ACCOUNT_WIDE_SYMBOL; // cross margin: B only, no symbol on the wire (docs/bingx-protocol.md §6)
       if (positions.length === 1) symbol = reqText(obj(positions[0], `${P}.P[0]`), "s", `${P}.P[0]`); // isolated: B + that P
       out.push({ kind: "FUNDING", eventId: `ws:funding:${h}:${i}`, tsUs, symbol, amountUsdt: bc });
     }
@@ -617,7 +617,7 @@ export function parseBalanceReply(res: RestResponse, tsUs: number, asset?: strin
   return ev;
 }
 
-/** Normalised realised-profit / frozen-margin of a balance row, accepting both spellings (PROTOCOL.md §4.4). */
+/** Normalised realised-profit / frozen-margin of a balance row, accepting both spellings (docs/bingx-protocol.md §4.4). */
 export function balanceRowExtras(row: { [k: string]: Wire }, path: string): { realizedProfitUsdt?: string; frozenMarginUsdt?: string } {
   const out: { realizedProfitUsdt?: string; frozenMarginUsdt?: string } = {};
   const rp = optDecText(row, "realisedProfit", path) ?? optDecText(row, "realizedProfit", path);
@@ -799,7 +799,7 @@ export function parseReconcile(replies: { request: RestRequest; response: RestRe
 // ───────────────────────────── signing (live VST) ─────────────────────────────
 
 /**
- * Sign request parameters for BingX (PROTOCOL.md §2): the parameter string is `k=v` pairs sorted
+ * Sign request parameters for BingX (docs/bingx-protocol.md §2): the parameter string is `k=v` pairs sorted
  * a–z joined by `&` (values URL-encoded only when they contain characters outside
  * [A-Za-z0-9._-], as sent), signature = lowercase hex HMAC-SHA256(secretKey, parameter string),
  * appended as `&signature=`. Returns the query to send and the signature. Throws an Error that

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ContractSpecError, DEFAULT_CONTRACTS, contractTable, formatPrice, isTickAligned, parseContractSpec, stepSize, tickSize, toInstrumentSpec, truncatePrice, truncateQty } from "./contracts.js";
 import { Dec } from "./dec.js";
 
-describe("contracts table (PROTOCOL.md §4.4, §10)", () => {
+describe("contracts table (docs/bingx-protocol.md §4.4, §10)", () => {
   const t = contractTable(DEFAULT_CONTRACTS);
   it("has BTC/ETH/FET/TRX/SOL with FET pricePrecision 4 and quantityPrecision 0", () => {
     expect([...t.keys()].sort()).toEqual(["BTC-USDT", "ETH-USDT", "FET-USDT", "SOL-USDT", "TRX-USDT"]);

@@ -1,7 +1,7 @@
 /**
  * BingX USDT-M perpetual contracts table, ContractSpec validation and tick/step helpers.
  *
- * Precision rules (PROTOCOL.md §10): `pricePrecision` / `quantityPrecision` are decimal places;
+ * Precision rules (docs/bingx-protocol.md §10): `pricePrecision` / `quantityPrecision` are decimal places;
  * tick = 10^-pricePrecision, step = 10^-quantityPrecision; over-precision is accepted and
  * silently TRUNCATED (0.123456 at 4 dp ⇒ 0.1234), never rounded. Minimums: `tradeMinQuantity`
  * (base coin) and `tradeMinUSDT` (notional). Per-asset price precision exists here for every
@@ -24,7 +24,7 @@ export class ContractSpecError extends Error {
 }
 
 /**
- * Default contracts (values as BingX publishes them in /quote/contracts, PROTOCOL.md §4.4 / §9:
+ * Default contracts (values as BingX publishes them in /quote/contracts, docs/bingx-protocol.md §4.4 / §9:
  * BTC-USDT is the documented example; the others are plausible current values). Fees: taker
  * 0.05 %, maker 0.02 %. FET-USDT: pricePrecision 4, quantityPrecision 0 (the incident symbol).
  */
@@ -108,22 +108,22 @@ export function contractTable(specs: readonly ContractSpec[]): Map<string, Contr
   return m;
 }
 
-/** Tick size 10^-pricePrecision (PROTOCOL.md §10). */
+/** Tick size 10^-pricePrecision (docs/bingx-protocol.md §10). */
 export function tickSize(spec: ContractSpec): Dec {
   return new Dec(10).pow(-spec.pricePrecision);
 }
 
-/** Step size 10^-quantityPrecision (PROTOCOL.md §10). */
+/** Step size 10^-quantityPrecision (docs/bingx-protocol.md §10). */
 export function stepSize(spec: ContractSpec): Dec {
   return new Dec(10).pow(-spec.quantityPrecision);
 }
 
-/** Truncate a price to the tick, as BingX does with over-precise input (PROTOCOL.md §10). */
+/** Truncate a price to the tick, as BingX does with over-precise input (docs/bingx-protocol.md §10). */
 export function truncatePrice(spec: ContractSpec, price: Dec): Dec {
   return price.toDecimalPlaces(spec.pricePrecision, Dec.ROUND_DOWN);
 }
 
-/** Truncate a quantity to the step, as BingX does (PROTOCOL.md §10; real VST: 29 dp ⇒ 4 dp). */
+/** Truncate a quantity to the step, as BingX does (docs/bingx-protocol.md §10; real VST: 29 dp ⇒ 4 dp). */
 export function truncateQty(spec: ContractSpec, qty: Dec): Dec {
   return qty.toDecimalPlaces(spec.quantityPrecision, Dec.ROUND_DOWN);
 }

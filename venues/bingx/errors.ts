@@ -1,5 +1,5 @@
 /**
- * BingX swap error codes, in both numberings (PROTOCOL.md §8).
+ * BingX swap error codes, in both numberings (docs/bingx-protocol.md §8).
  *
  * On 2025-10-16 BingX renumbered several codes (80014/80001/109414 → 109400, 80016 → 109421,
  * 80018/80017 → 109422, 80012 → 109500, 80020 → 109403, 80019 → 109423, 100409/100410 → 109429).
@@ -28,13 +28,13 @@ const CODES: Record<GenerationalError, { newCode: number; oldCode: number }> = {
   RATE_LIMITED: { newCode: 109429, oldCode: 100410 },
 };
 
-/** The code the venue sends for `kind` in the given generation (PROTOCOL.md §8). */
+/** The code the venue sends for `kind` in the given generation (docs/bingx-protocol.md §8). */
 export function errorCode(kind: GenerationalError, newErrorCodes: boolean): number {
   const c = CODES[kind];
   return newErrorCodes ? c.newCode : c.oldCode;
 }
 
-/** Generation-independent codes (same number before and after 2025-10-16; PROTOCOL.md §8). */
+/** Generation-independent codes (same number before and after 2025-10-16; docs/bingx-protocol.md §8). */
 export const CODE = {
   SIGNATURE_FAILED: 100001,
   INVALID_ARGUMENTS: 100400,
@@ -61,7 +61,7 @@ export type CodeClass =
   | "OTHER";
 
 /**
- * Classify a venue error code, accepting both generations (PROTOCOL.md §8, §11.6).
+ * Classify a venue error code, accepting both generations (docs/bingx-protocol.md §8, §11.6).
  * 109422 is shared by "order already filled" and "position not exist" in the new numbering; for a
  * cancel it means the order can no longer be cancelled.
  */

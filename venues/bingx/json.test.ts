@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RawNumber, isWireNumber, parseJsonLossless, toJsonText } from "./json.js";
 
-describe("wire JSON (PROTOCOL.md §3; TOOLCHAIN.md: 19-digit ids break JSON.parse)", () => {
+describe("wire JSON (docs/bingx-protocol.md §3; TOOLCHAIN.md: 19-digit ids break JSON.parse)", () => {
   it("toJsonText equals JSON.stringify on plain JSON values (any strings, keys, nesting)", () => {
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {

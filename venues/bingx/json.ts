@@ -1,7 +1,7 @@
 /**
  * Wire JSON for BingX: exact building and lossless reading.
  *
- * BingX order ids are 19-digit integers above 2^53 sent as JSON *numbers* (PROTOCOL.md §3);
+ * BingX order ids are 19-digit integers above 2^53 sent as JSON *numbers* (docs/bingx-protocol.md §3);
  * `JSON.parse` silently corrupts them (TOOLCHAIN.md). The mock builds its bodies with
  * {@link toJsonText}, where {@link RawNumber} emits digits verbatim, and the adapter reads bodies
  * with {@link parseJsonLossless}, where every JSON number stays its source text.

@@ -90,7 +90,7 @@ describe("adapter events are valid kernel inputs (contract kernel/types.ts)", ()
     expect(bad.map((x) => `${x.what}: ${x.o.code} ${x.o.message}`)).toEqual([]);
     expect(outcomes.filter((x) => x.what.startsWith("ws ")).length).toBeGreaterThan(10);
     expect(report.orders.map((o) => [o.status, o.venueOrderId])).toEqual([["NOT_FOUND", "0"]]); // throttled SUBMIT never placed (I11)
-    expect(Number(kernel.slot(0).sizeQty)).toBe(-Number(v.positions()["FET-USDT"])); // DESIGN.md invariant 6
+    expect(Number(kernel.slot(0).sizeQty)).toBe(-Number(v.positions()["FET-USDT"])); // docs/architecture.md §Ledger invariants 6
     expect(Number(kernel.slot(0).sizeQty)).toBeGreaterThan(0);
   });
 });

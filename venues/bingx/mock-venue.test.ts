@@ -7,14 +7,14 @@ import { T0, body, call, frames, mkVenue, num, openKey, place } from "./test-uti
 const ORDER = "/openApi/swap/v2/trade/order";
 const S = 1_000_000;
 
-describe("MARKET orders (PROTOCOL.md §5, §12; Flaw 7, E24, A9)", () => {
+describe("MARKET orders (docs/bingx-protocol.md §5, §12; Flaw 7, E24, A9)", () => {
   it("walks several depth levels: several fills at different prices, true cumulative ap/z, bound price in p/price, coarse cumQuote", () => {
     const v = mkVenue({ model: { levelDepthUsdt: "5000" }, quirks: { depthLevels: 4, slippageBps: 5 } });
     openKey(v, T0);
     v.onMarketTick({ tsUs: T0 + 1, symbol: "FET-USDT", priceUsdt: "0.1878" });
     const r = place(v, T0 + 2, { symbol: "FET-USDT", side: "BUY", type: "MARKET", quantity: "100000", clientOrderId: "Dita-T1-E0" });
     expect(r.code).toBe(0);
-    // The POST reply already shows the fill (real VST, PROTOCOL.md §4.1), price echoes 0.
+    // The POST reply already shows the fill (real VST, docs/bingx-protocol.md §4.1), price echoes 0.
     expect(r.data.order.status).toBe("FILLED");
     expect(r.data.order.executedQty).toBe("100000");
     expect(num(r.data.order.price)).toBe("0");
@@ -47,7 +47,7 @@ describe("MARKET orders (PROTOCOL.md §5, §12; Flaw 7, E24, A9)", () => {
     const q = body(call(v, "GET", ORDER, { symbol: "FET-USDT", orderId: num(r.data.order.orderId) }, T0 + 3)).data.order;
     expect(q.price).toBe(trades[0].o.p);
     expect(q.avgPrice).toBe(trades.at(-1).o.ap);
-    expect(q.cumQuote).toMatch(/^\d+$/); // coarse (PROTOCOL.md §4.2)
+    expect(q.cumQuote).toMatch(/^\d+$/); // coarse (docs/bingx-protocol.md §4.2)
     expect(q.cumQuote).toBe(ap.mul(100000).toDecimalPlaces(0, Dec.ROUND_HALF_UP).toFixed());
     expect(new Dec(q.commission).isNeg()).toBe(true);
   });
@@ -79,7 +79,7 @@ describe("LIMIT orders: queue, partial fills, time in force (E25)", () => {
     expect(r.data.order.status).toBe("NEW");
     const id = num(r.data.order.orderId);
     const q0 = body(call(v, "GET", ORDER, { symbol: "ETH-USDT", orderId: id }, T0 + 3)).data.order;
-    expect(q0.status).toBe("PENDING"); // resting order in REST (PROTOCOL.md §4.2)
+    expect(q0.status).toBe("PENDING"); // resting order in REST (docs/bingx-protocol.md §4.2)
     expect(frames(v.drainStream()).map((f) => f.o?.X)).toEqual(["NEW"]);
     // Not touched: nothing.
     expect(v.onMarketTick({ tsUs: T0 + 4, symbol: "ETH-USDT", priceUsdt: "3595.00" })).toEqual([]);
@@ -144,7 +144,7 @@ describe("LIMIT orders: queue, partial fills, time in force (E25)", () => {
   });
 });
 
-describe("validation, precision and minimums (PROTOCOL.md §8, §10; I11, Flaw 8)", () => {
+describe("validation, precision and minimums (docs/bingx-protocol.md §8, §10; I11, Flaw 8)", () => {
   it("truncates over-precision, refuses below-minimum (101400), unknown symbol (109400/80014), duplicate client order id (101400), reduce-only increase (101290), margin (101204)", () => {
     const v = mkVenue();
     openKey(v, T0);
@@ -206,7 +206,7 @@ describe("validation, precision and minimums (PROTOCOL.md §8, §10; I11, Flaw 8
   });
 });
 
-describe("cancel (PROTOCOL.md §4.2, §8; E17, F17)", () => {
+describe("cancel (docs/bingx-protocol.md §4.2, §8; E17, F17)", () => {
   it("cancel of a resting order → CANCELLED in REST, CANCELED on WS; cancel after fill → already-filled / not-exist codes in both generations", () => {
     for (const [newErrorCodes, filled, notExist] of [
       [true, 109422, 109421],
@@ -235,7 +235,7 @@ describe("cancel (PROTOCOL.md §4.2, §8; E17, F17)", () => {
   });
 });
 
-describe("rate limits (PROTOCOL.md §7; I21)", () => {
+describe("rate limits (docs/bingx-protocol.md §7; I21)", () => {
   it("per-account token bucket: the 11th place-order within a second is throttled with 109429 and an 'unblocked after <ms>' time; refills", () => {
     const v = mkVenue();
     v.onMarketTick({ tsUs: T0 + 1, symbol: "BTC-USDT", priceUsdt: "64880.6" });
@@ -294,7 +294,7 @@ describe("rate limits (PROTOCOL.md §7; I21)", () => {
   });
 });
 
-describe("funding (PROTOCOL.md §9)", () => {
+describe("funding (docs/bingx-protocol.md §9)", () => {
   it("settles at 00/08/16 UTC only, rate > 0 longs pay, income FUNDING_FEE rows with tranId and ACCOUNT_UPDATE m=FUNDING_FEE", () => {
     const v = mkVenue({ startUs: T0 + 3600 * S, model: { fundingRate: "0.0001", fundingRates: { "FET-USDT": "-0.0003" } } });
     let t = T0 + 3600 * S;
@@ -334,7 +334,7 @@ describe("funding (PROTOCOL.md §9)", () => {
   });
 });
 
-describe("listen key (PROTOCOL.md §6; L14, L6)", () => {
+describe("listen key (docs/bingx-protocol.md §6; L14, L6)", () => {
   it("create is bare {listenKey}; without extension it expires after 60 min with a listenKeyExpired frame and the stream stops; extend resets", () => {
     const v = mkVenue();
     const res = call(v, "POST", "/openApi/user/auth/userDataStream", {}, T0, false);
@@ -359,7 +359,7 @@ describe("listen key (PROTOCOL.md §6; L14, L6)", () => {
   });
 });
 
-describe("venue ledger conservation (DESIGN.md invariant 1)", () => {
+describe("venue ledger conservation (docs/architecture.md §Ledger invariants 1)", () => {
   it("wallet = initial + Σ realized − Σ fees + Σ funding exactly, and equals Σ WS (rp + n + funding bc) and Σ income rows, over a long random sequence", () => {
     const rnd = seedrandom("ledger-seq");
     const v = mkVenue({ model: { levelDepthUsdt: "3000", fundingRate: "0.0003" }, quirks: { omitWalletBalance: 0.3 } }, "ledger-venue");
@@ -459,7 +459,7 @@ describe("venue ledger conservation (DESIGN.md invariant 1)", () => {
   });
 });
 
-describe("venue ledger conservation, property over seeds and quirk mixes (DESIGN.md invariant 1, fast-check)", () => {
+describe("venue ledger conservation, property over seeds and quirk mixes (docs/architecture.md §Ledger invariants 1, fast-check)", () => {
   it("hedge or one-way, any depth, both code generations: wallet identity, stream recomputation and position parity hold", () => {
     let withRealized = 0;
     let withFunding = 0;

@@ -1,25 +1,25 @@
 /**
  * The BingX USDT-M perpetual ("swap v2") mock venue: a SimVenue (venues/venue.ts) that answers
  * REST requests and emits user-stream frames exactly as BingX puts them on the wire
- * (PROTOCOL.md), in virtual time, with all randomness drawn from the caller's seeded stream.
+ * (docs/bingx-protocol.md), in virtual time, with all randomness drawn from the caller's seeded stream.
  *
  * Model summary (details in venues/README.md):
  * - Contracts table with truncation of over-precise price/quantity, minimums (101400), unknown
- *   symbol (109400 / 80014) (PROTOCOL.md §10, §8).
+ *   symbol (109400 / 80014) (docs/bingx-protocol.md §10, §8).
  * - One-way mode (positionSide BOTH, reduceOnly) by default, hedge mode (LONG/SHORT) as an option;
  *   leverage per symbol and side; cross margin with an initial-margin check (101204).
  * - MARKET orders walk `depthLevels` price levels (`slippageBps` apart, each `levelDepthUsdt`
  *   deep with seeded jitter, the last level unlimited): several fills at different prices. The
- *   order's `price`/`p` is the protective bound price ≈20-25 % adverse (PROTOCOL.md §12, switch
+ *   order's `price`/`p` is the protective bound price ≈20-25 % adverse (docs/bingx-protocol.md §12, switch
  *   `marketBoundPrice`); `avgPrice`/`ap` and `executedQty`/`z` are true; `cumQuote` is rounded
- *   to an integer (PROTOCOL.md §4.2).
+ *   to an integer (docs/bingx-protocol.md §4.2).
  * - LIMIT orders: marketable part takes (taker), the rest rests (REST PENDING, WS NEW) with a
  *   risk-averse queue: fills happen only after the quantity queued ahead has traded; GTC, IOC,
  *   FOK, PostOnly (101215); price band around the mark (101211).
  * - Fees taker/maker from the contract (negative `n`/`commission` = paid), funding every 8 h at
- *   00/08/16 UTC, income rows with tranId, token-bucket rate limits (PROTOCOL.md §7), listen keys
+ *   00/08/16 UTC, income rows with tranId, token-bucket rate limits (docs/bingx-protocol.md §7), listen keys
  *   expiring after 60 min without extension.
- * - Ledger: wallet = initial + Σ realized − Σ fees + Σ funding, exactly (DESIGN.md invariant 1).
+ * - Ledger: wallet = initial + Σ realized − Σ fees + Σ funding, exactly (docs/architecture.md §Ledger invariants 1).
  *
  * Simulator hooks (not BingX endpoints): {@link BingxMockVenue.injectRateLimitStorm},
  * {@link BingxMockVenue.injectOutage}, {@link BingxMockVenue.injectListenKeyExpiry},
@@ -48,7 +48,7 @@ export function setVenueMutant(id: VenueMutant | null): void {
   venueMutant = id;
 }
 
-/** Venue quirk switches (venues/types.ts VenueQuirks); PROTOCOL.md §12 behaviour is the default. */
+/** Venue quirk switches (venues/types.ts VenueQuirks); docs/bingx-protocol.md §12 behaviour is the default. */
 export type BingxQuirks = VenueQuirks;
 
 /** Model parameters beyond the scenario quirk switches. Every field optional; defaults in brackets. */
@@ -57,33 +57,33 @@ export interface BingxMockModel {
   levelDepthUsdt?: string;
   /** Fixed protective-bound offset (fraction, e.g. 0.2194); default: drawn per order in [0.20, 0.25). */
   boundPct?: number;
-  /** Limit price band around the mark price (fraction) for 101211 ["0.10"] (PROTOCOL.md §10). */
+  /** Limit price band around the mark price (fraction) for 101211 ["0.10"] (docs/bingx-protocol.md §10). */
   priceBandPct?: string;
   /** Queue ahead of a new resting order, in level depths ×[0.5,1.5) [1]. */
   queueAheadFactor?: number;
   /** A tick this many ticks through a resting limit fills it completely [3]. */
   fullFillTicksThrough?: number;
-  /** Funding rate per 8 h for every symbol ["0.0001"]; > 0 means longs pay (PROTOCOL.md §9). */
+  /** Funding rate per 8 h for every symbol ["0.0001"]; > 0 means longs pay (docs/bingx-protocol.md §9). */
   fundingRate?: string;
   /** Per-symbol funding rates overriding `fundingRate`. */
   fundingRates?: Record<string, string>;
-  /** Leverage before any POST /trade/leverage [20, VST default "20X"; PROTOCOL.md §1]. */
+  /** Leverage before any POST /trade/leverage [20, VST default "20X"; docs/bingx-protocol.md §1]. */
   defaultLeverage?: number;
   /** Margin asset name in balance rows and B[].a ["USDT"; VST shows "VST"]. */
   marginAsset?: string;
   /** POST /trade/order reply: "vst" = echo + status/avgPrice/executedQty (real VST), "documented" = 7 fields ["vst"]; quirks.ackShape wins. */
   ackShape?: "vst" | "documented";
-  /** Client order id key in REST order objects ["clientOrderId"] (PROTOCOL.md §4.1 spelling variance). */
+  /** Client order id key in REST order objects ["clientOrderId"] (docs/bingx-protocol.md §4.1 spelling variance). */
   clientOrderIdSpelling?: "clientOrderId" | "clientOrderID";
   /** v3 balance row spelling: "docs" realisedProfit/freezedMargin, "vst" realizedProfit/frozenMargin ["vst"]. */
   balanceV3Spelling?: "docs" | "vst";
   /** Cancel of a FILLED order answers "already filled" (109422/80018) or "order not exist" (109421/80016) ["ALREADY_FILLED"]. */
   cancelFilledAnswer?: "ALREADY_FILLED" | "NOT_EXIST";
-  /** User-stream frames are emitted only while a listen key is valid [true] (PROTOCOL.md §6). */
+  /** User-stream frames are emitted only while a listen key is valid [true] (docs/bingx-protocol.md §6). */
   requireListenKey?: boolean;
   /** Signed endpoints require `timestamp` within recvWindow (default 5000 ms) of venue time [true]; 100421. */
   checkTimestamp?: boolean;
-  /** Rate-limit figures (PROTOCOL.md §7). */
+  /** Rate-limit figures (docs/bingx-protocol.md §7). */
   rateLimits?: Partial<RateLimitConfig>;
   /** HTTP status of a throttled reply [200: HTTP 200 + code, as BingX business errors; 429 possible]. */
   rateLimitHttpStatus?: number;
@@ -194,7 +194,7 @@ interface Reply {
 }
 
 const FUNDING_PERIOD_US = 28_800_000_000; // 8 h; 00/08/16 UTC are multiples of 8 h since the epoch
-const LISTEN_KEY_TTL_US = 3_600_000_000; // 60 min (PROTOCOL.md §6)
+const LISTEN_KEY_TTL_US = 3_600_000_000; // 60 min (docs/bingx-protocol.md §6)
 const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
 
 const round8 = (d: Dec): Dec => d.toDecimalPlaces(8, Dec.ROUND_HALF_UP);
@@ -317,7 +317,7 @@ class MockVenue implements BingxMockVenue {
     this.rlCfg = { ...DEFAULT_RATE_LIMITS, ...(md.rateLimits ?? {}) };
     for (const [k, v] of Object.entries(this.rlCfg)) if (!Number.isInteger(v) || v <= 0) throw new Error(`createBingxMockVenue: model.rateLimits.${k} must be a positive integer, got ${v}`);
     this.limiter = new RateLimiter(this.rlCfg, opts.startUs);
-    // 19-digit order ids above 2^53 (PROTOCOL.md §3), seeded start.
+    // 19-digit order ids above 2^53 (docs/bingx-protocol.md §3), seeded start.
     this.nextOrderIdBig = 1_870_000_000_000_000_000n + BigInt(Math.floor(this.rng() * 1e15));
     this.routes = this.buildRoutes();
   }
@@ -469,7 +469,7 @@ class MockVenue implements BingxMockVenue {
 
   private expireKey(key: string): void {
     this.keys.delete(key);
-    // Sent on the stream of the expired key itself, then the stream stops (PROTOCOL.md §6).
+    // Sent on the stream of the expired key itself, then the stream stops (docs/bingx-protocol.md §6).
     this.outbox.push({ tsUs: this.now, body: toJsonText({ e: "listenKeyExpired", E: new RawNumber(String(msOf(this.now))), listenKey: key }) });
   }
 
@@ -584,7 +584,7 @@ class MockVenue implements BingxMockVenue {
     if (type === undefined) throw invalid("parameter type is must");
     if (type !== "MARKET" && type !== "LIMIT") throw invalid(`order type ${type} is not supported`);
     const psRaw = p["positionSide"] ?? "";
-    const positionSide = (psRaw === "" ? "LONG" : psRaw) as PosSide; // empty ⇒ LONG (PROTOCOL.md §4.1)
+    const positionSide = (psRaw === "" ? "LONG" : psRaw) as PosSide; // empty ⇒ LONG (docs/bingx-protocol.md §4.1)
     if (!["BOTH", "LONG", "SHORT"].includes(positionSide)) throw invalid(`parameter positionSide is invalid: ${psRaw}`);
     if (!this.hedgeMode && positionSide !== "BOTH") throw invalid("In the One-way mode, the positionSide must be BOTH");
     if (this.hedgeMode && positionSide === "BOTH") throw invalid("In the Hedge mode, the positionSide must be LONG or SHORT");
@@ -596,7 +596,7 @@ class MockVenue implements BingxMockVenue {
     if (qText === undefined || qText === "") throw invalid("parameter quantity is must");
     const qRaw = parseDecimal(qText);
     if (!qRaw) throw invalid(`parameter quantity is invalid: ${qText}`);
-    const qty = truncateQty(spec, qRaw); // over-precision truncated (PROTOCOL.md §10)
+    const qty = truncateQty(spec, qRaw); // over-precision truncated (docs/bingx-protocol.md §10)
     if (qty.lte(0)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "Order size error");
     if (qty.lt(spec.tradeMinQuantity)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
     let limitPrice = ZERO;
@@ -613,8 +613,8 @@ class MockVenue implements BingxMockVenue {
     const tif = tifRaw as Tif;
     const cidRaw = p["clientOrderId"] ?? p["clientOrderID"] ?? "";
     if (cidRaw.length > 40) throw invalid("clientOrderId length must be 1-40");
-    const clientOrderId = cidRaw.toLowerCase(); // server lower-cases it (PROTOCOL.md §4.1)
-    if (clientOrderId !== "" && this.byClientId.has(clientOrderId)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "clientOrderID unique check failed"); // real VST (PROTOCOL.md §3)
+    const clientOrderId = cidRaw.toLowerCase(); // server lower-cases it (docs/bingx-protocol.md §4.1)
+    if (clientOrderId !== "" && this.byClientId.has(clientOrderId)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "clientOrderID unique check failed"); // real VST (docs/bingx-protocol.md §3)
     const mark = this.last.get(spec.symbol);
     if (!mark) throw new VenueError(this.gen("SYSTEM_ERROR"), "system busy: no market price for this symbol yet");
     const refPrice = type === "LIMIT" ? limitPrice : mark;
@@ -650,7 +650,7 @@ class MockVenue implements BingxMockVenue {
       if (this.q.marketBoundPrice) {
         const pct = new Dec(this.m.boundPct ?? 0.2 + 0.05 * this.rng());
         nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(pct)), "down");
-      } else nominal = mark; // near the fill (PROTOCOL.md §5: live 42599.1 vs avgPrice 42599.2)
+      } else nominal = mark; // near the fill (docs/bingx-protocol.md §5: live 42599.1 vs avgPrice 42599.2)
     }
     const order: Order = {
       orderId: id.toString(),
@@ -715,7 +715,7 @@ class MockVenue implements BingxMockVenue {
     return opens ? qty : ZERO;
   }
 
-  /** Plan taker fills walking the depth levels (PROTOCOL.md §12 multi-fill MARKET model). */
+  /** Plan taker fills walking the depth levels (docs/bingx-protocol.md §12 multi-fill MARKET model). */
   private planTaker(spec: ContractSpec, o: Order, mark: Dec, cap: Dec | undefined): { qty: Dec; price: Dec }[] {
     let remaining = this.fillableQty(o, o.origQty.minus(o.executedQty));
     const out: { qty: Dec; price: Dec }[] = [];
@@ -770,7 +770,7 @@ class MockVenue implements BingxMockVenue {
     this.unrest(o);
     this.setStatus(o, status);
     o.updateMs = msOf(this.now);
-    const ws = status === "CANCELLED" ? "CANCELED" : "EXPIRED"; // WS single L (PROTOCOL.md §4.2)
+    const ws = status === "CANCELLED" ? "CANCELED" : "EXPIRED"; // WS single L (docs/bingx-protocol.md §4.2)
     this.emitOrderUpdate(o, ws, ZERO, ZERO);
   }
 
@@ -944,7 +944,7 @@ class MockVenue implements BingxMockVenue {
   }
 
   private restStatus(o: Order): string {
-    if (o.status === "NEW") return "PENDING"; // a resting order queried on VST (PROTOCOL.md §4.2)
+    if (o.status === "NEW") return "PENDING"; // a resting order queried on VST (docs/bingx-protocol.md §4.2)
     return o.status; // PARTIALLY_FILLED, FILLED, CANCELLED (double L), EXPIRED
   }
 
@@ -960,7 +960,7 @@ class MockVenue implements BingxMockVenue {
       price: fmt(o.nominalPrice),
       executedQty: fmt(o.executedQty),
       avgPrice: this.avgText(spec, o),
-      cumQuote: o.notional.toFixed(0, Dec.ROUND_HALF_UP), // coarse, as observed (PROTOCOL.md §4.2)
+      cumQuote: o.notional.toFixed(0, Dec.ROUND_HALF_UP), // coarse, as observed (docs/bingx-protocol.md §4.2)
       stopPrice: "",
       profit: fixed(o.profit, 4),
       commission: fmt(o.fee.neg()),
@@ -980,7 +980,7 @@ class MockVenue implements BingxMockVenue {
     const cidKey = this.m.clientOrderIdSpelling;
     if (this.m.ackShape === "documented")
       return { symbol: o.symbol, orderId: new RawNumber(o.orderId), side: o.side, positionSide: o.positionSide, type: o.type, [cidKey]: o.clientOrderId, workingType: "MARK_PRICE" };
-    // Real VST reply (PROTOCOL.md §4.1): echo + orderID string + status/avgPrice/executedQty.
+    // Real VST reply (docs/bingx-protocol.md §4.1): echo + orderID string + status/avgPrice/executedQty.
     return {
       symbol: o.symbol,
       orderId: new RawNumber(o.orderId),
@@ -1009,7 +1009,7 @@ class MockVenue implements BingxMockVenue {
     const spec = this.contracts.get(o.symbol)!;
     const ms = msOf(this.now);
     const X = o.status === "CANCELLED" ? "CANCELED" : o.status;
-    // PROTOCOL.md §12 "true fill price chain": a fill frame may carry no true price (the FET
+    // docs/bingx-protocol.md §12 "true fill price chain": a fill frame may carry no true price (the FET
     // poisoned exit, accounting spec §0.1); drawn only when the quirk is on (rng order unchanged otherwise).
     const isFill = x === "TRADE" || x === "CALCULATED";
     const omitAp = isFill && this.q.omitWsAvgPrice > 0 && this.rng() < this.q.omitWsAvgPrice;
@@ -1029,7 +1029,7 @@ class MockVenue implements BingxMockVenue {
         x,
         X,
         N: this.m.marginAsset,
-        n: fmt(fillFee.neg()), // negative = paid (PROTOCOL.md §6, §12)
+        n: fmt(fillFee.neg()), // negative = paid (docs/bingx-protocol.md §6, §12)
         T: new RawNumber(String(ms)),
         wt: "MARK_PRICE",
         ps: o.positionSide,
@@ -1289,7 +1289,7 @@ class MockVenue implements BingxMockVenue {
     let key = "";
     for (let i = 0; i < 16; i++) key += Math.floor(this.rng() * 65536).toString(16).padStart(4, "0");
     this.keys.set(key, this.now + LISTEN_KEY_TTL_US);
-    return { httpStatus: 200, body: toJsonText({ listenKey: key }) }; // bare, no envelope (PROTOCOL.md §3)
+    return { httpStatus: 200, body: toJsonText({ listenKey: key }) }; // bare, no envelope (docs/bingx-protocol.md §3)
   }
 
   private extendListenKey(p: Record<string, string>): Reply {

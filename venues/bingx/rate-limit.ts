@@ -1,5 +1,5 @@
 /**
- * BingX rate limits as token buckets in virtual time (PROTOCOL.md §7).
+ * BingX rate limits as token buckets in virtual time (docs/bingx-protocol.md §7).
  *
  * - Per account (UID), per endpoint: N requests per second (place order 10/s per the Nov-2025
  *   docs scrape, 5/s per the compiled docs; most trade/account endpoints 5/s; position mode 2/s).
@@ -51,7 +51,7 @@ export class TokenBucket {
   }
 }
 
-/** Rate-limit metadata of one endpoint (PROTOCOL.md §4 table). */
+/** Rate-limit metadata of one endpoint (docs/bingx-protocol.md §4 table). */
 export interface EndpointLimit {
   /** Per-account requests per second; undefined = no UID limit (public / listen key). */
   uidPerSec?: number;
@@ -59,7 +59,7 @@ export interface EndpointLimit {
   ipGroup?: 1 | 2 | 3;
 }
 
-/** Rate-limit configuration (defaults from PROTOCOL.md §7). */
+/** Rate-limit configuration (defaults from docs/bingx-protocol.md §7). */
 export interface RateLimitConfig {
   placeOrderPerSec: number; // 10 (CO, Nov 2025); 5 in the compiled docs
   ipGroup1Per10s: number; // 500

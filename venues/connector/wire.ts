@@ -18,7 +18,7 @@ export type Cancel = Extract<VenueCommand, { kind: "CANCEL" }>;
 /** One kernel input decoded from a venue payload. */
 export type KernelInput = { k: "venue"; ev: VenueEvent } | { k: "account"; ev: AccountEvent };
 
-/** The class of a REST reply (PROTOCOL.md §3, §7, §8). */
+/** The class of a REST reply (docs/bingx-protocol.md §3, §7, §8). */
 export interface ReplyClass {
   /** Envelope code (0 = success); undefined for a body without an envelope. */
   code?: number;
@@ -103,7 +103,7 @@ export class Wire {
   }
 }
 
-/** Re-stamp a signed read for a retry: a fresh `timestamp` (PROTOCOL.md §2) and request id. */
+/** Re-stamp a signed read for a retry: a fresh `timestamp` (docs/bingx-protocol.md §2) and request id. */
 export function restamp(req: RestRequest, nowUs: number, requestId: string): RestRequest {
   const params = { ...req.params };
   if ("timestamp" in params) params["timestamp"] = String(Math.floor(nowUs / 1000));

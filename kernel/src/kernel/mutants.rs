@@ -254,7 +254,7 @@ pub(super) fn saved_slots(slots: &Slots) -> std::borrow::Cow<'_, [SlotState]> {
     )
 }
 
-/// Slot states as saveState writes them, after `saved_slots` (I9, kernel-reference §12: with
+/// Slot states as saveState writes them, after `saved_slots` (I9, docs/architecture.md §Kernel reference 12: with
 /// their exit-leg index). Mutant `mutant_exit_leg_not_saved` (issue 12): the saved slots forget
 /// it, so after a restart the next exit is sized and named as leg 0 again.
 #[cfg(not(feature = "mutant_exit_leg_not_saved"))]

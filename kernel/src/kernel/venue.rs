@@ -222,7 +222,7 @@ impl Kernel {
     /// F15 / E1): it is booked before the order ends, exactly as reconcile books a report's
     /// executedQty, so an entry never ends IDLE (nor an exit leg short) while the venue holds
     /// those fills — the position would be stranded at the venue, invisible to every later
-    /// reconcile (chaos seed 7050; case cancel_ack_terminal_fill, kernel-reference §5 I13/E1).
+    /// reconcile (chaos seed 7050; case cancel_ack_terminal_fill, docs/architecture.md §Kernel reference 5, I13/E1).
     /// Without a quantity, or nothing beyond the booked one: the plain "order cancelled" outcome.
     pub(super) fn book_terminal_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<Out> {
         let filled = self.slots[si].orders[oi].filled_qty;
