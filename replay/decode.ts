@@ -210,7 +210,11 @@ function venueEvent(r: HistoryRow, ts: number): VenueEvent {
   if (r.slot_id !== null) ev.slotHint = r.slot_id;
   const isFill = kind === "PARTIAL_FILL" || kind === "FULL_FILL";
   if (isFill) ev.fillQty = need(r, "qty");
-  else if (r.qty !== null) throw new HistoryError(r.seq, "qty", `must be null for ${kind} (only fills carry a quantity)`);
+  // A CANCEL_ACK may state the order's terminal executed quantity (cumulative: WS z / REST
+  // executedQty, with the payload's quantityMode CUMULATIVE), which the kernel books before ending
+  // the order (F15/F16, chaos seed 7050).
+  else if (kind === "CANCEL_ACK" && r.qty !== null) ev.fillQty = r.qty;
+  else if (r.qty !== null) throw new HistoryError(r.seq, "qty", `must be null for ${kind} (only fills and a CANCEL_ACK's terminal executed quantity carry a quantity)`);
   if (r.price !== null) ev.fillPrice = r.price;
   if (r.fee_usdt !== null) ev.feeUsdt = r.fee_usdt;
   if (r.venue_code !== null) ev.venueCode = r.venue_code;

@@ -5,12 +5,11 @@
  * any connection is opened.
  */
 import { resolve } from "node:path";
-import { mkdirSync } from "node:fs";
 import type { Scenario } from "../sim/types.js";
 import { sharedKernel } from "../sim/run.js";
 import { writeTraceArrow } from "../sim/trace.js";
 import { randomScenario } from "../sim/fixtures/soak.js";
-import { nextCounterDir, writeRunReport } from "../reports/write.js";
+import { nextCounterDir, stagingDir, writeRunReport } from "../reports/write.js";
 import { HttpRestTransport, type FetchFn } from "../venues/bingx/live/rest-client.js";
 import { CredentialError, Redactor, loadCredentials, type Credentials } from "../venues/bingx/live/secrets.js";
 import { VST_REST_URL, VenueRefused, resolveVenue } from "../venues/bingx/live/hosts.js";
@@ -109,13 +108,15 @@ export async function runShadow(o: ShadowRunOptions) {
   const name = `shadow-${target.kind}`;
   const result = shadowRunResult(session, name, o.seed, (clock.nowUs() - t0) / 1000);
   const dir = nextCounterDir(resolve(o.reportsDir), "shadow");
-  mkdirSync(dir, { recursive: true });
+  // The report folder is written atomically (reports/write.ts): the recording and the trace go into
+  // its staging folder first, and the whole folder is renamed into place by writeRunReport.
+  const staging = stagingDir(dir);
   const recording = resolve(dir, "history.arrow");
   session.history.final(clock.nowUs(), session.kernel.snapshot());
-  await session.history.write(recording);
-  writeTraceArrow(resolve(dir, "trace.arrow"), session.trace.rows ?? []);
-  result.trace = resolve(dir, "trace.arrow");
-  const written = writeRunReport(result, dir, { repro: `npx dita shadow --venue ${target.restBase} --seed ${o.seed} --duration ${o.durationS} (${o.mode})` });
+  await session.history.write(resolve(staging, "history.arrow"));
+  writeTraceArrow(resolve(staging, "trace.arrow"), session.trace.rows ?? []);
+  result.trace = resolve(staging, "trace.arrow"); // already in place: writeRunReport keeps it and points at the final folder
+  const written = writeRunReport(result, dir, { staging, repro: `npx dita shadow --venue ${target.restBase} --seed ${o.seed} --duration ${o.durationS} (${o.mode})` });
   const doc = shadowSummary(session, result, written.dir, recording, target.kind, target.restBase, o);
   const text = redactor.redact(
     [

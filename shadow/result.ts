@@ -29,11 +29,17 @@ export const GAP_RECOVERY_LIMIT_US = 5_000_000;
 export function venueLedgerOf(s: ShadowSession): VenueLedger {
   const sum = (t: string) => (s.income?.rows ?? []).filter((r) => r.incomeType === t).reduce((a, r) => a.plus(r.incomeUsdt), new Dec(0));
   const last = s.rec.balanceChecks[s.rec.balanceChecks.length - 1];
+  // The account may be shared (docs/shadow.md): fills of orders that are not ours (reported as
+  // foreign, never booked) are taken out of the venue's figures, so the invariants compare our
+  // books with the venue's books of our orders. Foreign fee > 0 = paid.
+  const foreignRealized = s.rec.foreign.reduce((a, f) => a.plus(f.realizedPnlUsdt ?? "0"), new Dec(0));
+  const foreignFees = s.rec.foreign.reduce((a, f) => a.plus(f.feeUsdt ?? "0"), new Dec(0));
+  const wallet = new Dec(last?.walletUsdt ?? s.initialWalletUsdt).minus(foreignRealized).plus(foreignFees);
   return {
     initialBalanceUsdt: s.initialWalletUsdt,
-    walletBalanceUsdt: last?.walletUsdt ?? s.initialWalletUsdt,
-    realizedPnlUsdt: sum("REALIZED_PNL").toFixed(),
-    feesPaidUsdt: sum("TRADING_FEE").negated().toFixed(),
+    walletBalanceUsdt: wallet.toFixed(),
+    realizedPnlUsdt: sum("REALIZED_PNL").minus(foreignRealized).toFixed(),
+    feesPaidUsdt: sum("TRADING_FEE").negated().minus(foreignFees).toFixed(),
     fundingUsdt: sum("FUNDING_FEE").toFixed(),
   };
 }

@@ -823,14 +823,16 @@ export class ShadowSession {
     let inputs: KernelInput[];
     try {
       // The shared connector decodes the frame (adapter) and handles listenKeyExpired (renews the key).
-      inputs = this.connector.onStreamFrame(msg).inputs;
-    } catch (e) {
-      if (e instanceof AdapterError && e.message.includes("frame.e=")) {
-        const type = /"e":"([^"]{0,40})"/.exec(text)?.[1] ?? "?";
+      const decoded = this.connector.onStreamFrame(msg);
+      inputs = decoded.inputs;
+      // An unknown event type is skipped by the adapter (never fatal) and named here: logged and counted.
+      if (decoded.unknownEventType !== undefined) {
+        const type = decoded.unknownEventType.slice(0, 40);
         this.rec.unknownEvents.set(type, (this.rec.unknownEvents.get(type) ?? 0) + 1);
         this.log(`unknown user-stream event type ${type}: logged, counted, skipped`);
         return;
       }
+    } catch (e) {
       this.rec.badFrames++;
       this.log(`unreadable frame skipped (${this.o.redactor.redact((e as Error).message)}); reconciling`);
       this.connector.requestReconcile("unreadable frame");

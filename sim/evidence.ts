@@ -18,8 +18,8 @@ export const MAX_DIAGNOSTICS = 500;
 /** Row kinds that are kernel inputs (the row before a `kernel.out` is the call's input). */
 const INPUT_KINDS = new Set(["intent", "kernel.venue", "kernel.account", "kernel.mark", "kernel.reconcile", "kernel.restore"]);
 
-/** Top of a canonical Outcome body (keys sorted: accepted, code, …). */
-const OUTCOME_HEAD = /^\{"accepted":(true|false),"code":"([A-Za-z0-9_]+)"/;
+/** Top of a canonical Outcome body (keys sorted: accepted, changedSlots when present, code, …). */
+const OUTCOME_HEAD = /^\{"accepted":(true|false),(?:"changedSlots":\[[0-9,]*\],)?"code":"([A-Za-z0-9_]+)"/;
 
 /**
  * Link each evidence item of each failed invariant to trace rows: rows at the item's time that

@@ -11,7 +11,7 @@
  * reduce-only would increase, 101215 PostOnly would take), §9 (fees taker/maker, funding at
  * 00/08/16 UTC, rate > 0: longs pay), §10 (tick/step truncation, minimums).
  */
-import type { ContractSpec } from "../../sim/types.js";
+import type { ContractSpec } from "../types.js";
 import { contractTable, isStepAligned, isTickAligned } from "./contracts.js";
 import { Dec, ZERO } from "./dec.js";
 import type { JournalFill, JournalFunding, JournalOrder, JournalStatus, VenueJournalEntry, VenueOrderStatus } from "./journal.js";
