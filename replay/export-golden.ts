@@ -12,27 +12,13 @@ import type { KernelModule } from "../kernel/index.js";
 import { applyStep, resolveRefs, startReplay } from "../golden/replay.js";
 import type { GoldenCase, GoldenStep } from "../golden/schema.js";
 import { bingxWsNormaliser } from "../golden/bingx-ws.js";
+import { stepTs } from "../golden/restart.js";
 import { accountEventRow, configRow, venueEventRow } from "./export-run.js";
 import { emptyRow, type HistoryRow } from "./schema.js";
 
 /** Source column of golden exports. */
 export const GOLDEN_SOURCE = "golden";
 
-function stepTs(s: GoldenStep): number {
-  switch (s.op) {
-    case "intent":
-      return s.intent.tsUs;
-    case "venue":
-    case "account":
-      return s.event.tsUs;
-    case "mark":
-      return s.mark.tsUs;
-    case "reconcile":
-      return s.report.tsUs;
-    default:
-      return s.tsUs;
-  }
-}
 
 /**
  * Rows of case `c`. @throws Error for a step pattern the history cannot express (a restore of an
