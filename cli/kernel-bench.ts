@@ -71,15 +71,8 @@ export async function measureKernelThroughput(events: number, reps: number): Pro
 }
 
 /** One per-call figure of kernel/bench.ts benchKernelCalls (µs per call through the binding). */
-export interface KernelCallFigure {
-  name: string;
-  medianUs: number;
-  meanUs: number;
-  rmePct: number;
-  bandUs: [number, number];
-  samples: number;
-  callsPerSample: number;
-}
+import type { KernelCallFigure } from "../kernel/bench.js";
+export type { KernelCallFigure };
 
 /**
  * Per-call micro-benchmark (markPrice, one venue event, one intent, each with its outcome; slot()
