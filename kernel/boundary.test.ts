@@ -182,7 +182,7 @@ describe("issue 11: the raw exports refuse duplicate keys and unknown symbols", 
   it("issue 11: restore refuses a state saved by another kernel build (sourceHash), naming the field", () => {
     const r = withOpenPositions();
     const st = JSON.parse(r.kernel.saveState()) as Record<string, unknown>;
-    expect(st.format).toBe("dita-kernel-state/2");
+    expect(st.format).toBe("dita-kernel-state/3");
     const fresh = mod.create(CFG);
     expectRefused(fresh, () => fresh.kernel.restoreState(JSON.stringify({ ...st, sourceHash: "0".repeat(64) })), ["INVALID_STATE"], "sourceHash", "foreign sourceHash");
     expect(fresh.kernel.restoreState(JSON.stringify(st)).code).toBe("OK");

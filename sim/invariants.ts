@@ -9,6 +9,7 @@ import type { TradeRecord } from "../kernel/types.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
 import type { RunRecord } from "./record.js";
 import { Dec } from "./num.js";
+import { tradeTruths } from "./oracle.js";
 
 const MAX_DETAIL_ITEMS = 5;
 
@@ -123,6 +124,7 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
   const anomalies = new Set(rec.final.anomalies.filter((a) => a.code === "PNL_ANOMALY").map((a) => a.tradeId ?? ""));
   let compared = 0;
   const complete = rec.fullySettledOrders ? new Set(rec.fullySettledOrders) : undefined;
+  const truths = rec.venueJournal && rec.orderOwners ? tradeTruths(rec.venueJournal, rec.orderOwners, rec.final.trades) : undefined;
   for (const t of rec.final.trades) {
     const repaired = t.flags.includes("repaired_from_exchange");
     if (!repaired && !d(t.realizedGrossUsdt, "t.realizedGrossUsdt").equals(d(t.kernelEstimateUsdt, "t.kernelEstimateUsdt"))) {
@@ -149,9 +151,15 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     // A repaired trade books the exchange's rp for its unpriced fills and the estimate for the
     // rest, so its booked figure (not the estimate, which has 0 for unpriced fills) is compared.
     const k = repaired ? t.realizedGrossUsdt : t.kernelEstimateUsdt;
-    const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
+    // One-way netting (docs/accounting.md §One-way netting): the venue realizes each fill against
+    // the symbol's blended entry, so E differs from the slot's own figure by the netting N the
+    // venue's journal shows (Σ rp of the trade's fills − slot truth); K + N is what E should be.
+    const v = truths?.get(t.tradeId);
+    const netting = v ? v.exchangeRealized.plus(v.entryRealized).minus(v.slotRealized) : new Dec(0);
+    const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").plus(repaired ? 0 : netting).minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
     if (gap.greaterThan(bound) && !anomalies.has(t.tradeId)) {
-      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
+      const n = v && !repaired ? ` + netting ${netting.toFixed()}` : "";
+      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k}${n} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
     }
   }
   return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded`);

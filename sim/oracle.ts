@@ -88,6 +88,8 @@ export interface TradeTruth {
   /** Σ d_i = E − slot truth. */
   netting: Dec;
   exitFills: number;
+  /** Σ exchange rp of the entry fills (an entry opposite to the symbol's one-way position closes part of it). */
+  entryRealized: Dec;
 }
 
 /** Per trade id, the venue truth (trades with no venue entry fill are absent). */
@@ -110,8 +112,8 @@ export function tradeTruths(journal: VenueJournalEntry[], owners: Record<string,
   for (const t of trades) {
     const c = cidsOf.get(t.tradeId);
     if (!c) continue;
-    let eq = new Dec(0), en = new Dec(0);
-    for (const cid of c.entry) for (const f of byCid.get(cid) ?? []) (eq = eq.plus(f.qty)), (en = en.plus(new Dec(f.qty).times(f.price)));
+    let eq = new Dec(0), en = new Dec(0), erp = new Dec(0);
+    for (const cid of c.entry) for (const f of byCid.get(cid) ?? []) (eq = eq.plus(f.qty)), (en = en.plus(new Dec(f.qty).times(f.price))), (erp = erp.plus(f.realizedUsdt));
     if (eq.isZero()) continue;
     const vwap = en.dividedBy(eq);
     const side = t.side === "LONG" ? 1 : -1;
@@ -128,7 +130,7 @@ export function tradeTruths(journal: VenueJournalEntry[], owners: Record<string,
         k++;
       }
     }
-    out.set(t.tradeId, { entryQty: eq, entryNotional: en, exitQty: xq, exitNotional: xn, exchangeRealized: rp, slotRealized: xn.minus(xq.times(vwap)).times(side), nettingAbs: nAbs, netting: n, exitFills: k });
+    out.set(t.tradeId, { entryQty: eq, entryNotional: en, exitQty: xq, exitNotional: xn, exchangeRealized: rp, slotRealized: xn.minus(xq.times(vwap)).times(side), nettingAbs: nAbs, netting: n, exitFills: k, entryRealized: erp });
   }
   return out;
 }

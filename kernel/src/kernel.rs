@@ -20,6 +20,8 @@ mod mark;
 mod settle;
 mod persist;
 mod reconcile;
+mod netting;
+mod reprice;
 mod mutants;
 
 pub use persist::SavedState;
@@ -33,7 +35,9 @@ pub const CANCEL_REJECT_ORDER_DONE_CODES: [i64; 6] = [80016, 80018, 80019, 10942
 
 /// Format version of saveState (the persisted layout and hash functions). /2: evicted trade ids
 /// are hashed with FNV-1a 64 (`validate::fnv1a64`); /1 used std's DefaultHasher (issue 11).
-pub const STATE_FORMAT: &str = "dita-kernel-state/2";
+/// Saved-state format. 3: the one-way netting mirror (`netting`) and the netting fields of fill
+/// records and trades (docs/accounting.md §One-way netting); format 2 is refused on restore.
+pub const STATE_FORMAT: &str = "dita-kernel-state/3";
 
 pub struct Kernel {
     pub cfg: KernelConfig,
@@ -63,6 +67,9 @@ pub struct Kernel {
     /// user stream outran the REST reply that carries the id: spec §6.2, the deployment's frames
     /// lack `c`), oldest first, at most PARK_CAPACITY. Replayed when an order learns that id.
     parked: Vec<Parked>,
+    /// Mirror of the venue's one-way position per symbol, sorted by symbol (docs/accounting.md
+    /// §One-way netting): what the K-vs-E checks judge each exchange rp against.
+    netting: Vec<NetPosition>,
 }
 
 /// Persisted 64-bit hash of a (lower-cased) trade id: FNV-1a 64 over its UTF-8 bytes
@@ -164,6 +171,7 @@ impl Kernel {
             retired_vids: Vec::new(),
             retired_vid_set: FastSet::default(),
             parked: Vec::new(),
+            netting: Vec::new(),
         }
     }
 

@@ -256,6 +256,62 @@ pub struct FillRecord {
     /// Σ exchange rp of the settlements paired with this fill.
     #[serde(default)]
     pub exchange_realized: Decimal,
+    /// Exit notional of this fill (quantity × true price); 0 while unpriced (docs/accounting.md
+    /// §One-way netting: the mirror's predicted rp needs the fill's own price).
+    #[serde(default)]
+    pub notional: Decimal,
+    /// What the venue's one-way position (the kernel's mirror) looked like when this fill was
+    /// booked (docs/accounting.md §One-way netting).
+    #[serde(default)]
+    pub net: NetFill,
+    /// Re-priced together with other fills of its order from one cumulative report (cumQty ×
+    /// avgPrice): the group's price is known, each fill's own is not, so the fill is judged with
+    /// its trade (trade_gap), never on its own.
+    #[serde(default)]
+    pub pooled: bool,
+    /// The settlement of this fill's last quantity arrived (its Σ rp is complete).
+    #[serde(default)]
+    pub settled: bool,
+}
+
+/// A fill's view of the venue's one-way position (docs/accounting.md §One-way netting): of its
+/// quantity, `close_qty` reduced the symbol's net position, whose blended entry was `entry`
+/// (USDT) and whose direction was `dir` (+1 long, −1 short). `known` is false when the mirror's
+/// entry was not known (an unpriced opening fill, a reconcile that moved the position): the
+/// venue's rp cannot be predicted and the fill is judged on its slot's own estimate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetFill {
+    pub close_qty: Decimal,
+    pub entry: Decimal,
+    pub dir: i8,
+    pub known: bool,
+}
+
+/// The kernel's mirror of the venue's one-way position of one symbol (docs/accounting.md §One-way
+/// netting; BingX one-way mode nets every slot of a symbol into one position with a blended entry
+/// price): signed quantity (+ long, − short, base coin), blended entry (USDT; 0 when flat), and
+/// whether the entry is known (false after an unpriced opening fill or a reconcile that moved the
+/// quantity, until the position is flat again).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetPosition {
+    pub symbol: String,
+    pub qty: Decimal,
+    pub entry: Decimal,
+    pub known: bool,
+}
+
+/// What a trade's entry fills did to the venue's one-way position (docs/accounting.md §One-way
+/// netting): an entry fill opposite to the symbol's net position closes part of it, and the venue
+/// books realized PnL on that entry fill. `expected` = Σ rp the mirror predicts for the trade's
+/// entry fills, `close_qty` = Σ quantity they closed, `unknown` = a prediction was impossible.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntryNet {
+    pub expected: Decimal,
+    pub close_qty: Decimal,
+    pub unknown: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -282,6 +338,10 @@ pub struct Flags {
     pub realized_skipped_no_price: bool,
     pub overfill: bool,
     pub repaired_from_exchange: bool,
+    /// Exit fills booked without a price were re-priced from the order's cumulative report
+    /// (cumQty × avgPrice, docs/accounting.md §Missing prices); any §5.2 repair of them was replaced.
+    #[serde(default)]
+    pub repriced_from_order: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -348,6 +408,9 @@ pub struct SlotState {
     /// eviction).
     #[serde(default)]
     pub settlement_ids: Vec<String>,
+    /// The trade's entry fills against the venue's one-way position (docs/accounting.md §One-way netting).
+    #[serde(default)]
+    pub entry_net: EntryNet,
     /// Mutant only (issue 12): priced entry fills so far, for the plain mean of their prices.
     #[cfg(feature = "mutant_entry_plain_mean")]
     #[serde(default)]
@@ -411,6 +474,7 @@ impl SlotState {
             archived_fee_refs: Vec::new(),
             intent_ids: Vec::new(),
             settlement_ids: Vec::new(),
+            entry_net: EntryNet::default(),
         }
     }
     pub fn seen(&self, id: &str) -> bool {

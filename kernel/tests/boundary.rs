@@ -89,13 +89,30 @@ fn issue11_evicted_trade_ids_persist_as_fnv1a64_a_fixed_function() {
     let st: Value = serde_json::from_str(&saved(&mut api)).expect("state json");
     // FNV-1a 64 of "t1" (lower-cased), the vector documented in kernel/README.md "Saved state".
     assert_eq!(st["evictedTradeHashes"], json!([632_754_681_242_344_982u64]), "{}", st["evictedTradeHashes"]);
-    assert_eq!(st["format"], json!("dita-kernel-state/2"));
+    assert_eq!(st["format"], json!("dita-kernel-state/3"));
     // The evicted id stays taken (E7), also after a restore.
     let text = saved(&mut api);
     let mut fresh = Api::create(CFG).expect("config");
     assert_eq!(outcome(fresh.call("restoreState", &text))["accepted"], json!(true));
     let o = outcome(fresh.call("processIntent", &json!({"kind":"ENTER","intentId":"e-again","tsUs":99,"slotId":1,"tradeId":"t1","symbol":"FET-USDT","side":"LONG","quantity":"1","orderType":"MARKET","leverage":3}).to_string()));
     assert_eq!(o["code"], json!("DUPLICATE_TRADE_ID"), "{}", o);
+}
+
+/// docs/accounting.md §One-way netting: state format 3 carries the netting mirror; a format-2
+/// state (no mirror) is refused naming `format`, not as a parse error, and nothing changes.
+#[test]
+fn netting_state_format_2_refused_naming_format() {
+    let mut api = Api::create(CFG).expect("config");
+    trade(&mut api, "T1", 1, false);
+    let mut st: Value = serde_json::from_str(&saved(&mut api)).expect("state json");
+    assert!(st["netting"].is_array(), "format 3 saves the netting mirror: {}", st);
+    st["format"] = json!("dita-kernel-state/2");
+    st.as_object_mut().expect("object").remove("netting");
+    let mut fresh = Api::create(CFG).expect("config");
+    let o = outcome(fresh.call("restoreState", &st.to_string()));
+    assert_eq!(o["accepted"], json!(false), "{}", o);
+    assert_eq!(o["code"], json!("INVALID_STATE"), "{}", o);
+    assert_eq!(o["details"]["field"], json!("format"), "{}", o);
 }
 
 #[test]

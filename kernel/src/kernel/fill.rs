@@ -2,10 +2,55 @@
 
 use super::*;
 
+/// Everything a fill changes, computed before anything is committed (an overflow changes nothing).
+pub(super) struct FillCalc {
+    /// Quantity booked now (clamped to the order / position, I8, A3).
+    pub q: Decimal,
+    pub overfill: bool,
+    /// Notional of this increment and whether it had a true price.
+    pub notional: Decimal,
+    pub priced: bool,
+    /// The order's figures after the fill.
+    pub new_filled: Decimal,
+    pub new_order_notional: Decimal,
+    pub new_unpriced: Decimal,
+    pub new_fee_booked: Decimal,
+    pub new_fee_cumulative: Decimal,
+    pub order_fee_now: Decimal,
+    pub slot_fees: Decimal,
+    pub complete: bool,
+    /// Entry basis backfill: (notional added, quantity priced).
+    pub backfill: Option<(Decimal, Decimal)>,
+    /// Exit re-pricing: the report's (cumQty, avgPrice) re-prices every unpriced fill of the order
+    /// once this increment is booked (docs/accounting.md §Missing prices).
+    pub exit_reprice: Option<(Decimal, Decimal)>,
+}
+
 impl Kernel {
     /// Book a fill on order `oi` of slot `si` (INCREMENTAL or CUMULATIVE quantity and fee).
-    /// Everything is computed first, then committed: an overflow changes nothing.
+    /// Everything is computed first (`fill_calc`), then committed (entry or exit path): an
+    /// overflow changes nothing.
     pub(super) fn apply_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<Out> {
+        let c = self.fill_calc(si, oi, ev)?;
+        let mut out = if c.overfill {
+            Out::new(true, Code::Overfill, Severity::Warning, format!("fill beyond the order/position quantity: clamped to {} (I8, A3)", dec::fmt(c.q)))
+        } else {
+            Out::ok(if ev.kind == VenueKind::FullFill { "FULL_FILL applied" } else { "PARTIAL_FILL applied" })
+        };
+        out.set("appliedQty", DVal::D(c.q));
+        if ev.kind == VenueKind::FullFill && !c.complete {
+            out.set("fullFillShortQty", DVal::S(dec::fmt(dec::sub(self.slots[si].orders[oi].quantity, c.new_filled)?)));
+        }
+        if self.slots[si].orders[oi].purpose == Purpose::Entry {
+            self.book_entry_fill(si, oi, ev, &c, &mut out)?;
+        } else {
+            self.book_exit_fill(si, oi, ev, &c, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Quantity, price and fee arithmetic of a fill (nothing committed).
+    fn fill_calc(&self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<FillCalc> {
         let s = &self.slots[si];
         let o = &s.orders[oi];
         let evq = ev.fill_qty.unwrap_or(Decimal::ZERO);
@@ -16,24 +61,28 @@ impl Kernel {
         let cap = if is_entry { order_rem } else { dmin(order_rem, s.size) };
         let overfill = raw_inc > cap;
         let q = mutants::clamp_fill(raw_inc, cap);
-        // Notional of this increment: INCREMENTAL → q × price; CUMULATIVE → the notional
-        // difference cumQty × avgPrice − booked notional (exact, no division).
+        let new_filled = dec::add(o.filled_qty, q)?;
+        // An exit order with unpriced quantity and a cumulative report with a true price for the
+        // whole order: the increment is booked unpriced and the order's unpriced fills are then
+        // re-priced together (cumQty × avgPrice − priced notional), never q × avgPrice (which is
+        // the average of the whole order, not this increment's price).
+        let exit_reprice = match price {
+            Some(p) if !is_entry && ev.cumulative_qty && !overfill && !o.unpriced_qty.is_zero() && evq == new_filled => Some((evq, p)),
+            _ => None,
+        };
         let (notional, priced) = match price {
             None => (Decimal::ZERO, false),
-            Some(p) => {
-                if q.is_zero() {
-                    (Decimal::ZERO, false)
-                } else if ev.cumulative_qty && !overfill && o.unpriced_qty.is_zero() {
-                    let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
-                    if n > Decimal::ZERO {
-                        (n, true)
-                    } else {
-                        (Decimal::ZERO, false)
-                    }
+            Some(_) if q.is_zero() || exit_reprice.is_some() => (Decimal::ZERO, false),
+            Some(p) if ev.cumulative_qty && !overfill && o.unpriced_qty.is_zero() => {
+                // CUMULATIVE → the notional difference cumQty × avgPrice − booked notional (exact, no division).
+                let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
+                if n > Decimal::ZERO {
+                    (n, true)
                 } else {
-                    (dec::mul(q, p)?, true)
+                    (Decimal::ZERO, false)
                 }
             }
+            Some(p) => (dec::mul(q, p)?, true),
         };
         // Fee views of this order (each a complete-or-partial view of the same exchange total):
         // Σ INCREMENTAL fill fees, the largest CUMULATIVE fill fee, Σ FILL_SETTLED fees. The order
@@ -44,14 +93,13 @@ impl Kernel {
             Some(f) if ev.cumulative_fee => (o.fee_booked, order_fee(o.fee_cumulative, f)),
             Some(f) => (dec::add(o.fee_booked, f)?, o.fee_cumulative),
         };
-        let new_filled = dec::add(o.filled_qty, q)?;
-        let new_order_notional = dec::add(o.filled_notional, notional)?;
-        let new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
+        let mut new_order_notional = dec::add(o.filled_notional, notional)?;
+        let mut new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
         // Entry basis backfill: an entry order that booked quantity without a true price (stream
         // fills without ap) learns it from a later cumulative report with one (the REST reply's or
         // reconcile's avgPrice, spec §0.2): cumQty × avgPrice is the order's whole notional, so its
-        // unpriced quantity is priced by the difference. Exit fills are never re-priced (their
-        // repair is the exchange's FILL_SETTLED, spec §5.2). (notional added, quantity priced)
+        // unpriced quantity is priced by the difference. Exit fills are re-priced the same way
+        // (`exit_reprice`, `reprice_exit`). (notional added, quantity priced)
         let backfill = match price {
             Some(p) if is_entry && ev.cumulative_qty && !overfill && !o.unpriced_qty.is_zero() && evq == new_filled => {
                 let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
@@ -63,214 +111,202 @@ impl Kernel {
             }
             _ => None,
         };
-        let (notional, priced, new_order_notional, new_unpriced) = match backfill {
-            Some((n, _)) => (n, true, dec::add(o.filled_notional, n)?, Decimal::ZERO),
-            None => (notional, priced, new_order_notional, new_unpriced),
+        let (notional, priced) = match backfill {
+            Some((n, _)) => {
+                new_order_notional = dec::add(o.filled_notional, n)?;
+                new_unpriced = Decimal::ZERO;
+                (n, true)
+            }
+            None => (notional, priced),
         };
         let order_fee_now = order_fee(order_fee(new_fee_booked, new_fee_cumulative), o.settled_fee);
         let fee_delta = dec::sub(order_fee_now, o.booked_fee())?;
-        let complete = new_filled >= o.quantity;
         let slot_fees = dec::add(s.fees, fee_delta)?;
-        let sign = s.sign();
-        let mut out = if overfill {
-            Out::new(true, Code::Overfill, Severity::Warning, format!("fill beyond the order/position quantity: clamped to {} (I8, A3)", dec::fmt(q)))
-        } else {
-            Out::ok(if ev.kind == VenueKind::FullFill { "FULL_FILL applied" } else { "PARTIAL_FILL applied" })
+        let complete = new_filled >= o.quantity;
+        Ok(FillCalc { q, overfill, notional, priced, new_filled, new_order_notional, new_unpriced, new_fee_booked, new_fee_cumulative, order_fee_now, slot_fees, complete, backfill, exit_reprice })
+    }
+
+    /// Apply a booked fill to the symbol's one-way netting mirror (docs/accounting.md §One-way
+    /// netting); returns the fill's view of the position before it.
+    fn net_book(&mut self, si: usize, oi: usize, q: Decimal, notional: Option<Decimal>) -> KResult<NetFill> {
+        let s = &self.slots[si];
+        let buy = s.orders[oi].side == OrderSide::Buy;
+        let p = self.net_position(&s.symbol);
+        let step = netting::net_step(&p, buy, q, notional)?;
+        self.set_net_position(step.after);
+        Ok(step.view)
+    }
+
+    /// Commit an entry fill: size, VWAP basis (E10a), fees, stage.
+    fn book_entry_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent, c: &FillCalc, out: &mut Out) -> KResult<()> {
+        let q = c.q;
+        let s = &self.slots[si];
+        let size = dec::add(s.size, q)?;
+        let initial = dec::add(s.initial_size, q)?;
+        let entry_notional = dec::add(s.entry_notional, c.notional)?;
+        let priced_qty = match c.backfill {
+            Some((_, pq)) => dec::add(s.entry_priced_qty, pq)?,
+            None if c.priced => dec::add(s.entry_priced_qty, q)?,
+            None => s.entry_priced_qty,
         };
-        out.set("appliedQty", DVal::D(q));
-        if ev.kind == VenueKind::FullFill && !complete {
-            out.set("fullFillShortQty", DVal::S(dec::fmt(dec::sub(o.quantity, new_filled)?)));
+        let price = ev.fill_price.filter(|p| *p > Decimal::ZERO);
+        // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
+        let entry_price = mutants::entry_basis(entry_notional, priced_qty, c.priced, price, s.entry_price)?;
+        let entry_price = mutants::entry_basis_mean(entry_price, s, c.priced, q, c.notional)?;
+        let basis_missing = q > Decimal::ZERO && !c.priced;
+        // The increment's own notional for the mirror (a backfill's covers earlier fills too).
+        let inc_notional = if c.priced && c.backfill.is_none() { Some(c.notional) } else { None };
+        if q > Decimal::ZERO {
+            let view = self.net_book(si, oi, q, inc_notional)?;
+            Kernel::note_entry_net(&mut self.slots[si], &view, q, inc_notional)?;
         }
-        if is_entry {
-            let size = dec::add(s.size, q)?;
-            let initial = dec::add(s.initial_size, q)?;
-            let entry_notional = dec::add(s.entry_notional, notional)?;
-            let priced_qty = match backfill {
-                Some((_, pq)) => dec::add(s.entry_priced_qty, pq)?,
-                None if priced => dec::add(s.entry_priced_qty, q)?,
-                None => s.entry_priced_qty,
-            };
-            // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
-            let entry_price = mutants::entry_basis(entry_notional, priced_qty, priced, price, s.entry_price)?;
-            let entry_price = mutants::entry_basis_mean(entry_price, s, priced, q, notional)?;
-            let basis_missing = q > Decimal::ZERO && !priced;
-            // commit
-            let s = &mut self.slots[si];
-            let (size, initial) = mutants::entry_sizes(q, size, initial);
-            s.size = size;
-            s.initial_size = initial;
-            s.entry_notional = entry_notional;
-            s.entry_priced_qty = priced_qty;
-            s.entry_price = entry_price;
-            mutants::count_entry_fill(s, priced, q);
-            s.fees = slot_fees;
-            if basis_missing {
-                s.flags.entry_basis_missing = true;
-                out.set("entryBasisMissing", DVal::B(true));
-            }
-            // The flag stays (provenance: exits booked before the backfill used the partial basis).
-            if let Some((_, pq)) = backfill {
-                out.set("entryBasisBackfilledQty", DVal::D(pq));
-            }
-            if overfill {
-                s.flags.overfill = true;
-            }
-            if s.opened_at_us.is_none() && q > Decimal::ZERO {
-                s.opened_at_us = Some(ev.ts_us);
-            }
-            s.rate_limit = None;
-            let o = &mut s.orders[oi];
-            o.filled_qty = new_filled;
-            o.filled_notional = new_order_notional;
-            o.unpriced_qty = new_unpriced;
-            o.fee_booked = new_fee_booked;
-            o.fee_cumulative = new_fee_cumulative;
-            let was_live = o.live;
-            if complete {
-                o.live = false;
-                o.cancel_requested = false;
-            }
-            let stage = s.stage;
-            let size_now = s.size;
-            match stage {
-                Stage::OrderRequested | Stage::EntryWorking => {
-                    if complete && was_live {
-                        self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
-                    } else if stage == Stage::OrderRequested {
-                        self.set_stage(si, Stage::EntryWorking, ev.kind.name(), ev.ts_us, &mut out);
-                    }
-                }
-                Stage::Idle => {
-                    // A late fill of a cancelled/rejected entry: the venue holds the position.
-                    if size_now > Decimal::ZERO {
-                        out.set("lateFill", DVal::B(true));
-                        self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
-                    }
-                }
-                _ => {
-                    if !was_live {
-                        out.set("lateFill", DVal::B(true));
-                    }
+        // commit
+        let s = &mut self.slots[si];
+        let (size, initial) = mutants::entry_sizes(q, size, initial);
+        s.size = size;
+        s.initial_size = initial;
+        s.entry_notional = entry_notional;
+        s.entry_priced_qty = priced_qty;
+        s.entry_price = entry_price;
+        mutants::count_entry_fill(s, c.priced, q);
+        s.fees = c.slot_fees;
+        if basis_missing {
+            s.flags.entry_basis_missing = true;
+            out.set("entryBasisMissing", DVal::B(true));
+        }
+        // The flag stays (provenance: exits booked before the backfill used the partial basis).
+        if let Some((_, pq)) = c.backfill {
+            out.set("entryBasisBackfilledQty", DVal::D(pq));
+        }
+        if c.overfill {
+            s.flags.overfill = true;
+        }
+        if s.opened_at_us.is_none() && q > Decimal::ZERO {
+            s.opened_at_us = Some(ev.ts_us);
+        }
+        s.rate_limit = None;
+        let was_live = commit_order(&mut s.orders[oi], c, c.complete);
+        let stage = s.stage;
+        let size_now = s.size;
+        match stage {
+            Stage::OrderRequested | Stage::EntryWorking => {
+                if c.complete && was_live {
+                    self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, out);
+                } else if stage == Stage::OrderRequested {
+                    self.set_stage(si, Stage::EntryWorking, ev.kind.name(), ev.ts_us, out);
                 }
             }
+            Stage::Idle => {
+                // A late fill of a cancelled/rejected entry: the venue holds the position.
+                if size_now > Decimal::ZERO {
+                    out.set("lateFill", DVal::B(true));
+                    self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, out);
+                }
+            }
+            _ => {
+                if !was_live {
+                    out.set("lateFill", DVal::B(true));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commit an exit fill: realized estimate on the slot's entry VWAP, its leg and fill record,
+    /// re-pricing of the order's unpriced fills, settlements that outran it, stage.
+    fn book_exit_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent, c: &FillCalc, out: &mut Out) -> KResult<()> {
+        let q = c.q;
+        let s = &self.slots[si];
+        // Exit fill: realized = side-sign × (notional − q × entry VWAP) = sign × q × (exit − basis),
+        // no leverage factor (spec §0.1 dual leverage), rounded to PNL_DP per fill.
+        let basis = s.entry_price;
+        let (estimate, skipped) = if c.priced && basis > Decimal::ZERO {
+            let r = dec::mul(s.sign(), dec::sub(c.notional, dec::mul(q, basis)?)?)?;
+            let r = mutants::exit_realized(r, q, ev.fill_price.filter(|p| *p > Decimal::ZERO), basis, s.leverage)?;
+            (dec::round(r, PNL_DP), false)
         } else {
-            // Exit fill: realized = side-sign × (notional − q × entry VWAP) = sign × q × (exit − basis),
-            // no leverage factor (spec §0.1 dual leverage), rounded to PNL_DP per fill.
-            let basis = s.entry_price;
-            let (estimate, skipped) = if priced && basis > Decimal::ZERO {
-                let r = dec::mul(sign, dec::sub(notional, dec::mul(q, basis)?)?)?;
-                let r = mutants::exit_realized(r, q, price, basis, s.leverage)?;
-                (dec::round(r, PNL_DP), false)
-            } else {
-                (Decimal::ZERO, q > Decimal::ZERO)
-            };
-            let size = mutants::size_after_exit(s.size, q)?;
-            let realized = dec::add(s.realized, estimate)?;
-            let coid = o.client_order_id.clone();
-            let leg_index = o.exit_leg_index.unwrap_or(s.exit_leg_index);
-            let li = s.legs.iter().position(|l| l.client_order_id == coid);
-            let (lq, ln, lp, lr) = match li {
-                Some(i) => {
-                    let l = &s.legs[i];
-                    (l.quantity, l.exit_notional, l.priced_qty, l.realized)
-                }
-                None => (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO),
-            };
-            let lq = dec::add(lq, q)?;
-            let ln = dec::add(ln, notional)?;
-            let lp = if priced { dec::add(lp, q)? } else { lp };
-            let lr = dec::add(lr, estimate)?;
+            (Decimal::ZERO, q > Decimal::ZERO)
+        };
+        let size = mutants::size_after_exit(s.size, q)?;
+        let realized = dec::add(s.realized, estimate)?;
+        let coid = s.orders[oi].client_order_id.clone();
+        let leg_index = s.orders[oi].exit_leg_index.unwrap_or(s.exit_leg_index);
+        let net = if q > Decimal::ZERO { Some(self.net_book(si, oi, q, if c.priced { Some(c.notional) } else { None })?) } else { None };
+        // commit
+        let s = &mut self.slots[si];
+        s.size = size;
+        s.realized = realized;
+        s.fees = c.slot_fees;
+        if c.overfill {
+            s.flags.overfill = true;
+        }
+        s.rate_limit = None;
+        let li = leg_of(s, leg_index, &coid);
+        {
+            let l = &mut s.legs[li];
+            l.quantity = dec::add(l.quantity, q)?;
+            l.exit_notional = dec::add(l.exit_notional, c.notional)?;
+            if c.priced {
+                l.priced_qty = dec::add(l.priced_qty, q)?;
+            }
+            l.realized = dec::add(l.realized, estimate)?;
             // A leg is one exit order (keyed by its client order id): its fees are the order's.
-            let lf = order_fee_now;
-            // commit
-            let s = &mut self.slots[si];
-            s.size = size;
-            s.realized = realized;
-            s.fees = slot_fees;
-            if overfill {
-                s.flags.overfill = true;
-            }
-            s.rate_limit = None;
-            let li = match li {
-                Some(i) => i,
-                None => {
-                    s.legs.push(LegState {
-                        leg_index,
-                        client_order_id: coid,
-                        quantity: Decimal::ZERO,
-                        exit_notional: Decimal::ZERO,
-                        priced_qty: Decimal::ZERO,
-                        realized: Decimal::ZERO,
-                        fees: Decimal::ZERO,
-                        exchange_realized: None,
-                        exchange_fees: Decimal::ZERO,
-                        fills: Vec::new(),
-                        settle_cursor: 0,
-                    });
-                    s.legs.len() - 1
-                }
-            };
-            {
-                let l = &mut s.legs[li];
-                l.quantity = lq;
-                l.exit_notional = ln;
-                l.priced_qty = lp;
-                l.realized = lr;
-                l.fees = lf;
-                if q > Decimal::ZERO {
-                    l.fills.push(FillRecord { qty: q, estimate, skipped, repaired: false, cum_qty: new_filled, exchange_realized: Decimal::ZERO });
-                }
-            }
-            if skipped {
-                s.flags.realized_skipped_no_price = true;
-                out.set("realizedSkippedNoPrice", DVal::B(true));
-            }
-            out.set("realizedPnlUsdt", DVal::D(estimate));
-            let o = &mut s.orders[oi];
-            o.filled_qty = new_filled;
-            o.filled_notional = new_order_notional;
-            o.unpriced_qty = new_unpriced;
-            o.fee_booked = new_fee_booked;
-            o.fee_cumulative = new_fee_cumulative;
-            let was_live = o.live;
-            let closes = size.is_zero();
-            if complete || closes {
-                o.live = false;
-                o.cancel_requested = false;
-            }
-            if !was_live {
-                out.set("lateFill", DVal::B(true));
-            }
-            if was_live && (complete || closes) {
-                s.exit_leg_index = s.exit_leg_index.saturating_add(1);
-                s.exit_attempt = 1;
-            }
-            let stage = s.stage;
-            // Settlements that arrived before this fill (FILL_SETTLED first) are matched now.
-            if q > Decimal::ZERO && s.pending_settlements.iter().any(|p| p.client_order_id == s.legs[li].client_order_id) {
-                let tol = self.cfg.pnl_anomaly_tolerance;
-                self.match_pending(si, li, tol, ev.ts_us, &mut out)?;
-            }
-            if closes {
-                // Flaw 4, G4: the position closes exactly once (a CLOSED slot refuses further fills).
-                self.set_stage(si, Stage::Closed, ev.kind.name(), ev.ts_us, &mut out);
-                // Settlements that outran this closing fill completed the trade just now: the
-                // trade-level check runs here too, not only when a FILL_SETTLED arrives.
-                let tol = self.cfg.pnl_anomaly_tolerance;
-                if let Some((est, detail)) = self.trade_gap(&self.slots[si], false, tol)? {
-                    let seq = self.anomalies.len() as u64 + 1;
-                    let tid = self.slots[si].trade_id.clone();
-                    let ex = self.slots[si].exchange_realized;
-                    self.anomalies.push(AnomalyState { seq, ts_us: ev.ts_us, code: Code::PnlAnomaly, trade_id: Some(tid), detail, kernel_estimate: Some(est), exchange: ex });
-                    out.set("pnlAnomaly", DVal::B(true));
-                }
-            } else if complete && was_live && (stage == Stage::ExitRequested || stage == Stage::ExitWorking) {
-                self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, &mut out);
-            } else if stage == Stage::ExitRequested && was_live {
-                self.set_stage(si, Stage::ExitWorking, ev.kind.name(), ev.ts_us, &mut out);
+            l.fees = c.order_fee_now;
+            if let Some(net) = net {
+                let notional = if c.priced { c.notional } else { Decimal::ZERO };
+                l.fills.push(FillRecord { qty: q, estimate, skipped, repaired: false, cum_qty: c.new_filled, exchange_realized: Decimal::ZERO, notional, net, pooled: false, settled: false });
             }
         }
-        Ok(out)
+        let was_live = commit_order(&mut s.orders[oi], c, c.complete || size.is_zero());
+        if let Some((cum, avg)) = c.exit_reprice {
+            self.reprice_in_slot(si, oi, cum, avg, ev.ts_us, out)?;
+        }
+        let s = &mut self.slots[si];
+        if s.legs[li].fills.iter().any(|f| f.skipped && !f.repaired) && skipped {
+            s.flags.realized_skipped_no_price = true;
+            out.set("realizedSkippedNoPrice", DVal::B(true));
+        }
+        out.set("realizedPnlUsdt", DVal::D(estimate));
+        let closes = size.is_zero();
+        if !was_live {
+            out.set("lateFill", DVal::B(true));
+        }
+        if was_live && (c.complete || closes) {
+            s.exit_leg_index = s.exit_leg_index.saturating_add(1);
+            s.exit_attempt = 1;
+        }
+        let stage = s.stage;
+        // Settlements that arrived before this fill (FILL_SETTLED first) are matched now.
+        if q > Decimal::ZERO && s.pending_settlements.iter().any(|p| p.client_order_id == s.legs[li].client_order_id) {
+            let tol = self.cfg.pnl_anomaly_tolerance;
+            self.match_pending(si, li, tol, ev.ts_us, out)?;
+        }
+        if closes {
+            // Flaw 4, G4: the position closes exactly once (a CLOSED slot refuses further fills).
+            self.set_stage(si, Stage::Closed, ev.kind.name(), ev.ts_us, out);
+            // Settlements that outran this closing fill completed the trade just now: the
+            // trade-level check runs here too, not only when a FILL_SETTLED arrives.
+            self.trade_check(si, ev.ts_us, out)?;
+        } else if c.complete && was_live && (stage == Stage::ExitRequested || stage == Stage::ExitWorking) {
+            self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, out);
+        } else if stage == Stage::ExitRequested && was_live {
+            self.set_stage(si, Stage::ExitWorking, ev.kind.name(), ev.ts_us, out);
+        }
+        Ok(())
+    }
+
+    /// The trade-level K-vs-E check of live slot `si` (settle.rs `trade_gap`): records a
+    /// PNL_ANOMALY when it fails.
+    pub(super) fn trade_check(&mut self, si: usize, ts: i64, out: &mut Out) -> KResult<()> {
+        let tol = self.cfg.pnl_anomaly_tolerance;
+        if let Some((est, detail)) = self.trade_gap(&self.slots[si], false, tol)? {
+            let seq = self.anomalies.len() as u64 + 1;
+            let tid = self.slots[si].trade_id.clone();
+            let ex = self.slots[si].exchange_realized;
+            self.anomalies.push(AnomalyState { seq, ts_us: ts, code: Code::PnlAnomaly, trade_id: Some(tid), detail, kernel_estimate: Some(est), exchange: ex });
+            out.set("pnlAnomaly", DVal::B(true));
+        }
+        Ok(())
     }
 
     /// Match queued early settlements of leg `li`'s order with its booked fills (in order).
@@ -309,4 +345,41 @@ impl Kernel {
         }
         Ok(())
     }
+}
+
+/// Commit the order figures of a fill (`FillCalc`); the order stops working when `done`.
+/// Returns whether it was working before.
+fn commit_order(o: &mut OrderState, c: &FillCalc, done: bool) -> bool {
+    o.filled_qty = c.new_filled;
+    o.filled_notional = c.new_order_notional;
+    o.unpriced_qty = c.new_unpriced;
+    o.fee_booked = c.new_fee_booked;
+    o.fee_cumulative = c.new_fee_cumulative;
+    let was_live = o.live;
+    if done {
+        o.live = false;
+        o.cancel_requested = false;
+    }
+    was_live
+}
+
+/// The leg of exit order `coid` (one leg per exit order), created empty at `leg_index` if new.
+fn leg_of(s: &mut SlotState, leg_index: u32, coid: &str) -> usize {
+    if let Some(i) = s.legs.iter().position(|l| l.client_order_id == coid) {
+        return i;
+    }
+    s.legs.push(LegState {
+        leg_index,
+        client_order_id: coid.to_string(),
+        quantity: Decimal::ZERO,
+        exit_notional: Decimal::ZERO,
+        priced_qty: Decimal::ZERO,
+        realized: Decimal::ZERO,
+        fees: Decimal::ZERO,
+        exchange_realized: None,
+        exchange_fees: Decimal::ZERO,
+        fills: Vec::new(),
+        settle_cursor: 0,
+    });
+    s.legs.len() - 1
 }

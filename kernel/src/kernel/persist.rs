@@ -19,6 +19,8 @@ pub struct SavedState {
     pub parked: Vec<Parked>,
     #[serde(default)]
     pub evicted_trade_hashes: Vec<u64>,
+    /// The one-way netting mirror (docs/accounting.md §One-way netting), sorted by symbol.
+    pub netting: Vec<NetPosition>,
 }
 
 /// Borrowed form of `SavedState` (same JSON): saves and digests without cloning the state.
@@ -34,6 +36,7 @@ pub(super) struct SavedStateRef<'a> {
     retired_venue_order_ids: Kept<'a>,
     parked: &'a Vec<Parked>,
     evicted_trade_hashes: &'a Vec<u64>,
+    netting: &'a Vec<NetPosition>,
 }
 
 /// `SavedStateRef` with a caller-provided source hash (serialised in `SavedState`'s field order).
@@ -46,7 +49,7 @@ impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let v = self.inner;
-        let mut st = ser.serialize_struct("SavedState", 12)?;
+        let mut st = ser.serialize_struct("SavedState", 13)?;
         st.serialize_field("format", v.format)?;
         st.serialize_field("sourceHash", self.source_hash)?;
         st.serialize_field("slotCount", &v.slot_count)?;
@@ -59,6 +62,7 @@ impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
         st.serialize_field("retiredVenueOrderIds", &v.retired_venue_order_ids)?;
         st.serialize_field("parked", v.parked)?;
         st.serialize_field("evictedTradeHashes", v.evicted_trade_hashes)?;
+        st.serialize_field("netting", v.netting)?;
         st.end()
     }
 }
@@ -116,6 +120,7 @@ impl Kernel {
             retired_venue_order_ids: Kept(&self.retired_vids, &self.retired_vid_set),
             parked: &self.parked,
             evicted_trade_hashes: &self.evicted_trade_hashes,
+            netting: &self.netting,
         }
     }
 
@@ -149,6 +154,17 @@ impl Kernel {
     /// hash): a state saved by a different kernel build is refused with INVALID_STATE naming
     /// `sourceHash`; after an upgrade the slots are rebuilt by reconcile from venue truth.
     pub fn restore(&mut self, json: &str, source_hash: &str) -> Out {
+        // The format first, so a state of an older format is refused naming `format` (not as a
+        // parse error about the fields that format lacks).
+        #[derive(serde::Deserialize)]
+        struct FormatOnly {
+            format: String,
+        }
+        if let Ok(f) = serde_json::from_str::<FormatOnly>(json) {
+            if f.format != STATE_FORMAT {
+                return invalid(Code::InvalidState, "format", &f.format, format!("expected {} (older formats lack the one-way netting mirror, docs/accounting.md §One-way netting; rebuild the slots by reconcile from venue truth)", STATE_FORMAT));
+            }
+        }
         let st: SavedState = match serde_json::from_str(json) {
             Ok(s) => s,
             Err(e) => return Out::refuse(Code::InvalidState, format!("saved state does not parse: {}", e)).ds("field", "state"),
@@ -195,6 +211,9 @@ impl Kernel {
                 return invalid(Code::InvalidState, "accountSeen", id, "duplicate id");
             }
         }
+        if let Err((f, v, r)) = self.validate_netting(&st.netting) {
+            return invalid(Code::InvalidState, f, &v, &r);
+        }
         let before = self.ledger.clone();
         let mut out = Out::ok("state restored");
         self.slots.replace_all(st.slots);
@@ -212,6 +231,7 @@ impl Kernel {
         self.retired_vid_set = st.retired_venue_order_ids.iter().cloned().collect();
         self.retired_vids = st.retired_venue_order_ids;
         self.parked = st.parked;
+        self.netting = st.netting;
         let mut stale = 0;
         for si in 0..self.slots.len() {
             self.slots[si].rebuild_seen();

@@ -75,19 +75,8 @@ impl Kernel {
         let mut inner = Out::ok("");
         let mut reopened: Vec<String> = Vec::new();
         for (ri, ai, oi) in archived {
-            let mut s = self.archive[ai].clone();
-            let r = apply_fee_report(&mut s, oi, &rep.orders[ri]).and_then(|_| self.ledger.settle(&mut s));
-            match r {
-                Ok(_) => {
-                    if s.orders[oi].fee_confirmed {
-                        let c = s.orders[oi].client_order_id.clone();
-                        for sl in self.slots.iter_mut() {
-                            sl.archived_fee_refs.retain(|f| f.client_order_id != c);
-                        }
-                    }
-                    self.archive[ai] = s;
-                }
-                Err(e) => mismatches.push(e.0),
+            if let Err(e) = self.reconcile_archived(ai, oi, &rep.orders[ri], rep.ts_us, &mut inner) {
+                mismatches.push(e.0);
             }
         }
         // A reference whose order no longer exists anywhere (evicted from the archive) is dropped.
@@ -101,87 +90,7 @@ impl Kernel {
             }
         }
         for (ri, si, oi) in plan {
-            let ro = &rep.orders[ri];
-            if self.slots[si].stage == Stage::Closed {
-                // A closed trade never reopens (I13): only the venue's fee figure is taken.
-                if let Err(e) = self.reconcile_fee(si, oi, ro).and_then(|_| self.settle_slot(si)) {
-                    mismatches.push(e.0);
-                }
-                continue;
-            }
-            {
-                let o = &mut self.slots[si].orders[oi];
-                if o.venue_order_id.is_none() && ro.status != "NOT_FOUND" && ro.venue_order_id != "0" {
-                    o.venue_order_id = Some(ro.venue_order_id.clone());
-                }
-                if ro.status != "NOT_FOUND" {
-                    o.acked = true;
-                }
-            }
-            let filled = self.slots[si].orders[oi].filled_qty;
-            if ro.executed_qty > filled {
-                let ev = VenueEvent {
-                    kind: if ro.status == "FILLED" { VenueKind::FullFill } else { VenueKind::PartialFill },
-                    event_id: format!("reconcile:{}:{}", ro.venue_order_id, dec::fmt(ro.executed_qty)),
-                    ts_us: rep.ts_us,
-                    symbol: ro.symbol.clone(),
-                    venue_order_id: Some(ro.venue_order_id.clone()),
-                    client_order_id: ro.client_order_id.clone(),
-                    slot_hint: None,
-                    fill_qty: Some(ro.executed_qty),
-                    cumulative_qty: true,
-                    fill_price: Some(ro.avg_price),
-                    fee: ro.fee,
-                    cumulative_fee: true,
-                    venue_code: None,
-                    reason: None,
-                    retry_after_ms: None,
-                };
-                match self.apply_fill(si, oi, &ev) {
-                    Ok(o) => inner.transitions.extend(o.transitions),
-                    Err(e) => {
-                        mismatches.push(format!("order {}: {}", ro.venue_order_id, e.0));
-                    }
-                }
-            } else if ro.executed_qty < filled {
-                mismatches.push(format!("order {}: venue executedQty {} < kernel filled {}", ro.venue_order_id, dec::fmt(ro.executed_qty), dec::fmt(filled)));
-            }
-            // The report's cumulative fee is booked whatever the quantity did (the largest view,
-            // once), and confirms the order's fee when the order is done at that quantity.
-            if let Err(e) = self.reconcile_fee(si, oi, ro) {
-                mismatches.push(e.0);
-            }
-            let live = self.slots[si].orders[oi].live;
-            match ro.status.as_str() {
-                "CANCELLED" | "EXPIRED" | "NOT_FOUND" | "FILLED" => {
-                    if live {
-                        self.finish_order(si, oi, "RECONCILE", rep.ts_us, &mut inner);
-                    }
-                }
-                _ => {
-                    // Still working at the venue after a restart: a cancel requested before it was
-                    // in flight in the process that died (its fate unknown, evidently not applied),
-                    // so the request is cleared and a new CANCEL may be sent (else the slot waits
-                    // for a CANCEL_ACK that never comes: a stranded order, I14 / E17).
-                    if live && stale.contains(&si) && self.slots[si].orders[oi].cancel_requested {
-                        self.slots[si].orders[oi].cancel_requested = false;
-                        let c = self.slots[si].orders[oi].client_order_id.clone();
-                        reopened.push(c);
-                    }
-                    if live {
-                        let st = self.slots[si].stage;
-                        let p = self.slots[si].orders[oi].purpose;
-                        if p == Purpose::Entry && st == Stage::OrderRequested {
-                            self.set_stage(si, Stage::EntryWorking, "RECONCILE", rep.ts_us, &mut inner);
-                        } else if p == Purpose::Exit && st == Stage::ExitRequested {
-                            self.set_stage(si, Stage::ExitWorking, "RECONCILE", rep.ts_us, &mut inner);
-                        }
-                    }
-                }
-            }
-            if let Err(e) = self.settle_slot(si) {
-                mismatches.push(e.0);
-            }
+            self.reconcile_order(si, oi, &rep.orders[ri], rep.ts_us, &stale, &mut inner, &mut mismatches, &mut reopened);
         }
         // Resume stale slots (their stage now reflects the reconciled orders).
         for si in 0..self.slots.len() {
@@ -199,7 +108,146 @@ impl Kernel {
                 out.transitions.push(t);
             }
         }
-        // Positions: Σ kernel size per symbol (LONG +, SHORT −) vs venue.
+        self.position_mismatches(rep, &mut mismatches);
+        // The one-way netting mirror follows the venue's positions (docs/accounting.md §One-way netting).
+        if let Err(e) = self.reseed_netting(rep) {
+            mismatches.push(e.0);
+        }
+        for (si, s) in self.slots.iter().enumerate() {
+            for o in s.orders.iter().filter(|o| o.live) {
+                let reported = rep.orders.iter().any(|r| Some(r.venue_order_id.as_str()) == o.venue_order_id.as_deref() || r.client_order_id.as_deref() == Some(o.client_order_id.as_str()));
+                if !reported {
+                    mismatches.push(format!("slot {} order {} working in the kernel, absent from the report", si, o.client_order_id));
+                }
+            }
+        }
+        if !unmatched.is_empty() {
+            out.set("unmatchedOrders", DVal::S(unmatched.join(",")));
+        }
+        if !reopened.is_empty() {
+            out.set("cancelRequestCleared", DVal::S(reopened.join(",")));
+        }
+        if !mismatches.is_empty() {
+            out.accepted = true;
+            out.code = Code::ReconcileMismatch;
+            out.severity = Severity::Warning;
+            out.message = format!("reconciled with {} residual disagreement(s); nothing overwritten", mismatches.len()).into();
+            out.set("mismatches", DVal::S(mismatches.join("; ")));
+        }
+        out.set("resumedSlots", DVal::N(stale.len() as i64));
+        // Venue ids learned from the report: inputs parked for them replay now (spec §6.2), not on
+        // the next unrelated ORDER_ACK (chaos seed 11962: a slot-0 settlement parked under an id
+        // reconcile taught was replayed only inside another order's fill, ~33 s later).
+        self.replay_parked(&mut out);
+        self.finish(&before, out)
+    }
+}
+
+impl Kernel {
+    /// An order of a trade already archived (its slot re-entered): the report's fee, and its
+    /// avgPrice for exit fills booked without a price (reprice.rs); settled into the ledger.
+    fn reconcile_archived(&mut self, ai: usize, oi: usize, ro: &ReconcileOrder, ts: i64, out: &mut Out) -> KResult<()> {
+        let mut s = self.archive[ai].clone();
+        apply_fee_report(&mut s, oi, ro)?;
+        self.ledger.settle(&mut s)?;
+        if s.orders[oi].fee_confirmed {
+            let c = s.orders[oi].client_order_id.clone();
+            for sl in self.slots.iter_mut() {
+                sl.archived_fee_refs.retain(|f| f.client_order_id != c);
+            }
+        }
+        self.archive[ai] = s;
+        if ro.executed_qty == self.archive[ai].orders[oi].filled_qty {
+            self.reprice_in_archive(ai, oi, ro.executed_qty, ro.avg_price, ts, out)?;
+        }
+        Ok(())
+    }
+
+    /// One reported order of live slot `si`: missing fills booked as a cumulative fill, unpriced
+    /// exit fills re-priced from the report's avgPrice, the fee taken, a finished order ended, a
+    /// stale cancel request cleared; the slot settled. Disagreements go to `mismatches`.
+    #[allow(clippy::too_many_arguments)]
+    fn reconcile_order(&mut self, si: usize, oi: usize, ro: &ReconcileOrder, ts: i64, stale: &[usize], inner: &mut Out, mismatches: &mut Vec<String>, reopened: &mut Vec<String>) {
+        let filled = self.slots[si].orders[oi].filled_qty;
+        if ro.executed_qty == filled && !filled.is_zero() {
+            // Nothing new: the report's avgPrice still prices exit fills booked without one.
+            if let Err(e) = self.reprice_in_slot(si, oi, filled, ro.avg_price, ts, inner) {
+                mismatches.push(e.0);
+            }
+        }
+        if self.slots[si].stage == Stage::Closed {
+            // A closed trade never reopens (I13): only the venue's fee and price figures are taken.
+            if let Err(e) = self.reconcile_fee(si, oi, ro).and_then(|_| self.settle_slot(si)) {
+                mismatches.push(e.0);
+            }
+            return;
+        }
+        {
+            let o = &mut self.slots[si].orders[oi];
+            if o.venue_order_id.is_none() && ro.status != "NOT_FOUND" && ro.venue_order_id != "0" {
+                o.venue_order_id = Some(ro.venue_order_id.clone());
+            }
+            if ro.status != "NOT_FOUND" {
+                o.acked = true;
+            }
+        }
+        if ro.executed_qty > filled {
+            let ev = reconcile_fill_event(ro, ts);
+            match self.apply_fill(si, oi, &ev) {
+                Ok(o) => inner.transitions.extend(o.transitions),
+                Err(e) => mismatches.push(format!("order {}: {}", ro.venue_order_id, e.0)),
+            }
+        } else if ro.executed_qty < filled {
+            mismatches.push(format!("order {}: venue executedQty {} < kernel filled {}", ro.venue_order_id, dec::fmt(ro.executed_qty), dec::fmt(filled)));
+        }
+        // The report's cumulative fee is booked whatever the quantity did (the largest view,
+        // once), and confirms the order's fee when the order is done at that quantity.
+        if let Err(e) = self.reconcile_fee(si, oi, ro) {
+            mismatches.push(e.0);
+        }
+        self.reconcile_status(si, oi, ro, ts, stale, inner, reopened);
+        if let Err(e) = self.settle_slot(si) {
+            mismatches.push(e.0);
+        }
+    }
+
+    /// The reported status of order `oi` of slot `si`: a finished order ends; a working one after
+    /// a restart drops a cancel request the dead process made (I14 / E17) and moves a REQUESTED
+    /// stage to WORKING.
+    #[allow(clippy::too_many_arguments)]
+    fn reconcile_status(&mut self, si: usize, oi: usize, ro: &ReconcileOrder, ts: i64, stale: &[usize], inner: &mut Out, reopened: &mut Vec<String>) {
+        let live = self.slots[si].orders[oi].live;
+        match ro.status.as_str() {
+            "CANCELLED" | "EXPIRED" | "NOT_FOUND" | "FILLED" => {
+                if live {
+                    self.finish_order(si, oi, "RECONCILE", ts, inner);
+                }
+            }
+            _ => {
+                // Still working at the venue after a restart: a cancel requested before it was
+                // in flight in the process that died (its fate unknown, evidently not applied),
+                // so the request is cleared and a new CANCEL may be sent (else the slot waits
+                // for a CANCEL_ACK that never comes: a stranded order, I14 / E17).
+                if live && stale.contains(&si) && self.slots[si].orders[oi].cancel_requested {
+                    self.slots[si].orders[oi].cancel_requested = false;
+                    let c = self.slots[si].orders[oi].client_order_id.clone();
+                    reopened.push(c);
+                }
+                if live {
+                    let st = self.slots[si].stage;
+                    let p = self.slots[si].orders[oi].purpose;
+                    if p == Purpose::Entry && st == Stage::OrderRequested {
+                        self.set_stage(si, Stage::EntryWorking, "RECONCILE", ts, inner);
+                    } else if p == Purpose::Exit && st == Stage::ExitRequested {
+                        self.set_stage(si, Stage::ExitWorking, "RECONCILE", ts, inner);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Positions: Σ kernel size per symbol (LONG +, SHORT −) vs the venue's; each difference is a mismatch.
+    fn position_mismatches(&self, rep: &ReconcileReport, mismatches: &mut Vec<String>) {
         let mut symbols: Vec<String> = rep.positions.iter().map(|p| p.symbol.clone()).collect();
         for s in &self.slots {
             if s.size > Decimal::ZERO && !symbols.contains(&s.symbol) {
@@ -233,32 +281,26 @@ impl Kernel {
                 mismatches.push(format!("{}: kernel net {} vs venue {}", sym, dec::fmt(k), dec::fmt(v)));
             }
         }
-        for (si, s) in self.slots.iter().enumerate() {
-            for o in s.orders.iter().filter(|o| o.live) {
-                let reported = rep.orders.iter().any(|r| Some(r.venue_order_id.as_str()) == o.venue_order_id.as_deref() || r.client_order_id.as_deref() == Some(o.client_order_id.as_str()));
-                if !reported {
-                    mismatches.push(format!("slot {} order {} working in the kernel, absent from the report", si, o.client_order_id));
-                }
-            }
-        }
-        if !unmatched.is_empty() {
-            out.set("unmatchedOrders", DVal::S(unmatched.join(",")));
-        }
-        if !reopened.is_empty() {
-            out.set("cancelRequestCleared", DVal::S(reopened.join(",")));
-        }
-        if !mismatches.is_empty() {
-            out.accepted = true;
-            out.code = Code::ReconcileMismatch;
-            out.severity = Severity::Warning;
-            out.message = format!("reconciled with {} residual disagreement(s); nothing overwritten", mismatches.len()).into();
-            out.set("mismatches", DVal::S(mismatches.join("; ")));
-        }
-        out.set("resumedSlots", DVal::N(stale.len() as i64));
-        // Venue ids learned from the report: inputs parked for them replay now (spec §6.2), not on
-        // the next unrelated ORDER_ACK (chaos seed 11962: a slot-0 settlement parked under an id
-        // reconcile taught was replayed only inside another order's fill, ~33 s later).
-        self.replay_parked(&mut out);
-        self.finish(&before, out)
+    }
+}
+
+/// The cumulative fill a reconcile report states for an order (executedQty at avgPrice, its fee).
+fn reconcile_fill_event(ro: &ReconcileOrder, ts: i64) -> VenueEvent {
+    VenueEvent {
+        kind: if ro.status == "FILLED" { VenueKind::FullFill } else { VenueKind::PartialFill },
+        event_id: format!("reconcile:{}:{}", ro.venue_order_id, dec::fmt(ro.executed_qty)),
+        ts_us: ts,
+        symbol: ro.symbol.clone(),
+        venue_order_id: Some(ro.venue_order_id.clone()),
+        client_order_id: ro.client_order_id.clone(),
+        slot_hint: None,
+        fill_qty: Some(ro.executed_qty),
+        cumulative_qty: true,
+        fill_price: Some(ro.avg_price),
+        fee: ro.fee,
+        cumulative_fee: true,
+        venue_code: None,
+        reason: None,
+        retry_after_ms: None,
     }
 }

@@ -49,15 +49,21 @@ pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, cum_qty: Optio
             (k, true)
         }
     };
-    let (skipped, est, paired) = {
+    let (skipped, est, paired, pooled) = {
         let f = &s.legs[li].fills[k];
-        (f.skipped, f.estimate, dec::add(f.exchange_realized, rp)?)
+        (f.skipped, f.estimate, dec::add(f.exchange_realized, rp)?, f.pooled)
     };
+    // Judged against what the venue's one-way position predicts for this fill (netting-aware,
+    // docs/accounting.md §One-way netting), else against the slot's own estimate.
+    let expected = if skipped { est } else { netting::fill_expected(&s.legs[li].fills[k])? };
     let leg_realized = dec::add(s.legs[li].realized, rp)?;
     let slot_realized = dec::add(s.realized, rp)?;
-    let gap = dec::sub(est, paired)?.abs();
+    let gap = dec::sub(expected, paired)?.abs();
     let l = &mut s.legs[li];
     l.fills[k].exchange_realized = paired;
+    if last_piece {
+        l.fills[k].settled = true;
+    }
     if skipped {
         // Every settlement paired with an unpriced fill adds its rp (a merged fill has several).
         l.fills[k].repaired = true;
@@ -67,8 +73,8 @@ pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, cum_qty: Optio
         s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
         return Ok(LegSettle::Repaired);
     }
-    if last_piece && gap > tol {
-        return Ok(LegSettle::Anomaly(est, format!("fill {} of leg {}: kernel estimate {} vs exchange {}", k, l.leg_index, dec::fmt(est), dec::fmt(paired))));
+    if last_piece && !pooled && gap > tol {
+        return Ok(LegSettle::Anomaly(est, format!("fill {} of leg {}: expected {} (kernel estimate {}, one-way netting {}) vs exchange {}", k, l.leg_index, dec::fmt(expected), dec::fmt(est), dec::fmt(dec::sub(expected, est)?), dec::fmt(paired))));
     }
     Ok(LegSettle::Matched)
 }
@@ -231,8 +237,12 @@ impl Kernel {
         match order_purpose {
             Some((Purpose::Entry, _)) => {
                 s.entry_exchange_realized = dec::add(s.entry_exchange_realized, rp)?;
-                if dec::sub(rp, Decimal::ZERO)?.abs() > tol {
-                    anomaly = Some((Decimal::ZERO, format!("exchange realized {} on an entry fill; the kernel books 0 for opening fills", dec::fmt(rp))));
+                // Under one-way netting an entry fill opposite to the symbol's net position closes
+                // part of it and the venue realizes PnL on it (docs/accounting.md §One-way netting):
+                // judged with the trade (trade_gap, against the mirror's prediction). An entry whose
+                // fills the mirror saw open only (nothing closed, entry known) cannot realize.
+                if rp.abs() > tol && s.entry_net.close_qty.is_zero() && !s.entry_net.unknown {
+                    anomaly = Some((Decimal::ZERO, format!("exchange realized {} on an entry fill that closed nothing of the symbol's one-way position; the kernel books 0 for opening fills", dec::fmt(rp))));
                 }
             }
             Some((Purpose::Exit, c)) => {
@@ -269,6 +279,11 @@ impl Kernel {
                     for f in l.fills.iter_mut() {
                         if f.skipped && !f.repaired {
                             f.repaired = true;
+                            // The rp is recorded on the first fill it repairs, so a re-pricing
+                            // (reprice.rs) takes it back exactly once.
+                            if !repaired {
+                                f.exchange_realized = dec::add(f.exchange_realized, rp)?;
+                            }
                             repaired = true;
                         }
                     }
@@ -338,12 +353,16 @@ impl Kernel {
         }
         let repaired = s.flags.repaired_from_exchange;
         let est = if repaired { s.realized } else { kernel_estimate(s)? };
+        // What the venue should have realized: each exit fill's predicted rp under one-way
+        // netting (or its estimate / repair rp when no prediction is possible) plus the rp the
+        // mirror predicted for the trade's entry fills (docs/accounting.md §One-way netting).
+        let expected = netting::trade_expected(s)?;
         let ex = s.exchange_realized.unwrap_or(Decimal::ZERO);
         let bound = dec::mul(tol, Decimal::from(s.exit_settlements.max(1)))?;
-        if dec::sub(est, ex)?.abs() <= bound {
+        if dec::sub(expected, ex)?.abs() <= bound {
             return Ok(None);
         }
         let what = if repaired { "booked (repaired)" } else { "kernel estimate" };
-        Ok(Some((est, format!("trade {}: {} {} vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(ex), s.exit_settlements))))
+        Ok(Some((est, format!("trade {}: {} {}, expected under one-way netting {}, vs exchange {} over {} settlement(s)", s.trade_id, what, dec::fmt(est), dec::fmt(expected), dec::fmt(ex), s.exit_settlements))))
     }
 }

@@ -21,6 +21,10 @@ impl Kernel {
         let (si, oi, learn_vid, by_state) = match self.route(&ev.symbol, ev.venue_order_id.as_deref(), ev.client_order_id.as_deref(), ev.slot_hint) {
             Route::Found { si, oi, learn_vid, by_state } => (si, oi, learn_vid, by_state),
             Route::Retired(why) => {
+                // A report re-pricing the unpriced exit fills of an archived trade (reprice.rs).
+                if let Some(o) = self.reprice_report(ev) {
+                    return o;
+                }
                 return Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} {}: {}; nothing mutated (G13, I13)", ev.kind.name(), ev.event_id, why)).ds("eventId", &ev.event_id);
             }
             Route::Unresolved(why) => {
@@ -36,6 +40,13 @@ impl Kernel {
                 return out;
             }
         };
+        if ev.kind.is_fill() && (self.slots[si].stage == Stage::Closed || self.slots[si].seen(&ev.event_id)) {
+            // Prices only, never quantities or stages: a CLOSED trade's unpriced exit fills, or a
+            // repeated report that now carries the price (reprice.rs, docs/accounting.md §Missing prices).
+            if let Some(o) = self.reprice_report(ev) {
+                return o;
+            }
+        }
         if mutants::closed_guard(self.slots[si].stage) {
             let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} for a CLOSED slot: ignored, a closed slot never reopens (I13)", ev.kind.name()));
             o.set("eventId", DVal::S(ev.event_id.clone()));
@@ -228,6 +239,14 @@ impl Kernel {
         let filled = self.slots[si].orders[oi].filled_qty;
         let q = match ev.fill_qty {
             Some(q) if ev.cumulative_qty && q > filled => q,
+            Some(q) if ev.cumulative_qty && q == filled => {
+                // Nothing new, but the ack's avgPrice prices exit fills booked without one.
+                let mut out = Out::ok("CANCEL_ACK applied: order cancelled");
+                if let Some(p) = ev.fill_price.filter(|p| *p > Decimal::ZERO) {
+                    self.reprice_in_slot(si, oi, q, p, ev.ts_us, &mut out)?;
+                }
+                return Ok(out);
+            }
             _ => return Ok(Out::ok("CANCEL_ACK applied: order cancelled")),
         };
         let fill = VenueEvent { kind: VenueKind::PartialFill, fee: None, cumulative_fee: false, ..ev.clone() };
