@@ -407,6 +407,22 @@ function fillFromOrder(o: BingxOrder, origin: string, tsUs: number, slotHint: nu
 }
 
 /**
+ * The reply to an order query (GET /trade/order) → the order's cumulative fill: executedQty at
+ * avgPrice (quantityMode CUMULATIVE, never price/cumQuote, spec §0.2), or undefined when nothing
+ * executed. The connector asks for it when the stream delivered a fill without `ap`, so the kernel
+ * prices that quantity exactly (docs/accounting.md §Missing prices). Throws AdapterError for an
+ * error reply (the field `body.code`, its code and message) or a malformed order object.
+ */
+export function parseOrderQueryFill(res: RestResponse, tsUs: number): VenueEvent | undefined {
+  const env = parseEnvelope(res);
+  if (env.code !== 0) throw new AdapterError("body.code", String(env.code), `order query failed: ${env.msg}`);
+  const o = parseOrderObject(obj(env.data, "data")["order"], "data.order");
+  const ev = fillFromOrder(o, "rest-order-query", tsUs, 0);
+  if (ev) delete ev.slotHint; // the order's identity routes it, never a guessed slot
+  return ev;
+}
+
+/**
  * The reply to a command's request → kernel venue events, stamped `tsUs` (the response time).
  * SUBMIT ok → ORDER_ACK (+ CUMULATIVE fill when executedQty > 0, + CANCEL_ACK when the reply is
  * already CANCELLED/EXPIRED); CANCEL ok → (cumulative fill if the order had fills) + CANCEL_ACK;

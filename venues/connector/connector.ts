@@ -43,7 +43,7 @@ import type { ReconcileReport, Stage, VenueCommand, VenueEvent } from "../../ker
 import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
 import { parseReconcile } from "../bingx/adapter.js";
 import {
-  PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseWsMessage, restamp,
+  PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryFill, parseWsMessage, restamp,
   type Cancel, type KernelInput, type ReplyClass, type Submit,
 } from "./wire.js";
 import type { CallPurpose, Clock, ConnectorConfig, ConnectorLogKind, KernelPort, OutboundCall, Transport } from "./ports.js";
@@ -116,6 +116,8 @@ export class VenueConnector {
    * memory: cleared by endSession (the restored kernel lists those of its current trades again).
    */
   private readonly feeUnconfirmed = new Map<string, { symbol: string; venueOrderId?: string }>();
+  /** Price queries in flight (`queryUnpricedFills`): venue (or client) order id → call id. */
+  private readonly priceQueries = new Map<string, string>();
 
   /**
    * @param config symbols, slot count, hedge mode
@@ -175,6 +177,7 @@ export class VenueConnector {
     this.round = undefined;
     this.roundAgain = undefined;
     this.feeUnconfirmed.clear();
+    this.priceQueries.clear(); // their calls died with the session; reconcile prices what they would have
   }
 
   /** The process is back (a new session): answers are accepted again. The caller renews the listen key and reconciles. */
@@ -304,6 +307,8 @@ export class VenueConnector {
         return this.onCancelReply(call, c, resp, now);
       case "query":
         return this.onQueryReply(call, c, resp, now);
+      case "price":
+        return this.onPriceReply(call, c, resp, now);
       case "recon":
         return this.onReconReply(call, c, resp);
       case "balance":
@@ -418,6 +423,7 @@ export class VenueConnector {
   onStreamFrame(msg: WsMessage): { inputs: KernelInput[]; missing?: string[]; unknownEventType?: string } {
     const parsed = parseWsMessage(msg);
     const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...parsed.accountEvents.map((ev): KernelInput => ({ k: "account", ev }))];
+    this.queryUnpricedFills(parsed.venueEvents);
     if (parsed.control?.kind === "LISTEN_KEY_EXPIRED") {
       this.stream = false;
       this.renewListenKey();
@@ -427,6 +433,40 @@ export class VenueConnector {
       ...(parsed.missing?.length ? { missing: parsed.missing } : {}),
       ...(parsed.unknownEventType !== undefined ? { unknownEventType: parsed.unknownEventType } : {}),
     };
+  }
+
+  // ───────────────────────────── fills without a price ─────────────────────────────
+
+  /**
+   * Fills the stream delivered without a true price (`ap` lost: fillPrice "0", the adapter's
+   * "unpriced" marker): one order query per order (executedQty + avgPrice, cumulative), whose reply
+   * the kernel takes as the order's cumulative fill and uses to price the unpriced quantity
+   * exactly, entry or exit (docs/accounting.md §Missing prices). One query in flight per order.
+   */
+  private queryUnpricedFills(evs: VenueEvent[]): void {
+    for (const ev of evs) {
+      if ((ev.kind !== "PARTIAL_FILL" && ev.kind !== "FULL_FILL") || (ev.fillPrice !== undefined && ev.fillPrice !== "0")) continue;
+      const order = ev.venueOrderId ? { symbol: ev.symbol, venueOrderId: ev.venueOrderId } : ev.clientOrderId ? { symbol: ev.symbol, clientOrderId: ev.clientOrderId } : undefined;
+      const key = order?.venueOrderId ?? order?.clientOrderId;
+      if (!order || !key || this.priceQueries.has(key)) continue;
+      this.log("check", { resolve: "fill without a price: order query", order: key });
+      this.priceQueries.set(key, this.send({ purpose: "price", symbol: ev.symbol, clientOrderId: ev.clientOrderId, build: (t, id) => this.wire.queryOrderBy(order, t, id) }));
+    }
+  }
+
+  /** The answer to a price query: the order's cumulative fill for the kernel; throttled / unavailable → retried. */
+  private onPriceReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
+    if (c.rateLimited || c.unavailable) return this.retry(call, backoffUs(c));
+    this.calls.delete(call.id);
+    let key = "";
+    for (const [k, id] of this.priceQueries) if (id === call.id) key = k;
+    this.priceQueries.delete(key);
+    if (c.cls !== "OK") {
+      this.log("check", { resolve: "price query not answered", order: key, code: c.code ?? resp.httpStatus });
+      return;
+    }
+    const ev = parseOrderQueryFill(resp, now);
+    if (ev) this.kernel.feed(venueInputs([ev]), `price query ${key}`);
   }
 
   // ───────────────────────────── reconciliation ─────────────────────────────

@@ -30,7 +30,7 @@ export interface Clock {
 }
 
 /** Why the connector sends a REST request (drives how its answer is read). */
-export type CallPurpose = "submit" | "cancel" | "query" | "recon" | "balance" | "lk.create" | "lk.extend";
+export type CallPurpose = "submit" | "cancel" | "query" | "price" | "recon" | "balance" | "lk.create" | "lk.extend";
 
 /**
  * One REST call the connector tracks until it is answered (or its session ends). A transport

@@ -8,7 +8,7 @@ import type { AccountEvent, VenueCommand, VenueEvent } from "../../kernel/types.
 import type { RestRequest, RestResponse } from "../venue.js";
 import {
   PATHS, commandToRequest, leverageRequest, listenKeyRequest, balanceRequest, parseBalanceReply, parseCommandResponse, parseEnvelope,
-  parseListenKeyReply, parseWsMessage, reconcileRequests, retryAfterMsFromMsg, type TrackedOrder,
+  parseListenKeyReply, parseOrderQueryFill, parseWsMessage, reconcileRequests, retryAfterMsFromMsg, type TrackedOrder,
 } from "../bingx/adapter.js";
 import { classifyCode, type CodeClass } from "../bingx/errors.js";
 
@@ -80,6 +80,13 @@ export class Wire {
     return { ...q, requestId };
   }
 
+  /** GET /trade/order by venue order id when known, else by client order id (a price query). */
+  queryOrderBy(order: TrackedOrder, nowUs: number, requestId: string): RestRequest {
+    const q = reconcileRequests([], [order], ctx(nowUs, requestId, this.hedgeMode)).find((r) => r.path === PATHS.order && r.method === "GET");
+    if (!q) throw new Error(`wire: the adapter built no order query for ${order.symbol}/${order.venueOrderId ?? order.clientOrderId}`);
+    return { ...q, requestId };
+  }
+
   /** The reads of a full reconciliation (positions, open orders, one query per tracked order). */
   reconcileReads(symbols: string[], orders: TrackedOrder[], nowUs: number, requestId: string): RestRequest[] {
     return reconcileRequests(symbols, orders, ctx(nowUs, requestId, this.hedgeMode));
@@ -110,5 +117,5 @@ export function restamp(req: RestRequest, nowUs: number, requestId: string): Res
   return { ...req, params, requestId };
 }
 
-export { parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseWsMessage, PATHS };
+export { parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryFill, parseWsMessage, PATHS };
 export type { TrackedOrder };

@@ -174,9 +174,13 @@ impl Kernel {
             s.flags.entry_basis_missing = true;
             out.set("entryBasisMissing", DVal::B(true));
         }
-        // The flag stays (provenance: exits booked before the backfill used the partial basis).
+        // The flag stays (provenance: the entry was once booked without a price); exits booked
+        // before the backfill used the partial basis and are re-estimated on the full one.
         if let Some((_, pq)) = c.backfill {
             out.set("entryBasisBackfilledQty", DVal::D(pq));
+            if !s.legs.is_empty() {
+                reprice::rebase_exits(s)?;
+            }
         }
         if c.overfill {
             s.flags.overfill = true;

@@ -81,6 +81,60 @@ pub(super) fn reprice_exit(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg: 
     Ok(Some(Repriced { li, group, qty: pq, notional: n, estimate, removed }))
 }
 
+/// Entry basis backfill from a cumulative report with no new quantity (docs/accounting.md
+/// §Missing prices): entry order `oi` booked quantity without a true price; cumQty × avgPrice −
+/// the priced notional prices it, the entry VWAP is recomputed (E10a), and exit fills already
+/// booked on the partial basis are re-estimated on the new one (`rebase_exits`). None (nothing
+/// changed) unless the report covers exactly the booked quantity and prices a positive remainder.
+/// Returns the quantity priced.
+pub(super) fn reprice_entry(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg: Decimal) -> KResult<Option<Decimal>> {
+    let o = &s.orders[oi];
+    if o.purpose != Purpose::Entry || o.unpriced_qty.is_zero() || cum_qty != o.filled_qty || avg <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let n = dec::sub(dec::mul(cum_qty, avg)?, o.filled_notional)?;
+    if n <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let pq = o.unpriced_qty;
+    let entry_notional = dec::add(s.entry_notional, n)?;
+    let priced_qty = dec::add(s.entry_priced_qty, pq)?;
+    let entry_price = mutants::entry_basis(entry_notional, priced_qty, true, Some(avg), s.entry_price)?;
+    s.entry_notional = entry_notional;
+    s.entry_priced_qty = priced_qty;
+    s.entry_price = entry_price;
+    let o = &mut s.orders[oi];
+    o.filled_notional = dec::add(o.filled_notional, n)?;
+    o.unpriced_qty = Decimal::ZERO;
+    rebase_exits(s)?;
+    Ok(Some(pq))
+}
+
+/// Re-estimate every priced exit fill of `s` on its current entry basis (after an entry basis
+/// backfill: exits booked before it used the partial basis): estimate = sign × (notional − qty ×
+/// basis), rounded per fill; the leg and slot realized move by the difference (settled by the
+/// caller through the ledger baseline). Fills booked without a price (0, or a §5.2 repair) are
+/// untouched.
+pub(super) fn rebase_exits(s: &mut SlotState) -> KResult<()> {
+    let (sign, basis) = (s.sign(), s.entry_price);
+    if basis <= Decimal::ZERO {
+        return Ok(());
+    }
+    let mut total = Decimal::ZERO;
+    for l in s.legs.iter_mut() {
+        let mut leg = Decimal::ZERO;
+        for f in l.fills.iter_mut().filter(|f| !f.skipped && !f.notional.is_zero()) {
+            let e = dec::round(dec::mul(sign, dec::sub(f.notional, dec::mul(f.qty, basis)?)?)?, PNL_DP);
+            leg = dec::add(leg, dec::sub(e, f.estimate)?)?;
+            f.estimate = e;
+        }
+        l.realized = dec::add(l.realized, leg)?;
+        total = dec::add(total, leg)?;
+    }
+    s.realized = dec::add(s.realized, total)?;
+    Ok(())
+}
+
 /// The per-fill K-vs-E check of a re-priced fill whose settlement already arrived (one fill
 /// only; a pooled group is judged with its trade): (estimate, detail) when |expected − rp| > tol.
 fn repriced_fill_gap(s: &SlotState, r: &Repriced, tol: Decimal) -> KResult<Option<(Decimal, String)>> {
@@ -100,10 +154,18 @@ fn repriced_fill_gap(s: &SlotState, r: &Repriced, tol: Decimal) -> KResult<Optio
 }
 
 impl Kernel {
-    /// Re-price exit order `oi` of live slot `si` (`reprice_exit`) and run the K-vs-E checks the
+    /// Re-price order `oi` of live slot `si` (`reprice_entry` / `reprice_exit`) and run the K-vs-E checks the
     /// change makes possible; the caller settles the slot into the ledger. Returns whether it did.
     pub(super) fn reprice_in_slot(&mut self, si: usize, oi: usize, cum: Decimal, avg: Decimal, ts: i64, out: &mut Out) -> KResult<bool> {
         let mut s = self.slots[si].clone();
+        if let Some(pq) = reprice_entry(&mut s, oi, cum, avg)? {
+            self.slots[si] = s;
+            out.set("entryBasisBackfilledQty", DVal::D(pq));
+            if self.slots[si].stage == Stage::Closed {
+                self.trade_check(si, ts, out)?;
+            }
+            return Ok(true);
+        }
         let r = match reprice_exit(&mut s, oi, cum, avg)? {
             Some(r) => r,
             None => return Ok(false),
@@ -136,10 +198,10 @@ impl Kernel {
             return None; // a live trade's new report takes the normal fill path (FillCalc.exit_reprice)
         }
         let o = if in_archive { &self.archive[idx].orders[oi] } else { &self.slots[idx].orders[oi] };
-        if o.purpose != Purpose::Exit || o.unpriced_qty.is_zero() || o.filled_qty != cum {
+        if o.unpriced_qty.is_zero() || o.filled_qty != cum {
             return None;
         }
-        let mut out = Out::ok("exit fills booked without a price re-priced from the order's cumulative report (docs/accounting.md §Missing prices)");
+        let mut out = Out::ok("fills booked without a price re-priced from the order's cumulative report (docs/accounting.md §Missing prices)");
         let r = if in_archive { self.reprice_in_archive(idx, oi, cum, avg, ev.ts_us, &mut out) } else { self.reprice_in_slot(idx, oi, cum, avg, ev.ts_us, &mut out).and_then(|_| self.settle_slot(idx)) };
         if let Err(e) = r {
             return Some(internal(e));
@@ -150,14 +212,24 @@ impl Kernel {
         Some(out)
     }
 
-    /// Re-price exit order `oi` of archived trade `ai` and settle the change into the ledger.
+    /// Re-price order `oi` of archived trade `ai` (entry or exit) and settle the change into the ledger.
     pub(super) fn reprice_in_archive(&mut self, ai: usize, oi: usize, cum: Decimal, avg: Decimal, ts: i64, out: &mut Out) -> KResult<()> {
         let mut s = self.archive[ai].clone();
+        let tol = self.cfg.pnl_anomaly_tolerance;
+        if let Some(pq) = reprice_entry(&mut s, oi, cum, avg)? {
+            let gap = self.trade_gap(&s, true, tol)?;
+            self.ledger.settle(&mut s)?;
+            self.archive[ai] = s;
+            out.set("entryBasisBackfilledQty", DVal::D(pq));
+            if let Some((est, detail)) = gap {
+                self.push_anomaly(ai, true, ts, est, detail, out);
+            }
+            return Ok(());
+        }
         let r = match reprice_exit(&mut s, oi, cum, avg)? {
             Some(r) => r,
             None => return Ok(()),
         };
-        let tol = self.cfg.pnl_anomaly_tolerance;
         let gap = match repriced_fill_gap(&s, &r, tol)? {
             Some(g) => Some(g),
             None => self.trade_gap(&s, true, tol)?,
