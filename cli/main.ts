@@ -33,13 +33,15 @@ const jobsOption = () =>
     .argParser(parseCount(1024))
     .default(availableParallelism(), "every core");
 
-/** `--strict-oracle` (sim/oracle.ts STRICT_ORACLE_NAMES, open in issue 12). */
-const strictOracleOption = () =>
-  new Option("--strict-oracle", "also judge the open strict oracle invariants (symbol-books, trade-vs-venue); same as DITA_STRICT_ORACLE=1");
+/**
+ * `--strict-oracle` was removed (issue 12): `symbol-books` and `trade-vs-venue` are always judged.
+ * Kept hidden only to answer with exit 2 and that sentence instead of commander's "unknown option".
+ */
+const removedStrictOracleOption = () => new Option("--strict-oracle").hideHelp();
 
-/** `--strict-oracle`: sets DITA_STRICT_ORACLE=1 for this process and its workers (read by sim/oracle.ts). */
-function applyStrictOracle(o: { strictOracle?: boolean }): void {
-  if (o.strictOracle) process.env["DITA_STRICT_ORACLE"] = "1";
+/** Refuse the removed `--strict-oracle` (exit 2, UsageError naming the option). */
+function refuseStrictOracle(o: { strictOracle?: boolean }): void {
+  if (o.strictOracle) throw new UsageError("--strict-oracle was removed: symbol-books and trade-vs-venue are always judged (issue 12, sim/oracle.ts)");
 }
 
 /** Build the commander program; `sink` receives the output of the subcommand that ran. */
@@ -92,7 +94,7 @@ Examples:
     .argument("[name]", "scenario name (see `dita list`)")
     .addOption(new Option("--seed <n>", "run seed (non-negative integer)").argParser(parseSeed).default(1))
     .option("--file <path>", "load the scenario from a JSON file (schema: sim/types.ts Scenario, scenarios/README.md)")
-    .addOption(strictOracleOption())
+    .addOption(removedStrictOracleOption())
     .option("--check-determinism", "execute the run twice and compare trace hashes (invariant 12); default once: \"not checked\"")
     .option("--history <file>", "also export the run's kernel inputs as a history Arrow file (docs/history-schema.md), for `dita replay`")
     .option("--abs-time", "show absolute times (ISO-8601 UTC) beside seconds since the scenario start")
@@ -104,7 +106,7 @@ Examples:
     )
     .action(
       wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean; history?: string; absTime?: boolean; kernel?: string; strictOracle?: boolean }) => {
-        applyStrictOracle(o);
+        refuseStrictOracle(o);
         return runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism, history: o.history, absoluteTime: !!o.absTime, kernel: o.kernel });
       }),
     );
@@ -127,10 +129,10 @@ Examples:
     .option("--kernel <wasm>", "run this kernel artifact (e.g. a flaw mutant) instead of kernel/pkg/dita_kernel.wasm")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita chaos --seeds 200\n  $ npx dita chaos --seeds 1 --from 4242 --json   # re-run one seed\n  $ npx dita chaos --seeds 10000 --jobs 2")
-    .addOption(strictOracleOption())
+    .addOption(removedStrictOracleOption())
     .action(
       wrap(async (o: { seeds: number; from: number; determinismEvery?: number; jobs: number; kernel?: string; strictOracle?: boolean }) => {
-        applyStrictOracle(o);
+        refuseStrictOracle(o);
         return chaosCommand(o);
       }),
     );
@@ -180,12 +182,12 @@ Examples:
     .option("--mutants", "also run the flaw mutants (slow)")
     .option("--update-baseline", "write this run's figures into the baseline file (review the diff before committing)")
     .addOption(jobsOption())
-    .addOption(strictOracleOption())
+    .addOption(removedStrictOracleOption())
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npm start                       # = dita gate on the embedded defaults\n  $ npx dita gate --json | jq '.ok, .report'\n  $ npx dita gate --chaos-seeds 500 --mutants")
     .action(
       wrap(async (o: { chaosSeeds?: number; skipBuild?: boolean; mutants?: boolean; updateBaseline?: boolean; jobs: number; strictOracle?: boolean }) => {
-        applyStrictOracle(o);
+        refuseStrictOracle(o);
         return gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline, jobs: o.jobs });
       }),
     );

@@ -445,7 +445,7 @@ export interface TradeRecord {
   feesUsdt: DecimalString;
   realizedNetUsdt: DecimalString; // gross − fees
   pnlSource: "exchange" | "kernel_estimate";
-  flags: string[]; // e.g. "realized_skipped_no_price", "entry_basis_missing", "repaired_from_exchange"
+  flags: string[]; // e.g. "realized_skipped_no_price", "entry_basis_missing", "repaired_from_exchange", "repriced_from_order" (docs/accounting.md §Missing prices)
   closed: boolean;
   openedAtUs?: number;
   closedAtUs?: number;

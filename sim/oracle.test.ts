@@ -75,25 +75,25 @@ function goodRecord(): RunRecord {
   };
 }
 
-const get = (rec: RunRecord, name: string) => oracle.checkOracle(rec, { strict: true }).find((r) => r.name === name)!;
+const get = (rec: RunRecord, name: string) => oracle.checkOracle(rec).find((r) => r.name === name)!;
 
 describe("end-to-end oracle (sim/oracle.ts)", () => {
   it("every oracle invariant holds on a consistent record, in ORACLE_NAMES order", () => {
-    const res = oracle.checkOracle(goodRecord(), { strict: true });
+    const res = oracle.checkOracle(goodRecord());
     expect(res.map((r) => r.name)).toEqual([...oracle.ORACLE_NAMES]);
     for (const r of res) expect(r, r.detail).toMatchObject({ ok: true });
     // No restart happened: the exit-leg check could not be judged and says so.
     expect(get(goodRecord(), "restart-exit-legs").status).toBe("not-checked");
   });
 
-  it("without strict mode the open strict invariants are 'not checked', never a pass, and never judged (issue 12)", () => {
+  it("symbol-books and trade-vs-venue are always judged: no strict mode left (issue 12)", () => {
     const rec = goodRecord();
-    delete rec.venueJournal; // would fail trade-vs-venue if it were judged
-    const res = oracle.checkOracle(rec, { strict: false });
-    for (const name of oracle.STRICT_ORACLE_NAMES) {
-      expect(res.find((r) => r.name === name)).toMatchObject({ ok: true, status: "not-checked", detail: expect.stringMatching(/^not checked/) });
-    }
-    expect(oracle.checkOracle(rec, { strict: true }).find((r) => r.name === "trade-vs-venue")).toMatchObject({ ok: false });
+    delete rec.venueJournal; // trade-vs-venue needs it: judged, so it fails naming the field
+    const res = oracle.checkOracle(rec);
+    expect(res.find((r) => r.name === "trade-vs-venue")).toMatchObject({ ok: false, detail: expect.stringMatching(/venueJournal/) });
+    const books = oracle.checkOracle(goodRecord()).find((r) => r.name === "symbol-books")!;
+    expect(books.status).not.toBe("not-checked");
+    expect("STRICT_ORACLE_NAMES" in oracle).toBe(false);
   });
 
   it("a missing record field is a violation naming the field, never 0 (issue 12)", () => {

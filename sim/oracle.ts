@@ -345,33 +345,13 @@ export function restartExitLegs(rec: RunRecord): InvariantResult {
 export const ORACLE = [venueConformance, symbolBooks, tradeVsVenue, capitalVsWallet, restartExitLegs] as const;
 
 /**
- * The oracle invariants that still fail on the real kernel in a share of runs (issue 12, open):
- * `symbol-books` (one-way netting: a leg repaired from the exchange's rp books the netting term of
- * the venue's blended entry; funding lost with its stream frame is never recovered) and
- * `trade-vs-venue` (PNL_ANOMALY recorded for netting gaps in fault-free multi-slot runs). They are
- * judged only in strict mode (`strict: true`, `dita run|chaos|gate --strict-oracle`, or
- * DITA_STRICT_ORACLE=1; always by `dita mutants`); otherwise they are reported "not checked",
- * never as a pass.
+ * Run the oracle over the record: every invariant is judged on every run (issue 12: `symbol-books`
+ * and `trade-vs-venue` were strict-only until the kernel's books equalled the venue's under one-way
+ * netting, docs/accounting.md §One-way netting). A checker that throws (e.g. a missing record
+ * field) is a failed invariant.
  */
-export const STRICT_ORACLE_NAMES: readonly string[] = ["symbol-books", "trade-vs-venue"];
-
-/** Whether the strict oracle is on by default in this process (DITA_STRICT_ORACLE=1). */
-export function strictOracleFromEnv(): boolean {
-  return process.env["DITA_STRICT_ORACLE"] === "1";
-}
-
-/**
- * Run the oracle over the record. A checker that throws (e.g. a missing record field) is a failed
- * invariant. Without `strict`, the STRICT_ORACLE_NAMES invariants are not judged: each is returned
- * with `status: "not-checked"` (ok stays true: not a failure, and never shown as a pass).
- */
-export function checkOracle(rec: RunRecord, opts: { strict?: boolean } = {}): InvariantResult[] {
-  const strict = opts.strict ?? strictOracleFromEnv();
+export function checkOracle(rec: RunRecord): InvariantResult[] {
   return ORACLE.map((f, i) => {
-    const name = ORACLE_NAMES[i];
-    if (!strict && STRICT_ORACLE_NAMES.includes(name)) {
-      return { name, ok: true, status: "not-checked", detail: "not checked: strict oracle off (open in issue 12; --strict-oracle or DITA_STRICT_ORACLE=1 judges it)" };
-    }
     try {
       return f(rec);
     } catch (e) {

@@ -34,8 +34,6 @@ export interface RunOptions {
   checkDeterminism?: boolean;
   /** Use this kernel module instead of loading kernel/pkg/dita_kernel.wasm. */
   kernelModule?: KernelModule;
-  /** Judge the strict oracle invariants (sim/oracle.ts STRICT_ORACLE_NAMES); default DITA_STRICT_ORACLE=1. */
-  strictOracle?: boolean;
 }
 
 let kernelPromise: Promise<KernelModule> | undefined;
@@ -136,7 +134,7 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
   if (opts.checkDeterminism === true) hashes.push(executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash);
   const record = toRecord(scenario, opts.seed, out, hashes);
   // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
-  const invariants = [...checkInvariants(record), ...checkOracle(record, { strict: opts.strictOracle })];
+  const invariants = [...checkInvariants(record), ...checkOracle(record)];
   // Failure evidence and diagnostics read from the trace (kept rows, or the streamed trace.arrow).
   const rows = out.trace.rows ?? (opts.traceFile ? readTraceRows(opts.traceFile) : undefined);
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);

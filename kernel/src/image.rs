@@ -239,6 +239,9 @@ pub fn trade_record(s: &SlotState) -> KResult<Value> {
     if s.flags.repaired_from_exchange {
         flags.push("repaired_from_exchange");
     }
+    if s.flags.repriced_from_order {
+        flags.push("repriced_from_order");
+    }
     if s.flags.overfill {
         flags.push("overfill");
     }
