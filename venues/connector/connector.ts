@@ -532,11 +532,12 @@ export class VenueConnector {
    * @param fromUs time of the wallet read that seeded the kernel (funding up to then is in it); the
    *   cursor starts there unless `store` already holds one (a restarted process)
    * @param store where the income cursor survives restarts (ports.ts DurableStore)
-   * @throws Error when called twice, or for a bad `fromUs`
+   * @param pageLimit rows per income page (default and maximum 1000; smaller only to test paging)
+   * @throws Error when called twice, or for a bad `fromUs` / `pageLimit`
    */
-  startFundingRecovery(fromUs: number, store: DurableStore): void {
+  startFundingRecovery(fromUs: number, store: DurableStore, pageLimit?: number): void {
     if (this.funding) throw new Error("connector: funding recovery already started");
-    const f = new FundingRecovery(this.clock, store, this.config.symbols, (build) => this.send({ purpose: "income", build }), (p) => this.log("check", p));
+    const f = new FundingRecovery(this.clock, store, this.config.symbols, (build) => this.send({ purpose: "income", build }), (p) => this.log("check", p), pageLimit);
     f.init(fromUs);
     this.funding = f;
     const at = (gUs: number): void =>

@@ -98,6 +98,8 @@ export class FundingRecovery {
    * @param symbols configured symbols (a row of another symbol is booked account-wide, as its frame is)
    * @param send sends one income request through the connector (tracked, retried) and returns its call id
    * @param log observation rows (`check`): sweep start / done; never secrets
+   * @param pageLimit rows per page, 1..INCOME_PAGE_LIMIT (smaller only to test paging)
+   * @throws Error naming `pageLimit` when out of range
    */
   constructor(
     private readonly clock: Clock,
@@ -105,7 +107,10 @@ export class FundingRecovery {
     private readonly symbols: readonly string[],
     private readonly send: (build: (nowUs: number, requestId: string) => RestRequest) => string,
     private readonly log: (payload: unknown) => void,
-  ) {}
+    private readonly pageLimit = INCOME_PAGE_LIMIT,
+  ) {
+    if (!Number.isSafeInteger(pageLimit) || pageLimit < 1 || pageLimit > INCOME_PAGE_LIMIT) throw new Error(`funding recovery: pageLimit must be an integer in 1..${INCOME_PAGE_LIMIT}, got ${pageLimit}`);
+  }
 
   /**
    * Set the cursor to `fromUs` unless the store already holds one (a restarted process keeps its
@@ -159,7 +164,7 @@ export class FundingRecovery {
     const { rows } = parseIncomeReply(resp, nowUs);
     s.pages++;
     for (const r of rows) if (r.incomeType === "FUNDING_FEE" && !s.rows.has(r.tranId)) s.rows.set(r.tranId, r);
-    if (rows.length >= INCOME_PAGE_LIMIT) {
+    if (rows.length >= this.pageLimit) {
       const last = rows[rows.length - 1]!.timeMs;
       if (last <= s.pageStartMs) throw new Error(`funding recovery: ${rows.length} income rows at ${last} ms fill a whole page; the endpoint cannot be paged past them (docs/bingx-protocol.md §4.4)`);
       s.pageStartMs = last;
@@ -184,7 +189,7 @@ export class FundingRecovery {
     this.nextSendUs = at + INCOME_MIN_SPACING_US;
     const go = (): void => {
       if (this.sweeps.get(s.id) !== s) return; // abandoned by endSession
-      const q = { incomeType: "FUNDING_FEE", startTimeMs: s.pageStartMs, endTimeMs: s.pageEndMs, limit: INCOME_PAGE_LIMIT };
+      const q = { incomeType: "FUNDING_FEE", startTimeMs: s.pageStartMs, endTimeMs: s.pageEndMs, limit: this.pageLimit };
       const callId = this.send((t, rid) => incomeRequest({ nowUs: t, requestId: rid }, q));
       this.byCall.set(callId, s.id);
     };
