@@ -1,7 +1,7 @@
 /**
  * Issue 12, through the whole simulator: funding lost with its stream frame is recovered from the
  * income endpoint (venues/connector/funding.ts), and a payment that arrives both ways is booked
- * once, whichever copy comes first (docs/bingx-protocol.md §9 "Funding identity"). Reads the
+ * once, whichever copy comes first (docs/bingx-protocol.md §9.1). Reads the
  * trace: every FUNDING the kernel was fed and the code it answered. A frame's FUNDING names the
  * account-wide symbol "*" (cross margin: no symbol on the wire), an income row's names FET-USDT.
  */

@@ -19,7 +19,9 @@
  * - Ids are read losslessly from raw text (19-digit numbers > 2^53); `clientOrderId` and
  *   `clientOrderID`, `realisedProfit`/`realizedProfit`, `freezedMargin`/`frozenMargin`, REST
  *   `CANCELLED` / WS `CANCELED`, and both error-code generations are accepted (docs/bingx-protocol.md §11).
- * - Event ids are derived from the payload, so a duplicated frame gets the same id (Flaw 10, I10).
+ * - Event ids are derived from the payload, so a duplicated frame gets the same id (Flaw 10, I10);
+ *   a funding payment has one id for its stream frame and its income row ({@link fundingEventId},
+ *   docs/bingx-protocol.md §9.1).
  * - Unknown statuses / enum values are AdapterErrors naming the field (H6, H8). An unknown
  *   user-stream event type is skipped and reported (`unknownEventType`), never fatal: one new
  *   frame type from the venue must not end a session (issue 15).
@@ -484,7 +486,7 @@ export const FUNDING_KEY_WINDOW_MS = 3_600_000;
  * The identity of one funding payment, shared by its stream frame and its income row so the
  * kernel (which dedups account events by eventId and saves the ids with its state) books the
  * payment once whichever copy comes first, however often, across restarts (issue 12;
- * docs/bingx-protocol.md §9 "Funding identity"; docs/accounting.md §funding).
+ * docs/bingx-protocol.md §9.1; docs/accounting.md §3.1).
  *
  * `funding:<asset>:<hourMs>:<amount>` plus `#<n>` for the n-th (n ≥ 2) payment with the same
  * triple. Only fields both copies carry can be used: a cross-margin `ACCOUNT_UPDATE m=FUNDING_FEE`

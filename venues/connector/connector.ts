@@ -528,7 +528,7 @@ export class VenueConnector {
    * Turn on funding recovery from the income endpoint (issue 12; funding.ts): an income sweep in
    * every reconcile round from now on, and one after every funding time (00/08/16 UTC) +
    * FUNDING_SETTLE_DELAY_US, each feeding the kernel a FUNDING event per payment (the identity its
-   * stream frame has, so nothing is booked twice; docs/bingx-protocol.md §9 "Funding identity").
+   * stream frame has, so nothing is booked twice; docs/bingx-protocol.md §9.1).
    * @param fromUs time of the wallet read that seeded the kernel (funding up to then is in it); the
    *   cursor starts there unless `store` already holds one (a restarted process)
    * @param store where the income cursor survives restarts (ports.ts DurableStore)

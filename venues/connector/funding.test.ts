@@ -3,7 +3,7 @@
  * and the real kernel (built WASM), with a timer-list clock and a stream whose frames the test
  * delivers, holds or drops. Funding is booked from income rows when its frame is lost, and booked
  * exactly once when both copies arrive, in either order, duplicated, or across a restart
- * (docs/bingx-protocol.md §9 "Funding identity"; docs/accounting.md §3.1). Flaw IDs: Flaw 10 / I10
+ * (docs/bingx-protocol.md §9.1; docs/accounting.md §3.1). Flaw IDs: Flaw 10 / I10
  * (duplicates across restarts), E13 / I19 (reconcile rounds recover what the stream lost).
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";

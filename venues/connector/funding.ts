@@ -2,7 +2,7 @@
  * Funding recovery from the income endpoint (issue 12): a funding payment whose stream frame
  * (`ACCOUNT_UPDATE m=FUNDING_FEE`) was lost — stream loss, an outage, a restart, an expired listen
  * key — is booked from its income row (`GET /openApi/swap/v2/user/income`, incomeType
- * FUNDING_FEE; docs/bingx-protocol.md §4.4, §9 "Funding identity").
+ * FUNDING_FEE; docs/bingx-protocol.md §4.4, §9.1).
  *
  * - **When.** The connector (./connector.ts) runs one income sweep inside every reconcile round
  *   (its FUNDING events are fed after the reconcile report and before the round's balance
