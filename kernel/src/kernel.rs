@@ -20,7 +20,7 @@ mod mark;
 mod settle;
 mod persist;
 mod reconcile;
-mod mutants;
+pub(crate) mod mutants;
 
 pub use persist::SavedState;
 pub use reconcile::apply_fee_report;
