@@ -24,6 +24,7 @@ import type { ContractSpec, ScriptedIntent } from "../sim/types.js";
 import type { FillRoute, LedgerSample, ParitySample, SlotSample } from "../sim/record.js";
 import type { Kernel, KernelModule } from "../sim/runtime-types.js";
 import { STUCK_AFTER_US, VenueConnector } from "../venues/connector/connector.js";
+import { memoryStore } from "../venues/connector/funding.js";
 import type { Clock, ConnectorLogKind, KernelPort, OutboundCall, Transport } from "../venues/connector/ports.js";
 import { PATHS, Wire, classifyReply, parseBalanceReply, parseListenKeyReply, restamp, type KernelInput } from "../venues/connector/wire.js";
 import { AdapterError, incomeRequest, listenKeyRequest, parseCommandResponse, parseContractsReply, parseEnvelope, parseIncomeReply, parseReconcile, type IncomeRow } from "../venues/bingx/adapter.js";
@@ -297,6 +298,9 @@ export class ShadowSession {
     const lk = await this.direct(this.wire.createListenKey(this.now(), "setup-lk"), true);
     this.setListenKey(parseListenKeyReply(lk));
     this.connector.adoptListenKey(this.listenKey as string);
+    // Funding whose frame is lost is booked from income rows after the seed wallet read (issue 12);
+    // the session is one process, so its cursor lives in memory.
+    this.connector.startFundingRecovery(this.initialWalletReadUs, memoryStore());
     this.rec.venueWallets.push(bal.walletBalanceUsdt);
     this.feedBatch([{ k: "account", ev: bal }], "setup balance", { rest: { req: balReq, resp: balResp } });
     await this.pollMarksOnce();

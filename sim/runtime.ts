@@ -19,6 +19,7 @@ import type { BingxMockVenue } from "../venues/bingx/mock-venue.js";
 import type { MarketTick } from "../venues/venue.js";
 import { VenueConnector } from "../venues/connector/connector.js";
 import { parseBalanceReply, parseListenKeyReply, Wire } from "../venues/connector/wire.js";
+import { memoryStore } from "../venues/connector/funding.js";
 import type { ContractSpec, FaultProfile, Scenario } from "./types.js";
 import { EventQueue } from "./queue.js";
 import { VirtualClock } from "./clock.js";
@@ -156,6 +157,9 @@ export class Runtime {
       this.q.push(t, () => this.life.restart("restartAtUs"));
     }
     this.connector.startWatchdog(scenario.startUs);
+    // Funding lost with its frame is recovered from the income endpoint (issue 12); the cursor
+    // lives on the run's simulated disk, which outlives the simulated process.
+    this.connector.startFundingRecovery(scenario.startUs, memoryStore());
     this.q.push(scenario.startUs + VENUE_ADVANCE_EVERY_US, () => this.onVenueAdvance());
     this.connector.startKeepalive(scenario.startUs);
     this.q.push(this.endSafetyUs, () => this.life.heal());

@@ -22,7 +22,7 @@ mod persist;
 mod reconcile;
 mod netting;
 mod reprice;
-mod mutants;
+pub(crate) mod mutants;
 
 pub use persist::SavedState;
 pub use reconcile::apply_fee_report;

@@ -8,6 +8,7 @@
 //! restarts (docs/accounting.md §0.3). The kernel publishes a new snapshot (eventSeq + 1) per mutating call.
 
 use crate::dec::{self, KResult};
+use crate::kernel::mutants;
 use crate::model::{CapitalSource, LedgerState, SlotState};
 use rust_decimal::Decimal;
 
@@ -49,11 +50,7 @@ impl LedgerState {
         if dr.is_zero() && df.is_zero() {
             return Ok(false);
         }
-        #[cfg(not(feature = "mutant_fees_ignored"))]
-        let capital = dec::sub(dec::add(self.capital, dr)?, df)?;
-        // Mutant (E18, A7, docs/accounting.md §3.1): published capital ignores fees.
-        #[cfg(feature = "mutant_fees_ignored")]
-        let capital = dec::add(self.capital, dr)?;
+        let capital = mutants::settled_capital(self.capital, dr, df)?;
         let realized = dec::add(self.realized, dr)?;
         let fees = dec::add(self.fees_paid, df)?;
         self.capital = capital;
@@ -67,9 +64,7 @@ impl LedgerState {
 
     /// Funding payment (+ = received): booked into funding and capital (k_bridged).
     pub fn funding(&mut self, amount: Decimal) -> KResult<()> {
-        // Mutant (issue 12): funding booked with the wrong sign.
-        #[cfg(feature = "mutant_funding_sign")]
-        let amount = -amount;
+        let amount = mutants::funding_booked(amount);
         let f = dec::add(self.funding, amount)?;
         let c = dec::add(self.capital, amount)?;
         self.funding = f;

@@ -484,14 +484,7 @@ impl SlotState {
         if self.seen_set.insert(id.to_string()) {
             self.seen_event_ids.push(id.to_string());
         }
-        // Mutant (Flaw 10): the seeds' bounded dedup window of 64 silently evicts old ids.
-        #[cfg(feature = "mutant_dedup_window64")]
-        {
-            while self.seen_event_ids.len() > 64 {
-                let old = self.seen_event_ids.remove(0);
-                self.seen_set.remove(&old);
-            }
-        }
+        crate::kernel::mutants::bound_seen_ids(&mut self.seen_event_ids, &mut self.seen_set);
     }
     pub fn rebuild_seen(&mut self) {
         self.seen_set = self.seen_event_ids.iter().cloned().collect();

@@ -8,7 +8,7 @@
  * unless a scenario says otherwise, LIMIT orders at their limit price.
  */
 import type { Scenario } from "../../sim/types.js";
-import { BTC, FET, FET_QTY, NEVER, cancel, enter, exit, exitResidual, fetIncidentPath, path, scripted, stepsPath } from "./build.js";
+import { BTC, FET, FET_QTY, NEVER, START_US, cancel, enter, exit, exitResidual, fetIncidentPath, path, scripted, stepsPath } from "./build.js";
 
 const CLEAN = [...NEVER, "UNRESOLVED_SLOT", "RECONCILE_MISMATCH", "OVERFILL", "PNL_ANOMALY"];
 
@@ -551,6 +551,31 @@ export function flawScenarios(): Scenario[] {
       prices: [path("FET-USDT", [[0, "0.1878"], ...Array.from({ length: 901 }, (_, k): [number, string] => [28_500 + k, 28_500 + k < 29_100 ? "0.1878" : "0.1866"])])],
       intents: [enter(3600 * 8 - 300, 0, "fund-1", "SHORT", FET_QTY), exit(3600 * 8 + 400, 0)],
       expect: { finalStages: { "0": "CLOSED" }, forbiddenDiagnostics: CLEAN, trades: [{ tradeId: "fund-1", realizedGrossUsdt: "242.7312" }] },
+    }),
+    scripted({
+      name: "funding-frame-lost-in-restart",
+      description:
+        "Issue 12 (seeds 4, 32, 37): the process is down when the 08:00 funding is paid, so its ACCOUNT_UPDATE m=FUNDING_FEE frame is lost; the restart's reconcile round reads the income endpoint from the persisted cursor and books the payment exactly once: kernel funding = venue funding = 202,276 × 0.1878 × 0.0001 received by the short.",
+      flaws: ["I14", "E13", "I19"],
+      tags: ["ledger", "funding", "restart"],
+      durationSec: 3600 * 8 + 600,
+      prices: [path("FET-USDT", [[0, "0.1878"], ...Array.from({ length: 901 }, (_, k): [number, string] => [28_500 + k, 28_500 + k < 29_100 ? "0.1878" : "0.1866"])])],
+      intents: [enter(3600 * 8 - 300, 0, "fund-2", "SHORT", FET_QTY), exit(3600 * 8 + 400, 0)],
+      faults: { restartAtUs: [START_US + (3600 * 8 - 1) * 1_000_000] },
+      expect: { finalStages: { "0": "CLOSED" }, forbiddenDiagnostics: CLEAN, trades: [{ tradeId: "fund-2", realizedGrossUsdt: "242.7312" }], ledger: { fundingUsdt: "3.79874328" } },
+    }),
+    scripted({
+      name: "funding-frame-after-income-row",
+      description:
+        "Issue 12: every stream frame is delivered twice and about 90 s late, so the income sweep 60 s after 08:00 books the funding before its frame arrives; the frame and its duplicate are DUPLICATE_EVENTs of the income row (one identity: asset, hour, amount). Kernel funding = venue funding, booked once.",
+      flaws: ["Flaw 10", "I10"],
+      tags: ["ledger", "funding"],
+      durationSec: 3600 * 8 + 600,
+      livenessBoundSec: 400,
+      prices: [path("FET-USDT", [[0, "0.1878"], ...Array.from({ length: 901 }, (_, k): [number, string] => [28_500 + k, 28_500 + k < 29_100 ? "0.1878" : "0.1866"])])],
+      intents: [enter(3600 * 8 - 300, 0, "fund-3", "SHORT", FET_QTY), exit(3600 * 8 + 400, 0)],
+      faults: { wsLatencyUs: { medianUs: 90_000_000, p99Us: 95_000_000 }, wsDuplicate: 1 },
+      expect: { finalStages: { "0": "CLOSED" }, forbiddenDiagnostics: CLEAN, trades: [{ tradeId: "fund-3", realizedGrossUsdt: "242.7312" }], ledger: { fundingUsdt: "3.79874328" } },
     }),
   ];
 }

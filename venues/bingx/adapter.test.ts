@@ -266,14 +266,14 @@ describe("balance, income, contracts, listen key replies (docs/bingx-protocol.md
     expect(balanceRowExtras(vstRow, "d")).toEqual({ realizedProfitUsdt: "-18.9859", frozenMarginUsdt: "0" });
     expectAdapterError(() => parseBalanceReply(res("balance-v3-vst.json"), T0, "USDT"), "data[].asset");
   });
-  it("income rows with tranId → rows + FUNDING events keyed by tranId", () => {
+  it("income rows with tranId → rows + FUNDING events keyed by the funding identity the stream frame shares (issue 12; was income:<tranId>, which no frame could match)", () => {
     const { rows, funding } = parseIncomeReply(res("income.json"), T0);
     expect(rows.map((r) => [r.incomeType, r.incomeUsdt, r.tranId])).toEqual([
       ["TRADING_FEE", "-18.9933864", "1000000001"],
       ["FUNDING_FEE", "3.79855128", "1000000002"],
       ["REALIZED_PNL", "31.2084", "1000000003"],
     ]);
-    expect(funding).toEqual([{ kind: "FUNDING", eventId: "income:1000000002", tsUs: T0, symbol: "FET-USDT", amountUsdt: "3.79855128" }]);
+    expect(funding).toEqual([{ kind: "FUNDING", eventId: "funding:USDT:1781164800000:3.79855128", tsUs: T0, symbol: "FET-USDT", amountUsdt: "3.79855128" }]);
   });
   it("contracts reply with numeric fields → ContractSpec; listen key create is bare", () => {
     expect(parseContractsReply(res("contracts.json"))).toEqual([DEFAULT_CONTRACTS[0]]);

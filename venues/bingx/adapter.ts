@@ -19,7 +19,9 @@
  * - Ids are read losslessly from raw text (19-digit numbers > 2^53); `clientOrderId` and
  *   `clientOrderID`, `realisedProfit`/`realizedProfit`, `freezedMargin`/`frozenMargin`, REST
  *   `CANCELLED` / WS `CANCELED`, and both error-code generations are accepted (docs/bingx-protocol.md §11).
- * - Event ids are derived from the payload, so a duplicated frame gets the same id (Flaw 10, I10).
+ * - Event ids are derived from the payload, so a duplicated frame gets the same id (Flaw 10, I10);
+ *   a funding payment has one id for its stream frame and its income row ({@link fundingEventId},
+ *   docs/bingx-protocol.md §9.1).
  * - Unknown statuses / enum values are AdapterErrors naming the field (H6, H8). An unknown
  *   user-stream event type is skipped and reported (`unknownEventType`), never fatal: one new
  *   frame type from the venue must not end a session (issue 15).
@@ -493,6 +495,42 @@ export interface WsParseResult {
  */
 export const ACCOUNT_WIDE_SYMBOL = "*";
 
+/** Width of the window a funding payment's time is rounded into for its identity: one hour, ms. */
+export const FUNDING_KEY_WINDOW_MS = 3_600_000;
+
+/**
+ * The identity of one funding payment, shared by its stream frame and its income row so the
+ * kernel (which dedups account events by eventId and saves the ids with its state) books the
+ * payment once whichever copy comes first, however often, across restarts (issue 12;
+ * docs/bingx-protocol.md §9.1; docs/accounting.md §3.1).
+ *
+ * `funding:<asset>:<hourMs>:<amount>` plus `#<n>` for the n-th (n ≥ 2) payment with the same
+ * triple. Only fields both copies carry can be used: a cross-margin `ACCOUNT_UPDATE m=FUNDING_FEE`
+ * has `B[].a` (asset), `B[].bc` (amount) and `E` (ms) but no symbol and no tranId; the income row
+ * has `asset`, `income`, `time` (and `symbol`, `tranId`). `hourMs` is the payment's time rounded
+ * to the nearest full UTC hour: BingX settles funding on full hours (00/08/16 UTC, per-symbol
+ * off-grid hours possible), and both copies are stamped by the same settlement, seconds apart at
+ * most. The occurrence number exists because two payments can share the triple (two symbols, the
+ * same amount, the same hour): the stream cannot tell them apart (its frames all get n = 1, the
+ * second one is a DUPLICATE_EVENT in the kernel), the income rows can, and book the n ≥ 2 ones.
+ *
+ * @param asset margin asset (`USDT`, `VST`)
+ * @param timeMs the payment's time, ms since the epoch (frame `E`, income `time`)
+ * @param amountUsdt signed amount as plain decimal text (normalised here: "1.50" and "1.5" agree)
+ * @param occurrence 1 for the first payment with this triple, 2 for the second, …
+ * @throws AdapterError naming `funding.eventId` when the identity would exceed the kernel's 64-character id limit
+ */
+export function fundingEventId(asset: string, timeMs: number, amountUsdt: string, occurrence: number): string {
+  const amount = parseDecimal(amountUsdt);
+  if (!amount) throw new AdapterError("funding.amountUsdt", amountUsdt, "not a decimal");
+  if (!Number.isSafeInteger(timeMs) || timeMs < 0) throw new AdapterError("funding.timeMs", String(timeMs), "must be a non-negative integer ms");
+  if (!Number.isSafeInteger(occurrence) || occurrence < 1) throw new AdapterError("funding.occurrence", String(occurrence), "must be an integer ≥ 1");
+  const hourMs = Math.round(timeMs / FUNDING_KEY_WINDOW_MS) * FUNDING_KEY_WINDOW_MS;
+  const id = `funding:${asset}:${hourMs}:${fmt(amount)}${occurrence > 1 ? `#${occurrence}` : ""}`;
+  if (id.length > 64) throw new AdapterError("funding.eventId", id, "longer than the kernel's 64-character event id limit");
+  return id;
+}
+
 const WS_X = ["NEW", "CANCELED", "CALCULATED", "EXPIRED", "TRADE"] as const;
 const WS_STATUS = ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "CANCELLED", "EXPIRED"] as const;
 const ACCOUNT_REASONS = ["DEPOSIT", "WITHDRAW", "ORDER", "FUNDING_FEE", "ASSET_TRANSFER"] as const;
@@ -517,7 +555,7 @@ export function parseWsMessage(msg: WsMessage): WsParseResult {
   if (e === "listenKeyExpired") return { venueEvents: [], accountEvents: [], control: { kind: "LISTEN_KEY_EXPIRED", listenKey: reqText(f, "listenKey", "frame") } };
   if (e === "ACCOUNT_CONFIG_UPDATE") return { venueEvents: [], accountEvents: [], ignored: e };
   if (e === "ORDER_TRADE_UPDATE" || e === "TRADE_UPDATE") return parseOrderTradeUpdate(obj(f["o"], "frame.o"), tsUs);
-  if (e === "ACCOUNT_UPDATE") return parseAccountUpdate(obj(f["a"], "frame.a"), msg.body, tsUs);
+  if (e === "ACCOUNT_UPDATE") return parseAccountUpdate(obj(f["a"], "frame.a"), msg.body, tsUs, optText(f, "E", "frame"));
   // An event type added by the venue after this adapter was written: skip it and say so (issue 15).
   return { venueEvents: [], accountEvents: [], ignored: e, unknownEventType: e };
 }
@@ -581,10 +619,16 @@ function parseOrderTradeUpdate(o: { [k: string]: Wire }, tsUs: number): WsParseR
   return { venueEvents: [fill], accountEvents: [settled], ...named };
 }
 
-function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number): WsParseResult {
+function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number, frameE: string | undefined): WsParseResult {
   const P = "frame.a";
   const m = reqText(a, "m", P);
   if (!(ACCOUNT_REASONS as readonly string[]).includes(m)) throw new AdapterError(`${P}.m`, m, "unknown ACCOUNT_UPDATE reason");
+  let frameTimeMs = 0;
+  if (m === "FUNDING_FEE") {
+    // The payment's time is part of its identity (fundingEventId): required, in ms.
+    if (frameE === undefined || !/^\d{1,16}$/.test(frameE)) throw new AdapterError("frame.E", frameE ?? "(missing)", "a FUNDING_FEE frame needs its event time in ms");
+    frameTimeMs = Number(frameE);
+  }
   const h = bodyHash(body);
   const rows = a["B"] === undefined ? [] : arr(a["B"], `${P}.B`);
   const positions = a["P"] === undefined ? [] : arr(a["P"], `${P}.P`);
@@ -601,7 +645,8 @@ function parseAccountUpdate(a: { [k: string]: Wire }, body: string, tsUs: number
       const bc = decText(r, "bc", `${P}.B[${i}]`);
       let symbol = ACCOUNT_WIDE_SYMBOL; // cross margin: B only, no symbol on the wire (docs/bingx-protocol.md §6)
       if (positions.length === 1) symbol = reqText(obj(positions[0], `${P}.P[0]`), "s", `${P}.P[0]`); // isolated: B + that P
-      out.push({ kind: "FUNDING", eventId: `ws:funding:${h}:${i}`, tsUs, symbol, amountUsdt: bc });
+      // Identity shared with the payment's income row (fundingEventId): asset, E, bc.
+      out.push({ kind: "FUNDING", eventId: fundingEventId(asset, frameTimeMs, bc, 1), tsUs, symbol, amountUsdt: bc });
     }
   });
   return { venueEvents: [], accountEvents: out, ...(missing.length ? { missing } : {}) };
@@ -657,7 +702,8 @@ export interface IncomeRow {
 const INCOME_TYPES = ["TRANSFER", "REALIZED_PNL", "FUNDING_FEE", "TRADING_FEE", "INSURANCE_CLEAR", "TRIAL_FUND", "ADL", "SYSTEM_DEDUCTION"];
 
 /**
- * Income reply → rows plus the FUNDING account events they imply (eventId `income:<tranId>`;
+ * Income reply → rows plus the FUNDING account events its FUNDING_FEE rows imply
+ * ({@link incomeFundingEvents}: the identity shared with the stream frame, {@link fundingEventId};
  * the recovery path for funding frames lost on the stream).
  */
 export function parseIncomeReply(res: RestResponse, tsUs: number): { rows: IncomeRow[]; funding: AccountEvent[] } {
@@ -681,10 +727,31 @@ export function parseIncomeReply(res: RestResponse, tsUs: number): { rows: Incom
       tradeId: optText(r, "tradeId", P) ?? "",
     };
   });
-  const funding: AccountEvent[] = rows
-    .filter((r) => r.incomeType === "FUNDING_FEE")
-    .map((r) => ({ kind: "FUNDING", eventId: `income:${r.tranId}`, tsUs, symbol: r.symbol, amountUsdt: r.incomeUsdt }));
-  return { rows, funding };
+  return { rows, funding: incomeFundingEvents(rows, tsUs) };
+}
+
+/**
+ * FUNDING account events of the FUNDING_FEE rows among `rows` (other types are skipped), in row
+ * order, each with {@link fundingEventId}: the n-th row (by position in `rows`) with the same
+ * (asset, hour, amount) gets occurrence n, so pass every row of a sweep at once (pages merged,
+ * duplicates by tranId removed) for the count to be the venue's.
+ * @param tsUs time stamped on the events (the reply's receipt time), µs
+ * @param symbols configured symbols: a row of another symbol is booked account-wide
+ *   ({@link ACCOUNT_WIDE_SYMBOL}, as its stream frame would be); omitted ⇒ the row's symbol
+ */
+export function incomeFundingEvents(rows: readonly IncomeRow[], tsUs: number, symbols?: readonly string[]): AccountEvent[] {
+  const seen = new Map<string, number>();
+  const out: AccountEvent[] = [];
+  for (const r of rows) {
+    if (r.incomeType !== "FUNDING_FEE") continue;
+    if (r.asset === "") throw new AdapterError("data[].asset", `(missing, tranId ${r.tranId})`, "a FUNDING_FEE row needs its asset: it is part of the funding identity");
+    const base = fundingEventId(r.asset, r.timeMs, r.incomeUsdt, 1);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    const symbol = symbols === undefined || symbols.includes(r.symbol) ? r.symbol : ACCOUNT_WIDE_SYMBOL;
+    out.push({ kind: "FUNDING", eventId: fundingEventId(r.asset, r.timeMs, r.incomeUsdt, n), tsUs, symbol, amountUsdt: r.incomeUsdt });
+  }
+  return out;
 }
 
 /** Contracts reply (numbers or strings) → validated ContractSpec[] (for the live VST connection). */

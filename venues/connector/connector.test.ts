@@ -9,34 +9,11 @@ import type { ReconcileReport, SlotImage, Stage, VenueCommand } from "../../kern
 import type { RestResponse } from "../venue.js";
 import { mkVenue, T0 } from "../bingx/test-util.js";
 import { REST_TIMEOUT_US, VenueConnector } from "./connector.js";
-import type { Clock, KernelInput, KernelPort, OutboundCall, Transport } from "./ports.js";
-
-class TimerClock implements Clock {
-  t = T0;
-  private timers: { t: number; seq: number; fn: () => void }[] = [];
-  private seq = 0;
-  nowUs(): number {
-    return this.t;
-  }
-  at(tUs: number, fn: () => void): void {
-    this.timers.push({ t: Math.max(tUs, this.t), seq: this.seq++, fn });
-  }
-  /** Run timers due up to `untilUs`, in (time, scheduling) order. */
-  runUntil(untilUs: number): void {
-    for (;;) {
-      this.timers.sort((a, b) => a.t - b.t || a.seq - b.seq);
-      const next = this.timers[0];
-      if (!next || next.t > untilUs) break;
-      this.timers.shift();
-      this.t = next.t;
-      next.fn();
-    }
-    this.t = untilUs;
-  }
-}
+import type { KernelInput, KernelPort, OutboundCall, Transport } from "./ports.js";
+import { TimerClock } from "./test-clock.js";
 
 function setup(loseAnswer: (call: OutboundCall) => boolean) {
-  const clock = new TimerClock();
+  const clock = new TimerClock(T0);
   const venue = mkVenue();
   venue.onMarketTick({ tsUs: T0, symbol: "FET-USDT", priceUsdt: "0.1878" });
   const fed: { what: string; inputs: KernelInput[] }[] = [];

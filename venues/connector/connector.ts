@@ -39,14 +39,15 @@
  *   endSession() / beginSession() process down / up
  *   networkIdle(), inFlightFor(cid), isOpen(callId), submitFor(cid), streamUp, session, up
  */
-import type { ReconcileReport, Stage, VenueCommand, VenueEvent } from "../../kernel/types.js";
+import type { AccountEvent, ReconcileReport, Stage, VenueCommand, VenueEvent } from "../../kernel/types.js";
 import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
 import { parseReconcile } from "../bingx/adapter.js";
 import {
   PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryFill, parseWsMessage, restamp,
   type Cancel, type KernelInput, type ReplyClass, type Submit,
 } from "./wire.js";
-import type { CallPurpose, Clock, ConnectorConfig, ConnectorLogKind, KernelPort, OutboundCall, Transport } from "./ports.js";
+import type { CallPurpose, Clock, ConnectorConfig, ConnectorLogKind, DurableStore, KernelPort, OutboundCall, Transport } from "./ports.js";
+import { FUNDING_PERIOD_US, FUNDING_SETTLE_DELAY_US, FundingRecovery, nextFundingUs, type SweepResult } from "./funding.js";
 
 /** How long the connector waits for a REST answer before treating it as lost, µs. */
 export const REST_TIMEOUT_US = 3_000_000;
@@ -91,6 +92,8 @@ interface ReconcileRound {
   balance?: KernelInput[];
   /** Client order ids queried for their fee (removed from `feeUnconfirmed` when the round is done). */
   feeQueried: string[];
+  /** The round's income sweep, once done (funding.ts): fed after the report, before the balance. */
+  funding?: SweepResult;
 }
 
 /** The connector (module docstring). One per account; survives simulated restarts as sessions. */
@@ -118,6 +121,8 @@ export class VenueConnector {
   private readonly feeUnconfirmed = new Map<string, { symbol: string; venueOrderId?: string }>();
   /** Price queries in flight (`queryUnpricedFills`): venue (or client) order id → call id. */
   private readonly priceQueries = new Map<string, string>();
+  /** Funding recovery from the income endpoint (funding.ts); off until startFundingRecovery. */
+  private funding?: FundingRecovery;
 
   /**
    * @param config symbols, slot count, hedge mode
@@ -159,7 +164,7 @@ export class VenueConnector {
   }
   /** No REST call tracked and no reconcile round running. */
   networkIdle(): boolean {
-    return this.calls.size === 0 && !this.round;
+    return this.calls.size === 0 && !this.round && !this.funding?.busy();
   }
   /** True when a call of the current session for this client order id is in flight. */
   inFlightFor(clientOrderId: string): boolean {
@@ -178,6 +183,7 @@ export class VenueConnector {
     this.roundAgain = undefined;
     this.feeUnconfirmed.clear();
     this.priceQueries.clear(); // their calls died with the session; reconcile prices what they would have
+    this.funding?.endSession();
   }
 
   /** The process is back (a new session): answers are accepted again. The caller renews the listen key and reconciles. */
@@ -313,6 +319,8 @@ export class VenueConnector {
         return this.onReconReply(call, c, resp);
       case "balance":
         return this.onBalanceReply(call, c, resp, now);
+      case "income":
+        return this.onIncomeReply(call, c, resp, now);
       case "lk.create":
         return this.onListenKeyCreated(call, c, resp);
       case "lk.extend":
@@ -422,7 +430,7 @@ export class VenueConnector {
    */
   onStreamFrame(msg: WsMessage): { inputs: KernelInput[]; missing?: string[]; unknownEventType?: string } {
     const parsed = parseWsMessage(msg);
-    const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...parsed.accountEvents.map((ev): KernelInput => ({ k: "account", ev }))];
+    const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...fundingBeforeBalance(parsed.accountEvents).map((ev): KernelInput => ({ k: "account", ev }))];
     this.queryUnpricedFills(parsed.venueEvents);
     if (parsed.control?.kind === "LISTEN_KEY_EXPIRED") {
       this.stream = false;
@@ -514,6 +522,7 @@ export class VenueConnector {
       const isQuery = req.path === PATHS.order;
       r.pending.add(this.send({ purpose: "recon", round: id, index, symbol: isQuery ? req.params["symbol"] : undefined, build: (t, rid) => restamp(req, t, rid) }));
     });
+    this.sweepInRound(r);
     r.pending.add(this.send({ purpose: "balance", round: id, build: (t, rid) => this.wire.balance(t, rid) }));
   }
 
@@ -543,6 +552,7 @@ export class VenueConnector {
     const report: ReconcileReport = parseReconcile(replies, now, this.config.symbols);
     this.kernel.reconcile(report, r.why);
     for (const c of r.feeQueried) this.feeUnconfirmed.delete(c);
+    if (r.funding) this.feedFunding(r.funding);
     if (r.balance) this.kernel.feed(r.balance, "reconcile balance");
     this.log("check", { reconcile: "done", round: r.id });
     if (this.roundAgain) {
@@ -550,6 +560,67 @@ export class VenueConnector {
       this.roundAgain = undefined;
       this.requestReconcile(again);
     }
+  }
+
+  // ───────────────────────────── funding recovery (funding.ts) ─────────────────────────────
+
+  /**
+   * Turn on funding recovery from the income endpoint (issue 12; funding.ts): an income sweep in
+   * every reconcile round from now on, and one after every funding time (00/08/16 UTC) +
+   * FUNDING_SETTLE_DELAY_US, each feeding the kernel a FUNDING event per payment (the identity its
+   * stream frame has, so nothing is booked twice; docs/bingx-protocol.md §9.1).
+   * @param fromUs time of the wallet read that seeded the kernel (funding up to then is in it); the
+   *   cursor starts there unless `store` already holds one (a restarted process)
+   * @param store where the income cursor survives restarts (ports.ts DurableStore)
+   * @param pageLimit rows per income page (default and maximum 1000; smaller only to test paging)
+   * @throws Error when called twice, or for a bad `fromUs` / `pageLimit`
+   */
+  startFundingRecovery(fromUs: number, store: DurableStore, pageLimit?: number): void {
+    if (this.funding) throw new Error("connector: funding recovery already started");
+    const f = new FundingRecovery(this.clock, store, this.config.symbols, (build) => this.send({ purpose: "income", build }), (p) => this.log("check", p), pageLimit);
+    f.init(fromUs);
+    this.funding = f;
+    const at = (gUs: number): void =>
+      this.clock.at(gUs + FUNDING_SETTLE_DELAY_US, () => {
+        this.fundingTimeSweep(gUs);
+        at(gUs + FUNDING_PERIOD_US);
+      });
+    at(nextFundingUs(fromUs));
+  }
+
+  private onIncomeReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
+    if (c.cls !== "OK") return this.retry(call, backoffUs(c));
+    this.calls.delete(call.id);
+    this.funding?.onPage(call.id, resp, now);
+  }
+
+  /** A reconcile round also reads income from the cursor; the round waits for the sweep. */
+  private sweepInRound(r: ReconcileRound): void {
+    const f = this.funding;
+    if (!f) return;
+    const token = `income:rc${r.id}`;
+    r.pending.add(token);
+    f.sweep(`reconcile round ${r.id} (${r.why})`, (res) => {
+      if (this.round !== r) return;
+      r.funding = res;
+      this.roundDone(token);
+    });
+  }
+
+  /** After funding time `gUs` + the settle delay: sweep, feed, then re-anchor capital by a balance read (the last anchor may already hold the payment). */
+  private fundingTimeSweep(gUs: number): void {
+    const f = this.funding;
+    if (!f || !this.active) return; // a process that is down sweeps in its restart's reconcile round
+    f.sweep(`funding time ${gUs}`, (res) => {
+      this.feedFunding(res);
+      if (res.inputs.length > 0) this.send({ purpose: "balance", build: (t, rid) => this.wire.balance(t, rid) });
+    });
+  }
+
+  /** Feed a sweep's FUNDING events, then move the cursor past them. */
+  private feedFunding(res: SweepResult): void {
+    if (res.inputs.length > 0) this.kernel.feed(res.inputs, "income funding");
+    this.funding?.commit(res.cursorMs);
   }
 
   /** Periodic loss suspicion: slots waiting too long, resting LIMIT orders, stale-state slots. */
@@ -575,6 +646,16 @@ export class VenueConnector {
       this.requestReconcile(why);
     }
   }
+}
+
+/**
+ * The account events of one frame with its FUNDING events first. A FUNDING_FEE frame's `wb` is
+ * the wallet after the payment: anchored first, then the payment booked, capital would count the
+ * payment twice until the next anchor (docs/accounting.md §3.1). Other frames carry no FUNDING.
+ */
+function fundingBeforeBalance(evs: AccountEvent[]): AccountEvent[] {
+  if (!evs.some((e) => e.kind === "FUNDING")) return evs;
+  return [...evs.filter((e) => e.kind === "FUNDING"), ...evs.filter((e) => e.kind !== "FUNDING")];
 }
 
 function venueInputs(evs: VenueEvent[]): KernelInput[] {

@@ -30,7 +30,7 @@ export interface Clock {
 }
 
 /** Why the connector sends a REST request (drives how its answer is read). */
-export type CallPurpose = "submit" | "cancel" | "query" | "price" | "recon" | "balance" | "lk.create" | "lk.extend";
+export type CallPurpose = "submit" | "cancel" | "query" | "price" | "recon" | "balance" | "income" | "lk.create" | "lk.extend";
 
 /**
  * One REST call the connector tracks until it is answered (or its session ends). A transport
@@ -83,6 +83,18 @@ export interface KernelPort {
   knownStage(i: number): Stage;
   /** Read slot `i` from the kernel and refresh its known stage. */
   refreshSlot(i: number): SlotImage;
+}
+
+/**
+ * What survives a process restart: a file (or a database row) in live mode, the run's simulated
+ * disk in the simulator (funding.ts memoryStore, owned by the runtime). Keys and values are
+ * text; `read` of a key never written is undefined. The connector keeps its funding income cursor
+ * here (venues/connector/funding.ts). A live implementation should write it no earlier than the
+ * kernel state that holds what it covers (the simulator saves both at its restart).
+ */
+export interface DurableStore {
+  read(key: string): string | undefined;
+  write(key: string, value: string): void;
 }
 
 /** Row kinds the connector reports through its log (the simulator records them in the trace). */

@@ -316,3 +316,37 @@ pub(super) fn wallet_refused(w: Decimal) -> bool {
 pub(super) fn wallet_refused(w: Decimal) -> bool {
     w < Decimal::ZERO
 }
+
+/// Capital after settling a realized increment `dr` and a fee increment `df`: net of fees (A7,
+/// E18, docs/accounting.md §3.1). Mutant `mutant_fees_ignored`: fees ignored.
+#[cfg(not(feature = "mutant_fees_ignored"))]
+pub(crate) fn settled_capital(capital: Decimal, dr: Decimal, df: Decimal) -> KResult<Decimal> {
+    dec::sub(dec::add(capital, dr)?, df)
+}
+#[cfg(feature = "mutant_fees_ignored")]
+pub(crate) fn settled_capital(capital: Decimal, dr: Decimal, _df: Decimal) -> KResult<Decimal> {
+    dec::add(capital, dr)
+}
+
+/// The funding amount booked: as paid (+ = received, docs/accounting.md §3.1). Mutant
+/// `mutant_funding_sign` (issue 12): the wrong sign.
+#[cfg(not(feature = "mutant_funding_sign"))]
+pub(crate) fn funding_booked(amount: Decimal) -> Decimal {
+    amount
+}
+#[cfg(feature = "mutant_funding_sign")]
+pub(crate) fn funding_booked(amount: Decimal) -> Decimal {
+    -amount
+}
+
+/// A slot's seen event ids after remembering one: all kept while the trade lives (Flaw 10, M6).
+/// Mutant `mutant_dedup_window64`: the seeds' bounded window of 64 silently evicts the oldest.
+#[cfg(not(feature = "mutant_dedup_window64"))]
+pub(crate) fn bound_seen_ids(_ids: &mut Vec<String>, _set: &mut FastSet) {}
+#[cfg(feature = "mutant_dedup_window64")]
+pub(crate) fn bound_seen_ids(ids: &mut Vec<String>, set: &mut FastSet) {
+    while ids.len() > 64 {
+        let old = ids.remove(0);
+        set.remove(&old);
+    }
+}
