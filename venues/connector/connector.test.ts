@@ -12,9 +12,9 @@ import { REST_TIMEOUT_US, VenueConnector } from "./connector.js";
 import type { KernelInput, KernelPort, OutboundCall, Transport } from "./ports.js";
 import { TimerClock } from "./test-clock.js";
 
-function setup(loseAnswer: (call: OutboundCall) => boolean) {
+function setup(loseAnswer: (call: OutboundCall) => boolean, venueOptions: Parameters<typeof mkVenue>[0] = {}) {
   const clock = new TimerClock(T0);
-  const venue = mkVenue();
+  const venue = mkVenue(venueOptions);
   venue.onMarketTick({ tsUs: T0, symbol: "FET-USDT", priceUsdt: "0.1878" });
   const fed: { what: string; inputs: KernelInput[] }[] = [];
   const reports: { why: string; report: ReconcileReport }[] = [];
@@ -34,7 +34,7 @@ function setup(loseAnswer: (call: OutboundCall) => boolean) {
       // 10 ms each way; the request is built when it is written (live behaviour).
       const attempt = call.attempt;
       const req = call.build(clock.nowUs(), `${call.id}.${attempt}`);
-      sent.push(`${call.purpose} ${req.method} ${req.path} ${req.params["clientOrderId"] ?? ""}`.trim());
+      sent.push(`${call.purpose} ${req.method} ${req.path} ${req.params["clientOrderId"] ?? req.params["orderId"] ?? ""}`.trim());
       clock.at(clock.nowUs() + 10_000, () => {
         const resp: RestResponse = venue.handleRest(req, clock.nowUs());
         if (loseAnswer(call)) return;
@@ -73,6 +73,28 @@ describe("VenueConnector (real timers replaced by a timer list, no simulator)", 
     const kinds = fed[0].inputs.map((i) => i.ev.kind);
     expect(kinds).toContain("ORDER_ACK");
     expect(kinds).toContain("FULL_FILL");
+    expect(connector.networkIdle()).toBe(true);
+  });
+
+  it("docs/accounting.md §Missing prices (spec §5.2, E12): a stream fill without ap gets one order query; its executedQty + avgPrice reach the kernel as the order's cumulative fill", () => {
+    const { clock, venue, connector, fed, sent } = setup(() => false, { quirks: { omitWsAvgPrice: 1 } });
+    venue.handleRest({ method: "POST", path: "/openApi/user/auth/userDataStream", params: {}, requestId: "lk" }, T0); // a stream to deliver frames on
+    connector.dispatch(submit);
+    clock.runUntil(T0 + 100_000);
+    const frames = venue.drainStream();
+    const fills = frames.flatMap((m) => connector.onStreamFrame(m).inputs).filter((i) => i.k === "venue" && (i.ev.kind === "FULL_FILL" || i.ev.kind === "PARTIAL_FILL"));
+    expect(fills.length, "the venue emitted no fill frame").toBeGreaterThan(0);
+    for (const f of fills) expect((f.ev as { fillPrice?: string }).fillPrice).toBe("0"); // ap lost: unpriced
+    // A second frame of the same order while the query is in flight sends no second query.
+    for (const m of frames) connector.onStreamFrame(m);
+    const vid = (fills[0].ev as { venueOrderId?: string }).venueOrderId!;
+    expect(sent.filter((x) => x.startsWith("price"))).toEqual([`price GET /openApi/swap/v2/trade/order ${vid}`]);
+    clock.runUntil(T0 + 200_000);
+    const priced = fed.find((f) => f.what === `price query ${vid}`);
+    expect(priced, `fed: ${fed.map((f) => f.what).join(", ")}`).toBeDefined();
+    const ev = priced!.inputs[0].ev;
+    expect(ev).toMatchObject({ kind: "FULL_FILL", quantityMode: "CUMULATIVE", fillQty: "100", venueOrderId: vid, clientOrderId: "t1s0-e1" });
+    expect(Number((ev as { fillPrice?: string }).fillPrice)).toBeGreaterThan(0);
     expect(connector.networkIdle()).toBe(true);
   });
 
