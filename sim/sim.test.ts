@@ -124,11 +124,18 @@ describe("each fault type fires and the invariants hold after liveness", () => {
     });
   }
 
-  it("spec §0.1 / §5.2: WS fill frames without ap (wsFillPriceLoss) book 0 and FILL_SETTLED repairs them, with reordering; invariants hold", async () => {
-    const r = await runScenario(randomScenario("fault-wsFillPriceLoss", 1, { wsFillPriceLoss: 0.5, wsReorder: 0.3 }, { intentsPerHour: 60 }), { seed: 11, checkDeterminism: false });
-    const repaired = r.final.trades.filter((t) => t.flags.includes("repaired_from_exchange"));
-    expect(repaired.length, "no trade was repaired from the exchange: the quirk never reached the kernel").toBeGreaterThan(0);
-    expect(r.final.trades.some((t) => t.legs.some((l) => d(l.pricedQty).lessThan(d(l.quantity)))), "no leg had unpriced quantity").toBe(true);
+  it("spec §0.1 / §5.2, docs/accounting.md §Missing prices: WS fill frames without ap (wsFillPriceLoss) book 0, FILL_SETTLED repairs them, and the order's true price replaces the repair, with reordering; invariants hold", async () => {
+    // The §5.2 repair still happens (the settlement rides on the same frame); the connector's order
+    // query then brings cumQty × avgPrice and the kernel replaces the repair by the estimate on the
+    // slot's own entry VWAP (under one-way netting the repair carried the netting term).
+    const sc = randomScenario("fault-wsFillPriceLoss", 1, { wsFillPriceLoss: 0.5, wsReorder: 0.3 }, { intentsPerHour: 60 });
+    const r = await runScenario(sc, { seed: 11, checkDeterminism: false });
+    const repriced = r.final.trades.filter((t) => t.flags.includes("repriced_from_order"));
+    expect(repriced.length, "no trade was re-priced from its order: the quirk never reached the kernel").toBeGreaterThan(0);
+    for (const t of repriced) expect(t.realizedGrossUsdt, `${t.tradeId} books its own estimate once re-priced`).toBe(t.kernelEstimateUsdt);
+    const outs = (executeOnce(sc, 11, sc.faults ?? {}, kernel, true).trace.rows ?? []).filter((x) => x.kind === "kernel.out");
+    expect(outs.filter((x) => x.body.includes('"repaired":true')).length, "no FILL_SETTLED repaired an unpriced fill (spec §5.2)").toBeGreaterThan(0);
+    expect(outs.filter((x) => x.body.includes('"repairReplacedUsdt"')).length, "no repair was replaced by the order's price").toBeGreaterThan(0);
     expect(r.ok, failed(r)).toBe(true);
   });
 
