@@ -129,12 +129,8 @@ impl Kernel {
     /// Apply a booked fill to the symbol's one-way netting mirror (docs/accounting.md §One-way
     /// netting); returns the fill's view of the position before it.
     fn net_book(&mut self, si: usize, oi: usize, q: Decimal, notional: Option<Decimal>) -> KResult<NetFill> {
-        let s = &self.slots[si];
-        let buy = s.orders[oi].side == OrderSide::Buy;
-        let p = self.net_position(&s.symbol);
-        let step = netting::net_step(&p, buy, q, notional)?;
-        self.set_net_position(step.after);
-        Ok(step.view)
+        let buy = self.slots[si].orders[oi].side == OrderSide::Buy;
+        self.net_apply(si, buy, q, notional)
     }
 
     /// Commit an entry fill: size, VWAP basis (E10a), fees, stage.

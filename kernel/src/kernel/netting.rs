@@ -11,19 +11,22 @@
 
 use super::*;
 
-/// The mirror step of one fill: the fill's view of the position before it, and the position after.
-pub(super) struct NetStep {
-    pub view: NetFill,
-    pub after: NetPosition,
+/// A symbol's one-way position without its name (the mirror's arithmetic needs no allocation).
+#[derive(Clone, Copy)]
+pub(super) struct NetQty {
+    pub qty: Decimal,
+    pub entry: Decimal,
+    pub known: bool,
 }
 
 /// Apply one booked fill to position `p` (pure): `buy` = the order side, `q` > 0 its quantity,
 /// `notional` = q × its true price (None when unpriced: an opening part then makes the entry
-/// unknown). Rules of the venue in the module docstring.
-pub(super) fn net_step(p: &NetPosition, buy: bool, q: Decimal, notional: Option<Decimal>) -> KResult<NetStep> {
+/// unknown). Rules of the venue in the module docstring. Returns the fill's view of the position
+/// before it and the position after.
+pub(super) fn net_step(p: NetQty, buy: bool, q: Decimal, notional: Option<Decimal>) -> KResult<(NetFill, NetQty)> {
     let delta = if buy { q } else { -q };
     let nq = dec::add(p.qty, delta)?;
-    let mut after = NetPosition { symbol: p.symbol.clone(), qty: nq, entry: p.entry, known: p.known };
+    let mut after = NetQty { qty: nq, entry: p.entry, known: p.known };
     let opposite = !p.qty.is_zero() && p.qty.is_sign_negative() != delta.is_sign_negative();
     let dir: i8 = if p.qty.is_sign_negative() { -1 } else { 1 };
     if !opposite {
@@ -34,7 +37,7 @@ pub(super) fn net_step(p: &NetPosition, buy: bool, q: Decimal, notional: Option<
                 Decimal::ZERO
             }
         };
-        return Ok(NetStep { view: NetFill { close_qty: Decimal::ZERO, entry: p.entry, dir, known: p.known }, after });
+        return Ok((NetFill { close_qty: Decimal::ZERO, entry: p.entry, dir, known: p.known }, after));
     }
     let close = dmin(q, p.qty.abs());
     let view = NetFill { close_qty: close, entry: p.entry, dir, known: p.known };
@@ -51,7 +54,7 @@ pub(super) fn net_step(p: &NetPosition, buy: bool, q: Decimal, notional: Option<
             }
         }
     }
-    Ok(NetStep { view, after })
+    Ok((view, after))
 }
 
 /// The rp the venue books for a fill of quantity `qty` and notional `notional` (qty × price) whose
@@ -115,6 +118,32 @@ impl Kernel {
             Err(_) if flat => {}
             Err(i) => self.netting.insert(i, p),
         }
+    }
+
+    /// Apply a booked fill of slot `si` (symbol, `buy` side) to its symbol's mirror in place (no
+    /// allocation unless the symbol enters the mirror); returns the fill's view of the position.
+    pub(super) fn net_apply(&mut self, si: usize, buy: bool, q: Decimal, notional: Option<Decimal>) -> KResult<NetFill> {
+        let found = self.netting.binary_search_by(|p| p.symbol.as_str().cmp(self.slots[si].symbol.as_str()));
+        let before = match found {
+            Ok(i) => NetQty { qty: self.netting[i].qty, entry: self.netting[i].entry, known: self.netting[i].known },
+            Err(_) => NetQty { qty: Decimal::ZERO, entry: Decimal::ZERO, known: true },
+        };
+        let (view, after) = net_step(before, buy, q, notional)?;
+        let flat = after.qty.is_zero() && after.known;
+        match found {
+            Ok(i) if flat => {
+                self.netting.remove(i);
+            }
+            Ok(i) => {
+                let p = &mut self.netting[i];
+                p.qty = after.qty;
+                p.entry = after.entry;
+                p.known = after.known;
+            }
+            Err(_) if flat => {}
+            Err(i) => self.netting.insert(i, NetPosition { symbol: self.slots[si].symbol.clone(), qty: after.qty, entry: after.entry, known: after.known }),
+        }
+        Ok(view)
     }
 
     /// Record an entry fill's effect on the venue position in its trade (`entry_net`).
@@ -181,5 +210,55 @@ impl Kernel {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The mirror's arithmetic against the mock venue's one-way rules (venues/bingx/mock-venue.ts
+    //! `fill`, docs/accounting.md §One-way netting), including flips through zero.
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+    fn flat() -> NetQty {
+        NetQty { qty: Decimal::ZERO, entry: Decimal::ZERO, known: true }
+    }
+
+    #[test]
+    fn netting_blends_same_side_and_closes_at_the_blend() {
+        let (_, p) = net_step(flat(), true, d("1000"), Some(d("200"))).unwrap(); // 1000 @ 0.2
+        let (v, p) = net_step(p, true, d("1000"), Some(d("300"))).unwrap(); // + 1000 @ 0.3
+        assert_eq!((v.close_qty, p.qty, p.entry, p.known), (Decimal::ZERO, d("2000"), d("0.25"), true));
+        let (v, p) = net_step(p, false, d("1000"), Some(d("400"))).unwrap(); // sell 1000 @ 0.4
+        assert_eq!((v.close_qty, v.entry, v.dir, p.qty, p.entry), (d("1000"), d("0.25"), 1, d("1000"), d("0.25")));
+        assert_eq!(predicted_rp(&v, d("1000"), d("400")).unwrap(), Some(d("150")));
+    }
+
+    #[test]
+    fn netting_flip_through_zero_opens_the_rest_at_the_fill_price() {
+        let (_, p) = net_step(flat(), true, d("10"), Some(d("10"))).unwrap(); // long 10 @ 1
+        let (v, p) = net_step(p, false, d("15"), Some(d("18"))).unwrap(); // sell 15 @ 1.2
+        assert_eq!((v.close_qty, v.entry, v.dir), (d("10"), d("1"), 1));
+        assert_eq!((p.qty, p.entry, p.known), (d("-5"), d("1.2"), true));
+        // rp of the flip: only the closed 10 realize: 10 × (1.2 − 1) = 2
+        assert_eq!(predicted_rp(&v, d("15"), d("18")).unwrap(), Some(d("2")));
+        // a short closes with dir −1: buy 5 @ 1.0 → 5 × (1.0 − 1.2) × −1 = 1
+        let (v, p) = net_step(p, true, d("5"), Some(d("5"))).unwrap();
+        assert_eq!(predicted_rp(&v, d("5"), d("5")).unwrap(), Some(d("1")));
+        assert_eq!((p.qty, p.entry, p.known), (Decimal::ZERO, Decimal::ZERO, true));
+    }
+
+    #[test]
+    fn netting_unpriced_opening_fill_makes_the_entry_unknown_until_flat() {
+        let (_, p) = net_step(flat(), false, d("100"), None).unwrap(); // short 100, no price
+        assert!(!p.known);
+        let (v, p) = net_step(p, true, d("40"), Some(d("40"))).unwrap();
+        assert!(!v.known);
+        assert_eq!(predicted_rp(&v, d("40"), d("40")).unwrap(), None);
+        let (_, p) = net_step(p, true, d("60"), Some(d("60"))).unwrap();
+        assert_eq!((p.qty, p.known), (Decimal::ZERO, true));
     }
 }

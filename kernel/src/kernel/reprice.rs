@@ -157,6 +157,9 @@ impl Kernel {
     /// Re-price order `oi` of live slot `si` (`reprice_entry` / `reprice_exit`) and run the K-vs-E checks the
     /// change makes possible; the caller settles the slot into the ledger. Returns whether it did.
     pub(super) fn reprice_in_slot(&mut self, si: usize, oi: usize, cum: Decimal, avg: Decimal, ts: i64, out: &mut Out) -> KResult<bool> {
+        if self.slots[si].orders[oi].unpriced_qty.is_zero() {
+            return Ok(false); // nothing to price (the common case: no clone)
+        }
         let mut s = self.slots[si].clone();
         if let Some(pq) = reprice_entry(&mut s, oi, cum, avg)? {
             self.slots[si] = s;
@@ -214,6 +217,9 @@ impl Kernel {
 
     /// Re-price order `oi` of archived trade `ai` (entry or exit) and settle the change into the ledger.
     pub(super) fn reprice_in_archive(&mut self, ai: usize, oi: usize, cum: Decimal, avg: Decimal, ts: i64, out: &mut Out) -> KResult<()> {
+        if self.archive[ai].orders[oi].unpriced_qty.is_zero() {
+            return Ok(());
+        }
         let mut s = self.archive[ai].clone();
         let tol = self.cfg.pnl_anomaly_tolerance;
         if let Some(pq) = reprice_entry(&mut s, oi, cum, avg)? {
