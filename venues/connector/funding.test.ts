@@ -4,7 +4,7 @@
  * delivers, holds or drops. Funding is booked from income rows when its frame is lost, and booked
  * exactly once when both copies arrive, in either order, duplicated, or across a restart
  * (docs/bingx-protocol.md §9.1; docs/accounting.md §3.1). Flaw IDs: Flaw 10 / I10
- * (duplicates across restarts), E13 / I19 (reconcile rounds recover what the stream lost).
+ * (duplicates, also across restarts), I14 (the startup reconcile recovers what died with the process).
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadKernel, type Kernel, type KernelModule } from "../../kernel/index.js";
@@ -149,7 +149,7 @@ const collapsed = (r: Rig) => fundingOutcomes(r).filter((x, i, a) => i === 0 || 
 const isFundingFrame = (m: WsMessage) => m.body.includes('"m":"FUNDING_FEE"');
 
 describe("funding recovery from the income endpoint (issue 12, connector + mock venue + real kernel)", () => {
-  it("issue 12 / E13: the funding frame is lost; the sweep after the funding time books the income row exactly, and capital is re-anchored to the wallet", () => {
+  it("issue 12: the funding frame is lost; the sweep after the funding time books the income row exactly, and capital is re-anchored to the wallet", () => {
     const r = rig();
     r.policy.deliver = (m) => !isFundingFrame(m);
     r.advance(G + FUNDING_SETTLE_DELAY_US - S);
