@@ -111,6 +111,7 @@ function rig(o: { btc?: boolean; pageLimit?: number; start?: number } = {}): Rig
   connector.adoptListenKey(key);
   // The seed: the venue's wallet read at `start` anchors the kernel; the cursor starts there.
   port.feed([{ k: "account", ev: parseBalanceReply(venue.handleRest(wire.balance(start, "seed"), start), start) }], "seed");
+  venue.drainStream(); // frames from before the process connected are never delivered
   const store = memoryStore();
   connector.startFundingRecovery(start, store, o.pageLimit);
   const r: Rig = {
@@ -205,6 +206,19 @@ describe("funding recovery from the income endpoint (issue 12, connector + mock 
     expect(r.funding()).toEqual({ kernel: "2", venue: "2" });
     expect(collapsed(r)).toEqual(["income funding OK", "income funding DUPLICATE_EVENT"]);
     expect(r.kernel().ledger().capitalUsdt).toBe(r.venue.ledger().walletBalanceUsdt);
+  });
+
+  it("a payment already in the seed wallet is never booked: the process starts 30 s after 08:00 (frames lost), the 16:00 payment is booked from income, the 08:00 one is not", () => {
+    const r = rig({ start: G + 30 * S });
+    r.policy.deliver = (m) => !isFundingFrame(m);
+    r.advance(G + FUNDING_PERIOD_US + FUNDING_SETTLE_DELAY_US + S);
+    expect(r.venue.ledger().fundingUsdt).toBe("4"); // 08:00 and 16:00, 2 each
+    expect(r.funding().kernel).toBe("2");
+    // Listen-key renewals every hour run reconcile rounds (each with a sweep): one books 16:00, the rest are duplicates.
+    expect(fundingOutcomes(r).filter((x) => x.endsWith(" OK"))).toEqual(["income funding OK"]);
+    expect(fundingOutcomes(r).every((x) => x.startsWith("income funding"))).toBe(true);
+    const first = r.sent.find((x) => x.path === "/openApi/swap/v2/user/income")!;
+    expect(Number(first.params["startTime"])).toBe((G + 30 * S) / 1000 + 1);
   });
 
   it("two payments with the same asset, hour and amount (FET short and BTC long of equal notional, BTC rate −0.0001): the stream books one, the income rows book the second (occurrence #2)", () => {
