@@ -165,7 +165,7 @@ export class VenueConnector {
   isOpen(callId: string): boolean {
     return this.calls.has(callId);
   }
-  /** No REST call tracked and no reconcile round running. */
+  /** No REST call tracked, no reconcile round running and no income sweep waiting (funding.ts). */
   networkIdle(): boolean {
     return this.calls.size === 0 && !this.round && !this.funding?.busy();
   }
