@@ -39,6 +39,7 @@ import { RandomTrader, scriptedIntents } from "../sim/drivers.js";
 import { RngStreams } from "../sim/rng.js";
 import { TraceRecorder, canonicalJson, type TraceKind } from "../sim/trace.js";
 import { Dec } from "../sim/num.js";
+import { feedKernelInput, fillRoute, slotFingerprint } from "../sim/kernel-feed.js";
 import { Latency, fmtLatency } from "./metrics.js";
 import { ShadowHistory } from "./history.js";
 
@@ -401,27 +402,28 @@ export class ShadowSession {
 
   private feedInput(inp: KernelInput): void {
     const now = this.now();
+    const fed = feedKernelInput(this.kernel, inp, (kind, ev) => this.recordInput(now, kind, ev), () => this.fingerprints());
     if (inp.k === "venue") {
       const ev = inp.ev;
       const isFill = ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL";
-      const before = isFill ? this.fingerprints() : undefined;
-      this.record("kernel.venue", ev);
-      if (!this.raw) this.history.venue(now, ev);
-      const out = this.kernel.onVenueEvent(ev);
       this.measure(ev);
       if (isFill && ev.fillQty && ev.quantityMode === "CUMULATIVE") this.noteFilledQty(ev);
-      if (isFill && before) this.noteFill(ev, out, before);
-      this.afterKernelCall(out, ev.kind);
+      if (fed.fillBefore) this.noteFill(ev, fed.out, fed.fillBefore);
+      this.afterKernelCall(fed.out, ev.kind);
     } else {
       const ev: AccountEvent = inp.ev;
-      this.record("kernel.account", ev);
-      if (!this.raw) this.history.account(now, ev);
-      const out = this.kernel.onAccountEvent(ev);
-      if (ev.kind === "FILL_SETTLED" && out.accepted && out.code !== "UNRESOLVED_SLOT") this.noteSettled(ev);
-      const anchored = ev.kind === "BALANCE" && out.accepted && out.code === "OK" ? ev.walletBalanceUsdt : undefined;
-      if (anchored !== undefined) this.foreignNetSinceAnchor = new Dec(0);
-      this.afterKernelCall(out, ev.kind, anchored);
+      if (ev.kind === "FILL_SETTLED" && fed.out.accepted && fed.out.code !== "UNRESOLVED_SLOT") this.noteSettled(ev);
+      if (fed.anchoredWallet !== undefined) this.foreignNetSinceAnchor = new Dec(0);
+      this.afterKernelCall(fed.out, ev.kind, fed.anchoredWallet);
     }
+  }
+
+  /** The input row of a kernel call: the recording, and the history unless the raw payload went there already. */
+  private recordInput(now: number, kind: "kernel.venue" | "kernel.account", ev: VenueEvent | AccountEvent): void {
+    this.record(kind, ev);
+    if (this.raw) return;
+    if (kind === "kernel.venue") this.history.venue(now, ev as VenueEvent);
+    else this.history.account(now, ev as AccountEvent);
   }
 
   private afterKernelCall(out: Outcome, cause: string, anchoredWallet?: string): void {
@@ -517,17 +519,14 @@ export class ShadowSession {
   }
 
   private fingerprints(): string[] {
-    return this.slots().map((s) => `${s.stage}|${s.tradeId}|${s.sizeQty}|${s.entryOrder?.filledQty ?? "-"}|${s.exitOrder?.filledQty ?? "-"}|${s.realizedPnlUsdt}|${s.legs.length}`);
+    return this.slots().map(slotFingerprint);
   }
 
   private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
-    const after = this.fingerprints();
-    const changed = after.flatMap((f, i) => (f !== before[i] ? [i] : []));
-    const cid = ev.clientOrderId ?? (ev.venueOrderId ? this.venueIdToClient.get(ev.venueOrderId) : undefined);
-    const own = cid ? this.owner.get(cid) : undefined;
-    this.rec.fills.push({ tUs: this.now(), eventId: ev.eventId, clientOrderId: cid, venueOrderId: ev.venueOrderId, expectedSlot: own?.slotId, changedSlots: changed, code: out.code });
+    const route = fillRoute(this.now(), ev, out, before, this.fingerprints(), (v) => this.venueIdToClient.get(v), (c) => this.owner.get(c)?.slotId);
+    this.rec.fills.push(route);
     const slots = this.slots();
-    for (const i of changed) this.sampleSlot(slots[i]);
+    for (const i of route.changedSlots) this.sampleSlot(slots[i]);
   }
 
   // ───────────────────────────── connector ports ─────────────────────────────

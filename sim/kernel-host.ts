@@ -17,6 +17,7 @@ import type { FaultInjector } from "./faults.js";
 import type { RunObserver } from "./observer.js";
 import type { Kernel, KernelModule, Schedule } from "./runtime-types.js";
 import { markRowBody } from "./trace.js";
+import { feedKernelInput, fillRoute, slotFingerprint } from "./kernel-feed.js";
 
 export class KernelHost implements KernelPort {
   kernel: Kernel;
@@ -164,28 +165,22 @@ export class KernelHost implements KernelPort {
 
   private feedInput(inp: KernelInput): void {
     const now = this.now();
+    this.lastMark.clear();
+    const fed = feedKernelInput(this.kernel, inp, (kind, ev) => this.obs.record(now, kind, ev), () => this.fingerprints());
     if (inp.k === "venue") {
       const ev = inp.ev;
-      const isFill = ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL";
-      const before = isFill ? this.fingerprints() : undefined;
-      this.obs.record(now, "kernel.venue", ev);
-      this.lastMark.clear();
-      const out = this.kernel.onVenueEvent(ev);
-      if (isFill && before) this.noteFill(ev, out, before);
-      this.afterKernelCall(out, ev.kind);
+      if (fed.fillBefore) this.noteFill(ev, fed.out, fed.fillBefore);
+      this.afterKernelCall(fed.out, ev.kind);
       if (ev.kind === "ORDER_ACK" && this.faults.restartNow(now, `ACK of ${ev.clientOrderId ?? ev.venueOrderId}`)) {
         this.onRestartRequested("restart fault between ACK and fill");
       }
     } else {
       const ev: AccountEvent = inp.ev;
-      this.obs.record(now, "kernel.account", ev);
-      this.lastMark.clear();
-      const out = this.kernel.onAccountEvent(ev);
+      const out = fed.out;
       // A settlement the kernel could not place (UNRESOLVED_SLOT: it came before the order's ACK)
       // is information the kernel never got.
       if (ev.kind === "FILL_SETTLED" && (out.accepted || out.code === "DUPLICATE_EVENT") && out.code !== "UNRESOLVED_SLOT") this.obs.fedSettles.add(ev.eventId);
-      const anchored = ev.kind === "BALANCE" && out.accepted && out.code === "OK" ? ev.walletBalanceUsdt : undefined;
-      this.afterKernelCall(out, ev.kind, anchored);
+      this.afterKernelCall(out, ev.kind, fed.anchoredWallet);
     }
   }
 
@@ -271,18 +266,13 @@ export class KernelHost implements KernelPort {
   }
 
   private fingerprints(): string[] {
-    return this.slots().map(
-      (s) => `${s.stage}|${s.tradeId}|${s.sizeQty}|${s.entryOrder?.filledQty ?? "-"}|${s.exitOrder?.filledQty ?? "-"}|${s.realizedPnlUsdt}|${s.legs.length}`,
-    );
+    return this.slots().map(slotFingerprint);
   }
 
   private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
-    const after = this.fingerprints();
-    const changed = after.flatMap((f, i) => (f !== before[i] ? [i] : []));
-    const cid = ev.clientOrderId ?? (ev.venueOrderId ? this.obs.venueIdToClient.get(ev.venueOrderId) : undefined);
-    const own = cid ? this.obs.owner.get(cid) : undefined;
-    this.obs.rec.fills.push({ tUs: this.now(), eventId: ev.eventId, clientOrderId: cid, venueOrderId: ev.venueOrderId, expectedSlot: own?.slotId, changedSlots: changed, code: out.code });
+    const route = fillRoute(this.now(), ev, out, before, this.fingerprints(), (v) => this.obs.venueIdToClient.get(v), (c) => this.obs.owner.get(c)?.slotId);
+    this.obs.rec.fills.push(route);
     const slots = this.slots();
-    for (const i of changed) this.sampleSlot(slots[i]);
+    for (const i of route.changedSlots) this.sampleSlot(slots[i]);
   }
 }

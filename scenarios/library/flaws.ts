@@ -556,7 +556,7 @@ export function flawScenarios(): Scenario[] {
       name: "funding-frame-lost-in-restart",
       description:
         "Issue 12 (seeds 4, 32, 37): the process is down when the 08:00 funding is paid, so its ACCOUNT_UPDATE m=FUNDING_FEE frame is lost; the restart's reconcile round reads the income endpoint from the persisted cursor and books the payment exactly once: kernel funding = venue funding = 202,276 × 0.1878 × 0.0001 received by the short.",
-      flaws: ["I14", "E13", "I19"],
+      flaws: ["I14", "I10"],
       tags: ["ledger", "funding", "restart"],
       durationSec: 3600 * 8 + 600,
       prices: [path("FET-USDT", [[0, "0.1878"], ...Array.from({ length: 901 }, (_, k): [number, string] => [28_500 + k, 28_500 + k < 29_100 ? "0.1878" : "0.1866"])])],

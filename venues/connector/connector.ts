@@ -22,6 +22,10 @@
  * - **Listen key.** Created by `renewListenKey`, extended every KEEPALIVE_EVERY_US; a keepalive
  *   answered 404 or a `listenKeyExpired` frame renews it, and a renewal triggers a reconcile
  *   (frames in the gap are lost for good).
+ * - **Funding recovery** (./funding.ts, issue 12). Once `startFundingRecovery` ran, every
+ *   reconcile round also reads the income endpoint (FUNDING_FEE) from a cursor that survives
+ *   restarts, and so does a sweep after every funding time; each payment is fed as FUNDING with
+ *   the eventId its stream frame has (docs/bingx-protocol.md §9.1), so it is booked once.
  * - **Sessions.** `endSession()` (process died) drops every answer to requests of the session and
  *   the running reconcile round; `beginSession()` (process back) accepts answers again.
  *
@@ -36,6 +40,7 @@
  *   refreshStreamAndReconcile(w)  extend (or renew) the listen key, then reconcile
  *   adoptListenKey(key)           a key created outside the connector (setup)
  *   startWatchdog(t0) / startKeepalive(t0)  arm the periodic timers from t0
+ *   startFundingRecovery(from, store)  income sweeps in rounds and after funding times
  *   endSession() / beginSession() process down / up
  *   networkIdle(), inFlightFor(cid), isOpen(callId), submitFor(cid), streamUp, session, up
  */
@@ -162,7 +167,7 @@ export class VenueConnector {
   isOpen(callId: string): boolean {
     return this.calls.has(callId);
   }
-  /** No REST call tracked and no reconcile round running. */
+  /** No REST call tracked, no reconcile round running and no income sweep waiting (funding.ts). */
   networkIdle(): boolean {
     return this.calls.size === 0 && !this.round && !this.funding?.busy();
   }

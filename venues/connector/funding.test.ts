@@ -4,7 +4,7 @@
  * delivers, holds or drops. Funding is booked from income rows when its frame is lost, and booked
  * exactly once when both copies arrive, in either order, duplicated, or across a restart
  * (docs/bingx-protocol.md §9.1; docs/accounting.md §3.1). Flaw IDs: Flaw 10 / I10
- * (duplicates across restarts), E13 / I19 (reconcile rounds recover what the stream lost).
+ * (duplicates, also across restarts), I14 (the startup reconcile recovers what died with the process).
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadKernel, type Kernel, type KernelModule } from "../../kernel/index.js";
@@ -111,6 +111,7 @@ function rig(o: { btc?: boolean; pageLimit?: number; start?: number } = {}): Rig
   connector.adoptListenKey(key);
   // The seed: the venue's wallet read at `start` anchors the kernel; the cursor starts there.
   port.feed([{ k: "account", ev: parseBalanceReply(venue.handleRest(wire.balance(start, "seed"), start), start) }], "seed");
+  venue.drainStream(); // frames from before the process connected are never delivered
   const store = memoryStore();
   connector.startFundingRecovery(start, store, o.pageLimit);
   const r: Rig = {
@@ -149,7 +150,7 @@ const collapsed = (r: Rig) => fundingOutcomes(r).filter((x, i, a) => i === 0 || 
 const isFundingFrame = (m: WsMessage) => m.body.includes('"m":"FUNDING_FEE"');
 
 describe("funding recovery from the income endpoint (issue 12, connector + mock venue + real kernel)", () => {
-  it("issue 12 / E13: the funding frame is lost; the sweep after the funding time books the income row exactly, and capital is re-anchored to the wallet", () => {
+  it("issue 12: the funding frame is lost; the sweep after the funding time books the income row exactly, and capital is re-anchored to the wallet", () => {
     const r = rig();
     r.policy.deliver = (m) => !isFundingFrame(m);
     r.advance(G + FUNDING_SETTLE_DELAY_US - S);
@@ -205,6 +206,19 @@ describe("funding recovery from the income endpoint (issue 12, connector + mock 
     expect(r.funding()).toEqual({ kernel: "2", venue: "2" });
     expect(collapsed(r)).toEqual(["income funding OK", "income funding DUPLICATE_EVENT"]);
     expect(r.kernel().ledger().capitalUsdt).toBe(r.venue.ledger().walletBalanceUsdt);
+  });
+
+  it("a payment already in the seed wallet is never booked: the process starts 30 s after 08:00 (frames lost), the 16:00 payment is booked from income, the 08:00 one is not", () => {
+    const r = rig({ start: G + 30 * S });
+    r.policy.deliver = (m) => !isFundingFrame(m);
+    r.advance(G + FUNDING_PERIOD_US + FUNDING_SETTLE_DELAY_US + S);
+    expect(r.venue.ledger().fundingUsdt).toBe("4"); // 08:00 and 16:00, 2 each
+    expect(r.funding().kernel).toBe("2");
+    // Listen-key renewals every hour run reconcile rounds (each with a sweep): one books 16:00, the rest are duplicates.
+    expect(fundingOutcomes(r).filter((x) => x.endsWith(" OK"))).toEqual(["income funding OK"]);
+    expect(fundingOutcomes(r).every((x) => x.startsWith("income funding"))).toBe(true);
+    const first = r.sent.find((x) => x.path === "/openApi/swap/v2/user/income")!;
+    expect(Number(first.params["startTime"])).toBe((G + 30 * S) / 1000 + 1);
   });
 
   it("two payments with the same asset, hour and amount (FET short and BTC long of equal notional, BTC rate −0.0001): the stream books one, the income rows book the second (occurrence #2)", () => {

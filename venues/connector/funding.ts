@@ -9,9 +9,10 @@
  *   anchor) and one after every funding time (00/08/16 UTC) + FUNDING_SETTLE_DELAY_US (fed, then a
  *   balance read re-anchors capital).
  * - **From where.** A cursor in a {@link DurableStore} (it survives a process restart): every
- *   FUNDING_FEE row stamped at or before it has been fed to the kernel. A sweep reads from the
- *   start of the cursor's one-hour identity window (so every payment group it counts is whole,
- *   see fundingEventId) to the sweep's start time; after the rows are fed the cursor moves to the
+ *   FUNDING_FEE row stamped at or before it has been fed to the kernel (or was already in the
+ *   seed wallet: the cursor starts at that read, its origin). A sweep reads from the start of the
+ *   cursor's one-hour identity window (so every payment group it counts is whole, see
+ *   fundingEventId), never at or before the origin, to the sweep's start time; after the rows are fed the cursor moves to the
  *   sweep's end minus FUNDING_SETTLE_DELAY_US (rows are assumed to be readable within that delay
  *   of their time), never backwards. Overlapping reads are harmless: see identity.
  * - **Identity.** Each row becomes a FUNDING event whose eventId is the one the stream frame of
@@ -45,6 +46,8 @@ export const INCOME_MAX_WINDOW_MS = 7 * 24 * 3_600_000;
 export const INCOME_MIN_SPACING_US = 200_000;
 /** Key of the income cursor (ms since the epoch, decimal text) in the DurableStore. */
 export const FUNDING_CURSOR_KEY = "funding.incomeCursorMs";
+/** Key of the cursor's origin (the seed wallet read, ms): no sweep reads at or before it. */
+export const FUNDING_ORIGIN_KEY = "funding.incomeOriginMs";
 
 /** What a finished sweep hands back: the FUNDING inputs to feed, how many rows it read, and where the cursor may move once they are fed. */
 export interface SweepResult {
@@ -119,13 +122,20 @@ export class FundingRecovery {
    */
   init(fromUs: number): void {
     if (!Number.isSafeInteger(fromUs) || fromUs < 0) throw new Error(`funding recovery: fromUs must be an integer µs ≥ 0, got ${fromUs}`);
-    if (this.store.read(FUNDING_CURSOR_KEY) === undefined) this.store.write(FUNDING_CURSOR_KEY, String(Math.floor(fromUs / 1000)));
+    if (this.store.read(FUNDING_CURSOR_KEY) !== undefined) return;
+    const ms = String(Math.floor(fromUs / 1000));
+    this.store.write(FUNDING_ORIGIN_KEY, ms);
+    this.store.write(FUNDING_CURSOR_KEY, ms);
   }
 
   /** The stored cursor, ms. @throws Error when `init` never ran or the stored text is not an integer */
   cursorMs(): number {
-    const t = this.store.read(FUNDING_CURSOR_KEY);
-    if (t === undefined || !/^\d{1,16}$/.test(t)) throw new Error(`funding recovery: store key ${FUNDING_CURSOR_KEY} holds ${JSON.stringify(t)}, expected ms since the epoch (init not run?)`);
+    return this.stored(FUNDING_CURSOR_KEY);
+  }
+
+  private stored(key: string): number {
+    const t = this.store.read(key);
+    if (t === undefined || !/^\d{1,16}$/.test(t)) throw new Error(`funding recovery: store key ${key} holds ${JSON.stringify(t)}, expected ms since the epoch (init not run?)`);
     return Number(t);
   }
 
@@ -148,7 +158,8 @@ export class FundingRecovery {
   /** Start a sweep from the cursor's identity window to now; `onDone` gets its result once every page answered. */
   sweep(why: string, onDone: (r: SweepResult) => void): void {
     const toMs = Math.floor(this.clock.nowUs() / 1000);
-    const fromMs = Math.max(0, identityWindowStartMs(this.cursorMs()));
+    // The whole identity window of the cursor, but nothing the seed wallet already held.
+    const fromMs = Math.max(this.stored(FUNDING_ORIGIN_KEY) + 1, identityWindowStartMs(this.cursorMs()));
     const s: Sweep = { id: this.nextSweep++, why, fromMs, toMs, pageStartMs: fromMs, pageEndMs: Math.min(toMs, fromMs + INCOME_MAX_WINDOW_MS - 1), pages: 0, rows: new Map(), onDone };
     this.sweeps.set(s.id, s);
     this.log({ funding: "sweep", sweep: s.id, why, fromMs, toMs });
