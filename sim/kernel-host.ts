@@ -34,6 +34,15 @@ export class KernelHost implements KernelPort {
   /** Frames whose first copy was applied completely (for idempotency probes). */
   readonly appliedFrames = new Set<number>();
   private readonly firedStageRestarts = new Set<number>();
+  /**
+   * Slot images read since the kernel last changed them (frozen: every reader shares them) and
+   * their fingerprints. An entry is dropped when an outcome lists its slot in `changedSlots` (the
+   * kernel's own statement of which slots a call changed, docs/architecture.md; kernel/index.ts
+   * caches by the same rule), all of them after a reconcile, a restore or an outcome without the
+   * list. Saves a copy of every slot per read on the hot path (issue 12 profile).
+   */
+  private images: (SlotImage | undefined)[] = [];
+  private prints: (string | undefined)[] = [];
 
   constructor(
     private readonly module: KernelModule,
@@ -59,13 +68,21 @@ export class KernelHost implements KernelPort {
     return this.stages[i];
   }
   refreshSlot(i: number): SlotImage {
-    const s = this.kernel.slot(i);
+    const s = this.slot(i);
     this.stages[i] = s.stage;
+    return s;
+  }
+  /** Image of slot `i`, deep-frozen and shared until the kernel changes the slot (never mutate it). */
+  slot(i: number): SlotImage {
+    const hit = this.images[i];
+    if (hit !== undefined) return hit;
+    const s = deepFreeze(this.kernel.slot(i));
+    this.images[i] = s;
     return s;
   }
   slots(): SlotImage[] {
     const out: SlotImage[] = [];
-    for (let i = 0; i < this.slotCount; i++) out.push(this.kernel.slot(i));
+    for (let i = 0; i < this.slotCount; i++) out.push(this.slot(i));
     return out;
   }
   feed(inputs: KernelInput[], what: string): void {
@@ -77,6 +94,7 @@ export class KernelHost implements KernelPort {
     const before = this.fingerprints();
     this.lastMark.clear();
     const out = this.kernel.reconcile(report);
+    this.forgetImages(undefined);
     this.afterKernelCall(out, "RECONCILE");
     const after = this.fingerprints();
     const slots = this.slots();
@@ -99,10 +117,12 @@ export class KernelHost implements KernelPort {
   restore(saved: string): void {
     const now = this.now();
     this.kernel = this.module.create(this.config);
+    this.forgetImages(undefined);
     this.lastMark.clear();
     const restoreSeq = this.obs.trace.count;
     this.obs.record(now, "kernel.restore", { bytes: saved.length });
     const out = this.kernel.restoreState(saved);
+    this.forgetImages(undefined);
     this.obs.record(now, "kernel.out", out);
     this.obs.diagnostics.add(out.code);
     if (!out.accepted) throw new Error(`restart: restoreState refused the kernel's own saved state: ${out.code} ${out.message}`);
@@ -128,6 +148,7 @@ export class KernelHost implements KernelPort {
     this.obs.record(now, "intent", intent);
     this.lastMark.clear();
     const out = this.kernel.processIntent(intent);
+    this.forgetImages(out.changedSlots);
     this.obs.intent(now, intent, out);
     this.afterKernelCall(out, intent.kind);
     if (this.faults.restartNow(now, `intent ${intent.intentId}`)) this.onRestartRequested("restart fault after intent");
@@ -171,6 +192,7 @@ export class KernelHost implements KernelPort {
       this.obs.record(now, "kernel.venue", ev);
       this.lastMark.clear();
       const out = this.kernel.onVenueEvent(ev);
+      this.forgetImages(out.changedSlots);
       if (isFill && before) this.noteFill(ev, out, before);
       this.afterKernelCall(out, ev.kind);
       if (ev.kind === "ORDER_ACK" && this.faults.restartNow(now, `ACK of ${ev.clientOrderId ?? ev.venueOrderId}`)) {
@@ -181,6 +203,7 @@ export class KernelHost implements KernelPort {
       this.obs.record(now, "kernel.account", ev);
       this.lastMark.clear();
       const out = this.kernel.onAccountEvent(ev);
+      this.forgetImages(out.changedSlots);
       // A settlement the kernel could not place (UNRESOLVED_SLOT: it came before the order's ACK)
       // is information the kernel never got.
       if (ev.kind === "FILL_SETTLED" && (out.accepted || out.code === "DUPLICATE_EVENT") && out.code !== "UNRESOLVED_SLOT") this.obs.fedSettles.add(ev.eventId);
@@ -201,6 +224,10 @@ export class KernelHost implements KernelPort {
     const mark = { tsUs: tUs, symbol, markPrice: priceUsdt };
     this.obs.record(tUs, "kernel.mark", markRowBody(tUs, symbol, priceUsdt));
     const out = this.kernel.markPrice(mark);
+    // A mark sets mark price and unrealized PnL only ("unrealized PnL only, never an entry basis",
+    // A4): the fingerprint fields (stage, trade, size, filled quantities, realized PnL, legs) stay,
+    // unless the outcome reports a stage transition.
+    this.forgetImages(out.changedSlots, out.transitions.length === 0);
     if (out.code !== "OK") this.obs.record(tUs, "kernel.out", out);
     this.obs.diagnostics.add(out.code);
     this.lastMark.set(symbol, priceUsdt);
@@ -229,7 +256,7 @@ export class KernelHost implements KernelPort {
     const touched = new Set(out.transitions.map((t) => t.slotId));
     if (touched.size > 0 || ledgerMoved) this.sampleSeries(now, false);
     for (const id of touched) {
-      const slot = this.kernel.slot(id);
+      const slot = this.slot(id);
       this.sampleSlot(slot);
       // A trade just closed with fees the venue has not confirmed: query them before a re-entry
       // archives the trade (frames lost silently leave no other trace; docs/accounting.md fees).
@@ -270,10 +297,34 @@ export class KernelHost implements KernelPort {
     this.obs.rec.slotSamples.push({ tUs: this.now(), slotId: s.slotId, tradeId: s.tradeId, stage: s.stage, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty });
   }
 
+  /**
+   * Drop the shared images of the slots a call changed (`undefined`: every slot); their
+   * fingerprints too unless `keepPrints` (a mark that moved no stage).
+   */
+  private forgetImages(changed: readonly number[] | undefined, keepPrints = false): void {
+    if (changed === undefined) {
+      this.images = [];
+      this.prints = [];
+      return;
+    }
+    for (const i of changed) {
+      this.images[i] = undefined;
+      if (!keepPrints) this.prints[i] = undefined;
+    }
+  }
+
   private fingerprints(): string[] {
-    return this.slots().map(
-      (s) => `${s.stage}|${s.tradeId}|${s.sizeQty}|${s.entryOrder?.filledQty ?? "-"}|${s.exitOrder?.filledQty ?? "-"}|${s.realizedPnlUsdt}|${s.legs.length}`,
-    );
+    const out: string[] = [];
+    for (let i = 0; i < this.slotCount; i++) {
+      let f = this.prints[i];
+      if (f === undefined) {
+        const s = this.slot(i);
+        f = `${s.stage}|${s.tradeId}|${s.sizeQty}|${s.entryOrder?.filledQty ?? "-"}|${s.exitOrder?.filledQty ?? "-"}|${s.realizedPnlUsdt}|${s.legs.length}`;
+        this.prints[i] = f;
+      }
+      out.push(f);
+    }
+    return out;
   }
 
   private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
@@ -285,4 +336,13 @@ export class KernelHost implements KernelPort {
     const slots = this.slots();
     for (const i of changed) this.sampleSlot(slots[i]);
   }
+}
+
+/** Freeze a JSON-shaped image and everything in it (a shared image must not be changed by a reader). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
 }
