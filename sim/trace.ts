@@ -167,6 +167,8 @@ export class TraceRecorder {
   private n = 0;
   private readonly kinds = new Map<TraceKind, number>();
   readonly rows: TraceRow[] | undefined;
+  /** Sees every row as written (seq, time, kind, canonical body): sim/trace-tally.ts. */
+  tap: ((seq: number, tUs: number, kind: TraceKind, body: string) => void) | undefined;
 
   /**
    * @param keepRows keep every row in memory (tests; `writeTraceArrow` of the rows)
@@ -198,6 +200,7 @@ export class TraceRecorder {
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     this.pendingText += `${seq}\t${tUs}\t${kind}\t${body}\n`;
     if (this.pendingText.length >= HASH_CHUNK_CHARS) this.flushHash();
+    this.tap?.(seq, tUs, kind, body);
     if (this.rows || this.sink) {
       const row = { seq, tUs, kind, body };
       this.rows?.push(row);
