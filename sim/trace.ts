@@ -18,7 +18,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import { RecordBatchFileWriter, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
+import { open } from "node:fs/promises";
+import { RecordBatchFileWriter, RecordBatchReader, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
 
 /** Rows per Arrow record batch of a streamed trace. */
 export const TRACE_BATCH_ROWS = 8192;
@@ -259,6 +260,31 @@ export function readTraceRows(file: string): TraceRow[] {
     rows[i] = { seq: Number(seq.get(i)), tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string };
   }
   return rows;
+}
+
+/**
+ * The rows of a trace.arrow file, one record batch at a time (an async read of the file: only
+ * one batch is in memory). Throws naming the file when a column is missing.
+ */
+export async function* traceRowBatches(file: string): AsyncGenerator<TraceRow[]> {
+  const fh = await open(file, "r");
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    for await (const b of reader) {
+      const cols = ["seq", "t_us", "kind", "body"].map((c) => {
+        const col = b.getChild(c);
+        if (!col) throw new Error(`trace ${file}: column ${c} is missing`);
+        return col;
+      });
+      const [seq, tUs, kind, body] = cols;
+      const rows: TraceRow[] = new Array(b.numRows);
+      for (let i = 0; i < b.numRows; i++) rows[i] = { seq: Number(seq.get(i)), tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string };
+      yield rows;
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
