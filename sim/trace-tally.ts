@@ -37,15 +37,23 @@ export type Tallied = (typeof TALLIED)[number];
 /** A running digest of a sequence of text lines, with its length. */
 export class SeqDigest {
   private readonly h: Hash = createHash("sha256");
+  /** Lines not yet hashed (SHA-256 of a concatenation does not depend on its chunking). */
+  private text = "";
   count = 0;
   add(line: string): void {
-    this.h.update(line);
-    this.h.update("\n");
+    this.text += line + "\n";
     this.count++;
+    if (this.text.length >= 64 * 1024) this.flush();
   }
   /** Hex digest (the digest stays usable). */
   hex(): string {
+    this.flush();
     return this.h.copy().digest("hex");
+  }
+  private flush(): void {
+    if (this.text === "") return;
+    this.h.update(this.text);
+    this.text = "";
   }
 }
 
