@@ -43,6 +43,8 @@ export class KernelHost implements KernelPort {
    */
   private images: (SlotImage | undefined)[] = [];
   private prints: (string | undefined)[] = [];
+  /** Symbol of each slot (kept like the fingerprints: a mark never changes a slot's symbol). */
+  private syms: (string | undefined)[] = [];
 
   constructor(
     private readonly module: KernelModule,
@@ -221,6 +223,7 @@ export class KernelHost implements KernelPort {
    */
   mark(tUs: number, symbol: string, priceUsdt: string): boolean {
     if (this.lastMark.get(symbol) === priceUsdt) return false;
+    if (!this.holdsSymbol(symbol)) return false;
     const mark = { tsUs: tUs, symbol, markPrice: priceUsdt };
     this.obs.record(tUs, "kernel.mark", markRowBody(tUs, symbol, priceUsdt));
     const out = this.kernel.markPrice(mark);
@@ -233,6 +236,24 @@ export class KernelHost implements KernelPort {
     this.lastMark.set(symbol, priceUsdt);
     return true;
   }
+  /**
+   * True when some slot's symbol is `symbol` (any stage: a CLOSED slot keeps its symbol and its
+   * mark price). The kernel's mark touches only such slots (kernel/src/kernel/mark.rs: slots whose
+   * symbol is the mark's; the ledger's unrealized PnL is their sum), so a mark of a symbol no slot
+   * holds changes nothing and is not given (sim/README.md "Cheaper time").
+   */
+  private holdsSymbol(symbol: string): boolean {
+    for (let i = 0; i < this.slotCount; i++) {
+      let s = this.syms[i];
+      if (s === undefined) {
+        s = this.slot(i).symbol;
+        this.syms[i] = s;
+      }
+      if (s === symbol) return true;
+    }
+    return false;
+  }
+
   /** Last mark price given per symbol since the last other kernel call (cleared by every other call). */
   private readonly lastMark = new Map<string, string>();
 
@@ -305,11 +326,15 @@ export class KernelHost implements KernelPort {
     if (changed === undefined) {
       this.images = [];
       this.prints = [];
+      this.syms = [];
       return;
     }
     for (const i of changed) {
       this.images[i] = undefined;
-      if (!keepPrints) this.prints[i] = undefined;
+      if (!keepPrints) {
+        this.prints[i] = undefined;
+        this.syms[i] = undefined;
+      }
     }
   }
 
