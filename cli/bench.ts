@@ -71,6 +71,16 @@ export const BUDGETS: Record<"full" | "quick", BenchBudget> = {
   quick: { simIterations: 5, soakHours: 6, chaosSeeds: 12, rssCheckpoints: [10_000, 50_000], kernelEvents: 300_000, kernelReps: 3 },
 };
 
+/** Options of one bench run. */
+export interface BenchOptions {
+  /**
+   * A chaos sweep already timed by the caller (the gate's chaos section: runChaos over its seed
+   * budget with every core): its seeds per minute become the chaos figure and the bench does not
+   * run a second sweep. `seeds` counts seeds (a seed re-executed for determinism counts once).
+   */
+  chaos?: { seeds: number; wallMs: number; ok: boolean; jobs: number };
+}
+
 /** The bench JSON document (`dita bench --json`); absent figures are listed in `unavailable`. */
 export interface BenchResult {
   host: HostInfo;
@@ -91,8 +101,14 @@ export interface BenchResult {
   simSpeedup: number | null;
   soak: { scenario: string; simHours: number; wallMs: number; events: number; ok: boolean } | null;
   chaosRunsPerMin: number | null;
-  /** `jobs`: worker threads of the chaos figure (runChaos default: every core). */
-  chaos: { seeds: number; wallMs: number; ok: boolean; jobs?: number } | null;
+  /**
+   * `jobs`: worker threads of the chaos figure (runChaos default: every core). `from`: "gate" when
+   * the figure is the gate's own chaos section (same runChaos, every core, its seed budget), timed
+   * there instead of running a second, smaller chaos sweep inside the bench.
+   */
+  chaos: { seeds: number; wallMs: number; ok: boolean; jobs?: number; from?: "gate" } | null;
+  /** Wall time of each bench part, ms (where the bench's own time goes). */
+  sectionMs?: Record<string, number>;
   rssGrowthMb: number | null;
   rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; tradesPerSec: number } | null;
   /** [trades, rssMb] samples of the probe (also when it failed part-way). */
@@ -148,9 +164,16 @@ const round = (v: number, d = 0) => Math.round(v * 10 ** d) / 10 ** d;
  * Run every benchmark with the given budget. A figure whose module is missing or whose probe
  * fails is null and listed in `unavailable` (never a made-up number).
  */
-export async function runBench(budgetName: "full" | "quick"): Promise<BenchResult> {
+export async function runBench(budgetName: "full" | "quick", opts: BenchOptions = {}): Promise<BenchResult> {
   const budget = BUDGETS[budgetName];
   const t0 = performance.now();
+  const sectionMs: Record<string, number> = {};
+  let tPart = t0;
+  const part = (name: string) => {
+    const now = performance.now();
+    sectionMs[name] = round(now - tPart);
+    tPart = now;
+  };
   const unavailable: BenchResult["unavailable"] = [];
   const miss = (figure: string, err: unknown) => {
     const reason = (err as Error)?.message ?? String(err);
@@ -178,6 +201,7 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     rssCurve: [],
     simNoisePct: null,
     unavailable,
+    sectionMs,
     wallMs: 0,
   };
   const bar = startProgress("bench", 5);
@@ -198,12 +222,14 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     } catch (e) {
       miss("wasmEventsPerSec/nativeEventsPerSec", e);
     }
+    part("kernelStream");
 
     try {
       res.kernelCalls = await measureKernelCalls(budgetName === "quick" ? 200 : 500);
     } catch (e) {
       miss("kernelCalls", e);
     }
+    part("kernelCalls");
 
     bar.update(1, undefined, "end-to-end sim");
     let scenario: Scenario | undefined;
@@ -232,6 +258,7 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     } catch (e) {
       miss("simEventsPerSec", e);
     }
+    part("sim");
 
     bar.update(2, undefined, `${budget.soakHours} h soak`);
     try {
@@ -244,16 +271,24 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     } catch (e) {
       miss("simSpeedup", e);
     }
+    part("soak");
 
     bar.update(3, undefined, "chaos");
     try {
-      const runChaos = await loadRunChaos();
-      const { value: r, ms } = await timeOnce(() => runChaos({ seeds: budget.chaosSeeds, from: 1, jobs: os.availableParallelism() }));
-      res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
-      res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs: os.availableParallelism() };
+      if (opts.chaos) {
+        const c = opts.chaos;
+        res.chaosRunsPerMin = round((c.seeds / c.wallMs) * 60_000, 1);
+        res.chaos = { seeds: c.seeds, wallMs: round(c.wallMs), ok: c.ok, jobs: c.jobs, from: "gate" };
+      } else {
+        const runChaos = await loadRunChaos();
+        const { value: r, ms } = await timeOnce(() => runChaos({ seeds: budget.chaosSeeds, from: 1, jobs: os.availableParallelism() }));
+        res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
+        res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs: os.availableParallelism() };
+      }
     } catch (e) {
       miss("chaosRunsPerMin", e);
     }
+    part("chaos");
 
     bar.update(4, undefined, "RSS growth");
     try {
@@ -274,6 +309,7 @@ export async function runBench(budgetName: "full" | "quick"): Promise<BenchResul
     } catch (e) {
       miss("rssGrowthMb", e);
     }
+    part("rss");
     bar.update(5);
   } finally {
     bar.stop();

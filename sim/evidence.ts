@@ -8,7 +8,7 @@
  * §Determinism).
  */
 import type { DiagnosticRow, InvariantResult } from "./types.js";
-import type { TraceRow } from "./trace.js";
+import { traceRowBatches, type TraceRow } from "./trace.js";
 
 /** Most trace rows linked to one evidence item. */
 export const MAX_ROWS_PER_EVIDENCE = 8;
@@ -28,32 +28,67 @@ const OUTCOME_HEAD = /^\{"accepted":(true|false),(?:"changedSlots":\[[0-9,]*\],)
  * Mutates and returns `results`.
  */
 export function linkEvidence(results: InvariantResult[], rows: readonly TraceRow[]): InvariantResult[] {
-  const byTime = new Map<number, TraceRow[]>();
-  for (const r of rows) {
-    const list = byTime.get(r.tUs);
-    if (list) list.push(r);
-    else byTime.set(r.tUs, [r]);
+  const linker = new EvidenceLinker(results);
+  for (const r of rows) linker.push(r);
+  linker.finish();
+  return results;
+}
+
+/**
+ * linkEvidence as a pass over rows given one at a time (a streamed trace.arrow need not be held
+ * in memory): keeps only the rows at the evidence items' times and, per trade id, the first and
+ * last rows that mention it. `finish()` sets each item's `traceSeq`.
+ */
+export class EvidenceLinker {
+  private readonly items: { ev: NonNullable<InvariantResult["evidence"]>[number]; needles: string[] }[] = [];
+  private readonly atTimes = new Map<number, TraceRow[]>();
+  /** Per trade needle: the first MAX_ROWS_PER_EVIDENCE matching rows, the last half of them, and the count. */
+  private readonly anywhere = new Map<string, { first: TraceRow[]; last: TraceRow[]; n: number }>();
+
+  constructor(results: InvariantResult[]) {
+    for (const res of results) {
+      for (const ev of res.evidence ?? []) {
+        if (ev.traceSeq && ev.traceSeq.length > 0) continue;
+        const needles = [ev.tradeId ? `"${ev.tradeId}"` : undefined, ev.slotId !== undefined ? `"slotId":${ev.slotId}` : undefined, ev.symbol ? `"${ev.symbol}"` : undefined].filter(
+          (n): n is string => n !== undefined,
+        );
+        this.items.push({ ev, needles });
+        if (ev.tUs !== undefined) this.atTimes.set(ev.tUs, []);
+        if (ev.tradeId) this.anywhere.set(`"${ev.tradeId}"`, { first: [], last: [], n: 0 });
+      }
+    }
   }
-  for (const res of results) {
-    for (const ev of res.evidence ?? []) {
-      if (ev.traceSeq && ev.traceSeq.length > 0) continue;
-      const needles = [ev.tradeId ? `"${ev.tradeId}"` : undefined, ev.slotId !== undefined ? `"slotId":${ev.slotId}` : undefined, ev.symbol ? `"${ev.symbol}"` : undefined].filter(
-        (n): n is string => n !== undefined,
-      );
+
+  push(r: TraceRow): void {
+    if (this.items.length === 0) return;
+    this.atTimes.get(r.tUs)?.push(r);
+    for (const [needle, m] of this.anywhere) {
+      if (!r.body.includes(needle)) continue;
+      m.n++;
+      if (m.first.length < MAX_ROWS_PER_EVIDENCE) m.first.push(r);
+      m.last.push(r);
+      if (m.last.length > MAX_ROWS_PER_EVIDENCE / 2) m.last.shift();
+    }
+  }
+
+  finish(): void {
+    for (const { ev, needles } of this.items) {
       let found: TraceRow[] = [];
       if (ev.tUs !== undefined) {
-        const atTime = byTime.get(ev.tUs) ?? [];
+        const atTime = this.atTimes.get(ev.tUs) ?? [];
         for (const n of needles) {
           found = atTime.filter((r) => r.body.includes(n));
           if (found.length > 0) break;
         }
         if (found.length === 0) found = atTime.filter((r) => r.kind.startsWith("kernel.") || r.kind === "ledger" || r.kind === "check" || r.kind === "intent");
       }
-      if (found.length === 0 && ev.tradeId) found = rows.filter((r) => r.body.includes(`"${ev.tradeId}"`));
       if (found.length > 0) ev.traceSeq = pick(found).map((r) => r.seq);
+      else if (ev.tradeId) {
+        const m = this.anywhere.get(`"${ev.tradeId}"`);
+        if (m && m.n > 0) ev.traceSeq = (m.n <= MAX_ROWS_PER_EVIDENCE ? m.first : [...m.first.slice(0, MAX_ROWS_PER_EVIDENCE / 2), ...m.last]).map((r) => r.seq);
+      }
     }
   }
-  return results;
 }
 
 /** The first and last rows of a list, at most MAX_ROWS_PER_EVIDENCE in all, in order. */
@@ -71,34 +106,63 @@ function pick(rows: TraceRow[]): TraceRow[] {
  * counts them all.
  */
 export function collectDiagnostics(rows: readonly TraceRow[], max = MAX_DIAGNOSTICS): { rows: DiagnosticRow[]; total: number } {
-  const out: DiagnosticRow[] = [];
-  let total = 0;
-  let input: TraceRow | undefined;
-  const frameRow = new Map<number, number>(); // stream frame number → seq of its venue.ws row
-  for (const r of rows) {
+  const c = new DiagnosticsCollector(max);
+  for (const r of rows) c.push(r);
+  return c.finish((seq) => rows[seq]);
+}
+
+/**
+ * collectDiagnostics as a pass over rows given one at a time. An adapter finding's input is the
+ * venue.ws row of its frame, written earlier: only its seq is kept, and `finish(rowAt)` fills the
+ * row in (`neededSeqs()` lists the seqs `rowAt` must answer).
+ */
+export class DiagnosticsCollector {
+  private readonly out: DiagnosticRow[] = [];
+  private total = 0;
+  private input: TraceRow | undefined;
+  private readonly frameRow = new Map<number, number>(); // stream frame number → seq of its venue.ws row
+  /** Adapter rows waiting for their frame's venue.ws row: index in `out`, the row, that row's seq. */
+  private readonly pending: { index: number; row: TraceRow; at: number | undefined }[] = [];
+
+  constructor(private readonly max = MAX_DIAGNOSTICS) {}
+
+  push(r: TraceRow): void {
     if (r.kind === "venue.ws") {
       const m = /"frame":(\d+)/.exec(r.body);
-      if (m) frameRow.set(Number(m[1]), r.seq);
-      continue;
+      if (m) this.frameRow.set(Number(m[1]), r.seq);
+      return;
     }
     if (INPUT_KINDS.has(r.kind)) {
-      input = r;
-      continue;
+      this.input = r;
+      return;
     }
     if (r.kind === "adapter.missing" || r.kind === "adapter.skipped") {
       // Adapter findings: a frame lacked fields (named) or had an unknown event type (skipped).
-      total++;
-      if (out.length < max) out.push(adapterRow(r, rows, frameRow));
-      continue;
+      this.total++;
+      if (this.out.length < this.max) {
+        const o = JSON.parse(r.body) as { frame?: number };
+        this.pending.push({ index: this.out.length, row: r, at: o.frame !== undefined ? this.frameRow.get(o.frame) : undefined });
+        this.out.push(undefined as unknown as DiagnosticRow); // filled by finish()
+      }
+      return;
     }
-    if (r.kind !== "kernel.out") continue;
+    if (r.kind !== "kernel.out") return;
     const head = OUTCOME_HEAD.exec(r.body);
-    if (!head || head[2] === "OK") continue;
-    total++;
-    if (out.length >= max) continue;
-    out.push(diagnosticRow(r, head[2], input));
+    if (!head || head[2] === "OK") return;
+    this.total++;
+    if (this.out.length >= this.max) return;
+    this.out.push(diagnosticRow(r, head[2], this.input));
   }
-  return { rows: out, total };
+
+  /** Seqs of the venue.ws rows the adapter findings need. */
+  neededSeqs(): number[] {
+    return this.pending.flatMap((p) => (p.at !== undefined ? [p.at] : []));
+  }
+
+  finish(rowAt: (seq: number) => TraceRow | undefined): { rows: DiagnosticRow[]; total: number } {
+    for (const p of this.pending) this.out[p.index] = adapterRow(p.row, p.at !== undefined ? rowAt(p.at) : undefined);
+    return { rows: this.out, total: this.total };
+  }
 }
 
 function diagnosticRow(out: TraceRow, code: string, input: TraceRow | undefined): DiagnosticRow {
@@ -123,10 +187,8 @@ function diagnosticRow(out: TraceRow, code: string, input: TraceRow | undefined)
 }
 
 /** Diagnostic row of an adapter.missing / adapter.skipped trace row; its input is the venue.ws row of the frame. */
-function adapterRow(r: TraceRow, rows: readonly TraceRow[], frameRow: Map<number, number>): DiagnosticRow {
+function adapterRow(r: TraceRow, input: TraceRow | undefined): DiagnosticRow {
   const o = JSON.parse(r.body) as { frame?: number; fields?: string[]; unknownEventType?: string };
-  const at = o.frame !== undefined ? frameRow.get(o.frame) : undefined;
-  const input = at !== undefined ? rows[at] : undefined;
   const skipped = r.kind === "adapter.skipped";
   return {
     seq: r.seq,
@@ -147,4 +209,41 @@ export function rowsBySeq(rows: readonly TraceRow[], seqs: Iterable<number>): Tr
     if (r && r.seq === s) out.push(r);
   }
   return out;
+}
+
+/**
+ * Failure evidence, diagnostics and the trace excerpt of a run from its streamed trace.arrow, one
+ * record batch in memory at a time (two passes; a 48 h trace is never held whole): the same
+ * results as linkEvidence + collectDiagnostics + rowsBySeq over all rows. Mutates `results`.
+ */
+export async function evidenceFromTraceFile(
+  file: string,
+  results: InvariantResult[],
+  extraSeqs: (diag: DiagnosticRow[]) => number[],
+): Promise<{ diagnostics: { rows: DiagnosticRow[]; total: number }; excerpt: TraceRow[] }> {
+  const linker = new EvidenceLinker(results);
+  const diag = new DiagnosticsCollector();
+  for await (const batch of traceRowBatches(file)) {
+    for (const r of batch) {
+      linker.push(r);
+      diag.push(r);
+    }
+  }
+  linker.finish();
+  const needed = new Set(diag.neededSeqs());
+  const byseq = new Map<number, TraceRow>();
+  const fetch = async (seqs: Set<number>) => {
+    if (seqs.size === 0) return;
+    for await (const batch of traceRowBatches(file)) for (const r of batch) if (seqs.has(r.seq)) byseq.set(r.seq, r);
+  };
+  await fetch(needed);
+  const diagnostics = diag.finish((seq) => byseq.get(seq));
+  const seqs = new Set<number>(extraSeqs(diagnostics.rows));
+  const missing = new Set([...seqs].filter((s) => !byseq.has(s)));
+  await fetch(missing);
+  const excerpt = [...seqs].sort((a, b) => a - b).flatMap((s) => {
+    const r = byseq.get(s);
+    return r ? [r] : [];
+  });
+  return { diagnostics, excerpt };
 }

@@ -35,6 +35,17 @@ export class KernelHost implements KernelPort {
   /** Frames whose first copy was applied completely (for idempotency probes). */
   readonly appliedFrames = new Set<number>();
   private readonly firedStageRestarts = new Set<number>();
+  /**
+   * Slot images read since the kernel last changed them (frozen: every reader shares them) and
+   * their fingerprints. An entry is dropped when an outcome lists its slot in `changedSlots` (the
+   * kernel's own statement of which slots a call changed, docs/architecture.md; kernel/index.ts
+   * caches by the same rule), all of them after a reconcile, a restore or an outcome without the
+   * list. Saves a copy of every slot per read on the hot path (issue 12 profile).
+   */
+  private images: (SlotImage | undefined)[] = [];
+  private prints: (string | undefined)[] = [];
+  /** Symbol of each slot (kept like the fingerprints: a mark never changes a slot's symbol). */
+  private syms: (string | undefined)[] = [];
 
   constructor(
     private readonly module: KernelModule,
@@ -60,13 +71,21 @@ export class KernelHost implements KernelPort {
     return this.stages[i];
   }
   refreshSlot(i: number): SlotImage {
-    const s = this.kernel.slot(i);
+    const s = this.slot(i);
     this.stages[i] = s.stage;
+    return s;
+  }
+  /** Image of slot `i`, deep-frozen and shared until the kernel changes the slot (never mutate it). */
+  slot(i: number): SlotImage {
+    const hit = this.images[i];
+    if (hit !== undefined) return hit;
+    const s = deepFreeze(this.kernel.slot(i));
+    this.images[i] = s;
     return s;
   }
   slots(): SlotImage[] {
     const out: SlotImage[] = [];
-    for (let i = 0; i < this.slotCount; i++) out.push(this.kernel.slot(i));
+    for (let i = 0; i < this.slotCount; i++) out.push(this.slot(i));
     return out;
   }
   feed(inputs: KernelInput[], what: string): void {
@@ -78,6 +97,7 @@ export class KernelHost implements KernelPort {
     const before = this.fingerprints();
     this.lastMark.clear();
     const out = this.kernel.reconcile(report);
+    this.forgetImages(undefined);
     this.afterKernelCall(out, "RECONCILE");
     const after = this.fingerprints();
     const slots = this.slots();
@@ -100,10 +120,12 @@ export class KernelHost implements KernelPort {
   restore(saved: string): void {
     const now = this.now();
     this.kernel = this.module.create(this.config);
+    this.forgetImages(undefined);
     this.lastMark.clear();
     const restoreSeq = this.obs.trace.count;
     this.obs.record(now, "kernel.restore", { bytes: saved.length });
     const out = this.kernel.restoreState(saved);
+    this.forgetImages(undefined);
     this.obs.record(now, "kernel.out", out);
     this.obs.diagnostics.add(out.code);
     if (!out.accepted) throw new Error(`restart: restoreState refused the kernel's own saved state: ${out.code} ${out.message}`);
@@ -129,6 +151,7 @@ export class KernelHost implements KernelPort {
     this.obs.record(now, "intent", intent);
     this.lastMark.clear();
     const out = this.kernel.processIntent(intent);
+    this.forgetImages(out.changedSlots);
     this.obs.intent(now, intent, out);
     this.afterKernelCall(out, intent.kind);
     if (this.faults.restartNow(now, `intent ${intent.intentId}`)) this.onRestartRequested("restart fault after intent");
@@ -169,6 +192,7 @@ export class KernelHost implements KernelPort {
     const fed = feedKernelInput(this.kernel, inp, (kind, ev) => this.obs.record(now, kind, ev), () => this.fingerprints());
     if (inp.k === "venue") {
       const ev = inp.ev;
+      this.forgetImages(fed.out.changedSlots);
       if (fed.fillBefore) this.noteFill(ev, fed.out, fed.fillBefore);
       this.afterKernelCall(fed.out, ev.kind);
       if (ev.kind === "ORDER_ACK" && this.faults.restartNow(now, `ACK of ${ev.clientOrderId ?? ev.venueOrderId}`)) {
@@ -177,6 +201,7 @@ export class KernelHost implements KernelPort {
     } else {
       const ev: AccountEvent = inp.ev;
       const out = fed.out;
+      this.forgetImages(out.changedSlots);
       // A settlement the kernel could not place (UNRESOLVED_SLOT: it came before the order's ACK)
       // is information the kernel never got.
       if (ev.kind === "FILL_SETTLED" && (out.accepted || out.code === "DUPLICATE_EVENT") && out.code !== "UNRESOLVED_SLOT") this.obs.fedSettles.add(ev.eventId);
@@ -193,14 +218,37 @@ export class KernelHost implements KernelPort {
    */
   mark(tUs: number, symbol: string, priceUsdt: string): boolean {
     if (this.lastMark.get(symbol) === priceUsdt) return false;
+    if (!this.holdsSymbol(symbol)) return false;
     const mark = { tsUs: tUs, symbol, markPrice: priceUsdt };
     this.obs.record(tUs, "kernel.mark", markRowBody(tUs, symbol, priceUsdt));
     const out = this.kernel.markPrice(mark);
+    // A mark sets mark price and unrealized PnL only ("unrealized PnL only, never an entry basis",
+    // A4): the fingerprint fields (stage, trade, size, filled quantities, realized PnL, legs) stay,
+    // unless the outcome reports a stage transition.
+    this.forgetImages(out.changedSlots, out.transitions.length === 0);
     if (out.code !== "OK") this.obs.record(tUs, "kernel.out", out);
     this.obs.diagnostics.add(out.code);
     this.lastMark.set(symbol, priceUsdt);
     return true;
   }
+  /**
+   * True when some slot's symbol is `symbol` (any stage: a CLOSED slot keeps its symbol and its
+   * mark price). The kernel's mark touches only such slots (kernel/src/kernel/mark.rs: slots whose
+   * symbol is the mark's; the ledger's unrealized PnL is their sum), so a mark of a symbol no slot
+   * holds changes nothing and is not given (sim/README.md "Cheaper time").
+   */
+  private holdsSymbol(symbol: string): boolean {
+    for (let i = 0; i < this.slotCount; i++) {
+      let s = this.syms[i];
+      if (s === undefined) {
+        s = this.slot(i).symbol;
+        this.syms[i] = s;
+      }
+      if (s === symbol) return true;
+    }
+    return false;
+  }
+
   /** Last mark price given per symbol since the last other kernel call (cleared by every other call). */
   private readonly lastMark = new Map<string, string>();
 
@@ -224,7 +272,7 @@ export class KernelHost implements KernelPort {
     const touched = new Set(out.transitions.map((t) => t.slotId));
     if (touched.size > 0 || ledgerMoved) this.sampleSeries(now, false);
     for (const id of touched) {
-      const slot = this.kernel.slot(id);
+      const slot = this.slot(id);
       this.sampleSlot(slot);
       // A trade just closed with fees the venue has not confirmed: query them before a re-entry
       // archives the trade (frames lost silently leave no other trace; docs/accounting.md fees).
@@ -265,8 +313,37 @@ export class KernelHost implements KernelPort {
     this.obs.rec.slotSamples.push({ tUs: this.now(), slotId: s.slotId, tradeId: s.tradeId, stage: s.stage, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty });
   }
 
+  /**
+   * Drop the shared images of the slots a call changed (`undefined`: every slot); their
+   * fingerprints too unless `keepPrints` (a mark that moved no stage).
+   */
+  private forgetImages(changed: readonly number[] | undefined, keepPrints = false): void {
+    if (changed === undefined) {
+      this.images = [];
+      this.prints = [];
+      this.syms = [];
+      return;
+    }
+    for (const i of changed) {
+      this.images[i] = undefined;
+      if (!keepPrints) {
+        this.prints[i] = undefined;
+        this.syms[i] = undefined;
+      }
+    }
+  }
+
   private fingerprints(): string[] {
-    return this.slots().map(slotFingerprint);
+    const out: string[] = [];
+    for (let i = 0; i < this.slotCount; i++) {
+      let f = this.prints[i];
+      if (f === undefined) {
+        f = slotFingerprint(this.slot(i));
+        this.prints[i] = f;
+      }
+      out.push(f);
+    }
+    return out;
   }
 
   private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
@@ -275,4 +352,13 @@ export class KernelHost implements KernelPort {
     const slots = this.slots();
     for (const i of route.changedSlots) this.sampleSlot(slots[i]);
   }
+}
+
+/** Freeze a JSON-shaped image and everything in it (a shared image must not be changed by a reader). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
 }

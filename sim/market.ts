@@ -25,12 +25,52 @@ export interface PriceSource {
   next(): MarketTick | undefined;
 }
 
-/** Align a positive price to the tick grid (half-even), never below one tick. Returns a decimal string. */
+/**
+ * Align a positive price to the tick grid (half-even), never below one tick. Returns a decimal
+ * string with exactly `pricePrecision` decimals. A plain decimal string ("0.187812345678901", the
+ * form `toPrecision(15)` gives a GBM price) is rounded on its digits (hot path: one per generated
+ * tick, issue 12 profile); anything else goes through decimal.js ({@link alignToTickReference}),
+ * with the same result (property test in market.test.ts).
+ */
 export function alignToTick(price: Dec | number | string, pricePrecision: number): string {
+  if (typeof price === "string" && PLAIN_DECIMAL.test(price)) return alignDigits(price, pricePrecision);
+  return alignToTickReference(price, pricePrecision);
+}
+
+/** The definition alignToTick implements, with decimal.js. */
+export function alignToTickReference(price: Dec | number | string, pricePrecision: number): string {
   const tick = new Dec(1).dividedBy(new Dec(10).pow(pricePrecision));
   let d = new Dec(price).toDecimalPlaces(pricePrecision, Dec.ROUND_HALF_EVEN);
   if (d.lessThan(tick)) d = tick;
   return d.toFixed(pricePrecision);
+}
+
+const PLAIN_DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
+
+/** Half-even rounding of a plain non-negative decimal string to `places` decimals, at least one tick. */
+function alignDigits(s: string, places: number): string {
+  const dot = s.indexOf(".");
+  const intPart = dot < 0 ? s : s.slice(0, dot);
+  const frac = dot < 0 ? "" : s.slice(dot + 1);
+  let digits = intPart + (frac.length >= places ? frac.slice(0, places) : frac.padEnd(places, "0"));
+  const rest = frac.length > places ? frac.slice(places) : "";
+  if (rest !== "" && rest[0] >= "5") {
+    const tie = rest[0] === "5" && /^50*$/.test(rest);
+    const lastOdd = (digits.charCodeAt(digits.length - 1) - 48) % 2 === 1;
+    if (!tie || lastOdd) digits = incrementDigits(digits);
+  }
+  digits = digits.replace(/^0+(?=[0-9])/, "");
+  if (/^0+$/.test(digits)) digits = "1"; // below one tick: one tick
+  const padded = digits.padStart(places + 1, "0");
+  return places === 0 ? padded : `${padded.slice(0, padded.length - places)}.${padded.slice(padded.length - places)}`;
+}
+
+/** Add one to a string of decimal digits. */
+function incrementDigits(d: string): string {
+  let i = d.length - 1;
+  while (i >= 0 && d[i] === "9") i--;
+  if (i < 0) return "1" + "0".repeat(d.length);
+  return d.slice(0, i) + String.fromCharCode(d.charCodeAt(i) + 1) + "0".repeat(d.length - 1 - i);
 }
 
 /**

@@ -22,6 +22,8 @@ describe("RunObserver.verifyAgainstTrace", () => {
   it("passes when every record intent has its trace row", () => {
     const o = observer();
     o.record(1, "intent", intent);
+    o.record(1, "kernel.out", outcome); // the kernel's answer row, as sim/kernel-host.ts writes it
+    o.diagnostics.add("OK");
     o.intent(1, intent, outcome);
     expect(() => o.verifyAgainstTrace()).not.toThrow();
   });
@@ -42,5 +44,76 @@ describe("RunObserver.verifyAgainstTrace", () => {
     const o = observer();
     o.record(1, "idem.probe", { frame: 1 });
     expect(() => o.verifyAgainstTrace()).toThrow(/RunRecord\.probes/);
+  });
+});
+
+describe("RunObserver.verifyAgainstTrace: content, not only counts (issue 12)", () => {
+  const transition = { slotId: 0, from: "IDLE", to: "ORDER_REQUESTED", tradeId: "t1s0" };
+  const withTransition = { ...outcome, transitions: [transition] } as unknown as Outcome;
+  const fill = { kind: "FULL_FILL", eventId: "e1", clientOrderId: "c1", tsUs: 1 };
+
+  function agreeing(): RunObserver {
+    const o = observer();
+    o.record(1, "intent", intent);
+    o.record(1, "kernel.out", withTransition);
+    o.diagnostics.add("OK");
+    o.intent(1, intent, withTransition);
+    o.rec.transitions.push(transition as never);
+    return o;
+  }
+
+  it("passes when intents, outcomes, transitions and codes are what the trace rows say", () => {
+    expect(() => agreeing().verifyAgainstTrace()).not.toThrow();
+  });
+
+  it("throws when the record's intent outcome differs from the kernel.out row (same counts)", () => {
+    const o = observer();
+    o.record(1, "intent", intent);
+    o.record(1, "kernel.out", outcome);
+    o.diagnostics.add("OK");
+    o.intent(1, intent, { ...outcome, code: "DUPLICATE_EVENT" } as Outcome);
+    expect(() => o.verifyAgainstTrace()).toThrow(/RunRecord\.intents \(1 entries\) does not match/);
+  });
+
+  it("throws when the record lacks a transition the trace shows", () => {
+    const o = agreeing();
+    o.rec.transitions.pop();
+    expect(() => o.verifyAgainstTrace()).toThrow(/RunRecord\.transitions \(0 entries\) does not match what the trace rows say \(1 entries\)/);
+  });
+
+  it("throws when a fill's outcome code in the record differs from the trace", () => {
+    const o = agreeing();
+    o.record(2, "kernel.venue", fill);
+    o.record(2, "kernel.out", outcome);
+    o.rec.fills.push({ tUs: 2, eventId: "e1", clientOrderId: "c1", changedSlots: [], code: "DUPLICATE_EVENT" } as never);
+    expect(() => o.verifyAgainstTrace()).toThrow(/RunRecord\.fills/);
+  });
+
+  it("throws when a ledger sample's ledger differs from its ledger row", () => {
+    const o = agreeing();
+    o.record(3, "ledger", { cause: "FULL_FILL", ledger: { capitalUsdt: "100", eventSeq: 1 } });
+    o.rec.ledgerSamples.push({ tUs: 3, cause: "FULL_FILL", ledger: { capitalUsdt: "101", eventSeq: 1 } } as never);
+    expect(() => o.verifyAgainstTrace()).toThrow(/RunRecord\.ledgerSamples \(1 entries\) does not match/);
+  });
+
+  it("throws when the record's diagnostics lack a code of a kernel.out row", () => {
+    const o = agreeing();
+    o.record(4, "kernel.venue", { kind: "ORDER_ACK", eventId: "e2" });
+    o.record(4, "kernel.out", { ...outcome, accepted: false, code: "UNRESOLVED_SLOT" });
+    expect(() => o.verifyAgainstTrace()).toThrow(/RunRecord\.diagnostics \[OK\] differ from the outcome codes in the trace \[OK, UNRESOLVED_SLOT\]/);
+  });
+
+  it("throws when a first SUBMIT reached the venue but the record does not list it", () => {
+    const o = agreeing();
+    o.record(5, "venue.req", { method: "POST", path: "/openApi/swap/v2/trade/order", params: { clientOrderID: "c9", symbol: "FET-USDT" }, requestId: "r1" });
+    expect(() => o.verifyAgainstTrace()).toThrow(/RunRecord\.venueSubmittedClientOrderIds/);
+    o.submittedAtVenueOnce("c9");
+    expect(() => o.verifyAgainstTrace()).not.toThrow();
+  });
+
+  it("refuses a trace that already has rows the observer did not see", () => {
+    const t = new TraceRecorder(false);
+    t.record(0, "run", {});
+    expect(() => new RunObserver(t, mkVenue(), 1_000_000, { contracts: [...DEFAULT_CONTRACTS], initialBalanceUsdt: "100000" })).toThrow(/must see every row/);
   });
 });

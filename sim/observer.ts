@@ -21,6 +21,7 @@ import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
 import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
+import { TALLIED, TraceTally, seqDigests } from "./trace-tally.js";
 
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
 const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
@@ -73,7 +74,12 @@ export class RunObserver {
     conformance: ConstructorParameters<typeof VenueConformance>[0],
   ) {
     this.conformance = new VenueConformance(conformance);
+    if (trace.count > 0) throw new Error(`observer: the trace already has ${trace.count} rows; the observer must see every row from the first`);
+    trace.tap = (seq, tUs, kind, body) => this.tally.row(seq, tUs, kind, body);
   }
+
+  /** What the trace itself says, folded row by row (checked against the record at the end). */
+  private readonly tally = new TraceTally();
 
   /**
    * After every venue call: the venue's journal of the step goes to the conformance checker and
@@ -246,6 +252,41 @@ export class RunObserver {
     ];
     for (const [field, inRecord, inTrace] of pairs) {
       if (inRecord !== inTrace) throw new Error(`observer: RunRecord.${field} has ${inRecord} entries but the trace has ${inTrace} matching rows`);
+    }
+    this.verifyContentAgainstTrace();
+  }
+
+  /**
+   * The record's observations must be, entry for entry and in order, what the trace rows say
+   * (sim/trace-tally.ts lists them): intents with their outcomes, transitions, fills and their
+   * codes, ledger samples, idempotency probes, parity samples, conformance violations and their
+   * rows, restores, first SUBMITs at the venue, and the set of diagnostic codes.
+   * @throws Error naming the record field, with both entry counts, at the first field that differs.
+   */
+  private verifyContentAgainstTrace(): void {
+    if (this.tally.problems.length > 0) throw new Error(`observer: the trace has rows the record cannot be checked against: ${this.tally.problems.slice(0, 3).join("; ")}`);
+    const r = this.rec;
+    const mine = seqDigests();
+    for (const i of r.intents) mine.intents.add(`${i.tUs}|${canonicalJson(i.intent)}|${canonicalJson(i.outcome)}`);
+    for (const t of r.transitions) mine.transitions.add(canonicalJson(t));
+    for (const f of r.fills) mine.fills.add(`${f.eventId}|${f.code}`);
+    for (const l of r.ledgerSamples) if (l.cause !== "restore") mine.ledgerSamples.add(`${l.tUs}|${canonicalJson(l.ledger)}`);
+    for (const p of r.probes) mine.probes.add(`${p.tUs}|${p.beforeSha}|${p.afterSha}`);
+    for (const p of r.parity) mine.parity.add(canonicalJson(p));
+    for (const { traceSeq, ...v } of r.conformance.violations) mine.conformance.add(`${traceSeq}|${canonicalJson(v)}`);
+    for (const x of r.restores) mine.restores.add(String(x.traceSeq));
+    for (const c of r.venueSubmittedClientOrderIds) mine.venueSubmittedClientOrderIds.add(c);
+    for (const k of TALLIED) {
+      const a = mine[k];
+      const b = this.tally.seqs[k];
+      if (a.count !== b.count || a.hex() !== b.hex()) {
+        throw new Error(`observer: RunRecord.${k} (${a.count} entries) does not match what the trace rows say (${b.count} entries)`);
+      }
+    }
+    const fromTrace = this.tally.diagnostics();
+    const inRecord = [...this.diagnostics].sort();
+    if (fromTrace.join(",") !== inRecord.join(",")) {
+      throw new Error(`observer: RunRecord.diagnostics [${inRecord.join(", ")}] differ from the outcome codes in the trace [${fromTrace.join(", ")}]`);
     }
   }
 

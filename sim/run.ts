@@ -10,15 +10,14 @@ import { loadKernel } from "../kernel/index.js";
 import type { KernelConfig } from "../kernel/types.js";
 import { createBingxMockVenue } from "../venues/bingx/mock-venue.js";
 import { toInstrumentSpec } from "../venues/bingx/contracts.js";
-import type { FaultProfile, RunResult, Scenario } from "./types.js";
+import type { DiagnosticRow, FaultProfile, RunResult, Scenario } from "./types.js";
 import type { RunRecord } from "./record.js";
 import { Runtime, type KernelModule, type RuntimeOutput } from "./runtime.js";
 import { drawFaultMix, drawSwarmWindow } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
 import { checkOracle } from "./oracle.js";
 import { checkExpectations } from "./expectations.js";
-import { readTraceRows } from "./trace.js";
-import { collectDiagnostics, linkEvidence, rowsBySeq } from "./evidence.js";
+import { collectDiagnostics, evidenceFromTraceFile, linkEvidence, rowsBySeq } from "./evidence.js";
 import { wallNowMs } from "./wall-clock.js";
 
 /** Default |kernel − exchange| tolerance passed to the kernel (KernelConfig default "0.5"). */
@@ -158,15 +157,27 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
     series: out.series,
     startUs: scenario.startUs,
   };
-  if (rows) {
-    // Failure evidence and diagnostics from the kept trace (issue 15): same seq numbers as trace.arrow.
-    linkEvidence([...invariants, ...expectations], rows);
+  // Failure evidence and diagnostics from the trace (issue 15): same seq numbers as trace.arrow.
+  // The seqs of the excerpt: every linked evidence row, every diagnostic and its input row.
+  const judged = [...invariants, ...expectations];
+  const excerptSeqs = (diag: DiagnosticRow[]) => {
+    const seqs = judged.flatMap((i) => (i.evidence ?? []).flatMap((e) => e.traceSeq ?? []));
+    for (const d of diag) seqs.push(d.seq, ...(d.inputSeq !== undefined ? [d.inputSeq] : []));
+    return seqs;
+  };
+  if (out.trace.rows) {
+    const rows = out.trace.rows;
+    linkEvidence(judged, rows);
     const diag = collectDiagnostics(rows);
     result.diagnostics = diag.rows;
     result.diagnosticsTotal = diag.total;
-    const seqs = [...invariants, ...expectations].flatMap((i) => (i.evidence ?? []).flatMap((e) => e.traceSeq ?? []));
-    for (const d of diag.rows) seqs.push(d.seq, ...(d.inputSeq !== undefined ? [d.inputSeq] : []));
-    result.traceExcerpt = rowsBySeq(rows, seqs);
+    result.traceExcerpt = rowsBySeq(rows, excerptSeqs(diag.rows));
+  } else if (opts.traceFile) {
+    // The streamed trace.arrow is read back one record batch at a time (memory stays flat).
+    const ev = await evidenceFromTraceFile(opts.traceFile, judged, excerptSeqs);
+    result.diagnostics = ev.diagnostics.rows;
+    result.diagnosticsTotal = ev.diagnostics.total;
+    result.traceExcerpt = ev.excerpt;
   }
   if (scenario.swarm || Object.keys(faults).length > 0) result.faultMix = faults;
   if (opts.traceFile) result.trace = opts.traceFile;

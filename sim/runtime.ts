@@ -286,7 +286,7 @@ export class Runtime {
   /** cancel/fill race: a CANCEL of a still-working order, fed just after its fill was emitted. */
   private raceCancel(slotId: number, clientOrderId: string): void {
     if (!this.life.processUp) return;
-    const s = this.host.kernel.slot(slotId);
+    const s = this.host.slot(slotId);
     const live = s.entryOrder?.clientOrderId === clientOrderId || s.exitOrder?.clientOrderId === clientOrderId;
     if (!live || !WORKING.includes(s.stage)) return;
     this.host.feedIntent({ kind: "CANCEL", intentId: `race${this.events}`, tsUs: this.clock.nowUs, slotId });

@@ -51,3 +51,23 @@ describe("hot-path row bodies", () => {
     );
   });
 });
+
+describe("canonicalJson (issue 12: written directly, no sorted copy)", () => {
+  it("equals JSON.stringify of the recursively key-sorted value for any value (index-like keys, holes, Maps, Dates, boxed values, undefined)", async () => {
+    const fc = (await import("fast-check")).default;
+    const { canonicalJson, canonicalJsonReference } = await import("./trace.js");
+    const key = fc.oneof(fc.string(), fc.nat().map(String), fc.constantFrom("0", "01", "10", "9", "4294967294", "4294967295", "-1", "1.5", "a", "B", "ä"));
+    fc.assert(
+      fc.property(
+        fc.anything({ key, maxDepth: 4, withSparseArray: true, withNullPrototype: true, withMap: true, withSet: true, withBoxedValues: true, withDate: true, withTypedArray: true, withUnicodeString: true }),
+        (v) => {
+          expect(canonicalJson(v)).toBe(canonicalJsonReference(v));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    expect(canonicalJson({ b: [1, undefined, () => 1], a: { "10": 1, "9": 2, z: undefined, f: () => 0 } })).toBe('{"a":{"9":2,"10":1},"b":[1,null,null]}');
+    expect(canonicalJson(undefined)).toBe(undefined);
+    expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
+  });
+});

@@ -18,7 +18,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import { RecordBatchFileWriter, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
+import { open } from "node:fs/promises";
+import { RecordBatchFileWriter, RecordBatchReader, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
 
 /** Rows per Arrow record batch of a streamed trace. */
 export const TRACE_BATCH_ROWS = 8192;
@@ -57,9 +58,81 @@ export interface TraceRow {
   body: string;
 }
 
-/** Canonical JSON: object keys sorted, undefined dropped, no whitespace. */
+/**
+ * Canonical JSON: object keys sorted, undefined dropped, no whitespace. Exactly the text of
+ * `JSON.stringify(sortKeys(value))` (the definition, kept as {@link canonicalJsonReference}),
+ * written directly without building a sorted copy of the value (hot path: one per trace row).
+ * As in that definition, integer-like keys ("0", "17") come first in ascending numeric order
+ * (a JS object enumerates them so), then the other keys in code-unit order; `toJSON` methods are
+ * not called (a Date or class instance is written as its own enumerable keys). A property test in
+ * trace.test.ts checks equality with the reference. Returns undefined for undefined/function/symbol
+ * (as JSON.stringify does); throws TypeError on a BigInt or a cycle (too deep).
+ */
 export function canonicalJson(value: unknown): string {
+  return encodeCanonical(value) as string;
+}
+
+/** The definition canonicalJson implements: JSON.stringify of the value with keys sorted recursively. */
+export function canonicalJsonReference(value: unknown): string {
   return JSON.stringify(sortKeys(value));
+}
+
+/** Array-index keys (what V8 enumerates first, numerically): "0".."4294967294" in canonical form. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
+
+function byIndexThenCodeUnits(a: string, b: string): number {
+  const ai = INDEX_KEY.test(a) && Number(a) < 4294967295;
+  const bi = INDEX_KEY.test(b) && Number(b) < 4294967295;
+  if (ai && bi) return Number(a) - Number(b);
+  if (ai !== bi) return ai ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function encodeCanonical(v: unknown): string | undefined {
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return Number.isFinite(v) ? String(v) : "null";
+    case "boolean":
+      return v ? "true" : "false";
+    case "object": {
+      if (v === null) return "null";
+      if (Array.isArray(v)) {
+        let out = "[";
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) out += ",";
+          out += encodeCanonical(v[i]) ?? "null";
+        }
+        return out + "]";
+      }
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      let sorted = true;
+      for (let i = 1; i < keys.length; i++) {
+        if (!(keys[i - 1] < keys[i]) || INDEX_KEY.test(keys[i])) {
+          sorted = false;
+          break;
+        }
+      }
+      if (!sorted) keys.sort(byIndexThenCodeUnits);
+      let out = "{";
+      let first = true;
+      for (const k of keys) {
+        const val = o[k];
+        if (val === undefined || typeof val === "function" || typeof val === "symbol") continue;
+        const text = encodeCanonical(val);
+        if (text === undefined) continue;
+        out += (first ? "" : ",") + JSON.stringify(k) + ":" + text;
+        first = false;
+      }
+      return out + "}";
+    }
+    case "bigint":
+      return JSON.stringify(v); // throws TypeError, as JSON.stringify(sortKeys(v)) does
+    default:
+      return undefined; // undefined, function, symbol
+  }
 }
 
 function sortKeys(v: unknown): unknown {
@@ -85,11 +158,18 @@ export function markRowBody(tsUs: number, symbol: string, markPrice: string): st
   return `{"markPrice":${JSON.stringify(markPrice)},"symbol":${JSON.stringify(symbol)},"tsUs":${tsUs}}`;
 }
 
+/** Characters of row text gathered before one SHA-256 update (fewer native calls; same digest). */
+const HASH_CHUNK_CHARS = 64 * 1024;
+
 export class TraceRecorder {
   private readonly hash: Hash = createHash("sha256");
+  /** Row text not yet given to the hash: SHA-256 of a concatenation does not depend on how it is chunked. */
+  private pendingText = "";
   private n = 0;
   private readonly kinds = new Map<TraceKind, number>();
   readonly rows: TraceRow[] | undefined;
+  /** Sees every row as written (seq, time, kind, canonical body): sim/trace-tally.ts. */
+  tap: ((seq: number, tUs: number, kind: TraceKind, body: string) => void) | undefined;
 
   /**
    * @param keepRows keep every row in memory (tests; `writeTraceArrow` of the rows)
@@ -119,7 +199,9 @@ export class TraceRecorder {
     const body = typeof payload === "string" ? payload : canonicalJson(payload);
     const seq = this.n++;
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
-    this.hash.update(`${seq}\t${tUs}\t${kind}\t${body}\n`);
+    this.pendingText += `${seq}\t${tUs}\t${kind}\t${body}\n`;
+    if (this.pendingText.length >= HASH_CHUNK_CHARS) this.flushHash();
+    this.tap?.(seq, tUs, kind, body);
     if (this.rows || this.sink) {
       const row = { seq, tUs, kind, body };
       this.rows?.push(row);
@@ -134,7 +216,14 @@ export class TraceRecorder {
 
   /** The SHA-256 hex digest over all rows so far (the recorder stays usable). */
   digest(): string {
+    this.flushHash();
     return this.hash.copy().digest("hex");
+  }
+
+  private flushHash(): void {
+    if (this.pendingText.length === 0) return;
+    this.hash.update(this.pendingText);
+    this.pendingText = "";
   }
 }
 
@@ -171,6 +260,31 @@ export function readTraceRows(file: string): TraceRow[] {
     rows[i] = { seq: Number(seq.get(i)), tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string };
   }
   return rows;
+}
+
+/**
+ * The rows of a trace.arrow file, one record batch at a time (an async read of the file: only
+ * one batch is in memory). Throws naming the file when a column is missing.
+ */
+export async function* traceRowBatches(file: string): AsyncGenerator<TraceRow[]> {
+  const fh = await open(file, "r");
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    for await (const b of reader) {
+      const cols = ["seq", "t_us", "kind", "body"].map((c) => {
+        const col = b.getChild(c);
+        if (!col) throw new Error(`trace ${file}: column ${c} is missing`);
+        return col;
+      });
+      const [seq, tUs, kind, body] = cols;
+      const rows: TraceRow[] = new Array(b.numRows);
+      for (let i = 0; i < b.numRows; i++) rows[i] = { seq: Number(seq.get(i)), tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string };
+      yield rows;
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

@@ -241,6 +241,8 @@ class MockVenue implements BingxMockVenue {
   private sumFunding = ZERO;
 
   private readonly last = new Map<string, Dec>();
+  /** Per symbol: the text of the last market tick and the price it gave (onMarketTick). */
+  private readonly lastTickText = new Map<string, { text: string; price: Dec }>();
   private readonly fundingRates = new Map<string, Dec>();
   private readonly leverage = new Map<string, number>(); // `${symbol}|LONG` / `|SHORT`
   private hedgeMode: boolean;
@@ -335,10 +337,18 @@ class MockVenue implements BingxMockVenue {
     this.advanceInto(tick.tsUs);
     const spec = this.contracts.get(tick.symbol);
     if (!spec) throw new Error(`onMarketTick: symbol ${JSON.stringify(tick.symbol)} is not in the contracts table`);
-    const p = parseDecimal(tick.priceUsdt);
-    if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(tick.priceUsdt)}`);
-    const price = truncatePrice(spec, p);
-    if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${tick.priceUsdt} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
+    // The same price text as the symbol's last tick is the same (already checked) price: Decimals
+    // are immutable, so the last one is reused (a 1 s tick often repeats the price; issue 12 profile).
+    const lastTick = this.lastTickText.get(tick.symbol);
+    let price: Dec;
+    if (lastTick !== undefined && lastTick.text === tick.priceUsdt) price = lastTick.price;
+    else {
+      const p = parseDecimal(tick.priceUsdt);
+      if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(tick.priceUsdt)}`);
+      price = truncatePrice(spec, p);
+      if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${tick.priceUsdt} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
+      this.lastTickText.set(tick.symbol, { text: tick.priceUsdt, price });
+    }
     this.last.set(tick.symbol, price);
     this.matchResting(spec, price);
     return this.outbox.splice(mark);
@@ -776,8 +786,10 @@ class MockVenue implements BingxMockVenue {
 
   /** Resting orders of `spec.symbol` against a new trade price (risk-averse queue model). */
   private matchResting(spec: ContractSpec, price: Dec): void {
+    const mine = this.resting.filter((x) => x.symbol === spec.symbol);
+    if (mine.length === 0) return; // no resting order of this symbol: nothing can match
     const tick = new Dec(10).pow(-spec.pricePrecision);
-    for (const o of this.resting.filter((x) => x.symbol === spec.symbol)) {
+    for (const o of mine) {
       const touched = o.side === "BUY" ? price.lte(o.limitPrice) : price.gte(o.limitPrice);
       if (!touched) continue;
       const remaining = o.origQty.minus(o.executedQty);

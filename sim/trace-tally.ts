@@ -1,0 +1,149 @@
+/**
+ * What the trace itself says about a run, folded row by row as the rows are written (issue 12: "an
+ * observer that derives the RunRecord from the trace, or asserts that the two agree"). The tally
+ * reads only the row text that is hashed (kind and canonical body, sim/trace.ts), never the
+ * objects the runtime built it from, and keeps digests, not rows, so a 48 h run costs no memory.
+ * `RunObserver.verifyAgainstTrace` (sim/observer.ts) computes the same digests from the RunRecord
+ * and throws naming the record field when one differs.
+ *
+ * Observations tallied (each a sequence, in trace order, SHA-256 over one line per entry):
+ * - intents: time, intent row body, body of the kernel.out row answering it;
+ * - transitions: every transition in the kernel.out rows of intent, venue, account and reconcile
+ *   inputs (a mark's or a restore's transitions are not recorded as such);
+ * - fills: event id of each PARTIAL_FILL / FULL_FILL kernel.venue row and its outcome code;
+ * - ledger samples: time and ledger of each "ledger" row written after a kernel call;
+ * - probes: time, state digests before/after of each idem.probe row;
+ * - parity: each position-parity check row; conformance: each conformance check row and its seq;
+ * - restores: seq of each kernel.restore row;
+ * - venue submits: client order id of each first SUBMIT (POST order) request at the venue;
+ * - diagnostics: the set of outcome codes of kernel.out rows, plus OK when a mark was answered OK
+ *   (an OK mark outcome has no row, sim/kernel-host.ts mark).
+ */
+import { createHash, type Hash } from "node:crypto";
+import type { TraceKind } from "./trace.js";
+
+/** The order path a SUBMIT is POSTed to (docs/bingx-protocol.md §4). */
+const ORDER_PATH = "/openApi/swap/v2/trade/order";
+/** Kernel inputs whose kernel.out transitions the record keeps (sim/kernel-host.ts afterKernelCall). */
+const TRANSITION_INPUTS: ReadonlySet<string> = new Set(["intent", "kernel.venue", "kernel.account", "kernel.reconcile"]);
+const INPUT_KINDS: ReadonlySet<string> = new Set(["intent", "kernel.venue", "kernel.account", "kernel.mark", "kernel.reconcile", "kernel.restore"]);
+/** Top of a canonical Outcome body (keys sorted: accepted, changedSlots when present, code, …); as sim/evidence.ts. */
+const OUTCOME_HEAD = /^\{"accepted":(?:true|false),(?:"changedSlots":\[[0-9,]*\],)?"code":"([A-Za-z0-9_]+)"/;
+
+/** Names of the sequences compared between the trace and the RunRecord. */
+export const TALLIED = ["intents", "transitions", "fills", "ledgerSamples", "probes", "parity", "conformance", "restores", "venueSubmittedClientOrderIds"] as const;
+export type Tallied = (typeof TALLIED)[number];
+
+/** A running digest of a sequence of text lines, with its length. */
+export class SeqDigest {
+  private readonly h: Hash = createHash("sha256");
+  /** Lines not yet hashed (SHA-256 of a concatenation does not depend on its chunking). */
+  private text = "";
+  count = 0;
+  add(line: string): void {
+    this.text += line + "\n";
+    this.count++;
+    if (this.text.length >= 64 * 1024) this.flush();
+  }
+  /** Hex digest (the digest stays usable). */
+  hex(): string {
+    this.flush();
+    return this.h.copy().digest("hex");
+  }
+  private flush(): void {
+    if (this.text === "") return;
+    this.h.update(this.text);
+    this.text = "";
+  }
+}
+
+/** Fresh digests, one per tallied sequence. */
+export function seqDigests(): Record<Tallied, SeqDigest> {
+  const out = {} as Record<Tallied, SeqDigest>;
+  for (const k of TALLIED) out[k] = new SeqDigest();
+  return out;
+}
+
+export class TraceTally {
+  readonly seqs = seqDigests();
+  /** Outcome codes of kernel.out rows, and OK when some kernel.mark had no kernel.out row. */
+  private readonly codes = new Set<string>();
+  private marksUnanswered = 0;
+  private lastInput: { kind: string; tUs: number; body: string } | undefined;
+  private lastInputAnswered = true;
+  private readonly submitted = new Set<string>();
+  /** Rows the tally could not read as the runtime writes them (reported by the observer's check). */
+  readonly problems: string[] = [];
+
+  /** Fold one row (as written: seq, time, kind, canonical body). */
+  row(seq: number, tUs: number, kind: TraceKind, body: string): void {
+    if (INPUT_KINDS.has(kind)) {
+      if (this.lastInput?.kind === "kernel.mark" && !this.lastInputAnswered) this.marksUnanswered++;
+      this.lastInput = { kind, tUs, body };
+      this.lastInputAnswered = false;
+      if (kind === "kernel.restore") this.seqs.restores.add(String(seq));
+      return;
+    }
+    switch (kind) {
+      case "kernel.out":
+        return this.outcome(body);
+      case "ledger":
+        // {"cause":…,"ledger":{…}} after a kernel call; the final row has no cause
+        if (body.startsWith('{"cause":')) {
+          const at = body.indexOf(',"ledger":');
+          this.seqs.ledgerSamples.add(at < 0 ? `${tUs}|<ledger row ${seq} has no ledger>` : `${tUs}|${body.slice(at + 10, body.length - 1)}`);
+        }
+        return;
+      case "idem.probe": {
+        const p = JSON.parse(body) as { before: string; after: string };
+        this.seqs.probes.add(`${tUs}|${p.before}|${p.after}`);
+        return;
+      }
+      case "check":
+        if (body.startsWith('{"parity":')) this.seqs.parity.add(body.slice(10, body.length - 1));
+        else if (body.startsWith('{"conformance":')) this.seqs.conformance.add(`${seq}|${body.slice(15, body.length - 1)}`);
+        return;
+      case "venue.req":
+        if (body.includes('"method":"POST"') && body.includes(`"path":"${ORDER_PATH}"`)) {
+          const r = JSON.parse(body) as { method: string; path: string; params: Record<string, string> };
+          const cid = r.params.clientOrderID ?? r.params.clientOrderId;
+          if (r.method === "POST" && r.path === ORDER_PATH && cid !== undefined && !this.submitted.has(cid)) {
+            this.submitted.add(cid);
+            this.seqs.venueSubmittedClientOrderIds.add(cid);
+          }
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private outcome(body: string): void {
+    const input = this.lastInput;
+    const head = OUTCOME_HEAD.exec(body);
+    if (!input || this.lastInputAnswered || !head) {
+      this.problems.push(!head ? `kernel.out row is not a canonical outcome: ${body.slice(0, 80)}` : "a kernel.out row without a kernel input row before it");
+      return;
+    }
+    this.lastInputAnswered = true;
+    const code = head[1];
+    this.codes.add(code);
+    if (input.kind === "intent") this.seqs.intents.add(`${input.tUs}|${input.body}|${body}`);
+    if (TRANSITION_INPUTS.has(input.kind) && body.includes('"transitions":[{')) {
+      const o = JSON.parse(body) as { transitions: unknown[] };
+      for (const t of o.transitions) this.seqs.transitions.add(JSON.stringify(t));
+    }
+    if (input.kind === "kernel.venue" && (input.body.includes('"kind":"PARTIAL_FILL"') || input.body.includes('"kind":"FULL_FILL"'))) {
+      const ev = JSON.parse(input.body) as { kind: string; eventId: string };
+      if (ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL") this.seqs.fills.add(`${ev.eventId}|${code}`);
+    }
+  }
+
+  /** The diagnostic codes the trace shows (sorted). */
+  diagnostics(): string[] {
+    const out = new Set(this.codes);
+    const unansweredMarks = this.marksUnanswered + (this.lastInput?.kind === "kernel.mark" && !this.lastInputAnswered ? 1 : 0);
+    if (unansweredMarks > 0) out.add("OK");
+    return [...out].sort();
+  }
+}
