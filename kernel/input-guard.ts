@@ -61,38 +61,45 @@ function lastKey(stack: (string | number)[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The refusal of value `v` at `stack`. A module-level function, not a closure per checked value:
+ * the guard runs on every hot call, and tsx (keepNames) wraps every closure creation in a
+ * `__name` call that cost about a third of a markPrice call (issue 11 per-call profile).
+ */
+function refusal(stack: (string | number)[], v: unknown, reason: string): GuardRefusal {
+  return { field: pathOf(stack), value: showValue(v), reason };
+}
+
 function checkValue(v: unknown, stack: (string | number)[], seen: object[]): GuardRefusal | null {
-  const refuse = (reason: string): GuardRefusal => ({ field: pathOf(stack), value: showValue(v), reason });
   switch (typeof v) {
     case "string":
-      return LONE_SURROGATE.test(v) ? refuse("contains a lone UTF-16 surrogate (not valid Unicode)") : null;
+      return LONE_SURROGATE.test(v) ? refusal(stack, v, "contains a lone UTF-16 surrogate (not valid Unicode)") : null;
     case "boolean":
       return null;
     case "number": {
-      if (!Number.isFinite(v)) return refuse("non-finite number (NaN / ±Infinity) refused: it has no JSON form");
+      if (!Number.isFinite(v)) return refusal(stack, v, "non-finite number (NaN / ±Infinity) refused: it has no JSON form");
       const k = lastKey(stack);
       if (k !== undefined && INTEGER_FIELDS.has(k) && !Number.isSafeInteger(v)) {
-        return refuse("must be a safe integer (|n| ≤ 2^53−1, no fraction): a larger double is not the integer meant (E7)");
+        return refusal(stack, v, "must be a safe integer (|n| ≤ 2^53−1, no fraction): a larger double is not the integer meant (E7)");
       }
       return null;
     }
     case "bigint":
-      return refuse("BigInt refused: use a safe integer number (integer fields) or a decimal string (money, quantities)");
+      return refusal(stack, v, "BigInt refused: use a safe integer number (integer fields) or a decimal string (money, quantities)");
     case "function":
     case "symbol":
-      return refuse(`a ${typeof v} is not a kernel input value`);
+      return refusal(stack, v, `a ${typeof v} is not a kernel input value`);
     case "undefined":
-      return refuse("undefined is not a kernel input value (omit the field instead)");
+      return refusal(stack, v, "undefined is not a kernel input value (omit the field instead)");
     case "object":
       return v === null ? null : checkObject(v, stack, seen);
   }
-  return refuse("unsupported value type");
+  return refusal(stack, v, "unsupported value type");
 }
 
 function checkObject(o: object, stack: (string | number)[], seen: object[]): GuardRefusal | null {
-  const refuse = (reason: string): GuardRefusal => ({ field: pathOf(stack), value: showValue(o), reason });
-  if (seen.includes(o)) return refuse("circular reference");
-  if (seen.length >= MAX_DEPTH) return refuse(`nested deeper than ${MAX_DEPTH} levels`);
+  if (seen.includes(o)) return refusal(stack, o, "circular reference");
+  if (seen.length >= MAX_DEPTH) return refusal(stack, o, `nested deeper than ${MAX_DEPTH} levels`);
   seen.push(o);
   try {
     if (Array.isArray(o)) {
@@ -105,7 +112,7 @@ function checkObject(o: object, stack: (string | number)[], seen: object[]): Gua
       return null;
     }
     const proto = Object.getPrototypeOf(o);
-    if (proto !== Object.prototype && proto !== null) return refuse("not a plain object (Date, Map, class instance ... are rewritten or dropped by JSON)");
+    if (proto !== Object.prototype && proto !== null) return refusal(stack, o, "not a plain object (Date, Map, class instance ... are rewritten or dropped by JSON)");
     for (const k of Object.keys(o)) {
       stack.push(k); // before the read: a throwing getter is reported at its field
       const v = (o as Record<string, unknown>)[k];

@@ -73,6 +73,24 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return p === Object.prototype || p === null;
 }
 
+/** UTF-8 bytes of field names seen so far (the inputs use a few dozen keys; bounded). */
+const KEY_BYTES = new Map<string, Uint8Array>();
+const KEY_CACHE_MAX = 256;
+
+/**
+ * The UTF-8 bytes of field name `k`, or null beyond 255 bytes. Cached: every hot call writes the
+ * same handful of keys, and encoding them each time was the largest JS cost of a call (issue 11
+ * per-call profile).
+ */
+function keyBytes(k: string): Uint8Array | null {
+  const hit = KEY_BYTES.get(k);
+  if (hit !== undefined) return hit;
+  const b = utf8.encode(k);
+  if (b.length > 255) return null;
+  if (KEY_BYTES.size < KEY_CACHE_MAX) KEY_BYTES.set(k, b);
+  return b;
+}
+
 /**
  * Encode `input` as a binary field record into `sc` (README "ABI"). Returns the record length, or
  * -1 when the input has no binary form and must go through the JSON path (see module doc).
@@ -87,11 +105,12 @@ export function encodeFields(sc: Scratch, input: unknown): number {
   for (const k of keys) {
     const v = input[k];
     if (v === undefined) continue;
-    sc.ensure(off + 1);
-    const kl = putString(sc, off + 1, k, 255);
-    if (kl < 0) return -1;
-    sc.bytes[off] = kl;
-    off += 1 + kl;
+    const kb = keyBytes(k);
+    if (kb === null) return -1;
+    sc.ensure(off + 1 + kb.length);
+    sc.bytes[off] = kb.length;
+    sc.bytes.set(kb, off + 1);
+    off += 1 + kb.length;
     sc.ensure(off + 12);
     if (typeof v === "string") {
       sc.bytes[off] = TAG_STR;

@@ -55,7 +55,8 @@ fn dec_of(m: i64, scale: u8, what: &str) -> Result<Decimal, String> {
         return Err(format!("{} scale {} > 20", what, scale));
     }
     let d = Decimal::try_new(m, scale as u32).map_err(|e| format!("{}: {}", what, e))?;
-    if d.abs() > Decimal::new(MAX_MAGNITUDE, 0) {
+    // |m| ≤ 1e15 implies |m / 10^scale| ≤ 1e15: the Decimal compare only for larger mantissas.
+    if m.unsigned_abs() > MAX_MAGNITUDE as u64 && d.abs() > Decimal::new(MAX_MAGNITUDE, 0) {
         return Err(format!("{} absurd magnitude (> 1e15)", what));
     }
     Ok(d)
@@ -110,7 +111,14 @@ pub fn decode_event_into(rec: &[u8], ev: &mut VenueEvent) -> Result<(), (String,
     let mut strs: [&str; 4] = [""; 4];
     let mut off = HEADER_LEN;
     for i in 0..4 {
-        strs[i] = std::str::from_utf8(&rec[off..off + lens[i]]).map_err(|_| (names[i].to_string(), format!("{} is not UTF-8", names[i])))?;
+        let b = &rec[off..off + lens[i]];
+        strs[i] = if crate::fields::is_id_bytes(b) {
+            // SAFETY: id-alphabet bytes are printable ASCII, hence valid UTF-8 (hot path: skips
+            // the general UTF-8 validation; anything else takes it and its diagnostic).
+            unsafe { std::str::from_utf8_unchecked(b) }
+        } else {
+            std::str::from_utf8(b).map_err(|_| (names[i].to_string(), format!("{} is not UTF-8", names[i])))?
+        };
         off += lens[i];
     }
     let e = |f: &str, v: String| (f.to_string(), v);

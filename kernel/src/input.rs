@@ -165,12 +165,12 @@ pub fn parse_intent(v: &Value) -> FResult<Intent> {
 /// `parse_intent` for either source (JSON or a binary record): one rule set for both paths.
 pub fn parse_intent_src(src: Src) -> FResult<Intent> {
     let kind_s = match src.str_field("kind") {
-        Some(Ok(s)) => s.to_string(),
+        Some(Ok(s)) => s,
         Some(Err(shown)) => return Err(FieldError::new("kind", &shown, "expected a string")),
         None => return Err(FieldError::new("kind", "(missing)", "required field missing")),
     };
     let base = ["kind", "intentId", "tsUs", "slotId"];
-    let extra: &[&str] = match kind_s.as_str() {
+    let extra: &[&str] = match kind_s {
         "ENTER" => &["tradeId", "symbol", "side", "quantity", "orderType", "limitPrice", "timeInForce", "leverage", "exitLegRatios"],
         "EXIT" => &["orderType", "limitPrice", "timeInForce", "ratio"],
         "EXIT_RESIDUAL" => &["orderType", "limitPrice", "timeInForce"],
@@ -182,7 +182,7 @@ pub fn parse_intent_src(src: Src) -> FResult<Intent> {
     let intent_id = o.req_id("intentId", MAX_ID_LEN)?;
     let ts_us = o.req_int("tsUs", 0, MAX_TS_US)?;
     let slot_id = o.req_int("slotId", i64::MIN, i64::MAX)?;
-    let kind = match kind_s.as_str() {
+    let kind = match kind_s {
         "ENTER" => {
             let trade_id = o.req_str("tradeId")?;
             if trade_id.is_empty() || trade_id.len() > 24 || !trade_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {

@@ -37,9 +37,54 @@ impl LedgerState {
 
     /// Same ledger content, ignoring eventSeq (decides whether a call published a new snapshot).
     pub fn same_content(&self, other: &LedgerState) -> bool {
+        if self.same_bits(other) {
+            return true; // the common case (most calls leave the ledger as it was): no Decimal compare
+        }
         let mut a = self.clone();
         a.event_seq = other.event_seq;
         a == *other
+    }
+
+    /// Every field but eventSeq bit-identical (Decimal by its 16-byte representation): implies
+    /// `same_content`; false says nothing (1.0 and 1.00 differ in bits, not in value). The
+    /// exhaustive destructuring makes a new field a compile error here.
+    fn same_bits(&self, o: &LedgerState) -> bool {
+        let LedgerState {
+            event_seq: _,
+            capital,
+            peak_capital,
+            realized,
+            unrealized,
+            fees_paid,
+            funding,
+            trade_seq,
+            capital_source,
+            e_wallet_balance,
+            e_available_margin,
+            anchor_capital,
+            anomaly_count,
+            last_anchor_seq,
+            evicted_trades,
+            evicted_realized,
+            evicted_fees,
+        } = self;
+        let d = |a: &Decimal, b: &Decimal| a.serialize() == b.serialize();
+        d(capital, &o.capital)
+            && d(peak_capital, &o.peak_capital)
+            && d(realized, &o.realized)
+            && d(unrealized, &o.unrealized)
+            && d(fees_paid, &o.fees_paid)
+            && d(funding, &o.funding)
+            && *trade_seq == o.trade_seq
+            && *capital_source == o.capital_source
+            && d(e_wallet_balance, &o.e_wallet_balance)
+            && d(e_available_margin, &o.e_available_margin)
+            && d(anchor_capital, &o.anchor_capital)
+            && *anomaly_count == o.anomaly_count
+            && *last_anchor_seq == o.last_anchor_seq
+            && *evicted_trades == o.evicted_trades
+            && d(evicted_realized, &o.evicted_realized)
+            && d(evicted_fees, &o.evicted_fees)
     }
 
     /// Settle the slot's unsettled realized and fee increments into capital (k_bridged).

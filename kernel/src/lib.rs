@@ -13,6 +13,7 @@ pub mod input;
 pub mod kernel;
 pub mod ledger;
 pub mod model;
+pub mod pool_alloc;
 pub mod stream;
 pub mod typed;
 pub mod validate;

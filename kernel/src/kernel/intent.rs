@@ -3,11 +3,43 @@
 use super::*;
 
 pub(super) fn exit_coid(tid: &str, leg: u32, attempt: u32) -> String {
-    if attempt <= 1 {
-        format!("d2-{}-x{}", tid, leg + 1)
-    } else {
-        format!("d2-{}-x{}r{}", tid, leg + 1, attempt)
+    // `d2-<tid>-x<leg+1>[r<attempt>]`, built without the formatting machinery (hot path).
+    let mut s = String::with_capacity(tid.len() + 16);
+    s.push_str("d2-");
+    s.push_str(tid);
+    s.push_str("-x");
+    push_u32(&mut s, leg + 1);
+    if attempt > 1 {
+        s.push('r');
+        push_u32(&mut s, attempt);
     }
+    s
+}
+
+/// Append the decimal digits of `v` (no allocation beyond `s`'s growth).
+pub(super) fn push_u32(s: &mut String, v: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for b in &buf[i..] {
+        s.push(*b as char);
+    }
+}
+
+/// `<id><suffix>` in one allocation (command ids: `<clientOrderId>-s`).
+pub(super) fn suffixed(id: &str, suffix: &str) -> String {
+    let mut s = String::with_capacity(id.len() + suffix.len());
+    s.push_str(id);
+    s.push_str(suffix);
+    s
 }
 
 impl Kernel {
@@ -56,7 +88,7 @@ impl Kernel {
 
     pub(super) fn trade_id_taken(&self, trade_id: &str) -> bool {
         let lower = trade_id.to_ascii_lowercase();
-        self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.to_ascii_lowercase() == lower)
+        self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.eq_ignore_ascii_case(trade_id))
             || self.archive_index.contains_key(&lower)
             || self.evicted_trade_hash_set.contains(&trade_id_hash(&lower))
     }
@@ -139,7 +171,7 @@ impl Kernel {
             return Ok(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
         }
         // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
-        let old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
+        let mut old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
         for o in &old.orders {
             if let Some(v) = &o.venue_order_id {
                 if self.retired_vid_set.insert(v.clone()) {
@@ -149,7 +181,7 @@ impl Kernel {
         }
         mutants::carry_seen_ids(&mut self.slots[si], &old);
         // Fee references still owed by the venue move to the slot's next trade (saved state).
-        let mut refs = old.archived_fee_refs.clone();
+        let mut refs = std::mem::take(&mut old.archived_fee_refs);
         if !old.trade_id.is_empty() {
             for o in old.orders.iter().filter(|o| !o.fee_confirmed && o.filled_qty > Decimal::ZERO) {
                 refs.push(FeeRef { symbol: old.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() });
@@ -162,14 +194,16 @@ impl Kernel {
             // An archived trade receives no venue events (they no longer route to it), only
             // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
             let mut old = old;
-            old.archived_fee_refs = Vec::new();
             old.seen_event_ids = Vec::new();
-            old.seen_set = FastSet::default();
+            old.seen_set = SeenIndex::default();
             self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive_base + self.archive.len());
             self.archive.push_back(old);
             self.evict_archive()?;
         }
-        let coid = format!("d2-{}-e1", trade_id.to_ascii_lowercase());
+        let mut coid = String::with_capacity(trade_id.len() + 6);
+        coid.push_str("d2-");
+        coid.extend(trade_id.chars().map(|c| c.to_ascii_lowercase()));
+        coid.push_str("-e1");
         let oside = input::order_side(side, false);
         {
             let s = &mut self.slots[si];
@@ -205,7 +239,7 @@ impl Kernel {
         }
         let mut out = Out::ok("ENTER accepted: SUBMIT emitted");
         out.commands.push(Command::Submit {
-            command_id: format!("{}-s", coid),
+            command_id: suffixed(&coid, "-s"),
             slot_id: si,
             trade_id: trade_id.clone(),
             purpose: Purpose::Entry,
@@ -307,7 +341,7 @@ impl Kernel {
         }
         let mut out = Out::ok(if residual { "EXIT_RESIDUAL accepted: reduce-only SUBMIT emitted" } else { "EXIT accepted: reduce-only SUBMIT emitted" });
         out.commands.push(Command::Submit {
-            command_id: format!("{}-s", coid),
+            command_id: suffixed(&coid, "-s"),
             slot_id: si,
             trade_id,
             purpose: Purpose::Exit,

@@ -2,12 +2,20 @@
 
 use super::*;
 
+/// `a == b`, rejecting most mismatches by length and last byte before comparing whole ids (ids
+/// of one venue differ mostly in their last digits; routing compares an event's id with every
+/// order of every slot).
+#[inline]
+fn same_id(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+}
+
 impl Kernel {
     pub(super) fn route(&self, symbol: &str, vid: Option<&str>, coid: Option<&str>, slot_hint: Option<i64>) -> Route {
         if let Some(v) = vid {
             for (si, s) in self.slots.iter().enumerate() {
                 for (oi, o) in s.orders.iter().enumerate() {
-                    if o.venue_order_id.as_deref() == Some(v) {
+                    if o.venue_order_id.as_deref().map_or(false, |x| same_id(x, v)) {
                         return self.check_symbol(si, oi, symbol, false, false);
                     }
                 }
@@ -16,7 +24,7 @@ impl Kernel {
         if let Some(c) = coid {
             for (si, s) in self.slots.iter().enumerate() {
                 for (oi, o) in s.orders.iter().enumerate() {
-                    if o.client_order_id == c {
+                    if same_id(&o.client_order_id, c) {
                         if let (Some(known), Some(v)) = (o.venue_order_id.as_deref(), vid) {
                             if known != v {
                                 return Route::Unresolved(format!("clientOrderId {} belongs to venue order {}, event says {}", c, known, v));
