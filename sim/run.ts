@@ -134,8 +134,6 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
   const record = toRecord(scenario, opts.seed, out, hashes);
   // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
   const invariants = [...checkInvariants(record), ...checkOracle(record)];
-  // Failure evidence and diagnostics read from the trace (kept rows, or the streamed trace.arrow).
-  const rows = out.trace.rows ?? (opts.traceFile ? readTraceRows(opts.traceFile) : undefined);
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
   const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
   const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);
