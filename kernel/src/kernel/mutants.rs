@@ -342,9 +342,9 @@ pub(crate) fn funding_booked(amount: Decimal) -> Decimal {
 /// A slot's seen event ids after remembering one: all kept while the trade lives (Flaw 10, M6).
 /// Mutant `mutant_dedup_window64`: the seeds' bounded window of 64 silently evicts the oldest.
 #[cfg(not(feature = "mutant_dedup_window64"))]
-pub(crate) fn bound_seen_ids(_ids: &mut Vec<String>, _set: &mut FastSet) {}
+pub(crate) fn bound_seen_ids(_ids: &mut Vec<String>, _set: &mut crate::model::SeenIndex) {}
 #[cfg(feature = "mutant_dedup_window64")]
-pub(crate) fn bound_seen_ids(ids: &mut Vec<String>, set: &mut FastSet) {
+pub(crate) fn bound_seen_ids(ids: &mut Vec<String>, set: &mut crate::model::SeenIndex) {
     while ids.len() > 64 {
         let old = ids.remove(0);
         set.remove(&old);
