@@ -147,7 +147,7 @@ fn repriced_fill_gap(s: &SlotState, r: &Repriced, tol: Decimal) -> KResult<Optio
         return Ok(None);
     }
     let expected = netting::fill_expected(f)?;
-    if dec::sub(expected, f.exchange_realized)?.abs() <= tol {
+    if dec::sub(expected, f.exchange_realized)?.abs() <= tol || dec::sub(f.estimate, f.exchange_realized)?.abs() <= tol {
         return Ok(None);
     }
     Ok(Some((f.estimate, format!("fill {} of leg {} (re-priced from the order report): expected {} (kernel estimate {}) vs exchange {}", r.group[0], l.leg_index, dec::fmt(expected), dec::fmt(f.estimate), dec::fmt(f.exchange_realized)))))
