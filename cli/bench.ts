@@ -114,7 +114,10 @@ export interface BenchResult {
    * there instead of running a second, smaller chaos sweep inside the bench.
    */
   chaos: { seeds: number; wallMs: number; ok: boolean; jobs?: number; from?: "gate" } | null;
-  /** Wall time of each bench part, ms (where the bench's own time goes). */
+  /**
+   * Wall time of each bench part, ms (where the bench's own time goes). In the gate the RSS probe
+   * runs alongside the sim and soak parts, so `rss` is only the wait for it after the soak.
+   */
   sectionMs?: Record<string, number>;
   rssGrowthMb: number | null;
   rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; tradesPerSec: number } | null;
