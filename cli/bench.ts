@@ -7,10 +7,11 @@
  *   stream, through the WASM binding vs the native crate (kernel/bench.ts + the Rust bench
  *   binary, kernel engineer); ratio = wasm / native.
  * - simEventsPerSec: end-to-end simulator events per second (sim/run.ts runScenario, tinybench).
- * - simSpeedup: simulated time / wall time of a 48 h soak (one run; --quick: 6 h).
+ * - simSpeedup: simulated time / wall time of a 48 h soak (one run; --quick: 2 h).
  * - chaosRunsPerMin: swarm chaos seeds per minute (scenarios/chaos.ts runChaos).
  * - rssGrowthMb: RSS growth of one kernel from 100k to 1M entry+exit round trips (cli/rss-probe.ts
  *   in a child process with --expose-gc; --quick: 10k to 50k).
+ * --quick also shortens the kernel stream to 100k records (see BUDGETS).
  * Wall-clock timing lives here only (never on the simulation path).
  */
 import { spawn } from "node:child_process";
@@ -176,7 +177,11 @@ function rssProbe(checkpoints: [number, number]): Promise<RssProbeOutput> {
         reject(new Error(`rss-probe failed (exit ${status}): ${why}`));
         return;
       }
-      resolve(JSON.parse(lastLine) as RssProbeOutput);
+      try {
+        resolve(JSON.parse(lastLine) as RssProbeOutput);
+      } catch (e) {
+        reject(new Error(`rss-probe printed a result line that is not JSON: ${(e as Error).message}`));
+      }
     });
   });
 }
@@ -232,8 +237,8 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
   // RSS probe (a memory figure; its trades/s is not compared) runs alongside them on the second
   // core instead of after them. It starts after the kernel stream, so that the native events/s
   // every figure is divided by is measured without it. Standalone, it runs last, after the chaos
-  // sweep that uses every core. Settled into a value so that a failure waits, unhandled, for the
-  // RSS part to report it.
+  // sweep that uses every core. The promise is settled into a value, so that a failure is not an
+  // unhandled rejection while it waits for the RSS part, which reports it.
   let probeEarly: Promise<{ out: RssProbeOutput } | { err: unknown }> | undefined;
   const bar = startProgress("bench", 5);
   try {
