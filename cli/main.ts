@@ -159,7 +159,7 @@ Examples:
   program
     .command("bench")
     .description("benchmarks: kernel events/s WASM vs native, sim events/s, 48 h soak speed-up, chaos runs/min, RSS growth")
-    .option("--quick", "smaller budgets (what the gate uses): RSS from 10k to 50k trades, fewer chaos seeds")
+    .option("--quick", "smaller budgets (what the gate uses): kernel stream 100k records, 2 h soak, RSS from 10k to 50k trades, fewer chaos seeds")
     .option("--replay", "only the historical-replay bench: 100k history rows per engine (Arrow, embedded chdb, HTTP) and a 1M-row Arrow replay's peak RSS (--quick: 10k / 100k)")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita bench\n  $ npx dita bench --json > bench.json\n  $ npx dita bench --quick --json")
@@ -177,7 +177,7 @@ Examples:
   program
     .command("gate")
     .description("the pre-deploy gate: build from source, scenarios, golden, chaos budget, bench vs baseline; GO (0) / NO-GO (1)")
-    .addOption(new Option("--chaos-seeds <n>", "chaos budget (seeds)").argParser(parseCount()))
+    .addOption(new Option("--chaos-seeds <n>", "chaos budget (seeds; default: budgets.chaosSeeds in cli/baseline.json)").argParser(parseCount()))
     .option("--skip-build", "do not rebuild the kernel (use the .wasm in the checkout)")
     .option("--mutants", "also run the flaw mutants (slow)")
     .option("--update-baseline", "write this run's figures into the baseline file (review the diff before committing)")
