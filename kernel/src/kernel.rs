@@ -136,10 +136,15 @@ fn dmin(a: Decimal, b: Decimal) -> Decimal {
 /// Unrealized PnL = side-sign × size × (mark − entry VWAP), rounded to PNL_DP; 0 without a basis
 /// or a mark (a mark never becomes the basis: A4, spec §0.1). No leverage factor (spec §0.1).
 pub fn unrealized_of(s: &SlotState) -> KResult<Decimal> {
-    if s.size.is_zero() || s.entry_price.is_zero() || s.mark_price.is_zero() {
+    unrealized_at(s, s.mark_price)
+}
+
+/// `unrealized_of` with mark price `mark` instead of the slot's (a mark not yet committed).
+pub fn unrealized_at(s: &SlotState, mark: Decimal) -> KResult<Decimal> {
+    if s.size.is_zero() || s.entry_price.is_zero() || mark.is_zero() {
         return Ok(Decimal::ZERO);
     }
-    let u = dec::mul(dec::mul(s.sign(), s.size)?, dec::sub(s.mark_price, s.entry_price)?)?;
+    let u = dec::mul(dec::mul(s.sign(), s.size)?, dec::sub(mark, s.entry_price)?)?;
     Ok(dec::round(u, PNL_DP))
 }
 
