@@ -47,8 +47,8 @@ pub struct Kernel {
     archive_base: usize,
     /// FNV-1a 64 hashes (`validate::fnv1a64`, fixed across compilers: persisted) of evicted trade
     /// ids, so a trade id stays unique after its record is evicted (E7); 8 bytes per trade.
-    evicted_trade_hashes: Vec<u64>,
-    evicted_trade_hash_set: HashSet<u64, FastHash>,
+    /// Hashes of evicted trade ids (E7), compact (hash_store.rs).
+    evicted_trade_hashes: crate::hash_store::HashStore,
     pub ledger: LedgerState,
     pub anomalies: Vec<AnomalyState>,
     account_seen: Vec<String>,
@@ -158,8 +158,7 @@ impl Kernel {
             archive: VecDeque::new(),
             archive_index: FastMap::default(),
             archive_base: 0,
-            evicted_trade_hashes: Vec::new(),
-            evicted_trade_hash_set: HashSet::default(),
+            evicted_trade_hashes: crate::hash_store::HashStore::default(),
             ledger,
             anomalies: Vec::new(),
             account_seen: Vec::new(),
