@@ -170,6 +170,47 @@ class Reader {
   }
 }
 
+/** Decoded texts of recurring outcome strings (messages, detail keys, triggers); bounded. */
+const TEXT_CACHE = new Map<number, string>();
+const TEXT_CACHE_MAX = 1024;
+
+/**
+ * `r.str()` for strings that recur from call to call (messages, detail keys, transition triggers):
+ * short ASCII is looked up by a hash of its bytes and confirmed byte for byte against the cached
+ * text, so a hit returns the same text without decoding (issue 11 per-call profile: decoding
+ * was a fifth of a markPrice call). Anything else decodes as `str()`.
+ */
+function strCached(r: Reader): string {
+  const b = r.b;
+  const n = r.v.getUint16(r.off, true);
+  const start = r.off + 2;
+  if (n > 96) return r.str();
+  let h = n;
+  for (let i = start; i < start + n; i++) {
+    const c = b[i];
+    if (c >= 0x80) return r.str();
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  const hit = TEXT_CACHE.get(h);
+  if (hit !== undefined && hit.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (hit.charCodeAt(i) !== b[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      r.off = start + n;
+      return hit;
+    }
+  }
+  const text = r.str();
+  if (TEXT_CACHE.size >= TEXT_CACHE_MAX) TEXT_CACHE.clear();
+  TEXT_CACHE.set(h, text);
+  return text;
+}
+
 function readCommand(r: Reader): VenueCommand {
   const kind = r.u8();
   const slotId = r.u16();
@@ -223,10 +264,10 @@ export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome 
   const lo = v.getUint32(r.off, true);
   const hi = v.getUint32(r.off + 4, true);
   r.off += 8;
-  const message = r.str();
+  const message = strCached(r);
   const details: Record<string, string | number | boolean> = {};
   for (let i = 0; i < nd; i++) {
-    const k = r.str();
+    const k = strCached(r);
     const t = r.u8();
     details[k] = t === 0 ? r.str() : t === 1 ? r.f64() : r.u8() === 1;
   }
@@ -237,7 +278,7 @@ export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome 
     const to = STAGES[r.u8()];
     const tsUs = r.f64();
     const tradeId = r.str();
-    const trigger = r.str();
+    const trigger = strCached(r);
     transitions.push({ from, slotId, to, tradeId, trigger, tsUs });
   }
   const commands: VenueCommand[] = [];

@@ -175,6 +175,16 @@ impl<'a> Obj<'a> {
         Self::join(&self.path, k)
     }
 
+    /// Run check `f` (pure) with field name `k`, building the dotted field name only when the
+    /// check fails (hot path: no String per accepted field). The error is what `f(&self.field(k))`
+    /// returns.
+    fn named<T, F: Fn(&str) -> FResult<T>>(&self, k: &str, f: F) -> FResult<T> {
+        match f("") {
+            Ok(v) => Ok(v),
+            Err(_) => f(&self.field(k)),
+        }
+    }
+
     /// A present, non-null field (JSON null = absent on both paths).
     fn get(&self, k: &str) -> Option<FV<'a>> {
         match self.src {
@@ -216,14 +226,14 @@ impl<'a> Obj<'a> {
     /// A non-empty identifier of at most `max_len` printable ASCII characters (no spaces).
     pub fn req_id(&self, k: &str, max_len: usize) -> FResult<String> {
         let s = self.req_str(k)?;
-        check_id(&self.field(k), &s, max_len)?;
+        self.named(k, |f| check_id(f, &s, max_len))?;
         Ok(s)
     }
     pub fn opt_id(&self, k: &str, max_len: usize) -> FResult<Option<String>> {
         match self.opt_str(k)? {
             None => Ok(None),
             Some(s) => {
-                check_id(&self.field(k), &s, max_len)?;
+                self.named(k, |f| check_id(f, &s, max_len))?;
                 Ok(Some(s))
             }
         }
@@ -245,12 +255,12 @@ impl<'a> Obj<'a> {
     /// A decimal > 0.
     pub fn req_pos(&self, k: &str) -> FResult<Decimal> {
         let d = self.req_dec(k)?;
-        positive(&self.field(k), d)
+        self.named(k, |f| positive(f, d))
     }
     pub fn opt_pos(&self, k: &str) -> FResult<Option<Decimal>> {
         match self.opt_dec(k)? {
             None => Ok(None),
-            Some(d) => Ok(Some(positive(&self.field(k), d)?)),
+            Some(d) => Ok(Some(self.named(k, |f| positive(f, d))?)),
         }
     }
     /// A decimal >= 0.
@@ -335,7 +345,6 @@ fn positive(field: &str, d: Decimal) -> FResult<Decimal> {
     Ok(d)
 }
 
-/// Ids: non-empty, at most `max_len` bytes, printable ASCII without spaces or quotes.
 /// Whether every byte is in the id alphabet of `check_id`: printable ASCII 0x21..=0x7e except
 /// `"` and `\\`. Such bytes are ASCII, hence valid UTF-8. Eight bytes at a time (SWAR): the ids
 /// of every venue event are checked on the hot path.
@@ -359,6 +368,7 @@ pub fn is_id_bytes(b: &[u8]) -> bool {
     chunks.remainder().iter().all(|&c| (0x21..0x7f).contains(&c) && c != b'"' && c != b'\\')
 }
 
+/// Ids: non-empty, at most `max_len` bytes, printable ASCII without spaces or quotes.
 pub fn check_id(field: &str, s: &str, max_len: usize) -> FResult<()> {
     if s.is_empty() {
         return Err(FieldError::new(field, "\"\"", "must not be empty"));

@@ -177,8 +177,12 @@ pub fn parse_intent_src(src: Src) -> FResult<Intent> {
         "CANCEL" => &[],
         other => return Err(FieldError::new("kind", other, "unknown enum value; expected one of ENTER, EXIT, EXIT_RESIDUAL, CANCEL")),
     };
-    let allowed: Vec<&str> = base.iter().chain(extra.iter()).cloned().collect();
-    let o = Obj::from_src(src, "", &allowed)?;
+    // base + the kind's fields, without a Vec per intent (at most 4 + 9 names)
+    let mut allowed: [&str; 13] = [""; 13];
+    let n = base.len() + extra.len();
+    allowed[..base.len()].copy_from_slice(&base);
+    allowed[base.len()..n].copy_from_slice(extra);
+    let o = Obj::from_src(src, "", &allowed[..n])?;
     let intent_id = o.req_id("intentId", MAX_ID_LEN)?;
     let ts_us = o.req_int("tsUs", 0, MAX_TS_US)?;
     let slot_id = o.req_int("slotId", i64::MIN, i64::MAX)?;

@@ -51,8 +51,8 @@ pub struct Kernel {
     archive_base: usize,
     /// FNV-1a 64 hashes (`validate::fnv1a64`, fixed across compilers: persisted) of evicted trade
     /// ids, so a trade id stays unique after its record is evicted (E7); 8 bytes per trade.
-    evicted_trade_hashes: Vec<u64>,
-    evicted_trade_hash_set: HashSet<u64, FastHash>,
+    /// Hashes of evicted trade ids (E7), compact (hash_store.rs).
+    evicted_trade_hashes: crate::hash_store::HashStore,
     pub ledger: LedgerState,
     pub anomalies: Vec<AnomalyState>,
     account_seen: Vec<String>,
@@ -143,10 +143,15 @@ fn dmin(a: Decimal, b: Decimal) -> Decimal {
 /// Unrealized PnL = side-sign × size × (mark − entry VWAP), rounded to PNL_DP; 0 without a basis
 /// or a mark (a mark never becomes the basis: A4, spec §0.1). No leverage factor (spec §0.1).
 pub fn unrealized_of(s: &SlotState) -> KResult<Decimal> {
-    if s.size.is_zero() || s.entry_price.is_zero() || s.mark_price.is_zero() {
+    unrealized_at(s, s.mark_price)
+}
+
+/// `unrealized_of` with mark price `mark` instead of the slot's (a mark not yet committed).
+pub fn unrealized_at(s: &SlotState, mark: Decimal) -> KResult<Decimal> {
+    if s.size.is_zero() || s.entry_price.is_zero() || mark.is_zero() {
         return Ok(Decimal::ZERO);
     }
-    let u = dec::mul(dec::mul(s.sign(), s.size)?, dec::sub(s.mark_price, s.entry_price)?)?;
+    let u = dec::mul(dec::mul(s.sign(), s.size)?, dec::sub(mark, s.entry_price)?)?;
     Ok(dec::round(u, PNL_DP))
 }
 
@@ -160,8 +165,7 @@ impl Kernel {
             archive: VecDeque::new(),
             archive_index: FastMap::default(),
             archive_base: 0,
-            evicted_trade_hashes: Vec::new(),
-            evicted_trade_hash_set: HashSet::default(),
+            evicted_trade_hashes: crate::hash_store::HashStore::default(),
             ledger,
             anomalies: Vec::new(),
             account_seen: Vec::new(),

@@ -8,6 +8,7 @@ pub mod batch;
 pub mod dec;
 pub mod diff;
 pub mod fields;
+pub mod hash_store;
 pub mod image;
 pub mod input;
 pub mod kernel;

@@ -99,8 +99,12 @@ impl SeenIndex {
     pub fn may_contain(&self, id: &str) -> bool {
         self.0.contains_key(&Self::key(id))
     }
-    /// Count `id` (call only when it is not in the list yet).
+    /// Count `id` (call only when it is not in the list yet). The first insert sizes the index
+    /// for a typical trade's events (ack, fills, exit legs), instead of growing it 4 times.
     pub fn insert(&mut self, id: &str) {
+        if self.0.capacity() == 0 {
+            self.0.reserve(16);
+        }
         *self.0.entry(Self::key(id)).or_insert(0) += 1;
     }
     /// Uncount `id` (it was removed from the list).

@@ -37,6 +37,11 @@ fn take<'a>(b: &'a [u8], off: &mut usize, n: usize, what: &str) -> Result<&'a [u
 }
 
 fn utf8<'a>(b: &'a [u8], field: &str) -> Result<&'a str, FieldError> {
+    if crate::fields::is_id_bytes(b) {
+        // SAFETY: id-alphabet bytes are printable ASCII, hence valid UTF-8 (keys, ids, enums and
+        // decimals of every hot call skip the general validation; other bytes take it).
+        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+    }
     std::str::from_utf8(b).map_err(|_| bad(field, "not UTF-8"))
 }
 

@@ -90,7 +90,7 @@ impl Kernel {
         let lower = trade_id.to_ascii_lowercase();
         self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.eq_ignore_ascii_case(trade_id))
             || self.archive_index.contains_key(&lower)
-            || self.evicted_trade_hash_set.contains(&trade_id_hash(&lower))
+            || self.evicted_trade_hashes.contains(trade_id_hash(&lower))
     }
 
     /// Evict the oldest archived trades beyond `archive_capacity`: their record, index entry,
@@ -114,9 +114,7 @@ impl Kernel {
             self.archive_index.remove(&lower);
             self.archive_base += 1;
             let h = trade_id_hash(&lower);
-            if self.evicted_trade_hash_set.insert(h) {
-                self.evicted_trade_hashes.push(h);
-            }
+            self.evicted_trade_hashes.insert(h);
             for o in &s.orders {
                 if let Some(v) = &o.venue_order_id {
                     self.retired_vid_set.remove(v);

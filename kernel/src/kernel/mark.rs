@@ -2,18 +2,6 @@
 
 use super::*;
 
-impl SlotState {
-    /// A light copy for computing figures (no seen ids, orders or legs).
-    pub fn clone_for_mark(&self) -> SlotState {
-        let mut t = SlotState::empty(self.slot_id);
-        t.side = self.side;
-        t.size = self.size;
-        t.entry_price = self.entry_price;
-        t.mark_price = self.mark_price;
-        t
-    }
-}
-
 impl Kernel {
     /// Mark price: updates unrealized PnL only; never becomes an entry basis (A4, spec §0.1).
     pub fn mark_price(&mut self, m: &MarkPrice) -> Out {
@@ -25,9 +13,7 @@ impl Kernel {
         let mut updates: Vec<(usize, Decimal)> = Vec::new();
         for (si, s) in self.slots.iter().enumerate() {
             if s.symbol == m.symbol {
-                let mut t = s.clone_for_mark();
-                t.mark_price = m.mark_price;
-                match unrealized_of(&t) {
+                match unrealized_at(s, m.mark_price) {
                     Ok(u) => updates.push((si, u)),
                     Err(e) => return internal(e),
                 }

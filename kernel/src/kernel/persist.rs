@@ -35,7 +35,8 @@ pub(super) struct SavedStateRef<'a> {
     intent_seen: Kept<'a>,
     retired_venue_order_ids: Kept<'a>,
     parked: &'a Vec<Parked>,
-    evicted_trade_hashes: &'a Vec<u64>,
+    /// Ascending (hash_store.rs): a saved state does not depend on the eviction order.
+    evicted_trade_hashes: Vec<u64>,
     netting: &'a Vec<NetPosition>,
 }
 
@@ -61,7 +62,7 @@ impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
         st.serialize_field("intentSeen", &v.intent_seen)?;
         st.serialize_field("retiredVenueOrderIds", &v.retired_venue_order_ids)?;
         st.serialize_field("parked", v.parked)?;
-        st.serialize_field("evictedTradeHashes", v.evicted_trade_hashes)?;
+        st.serialize_field("evictedTradeHashes", &v.evicted_trade_hashes)?;
         st.serialize_field("netting", v.netting)?;
         st.end()
     }
@@ -119,7 +120,7 @@ impl Kernel {
             intent_seen: Kept(&self.intent_seen, &self.intent_seen_set),
             retired_venue_order_ids: Kept(&self.retired_vids, &self.retired_vid_set),
             parked: &self.parked,
-            evicted_trade_hashes: &self.evicted_trade_hashes,
+            evicted_trade_hashes: self.evicted_trade_hashes.to_sorted_vec(),
             netting: &self.netting,
         }
     }
@@ -220,8 +221,7 @@ impl Kernel {
         self.archive = st.archive.into_iter().collect();
         self.archive_base = 0;
         self.archive_index = self.archive.iter().enumerate().map(|(i, s)| (s.trade_id.to_ascii_lowercase(), i)).collect();
-        self.evicted_trade_hash_set = st.evicted_trade_hashes.iter().cloned().collect();
-        self.evicted_trade_hashes = st.evicted_trade_hashes;
+        self.evicted_trade_hashes = crate::hash_store::HashStore::from_hashes(st.evicted_trade_hashes);
         self.ledger = st.ledger;
         self.anomalies = st.anomalies;
         self.account_seen = st.account_seen;
