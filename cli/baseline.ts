@@ -43,7 +43,7 @@ export interface Baseline {
 export const DEFAULT_BASELINE: Baseline = {
   note: "Written by `dita gate --update-baseline`; review the diff before committing. Golden values compare exactly; bench figures are ratios against the native kernel of the same run.",
   tolerance: { perfRatio: 0.6, rssGrowthRel: 0.5, rssGrowthSlackMb: 16 },
-  budgets: { chaosSeeds: 300, chaosFrom: 1, scenarioSeed: 1 },
+  budgets: { chaosSeeds: 500, chaosFrom: 1, scenarioSeed: 1 },
   bench: null,
   golden: {},
 };
