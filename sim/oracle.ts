@@ -40,6 +40,15 @@ const VENUE_HALF_CENT_ULP = new Dec("5e-9");
 const KERNEL_LEG_SLACK = new Dec("1e-12");
 
 /** The oracle's invariant names, in report order. */
+/**
+ * A derived figure for a detail line: exact quotients (the venue's blended entry) carry up to
+ * decimal.js's full precision, so they are shown to 20 significant digits. Display only: every
+ * comparison above uses the exact value.
+ */
+function shown(d: Dec): string {
+  return d.toSignificantDigits(20).toFixed();
+}
+
 export const ORACLE_NAMES = ["venue-conformance", "symbol-books", "trade-vs-venue", "capital-vs-wallet", "restart-exit-legs"] as const;
 
 function result(name: string, problems: InvariantEvidence[], okDetail: string, notChecked = false): InvariantResult {
@@ -189,7 +198,7 @@ export function symbolBooks(rec: RunRecord): InvariantResult {
     compared++;
     const gap = kr.minus(vExact);
     if (gap.abs().greaterThan(slack)) {
-      problems.push({ symbol: sym, tUs: end, detail: `${sym} flat at the venue: kernel realized ${kr.toFixed()} (${trades.length} trades) != venue ${vBooked.toFixed()} (before its 8-dp rounding ${vExact.toFixed()}): gap ${gap.toFixed()} > rounding slack ${slack.toSignificantDigits(3).toFixed()}` });
+      problems.push({ symbol: sym, tUs: end, detail: `${sym} flat at the venue: kernel realized ${kr.toFixed()} (${trades.length} trades) != venue ${vBooked.toFixed()} (before its 8-dp rounding ${shown(vExact)}): gap ${shown(gap)} > rounding slack ${slack.toSignificantDigits(3).toFixed()}` });
     }
     if (!kf.equals(vFees)) problems.push({ symbol: sym, tUs: end, detail: `${sym} flat at the venue: kernel fees ${kf.toFixed()} != venue fees ${vFees.toFixed()} (gap ${kf.minus(vFees).toFixed()})` });
   }
@@ -225,7 +234,7 @@ export function tradeVsVenue(rec: RunRecord): InvariantResult {
     const at = { tradeId: t.tradeId, slotId: t.slotId, symbol: t.symbol, tUs: t.closedAtUs };
     const v = truths.get(t.tradeId);
     if (rec.faultFree && anomalies.has(t.tradeId)) {
-      const explained = v ? ` (venue netting E − slot truth = ${v.netting.toFixed()})` : "";
+      const explained = v ? ` (venue netting E − slot truth = ${shown(v.netting)})` : "";
       problems.push({ ...at, detail: `${t.tradeId}: PNL_ANOMALY recorded in a fault-free run${explained}: ${anomalies.get(t.tradeId)}` });
     }
     if (!t.closed) continue;
@@ -248,11 +257,11 @@ export function tradeVsVenue(rec: RunRecord): InvariantResult {
     const round = v.exitQty.times(KERNEL_VWAP_ULP.plus(h.times(2))).plus(KERNEL_LEG_SLACK.times(Math.max(1, t.legs.length)));
     const repaired = t.flags.includes("repaired_from_exchange");
     const bound = repaired ? round.plus(v.nettingAbs) : round;
-    const kVsE = t.exchangeRealizedUsdt !== undefined ? `; K − E ${k.minus(t.exchangeRealizedUsdt).toFixed()}, netting E − truth ${v.netting.toFixed()}` : "";
+    const kVsE = t.exchangeRealizedUsdt !== undefined ? `; K − E ${k.minus(t.exchangeRealizedUsdt).toFixed()}, netting E − truth ${shown(v.netting)}` : "";
     if (t.flags.includes("realized_skipped_no_price")) {
-      problems.push({ ...at, detail: `${t.tradeId}: an exit booked without a price was never repaired: booked ${k.toFixed()}, venue slot truth ${v.slotRealized.toFixed()}${kVsE}` });
+      problems.push({ ...at, detail: `${t.tradeId}: an exit booked without a price was never repaired: booked ${k.toFixed()}, venue slot truth ${shown(v.slotRealized)}${kVsE}` });
     } else if (gap.abs().greaterThan(bound)) {
-      problems.push({ ...at, detail: `${t.tradeId}: booked realized ${k.toFixed()} != venue slot truth ${v.slotRealized.toFixed()} (gap ${gap.toFixed()} > bound ${bound.toSignificantDigits(4).toFixed()}${repaired ? ", repaired: rounding + Σ|netting| of its fills" : ", rounding"})${kVsE}` });
+      problems.push({ ...at, detail: `${t.tradeId}: booked realized ${k.toFixed()} != venue slot truth ${shown(v.slotRealized)} (gap ${shown(gap)} > bound ${bound.toSignificantDigits(4).toFixed()}${repaired ? ", repaired: rounding + Σ|netting| of its fills" : ", rounding"})${kVsE}` });
     }
   }
   return result("trade-vs-venue", problems, `${compared} closed trades equal the venue's fills (quantities, entry VWAP, realized); largest netting |E − slot truth| ${maxNetting.toSignificantDigits(6).toFixed()}; ${anomalies.size} PNL_ANOMALY (${rec.faultFree ? "fault-free run" : "faults on"})`, compared === 0);
