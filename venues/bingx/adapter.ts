@@ -416,12 +416,23 @@ function fillFromOrder(o: BingxOrder, origin: string, tsUs: number, slotHint: nu
  * error reply (the field `body.code`, its code and message) or a malformed order object.
  */
 export function parseOrderQueryFill(res: RestResponse, tsUs: number): VenueEvent | undefined {
+  return parseOrderQueryReply(res, tsUs).fill;
+}
+
+/**
+ * {@link parseOrderQueryFill} plus whether the order is final: `terminal` is true for FILLED,
+ * CANCELLED and EXPIRED (its executedQty and avgPrice will not change again). A reply for an order
+ * still working (NEW, PENDING, PARTIALLY_FILLED) may cover less than the stream already delivered,
+ * so the connector asks again (docs/accounting.md §Missing prices). Throws as parseOrderQueryFill.
+ */
+export function parseOrderQueryReply(res: RestResponse, tsUs: number): { fill?: VenueEvent; terminal: boolean } {
   const env = parseEnvelope(res);
   if (env.code !== 0) throw new AdapterError("body.code", String(env.code), `order query failed: ${env.msg}`);
   const o = parseOrderObject(obj(env.data, "data")["order"], "data.order");
   const ev = fillFromOrder(o, "rest-order-query", tsUs, 0);
   if (ev) delete ev.slotHint; // the order's identity routes it, never a guessed slot
-  return ev;
+  const terminal = o.status === "FILLED" || o.status === "CANCELLED" || o.status === "EXPIRED";
+  return ev ? { fill: ev, terminal } : { terminal };
 }
 
 /**

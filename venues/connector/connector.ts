@@ -48,7 +48,7 @@ import type { AccountEvent, ReconcileReport, Stage, VenueCommand, VenueEvent } f
 import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
 import { parseReconcile } from "../bingx/adapter.js";
 import {
-  PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryFill, parseWsMessage, restamp,
+  PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryReply, parseWsMessage, restamp,
   type Cancel, type KernelInput, type ReplyClass, type Submit,
 } from "./wire.js";
 import type { CallPurpose, Clock, ConnectorConfig, ConnectorLogKind, DurableStore, KernelPort, OutboundCall, Transport } from "./ports.js";
@@ -60,6 +60,10 @@ export const REST_TIMEOUT_US = 3_000_000;
 export const RATE_LIMIT_DEFAULT_BACKOFF_US = 1_000_000;
 /** Longest backoff after a throttled reply, µs. */
 export const RATE_LIMIT_MAX_BACKOFF_US = 10 * 60_000_000;
+/** First delay before a price query for an order still working is asked again (onPriceReply), µs; doubles per answer. */
+export const PRICE_REQUERY_FIRST_US = 1_000_000;
+/** Longest delay between price queries of one working order, µs. */
+export const PRICE_REQUERY_MAX_US = 60_000_000;
 /** Backoff after an unavailable / system-error reply, µs. */
 export const UNAVAILABLE_BACKOFF_US = 500_000;
 /** A slot waiting this long in ORDER_REQUESTED / EXIT_REQUESTED / a MARKET working stage is suspect. */
@@ -467,19 +471,32 @@ export class VenueConnector {
     }
   }
 
-  /** The answer to a price query: the order's cumulative fill for the kernel; throttled / unavailable → retried. */
+  /**
+   * The answer to a price query: the order's cumulative fill for the kernel; throttled /
+   * unavailable → retried. While the order is still working (not FILLED / CANCELLED / EXPIRED) its
+   * reply may cover less than the stream delivered (a reply older than the latest fill frames, a
+   * stale snapshot), so the same query is asked again, 1 s after the first answer and doubling up
+   * to 60 s, until the order is final (chaos seeds 3612, 3747: a partial fill without `ap` stayed
+   * unpriced and its trade kept the netted §5.2 repair).
+   */
   private onPriceReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
     if (c.rateLimited || c.unavailable) return this.retry(call, backoffUs(c));
-    this.calls.delete(call.id);
     let key = "";
     for (const [k, id] of this.priceQueries) if (id === call.id) key = k;
-    this.priceQueries.delete(key);
     if (c.cls !== "OK") {
+      this.calls.delete(call.id);
+      this.priceQueries.delete(key);
       this.log("check", { resolve: "price query not answered", order: key, code: c.code ?? resp.httpStatus });
       return;
     }
-    const ev = parseOrderQueryFill(resp, now);
-    if (ev) this.kernel.feed(venueInputs([ev]), `price query ${key}`);
+    const reply = parseOrderQueryReply(resp, now);
+    if (reply.fill) this.kernel.feed(venueInputs([reply.fill]), `price query ${key}`);
+    if (reply.terminal) {
+      this.calls.delete(call.id);
+      this.priceQueries.delete(key);
+      return;
+    }
+    this.retry(call, Math.min(PRICE_REQUERY_MAX_US, PRICE_REQUERY_FIRST_US * 2 ** Math.min(call.attempt, 6)));
   }
 
   // ───────────────────────────── reconciliation ─────────────────────────────

@@ -8,7 +8,7 @@ import type { AccountEvent, VenueCommand, VenueEvent } from "../../kernel/types.
 import type { RestRequest, RestResponse } from "../venue.js";
 import {
   PATHS, commandToRequest, leverageRequest, listenKeyRequest, balanceRequest, parseBalanceReply, parseCommandResponse, parseEnvelope,
-  parseListenKeyReply, parseOrderQueryFill, parseWsMessage, reconcileRequests, retryAfterMsFromMsg, type TrackedOrder,
+  parseListenKeyReply, parseOrderQueryFill, parseOrderQueryReply, parseWsMessage, reconcileRequests, retryAfterMsFromMsg, type TrackedOrder,
 } from "../bingx/adapter.js";
 import { classifyCode, type CodeClass } from "../bingx/errors.js";
 
@@ -117,5 +117,5 @@ export function restamp(req: RestRequest, nowUs: number, requestId: string): Res
   return { ...req, params, requestId };
 }
 
-export { parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryFill, parseWsMessage, PATHS };
+export { parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryFill, parseOrderQueryReply, parseWsMessage, PATHS };
 export type { TrackedOrder };
