@@ -212,28 +212,7 @@ impl Kernel {
             s.leverage = leverage;
             s.target_qty = qty;
             s.exit_leg_ratios = ratios.clone().unwrap_or_else(|| self.cfg.default_exit_leg_ratios.clone());
-            s.orders.push(OrderState {
-                purpose: Purpose::Entry,
-                client_order_id: coid.clone(),
-                venue_order_id: None,
-                side: oside,
-                order_type: order.order_type,
-                time_in_force: order.time_in_force,
-                quantity: qty,
-                limit_price: order.limit_price,
-                filled_qty: Decimal::ZERO,
-                filled_notional: Decimal::ZERO,
-                unpriced_qty: Decimal::ZERO,
-                fee_booked: Decimal::ZERO,
-                fee_cumulative: Decimal::ZERO,
-                settled_fee: Decimal::ZERO,
-                acked: false,
-                cancel_requested: false,
-                cancel_count: 0,
-                exit_leg_index: None,
-                live: true,
-                fee_confirmed: false,
-            });
+            s.orders.push(new_order(Purpose::Entry, coid.clone(), oside, order, qty, None));
         }
         let mut out = Out::ok("ENTER accepted: SUBMIT emitted");
         out.commands.push(Command::Submit {
@@ -314,28 +293,7 @@ impl Kernel {
         {
             let s = &mut self.slots[si];
             s.exit_attempt = attempt;
-            s.orders.push(OrderState {
-                purpose: Purpose::Exit,
-                client_order_id: coid.clone(),
-                venue_order_id: None,
-                side: oside,
-                order_type: order.order_type,
-                time_in_force: order.time_in_force,
-                quantity: qty,
-                limit_price: order.limit_price,
-                filled_qty: Decimal::ZERO,
-                filled_notional: Decimal::ZERO,
-                unpriced_qty: Decimal::ZERO,
-                fee_booked: Decimal::ZERO,
-                fee_cumulative: Decimal::ZERO,
-                settled_fee: Decimal::ZERO,
-                acked: false,
-                cancel_requested: false,
-                cancel_count: 0,
-                exit_leg_index: Some(leg),
-                live: true,
-                fee_confirmed: false,
-            });
+            s.orders.push(new_order(Purpose::Exit, coid.clone(), oside, order, qty, Some(leg)));
         }
         let mut out = Out::ok(if residual { "EXIT_RESIDUAL accepted: reduce-only SUBMIT emitted" } else { "EXIT accepted: reduce-only SUBMIT emitted" });
         out.commands.push(Command::Submit {
@@ -389,5 +347,32 @@ impl Kernel {
         }
         out.slot = Some(si);
         out
+    }
+}
+
+/// A freshly submitted order of `purpose` (nothing filled, acknowledged or fee-booked yet, live):
+/// the one shape ENTER and EXIT / EXIT_RESIDUAL both push onto the slot's orders.
+fn new_order(purpose: Purpose, client_order_id: String, side: OrderSide, order: &OrderSpec, quantity: Decimal, exit_leg_index: Option<u32>) -> OrderState {
+    OrderState {
+        purpose,
+        client_order_id,
+        venue_order_id: None,
+        side,
+        order_type: order.order_type,
+        time_in_force: order.time_in_force,
+        quantity,
+        limit_price: order.limit_price,
+        filled_qty: Decimal::ZERO,
+        filled_notional: Decimal::ZERO,
+        unpriced_qty: Decimal::ZERO,
+        fee_booked: Decimal::ZERO,
+        fee_cumulative: Decimal::ZERO,
+        settled_fee: Decimal::ZERO,
+        acked: false,
+        cancel_requested: false,
+        cancel_count: 0,
+        exit_leg_index,
+        live: true,
+        fee_confirmed: false,
     }
 }
