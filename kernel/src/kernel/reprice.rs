@@ -26,22 +26,27 @@ pub(super) struct Repriced {
 
 /// Re-price the unpriced fills of exit order `oi` of trade `s` from a cumulative report of
 /// `cum_qty` at average price `avg` (docs/accounting.md §Missing prices). Applies only when the
-/// report covers exactly the booked quantity (cum_qty = filled), the order has unpriced quantity,
-/// the slot has an entry basis and the report prices a positive remainder; otherwise None and
-/// nothing changes. One unpriced fill takes the whole remainder; several are priced as one group
-/// at its average (`pooled`: judged with the trade, not one by one). Flags: repriced_from_order
-/// set, realized_skipped_no_price / repaired_from_exchange recomputed from the fills.
+/// report covers exactly the booked quantity (cum_qty = filled), the order has unpriced quantity
+/// and the report prices a positive remainder; otherwise None and nothing changes. One unpriced
+/// fill takes the whole remainder; several are priced as one group at its average (`pooled`:
+/// judged with the trade, not one by one). Without an entry basis the fills take their notional
+/// but stay booked without a realized figure (0, or their §5.2 repair): `rebase_exits` estimates
+/// them when the basis arrives (docs/accounting.md §Missing prices, "exit priced before its
+/// entry"; chaos seeds 1672, 2028, 3747). Flags: repriced_from_order set,
+/// realized_skipped_no_price / repaired_from_exchange recomputed from the fills.
 pub(super) fn reprice_exit(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg: Decimal) -> KResult<Option<Repriced>> {
     let o = &s.orders[oi];
-    if o.purpose != Purpose::Exit || o.unpriced_qty.is_zero() || cum_qty != o.filled_qty || avg <= Decimal::ZERO || s.entry_price <= Decimal::ZERO {
+    if o.purpose != Purpose::Exit || o.unpriced_qty.is_zero() || cum_qty != o.filled_qty || avg <= Decimal::ZERO {
         return Ok(None);
     }
+    let has_basis = s.entry_price > Decimal::ZERO;
     let n = dec::sub(dec::mul(cum_qty, avg)?, o.filled_notional)?;
     let li = match s.legs.iter().position(|l| l.client_order_id == o.client_order_id) {
         Some(li) => li,
         None => return Ok(None),
     };
-    let group: Vec<usize> = s.legs[li].fills.iter().enumerate().filter(|(_, f)| f.skipped).map(|(k, _)| k).collect();
+    // The fills booked without a price (a fill priced but booked without a basis has its notional).
+    let group: Vec<usize> = s.legs[li].fills.iter().enumerate().filter(|(_, f)| f.skipped && f.notional.is_zero()).map(|(k, _)| k).collect();
     let pq = o.unpriced_qty;
     let mut gq = Decimal::ZERO;
     let mut removed = Decimal::ZERO;
@@ -54,6 +59,9 @@ pub(super) fn reprice_exit(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg: 
     }
     if n <= Decimal::ZERO || group.is_empty() || gq != pq {
         return Ok(None);
+    }
+    if !has_basis {
+        return price_without_basis(s, oi, li, group, n);
     }
     let estimate = dec::round(dec::mul(s.sign(), dec::sub(n, dec::mul(pq, s.entry_price)?)?)?, PNL_DP);
     let pooled = group.len() > 1;
@@ -79,6 +87,29 @@ pub(super) fn reprice_exit(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg: 
     s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
     s.flags.repaired_from_exchange = s.legs.iter().any(|l| l.fills.iter().any(|f| f.repaired));
     Ok(Some(Repriced { li, group, qty: pq, notional: n, estimate, removed }))
+}
+
+/// `reprice_exit` for a slot without an entry basis: the group's fills take notional `n` (pooled
+/// by quantity when several) and the order's unpriced quantity is cleared, but the fills stay
+/// `skipped` with no realized figure change (a §5.2 repair stays booked): `rebase_exits` books
+/// their estimate, replacing any repair, when the entry basis arrives. Without this the report's
+/// price was dropped and a finished order whose fee it confirmed was never asked again.
+fn price_without_basis(s: &mut SlotState, oi: usize, li: usize, group: Vec<usize>, n: Decimal) -> KResult<Option<Repriced>> {
+    let pq = s.orders[oi].unpriced_qty;
+    let pooled = group.len() > 1;
+    for &k in &group {
+        let f = &mut s.legs[li].fills[k];
+        f.notional = if pooled { dec::div(dec::mul(n, f.qty)?, pq)? } else { n };
+        f.pooled = pooled;
+    }
+    let l = &mut s.legs[li];
+    l.exit_notional = dec::add(l.exit_notional, n)?;
+    l.priced_qty = dec::add(l.priced_qty, pq)?;
+    let o = &mut s.orders[oi];
+    o.filled_notional = dec::add(o.filled_notional, n)?;
+    o.unpriced_qty = Decimal::ZERO;
+    s.flags.repriced_from_order = true;
+    Ok(Some(Repriced { li, group, qty: pq, notional: n, estimate: Decimal::ZERO, removed: Decimal::ZERO }))
 }
 
 /// Entry basis backfill from a cumulative report with no new quantity (docs/accounting.md
@@ -113,8 +144,12 @@ pub(super) fn reprice_entry(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg:
 /// Re-estimate every priced exit fill of `s` on its current entry basis (after an entry basis
 /// backfill: exits booked before it used the partial basis): estimate = sign × (notional − qty ×
 /// basis), rounded per fill; the leg and slot realized move by the difference (settled by the
-/// caller through the ledger baseline). Fills booked without a price (0, or a §5.2 repair) are
-/// untouched.
+/// caller through the ledger baseline). A fill that has its price but was booked while the slot
+/// had no basis at all (`skipped` with a notional: a reconcile reporting the exit before the
+/// entry, chaos seeds 1672, 2028, 3747) gets its estimate now, replacing what it booked (0, or a
+/// §5.2 repair's rp, taken back — never added to), and stops being skipped
+/// (docs/accounting.md §Missing prices). Fills still without a price (0, or a §5.2 repair) are
+/// untouched. Flags realized_skipped_no_price / repaired_from_exchange are recomputed.
 pub(super) fn rebase_exits(s: &mut SlotState) -> KResult<()> {
     let (sign, basis) = (s.sign(), s.entry_price);
     if basis <= Decimal::ZERO {
@@ -123,15 +158,25 @@ pub(super) fn rebase_exits(s: &mut SlotState) -> KResult<()> {
     let mut total = Decimal::ZERO;
     for l in s.legs.iter_mut() {
         let mut leg = Decimal::ZERO;
-        for f in l.fills.iter_mut().filter(|f| !f.skipped && !f.notional.is_zero()) {
+        for f in l.fills.iter_mut().filter(|f| !f.notional.is_zero()) {
             let e = dec::round(dec::mul(sign, dec::sub(f.notional, dec::mul(f.qty, basis)?)?)?, PNL_DP);
-            leg = dec::add(leg, dec::sub(e, f.estimate)?)?;
+            // What the fill books now: its estimate, or (booked without a basis) 0 or its repair's rp.
+            let booked = match (f.skipped, f.repaired) {
+                (false, _) => f.estimate,
+                (true, true) => f.exchange_realized,
+                (true, false) => Decimal::ZERO,
+            };
+            leg = dec::add(leg, dec::sub(e, booked)?)?;
             f.estimate = e;
+            f.skipped = false;
+            f.repaired = false;
         }
         l.realized = dec::add(l.realized, leg)?;
         total = dec::add(total, leg)?;
     }
     s.realized = dec::add(s.realized, total)?;
+    s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
+    s.flags.repaired_from_exchange = s.legs.iter().any(|l| l.fills.iter().any(|f| f.repaired));
     Ok(())
 }
 
