@@ -476,7 +476,7 @@ export class VenueConnector {
    * unavailable → retried. While the order is still working (not FILLED / CANCELLED / EXPIRED) its
    * reply may cover less than the stream delivered (a reply older than the latest fill frames, a
    * stale snapshot), so the same query is asked again, 1 s after the first answer and doubling up
-   * to 60 s, until the order is final (chaos seeds 3612, 3747: a partial fill without `ap` stayed
+   * to 60 s, until the order is final (chaos seed 3612: a partial fill without `ap` stayed
    * unpriced and its trade kept the netted §5.2 repair).
    */
   private onPriceReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
