@@ -247,3 +247,4 @@ case!(s52_designinv3_fill_settled_early, "fill_settled_early.json");
 case!(specs52_designinv3_fill_settled_merged, "fill_settled_merged.json");
 case!(g13_j8_specs62_i13_routing_retired, "routing_retired.json");
 case!(flaw8_flaw9_issue11_symbol_every_kind, "symbol_every_kind.json");
+case!(specs52_e10a_netting_rebase_exit_before_entry_basis, "netting_rebase_exit_before_entry_basis.json");

@@ -144,28 +144,32 @@ pub(super) fn reprice_entry(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg:
 /// Re-estimate every priced exit fill of `s` on its current entry basis (after an entry basis
 /// backfill: exits booked before it used the partial basis): estimate = sign × (notional − qty ×
 /// basis), rounded per fill; the leg and slot realized move by the difference (settled by the
-/// caller through the ledger baseline). A fill that has its price but was booked while the slot
-/// had no basis at all (`skipped` with a notional: a reconcile reporting the exit before the
-/// entry, chaos seeds 1672, 2028, 3747) gets its estimate now, replacing what it booked (0, or a
-/// §5.2 repair's rp, taken back — never added to), and stops being skipped
-/// (docs/accounting.md §Missing prices). Fills still without a price (0, or a §5.2 repair) are
-/// untouched. Flags realized_skipped_no_price / repaired_from_exchange are recomputed.
+/// caller through the ledger baseline). Fills booked without a price (notional 0: priced later by
+/// `reprice_exit`, or left on their §5.2 repair) are untouched.
+///
+/// An exit fill that has its true price but was booked while the slot had no entry basis (every
+/// entry fill unpriced: it came with its price, chaos seeds 1926 and 9277, or a reconcile reported
+/// the exit before the entry, seeds 1672, 2028, 3747 via `price_without_basis`) was booked skipped
+/// (0) and may since carry a §5.2 repair: under one-way netting that rp holds the netting term,
+/// which does not cancel over the symbol (docs/accounting.md §Missing prices). It gets its
+/// estimate now and the repair is replaced, never added to (`rebase_skipped`). Flags
+/// realized_skipped_no_price / repaired_from_exchange are recomputed.
 pub(super) fn rebase_exits(s: &mut SlotState) -> KResult<()> {
     let (sign, basis) = (s.sign(), s.entry_price);
     if basis <= Decimal::ZERO {
         return Ok(());
     }
+    let lumps_separable = rebase_repairs_separable(s);
     let mut total = Decimal::ZERO;
     for l in s.legs.iter_mut() {
         let mut leg = Decimal::ZERO;
         for f in l.fills.iter_mut().filter(|f| !f.notional.is_zero()) {
+            if f.skipped && !rebase_skipped(f, lumps_separable) {
+                continue;
+            }
             let e = dec::round(dec::mul(sign, dec::sub(f.notional, dec::mul(f.qty, basis)?)?)?, PNL_DP);
-            // What the fill books now: its estimate, or (booked without a basis) 0 or its repair's rp.
-            let booked = match (f.skipped, f.repaired) {
-                (false, _) => f.estimate,
-                (true, true) => f.exchange_realized,
-                (true, false) => Decimal::ZERO,
-            };
+            // What this fill booked so far: its estimate, or (skipped) the rp its repair added.
+            let booked = if f.skipped { if f.repaired { f.exchange_realized } else { Decimal::ZERO } } else { f.estimate };
             leg = dec::add(leg, dec::sub(e, booked)?)?;
             f.estimate = e;
             f.skipped = false;
@@ -178,6 +182,22 @@ pub(super) fn rebase_exits(s: &mut SlotState) -> KResult<()> {
     s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
     s.flags.repaired_from_exchange = s.legs.iter().any(|l| l.fills.iter().any(|f| f.repaired));
     Ok(())
+}
+
+/// Whether a skipped exit fill that has its own true price (notional ≠ 0) is re-estimated by
+/// `rebase_exits`: always when it carries no repair or a repair paired with this fill alone (a
+/// settlement matched by cumQty, complete: `settled`); a repair by tradeId (settle.rs) lumps one
+/// rp onto the first skipped fill of the trade, so it is replaced only when every repaired fill
+/// is re-estimated together (`lumps_separable`).
+fn rebase_skipped(f: &FillRecord, lumps_separable: bool) -> bool {
+    !f.repaired || f.settled || lumps_separable
+}
+
+/// True when the slot has no skipped fill without a price (notional 0): then every repaired
+/// fill is one `rebase_exits` re-estimates, and Σ of their recorded rp is exactly what the
+/// repairs added, wherever a tradeId repair recorded it.
+fn rebase_repairs_separable(s: &SlotState) -> bool {
+    !s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && f.notional.is_zero()))
 }
 
 /// The per-fill K-vs-E check of a re-priced fill whose settlement already arrived (one fill
