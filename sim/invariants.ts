@@ -133,7 +133,8 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     }
     if (t.exchangeRealizedUsdt === undefined) continue;
     // Compare only trades whose every exit settlement reached the kernel: a settlement lost on
-    // the stream is information the kernel never had.
+    // the stream, or never emitted because no listen key was valid (sim/observer.ts
+    // fullySettledOrders), is information the kernel never had.
     const legs = t.legs.filter((l) => !d(l.quantity, "l.quantity").isZero());
     // A leg booked entirely without a price is repaired by adding the exchange's rp of each of its
     // fills (spec §5.2): once all of its order's settlements arrived it books exactly their sum,
