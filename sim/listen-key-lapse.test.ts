@@ -53,6 +53,7 @@ describe("invariant 3 and settlements never emitted (L14, docs/bingx-protocol.md
     const r = kernelVsExchange(rec);
     expect(r.ok, r.detail).toBe(true);
     expect(r.detail).toMatch(/^0 trades compared/);
+    expect(r.detail).toContain("1 trades not compared (an exit settlement never reached the kernel");
     // Not weakened: were the order complete, the same K and E would still be a violation.
     const asIfComplete = kernelVsExchange({ ...rec, fullySettledOrders: [...(rec.fullySettledOrders ?? []), x] });
     expect(asIfComplete.ok).toBe(false);
