@@ -8,7 +8,7 @@
 import type { TradeRecord } from "../kernel/types.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
 import type { RunRecord } from "./record.js";
-import { Dec } from "./num.js";
+import { Dec, shown } from "./num.js";
 import { tradeTruths } from "./oracle.js";
 
 const MAX_DETAIL_ITEMS = 5;
@@ -171,8 +171,9 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     const netting = v ? v.exchangeRealized.plus(v.entryRealized).minus(v.slotRealized) : new Dec(0);
     const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").plus(repaired ? 0 : netting).minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
     if (gap.greaterThan(bound) && !anomalies.has(t.tradeId)) {
-      const n = v && !repaired ? ` + netting ${netting.toFixed()}` : "";
-      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k}${n} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
+      // netting and gap depend on the venue fills' VWAP (a quotient): shown, compared exact.
+      const n = v && !repaired ? ` + netting ${shown(netting)}` : "";
+      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k}${n} − E ${t.exchangeRealizedUsdt}| = ${shown(gap)} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
     }
   }
   const skipped = unmeasured ? `; ${unmeasured} trades not compared (they overlapped another trade of their symbol and no venue journal measures the one-way netting)` : "";
@@ -250,7 +251,7 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
       // entryVwap is a rounded quotient (28 digits): allow that rounding, nothing more.
       const slack = d(leg.quantity, "leg.quantity").times("1e-20").plus("1e-12");
       if (got.minus(expect).abs().greaterThan(slack)) {
-        const ratio = expect.isZero() ? "n/a" : got.dividedBy(expect).toSignificantDigits(6).toFixed();
+        const ratio = expect.isZero() ? "n/a" : shown(got.dividedBy(expect), 6);
         problems.push({ ...at(t), detail: `${t.tradeId} leg ${leg.legIndex}: realized ${leg.realizedPnlUsdt} != qty×Δprice ${expect.toFixed()} (ratio ${ratio}, leverage ${t.leverage})` });
       }
     }

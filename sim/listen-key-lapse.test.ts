@@ -16,6 +16,7 @@ import { kernelVsExchange } from "./invariants.js";
 import type { RunRecord } from "./record.js";
 import type { KernelModule } from "./runtime-types.js";
 import type { Scenario } from "./types.js";
+import { expectShortNumbers } from "./test-util.js";
 
 let kernel: KernelModule;
 beforeAll(async () => {
@@ -70,5 +71,12 @@ describe("invariant 3 and settlements never emitted (L14, docs/bingx-protocol.md
     expect(rec.fullySettledOrders).not.toContain("d2-t19s0-x2");
     const r = kernelVsExchange(rec);
     expect(r.ok, r.detail).toBe(true);
+    // Were x2 counted complete (the observer before this fix), the violation's netting and gap, both
+    // derived from the venue fills' VWAP (a quotient), are shown to ≤ 20 significant digits
+    // (sim/num.ts shown); they were printed with 57 digits before.
+    const old = kernelVsExchange({ ...rec, fullySettledOrders: [...(rec.fullySettledOrders ?? []), "d2-t19s0-x2"] });
+    expect(old.ok).toBe(false);
+    expect(old.detail).toContain("t19s0: |K -66.31840571 + netting 6.06499787 − E -38.95928459| = 21.29412325 > 2 (4 settled fills)");
+    expectShortNumbers(old.detail);
   });
 });
