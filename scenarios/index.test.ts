@@ -124,6 +124,10 @@ describe("loadScenarioFile", () => {
     b8.faults = { restartOnStage: [{ slotId: 0, stage: "OPEN" }] };
     expectError(b8, "faults.restartOnStage[0].stage", "OPEN");
 
+    const b8b = base();
+    b8b.faults = { listenKeyExpiryAtUs: [1.5] };
+    expectError(b8b, "faults.listenKeyExpiryAtUs[0]", "1.5");
+
     const b9 = base();
     (b9.prices as { symbol: string }[])[0].symbol = "XRP-USDT";
     expectError(b9, "prices[0].symbol", "XRP-USDT");

@@ -34,7 +34,7 @@ describe("scenarios through the simulator", () => {
       const fired = new Set(r.faults.map((f) => String(f.fault)));
       for (const key of Object.keys(s.faults ?? {}) as (keyof FaultProfile)[]) {
         if (NOT_MARKED.has(key)) continue;
-        const mark = key === "restartOnStage" || key === "restartAtUs" ? "restart" : key;
+        const mark = key === "restartOnStage" || key === "restartAtUs" ? "restart" : key === "listenKeyExpiryAtUs" ? "listenKeyExpiry" : key;
         expect(fired.has(mark), `fault ${key} never fired (fired: ${[...fired].join(",") || "none"})`).toBe(true);
       }
     });

@@ -277,6 +277,7 @@ export function validateFaults(v: unknown, f: string, slotCount = 64): void {
   if (o.rateLimitStorm !== undefined) window(o.rateLimitStorm, `${f}.rateLimitStorm`);
   if (o.outage !== undefined) window(o.outage, `${f}.outage`);
   if (o.restartAtUs !== undefined) arr(o.restartAtUs, `${f}.restartAtUs`).forEach((t, i) => int(t, `${f}.restartAtUs[${i}]`, 0));
+  if (o.listenKeyExpiryAtUs !== undefined) arr(o.listenKeyExpiryAtUs, `${f}.listenKeyExpiryAtUs`).forEach((t, i) => int(t, `${f}.listenKeyExpiryAtUs[${i}]`, 0));
   if (o.restartOnStage !== undefined) {
     arr(o.restartOnStage, `${f}.restartOnStage`).forEach((r, i) => {
       const rf = `${f}.restartOnStage[${i}]`;
@@ -296,7 +297,7 @@ const SCENARIO_FIELDS = [
 const FAULT_FIELDS = [
   "restLatencyUs", "wsLatencyUs", "wsDuplicate", "wsReorder", "wsDelay", "wsLoss", "restLoss",
   "rateLimitStorm", "cancelFillRace", "outage", "staleSnapshot", "listenKeyExpiry", "restart",
-  "handlerError", "wsFillPriceLoss", "restartAtUs", "restartOnStage",
+  "handlerError", "wsFillPriceLoss", "restartAtUs", "restartOnStage", "listenKeyExpiryAtUs",
 ] as const satisfies readonly (keyof FaultProfile)[];
 const VENUE_FIELDS = [
   "marketBoundPrice", "omitWsClientOrderId", "omitWalletBalance", "omitWsAvgPrice", "newErrorCodes", "hedgeMode", "depthLevels", "slippageBps", "ackShape",

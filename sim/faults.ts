@@ -20,7 +20,7 @@
  *   unreachable: requests time out, the stream drops frames.
  * - staleSnapshot: a REST read answers with the previous answer to the same read (E13, F19, I19).
  * - listenKeyExpiry: the user stream's listen key expires (per hour); frames are lost until a new
- *   key is made; then the runtime reconciles.
+ *   key is made; then the runtime reconciles. `listenKeyExpiryAtUs`: the same at given times.
  * - restart: the process restarts (save → dispose → new kernel → restore → reconcile), per intent
  *   and also right after an ACK, before its fill (I9, I14, Flaw 11).
  * - handlerError: an input handler throws in the middle of a batch; the rest of the batch is still
@@ -72,6 +72,12 @@ export function validateFaultProfile(p: FaultProfile): void {
     if (!Array.isArray(p.restartAtUs)) throw new Error(`faults.restartAtUs: expected an array of µs times`);
     p.restartAtUs.forEach((t, i) => {
       if (!Number.isSafeInteger(t) || t < 0) throw new Error(`faults.restartAtUs[${i}]: ${String(t)} is not an integer µs time`);
+    });
+  }
+  if (p.listenKeyExpiryAtUs !== undefined) {
+    if (!Array.isArray(p.listenKeyExpiryAtUs)) throw new Error(`faults.listenKeyExpiryAtUs: expected an array of µs times`);
+    p.listenKeyExpiryAtUs.forEach((t, i) => {
+      if (!Number.isSafeInteger(t) || t < 0) throw new Error(`faults.listenKeyExpiryAtUs[${i}]: ${String(t)} is not an integer µs time`);
     });
   }
   if (p.restartOnStage !== undefined) {

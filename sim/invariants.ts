@@ -8,7 +8,7 @@
 import type { TradeRecord } from "../kernel/types.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
 import type { RunRecord } from "./record.js";
-import { Dec } from "./num.js";
+import { Dec, shown } from "./num.js";
 import { tradeTruths } from "./oracle.js";
 
 const MAX_DETAIL_ITEMS = 5;
@@ -126,6 +126,7 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
   const complete = rec.fullySettledOrders ? new Set(rec.fullySettledOrders) : undefined;
   const truths = rec.venueJournal && rec.orderOwners ? tradeTruths(rec.venueJournal, rec.orderOwners, rec.final.trades) : undefined;
   let unmeasured = 0;
+  let unsettled = 0;
   for (const t of rec.final.trades) {
     const repaired = t.flags.includes("repaired_from_exchange");
     if (!repaired && !d(t.realizedGrossUsdt, "t.realizedGrossUsdt").equals(d(t.kernelEstimateUsdt, "t.kernelEstimateUsdt"))) {
@@ -133,7 +134,8 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     }
     if (t.exchangeRealizedUsdt === undefined) continue;
     // Compare only trades whose every exit settlement reached the kernel: a settlement lost on
-    // the stream is information the kernel never had.
+    // the stream, or never emitted because no listen key was valid (sim/observer.ts
+    // fullySettledOrders), is information the kernel never had.
     const legs = t.legs.filter((l) => !d(l.quantity, "l.quantity").isZero());
     // A leg booked entirely without a price is repaired by adding the exchange's rp of each of its
     // fills (spec §5.2): once all of its order's settlements arrived it books exactly their sum,
@@ -144,7 +146,11 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
         problems.push({ ...at(t), detail: `${t.tradeId} leg ${l.legIndex}: unpriced leg booked ${l.realizedPnlUsdt} != exchange rp ${l.exchangeRealizedPnlUsdt} with every settlement of ${l.clientOrderId} received (repair incomplete)` });
       }
     }
-    if (legs.length === 0 || (complete && !legs.every((l) => complete.has(l.clientOrderId)))) continue;
+    if (legs.length === 0) continue;
+    if (complete && !legs.every((l) => complete.has(l.clientOrderId))) {
+      unsettled++;
+      continue;
+    }
     // Without the venue journal (live shadow) the netting of a trade that overlapped another trade
     // of its symbol cannot be measured: E may differ from K by it (docs/accounting.md §One-way netting).
     if (!truths && overlapsSameSymbol(t, rec.final.trades)) {
@@ -165,12 +171,14 @@ export function kernelVsExchange(rec: RunRecord): InvariantResult {
     const netting = v ? v.exchangeRealized.plus(v.entryRealized).minus(v.slotRealized) : new Dec(0);
     const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").plus(repaired ? 0 : netting).minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
     if (gap.greaterThan(bound) && !anomalies.has(t.tradeId)) {
-      const n = v && !repaired ? ` + netting ${netting.toFixed()}` : "";
-      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k}${n} − E ${t.exchangeRealizedUsdt}| = ${gap.toFixed()} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
+      // netting and gap depend on the venue fills' VWAP (a quotient): shown, compared exact.
+      const n = v && !repaired ? ` + netting ${shown(netting)}` : "";
+      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k}${n} − E ${t.exchangeRealizedUsdt}| = ${shown(gap)} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
     }
   }
   const skipped = unmeasured ? `; ${unmeasured} trades not compared (they overlapped another trade of their symbol and no venue journal measures the one-way netting)` : "";
-  return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded${skipped}`);
+  const incomplete = unsettled ? `; ${unsettled} trades not compared (an exit settlement never reached the kernel: lost on the stream or never emitted)` : "";
+  return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded${skipped}${incomplete}`);
 }
 
 /** Whether trade `t` was open at the same time as another trade of its symbol (one-way netting possible). */
@@ -243,7 +251,7 @@ export function dualLeverage(rec: RunRecord): InvariantResult {
       // entryVwap is a rounded quotient (28 digits): allow that rounding, nothing more.
       const slack = d(leg.quantity, "leg.quantity").times("1e-20").plus("1e-12");
       if (got.minus(expect).abs().greaterThan(slack)) {
-        const ratio = expect.isZero() ? "n/a" : got.dividedBy(expect).toSignificantDigits(6).toFixed();
+        const ratio = expect.isZero() ? "n/a" : shown(got.dividedBy(expect), 6);
         problems.push({ ...at(t), detail: `${t.tradeId} leg ${leg.legIndex}: realized ${leg.realizedPnlUsdt} != qty×Δprice ${expect.toFixed()} (ratio ${ratio}, leverage ${t.leverage})` });
       }
     }

@@ -126,7 +126,7 @@ export class SimNetwork implements Transport {
       // The wallet balances the venue itself states (ACCOUNT_UPDATE wb): anchors must be one of these.
       for (const ev of parseWsMessage(msg).accountEvents) {
         if (ev.kind === "BALANCE" && ev.walletBalanceUsdt !== undefined) this.obs.rec.venueWallets.push(ev.walletBalanceUsdt);
-        if (ev.kind === "FILL_SETTLED" && ev.venueOrderId) this.obs.emittedSettles.set(ev.eventId, ev.venueOrderId);
+        if (ev.kind === "FILL_SETTLED" && ev.venueOrderId) this.obs.noteEmittedSettle(ev.eventId, ev.venueOrderId);
       }
       this.maybeRaceCancel(msg.body, now);
       if (!this.connector.streamUp || !this.process.processUp || this.faults.inOutage(now)) {

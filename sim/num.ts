@@ -21,6 +21,24 @@ export function dec(field: string, value: string | number | undefined): Dec {
   return d;
 }
 
+/** Most significant digits a derived figure shows in an oracle or invariant detail line. */
+export const DETAIL_SIGNIFICANT_DIGITS = 20;
+
+/**
+ * A derived figure for a detail line (sim/invariants.ts, sim/oracle.ts): values that depend on a
+ * quotient (the venue's blended entry, a VWAP from fills, the netting terms) carry up to this
+ * clone's 60 digits, so they are shown to `digits` significant digits (default and most
+ * DETAIL_SIGNIFICANT_DIGITS; fewer for tolerances and ratios); a magnitude below 1e-6 (a
+ * quotient's residue, e.g. a netting of 1.647e-56) in exponent notation rather than behind a run
+ * of zeros. Display only: every comparison uses the exact value.
+ * @throws Error naming `digits` when it is not an integer in [1, DETAIL_SIGNIFICANT_DIGITS]
+ */
+export function shown(d: Dec, digits = DETAIL_SIGNIFICANT_DIGITS): string {
+  if (!Number.isInteger(digits) || digits < 1 || digits > DETAIL_SIGNIFICANT_DIGITS) throw new Error(`shown: digits ${String(digits)} must be an integer in [1, ${DETAIL_SIGNIFICANT_DIGITS}]`);
+  const s = d.toSignificantDigits(digits);
+  return !s.isZero() && s.e < -6 ? s.toExponential() : s.toFixed();
+}
+
 /** Σ of decimal strings. */
 export function sum(values: readonly string[]): Dec {
   let acc = new Dec(0);

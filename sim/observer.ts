@@ -56,6 +56,8 @@ export class RunObserver {
   /** FILL_SETTLED event ids the venue emitted (→ venue order id) and those fed to the kernel. */
   readonly emittedSettles = new Map<string, string>();
   readonly fedSettles = new Set<string>();
+  /** FILL_SETTLED events the venue emitted per venue order id, one per emitted fill frame (ids may repeat). */
+  private readonly emittedSettleCount = new Map<string, number>();
   private readonly submittedAtVenue = new Set<string>();
   private lastWallet = "";
   private lastSeriesUs = -1;
@@ -194,6 +196,12 @@ export class RunObserver {
     this.rec.parity.push(p);
   }
 
+  /** A FILL_SETTLED the venue emitted on the user stream (before any network fault). */
+  noteEmittedSettle(eventId: string, venueOrderId: string): void {
+    this.emittedSettles.set(eventId, venueOrderId);
+    this.emittedSettleCount.set(venueOrderId, (this.emittedSettleCount.get(venueOrderId) ?? 0) + 1);
+  }
+
   /** Number of exchange settlements (fills) the venue emitted per client order id. */
   settlementCounts(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -204,18 +212,23 @@ export class RunObserver {
     return out;
   }
 
-  /** Client order ids every exchange settlement of which reached the kernel (invariant 3). */
+  /**
+   * Client order ids every exchange settlement of which reached the kernel (invariant 3): every
+   * fill the venue made for the order (its journal) had its FILL_SETTLED emitted on the user
+   * stream, and every emitted one was fed to the kernel. A fill made while no listen key was valid
+   * is never emitted (docs/bingx-protocol.md §6, the venue pushes no frame without a key): its rp
+   * is information the kernel never had, so its order is not complete (chaos seed 9580: the last
+   * two fills of an exit order fell into a listen-key lapse and the order counted as fully settled).
+   */
   fullySettledOrders(): string[] {
     const missing = new Set<string>();
-    const any = new Set<string>();
-    for (const [eventId, vid] of this.emittedSettles) {
-      any.add(vid);
-      if (!this.fedSettles.has(eventId)) missing.add(vid);
-    }
+    for (const [eventId, vid] of this.emittedSettles) if (!this.fedSettles.has(eventId)) missing.add(vid);
+    const venueFills = new Map<string, number>();
+    for (const e of this.rec.venueJournal) if (e.kind === "fill") venueFills.set(e.orderId, (venueFills.get(e.orderId) ?? 0) + 1);
     const out: string[] = [];
-    for (const vid of any) {
+    for (const [vid, emitted] of this.emittedSettleCount) {
       const cid = this.venueIdToClient.get(vid);
-      if (cid && !missing.has(vid)) out.push(cid);
+      if (cid && !missing.has(vid) && emitted >= (venueFills.get(vid) ?? 0)) out.push(cid);
     }
     return out.sort();
   }

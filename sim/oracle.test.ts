@@ -10,6 +10,8 @@ import type { JournalFill, JournalOrder, VenueJournalEntry } from "../venues/bin
 import { defaultContract } from "../venues/bingx/contracts.js";
 import type { RunRecord } from "./record.js";
 import * as oracle from "./oracle.js";
+import { Dec, shown } from "./num.js";
+import { expectShortNumbers } from "./test-util.js";
 
 const FET = defaultContract("FET-USDT");
 
@@ -227,5 +229,43 @@ describe("end-to-end oracle (sim/oracle.ts)", () => {
     const r = get(rec, "restart-exit-legs");
     expect(r.ok).toBe(false);
     expect(r.evidence![0]).toMatchObject({ slotId: 0, tradeId: "t1", tUs: 22, traceSeq: [9] });
+  });
+});
+
+describe("detail lines show derived figures to at most 20 significant digits (sim/num.ts shown)", () => {
+  it("shown: a 60-digit quotient to 20 significant digits, a quotient's residue in exponent notation, exact short figures unchanged", () => {
+    expect(shown(new Dec(610).dividedBy(3000))).toBe("0.20333333333333333333");
+    expect(shown(new Dec("6.0649978700000000000000000000000000000000000000000000001"))).toBe("6.06499787");
+    expect(shown(new Dec("0.00000000000000000000000000000000000000000000000000000001647"))).toBe("1.647e-56");
+    expect(shown(new Dec("-0.000000123"))).toBe("-1.23e-7");
+    expect(shown(new Dec("0.00000123"))).toBe("0.00000123");
+    expect(shown(new Dec("-66.31840571"))).toBe("-66.31840571");
+    expect(shown(new Dec(0))).toBe("0");
+    expect(shown(new Dec("1.23456"), 3)).toBe("1.23");
+    expect(() => shown(new Dec(1), 21)).toThrow(/shown: digits 21 must be an integer in \[1, 20\]/);
+  });
+
+  it("trade-vs-venue: the venue slot truth and netting from a repeating entry VWAP (610 / 3000) are shown short; the comparison stays exact", () => {
+    const rec = goodRecord();
+    // Entry 1000 @ 0.2 + 1000 @ 0.2 + 1000 @ 0.21: VWAP 0.20333… (a 60-digit quotient); exit 3000 @ 0.22.
+    const e = order(10, "101", "d2-t1-e1", "BUY", "3000", false);
+    const x = order(20, "102", "d2-t1-x1", "SELL", "3000", true);
+    rec.venueJournal = [
+      e, fill(10, e, "1000", "0.2", "0.1", "0", "0", "1000", "0", "0.2", "99999.9"),
+      fill(10, e, "1000", "0.2", "0.1", "0", "1000", "2000", "0.2", "0.2", "99999.8"),
+      fill(10, e, "1000", "0.21", "0.105", "0", "2000", "3000", "0.2", "0.20333333333333333333", "99999.695"),
+      x, fill(20, x, "3000", "0.22", "0.33", "50", "3000", "0", "0.20333333333333333333", "0", "100049.365"),
+    ];
+    const leg = [{ legIndex: 0, clientOrderId: "d2-t1-x1", quantity: "3000", exitNotionalUsdt: "660", pricedQty: "3000", realizedPnlUsdt: "49", exchangeRealizedPnlUsdt: "50", feesUsdt: "0.33", realizedSkippedNoPrice: false }];
+    // The kernel booked 49 where the slot truth is 50: a violation whose detail carries the quotients.
+    rec.final.trades = [trade({ quantity: "3000", exitedQty: "3000", entryVwap: "0.2033333333333333", exitVwap: "0.22", legs: leg, realizedGrossUsdt: "49", kernelEstimateUsdt: "49", exchangeRealizedUsdt: "50", feesUsdt: "0.635" })];
+    const r = get(rec, "trade-vs-venue");
+    expect(r.ok).toBe(false);
+    const truth = new Dec(660).minus(new Dec(3000).times(new Dec(610).dividedBy(3000)));
+    expect(truth.equals(50)).toBe(false); // the exact figure is a 60-digit residue away from 50 …
+    expect(r.detail).toContain(`booked realized 49 != venue slot truth ${shown(truth)} (gap ${shown(new Dec(49).minus(truth))}`); // … and shown short
+    expect(r.detail).toMatch(/venue slot truth 50 \(gap -1 > bound /);
+    expect(r.detail).toMatch(/; K − E -1, netting E − truth -?\d(\.\d+)?e-5\d/);
+    expectShortNumbers(r.detail);
   });
 });

@@ -29,7 +29,7 @@ import { CONFORMANCE_RULES } from "../venues/bingx/conformance.js";
 import { AVG_PRICE_EXTRA_DECIMALS } from "../venues/bingx/mock-venue.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
 import type { OrderOwner, RunRecord } from "./record.js";
-import { Dec } from "./num.js";
+import { Dec, shown } from "./num.js";
 
 const MAX_DETAIL_ITEMS = 5;
 /** Kernel entry VWAP is rounded to 16 dp (kernel/src/dec.rs PRICE_DP): per unit of exited quantity. */
@@ -40,15 +40,6 @@ const VENUE_HALF_CENT_ULP = new Dec("5e-9");
 const KERNEL_LEG_SLACK = new Dec("1e-12");
 
 /** The oracle's invariant names, in report order. */
-/**
- * A derived figure for a detail line: exact quotients (the venue's blended entry) carry up to
- * decimal.js's full precision, so they are shown to 20 significant digits. Display only: every
- * comparison above uses the exact value.
- */
-function shown(d: Dec): string {
-  return d.toSignificantDigits(20).toFixed();
-}
-
 export const ORACLE_NAMES = ["venue-conformance", "symbol-books", "trade-vs-venue", "capital-vs-wallet", "restart-exit-legs"] as const;
 
 function result(name: string, problems: InvariantEvidence[], okDetail: string, notChecked = false): InvariantResult {
@@ -198,7 +189,7 @@ export function symbolBooks(rec: RunRecord): InvariantResult {
     compared++;
     const gap = kr.minus(vExact);
     if (gap.abs().greaterThan(slack)) {
-      problems.push({ symbol: sym, tUs: end, detail: `${sym} flat at the venue: kernel realized ${kr.toFixed()} (${trades.length} trades) != venue ${vBooked.toFixed()} (before its 8-dp rounding ${shown(vExact)}): gap ${shown(gap)} > rounding slack ${slack.toSignificantDigits(3).toFixed()}` });
+      problems.push({ symbol: sym, tUs: end, detail: `${sym} flat at the venue: kernel realized ${kr.toFixed()} (${trades.length} trades) != venue ${vBooked.toFixed()} (before its 8-dp rounding ${shown(vExact)}): gap ${shown(gap)} > rounding slack ${shown(slack, 3)}` });
     }
     if (!kf.equals(vFees)) problems.push({ symbol: sym, tUs: end, detail: `${sym} flat at the venue: kernel fees ${kf.toFixed()} != venue fees ${vFees.toFixed()} (gap ${kf.minus(vFees).toFixed()})` });
   }
@@ -250,7 +241,7 @@ export function tradeVsVenue(rec: RunRecord): InvariantResult {
     const h = hu.get(t.symbol) ?? new Dec(0);
     const vwapTol = KERNEL_VWAP_ULP.plus(h);
     if (!t.flags.includes("entry_basis_missing") && req(t.entryVwap, `${t.tradeId}.entryVwap`).minus(vwap).abs().greaterThan(vwapTol)) {
-      problems.push({ ...at, detail: `${t.tradeId}: kernel entry VWAP ${t.entryVwap} != venue fills' VWAP ${vwap.toSignificantDigits(20).toFixed()} (tolerance ${vwapTol.toFixed()}: wire avgPrice rounding + 16-dp rounding)` });
+      problems.push({ ...at, detail: `${t.tradeId}: kernel entry VWAP ${t.entryVwap} != venue fills' VWAP ${shown(vwap)} (tolerance ${vwapTol.toFixed()}: wire avgPrice rounding + 16-dp rounding)` });
     }
     const k = req(t.realizedGrossUsdt, `${t.tradeId}.realizedGrossUsdt`);
     const gap = k.minus(v.slotRealized);
@@ -261,10 +252,10 @@ export function tradeVsVenue(rec: RunRecord): InvariantResult {
     if (t.flags.includes("realized_skipped_no_price")) {
       problems.push({ ...at, detail: `${t.tradeId}: an exit booked without a price was never repaired: booked ${k.toFixed()}, venue slot truth ${shown(v.slotRealized)}${kVsE}` });
     } else if (gap.abs().greaterThan(bound)) {
-      problems.push({ ...at, detail: `${t.tradeId}: booked realized ${k.toFixed()} != venue slot truth ${shown(v.slotRealized)} (gap ${shown(gap)} > bound ${bound.toSignificantDigits(4).toFixed()}${repaired ? ", repaired: rounding + Σ|netting| of its fills" : ", rounding"})${kVsE}` });
+      problems.push({ ...at, detail: `${t.tradeId}: booked realized ${k.toFixed()} != venue slot truth ${shown(v.slotRealized)} (gap ${shown(gap)} > bound ${shown(bound, 4)}${repaired ? ", repaired: rounding + Σ|netting| of its fills" : ", rounding"})${kVsE}` });
     }
   }
-  return result("trade-vs-venue", problems, `${compared} closed trades equal the venue's fills (quantities, entry VWAP, realized); largest netting |E − slot truth| ${maxNetting.toSignificantDigits(6).toFixed()}; ${anomalies.size} PNL_ANOMALY (${rec.faultFree ? "fault-free run" : "faults on"})`, compared === 0);
+  return result("trade-vs-venue", problems, `${compared} closed trades equal the venue's fills (quantities, entry VWAP, realized); largest netting |E − slot truth| ${shown(maxNetting, 6)}; ${anomalies.size} PNL_ANOMALY (${rec.faultFree ? "fault-free run" : "faults on"})`, compared === 0);
 }
 
 /**
@@ -312,7 +303,7 @@ export function capitalVsWallet(rec: RunRecord): InvariantResult {
   const gap = c.minus(w);
   const problems: InvariantEvidence[] = [];
   if (gap.abs().greaterThan(bound)) {
-    problems.push({ tUs: end, detail: `final capital ${c.toFixed()} != venue wallet ${w.toFixed()}: gap ${gap.toFixed()} > netting bound ${bound.toSignificantDigits(4).toFixed()} of the ${after} venue fills after the last anchor (wallet ${aw.toFixed()} at t=${last.tUs})` });
+    problems.push({ tUs: end, detail: `final capital ${c.toFixed()} != venue wallet ${w.toFixed()}: gap ${gap.toFixed()} > netting bound ${shown(bound, 4)} of the ${after} venue fills after the last anchor (wallet ${aw.toFixed()} at t=${last.tUs})` });
   }
   return result("capital-vs-wallet", problems, `final capital ${c.toFixed()} vs venue wallet ${w.toFixed()}: gap ${gap.toFixed()} within the netting of ${after} fills after the last anchor`);
 }

@@ -152,6 +152,10 @@ export class Runtime {
     for (const w of this.faults.storms) this.q.push(w.startUs, () => this.onStorm(w.endUs));
     for (const w of this.faults.outages) this.q.push(w.startUs, () => this.onOutage(w.endUs));
     for (const t of this.faults.listenKeyExpiries) this.q.push(t, () => this.onListenKeyExpiry());
+    for (const t of faultProfile.listenKeyExpiryAtUs ?? []) {
+      if (t < scenario.startUs || t >= this.endSafetyUs) throw new Error(`faults.listenKeyExpiryAtUs: ${t} lies outside the safety phase [${scenario.startUs}, ${this.endSafetyUs})`);
+      this.q.push(t, () => this.onListenKeyExpiry());
+    }
     for (const t of faultProfile.restartAtUs ?? []) {
       if (t < scenario.startUs || t >= this.endSafetyUs) throw new Error(`faults.restartAtUs: ${t} lies outside the safety phase [${scenario.startUs}, ${this.endSafetyUs})`);
       this.q.push(t, () => this.life.restart("restartAtUs"));

@@ -71,6 +71,11 @@ export interface FaultProfile {
   /** Deterministic restarts (save → new kernel → restore → reconcile) at these virtual times. */
   restartAtUs?: number[];
   /**
+   * Deterministic listen-key expiries at these virtual times (safety phase): the venue expires
+   * every key, as `listenKeyExpiry` does at random times (docs/bingx-protocol.md §6).
+   */
+  listenKeyExpiryAtUs?: number[];
+  /**
    * Deterministic restarts triggered by state: each entry fires once, right after the kernel call
    * that first puts `slotId` in `stage` (scenarios' "restart in every stage", docs/architecture.md §Kernel reference 12).
    */

@@ -8,9 +8,13 @@
  *   position" judges every step (mutant venue_reduce_only_no_clamp flips it).
  * - `restart-between-exit-legs`: a restart after exit leg 1 of 2 filled; the restored slot must
  *   continue with leg 2 (restart-exit-legs; mutant mutant_exit_leg_not_saved forgets it).
+ * - `listen-key-lapse-mid-exit`: a resting exit fills in 4 parts and the listen key lapses at the
+ *   third, whose frame the venue never emits (docs/bingx-protocol.md §6): the kernel learns that
+ *   fill through REST without its rp, so E covers 3 of 4 fills and kernel-vs-exchange must not
+ *   compare the trade (chaos seed 9580).
  */
 import type { Scenario } from "../../sim/types.js";
-import { NEVER, START_US, enter, exit, scripted, stepsPath } from "./build.js";
+import { NEVER, START_US, at, enter, exit, scripted, stepsPath } from "./build.js";
 
 /** The oracle scenarios. */
 export function oracleScenarios(): Scenario[] {
@@ -51,6 +55,22 @@ export function oracleScenarios(): Scenario[] {
         forbiddenDiagnostics: [...NEVER, "OVERFILL", "PNL_ANOMALY"],
         // 15,000 × (0.1878 − 0.1870) + 15,000 × (0.1878 − 0.1866) = 12 + 18 = 30
         trades: [{ tradeId: "legs-1", realizedGrossUsdt: "30" }],
+      },
+    }),
+    scripted({
+      name: "listen-key-lapse-mid-exit",
+      description:
+        "SHORT 300,000 FET at 0.1878; a reduce-only BUY LIMIT exit rests at 0.1870 and fills in 4 parts at 31–34 s. The listen key expires at 33 s, just before the third fill: the venue emits no frame for it (no valid key), so its rp (68.4848) never reaches the kernel, which learns the fill through REST. The kernel books 300,000 × 0.0008 = 240; E is 171.5152 (3 of 4 fills), and invariant 3 does not compare an incomplete E (chaos seed 9580).",
+      flaws: ["L14", "docs/bingx-protocol.md §6", "chaos seed 9580"],
+      tags: ["oracle", "stream", "listen-key"],
+      durationSec: 120,
+      prices: [stepsPath("FET-USDT", [[0, "0.1878"], [30, "0.1870"]], 120)],
+      intents: [enter(5, 0, "lk-1", "SHORT", "300000"), exit(10, 0, { orderType: "LIMIT", limitPrice: "0.1870", timeInForce: "GTC" })],
+      faults: { listenKeyExpiryAtUs: [at(33)] },
+      expect: {
+        finalStages: { "0": "CLOSED" },
+        forbiddenDiagnostics: [...NEVER, "OVERFILL", "PNL_ANOMALY"],
+        trades: [{ tradeId: "lk-1", realizedGrossUsdt: "240" }],
       },
     }),
   ];
