@@ -412,7 +412,7 @@ export async function shrinkCommand(opts: { seed: number; out?: string; kernelWa
   const r = rest as { target: string; original: { faults: string[]; durationUs: number }; shrunk: { faults: string[]; durationUs: number }; runs: number; file: string };
   const text = [
     `reproduce: ${repro}`,
-    `fails ${r.target}; faults ${r.original.faults.length} → ${r.shrunk.faults.length} (${r.shrunk.faults.join(", ") || "none"}); safety phase ${r.original.durationUs / 60e6} → ${r.shrunk.durationUs / 60e6} min; ${r.runs} runs`,
+    `fails ${r.target}; faults ${r.original.faults.length} → ${r.shrunk.faults.length} (${r.shrunk.faults.join(", ") || "none"}); safety phase ${Number((r.original.durationUs / 60e6).toFixed(2))} → ${Number((r.shrunk.durationUs / 60e6).toFixed(2))} min; ${r.runs} runs`,
     `scenario file: ${r.file}`,
   ].join("\n");
   return { code: EXIT_OK, doc, text };

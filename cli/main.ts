@@ -142,7 +142,7 @@ Examples:
     .description("shrink a failing chaos seed to a minimal scenario file (fewest faults, shortest safety phase that still fail): {repro, target, original, shrunk, file}")
     .addOption(new Option("--seed <n>", "the failing chaos seed").argParser(parseSeed).makeOptionMandatory())
     .option("--out <path>", "scenario file to write (default reports/chaos-seed<N>-shrunk.json)")
-    .option("--kernel-wasm <path>", "run a kernel build other than kernel/pkg (e.g. a flaw mutant); the repro carries DITA_KERNEL_WASM")
+    .option("--kernel-wasm <path>", "run a kernel build other than kernel/pkg (e.g. a flaw mutant); the repro carries --kernel <path>")
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita shrink --seed 7050\n  $ npx dita shrink --seed 3 --kernel-wasm /tmp/m.wasm --out /tmp/repro.json --json")
     .action(wrap(async (o: { seed: number; out?: string; kernelWasm?: string }) => shrinkCommand(o)));

@@ -1,26 +1,28 @@
 /**
  * Shrinking (issue 12): a failing chaos seed becomes a minimal repro scenario file.
  *
- * 1. The seed's swarm run is replayed as a plain scenario: the "chaos" scenario with
- *    `swarm` off and `faults` = the mix drawn from the seed (sim/faults.ts drawFaultMix) — the
- *    same run, now editable. It must fail the same check (the target: the first failing
- *    invariant or expectation of the seed).
+ * 1. The seed's swarm run is replayed as a plain scenario: the "chaos" scenario with `swarm` off,
+ *    `faults` = the mix drawn from the seed (sim/faults.ts drawFaultMix) and the start and length
+ *    the seed's window drew (drawSwarmWindow, when the scenario has a `swarmWindow`) — the same
+ *    run, now editable. It must fail the same check (the target: the first failing invariant or
+ *    expectation of the seed).
  * 2. **Fault mix**: each fault is dropped in turn (in a fixed key order); a drop is kept when the
  *    run still fails the target check. Repeated until no single fault can be dropped
  *    (1-minimal: every remaining fault is needed).
  * 3. **Duration**: the safety phase is bisected in whole minutes between 1 minute and the
  *    original length; the shortest length tried that still fails is kept (runs are
- *    deterministic, so every candidate is judged by one run; the result is re-checked).
+ *    deterministic, so every candidate is judged by one run). When it shortened, step 2 is
+ *    repeated at the new length, then the result is re-checked.
  * 4. The result is validated (scenarios/validate.ts) and written as a `dita run --file` scenario;
  *    the repro command is the first thing reported.
  *
  * Every candidate runs with the same seed, one execution each. A kernel other than the default
- * (a flaw mutant) is given as `kernelWasm`; the repro command then carries
- * `DITA_KERNEL_WASM=<path>` (sim/run.ts sharedKernel honours it).
+ * (a flaw mutant) is given as `kernelWasm`; the repro command then carries `--kernel <path>`
+ * (`dita run --kernel`, as the chaos repro of a mutant does).
  */
 import { writeFileSync } from "node:fs";
 import { loadKernel, type KernelModule } from "../kernel/index.js";
-import { drawFaultMix } from "../sim/faults.js";
+import { drawFaultMix, drawSwarmWindow } from "../sim/faults.js";
 import { runScenario } from "../sim/run.js";
 import type { FaultProfile, RunResult, Scenario } from "../sim/types.js";
 import { CHAOS_SCENARIO } from "./chaos.js";
@@ -63,6 +65,74 @@ export function firstFailure(s: Scenario, r: RunResult): { name: string; detail:
   return bad ? { name: bad.name, detail: bad.detail } : undefined;
 }
 
+
+/** A failed check: its name and detail line. */
+export interface CheckFailure {
+  name: string;
+  detail: string;
+}
+
+/**
+ * Judges one candidate: the target failure when the scenario with `faults` and a safety phase of
+ * `durationUs` still fails the target check, undefined otherwise (it passes, or fails another check).
+ */
+export type StillFails = (faults: FaultProfile, durationUs: number) => Promise<CheckFailure | undefined>;
+
+/** What {@link shrinkSearch} found: the smallest fault mix and safety phase that still fail. */
+export interface ShrinkFound {
+  faults: FaultProfile;
+  durationUs: number;
+  /** The failure of the found candidate (re-checked). */
+  failure: CheckFailure;
+}
+
+/**
+ * The search of steps 2 and 3 of the module docstring, on any judge: drop faults one at a time
+ * (fixed key order) until none can go, bisect the safety phase in whole minutes in [1 min, the
+ * original), drop faults again at the shorter length, and re-check the result.
+ * @param mix the fault mix the original run failed with
+ * @param durationUs the original safety phase (µs)
+ * @throws Error when the original does not fail, or the result no longer fails on re-check
+ *   (a judge that is not deterministic).
+ */
+export async function shrinkSearch(mix: FaultProfile, durationUs: number, stillFails: StillFails): Promise<ShrinkFound> {
+  if (!(await stillFails(mix, durationUs))) throw new Error("shrink: the original fault mix and length do not fail the target check: cannot shrink");
+  let faults = await dropFaults(mix, durationUs, stillFails);
+  let best = durationUs;
+  let lo = 1;
+  let hi = Math.max(1, Math.ceil(durationUs / MINUTE_US));
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (mid * MINUTE_US < best && (await stillFails(faults, mid * MINUTE_US))) {
+      best = mid * MINUTE_US;
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  if (best < durationUs) faults = await dropFaults(faults, best, stillFails);
+  const failure = await stillFails(faults, best);
+  if (!failure) throw new Error("shrink: the shrunk scenario no longer fails the target check on re-check");
+  return { faults, durationUs: best, failure };
+}
+
+/** Drop single faults (sorted key order) while the run still fails; repeat until none can go. */
+async function dropFaults(start: FaultProfile, durationUs: number, stillFails: StillFails): Promise<FaultProfile> {
+  let faults: FaultProfile = { ...start };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const key of Object.keys(faults).sort() as (keyof FaultProfile)[]) {
+      const fewer = { ...faults };
+      delete fewer[key];
+      if (await stillFails(fewer, durationUs)) {
+        faults = fewer;
+        changed = true;
+      }
+    }
+  }
+  return faults;
+}
+
 /**
  * Shrink a failing chaos seed to a minimal scenario file (module docstring).
  * @throws Error naming the seed when the seed does not fail, or when the replayed fixed-mix
@@ -75,14 +145,14 @@ export async function shrinkChaosSeed(opts: ShrinkOptions): Promise<ShrinkResult
   const kernelModule: KernelModule | undefined = opts.kernelWasm ? ((await loadKernel({ wasmPath: opts.kernelWasm })) as KernelModule) : undefined;
   const log = opts.log ?? (() => undefined);
   let runs = 0;
-  const run = async (s: Scenario) => {
+  const run = async (s: Scenario): Promise<CheckFailure | undefined> => {
     runs++;
     let r: RunResult;
     try {
       r = await runScenario(s, { seed: opts.seed, ...(kernelModule ? { kernelModule } : {}) });
     } catch (err) {
-      // A candidate that cannot run (e.g. a restart time outside a shortened safety phase) is a
-      // different failure, never the target: it is reported, and the candidate is not kept.
+      // A candidate that cannot run is a different failure, never the target: it is reported,
+      // and the candidate is not kept.
       return { name: "run", detail: `threw: ${(err as Error).message}` };
     }
     return firstFailure(s, r);
@@ -92,66 +162,46 @@ export async function shrinkChaosSeed(opts: ShrinkOptions): Promise<ShrinkResult
   if (!first) throw new Error(`shrink: chaos seed ${opts.seed} does not fail${opts.kernelWasm ? ` with kernel ${opts.kernelWasm}` : ""}: nothing to shrink`);
   const target = first.name;
   const mix = drawFaultMix(opts.seed);
+  // The window the seed's swarm run drew (runScenario does the same draw), fixed in the file.
+  const window = base.swarmWindow ? drawSwarmWindow(opts.seed, base.startUs, base.swarmWindow) : { startUs: base.startUs, durationUs: base.durationUs };
   const fixed = (faults: FaultProfile, durationUs: number): Scenario => {
-    const { swarm: _swarm, ...rest } = base;
+    const { swarm: _swarm, swarmWindow: _window, ...rest } = base;
     void _swarm;
-    return { ...rest, name: `chaos-seed${opts.seed}-shrunk`, description: `Shrunk from chaos seed ${opts.seed} (${target}): the minimal fault mix and shortest safety phase found that still fail it.`, faults, durationUs };
+    void _window;
+    return {
+      ...rest,
+      name: `chaos-seed${opts.seed}-shrunk`,
+      tags: ["chaos", "shrunk"],
+      description: `Shrunk from chaos seed ${opts.seed} (${target}): the minimal fault mix and shortest safety phase found that still fail it.`,
+      startUs: window.startUs,
+      faults,
+      durationUs,
+    };
   };
-  const fails = async (faults: FaultProfile, durationUs: number): Promise<{ name: string; detail: string } | undefined> => {
+  const stillFails: StillFails = async (faults, durationUs) => {
     const f = await run(fixed(faults, durationUs));
     const hit = f?.name === target ? f : undefined;
-    log(`shrink: ${Object.keys(faults).sort().join(",") || "(no faults)"} ${durationUs / MINUTE_US} min → ${hit ? `fails ${target}` : f ? `fails ${f.name} (other)` : "passes"}`);
+    log(`shrink: ${Object.keys(faults).sort().join(",") || "(no faults)"} ${Number((durationUs / MINUTE_US).toFixed(2))} min → ${hit ? `fails ${target}` : f ? `fails ${f.name} (other)` : "passes"}`);
     return hit;
   };
-  let last = await fails(mix, base.durationUs);
-  if (!last) throw new Error(`shrink: chaos seed ${opts.seed} fails ${target}, but its fault mix as a fixed scenario does not: cannot shrink`);
-
-  // 2. Fault mix: drop one fault at a time until none can go.
-  let faults: FaultProfile = { ...mix };
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const key of Object.keys(faults).sort() as (keyof FaultProfile)[]) {
-      const fewer = { ...faults };
-      delete fewer[key];
-      const f = await fails(fewer, base.durationUs);
-      if (f) {
-        faults = fewer;
-        last = f;
-        changed = true;
-      }
-    }
+  let found: ShrinkFound;
+  try {
+    found = await shrinkSearch(mix, window.durationUs, stillFails);
+  } catch (err) {
+    throw new Error(`shrink: chaos seed ${opts.seed} fails ${target}; ${(err as Error).message.replace(/^shrink: /, "")}`);
   }
-
-  // 3. Duration: bisect whole minutes in [1 min, original).
-  let lo = 1;
-  let hi = Math.max(1, Math.ceil(base.durationUs / MINUTE_US));
-  let best = base.durationUs;
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const f = await fails(faults, mid * MINUTE_US);
-    if (f) {
-      best = mid * MINUTE_US;
-      last = f;
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  const final = fixed(faults, best);
-  const check = await fails(faults, best);
-  if (!check) throw new Error(`shrink: the shrunk scenario (seed ${opts.seed}) no longer fails ${target} on re-check`);
-  last = check;
+  const final = fixed(found.faults, found.durationUs);
   validateScenario(JSON.parse(JSON.stringify(final)));
   writeFileSync(opts.out, JSON.stringify(final, null, 2) + "\n");
-  const env = opts.kernelWasm ? `DITA_KERNEL_WASM=${opts.kernelWasm} ` : "";
+  const kernelArg = opts.kernelWasm ? ` --kernel ${opts.kernelWasm}` : "";
   return {
-    repro: `${env}npx dita run --file ${opts.out} --seed ${opts.seed}`,
+    repro: `npx dita run --file ${opts.out} --seed ${opts.seed}${kernelArg}`,
     seed: opts.seed,
     target,
-    detail: last.detail,
+    detail: found.failure.detail,
     file: opts.out,
-    original: { faults: Object.keys(mix).sort(), durationUs: base.durationUs },
-    shrunk: { faults: Object.keys(faults).sort(), durationUs: best, faultMix: faults },
+    original: { faults: Object.keys(mix).sort(), durationUs: window.durationUs },
+    shrunk: { faults: Object.keys(found.faults).sort(), durationUs: found.durationUs, faultMix: found.faults },
     runs,
   };
 }
