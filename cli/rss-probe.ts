@@ -38,7 +38,7 @@ function submit(o: Outcome, step: string, i: number): Extract<VenueCommand, { ki
   return c;
 }
 
-const samples: { trades: number; rssMb: number; heapUsedMb: number; externalMb: number; wallMs: number }[] = [];
+const samples: { trades: number; rssMb: number; heapUsedMb: number; externalMb: number; wasmMemoryMb: number; wallMs: number }[] = [];
 const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
 const t0 = performance.now();
 let ts = 1_781_136_000_000_000;
@@ -48,7 +48,7 @@ const step = Math.max(1, Math.min(...checkpoints));
 function sample(i: number): void {
   gc!();
   const m = process.memoryUsage();
-  samples.push({ trades: i, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), wallMs: Math.round(performance.now() - t0) });
+  samples.push({ trades: i, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), wasmMemoryMb: mb(k.memoryBytes()), wallMs: Math.round(performance.now() - t0) });
   process.stderr.write(`rss-probe: ${i} trades, rss ${mb(m.rss)} MB\n`);
 }
 let i = 1;
