@@ -10,7 +10,9 @@
  * - simSpeedup: simulated time / wall time of a 48 h soak (one run; --quick: 2 h).
  * - chaosRunsPerMin: swarm chaos seeds per minute (scenarios/chaos.ts runChaos).
  * - rssGrowthMb: RSS growth of one kernel from 100k to 1M entry+exit round trips (cli/rss-probe.ts
- *   in a child process with --expose-gc; --quick: 10k to 50k).
+ *   in a child process with RSS_PROBE_NODE_FLAGS: forced GC and V8's young generation pinned at
+ *   its grown size, see cli/rss-probe-flags.ts; --quick: 10k to 50k). Raw process RSS at both
+ *   checkpoints is in `rss`, with the kernel's WASM linear memory beside it.
  * --quick also shortens the kernel stream to 100k records (see BUDGETS).
  * Wall-clock timing lives here only (never on the simulation path).
  */
@@ -28,6 +30,7 @@ import { EXIT_OK, EXIT_USAGE, NotAvailableError } from "./errors.js";
 import { log, startProgress } from "./io.js";
 import { loadRunChaos, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
 import { type KernelCallFigure, measureKernelCalls, measureKernelThroughput } from "./kernel-bench.js";
+import { RSS_PROBE_NODE_FLAGS } from "./rss-probe-flags.js";
 
 /** Repository-relative path of the kernel module the binding loads. */
 export const WASM_PATH = "kernel/pkg/dita_kernel.wasm";
@@ -121,7 +124,8 @@ export interface BenchResult {
    */
   sectionMs?: Record<string, number>;
   rssGrowthMb: number | null;
-  rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; tradesPerSec: number } | null;
+  /** Raw process RSS of the probe at both checkpoints, and the kernel's WASM linear memory there. */
+  rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; wasmFromMb: number; wasmToMb: number; tradesPerSec: number } | null;
   /** [trades, rssMb] samples of the probe (also when it failed part-way). */
   rssCurve: [number, number][];
   /** Relative noise band of the sim events/s (tinybench relative margin of error, %). */
@@ -150,18 +154,19 @@ async function timeOnce<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number
 
 /** RSS samples of the probe; `failure` set when the kernel failed before the last checkpoint. */
 interface RssProbeOutput {
-  samples: { trades: number; rssMb: number; wallMs: number }[];
+  samples: { trades: number; rssMb: number; wasmMemoryMb: number; wallMs: number }[];
   failedAtTrade?: number;
   error?: string;
 }
 
 /**
- * Run cli/rss-probe.ts in a child process (forced GC) over `checkpoints` trades, asynchronously.
+ * Run cli/rss-probe.ts in a child process (RSS_PROBE_NODE_FLAGS: forced GC, pinned young
+ * generation) over `checkpoints` trades, asynchronously.
  * @throws Error (rejects) with the probe's own error line when it prints no JSON result.
  */
 function rssProbe(checkpoints: [number, number]): Promise<RssProbeOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", join(REPO_ROOT, "cli", "rss-probe.ts"), checkpoints.join(",")], {
+    const child = spawn(process.execPath, [...RSS_PROBE_NODE_FLAGS, "--import", "tsx", join(REPO_ROOT, "cli", "rss-probe.ts"), checkpoints.join(",")], {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -343,7 +348,7 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
             (a && last ? ` (RSS ${a.rssMb} MB at ${a.trades} trades, ${last.rssMb} MB at ${last.trades} trades)` : ""),
         );
       }
-      res.rss = { fromTrades: a.trades, toTrades: last.trades, fromMb: a.rssMb, toMb: last.rssMb, tradesPerSec: Math.round((last.trades / last.wallMs) * 1000) };
+      res.rss = { fromTrades: a.trades, toTrades: last.trades, fromMb: a.rssMb, toMb: last.rssMb, wasmFromMb: a.wasmMemoryMb, wasmToMb: last.wasmMemoryMb, tradesPerSec: Math.round((last.trades / last.wallMs) * 1000) };
       res.rssGrowthMb = round(last.rssMb - a.rssMb, 1);
     } catch (e) {
       miss("rssGrowthMb", e);
@@ -368,7 +373,7 @@ export function benchText(r: BenchResult): string {
     ["sim events/s (end to end)", f(r.simEventsPerSec), r.simScenario ? `${r.simScenario}, ±${r.simNoisePct}%` : null],
     ["48 h soak: simulated / wall", f(r.simSpeedup, "x"), r.soak ? `${r.soak.events} events in ${r.soak.wallMs} ms` : null],
     ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms, --jobs ${r.chaos.jobs ?? 1}` : null],
-    ["RSS growth (MB)", f(r.rssGrowthMb), r.rss ? `${r.rss.fromTrades} → ${r.rss.toTrades} trades: ${r.rss.fromMb} → ${r.rss.toMb} MB, ${r.rss.tradesPerSec} trades/s` : null],
+    ["RSS growth (MB)", f(r.rssGrowthMb), r.rss ? `${r.rss.fromTrades} → ${r.rss.toTrades} trades: ${r.rss.fromMb} → ${r.rss.toMb} MB (kernel WASM memory ${r.rss.wasmFromMb} → ${r.rss.wasmToMb} MB), ${r.rss.tradesPerSec} trades/s` : null],
   ];
   for (const c of r.kernelCalls ?? []) rows.splice(3 + (r.kernelCalls ?? []).indexOf(c), 0, [`kernel call: ${c.name} (µs, median)`, f(c.medianUs), `mean ${c.meanUs} ±${c.rmePct}%, band ${c.bandUs[0]}..${c.bandUs[1]} µs`]);
   const lines = [

@@ -1,17 +1,25 @@
 /**
- * RSS growth probe (run by `dita bench` in a child process started with --expose-gc, so the
- * measurement sees only this loop): drives one WASM kernel through `trades` entry + exit round
- * trips on one slot (ENTER → ORDER_ACK → FULL_FILL → EXIT → ORDER_ACK → FULL_FILL, then re-entry
- * on the CLOSED slot) and samples process.memoryUsage().rss after a forced GC at each checkpoint.
+ * RSS growth probe (run by `dita bench` in a child process, so the measurement sees only this
+ * loop): drives one WASM kernel through `trades` entry + exit round trips on one slot (ENTER →
+ * ORDER_ACK → FULL_FILL → EXIT → ORDER_ACK → FULL_FILL, then re-entry on the CLOSED slot) and
+ * samples process.memoryUsage().rss (raw process RSS) after a forced GC at each checkpoint.
  *
- * Usage: node --expose-gc --import tsx cli/rss-probe.ts <checkpoint,...> (e.g. 100000,1000000)
+ * Usage: node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 --import tsx
+ * cli/rss-probe.ts <checkpoint,...> (e.g. 100000,1000000). The flags are RSS_PROBE_NODE_FLAGS
+ * (cli/rss-probe-flags.ts, which says why the young generation is pinned: unpinned, V8 doubles its
+ * semi-spaces once after 200k–300k trades, a +16 MB RSS step that is not the kernel's memory); the
+ * probe exits with an error naming the flag when one is missing.
  * Samples at every checkpoint and every min(checkpoints) trades in between. Prints one JSON line:
- * { samples: [{ trades, rssMb, heapUsedMb, externalMb, wallMs }] }. When the kernel refuses a
- * step or throws, prints { samples, failedAtTrade, error } and exits 1: a probe that silently
- * stops trading would measure nothing.
+ * { samples: [{ trades, rssMb, heapUsedMb, externalMb, wasmMemoryMb, youngGenMb, wallMs }] }
+ * (wasmMemoryMb: the kernel's linear memory, Kernel.memoryBytes(); youngGenMb: V8's new space,
+ * physical size, constant when pinned). When the kernel refuses a step or throws, prints
+ * { samples, failedAtTrade, error } and exits 1: a probe that silently stops trading would measure
+ * nothing.
  */
+import { getHeapSpaceStatistics } from "node:v8";
 import { loadKernel } from "../kernel/index.js";
 import type { Outcome, VenueCommand } from "../kernel/types.js";
+import { RSS_PROBE_NODE_FLAGS } from "./rss-probe-flags.js";
 
 const checkpoints = (process.argv[2] ?? "100000,1000000").split(",").map((v) => {
   const n = Number(v);
@@ -20,6 +28,9 @@ const checkpoints = (process.argv[2] ?? "100000,1000000").split(",").map((v) => 
 });
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("rss-probe: run with node --expose-gc");
+for (const f of RSS_PROBE_NODE_FLAGS) {
+  if (!process.execArgv.includes(f)) throw new Error(`rss-probe: node flag ${f} missing (start it with ${RSS_PROBE_NODE_FLAGS.join(" ")}; see cli/rss-probe-flags.ts)`);
+}
 
 const mod = await loadKernel();
 const k = mod.create({
@@ -38,17 +49,23 @@ function submit(o: Outcome, step: string, i: number): Extract<VenueCommand, { ki
   return c;
 }
 
-const samples: { trades: number; rssMb: number; heapUsedMb: number; externalMb: number; wallMs: number }[] = [];
+const samples: { trades: number; rssMb: number; heapUsedMb: number; externalMb: number; wasmMemoryMb: number; youngGenMb: number; wallMs: number }[] = [];
 const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
 const t0 = performance.now();
 let ts = 1_781_136_000_000_000;
 const last = Math.max(...checkpoints);
 /** Intermediate samples every `step` trades too, so a failure late in the loop still leaves a curve. */
 const step = Math.max(1, Math.min(...checkpoints));
+/** Physical bytes of V8's young generation (new space): constant when the semi-space is pinned. */
+function youngGenBytes(): number {
+  const s = getHeapSpaceStatistics().find((x) => x.space_name === "new_space");
+  if (!s) throw new Error("rss-probe: v8.getHeapSpaceStatistics() lists no new_space");
+  return s.physical_space_size;
+}
 function sample(i: number): void {
   gc!();
   const m = process.memoryUsage();
-  samples.push({ trades: i, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), wallMs: Math.round(performance.now() - t0) });
+  samples.push({ trades: i, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external + m.arrayBuffers), wasmMemoryMb: mb(k.memoryBytes()), youngGenMb: mb(youngGenBytes()), wallMs: Math.round(performance.now() - t0) });
   process.stderr.write(`rss-probe: ${i} trades, rss ${mb(m.rss)} MB\n`);
 }
 let i = 1;

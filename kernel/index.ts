@@ -383,6 +383,14 @@ export class Kernel {
     }
     return { count, ledgerSeqLow32: view.getUint32(4, true), codeCounts, raw };
   }
+  /**
+   * Bytes of this kernel's WebAssembly linear memory (whole 64 KiB pages; it grows and never
+   * shrinks, so this is the kernel heap's high-water mark). The RSS probe reports it per checkpoint
+   * (cli/rss-probe.ts, issue 12). Throws KernelError DISPOSED after dispose().
+   */
+  memoryBytes(): number {
+    return this.#live().memory.buffer.byteLength;
+  }
   /** Release the WebAssembly instance; every later call throws KernelError DISPOSED. Idempotent. */
   dispose(): void {
     this.#ex = null;

@@ -100,7 +100,7 @@ describe("binding lifetime and guards", () => {
     k.dispose();
     k.dispose();
     expect(k.disposed).toBe(true);
-    for (const f of [() => k.ledger(), () => k.slot(0), () => k.processIntent({ kind: "CANCEL", intentId: "c", tsUs: 1, slotId: 0 }), () => k.saveState()]) {
+    for (const f of [() => k.ledger(), () => k.slot(0), () => k.processIntent({ kind: "CANCEL", intentId: "c", tsUs: 1, slotId: 0 }), () => k.saveState(), () => k.memoryBytes()]) {
       expect(f).toThrowError(KernelError);
       try {
         f();
@@ -108,6 +108,13 @@ describe("binding lifetime and guards", () => {
         expect((e as KernelError).code).toBe("DISPOSED");
       }
     }
+  });
+
+  it("issue 12: memoryBytes() is the instance's linear memory in whole 64 KiB pages", () => {
+    const a = mod.create(DEFAULT_CONFIG);
+    expect(a.memoryBytes()).toBeGreaterThan(0);
+    expect(a.memoryBytes() % 65536).toBe(0);
+    a.dispose();
   });
 
   it("E6: kernels are independent instances", () => {
