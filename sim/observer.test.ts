@@ -8,6 +8,7 @@ import { mkVenue } from "../venues/bingx/test-util.js";
 import { DEFAULT_CONTRACTS } from "../venues/bingx/contracts.js";
 import { RunObserver } from "./observer.js";
 import { TraceRecorder } from "./trace.js";
+import type { VenueJournalEntry } from "../venues/bingx/journal.js";
 
 const intent = { kind: "CANCEL", intentId: "i1", tsUs: 1, slotId: 0 } as Intent;
 const outcome = { accepted: true, code: "OK", message: "", transitions: [], commands: [], ledgerSeq: 0 } as unknown as Outcome;
@@ -115,5 +116,28 @@ describe("RunObserver.verifyAgainstTrace: content, not only counts (issue 12)", 
     const t = new TraceRecorder(false);
     t.record(0, "run", {});
     expect(() => new RunObserver(t, mkVenue(), 1_000_000, { contracts: [...DEFAULT_CONTRACTS], initialBalanceUsdt: "100000" })).toThrow(/must see every row/);
+  });
+});
+
+describe("RunObserver.fullySettledOrders (invariant 3 kernel-vs-exchange, docs/accounting.md §5.2)", () => {
+  const fillOf = (orderId: string, clientOrderId: string) => ({ kind: "fill", orderId, clientOrderId, qty: "1", price: "1", realizedUsdt: "0" }) as unknown as VenueJournalEntry;
+
+  it("an order with a venue fill for which the venue emitted no settlement frame is not fully settled (listen key expired, frame lost: chaos seed 9580)", () => {
+    const o = observer();
+    o.venueIdToClient.set("v1", "c1");
+    o.venueIdToClient.set("v2", "c2");
+    o.venueIdToClient.set("v3", "c3");
+    // v1: two venue fills, one settlement emitted and fed (the second fill came while the venue pushed nothing).
+    o.rec.venueJournal.push(fillOf("v1", "c1"), fillOf("v1", "c1"));
+    o.noteEmittedSettle("ws:v1:TRADE:1:PARTIALLY_FILLED:settled", "v1");
+    o.fedSettles.add("ws:v1:TRADE:1:PARTIALLY_FILLED:settled");
+    // v2: one fill, its settlement emitted and fed: complete.
+    o.rec.venueJournal.push(fillOf("v2", "c2"));
+    o.noteEmittedSettle("ws:v2:TRADE:1:FILLED:settled", "v2");
+    o.fedSettles.add("ws:v2:TRADE:1:FILLED:settled");
+    // v3: one fill, its settlement emitted but lost before the kernel.
+    o.rec.venueJournal.push(fillOf("v3", "c3"));
+    o.noteEmittedSettle("ws:v3:TRADE:1:FILLED:settled", "v3");
+    expect(o.fullySettledOrders()).toEqual(["c2"]);
   });
 });
