@@ -288,6 +288,35 @@ export async function* traceRowBatches(file: string): AsyncGenerator<TraceRow[]>
 }
 
 /**
+ * The rows of a trace.arrow file whose seq is in `seqs`, in file order: one record batch at a time,
+ * and only the wanted rows' kind and body are decoded (a read-back that looks for a few rows does
+ * not turn a 48 h trace into strings). Throws naming the file when a column is missing.
+ */
+export async function traceRowsWithSeqs(file: string, seqs: ReadonlySet<number>): Promise<TraceRow[]> {
+  const out: TraceRow[] = [];
+  if (seqs.size === 0) return out;
+  const fh = await open(file, "r");
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    for await (const b of reader) {
+      const [seq, tUs, kind, body] = ["seq", "t_us", "kind", "body"].map((c) => {
+        const col = b.getChild(c);
+        if (!col) throw new Error(`trace ${file}: column ${c} is missing`);
+        return col;
+      });
+      for (let i = 0; i < b.numRows; i++) {
+        const s = Number(seq.get(i));
+        if (seqs.has(s)) out.push({ seq: s, tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string });
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+/**
  * Streams trace rows into an Arrow IPC **file** as they are recorded: every TRACE_BATCH_ROWS rows
  * become one record batch written to disk at once (memory holds at most one batch); `close()`
  * writes the last batch and the footer. Throws on an I/O error, naming the file.
