@@ -15,7 +15,7 @@ import { drawFaultMix } from "./faults.js";
 import { executeOnce, sharedKernel } from "./run.js";
 import type { KernelModule } from "./runtime.js";
 import type { DiagnosticRow, InvariantResult } from "./types.js";
-import { traceRowsWithSeqs } from "./trace.js";
+import { ArrowTraceStream, TRACE_BATCH_ROWS, traceRowsWithSeqs, writeTraceArrow, type TraceRow } from "./trace.js";
 
 /** Excerpt seqs as sim/run.ts builds them: evidence rows, each diagnostic and its input row. */
 const excerptSeqs = (judged: InvariantResult[]) => (diag: DiagnosticRow[]) => {
@@ -72,13 +72,19 @@ describe("evidence from a streamed trace", () => {
     await expect(evidenceFromTraceFile("/nonexistent/trace.arrow", ok, excerptSeqs(ok))).rejects.toThrow(/nonexistent/);
   });
 
-  it("traceRowsWithSeqs returns exactly the rows asked for, in order", async () => {
-    const scenario = { ...getScenario("random-clean")!, durationUs: 60_000_000 };
-    const kernel = (await sharedKernel()) as KernelModule;
-    const file = join(mkdtempSync(join(tmpdir(), "dita-evidence-")), "trace.arrow");
-    const rows = executeOnce(scenario, 1, {}, kernel, true, file).trace.rows!;
-    const want = new Set([0, 5, rows.length - 1, rows.length + 10]);
-    expect(await traceRowsWithSeqs(file, want)).toEqual([rows[0], rows[5], rows[rows.length - 1]]);
-    expect(await traceRowsWithSeqs(file, new Set())).toEqual([]);
+  it("traceRowsWithSeqs returns exactly the rows asked for, from a streamed file (read at its batches) and from a one-batch file (scanned)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dita-evidence-"));
+    const rows: TraceRow[] = Array.from({ length: 2 * TRACE_BATCH_ROWS + 500 }, (_, i) => ({ seq: i, tUs: 1_000 + i, kind: i % 2 ? "market" : "kernel.mark", body: `{"i":${i}}` }));
+    const streamed = join(dir, "streamed.arrow");
+    const sink = new ArrowTraceStream(streamed);
+    for (const r of rows) sink.push(r);
+    sink.close();
+    const oneBatch = join(dir, "one-batch.arrow");
+    writeTraceArrow(oneBatch, rows);
+    const want = new Set([rows.length - 1, 0, 5, TRACE_BATCH_ROWS, TRACE_BATCH_ROWS + 8_000, rows.length + 10]);
+    const expected = [rows[0], rows[5], rows[TRACE_BATCH_ROWS], rows[TRACE_BATCH_ROWS + 8_000], rows[rows.length - 1]];
+    expect(await traceRowsWithSeqs(streamed, want)).toEqual(expected);
+    expect(await traceRowsWithSeqs(oneBatch, want)).toEqual(expected);
+    expect(await traceRowsWithSeqs(streamed, new Set())).toEqual([]);
   });
 });
