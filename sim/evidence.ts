@@ -8,7 +8,7 @@
  * §Determinism).
  */
 import type { DiagnosticRow, InvariantResult } from "./types.js";
-import { traceRowBatches, type TraceRow } from "./trace.js";
+import { traceRowBatches, traceRowsWithSeqs, type TraceKind, type TraceRow } from "./trace.js";
 
 /** Most trace rows linked to one evidence item. */
 export const MAX_ROWS_PER_EVIDENCE = 8;
@@ -57,6 +57,11 @@ export class EvidenceLinker {
         if (ev.tradeId) this.anywhere.set(`"${ev.tradeId}"`, { first: [], last: [], n: 0 });
       }
     }
+  }
+
+  /** True when some evidence item still needs rows (a pass over the trace is needed). */
+  get needsRows(): boolean {
+    return this.items.length > 0;
   }
 
   push(r: TraceRow): void {
@@ -123,35 +128,56 @@ export class DiagnosticsCollector {
   private readonly frameRow = new Map<number, number>(); // stream frame number → seq of its venue.ws row
   /** Adapter rows waiting for their frame's venue.ws row: index in `out`, the row, that row's seq. */
   private readonly pending: { index: number; row: TraceRow; at: number | undefined }[] = [];
+  /** The rows the kept diagnostics are made of (kernel.out row and its input, adapter row), by seq. */
+  private readonly named = new Map<number, TraceRow>();
 
   constructor(private readonly max = MAX_DIAGNOSTICS) {}
 
   push(r: TraceRow): void {
-    if (r.kind === "venue.ws") {
-      const m = /"frame":(\d+)/.exec(r.body);
-      if (m) this.frameRow.set(Number(m[1]), r.seq);
+    this.row(r.seq, r.tUs, r.kind, r.body, r);
+  }
+
+  /**
+   * Fold one row given as its parts (a TraceRecorder tap, sim/trace.ts: the run's rows as they are
+   * written, so a run's diagnostics need no read-back of its trace); a row object is made only for
+   * the kinds a diagnostic can use.
+   */
+  row(seq: number, tUs: number, kind: TraceKind, body: string, given?: TraceRow): void {
+    if (kind === "venue.ws") {
+      const m = /"frame":(\d+)/.exec(body);
+      if (m) this.frameRow.set(Number(m[1]), seq);
       return;
     }
-    if (INPUT_KINDS.has(r.kind)) {
-      this.input = r;
+    if (INPUT_KINDS.has(kind)) {
+      this.input = given ?? { seq, tUs, kind, body };
       return;
     }
-    if (r.kind === "adapter.missing" || r.kind === "adapter.skipped") {
+    if (kind === "adapter.missing" || kind === "adapter.skipped") {
       // Adapter findings: a frame lacked fields (named) or had an unknown event type (skipped).
       this.total++;
       if (this.out.length < this.max) {
-        const o = JSON.parse(r.body) as { frame?: number };
+        const r = given ?? { seq, tUs, kind, body };
+        const o = JSON.parse(body) as { frame?: number };
         this.pending.push({ index: this.out.length, row: r, at: o.frame !== undefined ? this.frameRow.get(o.frame) : undefined });
         this.out.push(undefined as unknown as DiagnosticRow); // filled by finish()
+        this.named.set(seq, r);
       }
       return;
     }
-    if (r.kind !== "kernel.out") return;
-    const head = OUTCOME_HEAD.exec(r.body);
+    if (kind !== "kernel.out") return;
+    const head = OUTCOME_HEAD.exec(body);
     if (!head || head[2] === "OK") return;
     this.total++;
     if (this.out.length >= this.max) return;
+    const r = given ?? { seq, tUs, kind, body };
     this.out.push(diagnosticRow(r, head[2], this.input));
+    this.named.set(seq, r);
+    if (this.input) this.named.set(this.input.seq, this.input);
+  }
+
+  /** The rows of the kept diagnostics (each kernel.out row and its input row, each adapter row), by seq. */
+  namedRows(): ReadonlyMap<number, TraceRow> {
+    return this.named;
   }
 
   /** Seqs of the venue.ws rows the adapter findings need. */
@@ -213,34 +239,40 @@ export function rowsBySeq(rows: readonly TraceRow[], seqs: Iterable<number>): Tr
 
 /**
  * Failure evidence, diagnostics and the trace excerpt of a run from its streamed trace.arrow, one
- * record batch in memory at a time (two passes; a 48 h trace is never held whole): the same
- * results as linkEvidence + collectDiagnostics + rowsBySeq over all rows. Mutates `results`.
+ * record batch in memory at a time (a 48 h trace is never held whole): the same results as
+ * linkEvidence + collectDiagnostics + rowsBySeq over all rows. Mutates `results`.
+ * `live`: the run's diagnostics already folded from its rows as they were written (a
+ * DiagnosticsCollector on the recorder's tap); the file is then read only for what that cannot
+ * give — evidence to link, an adapter finding's frame row, excerpt rows no diagnostic named —
+ * so a passing run without adapter findings is not read back at all.
  */
 export async function evidenceFromTraceFile(
   file: string,
   results: InvariantResult[],
   extraSeqs: (diag: DiagnosticRow[]) => number[],
+  live?: DiagnosticsCollector,
 ): Promise<{ diagnostics: { rows: DiagnosticRow[]; total: number }; excerpt: TraceRow[] }> {
   const linker = new EvidenceLinker(results);
-  const diag = new DiagnosticsCollector();
-  for await (const batch of traceRowBatches(file)) {
-    for (const r of batch) {
-      linker.push(r);
-      diag.push(r);
+  const diag = live ?? new DiagnosticsCollector();
+  if (!live || linker.needsRows) {
+    for await (const batch of traceRowBatches(file)) {
+      for (const r of batch) {
+        linker.push(r);
+        if (!live) diag.push(r);
+      }
     }
   }
   linker.finish();
-  const needed = new Set(diag.neededSeqs());
-  const byseq = new Map<number, TraceRow>();
+  const byseq = new Map<number, TraceRow>(diag.namedRows());
   const fetch = async (seqs: Set<number>) => {
+    for (const s of seqs) if (byseq.has(s)) seqs.delete(s);
     if (seqs.size === 0) return;
-    for await (const batch of traceRowBatches(file)) for (const r of batch) if (seqs.has(r.seq)) byseq.set(r.seq, r);
+    for (const r of await traceRowsWithSeqs(file, seqs)) byseq.set(r.seq, r);
   };
-  await fetch(needed);
+  await fetch(new Set(diag.neededSeqs()));
   const diagnostics = diag.finish((seq) => byseq.get(seq));
   const seqs = new Set<number>(extraSeqs(diagnostics.rows));
-  const missing = new Set([...seqs].filter((s) => !byseq.has(s)));
-  await fetch(missing);
+  await fetch(new Set(seqs));
   const excerpt = [...seqs].sort((a, b) => a - b).flatMap((s) => {
     const r = byseq.get(s);
     return r ? [r] : [];

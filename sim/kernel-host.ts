@@ -130,7 +130,7 @@ export class KernelHost implements KernelPort {
     this.obs.diagnostics.add(out.code);
     if (!out.accepted) throw new Error(`restart: restoreState refused the kernel's own saved state: ${out.code} ${out.message}`);
     this.ledgerSeq = out.ledgerSeq;
-    this.obs.rec.ledgerSamples.push({ tUs: now, cause: "restore", ledger: this.kernel.ledger() });
+    this.obs.ledgerSample({ tUs: now, cause: "restore", ledger: this.kernel.ledger() });
     const restored = this.slots();
     for (const s of restored) {
       this.sampleSlot(s);
@@ -266,7 +266,7 @@ export class KernelHost implements KernelPort {
     if (ledgerMoved) {
       this.ledgerSeq = out.ledgerSeq;
       const ledger = this.kernel.ledger();
-      this.obs.rec.ledgerSamples.push({ tUs: now, cause: anchoredWallet !== undefined ? "anchor" : cause, anchoredWalletUsdt: anchoredWallet, ledger });
+      this.obs.ledgerSample({ tUs: now, cause: anchoredWallet !== undefined ? "anchor" : cause, anchoredWalletUsdt: anchoredWallet, ledger });
       this.obs.record(now, "ledger", { cause, ledger });
     }
     const touched = new Set(out.transitions.map((t) => t.slotId));

@@ -141,3 +141,17 @@ describe("RunObserver.fullySettledOrders (invariant 3 kernel-vs-exchange, docs/a
     expect(o.fullySettledOrders()).toEqual(["c2"]);
   });
 });
+
+describe("RunObserver.ledgerSample", () => {
+  it("records every sample with its values unchanged when consecutive samples share field values", () => {
+    const o = observer();
+    const a = { capitalUsdt: "100", feesPaidUsdt: "0.5", eventSeq: 1 };
+    const b = { capitalUsdt: String(99 + 2), feesPaidUsdt: ["0", "5"].join("."), eventSeq: 2 }; // equal fee, built apart
+    o.ledgerSample({ tUs: 1, cause: "anchor", anchoredWalletUsdt: "100", ledger: a } as never);
+    o.ledgerSample({ tUs: 2, cause: "FULL_FILL", ledger: b } as never);
+    expect(o.rec.ledgerSamples).toEqual([
+      { tUs: 1, cause: "anchor", anchoredWalletUsdt: "100", ledger: { capitalUsdt: "100", feesPaidUsdt: "0.5", eventSeq: 1 } },
+      { tUs: 2, cause: "FULL_FILL", ledger: { capitalUsdt: "101", feesPaidUsdt: "0.5", eventSeq: 2 } },
+    ]);
+  });
+});

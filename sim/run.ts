@@ -12,12 +12,12 @@ import { createBingxMockVenue } from "../venues/bingx/mock-venue.js";
 import { toInstrumentSpec } from "../venues/bingx/contracts.js";
 import type { DiagnosticRow, FaultProfile, RunResult, Scenario } from "./types.js";
 import type { RunRecord } from "./record.js";
-import { Runtime, type KernelModule, type RuntimeOutput } from "./runtime.js";
+import { Runtime, type KernelModule, type RuntimeDeps, type RuntimeOutput } from "./runtime.js";
 import { drawFaultMix, drawSwarmWindow } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
 import { checkOracle } from "./oracle.js";
 import { checkExpectations } from "./expectations.js";
-import { collectDiagnostics, evidenceFromTraceFile, linkEvidence, rowsBySeq } from "./evidence.js";
+import { DiagnosticsCollector, collectDiagnostics, evidenceFromTraceFile, linkEvidence, rowsBySeq } from "./evidence.js";
 import { wallNowMs } from "./wall-clock.js";
 
 /** Default |kernel − exchange| tolerance passed to the kernel (KernelConfig default "0.5"). */
@@ -75,8 +75,19 @@ function checkScenario(s: Scenario): void {
   if (!Array.isArray(s.prices) || s.prices.length === 0) throw new Error("scenario.prices: at least one price path is needed");
 }
 
-/** One execution of the runtime (no judging). */
-export function executeOnce(scenario: Scenario, seed: number, faults: FaultProfile, kernelModule: KernelModule, keepTrace: boolean, traceFile?: string): RuntimeOutput {
+/**
+ * One execution of the runtime (no judging). `rowTap` sees every trace row as it is written
+ * (seq, time, kind, canonical body; sim/trace.ts TraceRecorder.tap).
+ */
+export function executeOnce(
+  scenario: Scenario,
+  seed: number,
+  faults: FaultProfile,
+  kernelModule: KernelModule,
+  keepTrace: boolean,
+  traceFile?: string,
+  rowTap?: RuntimeDeps["rowTap"],
+): RuntimeOutput {
   const rt = new Runtime(
     scenario,
     seed,
@@ -85,6 +96,7 @@ export function executeOnce(scenario: Scenario, seed: number, faults: FaultProfi
       kernelModule,
       createVenue: (o) => createBingxMockVenue({ ...o, contracts: o.contracts }),
       kernelConfig: kernelConfigFor(scenario),
+      ...(rowTap ? { rowTap } : {}),
     },
     keepTrace,
     traceFile,
@@ -127,7 +139,10 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
   // Wall-clock timing of the run, outside the simulation path; never part of the trace.
   const t0 = wallNowMs();
   // The trace streams to its Arrow file while the run goes (memory stays flat); rows are not kept.
-  const out = executeOnce(scenario, opts.seed, faults, kernelModule, false, opts.traceFile);
+  // Its diagnostics are folded from the rows as they are written, so a passing run's trace is
+  // not read back (sim/evidence.ts evidenceFromTraceFile).
+  const live = opts.traceFile ? new DiagnosticsCollector() : undefined;
+  const out = executeOnce(scenario, opts.seed, faults, kernelModule, false, opts.traceFile, live ? (seq, tUs, kind, body) => live.row(seq, tUs, kind, body) : undefined);
   const wallMs = wallNowMs() - t0;
   const hashes = [out.traceHash];
   if (opts.checkDeterminism === true) hashes.push(executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash);
@@ -171,8 +186,9 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
     result.diagnosticsTotal = diag.total;
     result.traceExcerpt = rowsBySeq(rows, excerptSeqs(diag.rows));
   } else if (opts.traceFile) {
-    // The streamed trace.arrow is read back one record batch at a time (memory stays flat).
-    const ev = await evidenceFromTraceFile(opts.traceFile, judged, excerptSeqs);
+    // The streamed trace.arrow is read back (one record batch at a time) only for what the live
+    // diagnostics cannot give: evidence rows of failed checks, an adapter finding's frame row.
+    const ev = await evidenceFromTraceFile(opts.traceFile, judged, excerptSeqs, live);
     result.diagnostics = ev.diagnostics.rows;
     result.diagnosticsTotal = ev.diagnostics.total;
     result.traceExcerpt = ev.excerpt;

@@ -27,7 +27,7 @@ import { RngStreams } from "./rng.js";
 import { FaultInjector } from "./faults.js";
 import { createPriceSource, type PriceSource } from "./market.js";
 import { RandomTrader, scriptedIntents } from "./drivers.js";
-import { ArrowTraceStream, TraceRecorder, marketRowBody } from "./trace.js";
+import { ArrowTraceStream, TraceRecorder, marketRowBody, type TraceKind } from "./trace.js";
 import { RunObserver } from "./observer.js";
 import { KernelHost } from "./kernel-host.js";
 import { SimNetwork } from "./network.js";
@@ -49,6 +49,8 @@ export interface RuntimeDeps {
   createVenue: (opts: { contracts: ContractSpec[]; initialBalanceUsdt: string; startUs: number; rng: () => number; quirks?: Scenario["venue"] }) => BingxMockVenue;
   /** Kernel config derived from the scenario (instruments, slot count, tolerance). */
   kernelConfig: KernelConfig;
+  /** Sees every trace row as written, after the observer's tally (sim/run.ts: live diagnostics). */
+  rowTap?: (seq: number, tUs: number, kind: TraceKind, body: string) => void;
 }
 
 const WORKING = ["ENTRY_WORKING", "EXIT_WORKING"];
@@ -116,6 +118,14 @@ export class Runtime {
       quirks: venueQuirks(scenario.venue, faultProfile),
     });
     this.obs = new RunObserver(this.trace, this.venue, seriesEveryUs, { contracts: scenario.contracts, initialBalanceUsdt: scenario.initialBalanceUsdt });
+    const tally = this.trace.tap;
+    const extra = deps.rowTap;
+    if (extra) {
+      this.trace.tap = (seq, tUs, kind, body) => {
+        tally?.(seq, tUs, kind, body);
+        extra(seq, tUs, kind, body);
+      };
+    }
     // Every fault that fires becomes a trace row (and a RunResult.faults mark).
     this.faults.onMark = (m) => this.obs.record(m.tUs, "fault", m);
     this.host = new KernelHost(deps.kernelModule, deps.kernelConfig, this.slotCount, this.obs, this.faults, faultProfile, now, schedule);

@@ -19,7 +19,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { RecordBatchFileWriter, RecordBatchReader, Table, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
+import { RecordBatchFileWriter, RecordBatchReader, Table, Utf8, makeVector, type RecordBatch, type Vector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
 
 /** Rows per Arrow record batch of a streamed trace. */
 export const TRACE_BATCH_ROWS = 8192;
@@ -282,6 +282,90 @@ export async function* traceRowBatches(file: string): AsyncGenerator<TraceRow[]>
       for (let i = 0; i < b.numRows; i++) rows[i] = { seq: Number(seq.get(i)), tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string };
       yield rows;
     }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The rows of a trace.arrow file whose seq is in `seqs`, in seq order, decoding only the wanted
+ * rows' kind and body (a read-back that looks for a few rows does not turn a 48 h trace into
+ * strings). A file streamed by ArrowTraceStream (batch i holds seqs i·TRACE_BATCH_ROWS onwards) is
+ * read only at the batches that hold wanted rows (the footer gives random access); that layout is
+ * checked on every batch read, and any other file is scanned batch by batch.
+ * @throws Error naming the file when a column is missing.
+ */
+export async function traceRowsWithSeqs(file: string, seqs: ReadonlySet<number>): Promise<TraceRow[]> {
+  if (seqs.size === 0) return [];
+  const wanted = [...seqs].sort((x, y) => x - y);
+  return (await rowsAtBatches(file, wanted)) ?? (await rowsByScan(file, seqs));
+}
+
+/** The four columns of a trace record batch (throws naming the file when one is missing). */
+function traceColumns(b: RecordBatch, file: string): Vector[] {
+  return ["seq", "t_us", "kind", "body"].map((c) => {
+    const col = b.getChild(c);
+    if (!col) throw new Error(`trace ${file}: column ${c} is missing`);
+    return col;
+  });
+}
+
+/** Random access by batch index; undefined when the file does not have the streamed layout. */
+async function rowsAtBatches(file: string, wanted: number[]): Promise<TraceRow[] | undefined> {
+  const fh = await open(file, "r");
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    if (!reader.isFile()) return undefined;
+    const n = reader.numRecordBatches;
+    const out: TraceRow[] = [];
+    const read = async (i: number) => {
+      const b = await reader.readRecordBatch(i);
+      if (!b) return undefined;
+      const cols = traceColumns(b, file);
+      // The streamed layout: every batch but the last has TRACE_BATCH_ROWS rows, seq = row index.
+      if (b.numRows === 0 || b.numRows > TRACE_BATCH_ROWS || Number(cols[0].get(0)) !== i * TRACE_BATCH_ROWS || (i < n - 1 && b.numRows !== TRACE_BATCH_ROWS)) return undefined;
+      return { b, cols };
+    };
+    if (n === 0 || !(await read(n - 1))) return n === 0 ? [] : undefined;
+    for (let k = 0; k < wanted.length; ) {
+      const i = Math.floor(wanted[k] / TRACE_BATCH_ROWS);
+      if (i >= n) break; // past the last row (the last batch was checked above)
+      const got = await read(i);
+      if (!got) return undefined;
+      const [seq, tUs, kind, body] = got.cols;
+      for (; k < wanted.length && Math.floor(wanted[k] / TRACE_BATCH_ROWS) === i; k++) {
+        const j = wanted[k] - i * TRACE_BATCH_ROWS;
+        if (j >= got.b.numRows) continue;
+        out.push({ seq: Number(seq.get(j)), tUs: Number(tUs.get(j)), kind: kind.get(j) as TraceKind, body: body.get(j) as string });
+      }
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Every batch in file order; only the wanted rows decoded. */
+async function rowsByScan(file: string, seqs: ReadonlySet<number>): Promise<TraceRow[]> {
+  const out: TraceRow[] = [];
+  for await (const b of traceBatches(file)) {
+    const [seq, tUs, kind, body] = traceColumns(b, file);
+    for (let i = 0; i < b.numRows; i++) {
+      const s = Number(seq.get(i));
+      if (seqs.has(s)) out.push({ seq: s, tUs: Number(tUs.get(i)), kind: kind.get(i) as TraceKind, body: body.get(i) as string });
+    }
+  }
+  return out.sort((x, y) => x.seq - y.seq);
+}
+
+/** The record batches of an Arrow file, read one at a time from a file handle. */
+async function* traceBatches(file: string): AsyncGenerator<RecordBatch> {
+  const fh = await open(file, "r");
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    for await (const b of reader) yield b;
   } finally {
     await fh.close();
   }
