@@ -159,6 +159,15 @@ function copyImage<T>(v: T): T {
   return o as T;
 }
 
+/** Freeze a JSON-shaped image and everything in it (a shared image must not be changed by a reader). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
 
 /**
@@ -297,19 +306,33 @@ export class Kernel {
    * `changedSlots`); throws KernelError INVALID_SLOT when out of range or not a safe integer.
    */
   slot(i: number): SlotImage {
+    return copyImage(this.#cachedSlot(i) ?? this.#readSlot(i));
+  }
+  /**
+   * Image of slot i shared with every caller (deep-frozen, no copy; never mutate it): the same
+   * image `slot(i)` copies, current by the same rule (`changedSlots`). For a caller that keeps
+   * images itself (sim/kernel-host.ts). Throws KernelError INVALID_SLOT as `slot` does.
+   */
+  sharedSlot(i: number): SlotImage {
+    return deepFreeze(this.#cachedSlot(i) ?? this.#readSlot(i));
+  }
+  /** The cached image of slot i (undefined: not cached); throws INVALID_SLOT on a non-integer i. */
+  #cachedSlot(i: number): SlotImage | undefined {
     if (typeof i !== "number" || !Number.isSafeInteger(i)) {
       const o = guardOutcome("INVALID_SLOT", { field: "slotId", value: typeof i === "bigint" ? `${i}n` : String(i), reason: "must be a safe integer slot index" });
       throw new KernelError("INVALID_SLOT", o.message, o);
     }
-    const hit = i >= 0 ? this.#slotCache[i] : undefined;
-    if (hit !== undefined) return copyImage(hit);
+    return i >= 0 ? this.#slotCache[i] : undefined;
+  }
+  /** Read slot i from the kernel into the cache; returns the cached image itself (callers copy or freeze it). */
+  #readSlot(i: number): SlotImage {
     const ex = this.#live();
     // kernel_slot takes a u32: anything outside goes through the JSON API (range-checked as i64)
     if (i < 0 || i > 0xffffffff) return this.#get<SlotImage>("slot", i);
     const env = JSON.parse(dec.decode(readResult(ex, ex.kernel_slot(i)))) as Envelope<SlotImage>;
     if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
     this.#slotCache[i] = env.value;
-    return copyImage(env.value);
+    return env.value;
   }
   /** Slots, ledger, trades and anomalies in one consistent snapshot. */
   snapshot(): KernelSnapshot {

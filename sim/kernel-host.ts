@@ -18,6 +18,7 @@ import type { RunObserver } from "./observer.js";
 import type { Kernel, KernelModule, Schedule } from "./runtime-types.js";
 import { markRowBody } from "./trace.js";
 import { feedKernelInput, fillRoute, slotFingerprint } from "./kernel-feed.js";
+import type { SlotHead } from "./drivers.js";
 
 export class KernelHost implements KernelPort {
   kernel: Kernel;
@@ -46,6 +47,11 @@ export class KernelHost implements KernelPort {
   private prints: (string | undefined)[] = [];
   /** Symbol of each slot (kept like the fingerprints: a mark never changes a slot's symbol). */
   private syms: (string | undefined)[] = [];
+  /**
+   * Stage, symbol and side of each slot, kept like the fingerprints: a mark sets only mark price
+   * and unrealized PnL (kernel/src/kernel/mark.rs, A4), so the trader's view survives it.
+   */
+  private heads: (SlotHead | undefined)[] = [];
 
   constructor(
     private readonly module: KernelModule,
@@ -79,9 +85,23 @@ export class KernelHost implements KernelPort {
   slot(i: number): SlotImage {
     const hit = this.images[i];
     if (hit !== undefined) return hit;
-    const s = deepFreeze(this.kernel.slot(i));
+    const s = this.kernel.sharedSlot(i);
     this.images[i] = s;
     return s;
+  }
+  /** Stage, symbol and side of every slot, in slot order (the random trader's view, sim/drivers.ts). */
+  slotHeads(): SlotHead[] {
+    const out: SlotHead[] = [];
+    for (let i = 0; i < this.slotCount; i++) {
+      let h = this.heads[i];
+      if (h === undefined) {
+        const s = this.slot(i);
+        h = Object.freeze({ slotId: s.slotId, stage: s.stage, symbol: s.symbol, side: s.side });
+        this.heads[i] = h;
+      }
+      out.push(h);
+    }
+    return out;
   }
   slots(): SlotImage[] {
     const out: SlotImage[] = [];
@@ -322,6 +342,7 @@ export class KernelHost implements KernelPort {
       this.images = [];
       this.prints = [];
       this.syms = [];
+      this.heads = [];
       return;
     }
     for (const i of changed) {
@@ -329,6 +350,7 @@ export class KernelHost implements KernelPort {
       if (!keepPrints) {
         this.prints[i] = undefined;
         this.syms[i] = undefined;
+        this.heads[i] = undefined;
       }
     }
   }
@@ -352,13 +374,4 @@ export class KernelHost implements KernelPort {
     const slots = this.slots();
     for (const i of route.changedSlots) this.sampleSlot(slots[i]);
   }
-}
-
-/** Freeze a JSON-shaped image and everything in it (a shared image must not be changed by a reader). */
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
 }

@@ -21,7 +21,7 @@ import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
 import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
-import { TALLIED, TraceTally, seqDigests } from "./trace-tally.js";
+import { TALLIED, TALLY_BODY_KINDS, TraceTally, seqDigests } from "./trace-tally.js";
 
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
 const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
@@ -76,6 +76,7 @@ export class RunObserver {
     this.conformance = new VenueConformance(conformance);
     if (trace.count > 0) throw new Error(`observer: the trace already has ${trace.count} rows; the observer must see every row from the first`);
     trace.tap = (seq, tUs, kind, body) => this.tally.row(seq, tUs, kind, body);
+    trace.tapBodyKinds = TALLY_BODY_KINDS;
   }
 
   /** What the trace itself says, folded row by row (checked against the record at the end). */
@@ -121,7 +122,8 @@ export class RunObserver {
    * holds one.
    */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
-    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind)) return this.trace.record(tUs, kind, payload);
+    // A row whose text nobody reads (no hash, no file, not tallied) holds no key to redact.
+    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind) || !this.trace.needsBody(kind)) return this.trace.record(tUs, kind, payload);
     let body = typeof payload === "string" ? payload : canonicalJson(payload);
     if (body.includes("listenKey")) {
       for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);

@@ -18,6 +18,8 @@ export interface Kernel {
   markPrice(m: MarkPrice): Outcome;
   onAccountEvent(ev: AccountEvent): Outcome;
   slot(i: number): SlotImage;
+  /** Image of slot i shared with every caller, deep-frozen (kernel/index.ts sharedSlot). */
+  sharedSlot(i: number): SlotImage;
   snapshot(): KernelSnapshot;
   ledger(): LedgerSnapshot;
   saveState(): string;
@@ -63,7 +65,8 @@ export interface RuntimeRecord {
 
 /** What the runtime hands back to run.ts. */
 export interface RuntimeOutput {
-  traceHash: string;
+  /** SHA-256 hex over the canonical trace; null when the run was made without it (hashTrace false). */
+  traceHash: string | null;
   events: number;
   simTimeUs: number;
   trace: TraceRecorder;
