@@ -6,7 +6,8 @@
  *   re-entries into CLOSED slots, at a Poisson rate of `intentsPerHour`.
  * Both read the kernel's slot images (what a strategy sees), never the venue's books.
  */
-import type { Intent, SlotImage, TimeInForce } from "../kernel/types.js";
+import type { Intent, TimeInForce } from "../kernel/types.js";
+import type { SlotHead } from "./runtime-types.js";
 import type { ContractSpec, ScriptedIntent } from "./types.js";
 import type { Rng } from "./rng.js";
 import { Dec } from "./num.js";
@@ -31,8 +32,6 @@ export function scriptedIntents(list: readonly ScriptedIntent[], slotCount: numb
   return out.sort((a, b) => a.atUs - b.atUs || a.i - b.i).map(({ atUs, intent }) => ({ atUs, intent }));
 }
 
-/** What the trader reads of a slot (a full SlotImage is one). */
-export type SlotHead = Pick<SlotImage, "slotId" | "stage" | "symbol" | "side">;
 
 export interface TraderView {
   nowUs: number;

@@ -14,7 +14,7 @@ import type { VenueLedger } from "../venues/venue.js";
 import type { BingxMockVenue } from "../venues/bingx/mock-venue.js";
 import type { SeriesPoint } from "./types.js";
 import type { ParitySample } from "./record.js";
-import type { RuntimeRecord } from "./runtime-types.js";
+import type { RuntimeRecord, SlotHead } from "./runtime-types.js";
 import type { OrderOwner } from "./record.js";
 import { VenueConformance } from "../venues/bingx/conformance.js";
 import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
@@ -30,7 +30,7 @@ const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req"
 export const MAX_SERIES_POINTS = 100_000;
 
 /** Kernel position per symbol (Σ signed slot sizes), every contract present (position parity, report plots). */
-export function kernelPositions(contracts: readonly { symbol: string }[], slots: readonly SlotImage[]): Record<string, string> {
+export function kernelPositions(contracts: readonly { symbol: string }[], slots: readonly Pick<SlotImage, "symbol" | "side" | "sizeQty">[]): Record<string, string> {
   const kernel: Record<string, string> = {};
   for (const c of contracts) kernel[c.symbol] = "0";
   for (const s of slots) {
@@ -168,7 +168,7 @@ export class RunObserver {
    * (bounded memory on long soaks). Event-resolution points are taken only when the trace is
    * persisted (a report will be written): runs without a report (chaos) do not pay for them.
    */
-  sampleSeries(now: number, slots: () => SlotImage[], kernelCapitalUsdt: () => string, contracts: readonly { symbol: string }[], periodic = true): void {
+  sampleSeries(now: number, slots: () => readonly SlotHead[], kernelCapitalUsdt: () => string, contracts: readonly { symbol: string }[], periodic = true): void {
     if (!periodic && !this.trace.persisted) return;
     if (periodic ? now - this.lastSeriesUs < this.seriesEveryUs : this.series.length >= MAX_SERIES_POINTS) return;
     const s = slots();
