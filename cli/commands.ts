@@ -206,7 +206,7 @@ export function runText(r: RunResult, opts: { absoluteTime?: boolean } = {}): st
     `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}  (${checked.filter((i) => i.ok).length}/${checked.length} invariants hold${notChecked ? `, ${notChecked} not checked` : ""})`,
     ...(r.ok ? [] : failureText(r, failureDocs(r), { absoluteTime: opts.absoluteTime })),
     "",
-    `trace hash ${r.traceHash}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
+    `trace hash ${r.traceHash ?? "not computed"}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
     "",
     textTable(["invariant", "result", "detail"], r.invariants.map((i) => [i.name, invariantState(i), i.detail])),
   ];
@@ -279,7 +279,8 @@ export interface SuiteRunSummary {
   ok: boolean;
   failed: string[];
   events: number;
-  traceHash: string;
+  /** null: not computed (RunResult.traceHash). */
+  traceHash: string | null;
 }
 
 /** Run one scenario of a suite and write its report (sim/pool.ts task function for `--jobs`). */

@@ -88,7 +88,7 @@ async function scenariosSection(gateDir: string, seed: number, jobs: number | un
   for (const [i, r] of done.entries()) {
     if (!r.ok) reasons.push(`${r.name} (seed ${seed}): ${r.failed.join(", ") || "not ok"}`);
     const href = relative(gateDir, join(tasks[i].reportDir, "index.html"));
-    rows.push([r.name, r.ok, r.failed.join(", "), r.events, r.traceHash.slice(0, 16), { href, text: href }]);
+    rows.push([r.name, r.ok, r.failed.join(", "), r.events, r.traceHash === null ? "not computed" : r.traceHash.slice(0, 16), { href, text: href }]);
   }
   const okCount = rows.filter((r) => r[1] === true).length;
   return {

@@ -131,6 +131,16 @@ export function readResult(ex: Exports, signedPtr: number): Uint8Array {
   return new Uint8Array(ex.memory.buffer, ptr + 4, len).slice();
 }
 
+/**
+ * The UTF-8 text of a length-prefixed result at `ptr`, decoded straight from module memory (no
+ * intermediate copy: the text is a new string before the next kernel call can reuse the buffer).
+ */
+export function readResultText(ex: Exports, signedPtr: number): string {
+  const ptr = signedPtr >>> 0; // unsigned: see readResult
+  const len = new DataView(ex.memory.buffer).getUint32(ptr, true);
+  return dec.decode(new Uint8Array(ex.memory.buffer, ptr + 4, len));
+}
+
 /** Copy `bytes` into module memory (alloc), run `f(ptr, len)`, free the buffer. */
 export function withInput<T>(ex: Exports, bytes: Uint8Array, f: (ptr: number, len: number) => T): T {
   const len = bytes.length;
@@ -157,6 +167,15 @@ function copyImage<T>(v: T): T {
   const o: Record<string, unknown> = {};
   for (const k in v as Record<string, unknown>) o[k] = copyImage((v as Record<string, unknown>)[k]);
   return o as T;
+}
+
+/** Freeze a JSON-shaped image and everything in it (a shared image must not be changed by a reader). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
@@ -246,8 +265,8 @@ export class Kernel {
     // input guard (kernel/input-guard.ts) passed it: no NaN/±Infinity, BigInt, cycle ... is left
     // for JSON.stringify to rewrite or throw on (G26, Q7, issue 11).
     const text = method === "restoreState" ? (input as string) : JSON.stringify(input ?? null);
-    const out = withInput(ex, enc.encode(text), (p, l) => readResult(ex, ex.kernel_call(METHOD[method], p, l)));
-    return JSON.parse(dec.decode(out)) as Envelope<T>;
+    const out = withInput(ex, enc.encode(text), (p, l) => readResultText(ex, ex.kernel_call(METHOD[method], p, l)));
+    return JSON.parse(out) as Envelope<T>;
   }
 
   /** Guard `input` (refusal → an outcome with `code` naming the field), then call the kernel. */
@@ -297,19 +316,33 @@ export class Kernel {
    * `changedSlots`); throws KernelError INVALID_SLOT when out of range or not a safe integer.
    */
   slot(i: number): SlotImage {
+    return copyImage(this.#cachedSlot(i) ?? this.#readSlot(i));
+  }
+  /**
+   * Image of slot i shared with every caller (deep-frozen, no copy; never mutate it): the same
+   * image `slot(i)` copies, current by the same rule (`changedSlots`). For a caller that keeps
+   * images itself (sim/kernel-host.ts). Throws KernelError INVALID_SLOT as `slot` does.
+   */
+  sharedSlot(i: number): SlotImage {
+    return deepFreeze(this.#cachedSlot(i) ?? this.#readSlot(i));
+  }
+  /** The cached image of slot i (undefined: not cached); throws INVALID_SLOT on a non-integer i. */
+  #cachedSlot(i: number): SlotImage | undefined {
     if (typeof i !== "number" || !Number.isSafeInteger(i)) {
       const o = guardOutcome("INVALID_SLOT", { field: "slotId", value: typeof i === "bigint" ? `${i}n` : String(i), reason: "must be a safe integer slot index" });
       throw new KernelError("INVALID_SLOT", o.message, o);
     }
-    const hit = i >= 0 ? this.#slotCache[i] : undefined;
-    if (hit !== undefined) return copyImage(hit);
+    return i >= 0 ? this.#slotCache[i] : undefined;
+  }
+  /** Read slot i from the kernel into the cache; returns the cached image itself (callers copy or freeze it). */
+  #readSlot(i: number): SlotImage {
     const ex = this.#live();
     // kernel_slot takes a u32: anything outside goes through the JSON API (range-checked as i64)
     if (i < 0 || i > 0xffffffff) return this.#get<SlotImage>("slot", i);
-    const env = JSON.parse(dec.decode(readResult(ex, ex.kernel_slot(i)))) as Envelope<SlotImage>;
+    const env = JSON.parse(readResultText(ex, ex.kernel_slot(i))) as Envelope<SlotImage>;
     if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
     this.#slotCache[i] = env.value;
-    return copyImage(env.value);
+    return env.value;
   }
   /** Slots, ledger, trades and anomalies in one consistent snapshot. */
   snapshot(): KernelSnapshot {
@@ -357,7 +390,7 @@ export class Kernel {
    */
   stateDigest(): string {
     const ex = this.#live();
-    return dec.decode(readResult(ex, ex.kernel_state_digest()));
+    return readResultText(ex, ex.kernel_state_digest());
   }
   /** Reconcile with venue truth; resumes STALE_STATE_RECONCILING slots (Flaw 11, I14). */
   reconcile(report: ReconcileReport): Outcome {

@@ -84,7 +84,7 @@ function meta(r: RunResult, origin: number): string {
   const items: [string, string][] = [
     ["scenario", r.scenario],
     ["seed", String(r.seed)],
-    ["trace hash", r.traceHash],
+    ["trace hash", r.traceHash ?? "not computed"],
     ["events", String(r.events)],
     ["simulated time", `${(r.simTimeUs / 1e6).toFixed(3)} s (${r.simTimeUs} µs)`],
     ["scenario start (t = 0)", isoUs(origin)],

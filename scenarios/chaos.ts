@@ -111,7 +111,9 @@ export async function chaosSeedTask(task: ChaosTask, init: ChaosTaskInit, kernel
   const repro = chaosRepro(seed, scenario.name);
   try {
     const mod = kernelModule ?? (init.kernelWasm ? await kernelAt(init.kernelWasm) : undefined);
-    const r = await runScenario(scenario, { seed, checkDeterminism: task.checkDeterminism, ...(mod ? { kernelModule: mod } : {}) });
+    // The trace hash is read only by the determinism check (a failing seed is re-run with its
+    // trace written for its report, cli/commands.ts chaosSeedReports): other seeds skip it.
+    const r = await runScenario(scenario, { seed, checkDeterminism: task.checkDeterminism, hashTrace: task.checkDeterminism, ...(mod ? { kernelModule: mod } : {}) });
     const violated = new Set(scenario.expect?.expectViolations ?? []);
     const found: ChaosFailure[] = [...r.invariants, ...r.expectations]
       .filter((x) => !x.ok && !violated.has(x.name))

@@ -6,7 +6,8 @@
  *   re-entries into CLOSED slots, at a Poisson rate of `intentsPerHour`.
  * Both read the kernel's slot images (what a strategy sees), never the venue's books.
  */
-import type { Intent, SlotImage, TimeInForce } from "../kernel/types.js";
+import type { Intent, TimeInForce } from "../kernel/types.js";
+import type { SlotHead } from "./runtime-types.js";
 import type { ContractSpec, ScriptedIntent } from "./types.js";
 import type { Rng } from "./rng.js";
 import { Dec } from "./num.js";
@@ -31,9 +32,11 @@ export function scriptedIntents(list: readonly ScriptedIntent[], slotCount: numb
   return out.sort((a, b) => a.atUs - b.atUs || a.i - b.i).map(({ atUs, intent }) => ({ atUs, intent }));
 }
 
+
 export interface TraderView {
   nowUs: number;
-  slots: SlotImage[];
+  /** Every slot, in slot order (only stage, symbol and side are read). */
+  slots: readonly SlotHead[];
   /** Last tape price per symbol. */
   prices: Map<string, string>;
 }
@@ -80,7 +83,7 @@ export class RandomTrader {
     return { intentId: `r${this.n++}`, tsUs: nowUs, slotId };
   }
 
-  private actOn(s: SlotImage, view: TraderView, roll: number): Intent | undefined {
+  private actOn(s: SlotHead, view: TraderView, roll: number): Intent | undefined {
     switch (s.stage) {
       case "IDLE":
       case "CLOSED":
@@ -132,7 +135,7 @@ export class RandomTrader {
     return { ...b, kind: "ENTER", tradeId, symbol, side, quantity: qty.toFixed(), orderType: "LIMIT", limitPrice, timeInForce, leverage: this.leverage, exitLegRatios };
   }
 
-  private exitOrder(s: SlotImage, view: TraderView): { orderType: "MARKET" | "LIMIT"; limitPrice?: string; timeInForce?: TimeInForce } {
+  private exitOrder(s: SlotHead, view: TraderView): { orderType: "MARKET" | "LIMIT"; limitPrice?: string; timeInForce?: TimeInForce } {
     const px = view.prices.get(s.symbol);
     const c = this.contracts.get(s.symbol);
     if (!px || !c || !this.rng.chance(0.3)) return { orderType: "MARKET" };

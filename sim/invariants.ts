@@ -373,7 +373,8 @@ export function liveness(rec: RunRecord): InvariantResult {
 /** 12. Determinism: the same run gives the same trace hash. */
 export function determinism(rec: RunRecord): InvariantResult {
   if (rec.hashes.length < 2) {
-    return { name: "determinism", ok: true, status: "not-checked", detail: "not checked: not re-executed (checkDeterminism off): single hash " + (rec.hashes[0] ?? "") };
+    const single = rec.hashes.length === 1 ? `single hash ${rec.hashes[0]}` : "trace hash not computed";
+    return { name: "determinism", ok: true, status: "not-checked", detail: `not checked: not re-executed (checkDeterminism off): ${single}` };
   }
   const problems = rec.hashes.slice(1).flatMap((h, i) => (h === rec.hashes[0] ? [] : [`execution ${i + 2} hash ${h} != ${rec.hashes[0]}`]));
   return result("determinism", problems, `${rec.hashes.length} executions, trace hash ${rec.hashes[0]}`);

@@ -18,6 +18,7 @@ import type { RunObserver } from "./observer.js";
 import type { Kernel, KernelModule, Schedule } from "./runtime-types.js";
 import { markRowBody } from "./trace.js";
 import { feedKernelInput, fillRoute, slotFingerprint } from "./kernel-feed.js";
+import type { SlotHead } from "./runtime-types.js";
 
 export class KernelHost implements KernelPort {
   kernel: Kernel;
@@ -46,6 +47,11 @@ export class KernelHost implements KernelPort {
   private prints: (string | undefined)[] = [];
   /** Symbol of each slot (kept like the fingerprints: a mark never changes a slot's symbol). */
   private syms: (string | undefined)[] = [];
+  /**
+   * Stage, symbol, side and size of each slot (runtime-types.ts SlotHead), kept like the
+   * fingerprints: a mark sets only mark price and unrealized PnL (kernel/src/kernel/mark.rs, A4).
+   */
+  private heads: (SlotHead | undefined)[] = [];
 
   constructor(
     private readonly module: KernelModule,
@@ -79,9 +85,23 @@ export class KernelHost implements KernelPort {
   slot(i: number): SlotImage {
     const hit = this.images[i];
     if (hit !== undefined) return hit;
-    const s = deepFreeze(this.kernel.slot(i));
+    const s = this.kernel.sharedSlot(i);
     this.images[i] = s;
     return s;
+  }
+  /** Stage, symbol, side and size of every slot, in slot order (the trader's view, the report series). */
+  slotHeads(): SlotHead[] {
+    const out: SlotHead[] = [];
+    for (let i = 0; i < this.slotCount; i++) {
+      let h = this.heads[i];
+      if (h === undefined) {
+        const s = this.slot(i);
+        h = Object.freeze({ slotId: s.slotId, stage: s.stage, symbol: s.symbol, side: s.side, sizeQty: s.sizeQty });
+        this.heads[i] = h;
+      }
+      out.push(h);
+    }
+    return out;
   }
   slots(): SlotImage[] {
     const out: SlotImage[] = [];
@@ -305,7 +325,7 @@ export class KernelHost implements KernelPort {
 
   /** A report series point (sim/observer.ts sampleSeries); `periodic` false = event resolution. Call only while the process is up. */
   sampleSeries(now: number, periodic: boolean): void {
-    this.obs.sampleSeries(now, () => this.slots(), () => this.kernel.ledger().capitalUsdt, this.contracts, periodic);
+    this.obs.sampleSeries(now, () => this.slotHeads(), () => this.kernel.ledger().capitalUsdt, this.contracts, periodic);
   }
 
   /** Record slot `s` in the run record's slot samples. */
@@ -322,6 +342,7 @@ export class KernelHost implements KernelPort {
       this.images = [];
       this.prints = [];
       this.syms = [];
+      this.heads = [];
       return;
     }
     for (const i of changed) {
@@ -329,6 +350,7 @@ export class KernelHost implements KernelPort {
       if (!keepPrints) {
         this.prints[i] = undefined;
         this.syms[i] = undefined;
+        this.heads[i] = undefined;
       }
     }
   }
@@ -349,16 +371,6 @@ export class KernelHost implements KernelPort {
   private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
     const route = fillRoute(this.now(), ev, out, before, this.fingerprints(), (v) => this.obs.venueIdToClient.get(v), (c) => this.obs.owner.get(c)?.slotId);
     this.obs.rec.fills.push(route);
-    const slots = this.slots();
-    for (const i of route.changedSlots) this.sampleSlot(slots[i]);
+    for (const i of route.changedSlots) this.sampleSlot(this.slot(i));
   }
-}
-
-/** Freeze a JSON-shaped image and everything in it (a shared image must not be changed by a reader). */
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
 }

@@ -14,14 +14,14 @@ import type { VenueLedger } from "../venues/venue.js";
 import type { BingxMockVenue } from "../venues/bingx/mock-venue.js";
 import type { SeriesPoint } from "./types.js";
 import type { LedgerSample, ParitySample } from "./record.js";
-import type { RuntimeRecord } from "./runtime-types.js";
+import type { RuntimeRecord, SlotHead } from "./runtime-types.js";
 import type { OrderOwner } from "./record.js";
 import { VenueConformance } from "../venues/bingx/conformance.js";
 import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
 import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
-import { TALLIED, TraceTally, seqDigests } from "./trace-tally.js";
+import { TALLIED, TALLY_BODY_KINDS, TraceTally, seqDigests } from "./trace-tally.js";
 
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
 const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
@@ -30,7 +30,7 @@ const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req"
 export const MAX_SERIES_POINTS = 100_000;
 
 /** Kernel position per symbol (Σ signed slot sizes), every contract present (position parity, report plots). */
-export function kernelPositions(contracts: readonly { symbol: string }[], slots: readonly SlotImage[]): Record<string, string> {
+export function kernelPositions(contracts: readonly { symbol: string }[], slots: readonly Pick<SlotImage, "symbol" | "side" | "sizeQty">[]): Record<string, string> {
   const kernel: Record<string, string> = {};
   for (const c of contracts) kernel[c.symbol] = "0";
   for (const s of slots) {
@@ -78,6 +78,7 @@ export class RunObserver {
     this.conformance = new VenueConformance(conformance);
     if (trace.count > 0) throw new Error(`observer: the trace already has ${trace.count} rows; the observer must see every row from the first`);
     trace.tap = (seq, tUs, kind, body) => this.tally.row(seq, tUs, kind, body);
+    trace.tapBodyKinds = TALLY_BODY_KINDS;
   }
 
   /** What the trace itself says, folded row by row (checked against the record at the end). */
@@ -123,7 +124,8 @@ export class RunObserver {
    * holds one.
    */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
-    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind)) return this.trace.record(tUs, kind, payload);
+    // A row whose text nobody reads (no hash, no file, not tallied) holds no key to redact.
+    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind) || !this.trace.needsBody(kind)) return this.trace.record(tUs, kind, payload);
     let body = typeof payload === "string" ? payload : canonicalJson(payload);
     if (body.includes("listenKey")) {
       for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);
@@ -182,7 +184,7 @@ export class RunObserver {
    * (bounded memory on long soaks). Event-resolution points are taken only when the trace is
    * persisted (a report will be written): runs without a report (chaos) do not pay for them.
    */
-  sampleSeries(now: number, slots: () => SlotImage[], kernelCapitalUsdt: () => string, contracts: readonly { symbol: string }[], periodic = true): void {
+  sampleSeries(now: number, slots: () => readonly SlotHead[], kernelCapitalUsdt: () => string, contracts: readonly { symbol: string }[], periodic = true): void {
     if (!periodic && !this.trace.persisted) return;
     if (periodic ? now - this.lastSeriesUs < this.seriesEveryUs : this.series.length >= MAX_SERIES_POINTS) return;
     const s = slots();

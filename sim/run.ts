@@ -33,6 +33,14 @@ export interface RunOptions {
   checkDeterminism?: boolean;
   /** Use this kernel module instead of loading kernel/pkg/dita_kernel.wasm. */
   kernelModule?: KernelModule;
+  /**
+   * Compute the SHA-256 trace hash (default true). False is for runs whose hash nobody reads
+   * (chaos seeds without a determinism check, scenarios/chaos.ts): RunResult.traceHash is then
+   * null ("not computed") and invariant 12 says so. Must not be false together with
+   * `checkDeterminism` or `traceFile` (both need the hash). Invariants and verdicts do not
+   * depend on it.
+   */
+  hashTrace?: boolean;
 }
 
 let kernelPromise: Promise<KernelModule> | undefined;
@@ -77,7 +85,8 @@ function checkScenario(s: Scenario): void {
 
 /**
  * One execution of the runtime (no judging). `rowTap` sees every trace row as it is written
- * (seq, time, kind, canonical body; sim/trace.ts TraceRecorder.tap).
+ * (seq, time, kind, canonical body; sim/trace.ts TraceRecorder.tap). `hashTrace` false: no
+ * trace hash is computed (RuntimeOutput.traceHash null; refused with a trace file).
  */
 export function executeOnce(
   scenario: Scenario,
@@ -87,6 +96,7 @@ export function executeOnce(
   keepTrace: boolean,
   traceFile?: string,
   rowTap?: RuntimeDeps["rowTap"],
+  hashTrace = true,
 ): RuntimeOutput {
   const rt = new Runtime(
     scenario,
@@ -100,6 +110,7 @@ export function executeOnce(
     },
     keepTrace,
     traceFile,
+    hashTrace,
   );
   return rt.run();
 }
@@ -127,6 +138,10 @@ export function toRecord(scenario: Scenario, seed: number, out: RuntimeOutput, h
  */
 export async function runScenario(given: Scenario, opts: RunOptions): Promise<RunResult> {
   if (!Number.isSafeInteger(opts.seed)) throw new Error(`seed: ${String(opts.seed)} must be a safe integer`);
+  const hashTrace = opts.hashTrace ?? true;
+  if (!hashTrace && (opts.checkDeterminism === true || opts.traceFile !== undefined)) {
+    throw new Error(`hashTrace: false cannot be combined with ${opts.checkDeterminism === true ? "checkDeterminism" : "traceFile"} (it needs the trace hash)`);
+  }
   checkScenario(given);
   // A swarm window draws start and length from the seed so that a funding time falls inside.
   let scenario = given;
@@ -142,10 +157,15 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
   // Its diagnostics are folded from the rows as they are written, so a passing run's trace is
   // not read back (sim/evidence.ts evidenceFromTraceFile).
   const live = opts.traceFile ? new DiagnosticsCollector() : undefined;
-  const out = executeOnce(scenario, opts.seed, faults, kernelModule, false, opts.traceFile, live ? (seq, tUs, kind, body) => live.row(seq, tUs, kind, body) : undefined);
+  const out = executeOnce(scenario, opts.seed, faults, kernelModule, false, opts.traceFile, live ? (seq, tUs, kind, body) => live.row(seq, tUs, kind, body) : undefined, hashTrace);
   const wallMs = wallNowMs() - t0;
-  const hashes = [out.traceHash];
-  if (opts.checkDeterminism === true) hashes.push(executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash);
+  // No hash computed: no hash to compare (invariant 12 then says "not checked", hash not computed).
+  const hashes: string[] = out.traceHash === null ? [] : [out.traceHash];
+  if (opts.checkDeterminism === true) {
+    const again = executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash;
+    if (again === null) throw new Error("determinism: the second execution computed no trace hash");
+    hashes.push(again);
+  }
   const record = toRecord(scenario, opts.seed, out, hashes);
   // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
   const invariants = [...checkInvariants(record), ...checkOracle(record)];

@@ -11,6 +11,13 @@ import type { ConformanceRecord, FillRoute, IdempotencyProbe, LedgerSample, Live
 import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
 import type { TraceRecorder } from "./trace.js";
 
+/**
+ * The fields of a slot image that a mark price never changes (a mark sets only mark price and
+ * unrealized PnL, kernel/src/kernel/mark.rs, A4): what the random trader (sim/drivers.ts) and the
+ * report series (sim/observer.ts sampleSeries) read. A full SlotImage is one.
+ */
+export type SlotHead = Pick<SlotImage, "slotId" | "stage" | "symbol" | "side" | "sizeQty">;
+
 /** The kernel as the runtime uses it (kernel/index.ts Kernel, COMMON.md entry points). */
 export interface Kernel {
   processIntent(intent: Intent): Outcome;
@@ -18,6 +25,8 @@ export interface Kernel {
   markPrice(m: MarkPrice): Outcome;
   onAccountEvent(ev: AccountEvent): Outcome;
   slot(i: number): SlotImage;
+  /** Image of slot i shared with every caller, deep-frozen (kernel/index.ts sharedSlot). */
+  sharedSlot(i: number): SlotImage;
   snapshot(): KernelSnapshot;
   ledger(): LedgerSnapshot;
   saveState(): string;
@@ -63,7 +72,8 @@ export interface RuntimeRecord {
 
 /** What the runtime hands back to run.ts. */
 export interface RuntimeOutput {
-  traceHash: string;
+  /** SHA-256 hex over the canonical trace; null when the run was made without it (hashTrace false). */
+  traceHash: string | null;
   events: number;
   simTimeUs: number;
   trace: TraceRecorder;

@@ -94,6 +94,8 @@ export class Runtime {
     keepTrace: boolean,
     /** Stream the trace to this Arrow IPC file as the run goes (sim/trace.ts ArrowTraceStream). */
     traceFile?: string,
+    /** Compute the SHA-256 trace hash (default true); false: RuntimeOutput.traceHash is null. */
+    hashTrace = true,
   ) {
     this.clock = new VirtualClock(scenario.startUs);
     this.rngs = new RngStreams(seed);
@@ -102,7 +104,7 @@ export class Runtime {
     const boundUs = scenario.livenessBoundUs ?? 300_000_000;
     this.hardEndUs = this.endSafetyUs + 3 * boundUs;
     const seriesEveryUs = Math.max(1_000_000, Math.floor((scenario.durationUs + boundUs) / 400));
-    this.trace = new TraceRecorder(keepTrace, traceFile ? new ArrowTraceStream(traceFile) : undefined);
+    this.trace = new TraceRecorder(keepTrace, traceFile ? new ArrowTraceStream(traceFile) : undefined, hashTrace);
     const now = () => this.clock.nowUs;
     const schedule: Schedule = (tUs, fn) => {
       this.q.push(tUs, fn);
@@ -123,6 +125,8 @@ export class Runtime {
     if (extra) {
       this.trace.tap = (seq, tUs, kind, body) => {
         tally?.(seq, tUs, kind, body);
+        // A row tap is given only with a trace file, so every row's text is built (hashed, streamed).
+        if (body === undefined) throw new Error(`rowTap: trace row ${seq} (${kind}) has no text; a row tap needs the trace hashed or streamed`);
         extra(seq, tUs, kind, body);
       };
     }
@@ -200,7 +204,7 @@ export class Runtime {
       this.obs.record(end, "ledger", { kernel: final.ledger, venue: finalVenueLedger, positions: this.venue.positions() });
       const record = this.obs.finish(end);
       return {
-        traceHash: this.trace.digest(),
+        traceHash: this.trace.hashed ? this.trace.digest() : null,
         events: this.events,
         simTimeUs: end - this.scenario.startUs,
         trace: this.trace,
@@ -265,7 +269,7 @@ export class Runtime {
     const now = this.clock.nowUs;
     if (!this.trader || this.life.phase !== "safety") return;
     if (this.life.processUp) {
-      const intent = this.trader.decide({ nowUs: now, slots: this.host.slots(), prices: this.prices });
+      const intent = this.trader.decide({ nowUs: now, slots: this.host.slotHeads(), prices: this.prices });
       if (intent) this.host.feedIntent(intent);
     }
     this.q.push(now + this.trader.nextDelayUs(), () => this.onDriver());

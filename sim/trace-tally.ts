@@ -30,6 +30,12 @@ const INPUT_KINDS: ReadonlySet<string> = new Set(["intent", "kernel.venue", "ker
 /** Top of a canonical Outcome body (keys sorted: accepted, changedSlots when present, code, …); as sim/evidence.ts. */
 const OUTCOME_HEAD = /^\{"accepted":(?:true|false),(?:"changedSlots":\[[0-9,]*\],)?"code":"([A-Za-z0-9_]+)"/;
 
+/**
+ * Kinds whose canonical body the tally reads; of every other kind it reads only seq, time and
+ * kind (a recorder without hash or file need not build their text, sim/trace.ts tapBodyKinds).
+ */
+export const TALLY_BODY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["intent", "kernel.venue", "kernel.out", "ledger", "idem.probe", "check", "venue.req"]);
+
 /** Names of the sequences compared between the trace and the RunRecord. */
 export const TALLIED = ["intents", "transitions", "fills", "ledgerSamples", "probes", "parity", "conformance", "restores", "venueSubmittedClientOrderIds"] as const;
 export type Tallied = (typeof TALLIED)[number];
@@ -69,14 +75,23 @@ export class TraceTally {
   /** Outcome codes of kernel.out rows, and OK when some kernel.mark had no kernel.out row. */
   private readonly codes = new Set<string>();
   private marksUnanswered = 0;
-  private lastInput: { kind: string; tUs: number; body: string } | undefined;
+  /** The last kernel input row (its body only when its kind is in TALLY_BODY_KINDS). */
+  private lastInput: { kind: string; tUs: number; body: string | undefined } | undefined;
   private lastInputAnswered = true;
   private readonly submitted = new Set<string>();
   /** Rows the tally could not read as the runtime writes them (reported by the observer's check). */
   readonly problems: string[] = [];
 
-  /** Fold one row (as written: seq, time, kind, canonical body). */
-  row(seq: number, tUs: number, kind: TraceKind, body: string): void {
+  /**
+   * Fold one row (as written: seq, time, kind, canonical body). `body` may be undefined only for
+   * a kind outside TALLY_BODY_KINDS (the tally does not read it); a missing body of a kind it
+   * reads is a problem the observer reports.
+   */
+  row(seq: number, tUs: number, kind: TraceKind, body: string | undefined): void {
+    if (body === undefined && TALLY_BODY_KINDS.has(kind)) {
+      this.problems.push(`row ${seq} (${kind}) came without its body`);
+      return;
+    }
     if (INPUT_KINDS.has(kind)) {
       if (this.lastInput?.kind === "kernel.mark" && !this.lastInputAnswered) this.marksUnanswered++;
       this.lastInput = { kind, tUs, body };
@@ -84,6 +99,8 @@ export class TraceTally {
       if (kind === "kernel.restore") this.seqs.restores.add(String(seq));
       return;
     }
+    // A kind outside TALLY_BODY_KINDS (checked above): nothing is read from it.
+    if (body === undefined) return;
     switch (kind) {
       case "kernel.out":
         return this.outcome(body);
@@ -133,7 +150,7 @@ export class TraceTally {
       const o = JSON.parse(body) as { transitions: unknown[] };
       for (const t of o.transitions) this.seqs.transitions.add(JSON.stringify(t));
     }
-    if (input.kind === "kernel.venue" && (input.body.includes('"kind":"PARTIAL_FILL"') || input.body.includes('"kind":"FULL_FILL"'))) {
+    if (input.kind === "kernel.venue" && input.body !== undefined && (input.body.includes('"kind":"PARTIAL_FILL"') || input.body.includes('"kind":"FULL_FILL"'))) {
       const ev = JSON.parse(input.body) as { kind: string; eventId: string };
       if (ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL") this.seqs.fills.add(`${ev.eventId}|${code}`);
     }

@@ -162,21 +162,40 @@ export function markRowBody(tsUs: number, symbol: string, markPrice: string): st
 const HASH_CHUNK_CHARS = 64 * 1024;
 
 export class TraceRecorder {
-  private readonly hash: Hash = createHash("sha256");
+  /** The running SHA-256, or undefined when this recorder was made without a hash (see `hashed`). */
+  private readonly hash: Hash | undefined;
   /** Row text not yet given to the hash: SHA-256 of a concatenation does not depend on how it is chunked. */
   private pendingText = "";
   private n = 0;
   private readonly kinds = new Map<TraceKind, number>();
   readonly rows: TraceRow[] | undefined;
   /** Sees every row as written (seq, time, kind, canonical body): sim/trace-tally.ts. */
-  tap: ((seq: number, tUs: number, kind: TraceKind, body: string) => void) | undefined;
+  tap: ((seq: number, tUs: number, kind: TraceKind, body: string | undefined) => void) | undefined;
+  /**
+   * Kinds whose body the tap reads (undefined: every kind). When no row text is needed otherwise
+   * (no hash, no kept rows, no sink), a row of another kind is not canonicalised and the tap gets
+   * `undefined` as its body.
+   */
+  tapBodyKinds: ReadonlySet<TraceKind> | undefined;
+  /** False when made with `hash: false`: {@link digest} then throws (no trace hash exists). */
+  readonly hashed: boolean;
 
   /**
    * @param keepRows keep every row in memory (tests; `writeTraceArrow` of the rows)
    * @param sink receives every row as it is recorded (e.g. an ArrowTraceStream writing the file)
+   * @param hash compute the SHA-256 trace hash (default true). False is for runs whose hash
+   *   nobody reads (a chaos seed without a determinism check): the canonical text of rows that
+   *   are neither kept, streamed nor read by the tap is then never built (issue 12 profile).
    */
-  constructor(keepRows: boolean, private readonly sink?: ArrowTraceStream) {
+  constructor(keepRows: boolean, private readonly sink?: ArrowTraceStream, hash = true) {
     this.rows = keepRows ? [] : undefined;
+    this.hashed = hash;
+    this.hash = hash ? createHash("sha256") : undefined;
+  }
+
+  /** True when the canonical body of a `kind` row is read by someone (hash, kept rows, sink or tap). */
+  needsBody(kind: TraceKind): boolean {
+    return this.hashed || this.persisted || (this.tap !== undefined && (this.tapBodyKinds === undefined || this.tapBodyKinds.has(kind)));
   }
 
   /** True when the rows go somewhere a report will read (kept in memory or streamed to a file). */
@@ -196,11 +215,20 @@ export class TraceRecorder {
 
   /** Record one row; `payload` is canonicalised (or taken as-is when already a string). */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
-    const body = typeof payload === "string" ? payload : canonicalJson(payload);
     const seq = this.n++;
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
-    this.pendingText += `${seq}\t${tUs}\t${kind}\t${body}\n`;
-    if (this.pendingText.length >= HASH_CHUNK_CHARS) this.flushHash();
+    if (!this.hashed && !this.persisted) {
+      // No hash and no file: only the tap reads row text, and only of the kinds it names.
+      if (this.tap === undefined) return;
+      const wanted = typeof payload === "string" || this.tapBodyKinds === undefined || this.tapBodyKinds.has(kind);
+      this.tap(seq, tUs, kind, wanted ? (typeof payload === "string" ? payload : canonicalJson(payload)) : undefined);
+      return;
+    }
+    const body = typeof payload === "string" ? payload : canonicalJson(payload);
+    if (this.hash !== undefined) {
+      this.pendingText += `${seq}\t${tUs}\t${kind}\t${body}\n`;
+      if (this.pendingText.length >= HASH_CHUNK_CHARS) this.flushHash();
+    }
     this.tap?.(seq, tUs, kind, body);
     if (this.rows || this.sink) {
       const row = { seq, tUs, kind, body };
@@ -214,14 +242,18 @@ export class TraceRecorder {
     this.sink?.close();
   }
 
-  /** The SHA-256 hex digest over all rows so far (the recorder stays usable). */
+  /**
+   * The SHA-256 hex digest over all rows so far (the recorder stays usable).
+   * @throws Error when the recorder was made with `hash: false` (no hash was computed).
+   */
   digest(): string {
+    if (this.hash === undefined) throw new Error("trace: digest() of a recorder made with hash: false (no trace hash was computed)");
     this.flushHash();
     return this.hash.copy().digest("hex");
   }
 
   private flushHash(): void {
-    if (this.pendingText.length === 0) return;
+    if (this.pendingText.length === 0 || this.hash === undefined) return;
     this.hash.update(this.pendingText);
     this.pendingText = "";
   }

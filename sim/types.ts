@@ -209,7 +209,8 @@ export interface RunResult {
   scenario: string;
   seed: number;
   ok: boolean;
-  traceHash: string; // SHA-256 hex over the canonical trace
+  /** SHA-256 hex over the canonical trace; null: not computed (runScenario `hashTrace: false`, a chaos seed without a determinism check) — displays say "not computed". */
+  traceHash: string | null;
   events: number; // events processed by the simulator
   simTimeUs: number;
   wallMs: number; // measured outside the simulation path; not part of the hash

@@ -176,13 +176,40 @@ function positive(text: string | undefined): boolean {
   return text !== undefined && new Dec(text).gt(0);
 }
 
-/** The {code,msg,data} envelope of a REST body (docs/bingx-protocol.md §3). Throws AdapterError when absent. */
-export function parseEnvelope(res: RestResponse): { code: number; msg: string; data: Wire } {
+/** A parsed REST envelope. */
+type Envelope = { code: number; msg: string; data: Wire };
+
+/**
+ * Envelopes already parsed, by response object and its body text: a reply is classified
+ * (venues/connector/wire.ts classifyReply) and then read by its handler, and both get the one
+ * parse of its text (issue 12 profile). Deep-frozen, since readers share them.
+ */
+const parsedEnvelopes = new WeakMap<RestResponse, { body: string; env: Envelope }>();
+
+/**
+ * The {code,msg,data} envelope of a REST body (docs/bingx-protocol.md §3), deep-frozen and shared
+ * by every reader of the same response (never mutate it). Throws AdapterError when absent (a
+ * failed parse is not remembered: each call throws the same error).
+ */
+export function parseEnvelope(res: RestResponse): Envelope {
+  const hit = parsedEnvelopes.get(res);
+  if (hit !== undefined && hit.body === res.body) return hit.env;
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
   if (codeText === undefined || !/^-?\d+$/.test(codeText)) throw new AdapterError("body.code", show(body["code"]), `no envelope code (HTTP ${res.httpStatus})`);
   const msg = optText(body, "msg", "body") ?? "";
-  return { code: Number(codeText), msg, data: body["data"] ?? null };
+  const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
+  parsedEnvelopes.set(res, { body: res.body, env });
+  return env;
+}
+
+/** Freeze a parsed JSON tree and everything in it (shared envelopes must not be changed by a reader). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 /** Milliseconds until the venue unblocks, from "unblocked after <ms>" / "retry after time: <ms>" in msg. */
