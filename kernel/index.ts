@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
 import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, encodeFields } from "./typed.js";
 import { guardInput, guardOutcome } from "./input-guard.js";
+import { deepFreeze } from "./freeze.js";
 import type {
   AccountEvent,
   DiagnosticCode,
@@ -169,14 +170,6 @@ function copyImage<T>(v: T): T {
   return o as T;
 }
 
-/** Freeze a JSON-shaped image and everything in it (a shared image must not be changed by a reader). */
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
-}
 
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
 

@@ -34,6 +34,7 @@ import { parseContractSpec } from "./contracts.js";
 import { Dec, fmt, parseDecimal } from "./dec.js";
 import { classifyCode } from "./errors.js";
 import { isWireNumber, isWireObject, parseJsonLossless, type Wire } from "./json.js";
+import { deepFreeze } from "../../kernel/freeze.js";
 
 /** A payload or command the adapter cannot map; `field` names the offending field (H6, H8). */
 /**
@@ -203,14 +204,6 @@ export function parseEnvelope(res: RestResponse): Envelope {
   return env;
 }
 
-/** Freeze a parsed JSON tree and everything in it (shared envelopes must not be changed by a reader). */
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
-}
 
 /** Milliseconds until the venue unblocks, from "unblocked after <ms>" / "retry after time: <ms>" in msg. */
 export function retryAfterMsFromMsg(msg: string, responseUs: number): number | undefined {
