@@ -128,4 +128,44 @@ describe("VenueConnector (real timers replaced by a timer list, no simulator)", 
     expect(connector.streamUp).toBe(true);
     expect(reports.map((r) => r.why)).toEqual(["listen key renewed"]);
   });
+
+  describe("docs/bingx-protocol.md §6 (delayed / reordered frames): a stream wallet balance older than a wallet fact already passed on is not fed (chaos seeds 18319, 17402, 11101)", () => {
+    const accountFrame = (tsUs: number, wb: string) => ({
+      tsUs,
+      body: JSON.stringify({ e: "ACCOUNT_UPDATE", E: Math.floor(tsUs / 1000), T: Math.floor(tsUs / 1000), a: { m: "ORDER", B: [{ a: "USDT", wb, cw: wb, bc: "-1" }], P: [] } }),
+    });
+    const balances = (inputs: KernelInput[]) => inputs.filter((i) => i.ev.kind === "BALANCE").map((i) => (i.ev as { walletBalanceUsdt: string }).walletBalanceUsdt);
+
+    it("a stream balance emitted before a REST balance read was sent is dropped and traced; one emitted after it is fed", () => {
+      const { clock, connector, fed, log } = setup(() => false);
+      clock.runUntil(T0 + 100_000);
+      const sentUs = clock.nowUs();
+      connector.requestReconcile("test");
+      clock.runUntil(sentUs + 1_000_000);
+      expect(fed.map((f) => f.what)).toEqual(["reconcile balance"]);
+      expect(balances(fed[0].inputs)).toEqual(["100000"]);
+      // Seed 18319: frame 227 (wb 99436.43, emitted 25 ms before the round's balance read) delivered after it.
+      const stale = connector.onStreamFrame(accountFrame(sentUs - 25_000, "99436.4320278"));
+      expect(balances(stale.inputs)).toEqual([]);
+      expect(log).toContainEqual({ kind: "check", p: expect.objectContaining({ balance: "stale wallet balance: not fed", eventTsUs: sentUs - 25_000, walletAsOfUs: sentUs, walletBalanceUsdt: "99436.4320278" }) });
+      // A balance emitted at or after the read's send time may be newer than what it read: fed.
+      expect(balances(connector.onStreamFrame(accountFrame(sentUs, "99990")).inputs)).toEqual(["99990"]);
+      expect(balances(connector.onStreamFrame(accountFrame(sentUs + 5_000, "99980")).inputs)).toEqual(["99980"]);
+    });
+
+    it("a stream balance older than a stream balance already passed on is dropped; one of the same time is fed (times cannot order it)", () => {
+      const { connector } = setup(() => false);
+      expect(balances(connector.onStreamFrame(accountFrame(T0 + 2_000, "99412.86234149")).inputs)).toEqual(["99412.86234149"]);
+      expect(balances(connector.onStreamFrame(accountFrame(T0 + 1_000, "99436.4320278")).inputs)).toEqual([]);
+      expect(balances(connector.onStreamFrame(accountFrame(T0 + 2_000, "99400")).inputs)).toEqual(["99400"]);
+    });
+
+    it("the watermark is process memory: after endSession a stream balance of any time is fed again", () => {
+      const { connector } = setup(() => false);
+      connector.onStreamFrame(accountFrame(T0 + 2_000, "99412.86234149"));
+      connector.endSession();
+      connector.beginSession();
+      expect(balances(connector.onStreamFrame(accountFrame(T0 + 1_000, "99436.4320278")).inputs)).toEqual(["99436.4320278"]);
+    });
+  });
 });

@@ -26,6 +26,10 @@
  *   reconcile round also reads the income endpoint (FUNDING_FEE) from a cursor that survives
  *   restarts, and so does a sweep after every funding time; each payment is fed as FUNDING with
  *   the eventId its stream frame has (docs/bingx-protocol.md §9.1), so it is booked once.
+ * - **Stale wallet balances.** A stream wallet balance (ACCOUNT_UPDATE `wb`) older than a wallet
+ *   fact already passed on — a newer stream balance, or a REST balance read sent after it — is not
+ *   passed on (trace `check` row "stale wallet balance"): anchored late it would set capital back
+ *   to a wallet the later fills already moved (docs/bingx-protocol.md §6, delayed frames).
  * - **Sessions.** `endSession()` (process died) drops every answer to requests of the session and
  *   the running reconcile round; `beginSession()` (process back) accepts answers again.
  *
@@ -132,6 +136,12 @@ export class VenueConnector {
   private readonly priceQueries = new Map<string, string>();
   /** Funding recovery from the income endpoint (funding.ts); off until startFundingRecovery. */
   private funding?: FundingRecovery;
+  /**
+   * The time the newest wallet fact passed on is at least as new as, µs: the event time of a
+   * stream balance, or the send time of a REST balance read (the venue read the wallet after it).
+   * A stream balance older than this is stale (`staleBalances`). Process memory: reset by endSession.
+   */
+  private walletAsOfUs = -Infinity;
 
   /**
    * @param config symbols, slot count, hedge mode
@@ -193,6 +203,7 @@ export class VenueConnector {
     this.feeUnconfirmed.clear();
     this.priceQueries.clear(); // their calls died with the session; reconcile prices what they would have
     this.funding?.endSession();
+    this.walletAsOfUs = -Infinity;
   }
 
   /** The process is back (a new session): answers are accepted again. The caller renews the listen key and reconciles. */
@@ -391,6 +402,7 @@ export class VenueConnector {
   private onBalanceReply(call: RestCall, c: ReplyClass, resp: RestResponse, now: number): void {
     if (c.cls !== "OK") return this.retry(call, backoffUs(c));
     this.calls.delete(call.id);
+    this.walletAsOfUs = Math.max(this.walletAsOfUs, call.sentUs);
     const inputs: KernelInput[] = [{ k: "account", ev: parseBalanceReply(resp, now) }];
     const r = this.round;
     if (r && r.id === call.round) {
@@ -439,7 +451,8 @@ export class VenueConnector {
    */
   onStreamFrame(msg: WsMessage): { inputs: KernelInput[]; missing?: string[]; unknownEventType?: string } {
     const parsed = parseWsMessage(msg);
-    const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...fundingBeforeBalance(parsed.accountEvents).map((ev): KernelInput => ({ k: "account", ev }))];
+    const account = this.dropStaleBalances(fundingBeforeBalance(parsed.accountEvents));
+    const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...account.map((ev): KernelInput => ({ k: "account", ev }))];
     this.queryUnpricedFills(parsed.venueEvents);
     if (parsed.control?.kind === "LISTEN_KEY_EXPIRED") {
       this.stream = false;
@@ -450,6 +463,26 @@ export class VenueConnector {
       ...(parsed.missing?.length ? { missing: parsed.missing } : {}),
       ...(parsed.unknownEventType !== undefined ? { unknownEventType: parsed.unknownEventType } : {}),
     };
+  }
+
+  /**
+   * The frame's account events without its stale wallet balances: a BALANCE whose event time is
+   * before `walletAsOfUs` describes a wallet a newer fact already passed on (a delayed or reordered
+   * frame; docs/bingx-protocol.md §6). Anchored, it would set capital back to that older wallet
+   * and the fills in between would never reach capital (seeds 18319, 17402, 11101). Each drop is
+   * traced (`check`). Equal times are kept: the venue's times are ms, so frames of one ms cannot
+   * be ordered by time. The rest advance `walletAsOfUs`.
+   */
+  private dropStaleBalances(evs: AccountEvent[]): AccountEvent[] {
+    return evs.filter((ev) => {
+      if (ev.kind !== "BALANCE") return true;
+      if (ev.tsUs < this.walletAsOfUs) {
+        this.log("check", { balance: "stale wallet balance: not fed", eventId: ev.eventId, eventTsUs: ev.tsUs, walletAsOfUs: this.walletAsOfUs, walletBalanceUsdt: ev.walletBalanceUsdt });
+        return false;
+      }
+      this.walletAsOfUs = Math.max(this.walletAsOfUs, ev.tsUs);
+      return true;
+    });
   }
 
   // ───────────────────────────── fills without a price ─────────────────────────────
