@@ -77,16 +77,32 @@ pub(super) fn reprice_exit(s: &mut SlotState, oi: usize, cum_qty: Decimal, avg: 
     let delta = dec::sub(estimate, removed)?;
     let l = &mut s.legs[li];
     l.realized = dec::add(l.realized, delta)?;
+    s.realized = dec::add(s.realized, delta)?;
+    book_order_notional(s, oi, li, pq, n)?;
+    refresh_price_flags(s);
+    Ok(Some(Repriced { li, group, qty: pq, notional: n, estimate, removed }))
+}
+
+/// Book notional `n` for the `pq` unpriced quantity of exit order `oi` (leg `li`): the leg's exit
+/// notional and priced quantity grow, the order's filled notional grows and its unpriced quantity
+/// is cleared, and the slot is flagged `repriced_from_order`. Shared by `reprice_exit` and
+/// `price_without_basis`; realized figures are the caller's.
+fn book_order_notional(s: &mut SlotState, oi: usize, li: usize, pq: Decimal, n: Decimal) -> KResult<()> {
+    let l = &mut s.legs[li];
     l.exit_notional = dec::add(l.exit_notional, n)?;
     l.priced_qty = dec::add(l.priced_qty, pq)?;
-    s.realized = dec::add(s.realized, delta)?;
     let o = &mut s.orders[oi];
     o.filled_notional = dec::add(o.filled_notional, n)?;
     o.unpriced_qty = Decimal::ZERO;
     s.flags.repriced_from_order = true;
+    Ok(())
+}
+
+/// Recompute `realized_skipped_no_price` (some fill books 0 for want of a price) and
+/// `repaired_from_exchange` (some fill books its exchange rp) from the slot's fills.
+fn refresh_price_flags(s: &mut SlotState) {
     s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
     s.flags.repaired_from_exchange = s.legs.iter().any(|l| l.fills.iter().any(|f| f.repaired));
-    Ok(Some(Repriced { li, group, qty: pq, notional: n, estimate, removed }))
 }
 
 /// `reprice_exit` for a slot without an entry basis: the group's fills take notional `n` (pooled
@@ -102,13 +118,7 @@ fn price_without_basis(s: &mut SlotState, oi: usize, li: usize, group: Vec<usize
         f.notional = if pooled { dec::div(dec::mul(n, f.qty)?, pq)? } else { n };
         f.pooled = pooled;
     }
-    let l = &mut s.legs[li];
-    l.exit_notional = dec::add(l.exit_notional, n)?;
-    l.priced_qty = dec::add(l.priced_qty, pq)?;
-    let o = &mut s.orders[oi];
-    o.filled_notional = dec::add(o.filled_notional, n)?;
-    o.unpriced_qty = Decimal::ZERO;
-    s.flags.repriced_from_order = true;
+    book_order_notional(s, oi, li, pq, n)?;
     Ok(Some(Repriced { li, group, qty: pq, notional: n, estimate: Decimal::ZERO, removed: Decimal::ZERO }))
 }
 
@@ -179,8 +189,7 @@ pub(super) fn rebase_exits(s: &mut SlotState) -> KResult<()> {
         total = dec::add(total, leg)?;
     }
     s.realized = dec::add(s.realized, total)?;
-    s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
-    s.flags.repaired_from_exchange = s.legs.iter().any(|l| l.fills.iter().any(|f| f.repaired));
+    refresh_price_flags(s);
     Ok(())
 }
 
