@@ -70,4 +70,22 @@ describe("canonicalJson (issue 12: written directly, no sorted copy)", () => {
     expect(canonicalJson(undefined)).toBe(undefined);
     expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
   });
+
+  it("escapes strings and keys exactly as JSON.stringify does (quotes, backslashes, control characters, lone and paired surrogates)", async () => {
+    const fc = (await import("fast-check")).default;
+    const { canonicalJson, canonicalJsonReference } = await import("./trace.js");
+    const awkward = ['a"b', "a\\b", "\u0000", "\n\t\u001f", "\u007f", "\ud800", "x\udfffy", "\ud83d\ude00", "", "ä€"];
+    for (const s of awkward) {
+      expect(canonicalJson(s)).toBe(JSON.stringify(s));
+      expect(canonicalJson({ [s]: s, z: [s] })).toBe(canonicalJsonReference({ [s]: s, z: [s] }));
+    }
+    const unit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+    const text = fc.array(unit, { maxLength: 8 }).map((a) => a.join(""));
+    fc.assert(
+      fc.property(fc.dictionary(text, text), (o) => {
+        expect(canonicalJson(o)).toBe(canonicalJsonReference(o));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -88,10 +88,44 @@ function byIndexThenCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A string needs JSON.stringify's escaping when it holds a quote, backslash, control or surrogate code unit. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON text of a string: quoted as-is when nothing needs escaping (same text as JSON.stringify). */
+function quoteString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
+/** `"key":` per key seen (row keys come from a small vocabulary); bounded so odd keys cannot grow it. */
+const keyPrefixes = new Map<string, string>();
+const KEY_PREFIX_CACHE_MAX = 4096;
+
+function keyPrefix(k: string): string {
+  let t = keyPrefixes.get(k);
+  if (t === undefined) {
+    t = quoteString(k) + ":";
+    if (keyPrefixes.size < KEY_PREFIX_CACHE_MAX) keyPrefixes.set(k, t);
+  }
+  return t;
+}
+
+/**
+ * True when `keys` (as Object.keys gives them) are already in canonical order: strictly ascending
+ * code units and none starting with a digit (an array-index key would need the index-first order;
+ * keys starting with a digit are rare and take the sort, which orders them exactly).
+ */
+function inCanonicalOrder(keys: string[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const c = keys[i].charCodeAt(0);
+    if ((c >= 48 && c <= 57) || (i > 0 && !(keys[i - 1] < keys[i]))) return false;
+  }
+  return true;
+}
+
 function encodeCanonical(v: unknown): string | undefined {
   switch (typeof v) {
     case "string":
-      return JSON.stringify(v);
+      return quoteString(v);
     case "number":
       return Number.isFinite(v) ? String(v) : "null";
     case "boolean":
@@ -99,32 +133,22 @@ function encodeCanonical(v: unknown): string | undefined {
     case "object": {
       if (v === null) return "null";
       if (Array.isArray(v)) {
-        let out = "[";
-        for (let i = 0; i < v.length; i++) {
-          if (i > 0) out += ",";
-          out += encodeCanonical(v[i]) ?? "null";
-        }
+        if (v.length === 0) return "[]";
+        let out = "[" + (encodeCanonical(v[0]) ?? "null");
+        for (let i = 1; i < v.length; i++) out += "," + (encodeCanonical(v[i]) ?? "null");
         return out + "]";
       }
       const o = v as Record<string, unknown>;
       const keys = Object.keys(o);
-      let sorted = true;
-      for (let i = 1; i < keys.length; i++) {
-        if (!(keys[i - 1] < keys[i]) || INDEX_KEY.test(keys[i])) {
-          sorted = false;
-          break;
-        }
-      }
-      if (!sorted) keys.sort(byIndexThenCodeUnits);
+      if (!inCanonicalOrder(keys)) keys.sort(byIndexThenCodeUnits);
       let out = "{";
-      let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         const val = o[k];
-        if (val === undefined || typeof val === "function" || typeof val === "symbol") continue;
-        const text = encodeCanonical(val);
+        // undefined, functions and symbols are dropped (encodeCanonical gives undefined for them)
+        const text = typeof val === "string" ? quoteString(val) : encodeCanonical(val);
         if (text === undefined) continue;
-        out += (first ? "" : ",") + JSON.stringify(k) + ":" + text;
-        first = false;
+        out += out.length === 1 ? keyPrefix(k) + text : "," + keyPrefix(k) + text;
       }
       return out + "}";
     }
