@@ -21,7 +21,7 @@ import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
 import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
-import { TALLIED, TALLY_BODY_KINDS, TraceTally, seqDigests } from "./trace-tally.js";
+import { TALLIED, TALLY_BODY_KINDS, TraceTally, seqDigests, tallyReadsBody } from "./trace-tally.js";
 
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
 const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
@@ -79,6 +79,7 @@ export class RunObserver {
     if (trace.count > 0) throw new Error(`observer: the trace already has ${trace.count} rows; the observer must see every row from the first`);
     trace.tap = (seq, tUs, kind, body) => this.tally.row(seq, tUs, kind, body);
     trace.tapBodyKinds = TALLY_BODY_KINDS;
+    trace.tapBodyWanted = tallyReadsBody;
   }
 
   /** What the trace itself says, folded row by row (checked against the record at the end). */
@@ -125,7 +126,7 @@ export class RunObserver {
    */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
     // A row whose text nobody reads (no hash, no file, not tallied) holds no key to redact.
-    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind) || !this.trace.needsBody(kind)) return this.trace.record(tUs, kind, payload);
+    if (this.listenKeyLabels.size === 0 || !LISTEN_KEY_KINDS.has(kind) || !this.trace.needsBody(kind, payload)) return this.trace.record(tUs, kind, payload);
     let body = typeof payload === "string" ? payload : canonicalJson(payload);
     if (body.includes("listenKey")) {
       for (const [key, label] of this.listenKeyLabels) if (body.includes(key)) body = body.split(key).join(label);

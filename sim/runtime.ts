@@ -252,7 +252,8 @@ export class Runtime {
     const now = this.clock.nowUs;
     const t: MarketTick = { ...tick, tsUs: now };
     this.prices.set(t.symbol, t.priceUsdt);
-    this.obs.record(now, "market", marketRowBody(now, t.symbol, t.priceUsdt));
+    // The row text is built only when someone reads it (a chaos seed's tally does not).
+    this.obs.record(now, "market", this.trace.needsBody("market") ? marketRowBody(now, t.symbol, t.priceUsdt) : undefined);
     this.network.emitFrames(this.venue.onMarketTick(t));
     if (this.life.processUp) this.host.mark(now, t.symbol, t.priceUsdt);
     this.scheduleTick(src);

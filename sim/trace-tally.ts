@@ -36,6 +36,38 @@ const OUTCOME_HEAD = /^\{"accepted":(?:true|false),(?:"changedSlots":\[[0-9,]*\]
  */
 export const TALLY_BODY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["intent", "kernel.venue", "kernel.out", "ledger", "idem.probe", "check", "venue.req"]);
 
+/** Kinds of TALLY_BODY_KINDS whose body the tally reads on every row (the others: see tallyReadsBody). */
+const ALWAYS_READ_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["intent", "kernel.out", "ledger", "idem.probe"]);
+
+/**
+ * Whether the tally reads the body of this row, judged from the payload the runtime records
+ * (sim/trace.ts tapBodyWanted): a recorder without hash or file then builds the text of only
+ * these rows (issue 12 profile: chaos canonicalised every venue request and check row for a tally
+ * that dropped most of them). A superset of the rows the text rules below use: venue.req rows that
+ * POST to the order path, check rows with a `parity` or `conformance` key, kernel.venue rows of a
+ * fill, and every row of the other kinds. A payload that is not an object (text already built, or
+ * none given) counts as read. Should this ever say false for a row the text rules use, the tally's
+ * digest differs from the record's and RunObserver.verifyAgainstTrace fails the run naming the field.
+ */
+export function tallyReadsBody(kind: TraceKind, payload: unknown): boolean {
+  if (!TALLY_BODY_KINDS.has(kind)) return false;
+  if (typeof payload !== "object" || payload === null || ALWAYS_READ_KINDS.has(kind)) return true;
+  switch (kind) {
+    case "venue.req": {
+      const r = payload as { method?: unknown; path?: unknown };
+      return r.method === "POST" && r.path === ORDER_PATH;
+    }
+    case "check":
+      return "parity" in payload || "conformance" in payload;
+    case "kernel.venue": {
+      const k = (payload as { kind?: unknown }).kind;
+      return k === "PARTIAL_FILL" || k === "FULL_FILL";
+    }
+    default:
+      return true;
+  }
+}
+
 /** Names of the sequences compared between the trace and the RunRecord. */
 export const TALLIED = ["intents", "transitions", "fills", "ledgerSamples", "probes", "parity", "conformance", "restores", "venueSubmittedClientOrderIds"] as const;
 export type Tallied = (typeof TALLIED)[number];
@@ -75,7 +107,7 @@ export class TraceTally {
   /** Outcome codes of kernel.out rows, and OK when some kernel.mark had no kernel.out row. */
   private readonly codes = new Set<string>();
   private marksUnanswered = 0;
-  /** The last kernel input row (its body only when its kind is in TALLY_BODY_KINDS). */
+  /** The last kernel input row (its body only when the tally reads it, tallyReadsBody). */
   private lastInput: { kind: string; tUs: number; body: string | undefined } | undefined;
   private lastInputAnswered = true;
   private readonly submitted = new Set<string>();
@@ -84,11 +116,12 @@ export class TraceTally {
 
   /**
    * Fold one row (as written: seq, time, kind, canonical body). `body` may be undefined only for
-   * a kind outside TALLY_BODY_KINDS (the tally does not read it); a missing body of a kind it
-   * reads is a problem the observer reports.
+   * a row whose body the tally does not read ({@link tallyReadsBody}: a kind outside
+   * TALLY_BODY_KINDS, or a venue.req / check / kernel.venue row outside the rules); a missing
+   * body of an intent, kernel.out, ledger or idem.probe row is a problem the observer reports.
    */
   row(seq: number, tUs: number, kind: TraceKind, body: string | undefined): void {
-    if (body === undefined && TALLY_BODY_KINDS.has(kind)) {
+    if (body === undefined && ALWAYS_READ_KINDS.has(kind)) {
       this.problems.push(`row ${seq} (${kind}) came without its body`);
       return;
     }
@@ -99,7 +132,7 @@ export class TraceTally {
       if (kind === "kernel.restore") this.seqs.restores.add(String(seq));
       return;
     }
-    // A kind outside TALLY_BODY_KINDS (checked above): nothing is read from it.
+    // A row whose body the tally does not read (tallyReadsBody): nothing is read from it.
     if (body === undefined) return;
     switch (kind) {
       case "kernel.out":

@@ -201,6 +201,13 @@ export class TraceRecorder {
    * `undefined` as its body.
    */
   tapBodyKinds: ReadonlySet<TraceKind> | undefined;
+  /**
+   * Finer than tapBodyKinds: given a row of one of those kinds and its payload as passed to
+   * {@link record} (an object, or undefined when the caller asks {@link needsBody} without one),
+   * false when the tap does not read this row's body (sim/trace-tally.ts tallyReadsBody). Asked
+   * only when no row text is needed otherwise; undefined: every row of tapBodyKinds is read.
+   */
+  tapBodyWanted: ((kind: TraceKind, payload: unknown) => boolean) | undefined;
   /** False when made with `hash: false`: {@link digest} then throws (no trace hash exists). */
   readonly hashed: boolean;
 
@@ -217,9 +224,19 @@ export class TraceRecorder {
     this.hash = hash ? createHash("sha256") : undefined;
   }
 
-  /** True when the canonical body of a `kind` row is read by someone (hash, kept rows, sink or tap). */
-  needsBody(kind: TraceKind): boolean {
-    return this.hashed || this.persisted || (this.tap !== undefined && (this.tapBodyKinds === undefined || this.tapBodyKinds.has(kind)));
+  /**
+   * True when the canonical body of a `kind` row is read by someone (hash, kept rows, sink or tap).
+   * With its `payload` (as it will be passed to {@link record}) the answer is exact for that row;
+   * without, it is true for every kind the tap may read.
+   */
+  needsBody(kind: TraceKind, payload?: unknown): boolean {
+    return this.hashed || this.persisted || (this.tap !== undefined && this.tapReads(kind, payload));
+  }
+
+  /** The tap reads the body of this `kind` row (payload as passed to record, or undefined). */
+  private tapReads(kind: TraceKind, payload: unknown): boolean {
+    if (this.tapBodyKinds !== undefined && !this.tapBodyKinds.has(kind)) return false;
+    return this.tapBodyWanted === undefined || this.tapBodyWanted(kind, payload);
   }
 
   /** True when the rows go somewhere a report will read (kept in memory or streamed to a file). */
@@ -237,18 +254,23 @@ export class TraceRecorder {
     return this.kinds.get(kind) ?? 0;
   }
 
-  /** Record one row; `payload` is canonicalised (or taken as-is when already a string). */
+  /**
+   * Record one row; `payload` is canonicalised (or taken as-is when already a string). A caller
+   * that builds row text itself may pass undefined when {@link needsBody} said false (the row is
+   * then counted and tapped without a body).
+   */
   record(tUs: number, kind: TraceKind, payload: unknown): void {
     const seq = this.n++;
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     if (!this.hashed && !this.persisted) {
       // No hash and no file: only the tap reads row text, and only of the kinds it names.
       if (this.tap === undefined) return;
-      const wanted = typeof payload === "string" || this.tapBodyKinds === undefined || this.tapBodyKinds.has(kind);
+      const wanted = typeof payload === "string" || this.tapReads(kind, payload);
       this.tap(seq, tUs, kind, wanted ? (typeof payload === "string" ? payload : canonicalJson(payload)) : undefined);
       return;
     }
     const body = typeof payload === "string" ? payload : canonicalJson(payload);
+    if (body === undefined) throw new Error(`trace: row ${seq} (${kind}) has no JSON body (payload ${typeof payload}) but the row text is hashed or kept`);
     if (this.hash !== undefined) {
       this.pendingText += `${seq}\t${tUs}\t${kind}\t${body}\n`;
       if (this.pendingText.length >= HASH_CHUNK_CHARS) this.flushHash();
