@@ -159,7 +159,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       opts.onProgress?.(i + 1, tasks.length);
     }
   } else {
-    perSeed = await runPool<ChaosTask, ChaosFailure[]>({ module: fileURLToPath(import.meta.url), fn: "chaosSeedTask", tasks, jobs, init, onProgress: opts.onProgress, shouldStop: opts.shouldStop });
+    perSeed = await runPool<ChaosTask, ChaosFailure[]>({ module: fileURLToPath(import.meta.url), fn: "chaosSeedTask", tasks, jobs, bundle: true, init, onProgress: opts.onProgress, shouldStop: opts.shouldStop });
   }
   // Interrupted (Ctrl-C): the seeds finished form a prefix of the range; the rest never started.
   let runs = 0;

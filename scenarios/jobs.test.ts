@@ -37,8 +37,11 @@ describe("--jobs N gives byte-identical chaos output", () => {
     const mod = new URL("./jobs-fixture.ts", import.meta.url).pathname;
     const tasks = [30, 5, 20, 1];
     expect(await runPool<number, number>({ module: mod, fn: "slowDouble", tasks, jobs: 3 })).toEqual([60, 10, 40, 2]);
+    expect(await runPool<number, number>({ module: mod, fn: "slowDouble", tasks, jobs: 3, bundle: true })).toEqual([60, 10, 40, 2]);
     await expect(runPool<number, number>({ module: mod, fn: "slowDouble", tasks: [1, -1, 2], jobs: 2 })).rejects.toThrow(/pool task 1: .*negative input -1/s);
     expect(() => checkJobs(0)).toThrow(/jobs: must be a positive integer, got 0/);
+    // Workers run a JavaScript bundle of the module (sim/pool-bundle.ts); its source map names the .ts file.
+    await expect(runPool<number, number>({ module: mod, fn: "slowDouble", tasks: [1, -2], jobs: 2, bundle: true })).rejects.toThrow(/at slowDouble \(.*scenarios\/jobs-fixture\.ts:\d+:\d+\)/);
     expect(defaultJobs()).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,9 +1,15 @@
-// Worker thread entry of sim/pool.ts: loads TypeScript through tsx (as bin/dita.mjs does), imports
-// the task module named in workerData, and answers each {i, task} message with {i, result} or
-// {i, error}. Runs tasks one at a time, in the order they arrive.
+// Worker thread entry of sim/pool.ts: imports the task module named in workerData (with
+// `bundled`, a plain-JavaScript bundle of it, sim/pool-bundle.ts, loaded without tsx; else a
+// TypeScript module loaded through tsx, as bin/dita.mjs does), and answers each {i, task} message
+// with {i, result} or {i, error}. Runs tasks one at a time, in the order they arrive.
 import { parentPort, workerData } from "node:worker_threads";
-import { register } from "tsx/esm/api";
-register();
+if (workerData.bundled) {
+  // The bundle carries an inline source map: stack traces then name the .ts files.
+  process.setSourceMapsEnabled(true);
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+}
 const mod = await import(workerData.module);
 const fn = mod[workerData.fn];
 if (typeof fn !== "function") throw new Error(`pool worker: ${workerData.module} has no function export ${workerData.fn}`);

@@ -2,7 +2,8 @@
  * `--jobs N`: run independent tasks (chaos seeds, scenarios, mutants) on N worker threads.
  *
  * Each task is a plain, structured-cloneable value handed to an exported async function
- * `fn(task, init)` of a TypeScript module (loaded in each worker through tsx, sim/pool-worker.mjs);
+ * `fn(task, init)` of a TypeScript module (loaded in each worker through tsx, or with `bundle` as
+ * one JavaScript bundle of it without tsx, sim/pool-bundle.ts; sim/pool-worker.mjs);
  * workers take the next task as soon as they finish one. Results are returned **in task order**,
  * whatever N is and whichever worker finished first, so output built from them is byte-identical
  * for every N (the simulation itself is deterministic per task). With `jobs` 1 the tasks run in
@@ -14,6 +15,7 @@
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { poolBundle } from "./pool-bundle.js";
 
 /** Default `--jobs`: every core (os.availableParallelism()). */
 export function defaultJobs(): number {
@@ -37,6 +39,13 @@ export interface PoolOptions<T> {
   tasks: readonly T[];
   /** Worker count (capped at the number of tasks). */
   jobs: number;
+  /**
+   * Workers load the module as one JavaScript bundle, without tsx (sim/pool-bundle.ts; issue 12:
+   * about a second of CPU less per worker). Only for a module whose imports are all written out
+   * (no `import()` of a computed .ts path, which needs tsx): scenarios/chaos.ts. Default false:
+   * workers load the module through tsx.
+   */
+  bundle?: boolean;
   /** Passed to every call as the second argument (structured-cloneable). */
   init?: unknown;
   /** Called after each task finishes, with the number done and the total. */
@@ -77,6 +86,8 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   }
   const n = Math.min(opts.jobs, total);
   const entry = new URL("./pool-worker.mjs", import.meta.url);
+  // With `bundle`, workers load the task module as one JavaScript bundle, without tsx.
+  const workerModule = opts.bundle === true ? { module: await poolBundle(opts.module), bundled: true } : { module: pathToFileURL(opts.module).href, bundled: false };
   let next = 0;
   let started = 0;
   const workers: Worker[] = [];
@@ -99,7 +110,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
         w.postMessage({ i, task: opts.tasks[i] });
       };
       for (let k = 0; k < n; k++) {
-        const w = new Worker(entry, { workerData: { module: pathToFileURL(opts.module).href, fn: opts.fn, init: opts.init } });
+        const w = new Worker(entry, { workerData: { ...workerModule, fn: opts.fn, init: opts.init } });
         workers.push(w);
         w.on("message", (msg: { ready?: boolean; i: number; result?: R; error?: string }) => {
           if (msg.ready) return feed(w);
