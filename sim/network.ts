@@ -19,6 +19,7 @@ import type { RestRequest, RestResponse, WsMessage } from "../venues/venue.js";
 import type { BingxMockVenue } from "../venues/bingx/mock-venue.js";
 import type { OutboundCall, Transport } from "../venues/connector/ports.js";
 import type { VenueConnector } from "../venues/connector/connector.js";
+import type { WsParseResult } from "../venues/bingx/adapter.js";
 import { classifyReply, parseCommandResponse, parseWsMessage } from "../venues/connector/wire.js";
 import type { FaultProfile } from "./types.js";
 import type { FaultInjector } from "./faults.js";
@@ -123,8 +124,10 @@ export class SimNetwork implements Transport {
     for (const msg of frames) {
       const frame = this.nextFrame++;
       this.obs.record(now, "venue.ws", { frame, body: msg.body });
+      // Decoded once: the ground truth below and every delivered copy (connector.onStreamFrame) use it.
+      const parsed = parseWsMessage(msg);
       // The wallet balances the venue itself states (ACCOUNT_UPDATE wb): anchors must be one of these.
-      for (const ev of parseWsMessage(msg).accountEvents) {
+      for (const ev of parsed.accountEvents) {
         if (ev.kind === "BALANCE" && ev.walletBalanceUsdt !== undefined) this.obs.rec.venueWallets.push(ev.walletBalanceUsdt);
         if (ev.kind === "FILL_SETTLED" && ev.venueOrderId) this.obs.noteEmittedSettle(ev.eventId, ev.venueOrderId);
       }
@@ -137,7 +140,7 @@ export class SimNetwork implements Transport {
       const session = this.connector.session;
       plan.delaysUs.forEach((d, copy) => {
         this.wsInFlight++;
-        this.schedule(now + d, () => this.deliver(msg, frame, copy, session));
+        this.schedule(now + d, () => this.deliver(msg, parsed, frame, copy, session));
       });
     }
   }
@@ -157,7 +160,7 @@ export class SimNetwork implements Transport {
     throw new Error("network: onRaceCancel is not wired");
   };
 
-  private deliver(msg: WsMessage, frame: number, copy: number, session: number): void {
+  private deliver(msg: WsMessage, parsed: WsParseResult, frame: number, copy: number, session: number): void {
     const now = this.now();
     this.wsInFlight--;
     if (session !== this.connector.session || !this.process.processUp || !this.connector.streamUp) {
@@ -165,7 +168,7 @@ export class SimNetwork implements Transport {
       return;
     }
     this.obs.record(now, "net.ws", { frame, copy });
-    const { inputs, missing, unknownEventType } = this.connector.onStreamFrame(msg);
+    const { inputs, missing, unknownEventType } = this.connector.onStreamFrame(msg, parsed);
     if (missing) this.obs.record(now, "adapter.missing", { frame, fields: missing });
     if (unknownEventType !== undefined) this.obs.record(now, "adapter.skipped", { frame, unknownEventType });
     // Idempotency probe (invariant 9): the full saved state before and after a duplicate. The

@@ -50,7 +50,7 @@
  */
 import type { AccountEvent, ReconcileReport, Stage, VenueCommand, VenueEvent } from "../../kernel/types.js";
 import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
-import { parseReconcile } from "../bingx/adapter.js";
+import { parseReconcile, type WsParseResult } from "../bingx/adapter.js";
 import {
   PATHS, Wire, classifyReply, parseBalanceReply, parseCommandResponse, parseListenKeyReply, parseOrderQueryReply, parseWsMessage, restamp,
   type Cancel, type KernelInput, type ReplyClass, type Submit,
@@ -447,10 +447,12 @@ export class VenueConnector {
    * (venue events first, then account events, in frame order). A `listenKeyExpired` frame marks
    * the stream down and renews the key (docs/bingx-protocol.md §listen key; L14: a signal, never
    * a throw). Returns the inputs for the host to feed and the wire fields the frame lacked.
+   * `parsed`: the adapter's decoding of this very frame when the caller already has it (the
+   * simulator decodes each emitted frame once, sim/network.ts; parseWsMessage is a pure function
+   * of the frame); by default the frame is decoded here.
    * @throws AdapterError (venues/bingx/errors.ts) for a frame the adapter refuses (unknown event type, …)
    */
-  onStreamFrame(msg: WsMessage): { inputs: KernelInput[]; missing?: string[]; unknownEventType?: string } {
-    const parsed = parseWsMessage(msg);
+  onStreamFrame(msg: WsMessage, parsed: WsParseResult = parseWsMessage(msg)): { inputs: KernelInput[]; missing?: string[]; unknownEventType?: string } {
     const account = this.dropStaleBalances(fundingBeforeBalance(parsed.accountEvents));
     const inputs: KernelInput[] = [...venueInputs(parsed.venueEvents), ...account.map((ev): KernelInput => ({ k: "account", ev }))];
     this.queryUnpricedFills(parsed.venueEvents);
