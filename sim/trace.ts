@@ -174,12 +174,12 @@ function sortKeys(v: unknown): unknown {
 
 /** canonicalJson of a market tick {tsUs, symbol, priceUsdt}, built directly (hot path: one per tick). */
 export function marketRowBody(tsUs: number, symbol: string, priceUsdt: string): string {
-  return `{"priceUsdt":${JSON.stringify(priceUsdt)},"symbol":${JSON.stringify(symbol)},"tsUs":${tsUs}}`;
+  return `{"priceUsdt":${quoteString(priceUsdt)},"symbol":${quoteString(symbol)},"tsUs":${tsUs}}`;
 }
 
 /** canonicalJson of a kernel mark {tsUs, symbol, markPrice}, built directly (hot path). */
 export function markRowBody(tsUs: number, symbol: string, markPrice: string): string {
-  return `{"markPrice":${JSON.stringify(markPrice)},"symbol":${JSON.stringify(symbol)},"tsUs":${tsUs}}`;
+  return `{"markPrice":${quoteString(markPrice)},"symbol":${quoteString(symbol)},"tsUs":${tsUs}}`;
 }
 
 /** Characters of row text gathered before one SHA-256 update (fewer native calls; same digest). */
