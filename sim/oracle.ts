@@ -28,7 +28,7 @@ import type { JournalFill, VenueJournalEntry } from "../venues/bingx/journal.js"
 import { CONFORMANCE_RULES } from "../venues/bingx/conformance.js";
 import { AVG_PRICE_EXTRA_DECIMALS } from "../venues/bingx/mock-venue.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
-import type { OrderOwner, RunRecord } from "./record.js";
+import { lastAnchorSample, type OrderOwner, type RunRecord } from "./record.js";
 import { Dec, shown } from "./num.js";
 
 const MAX_DETAIL_ITEMS = 5;
@@ -269,8 +269,7 @@ export function capitalVsWallet(rec: RunRecord): InvariantResult {
   const owners = need(rec.orderOwners, "orderOwners");
   const c = req(rec.final.ledger.capitalUsdt, "final.ledger.capitalUsdt");
   const w = req(rec.finalVenueLedger.walletBalanceUsdt, "finalVenueLedger.walletBalanceUsdt");
-  const anchors = rec.ledgerSamples.filter((s) => s.cause === "anchor" && s.anchoredWalletUsdt !== undefined);
-  const last = anchors[anchors.length - 1];
+  const last = lastAnchorSample(rec);
   const end = rec.liveness?.healUs;
   if (!last) return result("capital-vs-wallet", [{ tUs: end, detail: `capital ${c.toFixed()} was never anchored to a venue wallet (venue wallet ${w.toFixed()})` }], "");
   const aw = new Dec(last.anchoredWalletUsdt!);

@@ -8,6 +8,7 @@ import type { Intent, KernelSnapshot, LedgerSnapshot, Outcome, Stage, Transition
 import type { VenueLedger } from "../venues/venue.js";
 import type { ConformanceViolation } from "../venues/bingx/conformance.js";
 import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
+import type { RecordStreamFolds } from "./invariants.js";
 
 /** Venue conformance over the run: steps checked, journal entries, violations with their trace row. */
 export interface ConformanceRecord {
@@ -148,4 +149,39 @@ export interface RunRecord {
   orderOwners?: Record<string, OrderOwner>;
   /** Exit-leg progress around each restart. */
   restores?: RestoreRecord[];
+  /**
+   * Present when the run observer folded the per-row streams (STREAMED_FIELDS) while the run went
+   * instead of keeping them (sim/invariants.ts RecordStreamFolds): those arrays are then empty and
+   * the invariants judge from these folds. Absent: the arrays hold every entry.
+   */
+  streamed?: RecordStreamFolds;
+}
+
+/** Record fields folded during the run instead of kept, when RunRecord.streamed is present. */
+export const STREAMED_FIELDS = ["venueLedgers", "ledgerSamples", "slotSamples", "transitions", "intents", "fills"] as const;
+
+/**
+ * The folds fed during the run (RunRecord.streamed), or undefined when the record keeps its arrays.
+ * @throws Error when the streams were folded but a streamed field also has entries (which one is the run?).
+ */
+export function streamedFolds(rec: RunRecord): RecordStreamFolds | undefined {
+  const s = rec.streamed;
+  if (!s) return undefined;
+  for (const k of STREAMED_FIELDS) if (rec[k].length > 0) throw new Error(`RunRecord.${k} has ${rec[k].length} entries, but the record's streams were folded during the run`);
+  return s;
+}
+
+/** Time of the record's last ledger sample (undefined: none). */
+export function lastLedgerSampleUs(rec: RunRecord): number | undefined {
+  const s = streamedFolds(rec);
+  if (s) return s.capitalAnchored.lastUs;
+  return rec.ledgerSamples.length > 0 ? rec.ledgerSamples[rec.ledgerSamples.length - 1]!.tUs : undefined;
+}
+
+/** The record's last anchor sample that carries the wallet it was given (undefined: none). */
+export function lastAnchorSample(rec: RunRecord): LedgerSample | undefined {
+  const s = streamedFolds(rec);
+  if (s) return s.capitalAnchored.lastAnchor;
+  const anchors = rec.ledgerSamples.filter((x) => x.cause === "anchor" && x.anchoredWalletUsdt !== undefined);
+  return anchors[anchors.length - 1];
 }

@@ -10,6 +10,7 @@ import type { FaultMark, SeriesPoint } from "./types.js";
 import type { ConformanceRecord, FillRoute, IdempotencyProbe, LedgerSample, LivenessRecord, OrderOwner, ParitySample, RestoreRecord, SlotSample } from "./record.js";
 import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
 import type { TraceRecorder } from "./trace.js";
+import type { RecordStreamFolds } from "./invariants.js";
 
 /**
  * The fields of a slot image that a mark price never changes (a mark sets only mark price and
@@ -68,6 +69,8 @@ export interface RuntimeRecord {
   orderOwners?: Record<string, OrderOwner>;
   /** Exit-leg progress around each restart (invariant restart-exit-legs). */
   restores: RestoreRecord[];
+  /** Fold mode: the per-row streams folded during the run, their arrays left empty (sim/record.ts RunRecord.streamed). */
+  streamed?: RecordStreamFolds;
 }
 
 /** What the runtime hands back to run.ts. */
