@@ -23,7 +23,7 @@ import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
 import { TALLIED, TALLY_BODY_KINDS, TraceTally, seqDigests } from "./trace-tally.js";
 import { RecordStreamFolds } from "./invariants.js";
-import type { FillRoute, SlotSample } from "./record.js";
+import { journalView, type FillRoute, type SlotSample } from "./record.js";
 import type { Transition } from "../kernel/types.js";
 
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
@@ -116,7 +116,9 @@ export class RunObserver {
   venueStep(now: number): void {
     const entries = this.venue.drainJournal();
     if (entries.length === 0) return;
-    for (const e of entries) this.rec.venueJournal.push(e);
+    // Fold mode keeps only what the oracle reads of each entry (sim/record.ts JournalView).
+    if (this.folds) for (const e of entries) this.rec.venueJournal.push(journalView(e));
+    else for (const e of entries) this.rec.venueJournal.push(e);
     for (const v of this.conformance.observe(entries)) {
       const traceSeq = this.trace.count;
       this.record(now, "check", { conformance: v });

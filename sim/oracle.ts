@@ -24,11 +24,10 @@
  *   restart-exit-legs   a restore never forgets an exit leg the venue filled and the kernel booked
  */
 import type { TradeRecord } from "../kernel/types.js";
-import type { JournalFill, VenueJournalEntry } from "../venues/bingx/journal.js";
 import { CONFORMANCE_RULES } from "../venues/bingx/conformance.js";
 import { AVG_PRICE_EXTRA_DECIMALS } from "../venues/bingx/mock-venue.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
-import { lastAnchorSample, type OrderOwner, type RunRecord } from "./record.js";
+import { lastAnchorSample, type JournalView, type OrderOwner, type RunRecord } from "./record.js";
 import { Dec, shown } from "./num.js";
 
 const MAX_DETAIL_ITEMS = 5;
@@ -71,7 +70,9 @@ function avgPriceHalfUlp(rec: RunRecord): Map<string, Dec> {
   return out;
 }
 
-const fillsOf = (j: VenueJournalEntry[]): JournalFill[] => j.filter((e): e is JournalFill => e.kind === "fill");
+/** A venue fill as the oracle reads it. */
+type FillView = Extract<JournalView, { kind: "fill" }>;
+const fillsOf = (j: JournalView[]): FillView[] => j.filter((e): e is FillView => e.kind === "fill");
 
 /** Venue figures of one trade, from the venue's fills of the trade's own orders. */
 export interface TradeTruth {
@@ -93,8 +94,8 @@ export interface TradeTruth {
 }
 
 /** Per trade id, the venue truth (trades with no venue entry fill are absent). */
-export function tradeTruths(journal: VenueJournalEntry[], owners: Record<string, OrderOwner>, trades: TradeRecord[]): Map<string, TradeTruth> {
-  const byCid = new Map<string, JournalFill[]>();
+export function tradeTruths(journal: JournalView[], owners: Record<string, OrderOwner>, trades: TradeRecord[]): Map<string, TradeTruth> {
+  const byCid = new Map<string, FillView[]>();
   for (const f of fillsOf(journal)) {
     if (!f.clientOrderId) continue;
     const l = byCid.get(f.clientOrderId) ?? [];

@@ -1,7 +1,8 @@
 /**
  * Fold mode (sim/observer.ts, sim/invariants.ts RecordStreamFolds): the run observer folds the
  * record's per-row streams (venue ledgers, ledger samples, slot samples, transitions, intents,
- * fills) while the run goes instead of keeping them, so a 48 h run does not hold them in memory.
+ * fills) while the run goes instead of keeping them, and keeps only what the oracle reads of the
+ * venue journal, so a 48 h run does not hold them in memory.
  * The invariants and the oracle must judge such a record exactly as they judge the same run's
  * record with its arrays: same results, details and evidence, on passing runs and on doctored
  * failing ones; and a streamed record whose arrays also hold entries is refused, never passed.
@@ -66,6 +67,9 @@ describe("fold mode: the record's streams folded during the run judge like its a
     for (const k of STREAMED_FIELDS) expect(folded[k], k).toEqual([]);
     // The run kept entries in every stream it folds (else the comparison proves little).
     for (const k of ["ledgerSamples", "slotSamples", "transitions", "intents", "fills", "venueLedgers"] as const) expect(kept[k].length, k).toBeGreaterThan(0);
+    // The journal keeps every entry, reduced to what the oracle reads (sim/record.ts JournalView).
+    expect(folded.venueJournal!.length).toBe(kept.venueJournal!.length);
+    expect(folded.venueJournal!.some((e) => "feeRate" in e || "markPrice" in e)).toBe(false);
     const a = judge(kept);
     expect(judge(folded)).toEqual(a);
     expect(a.every((r) => r.ok)).toBe(true);

@@ -7,8 +7,34 @@
 import type { Intent, KernelSnapshot, LedgerSnapshot, Outcome, Stage, Transition } from "../kernel/types.js";
 import type { VenueLedger } from "../venues/venue.js";
 import type { ConformanceViolation } from "../venues/bingx/conformance.js";
-import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
+import type { JournalFill, JournalFunding, JournalOrder, JournalStatus, SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
 import type { RecordStreamFolds } from "./invariants.js";
+
+/**
+ * A venue journal entry (venues/bingx/journal.ts), whole or reduced to what the oracle
+ * (sim/oracle.ts) and the observer read of it. In fold mode the observer keeps only those fields
+ * of each entry (a 48 h run's full journal held ~21 MB).
+ */
+export type JournalView =
+  | VenueJournalEntry
+  | Pick<JournalOrder, "kind" | "tUs" | "orderId" | "clientOrderId" | "origQty">
+  | Pick<JournalFill, "kind" | "tUs" | "orderId" | "clientOrderId" | "symbol" | "qty" | "price" | "realizedUsdt" | "walletAfterUsdt">
+  | Pick<JournalStatus, "kind" | "tUs" | "orderId">
+  | Pick<JournalFunding, "kind" | "tUs" | "walletAfterUsdt">;
+
+/** The fields of `e` the oracle reads (JournalView), as a new object. */
+export function journalView(e: VenueJournalEntry): JournalView {
+  switch (e.kind) {
+    case "order":
+      return { kind: e.kind, tUs: e.tUs, orderId: e.orderId, clientOrderId: e.clientOrderId, origQty: e.origQty };
+    case "fill":
+      return { kind: e.kind, tUs: e.tUs, orderId: e.orderId, clientOrderId: e.clientOrderId, symbol: e.symbol, qty: e.qty, price: e.price, realizedUsdt: e.realizedUsdt, walletAfterUsdt: e.walletAfterUsdt };
+    case "status":
+      return { kind: e.kind, tUs: e.tUs, orderId: e.orderId };
+    case "funding":
+      return { kind: e.kind, tUs: e.tUs, walletAfterUsdt: e.walletAfterUsdt };
+  }
+}
 
 /** Venue conformance over the run: steps checked, journal entries, violations with their trace row. */
 export interface ConformanceRecord {
@@ -139,8 +165,11 @@ export interface RunRecord {
   contracts?: import("./types.js").ContractSpec[];
   /** True when the run injected no fault (no fault profile entry, no swarm mix): anomalies are then failures. */
   faultFree?: boolean;
-  /** The venue's journal: orders, fills (with position and wallet around them), status changes, funding. */
-  venueJournal?: VenueJournalEntry[];
+  /**
+   * The venue's journal: orders, fills (with position and wallet around them), status changes,
+   * funding; in fold mode (RunRecord.streamed) only the fields the oracle reads (JournalView).
+   */
+  venueJournal?: JournalView[];
   /** Venue conformance on every venue step (invariant venue-conformance). */
   conformance?: ConformanceRecord;
   /** The venue's per-symbol books at the end of the run. */

@@ -7,8 +7,8 @@ import type {
 } from "../kernel/types.js";
 import type { VenueLedger } from "../venues/venue.js";
 import type { FaultMark, SeriesPoint } from "./types.js";
-import type { ConformanceRecord, FillRoute, IdempotencyProbe, LedgerSample, LivenessRecord, OrderOwner, ParitySample, RestoreRecord, SlotSample } from "./record.js";
-import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
+import type { ConformanceRecord, FillRoute, IdempotencyProbe, JournalView, LedgerSample, LivenessRecord, OrderOwner, ParitySample, RestoreRecord, SlotSample } from "./record.js";
+import type { SymbolBooks } from "../venues/bingx/journal.js";
 import type { TraceRecorder } from "./trace.js";
 import type { RecordStreamFolds } from "./invariants.js";
 
@@ -60,7 +60,7 @@ export interface RuntimeRecord {
   fullySettledOrders?: string[];
   settlementCounts?: Record<string, number>;
   /** The venue's journal (orders, fills, status changes, funding), for the oracle (sim/oracle.ts). */
-  venueJournal: VenueJournalEntry[];
+  venueJournal: JournalView[];
   /** Venue conformance checked after every venue step (venues/bingx/conformance.ts). */
   conformance: ConformanceRecord;
   /** The venue's per-symbol books at the end of the run. */
