@@ -44,6 +44,14 @@ export function kernelPositions(contracts: readonly { symbol: string }[], slots:
   return kernel;
 }
 
+/** Same keys in the same order with the same values (so both give the same JSON). */
+function sameRecord(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
 export class RunObserver {
   readonly rec: RuntimeRecord = {
     intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
@@ -258,9 +266,26 @@ export class RunObserver {
     if (periodic) this.lastSeriesUs = now;
     else if (key === this.lastSeriesKey) return;
     this.lastSeriesKey = key;
-    this.series.push(p);
+    this.series.push(this.sharingPrevious(p));
   }
   private lastSeriesKey = "";
+
+  /**
+   * Point `p` with every value equal to the previous point's taken from it (the same string,
+   * array or object: equal values, so the report's JSON is the same). A 48 h run keeps ~22,000
+   * points, most of their sizes and positions unchanged from one point to the next. Series points
+   * are never mutated once recorded.
+   */
+  private sharingPrevious(p: SeriesPoint): SeriesPoint {
+    const q = this.series[this.series.length - 1];
+    if (!q) return p;
+    if (p.kernelCapitalUsdt === q.kernelCapitalUsdt) p.kernelCapitalUsdt = q.kernelCapitalUsdt;
+    if (p.venueWalletUsdt === q.venueWalletUsdt) p.venueWalletUsdt = q.venueWalletUsdt;
+    if (p.slotSizes.length === q.slotSizes.length && p.slotSizes.every((x, i) => x === q.slotSizes[i])) p.slotSizes = q.slotSizes;
+    if (sameRecord(p.kernelPositions, q.kernelPositions)) p.kernelPositions = q.kernelPositions;
+    if (sameRecord(p.venuePositions, q.venuePositions)) p.venuePositions = q.venuePositions;
+    return p;
+  }
 
   /** A position-parity sample (trace row + record). */
   parity(p: ParitySample): void {
