@@ -7,7 +7,7 @@
  *
  * The record's long per-row streams (venue ledgers, ledger samples, slot samples, transitions,
  * intents, fills) are judged by folds ({@link RecordStreamFolds}) fed one entry at a time: the run
- * observer feeds them while the run goes and keeps no arrays (a 48 h run would keep ~80 MB of
+ * observer feeds them while the run goes and keeps no arrays (a 48 h run kept ~35–55 MB of
  * them), and a record that keeps its arrays (doctored records of the tests) is fed the same folds
  * from them. Either way the same code judges each entry.
  */

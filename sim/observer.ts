@@ -83,7 +83,7 @@ export class RunObserver {
   /**
    * Fold mode: the record's per-row streams (sim/record.ts STREAMED_FIELDS) go to the invariants'
    * folds and to the trace-agreement digests as they are observed, and are not kept (a 48 h run
-   * kept ~80 MB of them). Undefined: they are kept in the record's arrays.
+   * kept ~35–55 MB of them live). Undefined: they are kept in the record's arrays.
    */
   private readonly folds: RecordStreamFolds | undefined;
   /** Fold mode: digests of the folded streams, as verifyContentAgainstTrace computes them from arrays. */
