@@ -4,10 +4,17 @@
  * { name, ok, detail }. `checkInvariants(record)` runs all twelve in docs/architecture.md order.
  *
  * Every invariant can fail: sim/invariants.test.ts feeds each one a doctored record.
+ *
+ * The record's long per-row streams (venue ledgers, ledger samples, slot samples, transitions,
+ * intents, fills) are judged by folds ({@link RecordStreamFolds}) fed one entry at a time: the run
+ * observer feeds them while the run goes and keeps no arrays (a 48 h run kept ~35–55 MB of
+ * them), and a record that keeps its arrays (doctored records of the tests) is fed the same folds
+ * from them. Either way the same code judges each entry.
  */
-import type { TradeRecord } from "../kernel/types.js";
+import type { Intent, Outcome, TradeRecord, Transition } from "../kernel/types.js";
+import type { VenueLedger } from "../venues/venue.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
-import type { RunRecord } from "./record.js";
+import { lastLedgerSampleUs, streamedFolds as folded, type FillRoute, type LedgerSample, type RunRecord, type SlotSample } from "./record.js";
 import { Dec, shown } from "./num.js";
 import { tradeTruths } from "./oracle.js";
 
@@ -48,23 +55,104 @@ const d = (v: string | undefined, field: string) => {
 };
 
 /**
+ * A fold of one invariant over a per-row stream of the record: fed entry by entry (by the run
+ * observer while the run goes, or from a record's arrays), judged at the end with the rest of the
+ * record. A missing field (`d` throws) is kept and thrown by `rethrow`, so the invariant reports
+ * the same checker error as when it reads the arrays; the entries after it are not judged.
+ */
+abstract class StreamFold {
+  private error: { thrown: unknown } | undefined;
+  protected guard(judge: () => void): void {
+    if (this.error) return;
+    try {
+      judge();
+    } catch (e) {
+      this.error = { thrown: e };
+    }
+  }
+  /** Throw what the first failing entry threw (checkInvariants reports it as a checker error). */
+  rethrow(): void {
+    if (this.error) throw this.error.thrown;
+  }
+}
+
+/**
+ * The folds of every invariant that reads a per-row stream of the record (venue ledgers, ledger
+ * samples, slot samples, transitions, intents, fills). The run observer (sim/observer.ts, fold
+ * mode) feeds each entry here as it is observed instead of keeping it in the record, and hands
+ * the folds over as RunRecord.streamed; the invariants then judge from them exactly as they judge
+ * a record's arrays (each invariant feeds the same fold class from the arrays).
+ */
+export class RecordStreamFolds {
+  readonly venueConservation = new VenueConservationFold();
+  readonly capitalAnchored: CapitalAnchoredFold;
+  readonly sizeBounds = new SizeBoundsFold();
+  readonly exits = new ExitsFold();
+  readonly routing = new RoutingFold();
+  /** @param initialBalanceUsdt the scenario's initial balance (capital before the first anchor). */
+  constructor(initialBalanceUsdt: string) {
+    this.capitalAnchored = new CapitalAnchoredFold(initialBalanceUsdt);
+  }
+  venueLedger(v: { tUs: number; ledger: VenueLedger }): void {
+    this.venueConservation.venueLedger(v);
+  }
+  ledgerSample(s: LedgerSample): void {
+    this.capitalAnchored.ledgerSample(s);
+  }
+  slotSample(s: SlotSample): void {
+    this.sizeBounds.slotSample(s);
+  }
+  transition(t: Transition): void {
+    this.sizeBounds.transition(t);
+  }
+  intent(i: { tUs: number; intent: Intent; outcome: Outcome }): void {
+    this.exits.intent(i);
+  }
+  fill(f: FillRoute): void {
+    this.routing.fill(f);
+  }
+}
+
+/**
  * 1. Venue conservation: wallet = initial + Σ realized − Σ fees + Σ funding, exactly, at every
  * sampled venue ledger and at the end (venue's own books; docs/bingx-protocol.md §9).
  */
 export function venueConservation(rec: RunRecord): InvariantResult {
-  const problems: Problem[] = [];
-  const all = [...rec.venueLedgers, { tUs: -1, ledger: rec.finalVenueLedger }];
-  for (const { tUs, ledger: l } of all) {
-    const expect = d(l.initialBalanceUsdt, "l.initialBalanceUsdt").plus(d(l.realizedPnlUsdt, "l.realizedPnlUsdt")).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).plus(d(l.fundingUsdt, "l.fundingUsdt"));
-    if (!expect.equals(d(l.walletBalanceUsdt, "l.walletBalanceUsdt"))) {
-      const detail = `t=${tUs < 0 ? "end" : tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${expect.toFixed()}`;
-      problems.push(tUs < 0 ? detail : { detail, tUs });
-    }
-  }
+  const f = folded(rec)?.venueConservation ?? VenueConservationFold.over(rec);
+  f.rethrow();
+  const problems: Problem[] = [...f.problems];
+  const final = conservationProblem(-1, rec.finalVenueLedger);
+  if (final) problems.push(final);
   if (!d(rec.finalVenueLedger.initialBalanceUsdt, "rec.finalVenueLedger.initialBalanceUsdt").equals(d(rec.initialBalanceUsdt, "rec.initialBalanceUsdt"))) {
     problems.push(`venue initial ${rec.finalVenueLedger.initialBalanceUsdt} != scenario initial ${rec.initialBalanceUsdt}`);
   }
-  return result("venue-conservation", problems, `${all.length} venue ledger samples balance exactly; final wallet ${rec.finalVenueLedger.walletBalanceUsdt}`);
+  return result("venue-conservation", problems, `${f.samples + 1} venue ledger samples balance exactly; final wallet ${rec.finalVenueLedger.walletBalanceUsdt}`);
+}
+
+/** Invariant 1 at one venue ledger (`tUs` −1: the final one): the violation, or undefined. */
+function conservationProblem(tUs: number, l: VenueLedger): Problem | undefined {
+  const expect = d(l.initialBalanceUsdt, "l.initialBalanceUsdt").plus(d(l.realizedPnlUsdt, "l.realizedPnlUsdt")).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).plus(d(l.fundingUsdt, "l.fundingUsdt"));
+  if (expect.equals(d(l.walletBalanceUsdt, "l.walletBalanceUsdt"))) return undefined;
+  const detail = `t=${tUs < 0 ? "end" : tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${expect.toFixed()}`;
+  return tUs < 0 ? detail : { detail, tUs };
+}
+
+/** Invariant 1 folded over the sampled venue ledgers (RunRecord.venueLedgers). */
+export class VenueConservationFold extends StreamFold {
+  samples = 0;
+  readonly problems: Problem[] = [];
+  venueLedger(v: { tUs: number; ledger: VenueLedger }): void {
+    this.samples++;
+    this.guard(() => {
+      const p = conservationProblem(v.tUs, v.ledger);
+      if (p) this.problems.push(p);
+    });
+  }
+  static over(rec: RunRecord): VenueConservationFold {
+    const f = new VenueConservationFold();
+    for (const v of rec.venueLedgers) f.venueLedger(v);
+    return f;
+  }
 }
 
 /**
@@ -73,41 +161,89 @@ export function venueConservation(rec: RunRecord): InvariantResult {
  * only by bridged realized PnL net of fees (plus funding) since the anchor (accounting spec §3.1).
  */
 export function capitalExchangeAnchored(rec: RunRecord): InvariantResult {
-  const problems: Problem[] = [];
-  const wallets = new Set(rec.venueWallets.map((w) => d(w, "venueWallets[]").toFixed()));
-  let base = { capital: d(rec.initialBalanceUsdt, "rec.initialBalanceUsdt"), realized: new Dec(0), fees: new Dec(0), funding: new Dec(0) };
-  let anchors = 0;
-  let prev: (typeof rec.ledgerSamples)[number] | undefined;
-  for (const s of rec.ledgerSamples) {
+  const f = folded(rec)?.capitalAnchored ?? CapitalAnchoredFold.over(rec);
+  return f.finish(rec);
+}
+
+/**
+ * Invariant 2 folded over the ledger samples (RunRecord.ledgerSamples) in order. Whether an
+ * anchored wallet was ever a venue wallet is decided at the end, against every wallet the venue
+ * held in the run (RunRecord.venueWallets), as when the samples are read at the end.
+ * Also keeps what other checks read of the samples: the last sample's time and the last anchor.
+ */
+export class CapitalAnchoredFold extends StreamFold {
+  samples = 0;
+  private anchors = 0;
+  private base: { capital: Dec; realized: Dec; fees: Dec; funding: Dec } | undefined;
+  private prev: LedgerSample | undefined;
+  /** Violations in sample order; an anchor's wallet check waits for the run's set of venue wallets. */
+  private readonly items: (Problem | { wallet: string; problem: Problem })[] = [];
+  /** Time of the last sample (undefined: none). */
+  lastUs: number | undefined;
+  /** The last anchor sample that carried the wallet it was given. */
+  lastAnchor: LedgerSample | undefined;
+
+  constructor(readonly initialBalanceUsdt: string) {
+    super();
+    this.guard(() => {
+      this.base = { capital: d(initialBalanceUsdt, "rec.initialBalanceUsdt"), realized: new Dec(0), fees: new Dec(0), funding: new Dec(0) };
+    });
+  }
+
+  ledgerSample(s: LedgerSample): void {
+    this.samples++;
+    this.lastUs = s.tUs;
+    if (s.cause === "anchor" && s.anchoredWalletUsdt !== undefined) this.lastAnchor = s;
+    this.guard(() => this.judge(s));
+  }
+
+  private judge(s: LedgerSample): void {
+    const problems = this.items;
     const l = s.ledger;
     const capital = d(l.capitalUsdt, "l.capitalUsdt");
+    const prev = this.prev;
     if (s.cause === "restore" && prev) {
       // Restart (I9, accounting spec §0.3): the restored ledger is the saved one.
       for (const f of ["capitalUsdt", "realizedPnlUsdt", "feesPaidUsdt", "fundingUsdt"] as const) {
         if (!d(l[f], f).equals(d(prev.ledger[f], `previous ${f}`))) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: ${f} ${prev.ledger[f]} before the restart, ${l[f]} after restore` });
       }
     }
-    prev = s;
+    this.prev = s;
     if (s.cause === "anchor" || s.cause === "restore") {
       if (s.cause === "anchor") {
-        anchors++;
+        this.anchors++;
         if (s.anchoredWalletUsdt === undefined) {
           problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: anchor sample without the wallet it was given` });
         } else {
           if (!capital.equals(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt"))) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}` });
-          if (!wallets.has(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed())) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance` });
+          problems.push({ wallet: d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed(), problem: { tUs: s.tUs, detail: `t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance` } });
         }
       }
-      base = { capital, realized: d(l.realizedPnlUsdt, "l.realizedPnlUsdt"), fees: d(l.feesPaidUsdt, "l.feesPaidUsdt"), funding: d(l.fundingUsdt, "l.fundingUsdt") };
-      continue;
+      this.base = { capital, realized: d(l.realizedPnlUsdt, "l.realizedPnlUsdt"), fees: d(l.feesPaidUsdt, "l.feesPaidUsdt"), funding: d(l.fundingUsdt, "l.fundingUsdt") };
+      return;
     }
+    const base = this.base!;
     const bridged = d(l.realizedPnlUsdt, "l.realizedPnlUsdt").minus(base.realized).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt").minus(base.fees)).plus(d(l.fundingUsdt, "l.fundingUsdt").minus(base.funding));
     const moved = capital.minus(base.capital);
     if (!moved.equals(bridged)) {
       problems.push({ tUs: s.tUs, detail: `t=${s.tUs} (${s.cause}): capital moved ${moved.toFixed()} since the anchor but bridged realized − fees + funding = ${bridged.toFixed()}` });
     }
   }
-  return result("capital-exchange-anchored", problems, `${anchors} anchors, ${rec.ledgerSamples.length} ledger samples consistent`);
+
+  /** The invariant's result: anchored wallets judged against every wallet the venue held. */
+  finish(rec: RunRecord): InvariantResult {
+    const wallets = new Set(rec.venueWallets.map((w) => d(w, "venueWallets[]").toFixed()));
+    if (rec.initialBalanceUsdt !== this.initialBalanceUsdt) throw new Error(`ledger samples were folded from initial balance ${this.initialBalanceUsdt}, the record says ${rec.initialBalanceUsdt}`);
+    this.rethrow();
+    const problems = this.items.flatMap((i) => (typeof i === "object" && "wallet" in i ? (wallets.has(i.wallet) ? [] : [i.problem]) : [i]));
+    return result("capital-exchange-anchored", problems, `${this.anchors} anchors, ${this.samples} ledger samples consistent`);
+  }
+
+  static over(rec: RunRecord): CapitalAnchoredFold {
+    const f = new CapitalAnchoredFold(rec.initialBalanceUsdt);
+    for (const s of rec.ledgerSamples) f.ledgerSample(s);
+    return f;
+  }
 }
 
 /**
@@ -197,7 +333,7 @@ function overlapsSameSymbol(t: TradeRecord, trades: TradeRecord[]): boolean {
  */
 export function noDoubleSettlement(rec: RunRecord): InvariantResult {
   const problems: Problem[] = [];
-  const endUs = rec.ledgerSamples.length > 0 ? rec.ledgerSamples[rec.ledgerSamples.length - 1]!.tUs : undefined;
+  const endUs = lastLedgerSampleUs(rec);
   const atEnd = (detail: string): Problem => (endUs !== undefined ? { detail, tUs: endUs } : detail);
   const l = rec.final.ledger;
   // Trades evicted from the kernel's archive (archiveCapacity) count through the ledger's totals.
@@ -281,25 +417,45 @@ export function positionParity(rec: RunRecord): InvariantResult {
  * a closed slot never reopens under the same trade id (Flaw 4, A1, I13).
  */
 export function sizeBounds(rec: RunRecord): InvariantResult {
-  const problems: Problem[] = [];
-  for (const s of rec.slotSamples) {
-    const size = d(s.sizeQty, "s.sizeQty");
-    const where = { tUs: s.tUs, slotId: s.slotId, tradeId: s.tradeId };
-    if (size.isNegative()) problems.push({ ...where, detail: `t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} < 0` });
-    if (size.greaterThan(d(s.initialSizeQty, "s.initialSizeQty"))) problems.push({ ...where, detail: `t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} > initial ${s.initialSizeQty}` });
-  }
+  const f = folded(rec)?.sizeBounds ?? SizeBoundsFold.over(rec);
+  f.rethrow();
+  const problems: Problem[] = [...f.sampleProblems];
   for (const t of rec.final.trades) {
     if (d(t.exitedQty, "t.exitedQty").greaterThan(d(t.quantity, "t.quantity"))) problems.push({ ...at(t), detail: `${t.tradeId}: exited ${t.exitedQty} > entered ${t.quantity} (oversell)` });
   }
-  const closed = new Set<string>();
-  for (const tr of rec.transitions) {
-    const key = `${tr.slotId}/${tr.tradeId}`;
-    if (closed.has(key) && tr.to !== "CLOSED" && tr.to !== "IDLE") {
-      problems.push({ tUs: tr.tsUs, slotId: tr.slotId, tradeId: tr.tradeId, detail: `t=${tr.tsUs} slot ${tr.slotId} trade ${tr.tradeId} reopened: CLOSED → ${tr.to} (${tr.trigger})` });
-    }
-    if (tr.to === "CLOSED") closed.add(key);
+  problems.push(...f.transitionProblems);
+  return result("size-bounds", problems, `${f.samples} slot samples, ${rec.final.trades.length} trades within bounds`);
+}
+
+/** Invariant 7 folded over the slot samples and the transitions (RunRecord.slotSamples, .transitions). */
+export class SizeBoundsFold extends StreamFold {
+  samples = 0;
+  readonly sampleProblems: Problem[] = [];
+  readonly transitionProblems: Problem[] = [];
+  /** `slot/trade` of every trade that reached CLOSED. */
+  private readonly closed = new Set<string>();
+  slotSample(s: SlotSample): void {
+    this.samples++;
+    this.guard(() => {
+      const size = d(s.sizeQty, "s.sizeQty");
+      const where = { tUs: s.tUs, slotId: s.slotId, tradeId: s.tradeId };
+      if (size.isNegative()) this.sampleProblems.push({ ...where, detail: `t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} < 0` });
+      if (size.greaterThan(d(s.initialSizeQty, "s.initialSizeQty"))) this.sampleProblems.push({ ...where, detail: `t=${s.tUs} slot ${s.slotId} ${s.tradeId}: size ${s.sizeQty} > initial ${s.initialSizeQty}` });
+    });
   }
-  return result("size-bounds", problems, `${rec.slotSamples.length} slot samples, ${rec.final.trades.length} trades within bounds`);
+  transition(tr: Transition): void {
+    const key = `${tr.slotId}/${tr.tradeId}`;
+    if (this.closed.has(key) && tr.to !== "CLOSED" && tr.to !== "IDLE") {
+      this.transitionProblems.push({ tUs: tr.tsUs, slotId: tr.slotId, tradeId: tr.tradeId, detail: `t=${tr.tsUs} slot ${tr.slotId} trade ${tr.tradeId} reopened: CLOSED → ${tr.to} (${tr.trigger})` });
+    }
+    if (tr.to === "CLOSED") this.closed.add(key);
+  }
+  static over(rec: RunRecord): SizeBoundsFold {
+    const f = new SizeBoundsFold();
+    for (const s of rec.slotSamples) f.slotSample(s);
+    for (const t of rec.transitions) f.transition(t);
+    return f;
+  }
 }
 
 /**
@@ -307,26 +463,42 @@ export function sizeBounds(rec: RunRecord): InvariantResult {
  * that reached the venue, or in an explicit diagnostic (docs/architecture.md §Kernel reference 16).
  */
 export function exitsNeverSkipped(rec: RunRecord): InvariantResult {
-  const problems: Problem[] = [];
+  const f = folded(rec)?.exits ?? ExitsFold.over(rec);
   const atVenue = new Set(rec.venueSubmittedClientOrderIds);
-  let exits = 0;
-  for (const { tUs, intent, outcome } of rec.intents) {
-    if (intent.kind !== "EXIT" && intent.kind !== "EXIT_RESIDUAL") continue;
-    exits++;
+  const problems = f.items.flatMap((i) => (typeof i === "object" && "exitOrder" in i ? (atVenue.has(i.exitOrder) ? [] : [i.problem]) : [i]));
+  return result("exits-never-skipped", problems, `${f.exits} exit intents each ended in a venue exit order or a diagnostic`);
+}
+
+/**
+ * Invariant 8 folded over the intents and their outcomes (RunRecord.intents). Whether an exit
+ * order reached the venue is decided at the end, against every SUBMIT the venue received in the
+ * run (RunRecord.venueSubmittedClientOrderIds).
+ */
+export class ExitsFold {
+  exits = 0;
+  /** Violations in intent order; "never reached the venue" waits for the run's venue submits. */
+  readonly items: (Problem | { exitOrder: string; problem: Problem })[] = [];
+  intent({ tUs, intent, outcome }: { tUs: number; intent: Intent; outcome: Outcome }): void {
+    if (intent.kind !== "EXIT" && intent.kind !== "EXIT_RESIDUAL") return;
+    this.exits++;
     const where = { tUs, slotId: intent.slotId };
     if (!outcome.accepted) {
-      if (outcome.code === "OK") problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: refused without a diagnostic` });
-      continue;
+      if (outcome.code === "OK") this.items.push({ ...where, detail: `t=${tUs} ${intent.intentId}: refused without a diagnostic` });
+      return;
     }
     const cmd = outcome.commands.find((c) => c.kind === "SUBMIT" && c.purpose === "EXIT");
     if (!cmd || cmd.kind !== "SUBMIT") {
-      problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: accepted (${outcome.code}) but no exit order emitted` });
-      continue;
+      this.items.push({ ...where, detail: `t=${tUs} ${intent.intentId}: accepted (${outcome.code}) but no exit order emitted` });
+      return;
     }
-    if (!cmd.reduceOnly) problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} not reduce-only` });
-    if (!atVenue.has(cmd.clientOrderId)) problems.push({ ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} never reached the venue` });
+    if (!cmd.reduceOnly) this.items.push({ ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} not reduce-only` });
+    this.items.push({ exitOrder: cmd.clientOrderId, problem: { ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} never reached the venue` } });
   }
-  return result("exits-never-skipped", problems, `${exits} exit intents each ended in a venue exit order or a diagnostic`);
+  static over(rec: RunRecord): ExitsFold {
+    const f = new ExitsFold();
+    for (const i of rec.intents) f.intent(i);
+    return f;
+  }
 }
 
 /** 9. Idempotency: a duplicated input changes nothing (Flaw 10, I10, F26). */
@@ -343,19 +515,31 @@ export function idempotency(rec: RunRecord): InvariantResult {
  * with nothing mutated; never silently on slot 0 (accounting spec §6.1, G13, J8).
  */
 export function routing(rec: RunRecord): InvariantResult {
-  const problems: Problem[] = [];
-  for (const f of rec.fills) {
+  const f = folded(rec)?.routing ?? RoutingFold.over(rec);
+  return result("routing", f.problems, `${f.fills} fills routed to their owning slot or UNRESOLVED_SLOT`);
+}
+
+/** Invariant 10 folded over the fills given to the kernel (RunRecord.fills). */
+export class RoutingFold {
+  fills = 0;
+  readonly problems: Problem[] = [];
+  fill(f: FillRoute): void {
+    this.fills++;
     const id = `${f.eventId} (order ${f.venueOrderId ?? "?"}/${f.clientOrderId ?? "?"})`;
     if (f.code === "UNRESOLVED_SLOT") {
-      if (f.changedSlots.length > 0) problems.push({ tUs: f.tUs, slotId: f.changedSlots[0], detail: `t=${f.tUs} ${id}: UNRESOLVED_SLOT but slots ${f.changedSlots.join(",")} changed` });
-      continue;
+      if (f.changedSlots.length > 0) this.problems.push({ tUs: f.tUs, slotId: f.changedSlots[0], detail: `t=${f.tUs} ${id}: UNRESOLVED_SLOT but slots ${f.changedSlots.join(",")} changed` });
+      return;
     }
     const wrong = f.changedSlots.filter((s) => s !== f.expectedSlot);
     if (wrong.length > 0) {
-      problems.push({ tUs: f.tUs, slotId: wrong[0], detail: `t=${f.tUs} ${id}: owned by slot ${f.expectedSlot ?? "none"} but landed on slot ${wrong.join(",")}${wrong.includes(0) ? " (slot-0 fallback)" : ""}` });
+      this.problems.push({ tUs: f.tUs, slotId: wrong[0], detail: `t=${f.tUs} ${id}: owned by slot ${f.expectedSlot ?? "none"} but landed on slot ${wrong.join(",")}${wrong.includes(0) ? " (slot-0 fallback)" : ""}` });
     }
   }
-  return result("routing", problems, `${rec.fills.length} fills routed to their owning slot or UNRESOLVED_SLOT`);
+  static over(rec: RunRecord): RoutingFold {
+    const f = new RoutingFold();
+    for (const x of rec.fills) f.fill(x);
+    return f;
+  }
 }
 
 /** 11. Liveness: after faults heal, every slot is quiescent within the bound. */

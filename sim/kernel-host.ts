@@ -279,7 +279,7 @@ export class KernelHost implements KernelPort {
     this.batchCodes.push(out.code);
     this.batchTaken.push(out.accepted || out.code === "DUPLICATE_EVENT");
     for (const tr of out.transitions) {
-      this.obs.rec.transitions.push(tr);
+      this.obs.transition(tr);
       this.stages[tr.slotId] = tr.to;
     }
     const ledgerMoved = out.ledgerSeq !== this.ledgerSeq || anchoredWallet !== undefined;
@@ -330,7 +330,7 @@ export class KernelHost implements KernelPort {
 
   /** Record slot `s` in the run record's slot samples. */
   sampleSlot(s: SlotImage): void {
-    this.obs.rec.slotSamples.push({ tUs: this.now(), slotId: s.slotId, tradeId: s.tradeId, stage: s.stage, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty });
+    this.obs.slotSample({ tUs: this.now(), slotId: s.slotId, tradeId: s.tradeId, stage: s.stage, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty });
   }
 
   /**
@@ -370,7 +370,7 @@ export class KernelHost implements KernelPort {
 
   private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
     const route = fillRoute(this.now(), ev, out, before, this.fingerprints(), (v) => this.obs.venueIdToClient.get(v), (c) => this.obs.owner.get(c)?.slotId);
-    this.obs.rec.fills.push(route);
+    this.obs.fill(route);
     for (const i of route.changedSlots) this.sampleSlot(this.slot(i));
   }
 }

@@ -155,3 +155,26 @@ describe("RunObserver.ledgerSample", () => {
     ]);
   });
 });
+
+describe("RunObserver.sampleSeries", () => {
+  it("a point takes the previous point's equal values (same array/object), and the series keeps every value", () => {
+    const o = observer();
+    const sym = DEFAULT_CONTRACTS[0].symbol;
+    const short = { slotId: 0, stage: "POSITION_OPEN", symbol: sym, side: "SHORT", sizeQty: "2" };
+    const idle = { slotId: 1, stage: "IDLE", symbol: "", side: "", sizeQty: "0" };
+    o.sampleSeries(1_000_000, () => [short, idle] as never, () => "100", DEFAULT_CONTRACTS);
+    o.sampleSeries(2_000_000, () => [{ ...short }, { ...idle }] as never, () => String(99 + 1), DEFAULT_CONTRACTS);
+    o.sampleSeries(3_000_000, () => [{ ...short, sizeQty: "1" }, idle] as never, () => "100", DEFAULT_CONTRACTS);
+    const [a, b, c] = o.series;
+    expect(o.series.map((p) => [p.tUs, p.kernelCapitalUsdt, p.slotSizes, p.kernelPositions?.[sym]])).toEqual([
+      [1_000_000, "100", ["-2", "0"], "-2"],
+      [2_000_000, "100", ["-2", "0"], "-2"],
+      [3_000_000, "100", ["-1", "0"], "-1"],
+    ]);
+    expect(b.slotSizes).toBe(a.slotSizes);
+    expect(b.kernelPositions).toBe(a.kernelPositions);
+    expect(b.venuePositions).toBe(a.venuePositions);
+    expect(c.slotSizes).not.toBe(b.slotSizes);
+    expect(c.kernelPositions).not.toBe(b.kernelPositions);
+  });
+});

@@ -22,6 +22,9 @@ import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
 import { TALLIED, TALLY_BODY_KINDS, TraceTally, seqDigests, tallyReadsBody } from "./trace-tally.js";
+import { RecordStreamFolds } from "./invariants.js";
+import { journalView, type FillRoute, type SlotSample } from "./record.js";
+import type { Transition } from "../kernel/types.js";
 
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
 const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
@@ -39,6 +42,14 @@ export function kernelPositions(contracts: readonly { symbol: string }[], slots:
     kernel[s.symbol] = new Dec(kernel[s.symbol] ?? "0").plus(signed).toFixed();
   }
   return kernel;
+}
+
+/** Same keys in the same order with the same values (so both give the same JSON). */
+function sameRecord(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
 
 export class RunObserver {
@@ -69,13 +80,35 @@ export class RunObserver {
   /** Slot images just before the last restart (exit-leg progress, invariant restart-exit-legs). */
   private preRestart: SlotImage[] = [];
 
+  /**
+   * Fold mode: the record's per-row streams (sim/record.ts STREAMED_FIELDS) go to the invariants'
+   * folds and to the trace-agreement digests as they are observed, and are not kept (a 48 h run
+   * kept ~35–55 MB of them live). Undefined: they are kept in the record's arrays.
+   */
+  private readonly folds: RecordStreamFolds | undefined;
+  /** Fold mode: digests of the folded streams, as verifyContentAgainstTrace computes them from arrays. */
+  private readonly foldedDigests: ReturnType<typeof seqDigests> | undefined;
+  /** Fold mode: entries folded (verifyAgainstTrace compares them with the trace's row counts). */
+  private foldedIntents = 0;
+  private foldedLedgerSamples = 0;
+
+  /**
+   * @param foldStreams fold the record's per-row streams during the run instead of keeping them
+   *   (RunRecord.streamed); the invariants' results are the same (sim/invariants.ts RecordStreamFolds).
+   */
   constructor(
     readonly trace: TraceRecorder,
     private readonly venue: BingxMockVenue,
     private readonly seriesEveryUs: number,
     conformance: ConstructorParameters<typeof VenueConformance>[0],
+    foldStreams = false,
   ) {
     this.conformance = new VenueConformance(conformance);
+    if (foldStreams) {
+      this.folds = new RecordStreamFolds(conformance.initialBalanceUsdt);
+      this.foldedDigests = seqDigests();
+      this.rec.streamed = this.folds;
+    }
     if (trace.count > 0) throw new Error(`observer: the trace already has ${trace.count} rows; the observer must see every row from the first`);
     trace.tap = (seq, tUs, kind, body) => this.tally.row(seq, tUs, kind, body);
     trace.tapBodyKinds = TALLY_BODY_KINDS;
@@ -92,7 +125,9 @@ export class RunObserver {
   venueStep(now: number): void {
     const entries = this.venue.drainJournal();
     if (entries.length === 0) return;
-    for (const e of entries) this.rec.venueJournal.push(e);
+    // Fold mode keeps only what the oracle reads of each entry (sim/record.ts JournalView).
+    if (this.folds) for (const e of entries) this.rec.venueJournal.push(journalView(e));
+    else for (const e of entries) this.rec.venueJournal.push(e);
     for (const v of this.conformance.observe(entries)) {
       const traceSeq = this.trace.count;
       this.record(now, "check", { conformance: v });
@@ -148,6 +183,12 @@ export class RunObserver {
    * from one to the next, and each fresh decode would otherwise keep its own copies).
    */
   ledgerSample(sample: LedgerSample): void {
+    if (this.folds) {
+      this.foldedLedgerSamples++;
+      this.folds.ledgerSample(sample);
+      if (sample.cause !== "restore") this.foldedDigests!.ledgerSamples.add(`${sample.tUs}|${canonicalJson(sample.ledger)}`);
+      return;
+    }
     const prev = this.lastLedger as unknown as Record<string, unknown> | undefined;
     const l = sample.ledger as unknown as Record<string, unknown>;
     if (prev) for (const k of Object.keys(l)) if (typeof l[k] === "string" && l[k] === prev[k]) l[k] = prev[k];
@@ -158,7 +199,30 @@ export class RunObserver {
 
   /** An intent and the kernel's outcome (the "intent" row was written before the call). */
   intent(tUs: number, intent: Intent, outcome: Outcome): void {
-    this.rec.intents.push({ tUs, intent, outcome });
+    if (!this.folds) return void this.rec.intents.push({ tUs, intent, outcome });
+    this.foldedIntents++;
+    this.folds.intent({ tUs, intent, outcome });
+    this.foldedDigests!.intents.add(`${tUs}|${canonicalJson(intent)}|${canonicalJson(outcome)}`);
+  }
+
+  /** A stage transition from a kernel outcome (of an intent, venue, account or reconcile input). */
+  transition(t: Transition): void {
+    if (!this.folds) return void this.rec.transitions.push(t);
+    this.folds.transition(t);
+    this.foldedDigests!.transitions.add(canonicalJson(t));
+  }
+
+  /** A slot observation (size bounds). */
+  slotSample(s: SlotSample): void {
+    if (!this.folds) return void this.rec.slotSamples.push(s);
+    this.folds.slotSample(s);
+  }
+
+  /** A fill given to the kernel and where it landed (routing). */
+  fill(f: FillRoute): void {
+    if (!this.folds) return void this.rec.fills.push(f);
+    this.folds.fill(f);
+    this.foldedDigests!.fills.add(`${f.eventId}|${f.code}`);
   }
 
   /** The venue received a SUBMIT for this client order id (first time only). */
@@ -174,7 +238,8 @@ export class RunObserver {
     if (l.walletBalanceUsdt === this.lastWallet) return;
     this.lastWallet = l.walletBalanceUsdt;
     this.rec.venueWallets.push(l.walletBalanceUsdt);
-    this.rec.venueLedgers.push({ tUs: now, ledger: l });
+    if (this.folds) this.folds.venueLedger({ tUs: now, ledger: l });
+    else this.rec.venueLedgers.push({ tUs: now, ledger: l });
   }
 
   /**
@@ -202,9 +267,26 @@ export class RunObserver {
     if (periodic) this.lastSeriesUs = now;
     else if (key === this.lastSeriesKey) return;
     this.lastSeriesKey = key;
-    this.series.push(p);
+    this.series.push(this.sharingPrevious(p));
   }
   private lastSeriesKey = "";
+
+  /**
+   * Point `p` with every value equal to the previous point's taken from it (the same string,
+   * array or object: equal values, so the report's JSON is the same). A 48 h run keeps ~22,000
+   * points, most of their sizes and positions unchanged from one point to the next. Series points
+   * are never mutated once recorded.
+   */
+  private sharingPrevious(p: SeriesPoint): SeriesPoint {
+    const q = this.series[this.series.length - 1];
+    if (!q) return p;
+    if (p.kernelCapitalUsdt === q.kernelCapitalUsdt) p.kernelCapitalUsdt = q.kernelCapitalUsdt;
+    if (p.venueWalletUsdt === q.venueWalletUsdt) p.venueWalletUsdt = q.venueWalletUsdt;
+    if (p.slotSizes.length === q.slotSizes.length && p.slotSizes.every((x, i) => x === q.slotSizes[i])) p.slotSizes = q.slotSizes;
+    if (sameRecord(p.kernelPositions, q.kernelPositions)) p.kernelPositions = q.kernelPositions;
+    if (sameRecord(p.venuePositions, q.venuePositions)) p.venuePositions = q.venuePositions;
+    return p;
+  }
 
   /** A position-parity sample (trace row + record). */
   parity(p: ParitySample): void {
@@ -275,9 +357,9 @@ export class RunObserver {
   verifyAgainstTrace(): void {
     const n = (k: TraceKind) => this.trace.countOf(k);
     const pairs: [string, number, number][] = [
-      ["intents", this.rec.intents.length, n("intent")],
+      ["intents", this.rec.intents.length + this.foldedIntents, n("intent")],
       ["probes", this.rec.probes.length, n("idem.probe")],
-      ["ledgerSamples", this.rec.ledgerSamples.length, n("ledger") - 1 + n("kernel.restore")],
+      ["ledgerSamples", this.rec.ledgerSamples.length + this.foldedLedgerSamples, n("ledger") - 1 + n("kernel.restore")],
       ["parity", this.rec.parity.length, this.parityRows],
     ];
     for (const [field, inRecord, inTrace] of pairs) {
@@ -296,7 +378,9 @@ export class RunObserver {
   private verifyContentAgainstTrace(): void {
     if (this.tally.problems.length > 0) throw new Error(`observer: the trace has rows the record cannot be checked against: ${this.tally.problems.slice(0, 3).join("; ")}`);
     const r = this.rec;
-    const mine = seqDigests();
+    // Fold mode: intents, transitions, fills and ledger samples were digested as they came (their
+    // arrays are empty); the rest is digested from the arrays as always.
+    const mine = this.foldedDigests ?? seqDigests();
     for (const i of r.intents) mine.intents.add(`${i.tUs}|${canonicalJson(i.intent)}|${canonicalJson(i.outcome)}`);
     for (const t of r.transitions) mine.transitions.add(canonicalJson(t));
     for (const f of r.fills) mine.fills.add(`${f.eventId}|${f.code}`);

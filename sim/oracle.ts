@@ -24,11 +24,10 @@
  *   restart-exit-legs   a restore never forgets an exit leg the venue filled and the kernel booked
  */
 import type { TradeRecord } from "../kernel/types.js";
-import type { JournalFill, VenueJournalEntry } from "../venues/bingx/journal.js";
 import { CONFORMANCE_RULES } from "../venues/bingx/conformance.js";
 import { AVG_PRICE_EXTRA_DECIMALS } from "../venues/bingx/mock-venue.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
-import type { OrderOwner, RunRecord } from "./record.js";
+import { lastAnchorSample, type JournalView, type OrderOwner, type RunRecord } from "./record.js";
 import { Dec, shown } from "./num.js";
 
 const MAX_DETAIL_ITEMS = 5;
@@ -71,7 +70,9 @@ function avgPriceHalfUlp(rec: RunRecord): Map<string, Dec> {
   return out;
 }
 
-const fillsOf = (j: VenueJournalEntry[]): JournalFill[] => j.filter((e): e is JournalFill => e.kind === "fill");
+/** A venue fill as the oracle reads it. */
+type FillView = Extract<JournalView, { kind: "fill" }>;
+const fillsOf = (j: JournalView[]): FillView[] => j.filter((e): e is FillView => e.kind === "fill");
 
 /** Venue figures of one trade, from the venue's fills of the trade's own orders. */
 export interface TradeTruth {
@@ -93,8 +94,8 @@ export interface TradeTruth {
 }
 
 /** Per trade id, the venue truth (trades with no venue entry fill are absent). */
-export function tradeTruths(journal: VenueJournalEntry[], owners: Record<string, OrderOwner>, trades: TradeRecord[]): Map<string, TradeTruth> {
-  const byCid = new Map<string, JournalFill[]>();
+export function tradeTruths(journal: JournalView[], owners: Record<string, OrderOwner>, trades: TradeRecord[]): Map<string, TradeTruth> {
+  const byCid = new Map<string, FillView[]>();
   for (const f of fillsOf(journal)) {
     if (!f.clientOrderId) continue;
     const l = byCid.get(f.clientOrderId) ?? [];
@@ -269,8 +270,7 @@ export function capitalVsWallet(rec: RunRecord): InvariantResult {
   const owners = need(rec.orderOwners, "orderOwners");
   const c = req(rec.final.ledger.capitalUsdt, "final.ledger.capitalUsdt");
   const w = req(rec.finalVenueLedger.walletBalanceUsdt, "finalVenueLedger.walletBalanceUsdt");
-  const anchors = rec.ledgerSamples.filter((s) => s.cause === "anchor" && s.anchoredWalletUsdt !== undefined);
-  const last = anchors[anchors.length - 1];
+  const last = lastAnchorSample(rec);
   const end = rec.liveness?.healUs;
   if (!last) return result("capital-vs-wallet", [{ tUs: end, detail: `capital ${c.toFixed()} was never anchored to a venue wallet (venue wallet ${w.toFixed()})` }], "");
   const aw = new Dec(last.anchoredWalletUsdt!);

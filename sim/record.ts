@@ -7,7 +7,34 @@
 import type { Intent, KernelSnapshot, LedgerSnapshot, Outcome, Stage, Transition } from "../kernel/types.js";
 import type { VenueLedger } from "../venues/venue.js";
 import type { ConformanceViolation } from "../venues/bingx/conformance.js";
-import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
+import type { JournalFill, JournalFunding, JournalOrder, JournalStatus, SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
+import type { RecordStreamFolds } from "./invariants.js";
+
+/**
+ * A venue journal entry (venues/bingx/journal.ts), whole or reduced to what the oracle
+ * (sim/oracle.ts) and the observer read of it. In fold mode the observer keeps only those fields
+ * of each entry (a 48 h run's full journal held ~21 MB).
+ */
+export type JournalView =
+  | VenueJournalEntry
+  | Pick<JournalOrder, "kind" | "tUs" | "orderId" | "clientOrderId" | "origQty">
+  | Pick<JournalFill, "kind" | "tUs" | "orderId" | "clientOrderId" | "symbol" | "qty" | "price" | "realizedUsdt" | "walletAfterUsdt">
+  | Pick<JournalStatus, "kind" | "tUs" | "orderId">
+  | Pick<JournalFunding, "kind" | "tUs" | "walletAfterUsdt">;
+
+/** The fields of `e` the oracle reads (JournalView), as a new object. */
+export function journalView(e: VenueJournalEntry): JournalView {
+  switch (e.kind) {
+    case "order":
+      return { kind: e.kind, tUs: e.tUs, orderId: e.orderId, clientOrderId: e.clientOrderId, origQty: e.origQty };
+    case "fill":
+      return { kind: e.kind, tUs: e.tUs, orderId: e.orderId, clientOrderId: e.clientOrderId, symbol: e.symbol, qty: e.qty, price: e.price, realizedUsdt: e.realizedUsdt, walletAfterUsdt: e.walletAfterUsdt };
+    case "status":
+      return { kind: e.kind, tUs: e.tUs, orderId: e.orderId };
+    case "funding":
+      return { kind: e.kind, tUs: e.tUs, walletAfterUsdt: e.walletAfterUsdt };
+  }
+}
 
 /** Venue conformance over the run: steps checked, journal entries, violations with their trace row. */
 export interface ConformanceRecord {
@@ -138,8 +165,11 @@ export interface RunRecord {
   contracts?: import("./types.js").ContractSpec[];
   /** True when the run injected no fault (no fault profile entry, no swarm mix): anomalies are then failures. */
   faultFree?: boolean;
-  /** The venue's journal: orders, fills (with position and wallet around them), status changes, funding. */
-  venueJournal?: VenueJournalEntry[];
+  /**
+   * The venue's journal: orders, fills (with position and wallet around them), status changes,
+   * funding; in fold mode (RunRecord.streamed) only the fields the oracle reads (JournalView).
+   */
+  venueJournal?: JournalView[];
   /** Venue conformance on every venue step (invariant venue-conformance). */
   conformance?: ConformanceRecord;
   /** The venue's per-symbol books at the end of the run. */
@@ -148,4 +178,39 @@ export interface RunRecord {
   orderOwners?: Record<string, OrderOwner>;
   /** Exit-leg progress around each restart. */
   restores?: RestoreRecord[];
+  /**
+   * Present when the run observer folded the per-row streams (STREAMED_FIELDS) while the run went
+   * instead of keeping them (sim/invariants.ts RecordStreamFolds): those arrays are then empty and
+   * the invariants judge from these folds. Absent: the arrays hold every entry.
+   */
+  streamed?: RecordStreamFolds;
+}
+
+/** Record fields folded during the run instead of kept, when RunRecord.streamed is present. */
+export const STREAMED_FIELDS = ["venueLedgers", "ledgerSamples", "slotSamples", "transitions", "intents", "fills"] as const;
+
+/**
+ * The folds fed during the run (RunRecord.streamed), or undefined when the record keeps its arrays.
+ * @throws Error when the streams were folded but a streamed field also has entries (which one is the run?).
+ */
+export function streamedFolds(rec: RunRecord): RecordStreamFolds | undefined {
+  const s = rec.streamed;
+  if (!s) return undefined;
+  for (const k of STREAMED_FIELDS) if (rec[k].length > 0) throw new Error(`RunRecord.${k} has ${rec[k].length} entries, but the record's streams were folded during the run`);
+  return s;
+}
+
+/** Time of the record's last ledger sample (undefined: none). */
+export function lastLedgerSampleUs(rec: RunRecord): number | undefined {
+  const s = streamedFolds(rec);
+  if (s) return s.capitalAnchored.lastUs;
+  return rec.ledgerSamples.length > 0 ? rec.ledgerSamples[rec.ledgerSamples.length - 1]!.tUs : undefined;
+}
+
+/** The record's last anchor sample that carries the wallet it was given (undefined: none). */
+export function lastAnchorSample(rec: RunRecord): LedgerSample | undefined {
+  const s = streamedFolds(rec);
+  if (s) return s.capitalAnchored.lastAnchor;
+  const anchors = rec.ledgerSamples.filter((x) => x.cause === "anchor" && x.anchoredWalletUsdt !== undefined);
+  return anchors[anchors.length - 1];
 }

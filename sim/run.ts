@@ -86,7 +86,9 @@ function checkScenario(s: Scenario): void {
 /**
  * One execution of the runtime (no judging). `rowTap` sees every trace row as it is written
  * (seq, time, kind, canonical body; sim/trace.ts TraceRecorder.tap). `hashTrace` false: no
- * trace hash is computed (RuntimeOutput.traceHash null; refused with a trace file).
+ * trace hash is computed (RuntimeOutput.traceHash null; refused with a trace file). `foldRecord`:
+ * the record's per-row streams are folded during the run, not kept (RunRecord.streamed; the
+ * invariants judge the same, sim/invariants.ts RecordStreamFolds).
  */
 export function executeOnce(
   scenario: Scenario,
@@ -97,6 +99,7 @@ export function executeOnce(
   traceFile?: string,
   rowTap?: RuntimeDeps["rowTap"],
   hashTrace = true,
+  foldRecord = false,
 ): RuntimeOutput {
   const rt = new Runtime(
     scenario,
@@ -107,6 +110,7 @@ export function executeOnce(
       createVenue: (o) => createBingxMockVenue({ ...o, contracts: o.contracts }),
       kernelConfig: kernelConfigFor(scenario),
       ...(rowTap ? { rowTap } : {}),
+      foldRecord,
     },
     keepTrace,
     traceFile,
@@ -157,12 +161,12 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
   // Its diagnostics are folded from the rows as they are written, so a passing run's trace is
   // not read back (sim/evidence.ts evidenceFromTraceFile).
   const live = opts.traceFile ? new DiagnosticsCollector() : undefined;
-  const out = executeOnce(scenario, opts.seed, faults, kernelModule, false, opts.traceFile, live ? (seq, tUs, kind, body) => live.row(seq, tUs, kind, body) : undefined, hashTrace);
+  const out = executeOnce(scenario, opts.seed, faults, kernelModule, false, opts.traceFile, live ? (seq, tUs, kind, body) => live.row(seq, tUs, kind, body) : undefined, hashTrace, true);
   const wallMs = wallNowMs() - t0;
   // No hash computed: no hash to compare (invariant 12 then says "not checked", hash not computed).
   const hashes: string[] = out.traceHash === null ? [] : [out.traceHash];
   if (opts.checkDeterminism === true) {
-    const again = executeOnce(scenario, opts.seed, faults, kernelModule, false).traceHash;
+    const again = executeOnce(scenario, opts.seed, faults, kernelModule, false, undefined, undefined, true, true).traceHash;
     if (again === null) throw new Error("determinism: the second execution computed no trace hash");
     hashes.push(again);
   }

@@ -7,9 +7,10 @@ import type {
 } from "../kernel/types.js";
 import type { VenueLedger } from "../venues/venue.js";
 import type { FaultMark, SeriesPoint } from "./types.js";
-import type { ConformanceRecord, FillRoute, IdempotencyProbe, LedgerSample, LivenessRecord, OrderOwner, ParitySample, RestoreRecord, SlotSample } from "./record.js";
-import type { SymbolBooks, VenueJournalEntry } from "../venues/bingx/journal.js";
+import type { ConformanceRecord, FillRoute, IdempotencyProbe, JournalView, LedgerSample, LivenessRecord, OrderOwner, ParitySample, RestoreRecord, SlotSample } from "./record.js";
+import type { SymbolBooks } from "../venues/bingx/journal.js";
 import type { TraceRecorder } from "./trace.js";
+import type { RecordStreamFolds } from "./invariants.js";
 
 /**
  * The fields of a slot image that a mark price never changes (a mark sets only mark price and
@@ -59,7 +60,7 @@ export interface RuntimeRecord {
   fullySettledOrders?: string[];
   settlementCounts?: Record<string, number>;
   /** The venue's journal (orders, fills, status changes, funding), for the oracle (sim/oracle.ts). */
-  venueJournal: VenueJournalEntry[];
+  venueJournal: JournalView[];
   /** Venue conformance checked after every venue step (venues/bingx/conformance.ts). */
   conformance: ConformanceRecord;
   /** The venue's per-symbol books at the end of the run. */
@@ -68,6 +69,8 @@ export interface RuntimeRecord {
   orderOwners?: Record<string, OrderOwner>;
   /** Exit-leg progress around each restart (invariant restart-exit-legs). */
   restores: RestoreRecord[];
+  /** Fold mode: the per-row streams folded during the run, their arrays left empty (sim/record.ts RunRecord.streamed). */
+  streamed?: RecordStreamFolds;
 }
 
 /** What the runtime hands back to run.ts. */

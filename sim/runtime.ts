@@ -51,6 +51,8 @@ export interface RuntimeDeps {
   kernelConfig: KernelConfig;
   /** Sees every trace row as written, after the observer's tally (sim/run.ts: live diagnostics). */
   rowTap?: (seq: number, tUs: number, kind: TraceKind, body: string) => void;
+  /** Fold the record's per-row streams during the run instead of keeping them (sim/observer.ts fold mode). */
+  foldRecord?: boolean;
 }
 
 const WORKING = ["ENTRY_WORKING", "EXIT_WORKING"];
@@ -119,7 +121,7 @@ export class Runtime {
       rng: () => venueRng.uniform(),
       quirks: venueQuirks(scenario.venue, faultProfile),
     });
-    this.obs = new RunObserver(this.trace, this.venue, seriesEveryUs, { contracts: scenario.contracts, initialBalanceUsdt: scenario.initialBalanceUsdt });
+    this.obs = new RunObserver(this.trace, this.venue, seriesEveryUs, { contracts: scenario.contracts, initialBalanceUsdt: scenario.initialBalanceUsdt }, deps.foldRecord === true);
     const tally = this.trace.tap;
     const extra = deps.rowTap;
     if (extra) {
