@@ -31,7 +31,7 @@ import type { AccountEvent, ReconcileReport, VenueCommand, VenueEvent } from "..
 import type { ContractSpec } from "../types.js";
 import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
 import { parseContractSpec } from "./contracts.js";
-import { Dec, fmt, parseDecimal } from "./dec.js";
+import { isPositiveText, negText, normDecimal } from "./dec.js";
 import { classifyCode } from "./errors.js";
 import { isWireNumber, isWireObject, parseJsonLossless, type Wire } from "./json.js";
 import { deepFreeze } from "../../kernel/freeze.js";
@@ -135,17 +135,17 @@ function reqText(o: { [k: string]: Wire }, key: string, path: string): string {
 /** A plain decimal (string or number text), normalised ("1.50" → "1.5"). */
 function decText(o: { [k: string]: Wire }, key: string, path: string): string {
   const t = reqText(o, key, path);
-  const d = parseDecimal(t);
-  if (!d) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
-  return fmt(d);
+  const d = normDecimal(t);
+  if (d === undefined) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
+  return d;
 }
 
 function optDecText(o: { [k: string]: Wire }, key: string, path: string): string | undefined {
   const t = optText(o, key, path);
   if (t === undefined || t === "") return undefined;
-  const d = parseDecimal(t);
-  if (!d) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
-  return fmt(d);
+  const d = normDecimal(t);
+  if (d === undefined) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
+  return d;
 }
 
 /** An order id (19-digit number or digit string), exact. */
@@ -170,11 +170,11 @@ function clientId(o: { [k: string]: Wire }, path: string): string | undefined {
 }
 
 function neg(text: string): string {
-  return fmt(new Dec(text).neg());
+  return negText(text);
 }
 
 function positive(text: string | undefined): boolean {
-  return text !== undefined && new Dec(text).gt(0);
+  return isPositiveText(text);
 }
 
 /** A parsed REST envelope. */
@@ -251,8 +251,8 @@ export function commandToRequest(cmd: VenueCommand, ctx: RequestContext): RestRe
   }
   if (cmd.kind !== "SUBMIT") throw new AdapterError("command.kind", String((cmd as { kind: unknown }).kind), "unknown command kind");
   if (cmd.side !== "BUY" && cmd.side !== "SELL") throw new AdapterError("command.side", String(cmd.side), "must be BUY or SELL");
-  const q = parseDecimal(cmd.quantity);
-  if (!q || q.lte(0)) throw new AdapterError("command.quantity", String(cmd.quantity), "must be a positive decimal string");
+  const q = normDecimal(cmd.quantity);
+  if (q === undefined || !isPositiveText(q)) throw new AdapterError("command.quantity", String(cmd.quantity), "must be a positive decimal string");
   params["side"] = cmd.side;
   if (ctx.hedgeMode) {
     // open long = BUY+LONG, close long = SELL+LONG, open short = SELL+SHORT, close short = BUY+SHORT
@@ -263,11 +263,11 @@ export function commandToRequest(cmd: VenueCommand, ctx: RequestContext): RestRe
     params["reduceOnly"] = cmd.reduceOnly ? "true" : "false";
   }
   params["type"] = cmd.orderType;
-  params["quantity"] = fmt(q);
+  params["quantity"] = q;
   if (cmd.orderType === "LIMIT") {
-    const p = cmd.limitPrice === undefined ? undefined : parseDecimal(cmd.limitPrice);
-    if (!p || p.lte(0)) throw new AdapterError("command.limitPrice", String(cmd.limitPrice), "LIMIT needs a positive decimal price");
-    params["price"] = fmt(p);
+    const p = cmd.limitPrice === undefined ? undefined : normDecimal(cmd.limitPrice);
+    if (p === undefined || !isPositiveText(p)) throw new AdapterError("command.limitPrice", String(cmd.limitPrice), "LIMIT needs a positive decimal price");
+    params["price"] = p;
     const tif = TIF[cmd.timeInForce];
     if (!tif) throw new AdapterError("command.timeInForce", String(cmd.timeInForce), "unknown time in force");
     params["timeInForce"] = tif;
@@ -552,12 +552,12 @@ export const FUNDING_KEY_WINDOW_MS = 3_600_000;
  * @throws AdapterError naming `funding.eventId` when the identity would exceed the kernel's 64-character id limit
  */
 export function fundingEventId(asset: string, timeMs: number, amountUsdt: string, occurrence: number): string {
-  const amount = parseDecimal(amountUsdt);
-  if (!amount) throw new AdapterError("funding.amountUsdt", amountUsdt, "not a decimal");
+  const amount = normDecimal(amountUsdt);
+  if (amount === undefined) throw new AdapterError("funding.amountUsdt", amountUsdt, "not a decimal");
   if (!Number.isSafeInteger(timeMs) || timeMs < 0) throw new AdapterError("funding.timeMs", String(timeMs), "must be a non-negative integer ms");
   if (!Number.isSafeInteger(occurrence) || occurrence < 1) throw new AdapterError("funding.occurrence", String(occurrence), "must be an integer ≥ 1");
   const hourMs = Math.round(timeMs / FUNDING_KEY_WINDOW_MS) * FUNDING_KEY_WINDOW_MS;
-  const id = `funding:${asset}:${hourMs}:${fmt(amount)}${occurrence > 1 ? `#${occurrence}` : ""}`;
+  const id = `funding:${asset}:${hourMs}:${amount}${occurrence > 1 ? `#${occurrence}` : ""}`;
   if (id.length > 64) throw new AdapterError("funding.eventId", id, "longer than the kernel's 64-character event id limit");
   return id;
 }
