@@ -22,8 +22,11 @@ export type JsonValue = string | number | boolean | null | RawNumber | JsonValue
  * Serialise `v` to JSON text, keys in insertion order; RawNumber members emitted verbatim.
  * Throws on a non-finite number (a bug: the venue never emits NaN/Infinity).
  */
-const PLAIN = /^[\x20-\x7e]*$/;
-const quote = (s: string): string => (PLAIN.test(s) && !s.includes('"') && !s.includes("\\") ? `"${s}"` : JSON.stringify(s));
+const hasOwn = Object.prototype.hasOwnProperty;
+
+// Printable ASCII other than '"' and '\\': such a string needs no escaping (JSON.stringify otherwise).
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quote = (s: string): string => (PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(s));
 
 export function toJsonText(v: JsonValue): string {
   if (v === null) return "null";
@@ -34,14 +37,21 @@ export function toJsonText(v: JsonValue): string {
     if (!Number.isFinite(v)) throw new Error(`toJsonText: non-finite number ${v}`);
     return JSON.stringify(v);
   }
-  if (Array.isArray(v)) return "[" + v.map(toJsonText).join(",") + "]";
-  const parts: string[] = [];
-  for (const k of Object.keys(v)) {
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? "" : ",") + toJsonText(v[i]!);
+    return out + "]";
+  }
+  let out = "{";
+  let first = true;
+  for (const k in v) {
+    if (!hasOwn.call(v, k)) continue;
     const m = v[k];
     if (m === undefined) continue;
-    parts.push(quote(k) + ":" + toJsonText(m));
+    out += (first ? "" : ",") + quote(k) + ":" + toJsonText(m);
+    first = false;
   }
-  return "{" + parts.join(",") + "}";
+  return out + "}";
 }
 
 /** A parsed JSON value in which every number is kept as {@link WireNumber} (its exact text). */
@@ -74,116 +84,140 @@ export function parseJsonLossless(text: string): Wire {
 
 const BAIL: unique symbol = Symbol("bail");
 type Scan = Wire | typeof BAIL;
-const hasOwn = Object.prototype.hasOwnProperty;
+
+// Scanner state: module-level (the scanner never calls out, so it is not re-entered), and
+// module-level functions, so no closure is built per parse.
+let T = "";
+let I = 0;
+let N = 0;
 
 /** Parse `text` if it lies in the plain subset (see above), else BAIL. Never throws. */
 function scanJson(text: string): Scan {
-  const n = text.length;
-  let i = 0;
-  const ws = (): void => {
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) i++;
-      else return;
-    }
-  };
-  const str = (): string | typeof BAIL => {
-    // text[i] is '"'
-    const start = ++i;
-    for (;;) {
-      if (i >= n) return BAIL;
-      const c = text.charCodeAt(i);
-      if (c === 0x22) break;
-      if (c === 0x5c || c < 0x20) return BAIL; // escapes and control characters: lossless-json decides
-      i++;
-    }
-    return text.slice(start, i++);
-  };
-  const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
-  const num = (): WireNumber | typeof BAIL => {
-    const start = i;
-    if (text.charCodeAt(i) === 0x2d) i++;
-    let c = text.charCodeAt(i);
-    if (c === 0x30) i++;
-    else if (c >= 0x31 && c <= 0x39) {
-      i++;
-      while (isDigit(text.charCodeAt(i))) i++;
-    } else return BAIL;
-    if (text.charCodeAt(i) === 0x2e) {
-      i++;
-      if (!isDigit(text.charCodeAt(i))) return BAIL;
-      while (isDigit(text.charCodeAt(i))) i++;
-    }
-    c = text.charCodeAt(i);
-    if (c === 0x65 || c === 0x45) {
-      i++;
-      c = text.charCodeAt(i);
-      if (c === 0x2b || c === 0x2d) i++;
-      if (!isDigit(text.charCodeAt(i))) return BAIL;
-      while (isDigit(text.charCodeAt(i))) i++;
-    }
-    return new LosslessNumber(text.slice(start, i)) as unknown as WireNumber;
-  };
-  const word = (w: string, v: boolean | null): boolean | null | typeof BAIL => {
-    if (!text.startsWith(w, i)) return BAIL;
-    i += w.length;
-    return v;
-  };
-  const value = (depth: number): Scan => {
-    if (depth > 512) return BAIL; // deep nesting: lossless-json's own recursion decides
-    ws();
-    const c = text.charCodeAt(i);
-    let v: Scan;
-    if (c === 0x22) v = str();
-    else if (c === 0x7b) {
-      i++;
-      ws();
-      const o: { [k: string]: Wire } = {};
-      if (text.charCodeAt(i) === 0x7d) i++;
-      else
-        for (;;) {
-          if (text.charCodeAt(i) !== 0x22) return BAIL;
-          const k = str();
-          if (k === BAIL || k === "__proto__" || hasOwn.call(o, k)) return BAIL;
-          ws();
-          if (text.charCodeAt(i) !== 0x3a) return BAIL;
-          i++;
-          const m = value(depth + 1);
-          if (m === BAIL) return BAIL;
-          o[k] = m;
-          const d = text.charCodeAt(i);
-          i++;
-          if (d === 0x7d) break;
-          if (d !== 0x2c) return BAIL;
-          ws();
-        }
-      v = o;
-    } else if (c === 0x5b) {
-      i++;
-      ws();
-      const a: Wire[] = [];
-      if (text.charCodeAt(i) === 0x5d) i++;
-      else
-        for (;;) {
-          const m = value(depth + 1);
-          if (m === BAIL) return BAIL;
-          a.push(m);
-          const d = text.charCodeAt(i);
-          i++;
-          if (d === 0x5d) break;
-          if (d !== 0x2c) return BAIL;
-        }
-      v = a;
-    } else if (c === 0x74) v = word("true", true);
-    else if (c === 0x66) v = word("false", false);
-    else if (c === 0x6e) v = word("null", null);
-    else v = num();
-    if (v === BAIL) return BAIL;
-    ws();
-    return v;
-  };
-  const v = value(0);
-  return v !== BAIL && i === n ? v : BAIL;
+  T = text;
+  I = 0;
+  N = text.length;
+  const v = scanValue(0);
+  const ok = v !== BAIL && I === N;
+  T = "";
+  return ok ? v : BAIL;
+}
+
+function scanWs(): void {
+  for (;;) {
+    const c = T.charCodeAt(I);
+    if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) I++;
+    else return;
+  }
+}
+
+/** A string without escapes; T[I] is '"'. */
+function scanString(): string | typeof BAIL {
+  const start = ++I;
+  for (;;) {
+    if (I >= N) return BAIL;
+    const c = T.charCodeAt(I);
+    if (c === 0x22) break;
+    if (c === 0x5c || c < 0x20) return BAIL; // escapes and control characters: lossless-json decides
+    I++;
+  }
+  return T.slice(start, I++);
+}
+
+function isDigitAt(i: number): boolean {
+  const c = T.charCodeAt(i);
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** A JSON number, kept as its exact text (lossless-json's LosslessNumber). */
+function scanNumber(): WireNumber | typeof BAIL {
+  const start = I;
+  if (T.charCodeAt(I) === 0x2d) I++;
+  let c = T.charCodeAt(I);
+  if (c === 0x30) I++;
+  else if (c >= 0x31 && c <= 0x39) {
+    I++;
+    while (isDigitAt(I)) I++;
+  } else return BAIL;
+  if (T.charCodeAt(I) === 0x2e) {
+    I++;
+    if (!isDigitAt(I)) return BAIL;
+    while (isDigitAt(I)) I++;
+  }
+  c = T.charCodeAt(I);
+  if (c === 0x65 || c === 0x45) {
+    I++;
+    c = T.charCodeAt(I);
+    if (c === 0x2b || c === 0x2d) I++;
+    if (!isDigitAt(I)) return BAIL;
+    while (isDigitAt(I)) I++;
+  }
+  return new LosslessNumber(T.slice(start, I)) as unknown as WireNumber;
+}
+
+function scanWord(w: string, v: boolean | null): boolean | null | typeof BAIL {
+  if (!T.startsWith(w, I)) return BAIL;
+  I += w.length;
+  return v;
+}
+
+function scanObject(depth: number): Scan {
+  I++; // '{'
+  scanWs();
+  const o: { [k: string]: Wire } = {};
+  if (T.charCodeAt(I) === 0x7d) {
+    I++;
+    return o;
+  }
+  for (;;) {
+    if (T.charCodeAt(I) !== 0x22) return BAIL;
+    const k = scanString();
+    if (k === BAIL || k === "__proto__" || hasOwn.call(o, k)) return BAIL;
+    scanWs();
+    if (T.charCodeAt(I) !== 0x3a) return BAIL;
+    I++;
+    const m = scanValue(depth + 1);
+    if (m === BAIL) return BAIL;
+    o[k] = m;
+    const d = T.charCodeAt(I++);
+    if (d === 0x7d) return o;
+    if (d !== 0x2c) return BAIL;
+    scanWs();
+  }
+}
+
+function scanArray(depth: number): Scan {
+  I++; // '['
+  scanWs();
+  const a: Wire[] = [];
+  if (T.charCodeAt(I) === 0x5d) {
+    I++;
+    return a;
+  }
+  for (;;) {
+    const m = scanValue(depth + 1);
+    if (m === BAIL) return BAIL;
+    a.push(m);
+    const d = T.charCodeAt(I++);
+    if (d === 0x5d) return a;
+    if (d !== 0x2c) return BAIL;
+  }
+}
+
+function scanValue(depth: number): Scan {
+  if (depth > 512) return BAIL; // deep nesting: lossless-json's own recursion decides
+  scanWs();
+  const c = T.charCodeAt(I);
+  let v: Scan;
+  if (c === 0x22) v = scanString();
+  else if (c === 0x7b) v = scanObject(depth);
+  else if (c === 0x5b) v = scanArray(depth);
+  else if (c === 0x74) v = scanWord("true", true);
+  else if (c === 0x66) v = scanWord("false", false);
+  else if (c === 0x6e) v = scanWord("null", null);
+  else v = scanNumber();
+  if (v === BAIL) return BAIL;
+  scanWs();
+  return v;
 }
 
 /** True when `v` is a JSON number kept as text. */
