@@ -445,6 +445,47 @@ describe("venue ledger conservation (docs/architecture.md §Ledger invariants 1)
     expect(bal.balance).toBe(L.walletBalanceUsdt);
   });
 
+  it("income windows (startTime, endTime, incomeType, symbol, limit) return exactly the matching rows of the full history, in order (issue 12 binary search)", () => {
+    const rnd = seedrandom("income-windows");
+    const v = mkVenue({ model: { levelDepthUsdt: "3000", fundingRate: "0.0003" } }, "income-venue");
+    let t = T0 + 1;
+    openKey(v, t);
+    let px = new Dec("0.1878");
+    for (let step = 0; step < 400; step++) {
+      t += Math.floor(rnd() * 600 * S) + 1000;
+      if (step % 25 === 0) call(v, "PUT", "/openApi/user/auth/userDataStream", { listenKey: v.listenKeys()[0] ?? "" }, t, false);
+      px = px.mul(1 + (rnd() - 0.5) * 0.004).toDecimalPlaces(4);
+      v.onMarketTick({ tsUs: t, symbol: "FET-USDT", priceUsdt: px.toFixed() });
+      t += Math.floor(rnd() * 3) * 1000; // several steps in one ms now and then
+      place(v, t, { symbol: "FET-USDT", side: rnd() < 0.5 ? "BUY" : "SELL", type: "MARKET", quantity: String(20 + Math.floor(rnd() * 20000)) });
+      v.drainStream();
+    }
+    const t0Ms = Math.floor(T0 / 1000);
+    const endMs = Math.floor(t / 1000);
+    const history: any[] = [];
+    for (let from = t0Ms; ; ) {
+      const rows = body(call(v, "GET", "/openApi/swap/v2/user/income", { startTime: String(from), endTime: String(endMs), limit: "1000" }, (t += 300_000))).data;
+      history.push(...rows.filter((r: any) => !history.some((h) => h.tranId === r.tranId)));
+      if (rows.length < 1000) break;
+      from = Number(num(rows.at(-1).time));
+    }
+    expect(history.length).toBeGreaterThan(500);
+    for (let k = 0; k < 200; k++) {
+      // Window ends often fall exactly on a row's time (rows share ms): the boundary cases.
+      const rowMs = () => Number(num(history[Math.floor(rnd() * history.length)].time));
+      const a = rnd() < 0.5 ? rowMs() : t0Ms + Math.floor(rnd() * (endMs - t0Ms));
+      const bAny = rnd() < 0.5 ? rowMs() : a + Math.floor(rnd() * (endMs - a + 1));
+      const b = Math.max(a, bAny);
+      const type = ["", "REALIZED_PNL", "TRADING_FEE", "FUNDING_FEE"][Math.floor(rnd() * 4)]!;
+      const limit = 1 + Math.floor(rnd() * 300);
+      const params: Record<string, string> = { startTime: String(a), endTime: String(b), limit: String(limit), symbol: "FET-USDT" };
+      if (type) params["incomeType"] = type;
+      const want = history.filter((r) => Number(num(r.time)) >= a && Number(num(r.time)) <= b && (!type || r.incomeType === type)).slice(0, limit);
+      const got = body(call(v, "GET", "/openApi/swap/v2/user/income", params, (t += 300_000))).data;
+      expect(got).toEqual(want);
+    }
+  });
+
   it("is deterministic: the same seed and calls give byte-identical replies and frames", () => {
     const run = () => {
       const v = mkVenue({ model: { levelDepthUsdt: "3000" } }, "det");
