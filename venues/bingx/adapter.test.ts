@@ -255,6 +255,27 @@ describe("WS frames → kernel inputs (docs/bingx-protocol.md §6, §12; spec §
   });
 });
 
+describe("stream frames read twice (issue 12: the simulator parses each frame at emission and at delivery)", () => {
+  it("the same frame text gives equal, separate results every time, at each frame's own tsUs; a bad frame is refused every time", () => {
+    for (const name of ["ws-order-trade-partial.json", "ws-account-update-wb.json", "ws-account-update-funding.json"]) {
+      const first = ws(name, T0 + 1);
+      const again = ws(name, T0 + 1);
+      expect(again).toStrictEqual(first);
+      expect(again.venueEvents).not.toBe(first.venueEvents);
+      for (const [i, ev] of again.accountEvents.entries()) expect(ev).not.toBe(first.accountEvents[i]);
+      // Results are the caller's own: changing one leaves the next read untouched.
+      if (first.accountEvents[0]) (first.accountEvents[0] as { eventId: string }).eventId = "changed";
+      expect(ws(name, T0 + 1)).toStrictEqual(again);
+      // Stamped with the frame's own time, not a remembered one.
+      const later = ws(name, T0 + 9);
+      for (const ev of [...later.venueEvents, ...later.accountEvents]) expect(ev.tsUs).toBe(T0 + 9);
+    }
+    const bad = fx("ws-order-trade-partial.json").slice(0, -3);
+    expect(() => parseWsMessage({ tsUs: T0, body: bad })).toThrow(AdapterError);
+    expect(() => parseWsMessage({ tsUs: T0, body: bad })).toThrow(/frame=.*not JSON/);
+  });
+});
+
 describe("balance, income, contracts, listen key replies (docs/bingx-protocol.md §3, §4.4)", () => {
   it("balance v2 / v3 docs / v3 VST spelling → BALANCE with wallet and available margin (L4)", () => {
     expect(parseBalanceReply(res("balance-v2.json"), T0)).toEqual({ kind: "BALANCE", eventId: "rest:balance:req-1", tsUs: T0, walletBalanceUsdt: "100194.9188", availableMarginUsdt: "87544.5778" });
