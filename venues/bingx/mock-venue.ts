@@ -213,6 +213,19 @@ const decimalsOf = (text: string): number => {
   return dot < 0 ? 0 : text.length - dot - 1;
 };
 
+/** fmt(d) of the last Decimal object asked for, reused while the same object is asked again (Decimals are immutable). */
+class FmtMemo {
+  private d: Dec | undefined;
+  private text = "";
+  of(d: Dec): string {
+    if (d !== this.d) {
+      this.text = fmt(d);
+      this.d = d;
+    }
+    return this.text;
+  }
+}
+
 class VenueError {
   constructor(
     public readonly code: number,
@@ -267,6 +280,8 @@ class MockVenue implements BingxMockVenue {
   private outageUntilUs = -1;
   private readonly journal: VenueJournalEntry[] = [];
   private readonly books = new Map<string, { realized: Dec; rounding: Dec; fees: Dec; funding: Dec }>();
+  /** Texts of the ledger figures (ledger()), each kept for the Decimal it was printed from. */
+  private readonly ledgerText = { initial: new FmtMemo(), wallet: new FmtMemo(), realized: new FmtMemo(), fees: new FmtMemo(), funding: new FmtMemo() };
   /** model.levelDepthUsdt parsed once (Decimals are immutable; issue 12 profile). */
   private readonly levelDepth: Dec;
   /** Tick size 10^-pricePrecision per symbol, computed once (Dec.pow per market tick was 0.7 % of a soak). */
@@ -381,12 +396,16 @@ class MockVenue implements BingxMockVenue {
   }
 
   ledger(): VenueLedger {
+    // The simulator reads the ledger after every venue step; its figures change only on fills
+    // and funding. Decimals are immutable and replaced on change, so the text of the same
+    // Decimal object is reused (same text as fmt: issue 12 profile).
+    const t = this.ledgerText;
     return {
-      initialBalanceUsdt: fmt(this.initial),
-      walletBalanceUsdt: fmt(this.wallet),
-      realizedPnlUsdt: fmt(this.sumRealized),
-      feesPaidUsdt: fmt(this.sumFees),
-      fundingUsdt: fmt(this.sumFunding),
+      initialBalanceUsdt: t.initial.of(this.initial),
+      walletBalanceUsdt: t.wallet.of(this.wallet),
+      realizedPnlUsdt: t.realized.of(this.sumRealized),
+      feesPaidUsdt: t.fees.of(this.sumFees),
+      fundingUsdt: t.funding.of(this.sumFunding),
     };
   }
 
@@ -802,6 +821,7 @@ class MockVenue implements BingxMockVenue {
 
   /** Resting orders of `spec.symbol` against a new trade price (risk-averse queue model). */
   private matchResting(spec: ContractSpec, price: Dec): void {
+    if (this.resting.length === 0) return; // nothing rests: no list to build per tick
     const mine = this.resting.filter((x) => x.symbol === spec.symbol);
     if (mine.length === 0) return; // no resting order of this symbol: nothing can match
     const tick = this.tickBySymbol.get(spec.symbol)!;
