@@ -222,7 +222,10 @@ function scanValue(depth: number): Scan {
 
 /** True when `v` is a JSON number kept as text. */
 export function isWireNumber(v: unknown): v is WireNumber {
-  return isLosslessNumber(v);
+  // instanceof first: every number this module parses is a LosslessNumber of this copy of the
+  // library, and the class's marker getter answers true for them; the marker lookup (other
+  // copies of lossless-json) only for the rest (issue 12 profile: 0.6 % in the symbol lookup).
+  return v instanceof LosslessNumber || isLosslessNumber(v);
 }
 
 /** True when `v` is a JSON object (not an array, not null). */

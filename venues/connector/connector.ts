@@ -269,7 +269,12 @@ export class VenueConnector {
 
   private send(c: NewCall): string {
     const id = `c${this.nextCall++}`;
-    const call: RestCall = { ...c, id, attempt: 0, session: this.epoch, retried: false, sentUs: this.clock.nowUs() };
+    // Every field written out in one order (one object shape): a spread of the varying NewCall
+    // shapes was 2 % of a soak's CPU (issue 12 profile). Absent fields are undefined, as before.
+    const call: RestCall = {
+      id, purpose: c.purpose, build: c.build, cmd: c.cmd, symbol: c.symbol, clientOrderId: c.clientOrderId, round: c.round, index: c.index,
+      attempt: 0, session: this.epoch, retried: false, sentUs: this.clock.nowUs(),
+    };
     this.calls.set(id, call);
     this.transmit(call);
     return id;
