@@ -159,6 +159,10 @@ interface Order {
   updateMs: number;
   queueAheadQty: Dec;
   leverage: number;
+  /** fmt of origQty, limitPrice and nominalPrice, which never change: printed once (issue 12 profile). */
+  origQtyText: string;
+  limitPriceText: string;
+  nominalPriceText: string;
 }
 
 interface Position {
@@ -282,6 +286,7 @@ class MockVenue implements BingxMockVenue {
   private readonly books = new Map<string, { realized: Dec; rounding: Dec; fees: Dec; funding: Dec }>();
   /** Texts of the ledger figures (ledger()), each kept for the Decimal it was printed from. */
   private readonly ledgerText = { initial: new FmtMemo(), wallet: new FmtMemo(), realized: new FmtMemo(), fees: new FmtMemo(), funding: new FmtMemo() };
+  private readonly feeRates = new Map<string, { dec: Dec; text: string }>();
   /** model.levelDepthUsdt parsed once (Decimals are immutable; issue 12 profile). */
   private readonly levelDepth: Dec;
   /** Tick size 10^-pricePrecision per symbol, computed once (Dec.pow per market tick was 0.7 % of a soak). */
@@ -719,12 +724,15 @@ class MockVenue implements BingxMockVenue {
       updateMs: ms,
       queueAheadQty: ZERO,
       leverage: this.getLev(spec.symbol, positionSide, side),
+      origQtyText: fmt(qty),
+      limitPriceText: fmt(limitPrice),
+      nominalPriceText: fmt(nominal),
     };
     this.orders.set(order.orderId, order);
     if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
     this.journal.push({
       kind: "order", tUs: this.now, orderId: order.orderId, clientOrderId, symbol: spec.symbol, side, positionSide, type, tif: order.tif, reduceOnly,
-      origQty: fmt(qty), limitPrice: fmt(limitPrice), markPrice: fmt(mark), status: "NEW",
+      origQty: order.origQtyText, limitPrice: order.limitPriceText, markPrice: fmt(mark), status: "NEW",
     });
     this.emitOrderUpdate(order, "NEW", ZERO, ZERO);
 
@@ -890,8 +898,8 @@ class MockVenue implements BingxMockVenue {
     }
     pos.realized = pos.realized.plus(realized);
     pos.updateMs = msOf(this.now);
-    const feeRate = maker ? spec.makerFeeRate : spec.takerFeeRate;
-    const fee = round8(qty.mul(price).mul(feeRate));
+    const feeRate = this.feeRate(maker ? spec.makerFeeRate : spec.takerFeeRate);
+    const fee = round8(qty.mul(price).mul(feeRate.dec));
     const b = this.book(o.symbol);
     b.realized = b.realized.plus(realized);
     b.rounding = b.rounding.plus(realized.minus(exact));
@@ -906,8 +914,8 @@ class MockVenue implements BingxMockVenue {
     o.updateMs = msOf(this.now);
     this.journal.push({
       kind: "fill", tUs: this.now, orderId: o.orderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, positionSide: o.positionSide,
-      orderType: o.type, tif: o.tif, reduceOnly: o.reduceOnly, limitPrice: fmt(o.limitPrice), origQty: fmt(o.origQty), maker, qty: fmt(qty), price: fmt(price),
-      feeRate: fmt(new Dec(feeRate)), feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: fmt(posBefore),
+      orderType: o.type, tif: o.tif, reduceOnly: o.reduceOnly, limitPrice: o.limitPriceText, origQty: o.origQtyText, maker, qty: fmt(qty), price: fmt(price),
+      feeRate: feeRate.text, feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: fmt(posBefore),
       entryBeforePrice: fmt(entryBefore), positionAfterQty: fmt(pos.qty), entryAfterPrice: fmt(pos.entry), executedQty: fmt(o.executedQty),
       markPrice: fmt(this.last.get(o.symbol) ?? ZERO), walletAfterUsdt: fmt(this.wallet),
     });
@@ -918,6 +926,17 @@ class MockVenue implements BingxMockVenue {
     if (!fee.isZero()) this.addIncome(o.symbol, "TRADING_FEE", fee.neg(), closing ? "Closing Fee" : "Opening Fee", tradeId);
     this.emitOrderUpdate(o, "TRADE", fee, realized);
     this.emitAccountUpdate("ORDER", realized.minus(fee), [pos]);
+  }
+
+  /** A contract fee rate (text) as a Decimal and its fmt text, parsed once per text. */
+  private feeRate(text: string): { dec: Dec; text: string } {
+    let r = this.feeRates.get(text);
+    if (r === undefined) {
+      const dec = new Dec(text);
+      r = { dec, text: fmt(dec) };
+      this.feeRates.set(text, r);
+    }
+    return r;
   }
 
   private addIncome(symbol: string, incomeType: IncomeRow["incomeType"], income: Dec, info: string, tradeId: string): void {
@@ -1019,8 +1038,8 @@ class MockVenue implements BingxMockVenue {
       side: o.side,
       positionSide: o.positionSide,
       type: o.type,
-      origQty: fmt(o.origQty),
-      price: fmt(o.nominalPrice),
+      origQty: o.origQtyText,
+      price: o.nominalPriceText,
       executedQty: fmt(o.executedQty),
       avgPrice: this.avgText(spec, o),
       cumQuote: o.notional.toFixed(0, Dec.ROUND_HALF_UP), // coarse, as observed (docs/bingx-protocol.md §4.2)
@@ -1053,8 +1072,8 @@ class MockVenue implements BingxMockVenue {
       type: o.type,
       [cidKey]: o.clientOrderId,
       workingType: "MARK_PRICE",
-      price: o.type === "MARKET" ? new RawNumber("0") : fmt(o.limitPrice),
-      quantity: new RawNumber(fmt(o.origQty)),
+      price: o.type === "MARKET" ? new RawNumber("0") : o.limitPriceText,
+      quantity: new RawNumber(o.origQtyText),
       timeInForce: o.tif,
       reduceOnly: o.reduceOnly,
       status: o.status === "NEW" ? "NEW" : o.status,
@@ -1085,8 +1104,8 @@ class MockVenue implements BingxMockVenue {
         i: new RawNumber(o.orderId),
         S: o.side,
         o: o.type,
-        q: fmt(o.origQty),
-        p: fmt(o.nominalPrice),
+        q: o.origQtyText,
+        p: o.nominalPriceText,
         sp: "0",
         ap: omitAp ? undefined : this.avgText(spec, o),
         x,
