@@ -65,9 +65,14 @@ export class AdapterError extends Error {
     public readonly value: string,
     detail: string,
   ) {
-    super(`bingx adapter: ${field}=${value.length > 80 ? value.slice(0, 80) + "…" : value}: ${detail}`);
+    super(adapterErrorMessage(field, value, detail));
     this.name = "AdapterError";
   }
+}
+
+/** The message of an AdapterError for (field, value, detail). */
+function adapterErrorMessage(field: string, value: string, detail: string): string {
+  return `bingx adapter: ${field}=${value.length > 80 ? value.slice(0, 80) + "…" : value}: ${detail}`;
 }
 
 export const PATHS = {
@@ -215,15 +220,33 @@ const parsedEnvelopes = new WeakMap<RestResponse, { body: string; env: Envelope 
  * failed parse is not remembered: each call throws the same error).
  */
 export function parseEnvelope(res: RestResponse): Envelope {
+  const r = tryParseEnvelope(res);
+  if ("problem" in r) throw new AdapterError(r.problem.field, r.problem.value, r.problem.detail);
+  return r.env;
+}
+
+/**
+ * {@link parseEnvelope} for a reader that only asks whether there is one (venues/connector/wire.ts
+ * classifyReply): a JSON object without an envelope code (a bare listen-key reply, `{}`) comes back
+ * as `problem` — the fields of the AdapterError parseEnvelope throws, and its `message` — instead
+ * of a thrown error (issue 12 profile: building that error's stack per listen-key reply). Still
+ * throws AdapterError for a body that is not a JSON object or has a malformed code/msg.
+ */
+export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { problem: { field: string; value: string; detail: string; message: string } } {
   const hit = parsedEnvelopes.get(res);
-  if (hit !== undefined && hit.body === res.body) return hit.env;
+  if (hit !== undefined && hit.body === res.body) return { env: hit.env };
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
-  if (codeText === undefined || !/^-?\d+$/.test(codeText)) throw new AdapterError("body.code", show(body["code"]), `no envelope code (HTTP ${res.httpStatus})`);
+  if (codeText === undefined || !/^-?\d+$/.test(codeText)) {
+    const field = "body.code";
+    const value = show(body["code"]);
+    const detail = `no envelope code (HTTP ${res.httpStatus})`;
+    return { problem: { field, value, detail, message: adapterErrorMessage(field, value, detail) } };
+  }
   const msg = optText(body, "msg", "body") ?? "";
   const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
   parsedEnvelopes.set(res, { body: res.body, env });
-  return env;
+  return { env };
 }
 
 
