@@ -47,7 +47,7 @@ describe("wire JSON (docs/bingx-protocol.md §3; TOOLCHAIN.md: 19-digit ids brea
     leaf: fc.oneof(bigNumber, fc.string({ maxLength: 8 }).map((x) => JSON.stringify(x)), fc.constantFrom("true", "false", "null")),
     arr: fc.tuple(fc.array(tie("wireText"), { maxLength: 4 }), sp).map(([xs, w]) => `[${w}${xs.join(`${w},${w}`)}${w}]`),
     objText: fc
-      .tuple(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }), tie("wireText")), { maxLength: 4, selector: ([k]) => k }), sp)
+      .tuple(fc.uniqueArray(fc.tuple(fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom("code", "msg", "e", "o", "symbol", "orderId", "ap", "apx", "__proto__")), tie("wireText")), { maxLength: 4, selector: ([k]) => k }), sp)
       .map(([es, w]) => `{${w}${es.map(([k, v]) => `${JSON.stringify(k)}${w}:${w}${v}`).join(`${w},${w}`)}${w}}`),
     wireText: fc.oneof({ depthSize: "small", withCrossShrink: true }, tie("leaf"), tie("arr"), tie("objText")),
   }));
@@ -55,6 +55,9 @@ describe("wire JSON (docs/bingx-protocol.md §3; TOOLCHAIN.md: 19-digit ids brea
     fc.assert(fc.property(wireText, (t) => same(t)), { numRuns: 500, seed: 12 });
     for (const t of [
       '{"code":0,"msg":"","data":{"order":{"orderId":1933100000000000017,"price":0.10,"q":"1.50","x":true,"y":null,"z":[]}}}',
+      // BingX keys (taken from the known-key table) next to near misses, prefixes and escapes
+      '{"e":"ORDER_TRADE_UPDATE","E":1,"o":{"s":"FET-USDT","i":1,"ap":"0.1","apx":1,"a":2,"symbo":3,"symbolX":4,"sym\\u0062ol":5}}',
+      '{"code":1,"code":1}', '{"code":1,"code":2}', '{"msg":"x","ms\\"g":"y"}', '{"listenKey":"k","listenKe":"k2","":0}',
       '{"a":1,"a":1}', '{"a":1,"a":2}', '{"__proto__":{"x":1}}', '{"s":"a\\"b\\u0041\\n"}', "  [ 1 , 2 , { } , [ ] ]  ", '"x"', "-0.0e-0",
     ])
       same(t);

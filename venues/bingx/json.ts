@@ -160,6 +160,43 @@ function scanWord(w: string, v: boolean | null): boolean | null | typeof BAIL {
   return v;
 }
 
+/**
+ * Keys of BingX payloads (docs/bingx-protocol.md §4-§6 field tables), by length. An object key
+ * that equals one of them is taken as that (already internalised) string instead of a fresh slice
+ * of the text, which V8 would have to look up in its string table on every property store
+ * (issue 12: keys are most of what a reply is made of). Same key value either way.
+ */
+const KNOWN_KEYS_BY_LENGTH: string[][] = [];
+for (const k of [
+  "code", "msg", "data", "order", "orders", "symbol", "orderId", "orderID", "side", "positionSide", "type", "origQty", "price", "executedQty",
+  "avgPrice", "cumQuote", "stopPrice", "profit", "commission", "status", "time", "updateTime", "clientOrderId", "clientOrderID", "leverage",
+  "workingType", "reduceOnly", "timeInForce", "postOnly", "quantity", "e", "E", "o", "s", "c", "i", "S", "q", "p", "sp", "ap", "x", "X", "N",
+  "n", "T", "wt", "ps", "rp", "z", "a", "m", "B", "wb", "cw", "bc", "P", "pa", "ep", "up", "mt", "iw", "cr", "userId", "asset", "balance",
+  "equity", "unrealizedProfit", "realisedProfit", "realizedProfit", "availableMargin", "usedMargin", "freezedMargin", "frozenMargin",
+  "shortUid", "positionId", "isolated", "positionAmt", "availableAmt", "initialMargin", "margin", "liquidationPrice", "positionValue",
+  "markPrice", "riskRate", "maxMarginReduction", "pnlRatio", "onlyOnePosition", "currency", "incomeType", "income", "info", "tranId",
+  "tradeId", "listenKey", "serverTime",
+])
+  (KNOWN_KEYS_BY_LENGTH[k.length] ??= []).push(k);
+
+/** An object key; T[I] is '"'. A known key comes back as the constant string (same value). */
+function scanKey(): string | typeof BAIL {
+  const start = I + 1;
+  const end = T.indexOf('"', start);
+  const known = end < 0 ? undefined : KNOWN_KEYS_BY_LENGTH[end - start];
+  if (known !== undefined) {
+    for (let j = 0; j < known.length; j++) {
+      const k = known[j]!;
+      // The whole span up to the next quote equals k, so it holds no escape or control character.
+      if (T.startsWith(k, start)) {
+        I = end + 1;
+        return k;
+      }
+    }
+  }
+  return scanString();
+}
+
 function scanObject(depth: number): Scan {
   I++; // '{'
   scanWs();
@@ -170,7 +207,7 @@ function scanObject(depth: number): Scan {
   }
   for (;;) {
     if (T.charCodeAt(I) !== 0x22) return BAIL;
-    const k = scanString();
+    const k = scanKey();
     if (k === BAIL || k === "__proto__" || hasOwn.call(o, k)) return BAIL;
     scanWs();
     if (T.charCodeAt(I) !== 0x3a) return BAIL;
