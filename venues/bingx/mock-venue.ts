@@ -568,7 +568,7 @@ class MockVenue implements BingxMockVenue {
       if (t) return this.rateLimited(t.unblockUs);
     }
     const p = req.params ?? {};
-    for (const [k, v] of Object.entries(p)) if (typeof v !== "string") return this.env(this.gen("INVALID_PARAMETER"), `parameter ${k} must be a string`, {});
+    for (const k of Object.keys(p)) if (typeof p[k] !== "string") return this.env(this.gen("INVALID_PARAMETER"), `parameter ${k} must be a string`, {});
     if (route.signed && this.m.checkTimestamp) {
       const ts = p["timestamp"];
       const rw = p["recvWindow"] !== undefined ? Number(p["recvWindow"]) : 5000;
