@@ -28,6 +28,9 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const quote = (s: string): string => (PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(s));
 
+/** A string as JSON text, exactly as {@link toJsonText} writes it (for builders that write text directly). */
+export const jsonString = quote;
+
 export function toJsonText(v: JsonValue): string {
   if (v === null) return "null";
   if (typeof v === "string") return quote(v);

@@ -30,7 +30,7 @@ import type { MarketTick, RestRequest, RestResponse, SimVenue, VenueLedger, WsMe
 import { contractTable, roundPriceToTick, truncatePrice, truncateQty } from "./contracts.js";
 import { Dec, ZERO, fixed, fmt, isCanonicalDecimal, parseDecimal } from "./dec.js";
 import { CODE, errorCode, type GenerationalError } from "./errors.js";
-import { RawNumber, toJsonText, type JsonValue } from "./json.js";
+import { RawNumber, jsonString, toJsonText, type JsonValue } from "./json.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, type EndpointLimit, type RateLimitConfig } from "./rate-limit.js";
 import type { SymbolBooks, VenueJournalEntry } from "./journal.js";
 
@@ -1095,58 +1095,38 @@ class MockVenue implements BingxMockVenue {
     // poisoned exit, accounting spec §0.1); drawn only when the quirk is on (rng order unchanged otherwise).
     const isFill = x === "TRADE" || x === "CALCULATED";
     const omitAp = isFill && this.q.omitWsAvgPrice > 0 && this.rng() < this.q.omitWsAvgPrice;
-    const body: JsonValue = {
-      e: "ORDER_TRADE_UPDATE",
-      E: new RawNumber(String(ms)),
-      o: {
-        s: o.symbol,
-        c: this.q.omitWsClientOrderId ? undefined : o.clientOrderId,
-        i: new RawNumber(o.orderId),
-        S: o.side,
-        o: o.type,
-        q: o.origQtyText,
-        p: o.nominalPriceText,
-        sp: "0",
-        ap: omitAp ? undefined : this.avgText(spec, o),
-        x,
-        X,
-        N: this.m.marginAsset,
-        n: fmt(fillFee.neg()), // negative = paid (docs/bingx-protocol.md §6, §12)
-        T: new RawNumber(String(ms)),
-        wt: "MARK_PRICE",
-        ps: o.positionSide,
-        rp: fmt(fillRealized),
-        z: fmt(o.executedQty),
-      },
-    };
-    this.emit(toJsonText(body));
+    if (this.m.requireListenKey && this.keys.size === 0) return; // emit() would drop it: nothing to print
+    // The frame's text written directly, byte for byte what toJsonText gives for
+    // { e, E, o: { s, c?, i, S, o, q, p, sp, ap?, x, X, N, n, T, wt, ps, rp, z } } (issue 12 profile:
+    // no value tree per frame). Strings through jsonString; E, i, T are JSON numbers.
+    const q = jsonString;
+    let t = '{"e":"ORDER_TRADE_UPDATE","E":' + ms + ',"o":{"s":' + q(o.symbol);
+    if (!this.q.omitWsClientOrderId) t += ',"c":' + q(o.clientOrderId);
+    t += ',"i":' + o.orderId + ',"S":' + q(o.side) + ',"o":' + q(o.type) + ',"q":' + q(o.origQtyText) + ',"p":' + q(o.nominalPriceText) + ',"sp":"0"';
+    if (!omitAp) t += ',"ap":' + q(this.avgText(spec, o));
+    t += ',"x":' + q(x) + ',"X":' + q(X) + ',"N":' + q(this.m.marginAsset);
+    t += ',"n":' + q(fmt(fillFee.neg())); // negative = paid (docs/bingx-protocol.md §6, §12)
+    t += ',"T":' + ms + ',"wt":"MARK_PRICE","ps":' + q(o.positionSide) + ',"rp":' + q(fmt(fillRealized)) + ',"z":' + q(fmt(o.executedQty)) + "}}";
+    this.emit(t);
   }
 
   private emitAccountUpdate(reason: "ORDER" | "FUNDING_FEE", change: Dec, positions: Position[]): void {
     if (this.m.requireListenKey && this.keys.size === 0) return;
     const ms = msOf(this.now);
     const omitWb = this.q.omitWalletBalance > 0 && this.rng() < this.q.omitWalletBalance;
+    // Written directly, byte for byte what toJsonText gives for { e, E, T, a: { m, B: [{ a, wb?, cw?,
+    // bc }], P: [{ s, pa, ep, up, mt, iw, ps, cr }] } } (issue 12 profile: no value tree per frame).
+    const q = jsonString;
     const wb = money(this.wallet);
-    const body: JsonValue = {
-      e: "ACCOUNT_UPDATE",
-      E: new RawNumber(String(ms)),
-      T: new RawNumber(String(ms)),
-      a: {
-        m: reason,
-        B: [{ a: this.m.marginAsset, wb: omitWb ? undefined : wb, cw: omitWb ? undefined : wb, bc: money(change) }],
-        P: positions.map((p) => ({
-          s: p.symbol,
-          pa: fmt(p.qty),
-          ep: fixed(p.entry, this.contracts.get(p.symbol)!.pricePrecision + 4),
-          up: money(this.unrealized(p)),
-          mt: "cross",
-          iw: "0",
-          ps: p.positionSide,
-          cr: money(p.realized),
-        })),
-      },
-    };
-    this.emit(toJsonText(body));
+    let t = '{"e":"ACCOUNT_UPDATE","E":' + ms + ',"T":' + ms + ',"a":{"m":' + q(reason) + ',"B":[{"a":' + q(this.m.marginAsset);
+    if (!omitWb) t += ',"wb":' + q(wb) + ',"cw":' + q(wb);
+    t += ',"bc":' + q(money(change)) + '}],"P":[';
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i]!;
+      t += (i === 0 ? "" : ",") + '{"s":' + q(p.symbol) + ',"pa":' + q(fmt(p.qty)) + ',"ep":' + q(fixed(p.entry, this.contracts.get(p.symbol)!.pricePrecision + 4));
+      t += ',"up":' + q(money(this.unrealized(p))) + ',"mt":"cross","iw":"0","ps":' + q(p.positionSide) + ',"cr":' + q(money(p.realized)) + "}";
+    }
+    this.emit(t + "]}}");
   }
 
   // ───────────────────────────── cancel / query ─────────────────────────────
