@@ -274,6 +274,9 @@ class MockVenue implements BingxMockVenue {
   private readonly positionsMap = new Map<string, Position>();
   private readonly income: IncomeRow[] = [];
   private readonly keys = new Map<string, number>(); // listenKey -> expiresUs
+  private soonestKeyStale = true;
+  private soonestKeyExpUs = Number.POSITIVE_INFINITY;
+  private soonestKey: string | undefined;
   private readonly outbox: WsMessage[] = [];
   private nextOrderIdBig: bigint;
   private nextTranId = 1_000_000_001;
@@ -503,9 +506,9 @@ class MockVenue implements BingxMockVenue {
     if (nowUs < this.now) throw new Error(`venue time must not go backwards: ${nowUs} < ${this.now}`);
     for (;;) {
       const nextFunding = (Math.floor(this.lastFundingUs / FUNDING_PERIOD_US) + 1) * FUNDING_PERIOD_US;
-      let nextExpiry = Number.POSITIVE_INFINITY;
-      let expKey: string | undefined;
-      for (const [k, exp] of this.keys) if (exp < nextExpiry) (nextExpiry = exp), (expKey = k);
+      if (this.soonestKeyStale) this.findSoonestKey();
+      const nextExpiry = this.soonestKeyExpUs;
+      const expKey = this.soonestKey;
       const next = Math.min(nextFunding, nextExpiry);
       if (next > nowUs) break;
       this.now = next;
@@ -517,8 +520,23 @@ class MockVenue implements BingxMockVenue {
     this.now = nowUs;
   }
 
+  /**
+   * The listen key expiring first (the first in insertion order among equal times), kept between
+   * calls and found again only after `keys` changed (advanceInto runs on every tick and call;
+   * issue 12 profile). Every `keys.set` / `keys.delete` sets soonestKeyStale.
+   */
+  private findSoonestKey(): void {
+    let nextExpiry = Number.POSITIVE_INFINITY;
+    let expKey: string | undefined;
+    for (const [k, exp] of this.keys) if (exp < nextExpiry) (nextExpiry = exp), (expKey = k);
+    this.soonestKeyExpUs = nextExpiry;
+    this.soonestKey = expKey;
+    this.soonestKeyStale = false;
+  }
+
   private expireKey(key: string): void {
     this.keys.delete(key);
+    this.soonestKeyStale = true;
     // Sent on the stream of the expired key itself, then the stream stops (docs/bingx-protocol.md §6).
     this.outbox.push({ tsUs: this.now, body: toJsonText({ e: "listenKeyExpired", E: new RawNumber(String(msOf(this.now))), listenKey: key }) });
   }
@@ -1359,6 +1377,7 @@ class MockVenue implements BingxMockVenue {
     let key = "";
     for (let i = 0; i < 16; i++) key += Math.floor(this.rng() * 65536).toString(16).padStart(4, "0");
     this.keys.set(key, this.now + LISTEN_KEY_TTL_US);
+    this.soonestKeyStale = true;
     return { httpStatus: 200, body: toJsonText({ listenKey: key }) }; // bare, no envelope (docs/bingx-protocol.md §3)
   }
 
@@ -1367,6 +1386,7 @@ class MockVenue implements BingxMockVenue {
     if (key === undefined || key === "") return { httpStatus: 204, body: "" };
     if (!this.keys.has(key)) return { httpStatus: 404, body: toJsonText({ code: 404, msg: "listenKey not found" }) };
     this.keys.set(key, this.now + LISTEN_KEY_TTL_US);
+    this.soonestKeyStale = true;
     return { httpStatus: 200, body: "{}" };
   }
 
@@ -1375,6 +1395,7 @@ class MockVenue implements BingxMockVenue {
     if (key === undefined || key === "") return { httpStatus: 204, body: "" };
     if (!this.keys.has(key)) return { httpStatus: 404, body: toJsonText({ code: 404, msg: "listenKey not found" }) };
     this.keys.delete(key);
+    this.soonestKeyStale = true;
     return { httpStatus: 200, body: "{}" };
   }
 }
