@@ -106,6 +106,7 @@ function scanJson(text: string): Scan {
 }
 
 function scanWs(): void {
+  if (T.charCodeAt(I) > 0x20) return; // the usual case: no whitespace here (every JSON whitespace is ≤ 0x20)
   for (;;) {
     const c = T.charCodeAt(I);
     if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) I++;
