@@ -290,6 +290,8 @@ class MockVenue implements BingxMockVenue {
   /** Texts of the ledger figures (ledger()), each kept for the Decimal it was printed from. */
   private readonly ledgerText = { initial: new FmtMemo(), wallet: new FmtMemo(), realized: new FmtMemo(), fees: new FmtMemo(), funding: new FmtMemo() };
   private readonly feeRates = new Map<string, { dec: Dec; text: string }>();
+  /** planTaker's price factor per depth level (levelFactor). */
+  private readonly levelFactors: { up: Dec; down: Dec }[] = [];
   /** model.levelDepthUsdt parsed once (Decimals are immutable; issue 12 profile). */
   private readonly levelDepth: Dec;
   /** Tick size 10^-pricePrecision per symbol, computed once (Dec.pow per market tick was 0.7 % of a soak). */
@@ -792,8 +794,8 @@ class MockVenue implements BingxMockVenue {
     const out: { qty: Dec; price: Dec }[] = [];
     const L = this.q.depthLevels;
     for (let k = 0; k < L && remaining.gt(0); k++) {
-      const off = new Dec(this.q.slippageBps).mul(k).div(10_000);
-      let price = o.side === "BUY" ? roundPriceToTick(spec, mark.mul(off.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(off)), "down");
+      const lvl = this.levelFactor(k);
+      let price = o.side === "BUY" ? roundPriceToTick(spec, mark.mul(lvl.up), "up") : roundPriceToTick(spec, mark.mul(lvl.down), "down");
       if (price.lte(0)) price = new Dec(10).pow(-spec.pricePrecision); // a SELL walk never goes below one tick
       if (cap && (o.side === "BUY" ? price.gt(cap) : price.lt(cap))) break;
       let q: Dec;
@@ -808,6 +810,20 @@ class MockVenue implements BingxMockVenue {
       }
     }
     return out;
+  }
+
+  /**
+   * Price factors of depth level k: 1 ± k × slippageBps / 10 000 (BUY walks up, SELL down), the
+   * same Decimals every order computed before, kept per level (issue 12 profile).
+   */
+  private levelFactor(k: number): { up: Dec; down: Dec } {
+    let f = this.levelFactors[k];
+    if (f === undefined) {
+      const off = new Dec(this.q.slippageBps).mul(k).div(10_000);
+      f = { up: off.plus(1), down: new Dec(1).minus(off) };
+      this.levelFactors[k] = f;
+    }
+    return f;
   }
 
   /** Reduce-only / hedge-close orders never fill beyond the position (they expire instead). */
