@@ -23,7 +23,10 @@ import {
   reconcileRequests,
   retryAfterMsFromMsg,
   signParams,
+  tryParseEnvelope,
+  parseEnvelope,
 } from "./adapter.js";
+import { classifyReply } from "../connector/wire.js";
 import { DEFAULT_CONTRACTS } from "./contracts.js";
 import { parseJsonLossless } from "./json.js";
 import { T0, openKey } from "./test-util.js";
@@ -252,6 +255,57 @@ describe("WS frames → kernel inputs (docs/bingx-protocol.md §6, §12; spec §
   it("issue 15: a fill frame without z is an AdapterError that says z is missing (not 'got 0')", () => {
     const body = fx("ws-order-trade-partial.json").replace(/,"z":"195259"/, "");
     expect(() => parseWsMessage({ tsUs: T0, body })).toThrow(/frame\.o\.z.*\(missing\)/);
+  });
+});
+
+describe("stream frames read twice (issue 12: the simulator parses each frame at emission and at delivery)", () => {
+  it("the same frame text gives equal, separate results every time, at each frame's own tsUs; a bad frame is refused every time", () => {
+    for (const name of ["ws-order-trade-partial.json", "ws-account-update-wb.json", "ws-account-update-funding.json"]) {
+      const first = ws(name, T0 + 1);
+      const again = ws(name, T0 + 1);
+      expect(again).toStrictEqual(first);
+      expect(again.venueEvents).not.toBe(first.venueEvents);
+      for (const [i, ev] of again.accountEvents.entries()) expect(ev).not.toBe(first.accountEvents[i]);
+      // Results are the caller's own: changing one leaves the next read untouched.
+      if (first.accountEvents[0]) (first.accountEvents[0] as { eventId: string }).eventId = "changed";
+      expect(ws(name, T0 + 1)).toStrictEqual(again);
+      // Stamped with the frame's own time, not a remembered one.
+      const later = ws(name, T0 + 9);
+      for (const ev of [...later.venueEvents, ...later.accountEvents]) expect(ev.tsUs).toBe(T0 + 9);
+    }
+    const bad = fx("ws-order-trade-partial.json").slice(0, -3);
+    expect(() => parseWsMessage({ tsUs: T0, body: bad })).toThrow(AdapterError);
+    expect(() => parseWsMessage({ tsUs: T0, body: bad })).toThrow(/frame=.*not JSON/);
+  });
+});
+
+describe("bodies without an envelope (docs/bingx-protocol.md §3: the listen-key create reply is bare)", () => {
+  it("tryParseEnvelope reports what parseEnvelope throws, and classifyReply's msg is that error's text", () => {
+    for (const body of ['{"listenKey":"ab12"}', "{}", '{"code":"x1","msg":"m"}', '{"code":null}']) {
+      const res: RestResponse = { requestId: "r1", httpStatus: 200, body };
+      let thrown: AdapterError | undefined;
+      try {
+        parseEnvelope(res);
+      } catch (e) {
+        thrown = e as AdapterError;
+      }
+      expect(thrown).toBeInstanceOf(AdapterError);
+      const r = tryParseEnvelope(res);
+      expect("problem" in r && r.problem).toEqual({ field: thrown!.field, value: thrown!.value, detail: expect.any(String), message: thrown!.message });
+      expect(classifyReply(res, T0).msg).toBe(`no envelope: ${thrown!.message}`);
+    }
+    // Not JSON, or not an object: still thrown by both, and classified by the same text.
+    for (const body of ["", "[1]", "nope"]) {
+      const res: RestResponse = { requestId: "r2", httpStatus: 503, body };
+      expect(() => tryParseEnvelope(res)).toThrow(AdapterError);
+      let msg = "";
+      try {
+        parseEnvelope(res);
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      expect(classifyReply(res, T0)).toMatchObject({ msg: `no envelope: ${msg}`, unavailable: true, cls: "OTHER" });
+    }
   });
 });
 

@@ -26,12 +26,13 @@
  *   user-stream event type is skipped and reported (`unknownEventType`), never fatal: one new
  *   frame type from the venue must not end a session (issue 15).
  */
+import * as nodeCrypto from "node:crypto";
 import { createHash, createHmac } from "node:crypto";
 import type { AccountEvent, ReconcileReport, VenueCommand, VenueEvent } from "../../kernel/types.js";
 import type { ContractSpec } from "../types.js";
 import type { RestRequest, RestResponse, WsMessage } from "../venue.js";
 import { parseContractSpec } from "./contracts.js";
-import { Dec, fmt, parseDecimal } from "./dec.js";
+import { isPositiveText, negText, normDecimal } from "./dec.js";
 import { classifyCode } from "./errors.js";
 import { isWireNumber, isWireObject, parseJsonLossless, type Wire } from "./json.js";
 import { deepFreeze } from "../../kernel/freeze.js";
@@ -64,9 +65,14 @@ export class AdapterError extends Error {
     public readonly value: string,
     detail: string,
   ) {
-    super(`bingx adapter: ${field}=${value.length > 80 ? value.slice(0, 80) + "…" : value}: ${detail}`);
+    super(adapterErrorMessage(field, value, detail));
     this.name = "AdapterError";
   }
+}
+
+/** The message of an AdapterError for (field, value, detail). */
+function adapterErrorMessage(field: string, value: string, detail: string): string {
+  return `bingx adapter: ${field}=${value.length > 80 ? value.slice(0, 80) + "…" : value}: ${detail}`;
 }
 
 export const PATHS = {
@@ -99,6 +105,27 @@ function parseBody(text: string, field: string): Wire {
   } catch (e) {
     throw new AdapterError(field, text, `not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/**
+ * Recently parsed stream frames by their exact text (issue 12 profile): the simulator reads every
+ * frame twice — once when the venue emits it (sim/network.ts, ground truth) and once when the
+ * connector receives it — and a duplicated frame is the same text again. The same bytes give the
+ * same tree, so the second read takes the first one's. The trees are deep-frozen (the adapter
+ * only reads them). Bounded: the oldest entry goes when FRAME_MEMO_SIZE is passed (insertion
+ * order: deterministic). A frame that fails to parse is never remembered (each read throws the
+ * same AdapterError). REST bodies are not kept here: each is read once (parseEnvelope's memo).
+ */
+const FRAME_MEMO_SIZE = 256;
+const frameMemo = new Map<string, { wire: Wire; sha256?: string }>();
+
+function parseFrameBody(text: string): { wire: Wire; sha256?: string } {
+  const hit = frameMemo.get(text);
+  if (hit !== undefined) return hit;
+  const entry = { wire: deepFreeze(parseBody(text, "frame")) };
+  frameMemo.set(text, entry);
+  if (frameMemo.size > FRAME_MEMO_SIZE) frameMemo.delete(frameMemo.keys().next().value as string);
+  return entry;
 }
 
 function obj(v: Wire | undefined, path: string): { [k: string]: Wire } {
@@ -135,17 +162,17 @@ function reqText(o: { [k: string]: Wire }, key: string, path: string): string {
 /** A plain decimal (string or number text), normalised ("1.50" → "1.5"). */
 function decText(o: { [k: string]: Wire }, key: string, path: string): string {
   const t = reqText(o, key, path);
-  const d = parseDecimal(t);
-  if (!d) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
-  return fmt(d);
+  const d = normDecimal(t);
+  if (d === undefined) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
+  return d;
 }
 
 function optDecText(o: { [k: string]: Wire }, key: string, path: string): string | undefined {
   const t = optText(o, key, path);
   if (t === undefined || t === "") return undefined;
-  const d = parseDecimal(t);
-  if (!d) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
-  return fmt(d);
+  const d = normDecimal(t);
+  if (d === undefined) throw new AdapterError(`${path}.${key}`, t, "not a decimal");
+  return d;
 }
 
 /** An order id (19-digit number or digit string), exact. */
@@ -170,11 +197,11 @@ function clientId(o: { [k: string]: Wire }, path: string): string | undefined {
 }
 
 function neg(text: string): string {
-  return fmt(new Dec(text).neg());
+  return negText(text);
 }
 
 function positive(text: string | undefined): boolean {
-  return text !== undefined && new Dec(text).gt(0);
+  return isPositiveText(text);
 }
 
 /** A parsed REST envelope. */
@@ -193,15 +220,33 @@ const parsedEnvelopes = new WeakMap<RestResponse, { body: string; env: Envelope 
  * failed parse is not remembered: each call throws the same error).
  */
 export function parseEnvelope(res: RestResponse): Envelope {
+  const r = tryParseEnvelope(res);
+  if ("problem" in r) throw new AdapterError(r.problem.field, r.problem.value, r.problem.detail);
+  return r.env;
+}
+
+/**
+ * {@link parseEnvelope} for a reader that only asks whether there is one (venues/connector/wire.ts
+ * classifyReply): a JSON object without an envelope code (a bare listen-key reply, `{}`) comes back
+ * as `problem` — the fields of the AdapterError parseEnvelope throws, and its `message` — instead
+ * of a thrown error (issue 12 profile: building that error's stack per listen-key reply). Still
+ * throws AdapterError for a body that is not a JSON object or has a malformed code/msg.
+ */
+export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { problem: { field: string; value: string; detail: string; message: string } } {
   const hit = parsedEnvelopes.get(res);
-  if (hit !== undefined && hit.body === res.body) return hit.env;
+  if (hit !== undefined && hit.body === res.body) return { env: hit.env };
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
-  if (codeText === undefined || !/^-?\d+$/.test(codeText)) throw new AdapterError("body.code", show(body["code"]), `no envelope code (HTTP ${res.httpStatus})`);
+  if (codeText === undefined || !/^-?\d+$/.test(codeText)) {
+    const field = "body.code";
+    const value = show(body["code"]);
+    const detail = `no envelope code (HTTP ${res.httpStatus})`;
+    return { problem: { field, value, detail, message: adapterErrorMessage(field, value, detail) } };
+  }
   const msg = optText(body, "msg", "body") ?? "";
   const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
   parsedEnvelopes.set(res, { body: res.body, env });
-  return env;
+  return { env };
 }
 
 
@@ -251,8 +296,8 @@ export function commandToRequest(cmd: VenueCommand, ctx: RequestContext): RestRe
   }
   if (cmd.kind !== "SUBMIT") throw new AdapterError("command.kind", String((cmd as { kind: unknown }).kind), "unknown command kind");
   if (cmd.side !== "BUY" && cmd.side !== "SELL") throw new AdapterError("command.side", String(cmd.side), "must be BUY or SELL");
-  const q = parseDecimal(cmd.quantity);
-  if (!q || q.lte(0)) throw new AdapterError("command.quantity", String(cmd.quantity), "must be a positive decimal string");
+  const q = normDecimal(cmd.quantity);
+  if (q === undefined || !isPositiveText(q)) throw new AdapterError("command.quantity", String(cmd.quantity), "must be a positive decimal string");
   params["side"] = cmd.side;
   if (ctx.hedgeMode) {
     // open long = BUY+LONG, close long = SELL+LONG, open short = SELL+SHORT, close short = BUY+SHORT
@@ -263,11 +308,11 @@ export function commandToRequest(cmd: VenueCommand, ctx: RequestContext): RestRe
     params["reduceOnly"] = cmd.reduceOnly ? "true" : "false";
   }
   params["type"] = cmd.orderType;
-  params["quantity"] = fmt(q);
+  params["quantity"] = q;
   if (cmd.orderType === "LIMIT") {
-    const p = cmd.limitPrice === undefined ? undefined : parseDecimal(cmd.limitPrice);
-    if (!p || p.lte(0)) throw new AdapterError("command.limitPrice", String(cmd.limitPrice), "LIMIT needs a positive decimal price");
-    params["price"] = fmt(p);
+    const p = cmd.limitPrice === undefined ? undefined : normDecimal(cmd.limitPrice);
+    if (p === undefined || !isPositiveText(p)) throw new AdapterError("command.limitPrice", String(cmd.limitPrice), "LIMIT needs a positive decimal price");
+    params["price"] = p;
     const tif = TIF[cmd.timeInForce];
     if (!tif) throw new AdapterError("command.timeInForce", String(cmd.timeInForce), "unknown time in force");
     params["timeInForce"] = tif;
@@ -552,12 +597,12 @@ export const FUNDING_KEY_WINDOW_MS = 3_600_000;
  * @throws AdapterError naming `funding.eventId` when the identity would exceed the kernel's 64-character id limit
  */
 export function fundingEventId(asset: string, timeMs: number, amountUsdt: string, occurrence: number): string {
-  const amount = parseDecimal(amountUsdt);
-  if (!amount) throw new AdapterError("funding.amountUsdt", amountUsdt, "not a decimal");
+  const amount = normDecimal(amountUsdt);
+  if (amount === undefined) throw new AdapterError("funding.amountUsdt", amountUsdt, "not a decimal");
   if (!Number.isSafeInteger(timeMs) || timeMs < 0) throw new AdapterError("funding.timeMs", String(timeMs), "must be a non-negative integer ms");
   if (!Number.isSafeInteger(occurrence) || occurrence < 1) throw new AdapterError("funding.occurrence", String(occurrence), "must be an integer ≥ 1");
   const hourMs = Math.round(timeMs / FUNDING_KEY_WINDOW_MS) * FUNDING_KEY_WINDOW_MS;
-  const id = `funding:${asset}:${hourMs}:${fmt(amount)}${occurrence > 1 ? `#${occurrence}` : ""}`;
+  const id = `funding:${asset}:${hourMs}:${amount}${occurrence > 1 ? `#${occurrence}` : ""}`;
   if (id.length > 64) throw new AdapterError("funding.eventId", id, "longer than the kernel's 64-character event id limit");
   return id;
 }
@@ -566,8 +611,15 @@ const WS_X = ["NEW", "CANCELED", "CALCULATED", "EXPIRED", "TRADE"] as const;
 const WS_STATUS = ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "CANCELLED", "EXPIRED"] as const;
 const ACCOUNT_REASONS = ["DEPOSIT", "WITHDRAW", "ORDER", "FUNDING_FEE", "ASSET_TRANSFER"] as const;
 
+const oneShotHash: ((algorithm: string, data: string, encoding: "hex") => string) | undefined = typeof nodeCrypto.hash === "function" ? nodeCrypto.hash : undefined;
+
 function bodyHash(body: string): string {
-  return createHash("sha256").update(body).digest("hex").slice(0, 20);
+  const memo = frameMemo.get(body);
+  if (memo?.sha256 !== undefined) return memo.sha256;
+  // node:crypto's one-shot hash (node ≥ 20.12) gives the same hex as createHash, at half the cost.
+  const h = (oneShotHash !== undefined ? oneShotHash("sha256", body, "hex") : createHash("sha256").update(body).digest("hex")).slice(0, 20);
+  if (memo) memo.sha256 = h;
+  return h;
 }
 
 /**
@@ -580,7 +632,7 @@ function bodyHash(body: string): string {
  */
 export function parseWsMessage(msg: WsMessage): WsParseResult {
   if (msg.body === "Ping") return { venueEvents: [], accountEvents: [], control: { kind: "PING" } };
-  const f = obj(parseBody(msg.body, "frame"), "frame");
+  const f = obj(parseFrameBody(msg.body).wire, "frame");
   const e = reqText(f, "e", "frame");
   const tsUs = msg.tsUs;
   if (e === "listenKeyExpired") return { venueEvents: [], accountEvents: [], control: { kind: "LISTEN_KEY_EXPIRED", listenKey: reqText(f, "listenKey", "frame") } };

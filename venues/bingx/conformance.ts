@@ -55,6 +55,19 @@ interface OrderModel {
   o: JournalOrder;
   executed: Dec;
   status: VenueOrderStatus;
+  /** `o.origQty` / `o.limitPrice` parsed at first use (they never change; issue 12 profile). */
+  origQtyDec?: Dec;
+  limitPriceDec?: Dec;
+}
+
+/** The order's quantity as a Decimal, parsed once (throws as num on a malformed entry). */
+function origQtyOf(m: OrderModel): Dec {
+  return (m.origQtyDec ??= num(m.o.origQty, "origQty"));
+}
+
+/** The order's limit price as a Decimal, parsed once (throws as num on a malformed entry). */
+function limitPriceOf(m: OrderModel): Dec {
+  return (m.limitPriceDec ??= num(m.o.limitPrice, "limitPrice"));
 }
 
 interface PositionModel {
@@ -110,11 +123,22 @@ export class VenueConformance {
       const o = m.o;
       const takerOnly = o.type === "MARKET" || o.tif === "IOC" || o.tif === "FOK";
       if (takerOnly && !TERMINAL.includes(m.status)) out.push(v("no-resting-taker", o.tUs, o, `${o.type} ${o.tif} order ${o.orderId} still ${m.status} at the end of the step that placed it`));
-      if (o.tif === "FOK" && !m.executed.isZero() && !m.executed.equals(num(o.origQty, "origQty"))) {
+      if (o.tif === "FOK" && !m.executed.isZero() && !m.executed.equals(origQtyOf(m))) {
         out.push(v("no-resting-taker", o.tUs, o, `FOK order ${o.orderId} filled ${m.executed.toFixed()} of ${o.origQty} (all or nothing)`));
       }
     }
     return out;
+  }
+
+  /** Fee rates of the contracts table as Decimals, parsed once per text. */
+  private readonly feeRates = new Map<string, Dec>();
+  private feeRate(text: string): Dec {
+    let r = this.feeRates.get(text);
+    if (r === undefined) {
+      r = new Dec(text);
+      this.feeRates.set(text, r);
+    }
+    return r;
   }
 
   private spec(symbol: string): ContractSpec | undefined {
@@ -139,10 +163,10 @@ export class VenueConformance {
       out.push(v("order-precision", o.tUs, o, `order ${o.orderId} on ${o.symbol}, which is not in the contracts table`));
       return m;
     }
-    const q = num(o.origQty, "origQty");
+    const q = origQtyOf(m);
     if (!q.gt(0) || !isStepAligned(spec, q) || q.lt(spec.tradeMinQuantity)) out.push(v("order-precision", o.tUs, o, `order ${o.orderId} quantity ${o.origQty} is not a positive multiple of the step ≥ ${spec.tradeMinQuantity}`));
     if (o.type === "LIMIT") {
-      const p = num(o.limitPrice, "limitPrice");
+      const p = limitPriceOf(m);
       if (!p.gt(0) || !isTickAligned(spec, p)) out.push(v("order-precision", o.tUs, o, `LIMIT order ${o.orderId} price ${o.limitPrice} is not a positive multiple of the tick`));
     }
     return m;
@@ -156,7 +180,7 @@ export class VenueConformance {
     }
     if (s.from !== m.status) out.push(v("status-edges", s.tUs, m.o, `order ${s.orderId} reported leaving ${s.from} but was ${m.status}`));
     if (!EDGES[m.status].includes(s.to)) out.push(v("status-edges", s.tUs, m.o, `order ${s.orderId}: ${m.status} → ${s.to} is not an allowed edge`));
-    const q = num(m.o.origQty, "origQty");
+    const q = origQtyOf(m);
     if (s.to === "FILLED" && !m.executed.equals(q)) out.push(v("status-edges", s.tUs, m.o, `order ${s.orderId} FILLED with ${m.executed.toFixed()} of ${m.o.origQty} executed`));
     if (s.to === "PARTIALLY_FILLED" && !(m.executed.gt(0) && m.executed.lt(q))) out.push(v("status-edges", s.tUs, m.o, `order ${s.orderId} PARTIALLY_FILLED with ${m.executed.toFixed()} of ${m.o.origQty} executed`));
     m.status = s.to;
@@ -175,7 +199,7 @@ export class VenueConformance {
     if (!qty.gt(0) || !isStepAligned(spec, qty) || !price.gt(0) || !isTickAligned(spec, price)) out.push(v("fill-precision", f.tUs, o, `fill ${f.qty} @ ${f.price} of order ${o.orderId} off the step/tick`));
     if (TERMINAL.includes(m.status)) out.push(v("status-edges", f.tUs, o, `fill of order ${o.orderId} after it was ${m.status}`));
     m.executed = m.executed.plus(qty);
-    const orig = num(o.origQty, "origQty");
+    const orig = origQtyOf(m);
     if (m.executed.gt(orig)) out.push(v("fill-within-order", f.tUs, o, `order ${o.orderId} filled ${m.executed.toFixed()} > its quantity ${o.origQty}`));
     if (!m.executed.equals(num(f.executedQty, "executedQty"))) out.push(v("fill-within-order", f.tUs, o, `order ${o.orderId} reports executed ${f.executedQty}, its fills sum to ${m.executed.toFixed()}`));
 
@@ -227,13 +251,13 @@ export class VenueConformance {
     pos.entry = newEntry;
 
     // Fee.
-    const rate = new Dec(f.maker ? spec.makerFeeRate : spec.takerFeeRate);
+    const rate = this.feeRate(f.maker ? spec.makerFeeRate : spec.takerFeeRate);
     const fee = r8(qty.mul(price).mul(rate));
     if (!fee.equals(num(f.feeUsdt, "feeUsdt"))) out.push(v("fee", f.tUs, o, `fee ${f.feeUsdt} != ${f.qty} × ${f.price} × ${rate.toFixed()} (${f.maker ? "maker" : "taker"}) rounded = ${fee.toFixed()}`));
 
     // Limit price rules.
     if (o.type === "LIMIT") {
-      const lp = num(o.limitPrice, "limitPrice");
+      const lp = limitPriceOf(m);
       if (f.maker && !price.equals(lp)) out.push(v("limit-price", f.tUs, o, `resting LIMIT ${o.orderId} filled at ${f.price}, its limit is ${o.limitPrice}`));
       if (buy ? price.gt(lp) : price.lt(lp)) out.push(v("limit-price", f.tUs, o, `LIMIT ${o.side} ${o.orderId} filled at ${f.price}, worse than its limit ${o.limitPrice}`));
       if (o.tif === "PostOnly" && !f.maker) out.push(v("limit-price", f.tUs, o, `PostOnly order ${o.orderId} took liquidity at ${f.price}`));

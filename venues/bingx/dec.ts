@@ -35,3 +35,39 @@ export function fixed(d: Dec, dp: number): string {
   const s = d.toFixed(dp, Dec.ROUND_HALF_UP);
   return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
 }
+
+/**
+ * Canonical plain decimal text: what {@link fmt} prints (no leading zeros, no trailing fractional
+ * zeros, no "-0"). decimal.js keeps a parsed value exact (no rounding at construction), so for
+ * such a text `fmt(parseDecimal(t)) === t` (property-tested in venues/bingx/dec.test.ts).
+ */
+const CANONICAL_RE = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+
+/** True when `text` is canonical decimal text (see CANONICAL_RE): `fmt(parseDecimal(text)) === text`. */
+export function isCanonicalDecimal(text: string): boolean {
+  return typeof text === "string" && CANONICAL_RE.test(text) && text !== "-0";
+}
+
+/**
+ * `fmt(parseDecimal(text))` — the normalised text of a plain decimal ("1.50" → "1.5"), or undefined
+ * when `text` is not a plain decimal (as parseDecimal). Canonical text is returned as it is,
+ * without building a Decimal (issue 12 profile: the adapter normalises every figure of every payload).
+ */
+export function normDecimal(text: string): string | undefined {
+  if (typeof text === "string" && isCanonicalDecimal(text)) return text;
+  const d = parseDecimal(text);
+  return d ? fmt(d) : undefined;
+}
+
+/** `fmt(-text)` for a plain decimal text; throws like `new Dec(text)` for a text that is not a number. */
+export function negText(text: string): string {
+  if (isCanonicalDecimal(text)) return text === "0" ? "0" : text.charCodeAt(0) === 0x2d ? text.slice(1) : "-" + text;
+  return fmt(new Dec(text).neg());
+}
+
+/** `new Dec(text).gt(0)` for a decimal text (false for undefined); throws like `new Dec(text)` for a text that is not a number. */
+export function isPositiveText(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  if (isCanonicalDecimal(text)) return text !== "0" && text.charCodeAt(0) !== 0x2d;
+  return new Dec(text).gt(0);
+}

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
 import { Dec } from "./dec.js";
+import { RawNumber, isWireNumber, parseJsonLossless, toJsonText, type JsonValue, type Wire } from "./json.js";
 import { T0, body, call, frames, mkVenue, num, openKey, place } from "./test-util.js";
 
 const ORDER = "/openApi/swap/v2/trade/order";
@@ -443,6 +444,83 @@ describe("venue ledger conservation (docs/architecture.md §Ledger invariants 1)
     expect(fromIncome.eq(wallet.minus(L.initialBalanceUsdt))).toBe(true);
     const bal = body(call(v, "GET", "/openApi/swap/v2/user/balance", {}, t + 1)).data.balance;
     expect(bal.balance).toBe(L.walletBalanceUsdt);
+  });
+
+  it("income windows (startTime, endTime, incomeType, symbol, limit) return exactly the matching rows of the full history, in order (issue 12 binary search)", () => {
+    const rnd = seedrandom("income-windows");
+    const v = mkVenue({ model: { levelDepthUsdt: "3000", fundingRate: "0.0003" } }, "income-venue");
+    let t = T0 + 1;
+    openKey(v, t);
+    let px = new Dec("0.1878");
+    for (let step = 0; step < 400; step++) {
+      t += Math.floor(rnd() * 600 * S) + 1000;
+      if (step % 25 === 0) call(v, "PUT", "/openApi/user/auth/userDataStream", { listenKey: v.listenKeys()[0] ?? "" }, t, false);
+      px = px.mul(1 + (rnd() - 0.5) * 0.004).toDecimalPlaces(4);
+      v.onMarketTick({ tsUs: t, symbol: "FET-USDT", priceUsdt: px.toFixed() });
+      t += Math.floor(rnd() * 3) * 1000; // several steps in one ms now and then
+      place(v, t, { symbol: "FET-USDT", side: rnd() < 0.5 ? "BUY" : "SELL", type: "MARKET", quantity: String(20 + Math.floor(rnd() * 20000)) });
+      v.drainStream();
+    }
+    const t0Ms = Math.floor(T0 / 1000);
+    const endMs = Math.floor(t / 1000);
+    const history: any[] = [];
+    for (let from = t0Ms; ; ) {
+      const rows = body(call(v, "GET", "/openApi/swap/v2/user/income", { startTime: String(from), endTime: String(endMs), limit: "1000" }, (t += 300_000))).data;
+      history.push(...rows.filter((r: any) => !history.some((h) => h.tranId === r.tranId)));
+      if (rows.length < 1000) break;
+      from = Number(num(rows.at(-1).time));
+    }
+    expect(history.length).toBeGreaterThan(500);
+    for (let k = 0; k < 200; k++) {
+      // Window ends often fall exactly on a row's time (rows share ms): the boundary cases.
+      const rowMs = () => Number(num(history[Math.floor(rnd() * history.length)].time));
+      const a = rnd() < 0.5 ? rowMs() : t0Ms + Math.floor(rnd() * (endMs - t0Ms));
+      const bAny = rnd() < 0.5 ? rowMs() : a + Math.floor(rnd() * (endMs - a + 1));
+      const b = Math.max(a, bAny);
+      const type = ["", "REALIZED_PNL", "TRADING_FEE", "FUNDING_FEE"][Math.floor(rnd() * 4)]!;
+      const limit = 1 + Math.floor(rnd() * 300);
+      const params: Record<string, string> = { startTime: String(a), endTime: String(b), limit: String(limit), symbol: "FET-USDT" };
+      if (type) params["incomeType"] = type;
+      const want = history.filter((r) => Number(num(r.time)) >= a && Number(num(r.time)) <= b && (!type || r.incomeType === type)).slice(0, limit);
+      const got = body(call(v, "GET", "/openApi/swap/v2/user/income", params, (t += 300_000))).data;
+      expect(got).toEqual(want);
+    }
+  });
+
+  it("stream frames are exact wire JSON in the documented key order, under every quirk that shapes them (issue 12: frames are written as text)", () => {
+    // Re-serialising a frame's parse (numbers verbatim) must give the frame back byte for byte.
+    const asValue = (w: Wire): JsonValue => (isWireNumber(w) ? new RawNumber(w.value) : Array.isArray(w) ? w.map(asValue) : w !== null && typeof w === "object" ? Object.fromEntries(Object.entries(w).map(([k, x]) => [k, asValue(x)])) : w);
+    const orderKeys = (c: boolean, ap: boolean) => ["s", ...(c ? ["c"] : []), "i", "S", "o", "q", "p", "sp", ...(ap ? ["ap"] : []), "x", "X", "N", "n", "T", "wt", "ps", "rp", "z"];
+    for (const quirks of [{}, { omitWsClientOrderId: false }, { omitWalletBalance: 1 }, { omitWalletBalance: 0, omitWsAvgPrice: 1 }, { hedgeMode: true }]) {
+      const v = mkVenue({ quirks, model: { levelDepthUsdt: "3000", marginAsset: "VST" } }, "frame-text");
+      openKey(v, T0);
+      v.onMarketTick({ tsUs: T0 + 1, symbol: "FET-USDT", priceUsdt: "0.1878" });
+      const ps = quirks.hedgeMode ? "LONG" : "BOTH";
+      place(v, T0 + 2, { symbol: "FET-USDT", side: "BUY", type: "MARKET", quantity: "60000", positionSide: ps, clientOrderId: "Frame-1" });
+      place(v, T0 + 3, { symbol: "FET-USDT", side: "SELL", type: "MARKET", quantity: "20000", positionSide: ps, ...(quirks.hedgeMode ? {} : { reduceOnly: "true" }) });
+      const msgs = [...v.drainStream(), ...v.advanceTo(T0 + 8 * 3600 * S + 1)];
+      let orderFrames = 0;
+      let accountFrames = 0;
+      for (const m of msgs) {
+        const w = parseJsonLossless(m.body) as any;
+        expect(toJsonText(asValue(w))).toBe(m.body);
+        if (w.e === "ORDER_TRADE_UPDATE") {
+          orderFrames++;
+          expect(Object.keys(w)).toEqual(["e", "E", "o"]);
+          const hasAp = !("omitWsAvgPrice" in quirks) || !["TRADE", "CALCULATED"].includes(w.o.x);
+          expect(Object.keys(w.o)).toEqual(orderKeys(quirks.omitWsClientOrderId === false, hasAp));
+        } else if (w.e === "ACCOUNT_UPDATE") {
+          accountFrames++;
+          expect(Object.keys(w)).toEqual(["e", "E", "T", "a"]);
+          expect(Object.keys(w.a)).toEqual(["m", "B", "P"]);
+          expect(Object.keys(w.a.B[0])).toEqual(quirks.omitWalletBalance === 1 ? ["a", "bc"] : quirks.omitWalletBalance === 0 ? ["a", "wb", "cw", "bc"] : expect.any(Array));
+          expect(w.a.B[0].a).toBe("VST");
+          for (const p of w.a.P) expect(Object.keys(p)).toEqual(["s", "pa", "ep", "up", "mt", "iw", "ps", "cr"]);
+        }
+      }
+      expect(orderFrames).toBeGreaterThan(3);
+      expect(accountFrames).toBeGreaterThan(2); // fills and the 08:00 funding payment
+    }
   });
 
   it("is deterministic: the same seed and calls give byte-identical replies and frames", () => {

@@ -269,7 +269,12 @@ export class VenueConnector {
 
   private send(c: NewCall): string {
     const id = `c${this.nextCall++}`;
-    const call: RestCall = { ...c, id, attempt: 0, session: this.epoch, retried: false, sentUs: this.clock.nowUs() };
+    // Every field written out in one order (one object shape): a spread of the varying NewCall
+    // shapes was 2 % of a soak's CPU (issue 12 profile). Absent fields are undefined, as before.
+    const call: RestCall = {
+      id, purpose: c.purpose, build: c.build, cmd: c.cmd, symbol: c.symbol, clientOrderId: c.clientOrderId, round: c.round, index: c.index,
+      attempt: 0, session: this.epoch, retried: false, sentUs: this.clock.nowUs(),
+    };
     this.calls.set(id, call);
     this.transmit(call);
     return id;
@@ -547,7 +552,8 @@ export class VenueConnector {
     const id = this.nextRound++;
     const tracked: { symbol: string; venueOrderId?: string; clientOrderId?: string }[] = [];
     const seen = new Set<string>();
-    for (const s of this.kernel.slots()) {
+    const slots = this.kernel.slots(); // read once: nothing below calls the kernel (issue 12 profile)
+    for (const s of slots) {
       if (s.stage === "IDLE" || s.stage === "CLOSED") continue;
       for (const o of [s.entryOrder, s.exitOrder]) {
         if (!o || seen.has(o.clientOrderId)) continue;
@@ -563,7 +569,7 @@ export class VenueConnector {
     // have been lost): one query each books the venue's commission (i10-duplicates-across-restarts
     // under-booked 11.82 USDT of entry fees whose frames died with the process). Remembered until a
     // round that queried them is done, so a trade archived by a re-entry meanwhile is not missed.
-    this.noteFeeUnconfirmed();
+    this.noteFeeUnconfirmed(slots);
     const feeQueried: string[] = [];
     for (const [coid, o] of this.feeUnconfirmed) {
       feeQueried.push(coid);
@@ -584,8 +590,8 @@ export class VenueConnector {
   }
 
   /** Remember every finished order whose fee is unconfirmed (docs/accounting.md, fees). */
-  private noteFeeUnconfirmed(): void {
-    for (const s of this.kernel.slots()) {
+  private noteFeeUnconfirmed(slots: ReturnType<KernelPort["slots"]>): void {
+    for (const s of slots) {
       for (const o of s.feeUnconfirmedOrders ?? []) this.feeUnconfirmed.set(o.clientOrderId, { symbol: o.symbol, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
     }
   }

@@ -7,7 +7,7 @@
 import type { AccountEvent, VenueCommand, VenueEvent } from "../../kernel/types.js";
 import type { RestRequest, RestResponse } from "../venue.js";
 import {
-  PATHS, commandToRequest, leverageRequest, listenKeyRequest, balanceRequest, parseBalanceReply, parseCommandResponse, parseEnvelope,
+  PATHS, commandToRequest, leverageRequest, listenKeyRequest, balanceRequest, parseBalanceReply, parseCommandResponse, tryParseEnvelope,
   parseListenKeyReply, parseOrderQueryFill, parseOrderQueryReply, parseWsMessage, reconcileRequests, retryAfterMsFromMsg, type TrackedOrder,
 } from "../bingx/adapter.js";
 import { classifyCode, type CodeClass } from "../bingx/errors.js";
@@ -38,9 +38,11 @@ export function classifyReply(resp: RestResponse, nowUs: number): ReplyClass {
   let code: number | undefined;
   let msg = "";
   try {
-    const env = parseEnvelope(resp);
-    code = env.code;
-    msg = env.msg;
+    const r = tryParseEnvelope(resp);
+    if ("env" in r) {
+      code = r.env.code;
+      msg = r.env.msg;
+    } else msg = `no envelope: ${r.problem.message}`; // the text parseEnvelope's AdapterError carries
   } catch (e) {
     // A bare body (listenKey create) or garbage; judged by the HTTP status below.
     msg = `no envelope: ${(e as Error).message}`;
