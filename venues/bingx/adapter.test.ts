@@ -258,7 +258,7 @@ describe("WS frames → kernel inputs (docs/bingx-protocol.md §6, §12; spec §
   });
 });
 
-describe("stream frames read twice (issue 12: the simulator parses each frame at emission and at delivery)", () => {
+describe("stream frames read again (a duplicated frame; issue 12)", () => {
   it("the same frame text gives equal, separate results every time, at each frame's own tsUs; a bad frame is refused every time", () => {
     for (const name of ["ws-order-trade-partial.json", "ws-account-update-wb.json", "ws-account-update-funding.json"]) {
       const first = ws(name, T0 + 1);

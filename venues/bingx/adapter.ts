@@ -107,27 +107,6 @@ function parseBody(text: string, field: string): Wire {
   }
 }
 
-/**
- * Recently parsed stream frames by their exact text (issue 12 profile): the simulator reads every
- * frame twice — once when the venue emits it (sim/network.ts, ground truth) and once when the
- * connector receives it — and a duplicated frame is the same text again. The same bytes give the
- * same tree, so the second read takes the first one's. The trees are deep-frozen (the adapter
- * only reads them). Bounded: the oldest entry goes when FRAME_MEMO_SIZE is passed (insertion
- * order: deterministic). A frame that fails to parse is never remembered (each read throws the
- * same AdapterError). REST bodies are not kept here: each is read once (parseEnvelope's memo).
- */
-const FRAME_MEMO_SIZE = 256;
-const frameMemo = new Map<string, { wire: Wire; sha256?: string }>();
-
-function parseFrameBody(text: string): { wire: Wire; sha256?: string } {
-  const hit = frameMemo.get(text);
-  if (hit !== undefined) return hit;
-  const entry = { wire: deepFreeze(parseBody(text, "frame")) };
-  frameMemo.set(text, entry);
-  if (frameMemo.size > FRAME_MEMO_SIZE) frameMemo.delete(frameMemo.keys().next().value as string);
-  return entry;
-}
-
 function obj(v: Wire | undefined, path: string): { [k: string]: Wire } {
   if (!isWireObject(v)) throw new AdapterError(path, show(v), "expected an object");
   return v;
@@ -614,12 +593,8 @@ const ACCOUNT_REASONS = ["DEPOSIT", "WITHDRAW", "ORDER", "FUNDING_FEE", "ASSET_T
 const oneShotHash: ((algorithm: string, data: string, encoding: "hex") => string) | undefined = typeof nodeCrypto.hash === "function" ? nodeCrypto.hash : undefined;
 
 function bodyHash(body: string): string {
-  const memo = frameMemo.get(body);
-  if (memo?.sha256 !== undefined) return memo.sha256;
   // node:crypto's one-shot hash (node ≥ 20.12) gives the same hex as createHash, at half the cost.
-  const h = (oneShotHash !== undefined ? oneShotHash("sha256", body, "hex") : createHash("sha256").update(body).digest("hex")).slice(0, 20);
-  if (memo) memo.sha256 = h;
-  return h;
+  return (oneShotHash !== undefined ? oneShotHash("sha256", body, "hex") : createHash("sha256").update(body).digest("hex")).slice(0, 20);
 }
 
 /**
@@ -632,7 +607,7 @@ function bodyHash(body: string): string {
  */
 export function parseWsMessage(msg: WsMessage): WsParseResult {
   if (msg.body === "Ping") return { venueEvents: [], accountEvents: [], control: { kind: "PING" } };
-  const f = obj(parseFrameBody(msg.body).wire, "frame");
+  const f = obj(parseBody(msg.body, "frame"), "frame");
   const e = reqText(f, "e", "frame");
   const tsUs = msg.tsUs;
   if (e === "listenKeyExpired") return { venueEvents: [], accountEvents: [], control: { kind: "LISTEN_KEY_EXPIRED", listenKey: reqText(f, "listenKey", "frame") } };
