@@ -11,9 +11,29 @@
  * (acyclic) values: a cycle would recurse without end, and JSON text cannot express one.
  */
 export function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v as object)) deepFreeze((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) freezeObject(v as object);
   return v;
+}
+
+/**
+ * Freeze the unfrozen object `o` and its unfrozen object members. Members that are primitives
+ * (most of a slot image: strings, numbers, booleans, arrays of id strings) are skipped without a
+ * call, and arrays are walked by index instead of through an `Object.keys` array (the generic
+ * walk was 1.5 % of a 40-seed chaos run in the issue 12 profile).
+ */
+function freezeObject(o: object): void {
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const c: unknown = o[i];
+      if (c !== null && typeof c === "object" && !Object.isFrozen(c)) freezeObject(c);
+    }
+  } else {
+    const r = o as Record<string, unknown>;
+    for (const k in r) {
+      if (!Object.prototype.hasOwnProperty.call(r, k)) continue;
+      const c = r[k];
+      if (c !== null && typeof c === "object" && !Object.isFrozen(c)) freezeObject(c);
+    }
+  }
+  Object.freeze(o);
 }

@@ -83,7 +83,7 @@ function openPair(): { t: Kernel; j: Kernel } {
   return { t, j };
 }
 
-const KEYS = ["kind", "intentId", "eventId", "tsUs", "slotId", "tradeId", "symbol", "side", "quantity", "orderType", "limitPrice", "leverage", "ratio", "venueOrderId", "clientOrderId", "fillQty", "fillPrice", "feeUsdt", "quantityMode", "feeMode", "slotHint", "venueCode", "retryAfterMs", "markPrice", "walletBalanceUsdt", "realizedPnlUsdt", "amountUsdt", "cumQty", "reason", "bogus"];
+const KEYS = ["kind", "intentId", "eventId", "tsUs", "slotId", "tradeId", "symbol", "side", "quantity", "orderType", "limitPrice", "leverage", "ratio", "venueOrderId", "clientOrderId", "fillQty", "fillPrice", "feeUsdt", "quantityMode", "feeMode", "slotHint", "venueCode", "retryAfterMs", "markPrice", "walletBalanceUsdt", "realizedPnlUsdt", "amountUsdt", "cumQty", "reason", "exitLegRatios", "bogus"];
 const STRINGS = ["ENTER", "EXIT", "EXIT_RESIDUAL", "CANCEL", "ORDER_ACK", "PARTIAL_FILL", "FULL_FILL", "CANCEL_ACK", "CANCEL_REJECT", "ORDER_REJECT", "RATE_LIMITED", "BALANCE", "FILL_SETTLED", "FUNDING", "enter", "FET-USDT", "BTC-USDT", "NOPE-USDT", "fet-usdt", "LONG", "SHORT", "MARKET", "LIMIT", "CUMULATIVE", "INCREMENTAL", "d2-fet-e1", "d2-btc-e1", "1900000000000000001", "1", "0", "-1", "0.1878", "1e5", "1.", "NaN", "Infinity", "", " ", "100", "202276", "1000000000000001", "0.00000000000000000001", "x\u00e9", "a\"b", "t2"];
 const value = fc.oneof(
   fc.constantFrom(...STRINGS),
@@ -91,6 +91,8 @@ const value = fc.oneof(
   fc.constantFrom(0, 1, -1, 3, 63, 64, 4294967296, -4294967296, 2 ** 53 - 1, -(2 ** 53 - 1), 1000, 86_400_001),
   fc.integer(),
   fc.boolean(),
+  // arrays of strings travel as tag 5 (exitLegRatios and wrong fields alike)
+  fc.array(fc.constantFrom("0.5", "1", "0.25", "0.75", "0.3333", "x", "", "-1", "2", "0.50", "d2-fet-e1"), { maxLength: 4 }),
 );
 const record = fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 12 });
 const METHODS = ["processIntent", "onVenueEvent", "markPrice", "onAccountEvent"] as const;
@@ -112,13 +114,37 @@ describe("typed ABI refuses exactly where the JSON ABI does (generated field rec
     );
   });
 
-  it("inputs without a binary form go through the JSON path (null, NaN, BigInt, arrays, objects, unsafe integers)", () => {
+  it("an ENTER's exitLegRatios (binary tag 5) is accepted or refused exactly as its JSON text (I20, G18)", () => {
+    const { t, j } = openPair();
+    const ratios: string[][] = [["0.5", "0.5"], ["0.5", "0.50"], ["0.3333"], [], ["x"], ["0.25", "0.75", "0"], ["1.5", "-0.5"], ["1"]];
+    ratios.forEach((r, i) => {
+      const enter = { kind: "ENTER", intentId: `r${i}`, tsUs: 10 + i, slotId: 2, tradeId: `r${i}`, symbol: "FET-USDT", side: "LONG", quantity: "100", orderType: "MARKET", leverage: 2, exitLegRatios: r };
+      expect(encodeFields(new Scratch(), enter)).toBeGreaterThan(0);
+      const a = t.processIntent(enter as never);
+      const b = j.processIntent(enter as never);
+      expect(JSON.stringify(a), JSON.stringify(r)).toBe(JSON.stringify(b));
+      expect(t.stateDigest()).toBe(j.stateDigest());
+      if (a.accepted) {
+        expect(t.slot(2).exitLegRatios).toEqual(j.slot(2).exitLegRatios);
+        for (const k of [t, j]) k.onVenueEvent({ kind: "CANCEL_ACK", eventId: `rc${i}`, tsUs: 20 + i, symbol: "FET-USDT", clientOrderId: `d2-r${i}-e1` });
+      }
+    });
+    expect(t.saveState().replace(/"sourceHash":"[^"]*"/, "")).toBe(j.saveState().replace(/"sourceHash":"[^"]*"/, ""));
+  });
+
+  it("inputs without a binary form go through the JSON path (null, NaN, BigInt, arrays of non-strings, objects, unsafe integers)", () => {
     const sc = new Scratch();
-    for (const bad of [null, [1], "x", 5, { a: null }, { a: Number.NaN }, { a: Infinity }, { a: 1.5 }, { a: 2 ** 53 }, { a: 10n }, { a: [1] }, { a: { b: 1 } }, { a: () => 1 }, Object.create({ x: 1 })]) {
+    // eslint-disable-next-line no-sparse-arrays
+    const holed = ["0.5", , "0.5"];
+    const big = new Array(256).fill("0.1");
+    for (const bad of [null, [1], "x", 5, { a: null }, { a: Number.NaN }, { a: Infinity }, { a: 1.5 }, { a: 2 ** 53 }, { a: 10n }, { a: [1] }, { a: ["0.5", 1] }, { a: holed }, { a: big }, { a: [["0.5"]] }, { a: { b: 1 } }, { a: () => 1 }, Object.create({ x: 1 })]) {
       expect(encodeFields(sc, bad), String(JSON.stringify(bad, (_k, v) => (typeof v === "bigint" ? `${v}n` : v)))).toBe(-1);
     }
     expect(encodeFields(sc, { kind: "ORDER_ACK", tsUs: 5, ok: true, skipped: undefined })).toBeGreaterThan(0);
     expect(sc.bytes[0]).toBe(3);
+    // an ENTER's exitLegRatios (array of strings): tag 5, u8 count, u16 length + bytes each
+    const n = encodeFields(sc, { exitLegRatios: ["0.5", "0.25", "0.25"] });
+    expect(Array.from(sc.bytes.subarray(0, n))).toEqual([1, 13, ...new TextEncoder().encode("exitLegRatios"), 5, 3, 3, 0, 48, 46, 53, 4, 0, 48, 46, 50, 53, 4, 0, 48, 46, 50, 53]);
   });
 });
 

@@ -2,9 +2,10 @@
  * Codec of the typed binary ABI (kernel/README.md "ABI", typed calls; Rust side kernel/src/typed.rs).
  *
  * - `encodeFields` writes one input object (Intent, VenueEvent, MarkPrice, AccountEvent) as a binary
- *   field record: the same keys and scalar values its JSON text would carry. Only inputs made of
- *   strings, safe integers and booleans have a binary form; anything else (null, arrays, NaN,
- *   BigInt, non-plain objects, strings over 65,535 bytes, more than 16 fields) returns -1 and the
+ *   field record: the same keys and values its JSON text would carry. Only inputs made of
+ *   strings, safe integers, booleans and arrays of strings (an ENTER's `exitLegRatios`) have a
+ *   binary form; anything else (null, other arrays, NaN, BigInt, non-plain objects, strings over
+ *   65,535 bytes, more than 16 fields) returns -1 and the
  *   binding sends the JSON text instead, so every malformed input meets exactly the JSON parser's
  *   diagnostics. Both paths are judged by the same Rust parser (fields.rs `Obj`).
  * - `decodeOutcome` reads a binary outcome (typed.rs `encode_outcome`) into the same `Outcome`
@@ -33,6 +34,7 @@ const TAG_STR = 1;
 const TAG_INT = 2;
 const TAG_TRUE = 3;
 const TAG_FALSE = 4;
+const TAG_STRS = 5;
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder("utf-8", { fatal: true });
@@ -64,6 +66,29 @@ function putString(sc: Scratch, off: number, s: string, max: number): number {
   let len = i;
   if (i < n) len = i + utf8.encodeInto(s.slice(i), b.subarray(off + i)).written;
   return len > max ? -1 : len;
+}
+
+/**
+ * Writes `a` as a tag-5 value (u8 count, then per element u16 length + UTF-8) at `off`; returns
+ * the offset after it, or -1 when `a` has no binary form: not a plain array, more than 255
+ * elements, an element that is not a string (holes included) or longer than 65,535 bytes.
+ */
+function putStrings(sc: Scratch, off: number, a: unknown[]): number {
+  if (Object.getPrototypeOf(a) !== Array.prototype || a.length > 255) return -1;
+  sc.bytes[off] = TAG_STRS;
+  sc.bytes[off + 1] = a.length;
+  let at = off + 2;
+  for (let i = 0; i < a.length; i++) {
+    const s = a[i];
+    if (typeof s !== "string") return -1;
+    sc.ensure(at + 2);
+    const sl = putString(sc, at + 2, s, 65535);
+    if (sl < 0) return -1;
+    sc.view.setUint16(at, sl, true);
+    at += 2 + sl;
+  }
+  sc.ensure(at + 12);
+  return at;
 }
 
 /** True for a plain object (what JSON.stringify writes as an object with its own keys). */
@@ -129,6 +154,10 @@ export function encodeFields(sc: Scratch, input: unknown): number {
     } else if (typeof v === "boolean") {
       sc.bytes[off] = v ? TAG_TRUE : TAG_FALSE;
       off += 1;
+    } else if (Array.isArray(v)) {
+      const end = putStrings(sc, off, v);
+      if (end < 0) return -1;
+      off = end;
     } else {
       return -1;
     }

@@ -35,15 +35,67 @@ pub fn show(v: &Value) -> String {
     s
 }
 
-/// One field value of a binary input record (kernel/README.md "ABI", typed inputs): the scalar
-/// JSON types the binding sends in binary. Anything else (arrays, objects, non-safe-integer
-/// numbers) goes through the JSON path, so a field is judged the same way on both paths.
+/// One field value of a binary input record (kernel/README.md "ABI", typed inputs): the JSON
+/// types the binding sends in binary (strings, safe integers, booleans, arrays of strings).
+/// Anything else (objects, other arrays, non-safe-integer numbers) goes through the JSON path, so
+/// a field is judged the same way on both paths.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BinVal<'a> {
     Str(&'a str),
     /// A safe integer (|v| <= 2^53 - 1), as JSON.stringify would print it.
     Int(i64),
     Bool(bool),
+    /// An array of strings (tag 5: an ENTER's `exitLegRatios`).
+    Strs(BinStrs<'a>),
+}
+
+/// The elements of a tag-5 value: `count` strings, each a u16 length + UTF-8 bytes, checked by
+/// the record decoder (typed.rs `decode_fields`) before a `BinStrs` is made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BinStrs<'a> {
+    pub count: usize,
+    /// The elements' bytes as they stand in the record (length prefixes included).
+    pub bytes: &'a [u8],
+}
+
+impl<'a> BinStrs<'a> {
+    /// The elements in order.
+    pub fn iter(&self) -> BinStrsIter<'a> {
+        BinStrsIter { rest: self.bytes, left: self.count }
+    }
+    /// The same array as a JSON value (error texts and the shared ratio parser see one shape).
+    pub fn to_value(&self) -> Value {
+        Value::Array(self.iter().map(|s| Value::String(s.to_string())).collect())
+    }
+}
+
+/// Iterator over the strings of a `BinStrs`.
+pub struct BinStrsIter<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Iterator for BinStrsIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        if self.left == 0 || self.rest.len() < 2 {
+            return None;
+        }
+        let n = u16::from_le_bytes([self.rest[0], self.rest[1]]) as usize;
+        if self.rest.len() < 2 + n {
+            return None;
+        }
+        let s = std::str::from_utf8(&self.rest[2..2 + n]).unwrap_or("");
+        self.rest = &self.rest[2 + n..];
+        self.left -= 1;
+        Some(s)
+    }
+}
+
+/// An array field, from either source.
+pub enum List<'a> {
+    Json(&'a Vec<Value>),
+    Strs(BinStrs<'a>),
 }
 
 /// The fields of one binary input record, in record order (at most `MAX_BIN_FIELDS`).
@@ -99,6 +151,7 @@ enum FV<'a> {
     Json(&'a Value),
     Int(i64),
     Bool(bool),
+    Strs(BinStrs<'a>),
 }
 
 fn show_fv(v: &FV) -> String {
@@ -107,6 +160,7 @@ fn show_fv(v: &FV) -> String {
         FV::Str(s) => show(&Value::String(s.to_string())),
         FV::Int(i) => i.to_string(),
         FV::Bool(b) => b.to_string(),
+        FV::Strs(l) => show(&l.to_value()),
     }
 }
 
@@ -116,6 +170,7 @@ pub fn show_bin(v: &BinVal) -> String {
         BinVal::Str(s) => show(&Value::String(s.to_string())),
         BinVal::Int(i) => i.to_string(),
         BinVal::Bool(b) => b.to_string(),
+        BinVal::Strs(l) => show(&l.to_value()),
     }
 }
 
@@ -198,6 +253,7 @@ impl<'a> Obj<'a> {
                 Some(BinVal::Str(s)) => Some(FV::Str(s)),
                 Some(BinVal::Int(i)) => Some(FV::Int(i)),
                 Some(BinVal::Bool(x)) => Some(FV::Bool(x)),
+                Some(BinVal::Strs(l)) => Some(FV::Strs(l)),
             },
         }
     }
@@ -330,6 +386,15 @@ impl<'a> Obj<'a> {
         match self.get(k) {
             None => Ok(None),
             Some(FV::Json(Value::Array(a))) => Ok(Some(a)),
+            Some(v) => Err(FieldError::new(&self.field(k), &show_fv(&v), "expected an array")),
+        }
+    }
+    /// An array field from either source (a binary record carries arrays of strings only).
+    pub fn opt_list(&self, k: &str) -> FResult<Option<List<'a>>> {
+        match self.get(k) {
+            None => Ok(None),
+            Some(FV::Json(Value::Array(a))) => Ok(Some(List::Json(a))),
+            Some(FV::Strs(l)) => Ok(Some(List::Strs(l))),
             Some(v) => Err(FieldError::new(&self.field(k), &show_fv(&v), "expected an array")),
         }
     }

@@ -8,20 +8,36 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+/// A decimal as its canonical text (`dec::fmt`: "0" for zero, else the normalised digits),
+/// written straight into the serializer: an image read formats no intermediate `String` per
+/// decimal (issue 12 chaos profile: `kernel_slot` was 2.4 % of the run).
+#[derive(Clone, Copy)]
+pub struct D(pub Decimal);
+
+impl Serialize for D {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_zero() {
+            ser.serialize_str("0")
+        } else {
+            ser.collect_str(&self.0.normalize())
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OrderImage {
+pub struct OrderImage<'a> {
     pub purpose: Purpose,
-    pub client_order_id: String,
+    pub client_order_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub venue_order_id: Option<String>,
+    pub venue_order_id: Option<&'a str>,
     pub side: OrderSide,
     pub order_type: OrderType,
-    pub quantity: String,
+    pub quantity: D,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit_price: Option<String>,
-    pub filled_qty: String,
-    pub filled_notional_usdt: String,
+    pub limit_price: Option<D>,
+    pub filled_qty: D,
+    pub filled_notional_usdt: D,
     pub acked: bool,
     pub cancel_requested: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,26 +47,26 @@ pub struct OrderImage {
 /// A finished order with fills whose fee the venue has not confirmed yet (OrderState.fee_confirmed).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FeeUnconfirmedImage {
-    pub symbol: String,
-    pub client_order_id: String,
+pub struct FeeUnconfirmedImage<'a> {
+    pub symbol: &'a str,
+    pub client_order_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub venue_order_id: Option<String>,
+    pub venue_order_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExitLegImage {
+pub struct ExitLegImage<'a> {
     pub leg_index: u32,
-    pub client_order_id: String,
-    pub quantity: String,
-    pub exit_notional_usdt: String,
+    pub client_order_id: &'a str,
+    pub quantity: D,
+    pub exit_notional_usdt: D,
     /// Quantity booked with a true price (exitNotionalUsdt covers exactly this quantity).
-    pub priced_qty: String,
-    pub realized_pnl_usdt: String,
-    pub fees_usdt: String,
+    pub priced_qty: D,
+    pub realized_pnl_usdt: D,
+    pub fees_usdt: D,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange_realized_pnl_usdt: Option<String>,
+    pub exchange_realized_pnl_usdt: Option<D>,
     pub realized_skipped_no_price: bool,
 }
 
@@ -64,49 +80,51 @@ pub struct FlagsImage {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RateLimitImage {
+pub struct RateLimitImage<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub release_eta: Option<String>,
+    pub release_eta: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until_us: Option<i64>,
 }
 
+/// SlotImage (kernel/types.ts), borrowing ids and event ids from the slot state: serialising an
+/// image clones nothing.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SlotImage {
+pub struct SlotImage<'a> {
     pub slot_id: usize,
     pub stage: Stage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resume_stage: Option<Stage>,
-    pub trade_id: String,
-    pub symbol: String,
+    pub trade_id: &'a str,
+    pub symbol: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub side: Option<PositionSide>,
     pub leverage: i64,
-    pub target_qty: String,
-    pub size_qty: String,
-    pub initial_size_qty: String,
-    pub entry_notional_usdt: String,
-    pub entry_price: String,
-    pub mark_price: String,
-    pub realized_pnl_usdt: String,
-    pub unrealized_pnl_usdt: String,
-    pub fees_usdt: String,
-    pub settled_realized_usdt: String,
-    pub settled_fees_usdt: String,
+    pub target_qty: D,
+    pub size_qty: D,
+    pub initial_size_qty: D,
+    pub entry_notional_usdt: D,
+    pub entry_price: D,
+    pub mark_price: D,
+    pub realized_pnl_usdt: D,
+    pub unrealized_pnl_usdt: D,
+    pub fees_usdt: D,
+    pub settled_realized_usdt: D,
+    pub settled_fees_usdt: D,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub entry_order: Option<OrderImage>,
+    pub entry_order: Option<OrderImage<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exit_order: Option<OrderImage>,
-    pub exit_leg_ratios: Vec<String>,
+    pub exit_order: Option<OrderImage<'a>>,
+    pub exit_leg_ratios: Vec<D>,
     pub exit_leg_index: u32,
-    pub legs: Vec<ExitLegImage>,
-    pub seen_event_ids: Vec<String>,
+    pub legs: Vec<ExitLegImage<'a>>,
+    pub seen_event_ids: &'a [String],
     pub flags: FlagsImage,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<RateLimitImage>,
+    pub rate_limit: Option<RateLimitImage<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opened_at_us: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,80 +132,80 @@ pub struct SlotImage {
     /// Finished orders of the slot's trade with fills whose fee is not confirmed by the venue's own
     /// commission (absent when none): the runtime queries them in its next reconcile.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fee_unconfirmed_orders: Vec<FeeUnconfirmedImage>,
+    pub fee_unconfirmed_orders: Vec<FeeUnconfirmedImage<'a>>,
 }
 
-fn order_image(o: &OrderState) -> OrderImage {
+fn order_image(o: &OrderState) -> OrderImage<'_> {
     OrderImage {
         purpose: o.purpose,
-        client_order_id: o.client_order_id.clone(),
-        venue_order_id: o.venue_order_id.clone(),
+        client_order_id: &o.client_order_id,
+        venue_order_id: o.venue_order_id.as_deref(),
         side: o.side,
         order_type: o.order_type,
-        quantity: fmt(o.quantity),
-        limit_price: o.limit_price.map(fmt),
-        filled_qty: fmt(o.filled_qty),
-        filled_notional_usdt: fmt(o.filled_notional),
+        quantity: D(o.quantity),
+        limit_price: o.limit_price.map(D),
+        filled_qty: D(o.filled_qty),
+        filled_notional_usdt: D(o.filled_notional),
         acked: o.acked,
         cancel_requested: o.cancel_requested,
         exit_leg_index: o.exit_leg_index,
     }
 }
 
-pub fn leg_image(l: &LegState) -> ExitLegImage {
+pub fn leg_image(l: &LegState) -> ExitLegImage<'_> {
     ExitLegImage {
         leg_index: l.leg_index,
-        client_order_id: l.client_order_id.clone(),
-        quantity: fmt(l.quantity),
-        exit_notional_usdt: fmt(l.exit_notional),
-        priced_qty: fmt(l.priced_qty),
-        realized_pnl_usdt: fmt(l.realized),
-        fees_usdt: fmt(l.fees),
-        exchange_realized_pnl_usdt: l.exchange_realized.map(fmt),
+        client_order_id: &l.client_order_id,
+        quantity: D(l.quantity),
+        exit_notional_usdt: D(l.exit_notional),
+        priced_qty: D(l.priced_qty),
+        realized_pnl_usdt: D(l.realized),
+        fees_usdt: D(l.fees),
+        exchange_realized_pnl_usdt: l.exchange_realized.map(D),
         realized_skipped_no_price: l.fills.iter().any(|f| f.skipped && !f.repaired),
     }
 }
 
 /// SlotImage of a slot. entryOrder / exitOrder are the WORKING orders (live at the venue).
-pub fn slot_image(s: &SlotState) -> SlotImage {
+pub fn slot_image(s: &SlotState) -> SlotImage<'_> {
     SlotImage {
         slot_id: s.slot_id,
         stage: s.stage,
         resume_stage: s.resume_stage,
-        trade_id: s.trade_id.clone(),
-        symbol: s.symbol.clone(),
+        trade_id: &s.trade_id,
+        symbol: &s.symbol,
         side: s.side,
         leverage: s.leverage,
-        target_qty: fmt(s.target_qty),
-        size_qty: fmt(s.size),
-        initial_size_qty: fmt(s.initial_size),
-        entry_notional_usdt: fmt(s.entry_notional),
-        entry_price: fmt(s.entry_price),
-        mark_price: fmt(s.mark_price),
-        realized_pnl_usdt: fmt(s.realized),
-        unrealized_pnl_usdt: fmt(s.unrealized),
-        fees_usdt: fmt(s.fees),
-        settled_realized_usdt: fmt(s.settled_realized),
-        settled_fees_usdt: fmt(s.settled_fees),
+        target_qty: D(s.target_qty),
+        size_qty: D(s.size),
+        initial_size_qty: D(s.initial_size),
+        entry_notional_usdt: D(s.entry_notional),
+        entry_price: D(s.entry_price),
+        mark_price: D(s.mark_price),
+        realized_pnl_usdt: D(s.realized),
+        unrealized_pnl_usdt: D(s.unrealized),
+        fees_usdt: D(s.fees),
+        settled_realized_usdt: D(s.settled_realized),
+        settled_fees_usdt: D(s.settled_fees),
         entry_order: s.live_order(Purpose::Entry).map(|i| order_image(&s.orders[i])),
         exit_order: s.live_order(Purpose::Exit).map(|i| order_image(&s.orders[i])),
-        exit_leg_ratios: s.exit_leg_ratios.iter().map(|d| fmt(*d)).collect(),
+        exit_leg_ratios: s.exit_leg_ratios.iter().map(|d| D(*d)).collect(),
         exit_leg_index: s.exit_leg_index,
         legs: s.legs.iter().map(leg_image).collect(),
-        seen_event_ids: s.seen_event_ids.clone(),
+        seen_event_ids: &s.seen_event_ids,
         flags: FlagsImage { entry_basis_missing: s.flags.entry_basis_missing, realized_skipped_no_price: s.flags.realized_skipped_no_price, overfill: s.flags.overfill },
-        rate_limit: s.rate_limit.as_ref().map(|r| RateLimitImage { retry_after_ms: r.retry_after_ms, release_eta: r.release_eta.clone(), until_us: r.until_us }),
+        rate_limit: s.rate_limit.as_ref().map(|r| RateLimitImage { retry_after_ms: r.retry_after_ms, release_eta: r.release_eta.as_deref(), until_us: r.until_us }),
         opened_at_us: s.opened_at_us,
         closed_at_us: s.closed_at_us,
         fee_unconfirmed_orders: s
             .archived_fee_refs
             .iter()
-            .map(|f| FeeUnconfirmedImage { symbol: f.symbol.clone(), client_order_id: f.client_order_id.clone(), venue_order_id: f.venue_order_id.clone() })
+            .map(|f| FeeUnconfirmedImage { symbol: &f.symbol, client_order_id: &f.client_order_id, venue_order_id: f.venue_order_id.as_deref() })
             .chain(
                 s.orders
                     .iter()
                     .filter(|o| !o.live && !o.fee_confirmed && o.filled_qty > rust_decimal::Decimal::ZERO)
-                    .map(|o| FeeUnconfirmedImage { symbol: s.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() }),
+                    .map(|o| FeeUnconfirmedImage { symbol: &s.symbol, client_order_id: &o.client_order_id, venue_order_id: o.venue_order_id.as_deref() }),
             )
             .collect(),
     }

@@ -205,9 +205,10 @@ pub fn parse_intent_src(src: Src) -> FResult<Intent> {
                 }
                 e
             })?;
-            let exit_leg_ratios = match o.opt_array("exitLegRatios")? {
+            let exit_leg_ratios = match o.opt_list("exitLegRatios")? {
                 None => None,
-                Some(a) => Some(parse_ratios(a, "exitLegRatios")?),
+                Some(crate::fields::List::Json(a)) => Some(parse_ratios(a, "exitLegRatios")?),
+                Some(crate::fields::List::Strs(l)) => Some(parse_ratios(&l.iter().map(|x| Value::String(x.to_string())).collect::<Vec<Value>>(), "exitLegRatios")?),
             };
             IntentKind::Enter { trade_id, symbol, side, quantity, order, leverage, exit_leg_ratios }
         }

@@ -11,6 +11,7 @@
 //!     tag 1 string : u16 len, UTF-8 bytes
 //!     tag 2 integer: i64 (a safe integer, |v| <= 2^53 - 1)
 //!     tag 3 true, tag 4 false (no value bytes)
+//!     tag 5 array of strings: u8 count, then per element u16 len, UTF-8 bytes
 //! ```
 //! Outcome record: see `encode_outcome`.
 
@@ -79,6 +80,16 @@ pub fn decode_fields(b: &[u8]) -> Result<BinFields<'_>, FieldError> {
             }
             3 => BinVal::Bool(true),
             4 => BinVal::Bool(false),
+            5 => {
+                let count = take(b, &mut off, 1, key)?[0] as usize;
+                let start = off;
+                for _ in 0..count {
+                    let lb = take(b, &mut off, 2, key)?;
+                    let l = u16::from_le_bytes([lb[0], lb[1]]) as usize;
+                    utf8(take(b, &mut off, l, key)?, key)?;
+                }
+                BinVal::Strs(crate::fields::BinStrs { count, bytes: &b[start..off] })
+            }
             t => return Err(FieldError::new(key, &t.to_string(), "unknown value tag")),
         };
         f.fields[f.len] = (key, v);
@@ -149,6 +160,11 @@ pub fn encode_fields(out: &mut Vec<u8>, fields: &[(&str, BinVal)]) {
                 out.extend_from_slice(&i.to_le_bytes());
             }
             BinVal::Bool(b) => out.push(if *b { 3 } else { 4 }),
+            BinVal::Strs(l) => {
+                out.push(5);
+                out.push(l.count.min(255) as u8);
+                out.extend_from_slice(l.bytes);
+            }
         }
     }
 }
