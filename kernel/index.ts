@@ -170,7 +170,6 @@ function copyImage<T>(v: T): T {
   return o as T;
 }
 
-
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
 
 /**
@@ -585,7 +584,7 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
   const bytes = readFileSync(wasmPath);
   const module = await WebAssembly.compile(bytes);
   const probe = instantiate(module);
-  const embedded = dec.decode(readResult(probe, probe.kernel_source_hash()));
+  const embedded = readResultText(probe, probe.kernel_source_hash());
   if (embedded !== expected) {
     throw new KernelError(
       "STALE_BINARY",
@@ -604,14 +603,14 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
         const o = guardOutcome("INVALID_INTENT", bad, 0);
         throw new KernelError("INVALID_INTENT", o.message, o);
       }
-      const res = withInput(ex, enc.encode(JSON.stringify(config)), (p, l) => readResult(ex, ex.kernel_create(p, l)));
-      const env = JSON.parse(dec.decode(res)) as { ok: true } | { ok: false; outcome: Outcome };
+      const res = withInput(ex, enc.encode(JSON.stringify(config)), (p, l) => readResultText(ex, ex.kernel_create(p, l)));
+      const env = JSON.parse(res) as { ok: true } | { ok: false; outcome: Outcome };
       if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
       return new Kernel(ex, opts);
     },
     benchStream(events: number, seed = 42, slots = 10) {
       const records = readResult(probe, probe.kernel_bench_stream(events, seed, slots));
-      const config = JSON.parse(dec.decode(readResult(probe, probe.kernel_bench_config(slots)))) as KernelConfig;
+      const config = JSON.parse(readResultText(probe, probe.kernel_bench_config(slots))) as KernelConfig;
       return { config, records };
     },
   };

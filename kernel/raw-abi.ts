@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_WASM_PATH, Kernel, KernelError, METHOD, loadKernel, readResult, withInput, type Exports } from "./index.js";
+import { DEFAULT_WASM_PATH, Kernel, KernelError, METHOD, loadKernel, readResultText, withInput, type Exports } from "./index.js";
 import { guardInput, guardOutcome } from "./input-guard.js";
 import type { KernelConfig, Outcome } from "./types.js";
 
@@ -81,7 +81,7 @@ export async function loadRawKernel(opts: { wasmPath?: string } = {}): Promise<R
   const module = await WebAssembly.compile(readFileSync(wasmPath));
   const instantiate = (): Exports => new WebAssembly.Instance(module, {}).exports as unknown as Exports;
   const createEnvelope = (ex: Exports, text: string): { ok: boolean; outcome?: Outcome } =>
-    JSON.parse(dec.decode(withInput(ex, enc.encode(text), (p, l) => readResult(ex, ex.kernel_create(p, l))))) as { ok: boolean; outcome?: Outcome };
+    JSON.parse(withInput(ex, enc.encode(text), (p, l) => readResultText(ex, ex.kernel_create(p, l)))) as { ok: boolean; outcome?: Outcome };
   return {
     create(config: KernelConfig | string): RawInstance {
       const bad = typeof config === "string" ? null : guardInput(config, true);

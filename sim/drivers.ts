@@ -32,7 +32,6 @@ export function scriptedIntents(list: readonly ScriptedIntent[], slotCount: numb
   return out.sort((a, b) => a.atUs - b.atUs || a.i - b.i).map(({ atUs, intent }) => ({ atUs, intent }));
 }
 
-
 export interface TraderView {
   nowUs: number;
   /** Every slot, in slot order (only stage, symbol and side are read). */

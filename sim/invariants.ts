@@ -23,6 +23,17 @@ const MAX_DETAIL_ITEMS = 5;
 /** One violation: its text, or its text with where it is (slot, trade, symbol, time). */
 type Problem = string | InvariantEvidence;
 
+/**
+ * A violation a fold cannot judge until the run ends: it holds unless `unlessIn` turns out to be
+ * in a set known only then (every wallet the venue held, every client order id it received).
+ */
+type Pending = { unlessIn: string; problem: Problem };
+
+/** The folded problems in order, each pending one kept only when its key is not in `known`. */
+function settlePending(items: readonly (Problem | Pending)[], known: ReadonlySet<string>): Problem[] {
+  return items.flatMap((i) => (typeof i === "object" && "unlessIn" in i ? (known.has(i.unlessIn) ? [] : [i.problem]) : [i]));
+}
+
 /** Most evidence items kept per invariant (the detail names how many there were in all). */
 const MAX_EVIDENCE = 50;
 
@@ -177,7 +188,7 @@ export class CapitalAnchoredFold extends StreamFold {
   private base: { capital: Dec; realized: Dec; fees: Dec; funding: Dec } | undefined;
   private prev: LedgerSample | undefined;
   /** Violations in sample order; an anchor's wallet check waits for the run's set of venue wallets. */
-  private readonly items: (Problem | { wallet: string; problem: Problem })[] = [];
+  private readonly items: (Problem | Pending)[] = [];
   /** Time of the last sample (undefined: none). */
   lastUs: number | undefined;
   /** The last anchor sample that carried the wallet it was given. */
@@ -216,7 +227,7 @@ export class CapitalAnchoredFold extends StreamFold {
           problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: anchor sample without the wallet it was given` });
         } else {
           if (!capital.equals(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt"))) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}` });
-          problems.push({ wallet: d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed(), problem: { tUs: s.tUs, detail: `t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance` } });
+          problems.push({ unlessIn: d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed(), problem: { tUs: s.tUs, detail: `t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance` } });
         }
       }
       this.base = { capital, realized: d(l.realizedPnlUsdt, "l.realizedPnlUsdt"), fees: d(l.feesPaidUsdt, "l.feesPaidUsdt"), funding: d(l.fundingUsdt, "l.fundingUsdt") };
@@ -235,8 +246,7 @@ export class CapitalAnchoredFold extends StreamFold {
     const wallets = new Set(rec.venueWallets.map((w) => d(w, "venueWallets[]").toFixed()));
     if (rec.initialBalanceUsdt !== this.initialBalanceUsdt) throw new Error(`ledger samples were folded from initial balance ${this.initialBalanceUsdt}, the record says ${rec.initialBalanceUsdt}`);
     this.rethrow();
-    const problems = this.items.flatMap((i) => (typeof i === "object" && "wallet" in i ? (wallets.has(i.wallet) ? [] : [i.problem]) : [i]));
-    return result("capital-exchange-anchored", problems, `${this.anchors} anchors, ${this.samples} ledger samples consistent`);
+    return result("capital-exchange-anchored", settlePending(this.items, wallets), `${this.anchors} anchors, ${this.samples} ledger samples consistent`);
   }
 
   static over(rec: RunRecord): CapitalAnchoredFold {
@@ -465,8 +475,7 @@ export class SizeBoundsFold extends StreamFold {
 export function exitsNeverSkipped(rec: RunRecord): InvariantResult {
   const f = folded(rec)?.exits ?? ExitsFold.over(rec);
   const atVenue = new Set(rec.venueSubmittedClientOrderIds);
-  const problems = f.items.flatMap((i) => (typeof i === "object" && "exitOrder" in i ? (atVenue.has(i.exitOrder) ? [] : [i.problem]) : [i]));
-  return result("exits-never-skipped", problems, `${f.exits} exit intents each ended in a venue exit order or a diagnostic`);
+  return result("exits-never-skipped", settlePending(f.items, atVenue), `${f.exits} exit intents each ended in a venue exit order or a diagnostic`);
 }
 
 /**
@@ -477,7 +486,7 @@ export function exitsNeverSkipped(rec: RunRecord): InvariantResult {
 export class ExitsFold {
   exits = 0;
   /** Violations in intent order; "never reached the venue" waits for the run's venue submits. */
-  readonly items: (Problem | { exitOrder: string; problem: Problem })[] = [];
+  readonly items: (Problem | Pending)[] = [];
   intent({ tUs, intent, outcome }: { tUs: number; intent: Intent; outcome: Outcome }): void {
     if (intent.kind !== "EXIT" && intent.kind !== "EXIT_RESIDUAL") return;
     this.exits++;
@@ -492,7 +501,7 @@ export class ExitsFold {
       return;
     }
     if (!cmd.reduceOnly) this.items.push({ ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} not reduce-only` });
-    this.items.push({ exitOrder: cmd.clientOrderId, problem: { ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} never reached the venue` } });
+    this.items.push({ unlessIn: cmd.clientOrderId, problem: { ...where, detail: `t=${tUs} ${intent.intentId}: exit order ${cmd.clientOrderId} never reached the venue` } });
   }
   static over(rec: RunRecord): ExitsFold {
     const f = new ExitsFold();

@@ -21,7 +21,7 @@ import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
 import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
-import { TALLIED, TALLY_BODY_KINDS, TraceTally, seqDigests, tallyReadsBody } from "./trace-tally.js";
+import { TALLIED, TraceTally, seqDigests, tallyReadsBody } from "./trace-tally.js";
 import { RecordStreamFolds } from "./invariants.js";
 import { journalView, type FillRoute, type SlotSample } from "./record.js";
 import type { Transition } from "../kernel/types.js";
@@ -51,6 +51,15 @@ function sameRecord(a: Record<string, string> | undefined, b: Record<string, str
   const kb = Object.keys(b);
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
+
+/**
+ * The digest text of a record entry of the streams compared with the trace (sim/trace-tally.ts
+ * folds the same text from the rows): one definition for the fold mode, which digests entries as
+ * they come, and for verifyContentAgainstTrace, which digests the record's arrays.
+ */
+const intentDigest = (i: { tUs: number; intent: Intent; outcome: Outcome }): string => `${i.tUs}|${canonicalJson(i.intent)}|${canonicalJson(i.outcome)}`;
+const fillDigest = (f: FillRoute): string => `${f.eventId}|${f.code}`;
+const ledgerSampleDigest = (l: LedgerSample): string => `${l.tUs}|${canonicalJson(l.ledger)}`;
 
 export class RunObserver {
   readonly rec: RuntimeRecord = {
@@ -111,7 +120,6 @@ export class RunObserver {
     }
     if (trace.count > 0) throw new Error(`observer: the trace already has ${trace.count} rows; the observer must see every row from the first`);
     trace.tap = (seq, tUs, kind, body) => this.tally.row(seq, tUs, kind, body);
-    trace.tapBodyKinds = TALLY_BODY_KINDS;
     trace.tapBodyWanted = tallyReadsBody;
   }
 
@@ -186,7 +194,7 @@ export class RunObserver {
     if (this.folds) {
       this.foldedLedgerSamples++;
       this.folds.ledgerSample(sample);
-      if (sample.cause !== "restore") this.foldedDigests!.ledgerSamples.add(`${sample.tUs}|${canonicalJson(sample.ledger)}`);
+      if (sample.cause !== "restore") this.foldedDigests!.ledgerSamples.add(ledgerSampleDigest(sample));
       return;
     }
     const prev = this.lastLedger as unknown as Record<string, unknown> | undefined;
@@ -202,7 +210,7 @@ export class RunObserver {
     if (!this.folds) return void this.rec.intents.push({ tUs, intent, outcome });
     this.foldedIntents++;
     this.folds.intent({ tUs, intent, outcome });
-    this.foldedDigests!.intents.add(`${tUs}|${canonicalJson(intent)}|${canonicalJson(outcome)}`);
+    this.foldedDigests!.intents.add(intentDigest({ tUs, intent, outcome }));
   }
 
   /** A stage transition from a kernel outcome (of an intent, venue, account or reconcile input). */
@@ -222,7 +230,7 @@ export class RunObserver {
   fill(f: FillRoute): void {
     if (!this.folds) return void this.rec.fills.push(f);
     this.folds.fill(f);
-    this.foldedDigests!.fills.add(`${f.eventId}|${f.code}`);
+    this.foldedDigests!.fills.add(fillDigest(f));
   }
 
   /** The venue received a SUBMIT for this client order id (first time only). */
@@ -381,10 +389,10 @@ export class RunObserver {
     // Fold mode: intents, transitions, fills and ledger samples were digested as they came (their
     // arrays are empty); the rest is digested from the arrays as always.
     const mine = this.foldedDigests ?? seqDigests();
-    for (const i of r.intents) mine.intents.add(`${i.tUs}|${canonicalJson(i.intent)}|${canonicalJson(i.outcome)}`);
+    for (const i of r.intents) mine.intents.add(intentDigest(i));
     for (const t of r.transitions) mine.transitions.add(canonicalJson(t));
-    for (const f of r.fills) mine.fills.add(`${f.eventId}|${f.code}`);
-    for (const l of r.ledgerSamples) if (l.cause !== "restore") mine.ledgerSamples.add(`${l.tUs}|${canonicalJson(l.ledger)}`);
+    for (const f of r.fills) mine.fills.add(fillDigest(f));
+    for (const l of r.ledgerSamples) if (l.cause !== "restore") mine.ledgerSamples.add(ledgerSampleDigest(l));
     for (const p of r.probes) mine.probes.add(`${p.tUs}|${p.beforeSha}|${p.afterSha}`);
     for (const p of r.parity) mine.parity.add(canonicalJson(p));
     for (const { traceSeq, ...v } of r.conformance.violations) mine.conformance.add(`${traceSeq}|${canonicalJson(v)}`);

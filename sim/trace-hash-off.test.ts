@@ -14,7 +14,7 @@ describe("trace without hash", () => {
     const t = new TraceRecorder(false, undefined, false);
     const seen: [TraceKind, string | undefined][] = [];
     t.tap = (_seq, _tUs, kind, body) => seen.push([kind, body]);
-    t.tapBodyKinds = new Set<TraceKind>(["ledger"]);
+    t.tapBodyWanted = (kind) => kind === "ledger";
     t.record(1, "ledger", { b: 1, a: 2 });
     t.record(2, "venue.ws", { x: 1 });
     t.record(3, "kernel.mark", '{"already":"text"}');

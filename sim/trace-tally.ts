@@ -32,7 +32,7 @@ const OUTCOME_HEAD = /^\{"accepted":(?:true|false),(?:"changedSlots":\[[0-9,]*\]
 
 /**
  * Kinds whose canonical body the tally reads; of every other kind it reads only seq, time and
- * kind (a recorder without hash or file need not build their text, sim/trace.ts tapBodyKinds).
+ * kind (a recorder without hash or file need not build their text, sim/trace.ts tapBodyWanted).
  */
 export const TALLY_BODY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["intent", "kernel.venue", "kernel.out", "ledger", "idem.probe", "check", "venue.req"]);
 

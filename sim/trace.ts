@@ -196,16 +196,11 @@ export class TraceRecorder {
   /** Sees every row as written (seq, time, kind, canonical body): sim/trace-tally.ts. */
   tap: ((seq: number, tUs: number, kind: TraceKind, body: string | undefined) => void) | undefined;
   /**
-   * Kinds whose body the tap reads (undefined: every kind). When no row text is needed otherwise
-   * (no hash, no kept rows, no sink), a row of another kind is not canonicalised and the tap gets
-   * `undefined` as its body.
-   */
-  tapBodyKinds: ReadonlySet<TraceKind> | undefined;
-  /**
-   * Finer than tapBodyKinds: given a row of one of those kinds and its payload as passed to
-   * {@link record} (an object, or undefined when the caller asks {@link needsBody} without one),
-   * false when the tap does not read this row's body (sim/trace-tally.ts tallyReadsBody). Asked
-   * only when no row text is needed otherwise; undefined: every row of tapBodyKinds is read.
+   * Whether the tap reads the body of a row, given its kind and its payload as passed to
+   * {@link record} (an object, or undefined when the caller asks {@link needsBody} without one):
+   * sim/trace-tally.ts tallyReadsBody. Asked only when no row text is needed otherwise (no hash,
+   * no kept rows, no sink); a row it says false for is not canonicalised and the tap gets
+   * `undefined` as its body. Undefined: the tap reads every row's body.
    */
   tapBodyWanted: ((kind: TraceKind, payload: unknown) => boolean) | undefined;
   /** False when made with `hash: false`: {@link digest} then throws (no trace hash exists). */
@@ -235,7 +230,6 @@ export class TraceRecorder {
 
   /** The tap reads the body of this `kind` row (payload as passed to record, or undefined). */
   private tapReads(kind: TraceKind, payload: unknown): boolean {
-    if (this.tapBodyKinds !== undefined && !this.tapBodyKinds.has(kind)) return false;
     return this.tapBodyWanted === undefined || this.tapBodyWanted(kind, payload);
   }
 
@@ -263,7 +257,7 @@ export class TraceRecorder {
     const seq = this.n++;
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     if (!this.hashed && !this.persisted) {
-      // No hash and no file: only the tap reads row text, and only of the kinds it names.
+      // No hash and no file: only the tap reads row text, and only of the rows it wants.
       if (this.tap === undefined) return;
       const wanted = typeof payload === "string" || this.tapReads(kind, payload);
       this.tap(seq, tUs, kind, wanted ? (typeof payload === "string" ? payload : canonicalJson(payload)) : undefined);

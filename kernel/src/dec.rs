@@ -53,10 +53,18 @@ pub fn is_multiple(a: Decimal, step: Decimal) -> KResult<bool> {
 
 /// Canonical text of a decimal: no trailing zeros, no "-0" (what every output carries).
 pub fn fmt(a: Decimal) -> String {
+    canonical(a).to_string()
+}
+
+/// `a` in the form whose Display is its canonical text (`fmt`): zero as `Decimal::ZERO` (never
+/// "-0" or "0.00"), anything else normalised. For writers that print without a `String`
+/// (image.rs `D`).
+pub fn canonical(a: Decimal) -> Decimal {
     if a.is_zero() {
-        return "0".to_string();
+        Decimal::ZERO
+    } else {
+        a.normalize()
     }
-    a.normalize().to_string()
 }
 
 /// Parse a decimal string strictly: `-?digits(.digits)?`, no exponent, no NaN/Inf, at most 28

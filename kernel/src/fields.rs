@@ -63,9 +63,13 @@ impl<'a> BinStrs<'a> {
     pub fn iter(&self) -> BinStrsIter<'a> {
         BinStrsIter { rest: self.bytes, left: self.count }
     }
-    /// The same array as a JSON value (error texts and the shared ratio parser see one shape).
+    /// The elements as JSON strings (the shared ratio parser sees one shape from either source).
+    pub fn to_values(&self) -> Vec<Value> {
+        self.iter().map(|s| Value::String(s.to_string())).collect()
+    }
+    /// The same array as a JSON value (error texts).
     pub fn to_value(&self) -> Value {
-        Value::Array(self.iter().map(|s| Value::String(s.to_string())).collect())
+        Value::Array(self.to_values())
     }
 }
 

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// A decimal as its canonical text (`dec::fmt`: "0" for zero, else the normalised digits),
+/// A decimal as its canonical text (`dec::fmt`, through `dec::canonical`),
 /// written straight into the serializer: an image read formats no intermediate `String` per
 /// decimal (issue 12 chaos profile: `kernel_slot` was 2.4 % of the run).
 #[derive(Clone, Copy)]
@@ -16,11 +16,7 @@ pub struct D(pub Decimal);
 
 impl Serialize for D {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_zero() {
-            ser.serialize_str("0")
-        } else {
-            ser.collect_str(&self.0.normalize())
-        }
+        ser.collect_str(&crate::dec::canonical(self.0))
     }
 }
 

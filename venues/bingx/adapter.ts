@@ -228,7 +228,6 @@ export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { probl
   return { env };
 }
 
-
 /** Milliseconds until the venue unblocks, from "unblocked after <ms>" / "retry after time: <ms>" in msg. */
 export function retryAfterMsFromMsg(msg: string, responseUs: number): number | undefined {
   const m = /unblocked after (\d{10,16})/.exec(msg) ?? /retry after time:\s*(\d{10,16})/.exec(msg);

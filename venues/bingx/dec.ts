@@ -54,7 +54,7 @@ export function isCanonicalDecimal(text: string): boolean {
  * without building a Decimal (issue 12 profile: the adapter normalises every figure of every payload).
  */
 export function normDecimal(text: string): string | undefined {
-  if (typeof text === "string" && isCanonicalDecimal(text)) return text;
+  if (isCanonicalDecimal(text)) return text;
   const d = parseDecimal(text);
   return d ? fmt(d) : undefined;
 }

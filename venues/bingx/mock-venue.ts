@@ -27,7 +27,7 @@
  */
 import type { ContractSpec, VenueQuirks } from "../types.js";
 import type { MarketTick, RestRequest, RestResponse, SimVenue, VenueLedger, WsMessage } from "../venue.js";
-import { contractTable, roundPriceToTick, truncatePrice, truncateQty } from "./contracts.js";
+import { contractTable, roundPriceToTick, tickSize, truncatePrice, truncateQty } from "./contracts.js";
 import { Dec, ZERO, fixed, fmt, isCanonicalDecimal, parseDecimal } from "./dec.js";
 import { CODE, errorCode, type GenerationalError } from "./errors.js";
 import { RawNumber, jsonString, toJsonText, type JsonValue } from "./json.js";
@@ -342,7 +342,7 @@ class MockVenue implements BingxMockVenue {
     const depth = parseDecimal(this.m.levelDepthUsdt);
     if (!depth || depth.lte(0)) throw new Error(`createBingxMockVenue: model.levelDepthUsdt must be a positive decimal, got ${this.m.levelDepthUsdt}`);
     this.levelDepth = depth;
-    for (const [sym, spec] of this.contracts) this.tickBySymbol.set(sym, new Dec(10).pow(-spec.pricePrecision));
+    for (const [sym, spec] of this.contracts) this.tickBySymbol.set(sym, tickSize(spec));
     if (this.m.boundPct !== undefined && !(this.m.boundPct > 0 && this.m.boundPct < 1)) throw new Error(`createBingxMockVenue: model.boundPct must be in (0,1), got ${this.m.boundPct}`);
     if (!parseDecimal(this.m.priceBandPct)) throw new Error(`createBingxMockVenue: model.priceBandPct must be a decimal, got ${this.m.priceBandPct}`);
     if (!parseDecimal(this.m.fundingRate)) throw new Error(`createBingxMockVenue: model.fundingRate must be a decimal, got ${this.m.fundingRate}`);
@@ -796,7 +796,7 @@ class MockVenue implements BingxMockVenue {
     for (let k = 0; k < L && remaining.gt(0); k++) {
       const lvl = this.levelFactor(k);
       let price = o.side === "BUY" ? roundPriceToTick(spec, mark.mul(lvl.up), "up") : roundPriceToTick(spec, mark.mul(lvl.down), "down");
-      if (price.lte(0)) price = new Dec(10).pow(-spec.pricePrecision); // a SELL walk never goes below one tick
+      if (price.lte(0)) price = this.tickBySymbol.get(spec.symbol)!; // a SELL walk never goes below one tick
       if (cap && (o.side === "BUY" ? price.gt(cap) : price.lt(cap))) break;
       let q: Dec;
       if (k === L - 1) q = remaining;
