@@ -22,9 +22,11 @@ mod persist;
 mod reconcile;
 mod netting;
 mod reprice;
+mod id_log;
 pub(crate) mod mutants;
 
 pub use persist::SavedState;
+use id_log::IdLog;
 pub use reconcile::apply_fee_report;
 pub use settle::{kernel_estimate, settle_leg_fill, LegSettle};
 
@@ -55,14 +57,13 @@ pub struct Kernel {
     evicted_trade_hashes: crate::hash_store::HashStore,
     pub ledger: LedgerState,
     pub anomalies: Vec<AnomalyState>,
-    account_seen: Vec<String>,
-    account_seen_set: FastSet,
-    intent_seen: Vec<String>,
-    intent_seen_set: FastSet,
+    /// Applied account event ids (FILL_SETTLED, balance, funding), saved in order (id_log.rs).
+    account_seen: IdLog,
+    /// Accepted intent ids, saved in order (id_log.rs).
+    intent_seen: IdLog,
     /// Venue order ids of orders whose trade left its slot (re-entry): never routed by state onto
     /// a new order (G13, J8, spec §6.2).
-    retired_vids: Vec<String>,
-    retired_vid_set: FastSet,
+    retired_vids: IdLog,
     /// Venue events and FILL_SETTLED that named only a venue order id no order knows yet (the
     /// user stream outran the REST reply that carries the id: spec §6.2, the deployment's frames
     /// lack `c`), oldest first, at most PARK_CAPACITY. Replayed when an order learns that id.
@@ -77,14 +78,6 @@ pub struct Kernel {
 /// promise across releases (the WASM and native builds use different compilers: issue 11).
 fn trade_id_hash(lower: &str) -> u64 {
     crate::validate::fnv1a64(lower.as_bytes())
-}
-
-/// Drop from an ordered id list the ids its lookup set no longer holds, once the list is more
-/// than twice the set (+64): keeps both bounded after evictions without an O(n) pass each time.
-fn compact(list: &mut Vec<String>, keep: &FastSet) {
-    if list.len() > 2 * keep.len() + 64 {
-        list.retain(|x| keep.contains(x));
-    }
 }
 
 /// How many unroutable id-only inputs the kernel keeps for replay; beyond it the oldest is
@@ -168,12 +161,9 @@ impl Kernel {
             evicted_trade_hashes: crate::hash_store::HashStore::default(),
             ledger,
             anomalies: Vec::new(),
-            account_seen: Vec::new(),
-            account_seen_set: FastSet::default(),
-            intent_seen: Vec::new(),
-            intent_seen_set: FastSet::default(),
-            retired_vids: Vec::new(),
-            retired_vid_set: FastSet::default(),
+            account_seen: IdLog::default(),
+            intent_seen: IdLog::default(),
+            retired_vids: IdLog::default(),
             parked: Vec::new(),
             netting: Vec::new(),
         }

@@ -88,12 +88,19 @@ impl std::hash::Hasher for FastHasher {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeenIndex(FastMap<u64, u32>);
 
+/// The `FastHash` of an id (as a `FastSet<String>` would hash it): the key of `SeenIndex` and
+/// of the kernel's id logs (kernel/id_log.rs). Lookups only, never persisted.
+#[inline]
+pub fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = FastHash.build_hasher();
+    id.hash(&mut h);
+    h.finish()
+}
+
 impl SeenIndex {
     fn key(id: &str) -> u64 {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = FastHash.build_hasher();
-        id.hash(&mut h);
-        h.finish()
+        id_hash(id)
     }
     /// False: `id` is certainly not in the list; true: it may be (confirm against the list).
     pub fn may_contain(&self, id: &str) -> bool {

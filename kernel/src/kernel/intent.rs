@@ -49,8 +49,7 @@ impl Kernel {
         let out = self.intent_inner(it);
         let mut out = self.finish(&before, out);
         if out.accepted && out.code == Code::Ok {
-            self.intent_seen_set.insert(it.intent_id.clone());
-            self.intent_seen.push(it.intent_id.clone());
+            self.intent_seen.append(&it.intent_id);
             // Owned by the slot's (new) trade: forgotten only when that trade is evicted.
             if let Some(si) = crate::validate::slot_index(it.slot_id, self.slots.len()) {
                 self.slots[si].intent_ids.push(it.intent_id.clone());
@@ -68,7 +67,7 @@ impl Kernel {
             Some(si) => si,
             None => return invalid(Code::InvalidSlot, "slotId", &it.slot_id.to_string(), format!("out of range 0..{}", self.slots.len())),
         };
-        if self.intent_seen_set.contains(&it.intent_id) {
+        if self.intent_seen.contains(&it.intent_id) {
             return Out::new(false, Code::DuplicateEvent, Severity::Info, "intentId already applied: no-op").ds("intentId", &it.intent_id);
         }
         if self.slots[si].stage == Stage::StaleStateReconciling {
@@ -117,21 +116,21 @@ impl Kernel {
             self.evicted_trade_hashes.insert(h);
             for o in &s.orders {
                 if let Some(v) = &o.venue_order_id {
-                    self.retired_vid_set.remove(v);
+                    self.retired_vids.remove(v);
                 }
             }
             for id in &s.intent_ids {
-                self.intent_seen_set.remove(id);
+                self.intent_seen.remove(id);
             }
             for id in &s.settlement_ids {
-                self.account_seen_set.remove(id);
+                self.account_seen.remove(id);
             }
         }
         // The ordered lists keep saved state deterministic; drop what the sets forgot once they
         // are twice as long as needed (amortised O(1) per eviction).
-        compact(&mut self.retired_vids, &self.retired_vid_set);
-        compact(&mut self.intent_seen, &self.intent_seen_set);
-        compact(&mut self.account_seen, &self.account_seen_set);
+        self.retired_vids.compact();
+        self.intent_seen.compact();
+        self.account_seen.compact();
         Ok(())
     }
 
@@ -172,9 +171,7 @@ impl Kernel {
         let mut old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
         for o in &old.orders {
             if let Some(v) = &o.venue_order_id {
-                if self.retired_vid_set.insert(v.clone()) {
-                    self.retired_vids.push(v.clone());
-                }
+                self.retired_vids.insert(v);
             }
         }
         mutants::carry_seen_ids(&mut self.slots[si], &old);

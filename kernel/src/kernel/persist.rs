@@ -68,12 +68,12 @@ impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
     }
 }
 
-/// An ordered id list serialised with only the ids its lookup set still holds.
-pub(super) struct Kept<'a>(&'a Vec<String>, &'a FastSet);
+/// An id log serialised as its saved list (`IdLog::kept`: list order, live ids only).
+pub(super) struct Kept<'a>(&'a IdLog);
 
 impl<'a> serde::Serialize for Kept<'a> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        ser.collect_seq(self.0.iter().filter(|x| self.1.contains(*x)))
+        ser.collect_seq(self.0.kept())
     }
 }
 
@@ -123,9 +123,9 @@ impl Kernel {
             anomalies: &self.anomalies,
             // Only what the lookup sets still hold (evicted ids may linger in the ordered lists
             // until the next compaction).
-            account_seen: Kept(&self.account_seen, &self.account_seen_set),
-            intent_seen: Kept(&self.intent_seen, &self.intent_seen_set),
-            retired_venue_order_ids: Kept(&self.retired_vids, &self.retired_vid_set),
+            account_seen: Kept(&self.account_seen),
+            intent_seen: Kept(&self.intent_seen),
+            retired_venue_order_ids: Kept(&self.retired_vids),
             parked: &self.parked,
             evicted_trade_hashes: self.evicted_trade_hashes.to_sorted_vec(),
             netting: &self.netting,
@@ -231,12 +231,9 @@ impl Kernel {
         self.evicted_trade_hashes = crate::hash_store::HashStore::from_hashes(st.evicted_trade_hashes);
         self.ledger = st.ledger;
         self.anomalies = st.anomalies;
-        self.account_seen = st.account_seen;
-        self.account_seen_set = acc;
-        self.intent_seen_set = st.intent_seen.iter().cloned().collect();
-        self.intent_seen = st.intent_seen;
-        self.retired_vid_set = st.retired_venue_order_ids.iter().cloned().collect();
-        self.retired_vids = st.retired_venue_order_ids;
+        self.account_seen = IdLog::from_saved(&st.account_seen);
+        self.intent_seen = IdLog::from_saved(&st.intent_seen);
+        self.retired_vids = IdLog::from_saved(&st.retired_venue_order_ids);
         self.parked = st.parked;
         self.netting = st.netting;
         let mut stale = 0;

@@ -37,7 +37,7 @@ impl Kernel {
             return Route::Unresolved(format!("clientOrderId {} matches no order of any slot", c));
         }
         if let Some(v) = vid {
-            if self.retired_vid_set.contains(v) {
+            if self.retired_vids.contains(v) {
                 return Route::Retired(format!("venue order {} belongs to a trade that already left its slot", v));
             }
         }
@@ -107,7 +107,7 @@ impl Kernel {
                 let v = Some(p.venue_order_id.as_str());
                 let in_slots = k.slots.iter().any(|s| s.orders.iter().any(|o| o.venue_order_id.as_deref() == v));
                 match p.input {
-                    ParkedInput::Venue(_) => in_slots || k.retired_vid_set.contains(&p.venue_order_id),
+                    ParkedInput::Venue(_) => in_slots || k.retired_vids.contains(&p.venue_order_id),
                     ParkedInput::Account(_) => in_slots || k.archive.iter().any(|s| s.orders.iter().any(|o| o.venue_order_id.as_deref() == v)),
                 }
             };

@@ -134,7 +134,7 @@ impl Kernel {
         let event_id = match ev {
             AccountEvent::Balance { event_id, .. } | AccountEvent::FillSettled { event_id, .. } | AccountEvent::Funding { event_id, .. } => event_id.clone(),
         };
-        if self.account_seen_set.contains(&event_id) {
+        if self.account_seen.contains(&event_id) {
             return Out::new(false, Code::DuplicateEvent, Severity::Info, "account eventId already applied: no-op").ds("eventId", &event_id);
         }
         let out = match ev {
@@ -158,8 +158,7 @@ impl Kernel {
 
     pub(super) fn remember_account(&mut self, event_id: &str, out: Out) -> Out {
         if out.accepted {
-            self.account_seen_set.insert(event_id.to_string());
-            self.account_seen.push(event_id.to_string());
+            self.account_seen.append(event_id);
         }
         out
     }
