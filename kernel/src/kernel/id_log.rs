@@ -2,8 +2,9 @@
 //! routing sets (intent ids, FILL_SETTLED / account event ids, retired venue order ids). It is
 //! the one structure behind what used to be a `Vec<String>` (the saved order) plus a
 //! `HashSet<String>` (membership) per set, with the same observable behaviour (issue 11, batch
-//! stream: the old pair cost two String copies per id, and evictions plus the amortised
-//! compaction re-hashed and compared strings over lists of ~30k ids).
+//! stream: the old pair cost two String allocations per id and two frees per evicted id, and the
+//! amortised compaction re-hashed and compared strings over lists of ~30k ids). Here the ids'
+//! bytes live in one arena in list order (no allocation per id) and each entry keeps its hash.
 //!
 //! Model (what the old pair did, kept byte for byte in saved state):
 //! - the list L is every appended id in order; the live set S is the ids not removed since;
@@ -21,11 +22,13 @@
 
 use crate::model::{id_hash, FastMap};
 
-/// One appended id: its hash (computed once), the id, and whether it is the live entry of its id.
+/// One appended id: its hash (computed once), where its bytes are in the arena, and whether it
+/// is the live entry of its id.
 #[derive(Debug, Clone)]
 struct Entry {
     hash: u64,
-    id: String,
+    off: usize,
+    len: u32,
     live: bool,
 }
 
@@ -33,6 +36,10 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct IdLog {
     list: Vec<Entry>,
+    /// The ids' bytes, in list order (UTF-8: every id was appended as a `&str`). One buffer
+    /// instead of a String per id: no allocation per id, and an eviction reads the ids of
+    /// consecutive entries from consecutive memory. Rewritten by `compact`.
+    arena: Vec<u8>,
     /// Hash → position in `list` of a live entry with that hash.
     index: FastMap<u64, usize>,
     /// Live ids whose hash `index` already holds for another live id → their position.
@@ -68,9 +75,26 @@ impl IdLog {
         self.list.len()
     }
 
+    fn bytes(&self, e: &Entry) -> &[u8] {
+        &self.arena[e.off..e.off + e.len as usize]
+    }
+
+    fn id_at(&self, i: usize) -> &str {
+        // SAFETY: the arena holds only whole ids copied from `&str` values (push_entry), and
+        // entries never split one: every entry's range is valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(self.bytes(&self.list[i])) }
+    }
+
+    fn push_entry(&mut self, hash: u64, id: &str, live: bool) -> usize {
+        let pos = self.list.len();
+        self.list.push(Entry { hash, off: self.arena.len(), len: id.len() as u32, live });
+        self.arena.extend_from_slice(id.as_bytes());
+        pos
+    }
+
     fn find(&self, hash: u64, id: &str) -> Option<usize> {
         if let Some(&i) = self.index.get(&hash) {
-            if self.list[i].id == id {
+            if self.bytes(&self.list[i]) == id.as_bytes() {
                 return Some(i);
             }
         }
@@ -91,8 +115,7 @@ impl IdLog {
     pub fn append(&mut self, id: &str) {
         let hash = self.hash_of(id);
         let live = self.find(hash, id).is_none();
-        let pos = self.list.len();
-        self.list.push(Entry { hash, id: id.to_string(), live });
+        let pos = self.push_entry(hash, id, live);
         if live {
             self.index_live(hash, id, pos);
         }
@@ -104,8 +127,7 @@ impl IdLog {
         if self.find(hash, id).is_some() {
             return false;
         }
-        let pos = self.list.len();
-        self.list.push(Entry { hash, id: id.to_string(), live: true });
+        let pos = self.push_entry(hash, id, true);
         self.index_live(hash, id, pos);
         true
     }
@@ -126,7 +148,7 @@ impl IdLog {
     pub fn remove(&mut self, id: &str) {
         let hash = self.hash_of(id);
         if let Some(&i) = self.index.get(&hash) {
-            if self.list[i].id == id {
+            if self.bytes(&self.list[i]) == id.as_bytes() {
                 self.list[i].live = false;
                 // Another live id with the same hash moves from the spill into the index.
                 let promoted = if self.spill.is_empty() { None } else { self.spill.iter().find(|(_, &p)| self.list[p].hash == hash).map(|(s, &p)| (s.clone(), p)) };
@@ -155,32 +177,40 @@ impl IdLog {
         if self.list.len() <= 2 * self.live_len() + 64 {
             return;
         }
-        let keep: Vec<bool> = self.list.iter().map(|e| e.live || self.find(e.hash, &e.id).is_some()).collect();
+        let keep: Vec<bool> = (0..self.list.len()).map(|i| self.list[i].live || self.find(self.list[i].hash, self.id_at(i)).is_some()).collect();
         let old = std::mem::take(&mut self.list);
+        let old_arena = std::mem::take(&mut self.arena);
         let mut list = Vec::with_capacity(old.len() / 2 + 64);
-        for (oi, e) in old.into_iter().enumerate() {
+        let mut arena = Vec::with_capacity(old_arena.len() / 2 + 64);
+        for (oi, mut e) in old.into_iter().enumerate() {
             if !keep[oi] {
                 continue;
             }
             let ni = list.len();
+            let bytes = &old_arena[e.off..e.off + e.len as usize];
             if e.live {
                 match self.index.get_mut(&e.hash) {
                     Some(p) if *p == oi => *p = ni,
                     _ => {
-                        if let Some(p) = self.spill.get_mut(&e.id) {
+                        // SAFETY: as in `id_at` (a whole id appended from a `&str`).
+                        let id = unsafe { std::str::from_utf8_unchecked(bytes) };
+                        if let Some(p) = self.spill.get_mut(id) {
                             *p = ni;
                         }
                     }
                 }
             }
+            e.off = arena.len();
+            arena.extend_from_slice(bytes);
             list.push(e);
         }
         self.list = list;
+        self.arena = arena;
     }
 
     /// The ids to save: list order, every entry whose id is live (twins included).
     pub fn kept(&self) -> impl Iterator<Item = &str> + '_ {
-        self.list.iter().filter(move |e| e.live || self.find(e.hash, &e.id).is_some()).map(|e| e.id.as_str())
+        (0..self.list.len()).filter(move |&i| self.list[i].live || self.find(self.list[i].hash, self.id_at(i)).is_some()).map(move |i| self.id_at(i))
     }
 
     /// Rebuild from a saved list (restore): every id appended in order.
@@ -261,6 +291,9 @@ mod tests {
                 }
                 assert_eq!(old.set.contains(&id), new.contains(&id), "round {} step {}", round, step);
                 assert_eq!(old.set.len(), new.live_len());
+                if !weak_hash {
+                    assert!(new.spill.is_empty(), "round {} step {}: spill {:?}", round, step, new.spill);
+                }
                 assert_eq!(old.list.len(), new.list_len());
                 if step % 16 == 0 {
                     assert_eq!(old.kept(), new.kept().map(String::from).collect::<Vec<_>>(), "round {} step {}", round, step);
