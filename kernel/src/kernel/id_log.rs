@@ -177,35 +177,39 @@ impl IdLog {
         if self.list.len() <= 2 * self.live_len() + 64 {
             return;
         }
-        let keep: Vec<bool> = (0..self.list.len()).map(|i| self.list[i].live || self.find(self.list[i].hash, self.id_at(i)).is_some()).collect();
-        let old = std::mem::take(&mut self.list);
-        let old_arena = std::mem::take(&mut self.arena);
-        let mut list = Vec::with_capacity(old.len() / 2 + 64);
-        let mut arena = Vec::with_capacity(old_arena.len() / 2 + 64);
-        for (oi, mut e) in old.into_iter().enumerate() {
-            if !keep[oi] {
+        // In place, front to back: entry r moves to w ≤ r and its bytes to woff ≤ its offset, so
+        // the entries and bytes not yet visited are untouched, and the index (updated as each live
+        // entry moves) always points at where its entry is now: `find` stays exact during the pass.
+        // No second list or arena is allocated (a large free makes malloc consolidate).
+        let (mut w, mut woff) = (0usize, 0usize);
+        for r in 0..self.list.len() {
+            let e = self.list[r].clone();
+            if !(e.live || self.find(e.hash, self.id_at(r)).is_some()) {
                 continue;
             }
-            let ni = list.len();
-            let bytes = &old_arena[e.off..e.off + e.len as usize];
             if e.live {
-                match self.index.get_mut(&e.hash) {
-                    Some(p) if *p == oi => *p = ni,
-                    _ => {
-                        // SAFETY: as in `id_at` (a whole id appended from a `&str`).
-                        let id = unsafe { std::str::from_utf8_unchecked(bytes) };
-                        if let Some(p) = self.spill.get_mut(id) {
-                            *p = ni;
-                        }
+                let indexed = match self.index.get_mut(&e.hash) {
+                    Some(p) if *p == r => {
+                        *p = w;
+                        true
+                    }
+                    _ => false,
+                };
+                if !indexed {
+                    let id = self.id_at(r).to_string();
+                    if let Some(p) = self.spill.get_mut(&id) {
+                        *p = w;
                     }
                 }
             }
-            e.off = arena.len();
-            arena.extend_from_slice(bytes);
-            list.push(e);
+            let len = e.len as usize;
+            self.arena.copy_within(e.off..e.off + len, woff);
+            self.list[w] = Entry { off: woff, ..e };
+            w += 1;
+            woff += len;
         }
-        self.list = list;
-        self.arena = arena;
+        self.list.truncate(w);
+        self.arena.truncate(woff);
     }
 
     /// The ids to save: list order, every entry whose id is live (twins included).

@@ -176,15 +176,8 @@ impl Kernel {
         }
         mutants::carry_seen_ids(&mut self.slots[si], &old);
         // Fee references still owed by the venue move to the slot's next trade (saved state).
-        let mut refs = std::mem::take(&mut old.archived_fee_refs);
-        if !old.trade_id.is_empty() {
-            for o in old.orders.iter().filter(|o| !o.fee_confirmed && o.filled_qty > Decimal::ZERO) {
-                refs.push(FeeRef { symbol: old.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() });
-            }
-        }
-        let drop = refs.len().saturating_sub(MAX_ARCHIVED_FEE_REFS);
-        refs.drain(..drop);
-        self.slots[si].archived_fee_refs = refs;
+        let refs = std::mem::take(&mut old.archived_fee_refs);
+        self.slots[si].archived_fee_refs = carry_fee_refs(refs, &old);
         if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
             // An archived trade receives no venue events (they no longer route to it), only
             // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
@@ -347,6 +340,44 @@ impl Kernel {
     }
 }
 
+/// The fee references a slot's next trade carries (SlotState.archived_fee_refs): `refs` (the
+/// previous trade's own carried references) followed by one per order of `old` with fills whose
+/// fee the venue has not confirmed, keeping the last MAX_ARCHIVED_FEE_REFS (oldest dropped).
+/// The references that fall off the front are refilled for the new ones (their strings reuse
+/// their buffers: no allocation per reference once a slot carries the maximum, as on the batch
+/// stream where no reconcile confirms fees).
+fn carry_fee_refs(mut refs: Vec<FeeRef>, old: &SlotState) -> Vec<FeeRef> {
+    let owed = |o: &&OrderState| !o.fee_confirmed && o.filled_qty > Decimal::ZERO;
+    let new = if old.trade_id.is_empty() { 0 } else { old.orders.iter().filter(owed).count() };
+    let drop = (refs.len() + new).saturating_sub(MAX_ARCHIVED_FEE_REFS);
+    let from_old = drop.min(refs.len());
+    let mut spare: Vec<FeeRef> = refs.drain(..from_old).collect();
+    if new > 0 {
+        for o in old.orders.iter().filter(owed) {
+            let r = match spare.pop() {
+                Some(mut r) => {
+                    set_string(&mut r.symbol, &old.symbol);
+                    set_string(&mut r.client_order_id, &o.client_order_id);
+                    match (&mut r.venue_order_id, &o.venue_order_id) {
+                        (Some(d), Some(v)) => set_string(d, v),
+                        (d, v) => *d = v.clone(),
+                    }
+                    r
+                }
+                None => FeeRef { symbol: old.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() },
+            };
+            refs.push(r);
+        }
+    }
+    refs.drain(..drop - from_old);
+    refs
+}
+
+fn set_string(dst: &mut String, src: &str) {
+    dst.clear();
+    dst.push_str(src);
+}
+
 /// A freshly submitted order of `purpose` (nothing filled, acknowledged or fee-booked yet, live):
 /// the one shape ENTER and EXIT / EXIT_RESIDUAL both push onto the slot's orders.
 fn new_order(purpose: Purpose, client_order_id: String, side: OrderSide, order: &OrderSpec, quantity: Decimal, exit_leg_index: Option<u32>) -> OrderState {
@@ -371,5 +402,53 @@ fn new_order(purpose: Purpose, client_order_id: String, side: OrderSide, order: 
         exit_leg_index,
         live: true,
         fee_confirmed: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pre-recycling rule: push one reference per unconfirmed order with fills, then drop the
+    /// oldest beyond MAX_ARCHIVED_FEE_REFS.
+    fn carry_plain(mut refs: Vec<FeeRef>, old: &SlotState) -> Vec<FeeRef> {
+        if !old.trade_id.is_empty() {
+            for o in old.orders.iter().filter(|o| !o.fee_confirmed && o.filled_qty > Decimal::ZERO) {
+                refs.push(FeeRef { symbol: old.symbol.clone(), client_order_id: o.client_order_id.clone(), venue_order_id: o.venue_order_id.clone() });
+            }
+        }
+        let drop = refs.len().saturating_sub(MAX_ARCHIVED_FEE_REFS);
+        refs.drain(..drop);
+        refs
+    }
+
+    /// Chaos seed 10010 rule (SlotState.archived_fee_refs) kept by the recycling version: same
+    /// references in the same order for every carried count (0..=MAX) and order mix (confirmed,
+    /// unfilled, with and without a venue order id, more orders than the cap).
+    #[test]
+    fn carry_fee_refs_matches_push_then_drop_oldest() {
+        let mut order = new_order(Purpose::Entry, String::new(), OrderSide::Buy, &OrderSpec { order_type: OrderType::Market, limit_price: None, time_in_force: TimeInForce::Gtc }, Decimal::ONE, None);
+        order.filled_qty = Decimal::ONE;
+        for carried in [0usize, 1, 5, 29, 30, 31, 32] {
+            for n_orders in [0usize, 1, 3, 40] {
+                for trade_id in ["", "T1"] {
+                    let refs: Vec<FeeRef> = (0..carried).map(|i| FeeRef { symbol: format!("S{}", i), client_order_id: format!("c{}", i), venue_order_id: if i % 3 == 0 { None } else { Some(format!("v{}", i)) } }).collect();
+                    let mut old = SlotState::empty(0);
+                    old.trade_id = trade_id.into();
+                    old.symbol = "FET-USDT".into();
+                    for k in 0..n_orders {
+                        let mut o = order.clone();
+                        o.client_order_id = format!("d2-t1-x{}", k);
+                        o.venue_order_id = if k % 2 == 0 { Some(format!("19{}", k)) } else { None };
+                        o.fee_confirmed = k % 5 == 4;
+                        if k % 7 == 6 {
+                            o.filled_qty = Decimal::ZERO;
+                        }
+                        old.orders.push(o);
+                    }
+                    assert_eq!(carry_fee_refs(refs.clone(), &old), carry_plain(refs, &old), "carried {} orders {} trade {:?}", carried, n_orders, trade_id);
+                }
+            }
+        }
     }
 }
