@@ -11,7 +11,7 @@
  * - `decodeOutcome` reads a binary outcome (typed.rs `encode_outcome`) into the same `Outcome`
  *   object the JSON path gives (keys in the same, sorted order), plus `changedSlots`.
  */
-import type { DiagnosticCode, LedgerSnapshot, Outcome, Severity, Stage, Transition, VenueCommand } from "./types.js";
+import type { DiagnosticCode, LedgerSnapshot, Outcome, PositionSide, Severity, SlotImage, Stage, Transition, VenueCommand } from "./types.js";
 
 /** Diagnostic codes in Rust enum order (binary code = index). */
 export const CODES: DiagnosticCode[] = [
@@ -342,4 +342,61 @@ export function decodeLedger(b: Uint8Array, v: DataView, off: number): LedgerSna
     anchorCapitalUsdt, anomalyCount, capitalSource, capitalUsdt, eAvailableMarginUsdt, eWalletBalanceUsdt, equityUsdt, eventSeq,
     evictedFeesUsdt, evictedRealizedUsdt, evictedTrades, feesPaidUsdt, fundingUsdt, peakCapitalUsdt, realizedPnlUsdt, tradeSeq, unrealizedPnlUsdt,
   } as LedgerSnapshot;
+}
+
+/**
+ * The fields of a slot's SlotImage that the simulator's fill fingerprints and slot heads read
+ * (sim/kernel-feed.ts `headFingerprint`, sim/kernel-host.ts), each with the image's own value:
+ * decimals as the image's exact decimal text, ids and symbol as in the image, `side` undefined
+ * when the image has none, the filled quantities undefined when the image has no
+ * entryOrder / exitOrder. Read without building the image (kernel/index.ts `slotHead`).
+ */
+export interface SlotHeadImage {
+  slotId: number;
+  stage: Stage;
+  tradeId: string;
+  symbol: string;
+  side: PositionSide | undefined;
+  sizeQty: string;
+  initialSizeQty: string;
+  realizedPnlUsdt: string;
+  /** entryOrder.filledQty (base-coin quantity) of the image, undefined without an entryOrder. */
+  entryFilledQty: string | undefined;
+  /** exitOrder.filledQty of the image, undefined without an exitOrder. */
+  exitFilledQty: string | undefined;
+  /** legs.length of the image. */
+  legCount: number;
+  /** feeUnconfirmedOrders.length of the image (0 when the image leaves the key out). */
+  feeUnconfirmedCount: number;
+}
+
+const SIDES: (PositionSide | undefined)[] = [undefined, "LONG", "SHORT"];
+
+/** Decode a binary slot head (typed.rs `encode_slot_head`) at `off` of `b`. */
+export function decodeSlotHead(b: Uint8Array, v: DataView, off: number): SlotHeadImage {
+  const r = new Reader(b, v);
+  const stage = STAGES[b[off]];
+  const side = SIDES[b[off + 1]];
+  const flags = b[off + 2];
+  const slotId = v.getUint32(off + 4, true);
+  const legCount = v.getUint32(off + 8, true);
+  const feeUnconfirmedCount = v.getUint32(off + 12, true);
+  r.off = off + 16;
+  const tradeId = r.str();
+  const symbol = strCached(r);
+  const sizeQty = r.str();
+  const initialSizeQty = r.str();
+  const realizedPnlUsdt = r.str();
+  const entryFilledQty = (flags & 1) !== 0 ? r.str() : undefined;
+  const exitFilledQty = (flags & 2) !== 0 ? r.str() : undefined;
+  return { slotId, stage, tradeId, symbol, side, sizeQty, initialSizeQty, realizedPnlUsdt, entryFilledQty, exitFilledQty, legCount, feeUnconfirmedCount };
+}
+
+/** The {@link SlotHeadImage} of a full slot image (the reference the binary head must equal). */
+export function slotHeadOf(s: SlotImage): SlotHeadImage {
+  return {
+    slotId: s.slotId, stage: s.stage, tradeId: s.tradeId, symbol: s.symbol, side: s.side, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty,
+    realizedPnlUsdt: s.realizedPnlUsdt, entryFilledQty: s.entryOrder?.filledQty, exitFilledQty: s.exitOrder?.filledQty, legCount: s.legs.length,
+    feeUnconfirmedCount: s.feeUnconfirmedOrders?.length ?? 0,
+  };
 }
