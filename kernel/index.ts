@@ -11,7 +11,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
-import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, decodeSlotHead, encodeFields } from "./typed.js";
+import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, decodeSlotHead, encodeOrDefer } from "./typed.js";
 import type { SlotHeadImage } from "./typed.js";
 import { guardInput, guardOutcome } from "./input-guard.js";
 import { deepFreeze } from "./freeze.js";
@@ -241,11 +241,14 @@ export class Kernel {
   #hot(method: "processIntent" | "onVenueEvent" | "markPrice" | "onAccountEvent", input: unknown, code: DiagnosticCode): Outcome {
     const ex = this.#live();
     const sc = this.#scratch;
-    // the input guard (kernel/input-guard.ts) judges every input first, on both paths
-    const g = guardInput(input, true);
-    if (g) return { ...guardOutcome(code, g, this.ledger().eventSeq), changedSlots: [] };
-    const len = this.#jsonOnly ? -1 : encodeFields(sc, input);
-    if (len < 0) return this.#track(this.#outcome(method, input, code));
+    // An input with a binary form passes the input guard by construction (typed.ts encodeFields);
+    // every other input is judged by the guard (kernel/input-guard.ts) before the JSON path.
+    const len = this.#jsonOnly ? -1 : encodeOrDefer(sc, input);
+    if (len < 0) {
+      const g = guardInput(input, true);
+      if (g) return { ...guardOutcome(code, g, this.ledger().eventSeq), changedSlots: [] };
+      return this.#track(this.#outcome(method, input, code));
+    }
     if (len > this.#arenaCap) {
       this.#arenaCap = Math.max(len, 4096);
       this.#arenaPtr = ex.kernel_input_buf(this.#arenaCap) >>> 0;

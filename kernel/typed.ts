@@ -52,7 +52,13 @@ export class Scratch {
   }
 }
 
-/** Writes `s` at `off` as UTF-8; returns the byte length, or -1 beyond `max` bytes. */
+/** A lone UTF-16 surrogate (kernel/input-guard.ts refuses it: UTF-8 would turn it into U+FFFD). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Writes `s` at `off` as UTF-8; returns the byte length, or -1 beyond `max` bytes or when `s`
+ * holds a lone surrogate (no binary form: the input guard refuses it on the JSON path).
+ */
 function putString(sc: Scratch, off: number, s: string, max: number): number {
   const n = s.length;
   sc.ensure(off + n * 3);
@@ -64,7 +70,10 @@ function putString(sc: Scratch, off: number, s: string, max: number): number {
     b[off + i] = c;
   }
   let len = i;
-  if (i < n) len = i + utf8.encodeInto(s.slice(i), b.subarray(off + i)).written;
+  if (i < n) {
+    if (LONE_SURROGATE.test(s)) return -1;
+    len = i + utf8.encodeInto(s.slice(i), b.subarray(off + i)).written;
+  }
   return len > max ? -1 : len;
 }
 
@@ -120,6 +129,13 @@ function keyBytes(k: string): Uint8Array | null {
  * Encode `input` as a binary field record into `sc` (README "ABI"). Returns the record length, or
  * -1 when the input has no binary form and must go through the JSON path (see module doc).
  * Keys whose value is `undefined` are left out, as JSON.stringify does.
+ *
+ * Every input with a binary form passes the binding's input guard (kernel/input-guard.ts
+ * `guardInput(input, true)` returns null): it is a plain object of strings without lone
+ * surrogates, safe integers, booleans and plain arrays of such strings, nested two levels at
+ * most. So the binding runs the guard only on inputs this returns -1 for (typed.test.ts checks
+ * the implication on generated records). May throw what reading `input` throws (a getter, a
+ * proxy trap): see {@link encodeOrDefer}.
  */
 export function encodeFields(sc: Scratch, input: unknown): number {
   if (!isPlainObject(input)) return -1;
@@ -165,6 +181,20 @@ export function encodeFields(sc: Scratch, input: unknown): number {
   }
   sc.bytes[0] = count;
   return off;
+}
+
+/**
+ * {@link encodeFields}, or -1 when reading `input` throws (a throwing getter or proxy trap): such
+ * an input has no binary form, and the binding's input guard, which reads it again, refuses it
+ * naming the field that threw (the error is reported there, not dropped).
+ */
+export function encodeOrDefer(sc: Scratch, input: unknown): number {
+  try {
+    return encodeFields(sc, input);
+  } catch (err) {
+    void err; // reported by guardInput, which reads the same field and names it with the error text
+    return -1;
+  }
 }
 
 /** Reads binary outcomes; `strAt` decodes short ASCII without TextDecoder. */

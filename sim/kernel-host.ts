@@ -122,9 +122,8 @@ export class KernelHost implements KernelPort {
     this.forgetImages(undefined);
     this.afterKernelCall(out, "RECONCILE");
     const after = this.fingerprints();
-    const slots = this.slots();
     after.forEach((f, i) => {
-      if (f !== before[i]) this.sampleSlot(slots[i]);
+      if (f !== before[i]) this.sampleSlot(this.kernel.slotHead(i));
     });
   }
 
