@@ -201,9 +201,16 @@ export function encodeOrDefer(sc: Scratch, input: unknown): number {
 class Reader {
   off = 0;
   constructor(
-    readonly b: Uint8Array,
-    readonly v: DataView,
+    public b: Uint8Array,
+    public v: DataView,
   ) {}
+  /** Point this reader at `off` of `b` / `v` (one reader serves every decode: no allocation per call). */
+  at(b: Uint8Array, v: DataView, off: number): this {
+    this.b = b;
+    this.v = v;
+    this.off = off;
+    return this;
+  }
   u8(): number {
     return this.b[this.off++];
   }
@@ -309,10 +316,12 @@ function maskIds(lo: number, hi: number): number[] {
   return out;
 }
 
+/** The reader of decodeOutcome (decoding is synchronous and not re-entrant); it keeps the last decoded memory referenced until the next decode (one instance memory at most). */
+const OUTCOME_READER = new Reader(new Uint8Array(0), new DataView(new ArrayBuffer(0)));
+
 /** Decode a binary outcome of `len` bytes at `off` of `b` (typed.rs `encode_outcome`). */
 export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome {
-  const r = new Reader(b, v);
-  r.off = off;
+  const r = OUTCOME_READER.at(b, v, off);
   const accepted = r.u8() === 1;
   const code = CODES[r.u8()] ?? "INTERNAL";
   const severity = SEVERITIES[r.u8()] ?? "CRITICAL";
