@@ -148,10 +148,13 @@ export function encodeFields(sc: Scratch, input: unknown): number {
     if (v === undefined) continue;
     const kb = keyBytes(k);
     if (kb === null) return -1;
-    sc.ensure(off + 1 + kb.length);
-    sc.bytes[off] = kb.length;
-    sc.bytes.set(kb, off + 1);
-    off += 1 + kb.length;
+    const kl = kb.length;
+    sc.ensure(off + 1 + kl);
+    const out = sc.bytes;
+    out[off] = kl;
+    // a key is a few bytes: a loop is cheaper than TypedArray.set's call
+    for (let i = 0; i < kl; i++) out[off + 1 + i] = kb[i];
+    off += 1 + kl;
     sc.ensure(off + 12);
     if (typeof v === "string") {
       sc.bytes[off] = TAG_STR;
@@ -292,21 +295,21 @@ function readCommand(r: Reader): VenueCommand {
     const symbol = r.str();
     const quantity = r.str();
     const positionSide = r.str();
-    const limitPrice = (flags & 2) !== 0 ? r.str() : undefined;
-    // Keys in the JSON outcome's (sorted) order.
-    const c: Record<string, unknown> = { clientOrderId, commandId, kind: "SUBMIT" };
-    if (limitPrice !== undefined) c.limitPrice = limitPrice;
-    Object.assign(c, { orderType, positionSide, purpose, quantity, reduceOnly: (flags & 1) !== 0, side, slotId, symbol, timeInForce, tradeId });
-    return c as unknown as VenueCommand;
+    const reduceOnly = (flags & 1) !== 0;
+    // Keys in the JSON outcome's (sorted) order; one object literal per shape (no Object.assign).
+    if ((flags & 2) !== 0) {
+      const limitPrice = r.str();
+      return { clientOrderId, commandId, kind: "SUBMIT", limitPrice, orderType, positionSide, purpose, quantity, reduceOnly, side, slotId, symbol, timeInForce, tradeId } as VenueCommand;
+    }
+    return { clientOrderId, commandId, kind: "SUBMIT", orderType, positionSide, purpose, quantity, reduceOnly, side, slotId, symbol, timeInForce, tradeId } as VenueCommand;
   }
   const hasVid = r.u8() === 1;
   const commandId = r.str();
   const tradeId = r.str();
   const symbol = r.str();
   const clientOrderId = r.str();
-  const c: Record<string, unknown> = { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId };
-  if (hasVid) c.venueOrderId = r.str();
-  return c as unknown as VenueCommand;
+  if (hasVid) return { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId, venueOrderId: r.str() } as VenueCommand;
+  return { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId } as VenueCommand;
 }
 
 function maskIds(lo: number, hi: number): number[] {
