@@ -292,9 +292,9 @@ function readCommand(r: Reader): VenueCommand {
     const commandId = r.str();
     const tradeId = r.str();
     const clientOrderId = r.str();
-    const symbol = r.str();
+    const symbol = strCached(r);
     const quantity = r.str();
-    const positionSide = r.str();
+    const positionSide = strCached(r);
     const reduceOnly = (flags & 1) !== 0;
     // Keys in the JSON outcome's (sorted) order; one object literal per shape (no Object.assign).
     if ((flags & 2) !== 0) {
@@ -306,7 +306,7 @@ function readCommand(r: Reader): VenueCommand {
   const hasVid = r.u8() === 1;
   const commandId = r.str();
   const tradeId = r.str();
-  const symbol = r.str();
+  const symbol = strCached(r);
   const clientOrderId = r.str();
   if (hasVid) return { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId, venueOrderId: r.str() } as VenueCommand;
   return { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId } as VenueCommand;
