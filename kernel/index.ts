@@ -11,7 +11,8 @@ import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
-import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, encodeFields } from "./typed.js";
+import { CODES, STAGES, Scratch, decodeLedger, decodeOutcome, decodeSlotHead, encodeOrDefer } from "./typed.js";
+import type { SlotHeadImage } from "./typed.js";
 import { guardInput, guardOutcome } from "./input-guard.js";
 import { deepFreeze } from "./freeze.js";
 import type {
@@ -90,6 +91,7 @@ export interface BatchResult {
 }
 
 export { CODES, STAGES };
+export type { SlotHeadImage };
 
 /** ABI method codes (`kernel_call`'s first argument = api::METHODS index + 1). */
 export const METHOD = {
@@ -115,6 +117,7 @@ export interface Exports {
   kernel_call_bin(method: number, len: number): number;
   kernel_state_digest(): number;
   kernel_slot(i: number): number;
+  kernel_slot_head(i: number): number;
   kernel_ledger_bin(): number;
 }
 
@@ -188,6 +191,8 @@ export class Kernel {
   #memView = new DataView(new ArrayBuffer(0));
   /** Images still current (callers get copies): slot i until a call lists i in changedSlots; the ledger until ledgerSeq moves. */
   #slotCache: (SlotImage | undefined)[] = [];
+  /** Slot heads still current, by the slot images' rule (frozen, shared with every caller). */
+  #headCache: (SlotHeadImage | undefined)[] = [];
   #ledgerCache: LedgerSnapshot | undefined;
 
   /** Hot calls through the JSON ABI instead of the typed one (KernelOptions.abi "json"). */
@@ -210,13 +215,21 @@ export class Kernel {
   /** Drop every cached image (cold calls: restore, reconcile, batches, anchors). */
   #invalidateAll(): void {
     this.#slotCache = [];
+    this.#headCache = [];
     this.#ledgerCache = undefined;
   }
 
   /** Keep the caches current after an outcome (changedSlots, ledgerSeq). */
   #track(out: Outcome): Outcome {
-    if (out.changedSlots === undefined) this.#slotCache = [];
-    else for (const i of out.changedSlots) this.#slotCache[i] = undefined;
+    if (out.changedSlots === undefined) {
+      this.#slotCache = [];
+      this.#headCache = [];
+    } else {
+      for (const i of out.changedSlots) {
+        this.#slotCache[i] = undefined;
+        this.#headCache[i] = undefined;
+      }
+    }
     if (this.#ledgerCache !== undefined && this.#ledgerCache.eventSeq !== out.ledgerSeq) this.#ledgerCache = undefined;
     return out;
   }
@@ -228,11 +241,14 @@ export class Kernel {
   #hot(method: "processIntent" | "onVenueEvent" | "markPrice" | "onAccountEvent", input: unknown, code: DiagnosticCode): Outcome {
     const ex = this.#live();
     const sc = this.#scratch;
-    // the input guard (kernel/input-guard.ts) judges every input first, on both paths
-    const g = guardInput(input, true);
-    if (g) return { ...guardOutcome(code, g, this.ledger().eventSeq), changedSlots: [] };
-    const len = this.#jsonOnly ? -1 : encodeFields(sc, input);
-    if (len < 0) return this.#track(this.#outcome(method, input, code));
+    // An input with a binary form passes the input guard by construction (typed.ts encodeFields);
+    // every other input is judged by the guard (kernel/input-guard.ts) before the JSON path.
+    const len = this.#jsonOnly ? -1 : encodeOrDefer(sc, input);
+    if (len < 0) {
+      const g = guardInput(input, true);
+      if (g) return { ...guardOutcome(code, g, this.ledger().eventSeq), changedSlots: [] };
+      return this.#track(this.#outcome(method, input, code));
+    }
     if (len > this.#arenaCap) {
       this.#arenaCap = Math.max(len, 4096);
       this.#arenaPtr = ex.kernel_input_buf(this.#arenaCap) >>> 0;
@@ -318,13 +334,40 @@ export class Kernel {
   sharedSlot(i: number): SlotImage {
     return deepFreeze(this.#cachedSlot(i) ?? this.#readSlot(i));
   }
+  /**
+   * Head of slot i (typed.ts SlotHeadImage: stage, trade id, symbol, side, sizes, realized PnL,
+   * live orders' filled quantities, leg and fee-unconfirmed counts), with the same values as
+   * `slot(i)`'s image, read from the kernel's binary slot head (kernel/README.md "ABI") without
+   * building the image. Frozen and shared, current by the images' rule (`changedSlots`). Throws
+   * KernelError INVALID_SLOT as `slot` does.
+   */
+  slotHead(i: number): SlotHeadImage {
+    Kernel.#checkIndex(i);
+    const hit = i >= 0 ? this.#headCache[i] : undefined;
+    if (hit !== undefined) return hit;
+    const ex = this.#live();
+    const ptr = i >= 0 && i <= 0xffffffff ? ex.kernel_slot_head(i) >>> 0 : -1;
+    this.#mem(ex);
+    if (ptr < 0 || this.#memView.getUint32(ptr, true) === 0) {
+      // not a slot: the image read throws the kernel's own refusal (INVALID_SLOT naming the value)
+      this.#readSlot(i);
+      throw new KernelError("INTERNAL", `slotHead(${i}): the kernel has an image of slot ${i} but no head`);
+    }
+    const h = Object.freeze(decodeSlotHead(this.#memU8, this.#memView, ptr + 4));
+    this.#headCache[i] = h;
+    return h;
+  }
   /** The cached image of slot i (undefined: not cached); throws INVALID_SLOT on a non-integer i. */
   #cachedSlot(i: number): SlotImage | undefined {
+    Kernel.#checkIndex(i);
+    return i >= 0 ? this.#slotCache[i] : undefined;
+  }
+  /** Throws KernelError INVALID_SLOT naming the value unless `i` is a safe integer. */
+  static #checkIndex(i: number): void {
     if (typeof i !== "number" || !Number.isSafeInteger(i)) {
       const o = guardOutcome("INVALID_SLOT", { field: "slotId", value: typeof i === "bigint" ? `${i}n` : String(i), reason: "must be a safe integer slot index" });
       throw new KernelError("INVALID_SLOT", o.message, o);
     }
-    return i >= 0 ? this.#slotCache[i] : undefined;
   }
   /** Read slot i from the kernel into the cache; returns the cached image itself (callers copy or freeze it). */
   #readSlot(i: number): SlotImage {

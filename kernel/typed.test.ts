@@ -13,6 +13,7 @@ import { chunkRecords } from "./bench.js";
 import { loadCases, runCase } from "./cases.js";
 import { type Kernel, type KernelModule, loadKernel } from "./index.js";
 import { Scratch, encodeFields } from "./typed.js";
+import { guardInput } from "./input-guard.js";
 import type { KernelConfig, Outcome } from "./types.js";
 
 let mod: KernelModule;
@@ -145,6 +146,56 @@ describe("typed ABI refuses exactly where the JSON ABI does (generated field rec
     // an ENTER's exitLegRatios (array of strings): tag 5, u8 count, u16 length + bytes each
     const n = encodeFields(sc, { exitLegRatios: ["0.5", "0.25", "0.25"] });
     expect(Array.from(sc.bytes.subarray(0, n))).toEqual([1, 13, ...new TextEncoder().encode("exitLegRatios"), 5, 3, 3, 0, 48, 46, 53, 4, 0, 48, 46, 50, 53, 4, 0, 48, 46, 50, 53]);
+  });
+});
+
+describe("an input with a binary form passes the input guard (the binding guards only the others)", () => {
+  const surrogates = ["\uD800", "a\uDC00b", "x\uD83D", "\uD83D\uDE00", "é\uDFFF"];
+  const anyValue = fc.oneof(
+    value,
+    fc.constantFrom(...surrogates),
+    fc.array(fc.constantFrom("0.5", ...surrogates), { maxLength: 3 }),
+    fc.constantFrom(Number.NaN, Infinity, -Infinity, 0.5, 2 ** 53, -(2 ** 60), null, undefined, 10n, [1], [["0.5"]], { a: 1 }, new Date(0)),
+  );
+  const anyRecord = fc.dictionary(fc.constantFrom(...KEYS), anyValue, { maxKeys: 12 });
+
+  it("encodeFields(x) ≥ 0 ⇒ guardInput(x, true) is null, on generated records with NaN, unsafe integers, lone surrogates, BigInt, nested values", () => {
+    const sc = new Scratch();
+    let binary = 0;
+    fc.assert(
+      fc.property(anyRecord, (rec) => {
+        if (encodeFields(sc, rec) < 0) return;
+        binary++;
+        expect(guardInput(rec, true)).toBeNull();
+      }),
+      { numRuns: 5000, seed: 12 },
+    );
+    expect(binary).toBeGreaterThan(200);
+  });
+
+  it("a lone surrogate (string or array element) has no binary form and the typed kernel refuses it by the guard, naming the field (issue 11)", () => {
+    const sc = new Scratch();
+    for (const bad of surrogates.filter((x) => x !== "\uD83D\uDE00")) {
+      expect(encodeFields(sc, { symbol: bad }), JSON.stringify(bad)).toBe(-1);
+      expect(encodeFields(sc, { exitLegRatios: ["0.5", bad] })).toBe(-1);
+    }
+    expect(encodeFields(sc, { symbol: "\uD83D\uDE00" })).toBeGreaterThan(0);
+    const { t } = openPair();
+    const before = t.stateDigest();
+    const o = t.markPrice({ tsUs: 9, symbol: "FET-\uD800USDT", markPrice: "0.19" });
+    expect(o).toMatchObject({ accepted: false, code: "INVALID_EVENT", details: { field: "symbol", guard: true } });
+    const e = t.processIntent({ kind: "ENTER", intentId: "s1", tsUs: 10, slotId: 2, tradeId: "s1", symbol: "FET-USDT", side: "LONG", quantity: "1", orderType: "MARKET", leverage: 1, exitLegRatios: ["0.5", "\uDC00"] });
+    expect(e).toMatchObject({ accepted: false, code: "INVALID_INTENT", details: { field: "exitLegRatios[1]", guard: true } });
+    expect(t.stateDigest()).toBe(before);
+  });
+
+  it("a getter that throws is refused by the guard naming its field, not thrown (G26)", () => {
+    const { t } = openPair();
+    const m = { tsUs: 9, symbol: "FET-USDT" } as Record<string, unknown>;
+    Object.defineProperty(m, "markPrice", { enumerable: true, get: () => { throw new Error("boom"); } });
+    const o = t.markPrice(m as never);
+    expect(o).toMatchObject({ accepted: false, code: "INVALID_EVENT", details: { field: "markPrice", guard: true } });
+    expect(o.message).toMatch(/boom/);
   });
 });
 

@@ -11,7 +11,7 @@
  * - `decodeOutcome` reads a binary outcome (typed.rs `encode_outcome`) into the same `Outcome`
  *   object the JSON path gives (keys in the same, sorted order), plus `changedSlots`.
  */
-import type { DiagnosticCode, LedgerSnapshot, Outcome, Severity, Stage, Transition, VenueCommand } from "./types.js";
+import type { DiagnosticCode, LedgerSnapshot, Outcome, PositionSide, Severity, SlotImage, Stage, Transition, VenueCommand } from "./types.js";
 
 /** Diagnostic codes in Rust enum order (binary code = index). */
 export const CODES: DiagnosticCode[] = [
@@ -52,7 +52,13 @@ export class Scratch {
   }
 }
 
-/** Writes `s` at `off` as UTF-8; returns the byte length, or -1 beyond `max` bytes. */
+/** A lone UTF-16 surrogate (kernel/input-guard.ts refuses it: UTF-8 would turn it into U+FFFD). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Writes `s` at `off` as UTF-8; returns the byte length, or -1 beyond `max` bytes or when `s`
+ * holds a lone surrogate (no binary form: the input guard refuses it on the JSON path).
+ */
 function putString(sc: Scratch, off: number, s: string, max: number): number {
   const n = s.length;
   sc.ensure(off + n * 3);
@@ -64,7 +70,10 @@ function putString(sc: Scratch, off: number, s: string, max: number): number {
     b[off + i] = c;
   }
   let len = i;
-  if (i < n) len = i + utf8.encodeInto(s.slice(i), b.subarray(off + i)).written;
+  if (i < n) {
+    if (LONE_SURROGATE.test(s)) return -1;
+    len = i + utf8.encodeInto(s.slice(i), b.subarray(off + i)).written;
+  }
   return len > max ? -1 : len;
 }
 
@@ -120,6 +129,13 @@ function keyBytes(k: string): Uint8Array | null {
  * Encode `input` as a binary field record into `sc` (README "ABI"). Returns the record length, or
  * -1 when the input has no binary form and must go through the JSON path (see module doc).
  * Keys whose value is `undefined` are left out, as JSON.stringify does.
+ *
+ * Every input with a binary form passes the binding's input guard (kernel/input-guard.ts
+ * `guardInput(input, true)` returns null): it is a plain object of strings without lone
+ * surrogates, safe integers, booleans and plain arrays of such strings, nested two levels at
+ * most. So the binding runs the guard only on inputs this returns -1 for (typed.test.ts checks
+ * the implication on generated records). May throw what reading `input` throws (a getter, a
+ * proxy trap): see {@link encodeOrDefer}.
  */
 export function encodeFields(sc: Scratch, input: unknown): number {
   if (!isPlainObject(input)) return -1;
@@ -132,10 +148,13 @@ export function encodeFields(sc: Scratch, input: unknown): number {
     if (v === undefined) continue;
     const kb = keyBytes(k);
     if (kb === null) return -1;
-    sc.ensure(off + 1 + kb.length);
-    sc.bytes[off] = kb.length;
-    sc.bytes.set(kb, off + 1);
-    off += 1 + kb.length;
+    const kl = kb.length;
+    sc.ensure(off + 1 + kl);
+    const out = sc.bytes;
+    out[off] = kl;
+    // a key is a few bytes: a loop is cheaper than TypedArray.set's call
+    for (let i = 0; i < kl; i++) out[off + 1 + i] = kb[i];
+    off += 1 + kl;
     sc.ensure(off + 12);
     if (typeof v === "string") {
       sc.bytes[off] = TAG_STR;
@@ -167,13 +186,34 @@ export function encodeFields(sc: Scratch, input: unknown): number {
   return off;
 }
 
+/**
+ * {@link encodeFields}, or -1 when reading `input` throws (a throwing getter or proxy trap): such
+ * an input has no binary form, and the binding's input guard, which reads it again, refuses it
+ * naming the field that threw (the error is reported there, not dropped).
+ */
+export function encodeOrDefer(sc: Scratch, input: unknown): number {
+  try {
+    return encodeFields(sc, input);
+  } catch (err) {
+    void err; // reported by guardInput, which reads the same field and names it with the error text
+    return -1;
+  }
+}
+
 /** Reads binary outcomes; `strAt` decodes short ASCII without TextDecoder. */
 class Reader {
   off = 0;
   constructor(
-    readonly b: Uint8Array,
-    readonly v: DataView,
+    public b: Uint8Array,
+    public v: DataView,
   ) {}
+  /** Point this reader at `off` of `b` / `v` (one reader serves every decode: no allocation per call). */
+  at(b: Uint8Array, v: DataView, off: number): this {
+    this.b = b;
+    this.v = v;
+    this.off = off;
+    return this;
+  }
   u8(): number {
     return this.b[this.off++];
   }
@@ -252,24 +292,24 @@ function readCommand(r: Reader): VenueCommand {
     const commandId = r.str();
     const tradeId = r.str();
     const clientOrderId = r.str();
-    const symbol = r.str();
+    const symbol = strCached(r);
     const quantity = r.str();
-    const positionSide = r.str();
-    const limitPrice = (flags & 2) !== 0 ? r.str() : undefined;
-    // Keys in the JSON outcome's (sorted) order.
-    const c: Record<string, unknown> = { clientOrderId, commandId, kind: "SUBMIT" };
-    if (limitPrice !== undefined) c.limitPrice = limitPrice;
-    Object.assign(c, { orderType, positionSide, purpose, quantity, reduceOnly: (flags & 1) !== 0, side, slotId, symbol, timeInForce, tradeId });
-    return c as unknown as VenueCommand;
+    const positionSide = strCached(r);
+    const reduceOnly = (flags & 1) !== 0;
+    // Keys in the JSON outcome's (sorted) order; one object literal per shape (no Object.assign).
+    if ((flags & 2) !== 0) {
+      const limitPrice = r.str();
+      return { clientOrderId, commandId, kind: "SUBMIT", limitPrice, orderType, positionSide, purpose, quantity, reduceOnly, side, slotId, symbol, timeInForce, tradeId } as VenueCommand;
+    }
+    return { clientOrderId, commandId, kind: "SUBMIT", orderType, positionSide, purpose, quantity, reduceOnly, side, slotId, symbol, timeInForce, tradeId } as VenueCommand;
   }
   const hasVid = r.u8() === 1;
   const commandId = r.str();
   const tradeId = r.str();
-  const symbol = r.str();
+  const symbol = strCached(r);
   const clientOrderId = r.str();
-  const c: Record<string, unknown> = { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId };
-  if (hasVid) c.venueOrderId = r.str();
-  return c as unknown as VenueCommand;
+  if (hasVid) return { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId, venueOrderId: r.str() } as VenueCommand;
+  return { clientOrderId, commandId, kind: "CANCEL", slotId, symbol, tradeId } as VenueCommand;
 }
 
 function maskIds(lo: number, hi: number): number[] {
@@ -279,10 +319,12 @@ function maskIds(lo: number, hi: number): number[] {
   return out;
 }
 
+/** The reader of decodeOutcome (decoding is synchronous and not re-entrant); it keeps the last decoded memory referenced until the next decode (one instance memory at most). */
+const OUTCOME_READER = new Reader(new Uint8Array(0), new DataView(new ArrayBuffer(0)));
+
 /** Decode a binary outcome of `len` bytes at `off` of `b` (typed.rs `encode_outcome`). */
 export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome {
-  const r = new Reader(b, v);
-  r.off = off;
+  const r = OUTCOME_READER.at(b, v, off);
   const accepted = r.u8() === 1;
   const code = CODES[r.u8()] ?? "INTERNAL";
   const severity = SEVERITIES[r.u8()] ?? "CRITICAL";
@@ -342,4 +384,61 @@ export function decodeLedger(b: Uint8Array, v: DataView, off: number): LedgerSna
     anchorCapitalUsdt, anomalyCount, capitalSource, capitalUsdt, eAvailableMarginUsdt, eWalletBalanceUsdt, equityUsdt, eventSeq,
     evictedFeesUsdt, evictedRealizedUsdt, evictedTrades, feesPaidUsdt, fundingUsdt, peakCapitalUsdt, realizedPnlUsdt, tradeSeq, unrealizedPnlUsdt,
   } as LedgerSnapshot;
+}
+
+/**
+ * The fields of a slot's SlotImage that the simulator's fill fingerprints and slot heads read
+ * (sim/kernel-feed.ts `headFingerprint`, sim/kernel-host.ts), each with the image's own value:
+ * decimals as the image's exact decimal text, ids and symbol as in the image, `side` undefined
+ * when the image has none, the filled quantities undefined when the image has no
+ * entryOrder / exitOrder. Read without building the image (kernel/index.ts `slotHead`).
+ */
+export interface SlotHeadImage {
+  slotId: number;
+  stage: Stage;
+  tradeId: string;
+  symbol: string;
+  side: PositionSide | undefined;
+  sizeQty: string;
+  initialSizeQty: string;
+  realizedPnlUsdt: string;
+  /** entryOrder.filledQty (base-coin quantity) of the image, undefined without an entryOrder. */
+  entryFilledQty: string | undefined;
+  /** exitOrder.filledQty of the image, undefined without an exitOrder. */
+  exitFilledQty: string | undefined;
+  /** legs.length of the image. */
+  legCount: number;
+  /** feeUnconfirmedOrders.length of the image (0 when the image leaves the key out). */
+  feeUnconfirmedCount: number;
+}
+
+const SIDES: (PositionSide | undefined)[] = [undefined, "LONG", "SHORT"];
+
+/** Decode a binary slot head (typed.rs `encode_slot_head`) at `off` of `b`. */
+export function decodeSlotHead(b: Uint8Array, v: DataView, off: number): SlotHeadImage {
+  const r = new Reader(b, v);
+  const stage = STAGES[b[off]];
+  const side = SIDES[b[off + 1]];
+  const flags = b[off + 2];
+  const slotId = v.getUint32(off + 4, true);
+  const legCount = v.getUint32(off + 8, true);
+  const feeUnconfirmedCount = v.getUint32(off + 12, true);
+  r.off = off + 16;
+  const tradeId = r.str();
+  const symbol = strCached(r);
+  const sizeQty = r.str();
+  const initialSizeQty = r.str();
+  const realizedPnlUsdt = r.str();
+  const entryFilledQty = (flags & 1) !== 0 ? r.str() : undefined;
+  const exitFilledQty = (flags & 2) !== 0 ? r.str() : undefined;
+  return { slotId, stage, tradeId, symbol, side, sizeQty, initialSizeQty, realizedPnlUsdt, entryFilledQty, exitFilledQty, legCount, feeUnconfirmedCount };
+}
+
+/** The {@link SlotHeadImage} of a full slot image (the reference the binary head must equal). */
+export function slotHeadOf(s: SlotImage): SlotHeadImage {
+  return {
+    slotId: s.slotId, stage: s.stage, tradeId: s.tradeId, symbol: s.symbol, side: s.side, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty,
+    realizedPnlUsdt: s.realizedPnlUsdt, entryFilledQty: s.entryOrder?.filledQty, exitFilledQty: s.exitOrder?.filledQty, legCount: s.legs.length,
+    feeUnconfirmedCount: s.feeUnconfirmedOrders?.length ?? 0,
+  };
 }

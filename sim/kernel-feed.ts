@@ -7,6 +7,8 @@
  * and foreign-fill bookkeeping.
  */
 import type { AccountEvent, Outcome, SlotImage, VenueEvent } from "../kernel/types.js";
+import { slotHeadOf } from "../kernel/typed.js";
+import type { SlotHeadImage } from "../kernel/typed.js";
 import type { KernelInput } from "../venues/connector/ports.js";
 import type { FillRoute } from "./record.js";
 import type { Kernel } from "./runtime-types.js";
@@ -48,7 +50,16 @@ export function feedKernelInput(
 
 /** A slot's position and order figures as one string: a fill that changes none of them did not touch the slot. */
 export function slotFingerprint(s: SlotImage): string {
-  return `${s.stage}|${s.tradeId}|${s.sizeQty}|${s.entryOrder?.filledQty ?? "-"}|${s.exitOrder?.filledQty ?? "-"}|${s.realizedPnlUsdt}|${s.legs.length}`;
+  return headFingerprint(slotHeadOf(s));
+}
+
+/**
+ * {@link slotFingerprint} from the slot's head (kernel/index.ts `slotHead`, the same values as its
+ * image): stage, trade id, size, live entry / exit orders' filled quantities ("-" without the
+ * order), realized PnL and the number of exit legs.
+ */
+export function headFingerprint(h: SlotHeadImage): string {
+  return `${h.stage}|${h.tradeId}|${h.sizeQty}|${h.entryFilledQty ?? "-"}|${h.exitFilledQty ?? "-"}|${h.realizedPnlUsdt}|${h.legCount}`;
 }
 
 /**

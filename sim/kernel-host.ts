@@ -17,7 +17,7 @@ import type { FaultInjector } from "./faults.js";
 import type { RunObserver } from "./observer.js";
 import type { Kernel, KernelModule, Schedule } from "./runtime-types.js";
 import { markRowBody } from "./trace.js";
-import { feedKernelInput, fillRoute, slotFingerprint } from "./kernel-feed.js";
+import { feedKernelInput, fillRoute, headFingerprint } from "./kernel-feed.js";
 import type { SlotHead } from "./runtime-types.js";
 
 export class KernelHost implements KernelPort {
@@ -41,7 +41,9 @@ export class KernelHost implements KernelPort {
    * their fingerprints. An entry is dropped when an outcome lists its slot in `changedSlots` (the
    * kernel's own statement of which slots a call changed, docs/architecture.md; kernel/index.ts
    * caches by the same rule), all of them after a reconcile, a restore or an outcome without the
-   * list. Saves a copy of every slot per read on the hot path (issue 12 profile).
+   * list. Saves a copy of every slot per read on the hot path (issue 12 profile). Fingerprints,
+   * symbols and slot heads are read from the kernel's binary slot heads (kernel/index.ts
+   * `slotHead`, same values as the images), so a fill reads no slot image for them.
    */
   private images: (SlotImage | undefined)[] = [];
   private prints: (string | undefined)[] = [];
@@ -95,7 +97,7 @@ export class KernelHost implements KernelPort {
     for (let i = 0; i < this.slotCount; i++) {
       let h = this.heads[i];
       if (h === undefined) {
-        const s = this.slot(i);
+        const s = this.kernel.slotHead(i);
         h = Object.freeze({ slotId: s.slotId, stage: s.stage, symbol: s.symbol, side: s.side, sizeQty: s.sizeQty });
         this.heads[i] = h;
       }
@@ -120,9 +122,8 @@ export class KernelHost implements KernelPort {
     this.forgetImages(undefined);
     this.afterKernelCall(out, "RECONCILE");
     const after = this.fingerprints();
-    const slots = this.slots();
     after.forEach((f, i) => {
-      if (f !== before[i]) this.sampleSlot(slots[i]);
+      if (f !== before[i]) this.sampleSlot(this.kernel.slotHead(i));
     });
   }
 
@@ -261,7 +262,7 @@ export class KernelHost implements KernelPort {
     for (let i = 0; i < this.slotCount; i++) {
       let s = this.syms[i];
       if (s === undefined) {
-        s = this.slot(i).symbol;
+        s = this.kernel.slotHead(i).symbol;
         this.syms[i] = s;
       }
       if (s === symbol) return true;
@@ -292,11 +293,11 @@ export class KernelHost implements KernelPort {
     const touched = new Set(out.transitions.map((t) => t.slotId));
     if (touched.size > 0 || ledgerMoved) this.sampleSeries(now, false);
     for (const id of touched) {
-      const slot = this.slot(id);
+      const slot = this.kernel.slotHead(id);
       this.sampleSlot(slot);
       // A trade just closed with fees the venue has not confirmed: query them before a re-entry
       // archives the trade (frames lost silently leave no other trace; docs/accounting.md fees).
-      if (slot.stage === "CLOSED" && slot.feeUnconfirmedOrders?.length && out.transitions.some((t) => t.slotId === id && t.to === "CLOSED")) {
+      if (slot.stage === "CLOSED" && slot.feeUnconfirmedCount > 0 && out.transitions.some((t) => t.slotId === id && t.to === "CLOSED")) {
         this.connector.requestReconcile(`fee confirmation slot ${id}`);
       }
     }
@@ -328,8 +329,8 @@ export class KernelHost implements KernelPort {
     this.obs.sampleSeries(now, () => this.slotHeads(), () => this.kernel.ledger().capitalUsdt, this.contracts, periodic);
   }
 
-  /** Record slot `s` in the run record's slot samples. */
-  sampleSlot(s: SlotImage): void {
+  /** Record slot `s` (its image or its head, kernel/index.ts slotHead) in the run record's slot samples. */
+  sampleSlot(s: Pick<SlotImage, "slotId" | "tradeId" | "stage" | "sizeQty" | "initialSizeQty">): void {
     this.obs.slotSample({ tUs: this.now(), slotId: s.slotId, tradeId: s.tradeId, stage: s.stage, sizeQty: s.sizeQty, initialSizeQty: s.initialSizeQty });
   }
 
@@ -360,7 +361,7 @@ export class KernelHost implements KernelPort {
     for (let i = 0; i < this.slotCount; i++) {
       let f = this.prints[i];
       if (f === undefined) {
-        f = slotFingerprint(this.slot(i));
+        f = headFingerprint(this.kernel.slotHead(i));
         this.prints[i] = f;
       }
       out.push(f);
@@ -371,6 +372,6 @@ export class KernelHost implements KernelPort {
   private noteFill(ev: VenueEvent, out: Outcome, before: string[]): void {
     const route = fillRoute(this.now(), ev, out, before, this.fingerprints(), (v) => this.obs.venueIdToClient.get(v), (c) => this.obs.owner.get(c)?.slotId);
     this.obs.fill(route);
-    for (const i of route.changedSlots) this.sampleSlot(this.slot(i));
+    for (const i of route.changedSlots) this.sampleSlot(this.kernel.slotHead(i));
   }
 }

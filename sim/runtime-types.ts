@@ -11,6 +11,7 @@ import type { ConformanceRecord, FillRoute, IdempotencyProbe, JournalView, Ledge
 import type { SymbolBooks } from "../venues/bingx/journal.js";
 import type { TraceRecorder } from "./trace.js";
 import type { RecordStreamFolds } from "./invariants.js";
+import type { SlotHeadImage } from "../kernel/typed.js";
 
 /**
  * The fields of a slot image that a mark price never changes (a mark sets only mark price and
@@ -28,6 +29,8 @@ export interface Kernel {
   slot(i: number): SlotImage;
   /** Image of slot i shared with every caller, deep-frozen (kernel/index.ts sharedSlot). */
   sharedSlot(i: number): SlotImage;
+  /** Head of slot i (fingerprint and slot-head fields), frozen, without the image (kernel/index.ts slotHead). */
+  slotHead(i: number): SlotHeadImage;
   snapshot(): KernelSnapshot;
   ledger(): LedgerSnapshot;
   saveState(): string;

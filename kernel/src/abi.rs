@@ -259,6 +259,26 @@ pub extern "C" fn kernel_slot(i: u32) -> *const u8 {
     }
 }
 
+/// Binary head of slot `i` (typed::encode_slot_head) in the result buffer; 0 bytes when `i` is
+/// not a slot or no kernel was created (the binding then reads `kernel_slot(i)` for the refusal).
+/// Serves the simulator's fill fingerprints and slot heads without a slot image (issue 12).
+#[no_mangle]
+pub extern "C" fn kernel_slot_head(i: u32) -> *const u8 {
+    // SAFETY: single-threaded module.
+    let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
+    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
+    r.clear();
+    r.extend_from_slice(&[0u8; 4]);
+    if let Some(api) = api {
+        if let Some(s) = api.kernel.slots.get(i as usize) {
+            typed::encode_slot_head(r, s);
+        }
+    }
+    let n = (r.len() - 4) as u32;
+    r[0..4].copy_from_slice(&n.to_le_bytes());
+    r.as_ptr()
+}
+
 /// The ledger as a binary image (typed::encode_ledger) in the result buffer; empty before create.
 #[no_mangle]
 pub extern "C" fn kernel_ledger_bin() -> *const u8 {

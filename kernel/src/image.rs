@@ -193,18 +193,23 @@ pub fn slot_image(s: &SlotState) -> SlotImage<'_> {
         rate_limit: s.rate_limit.as_ref().map(|r| RateLimitImage { retry_after_ms: r.retry_after_ms, release_eta: r.release_eta.as_deref(), until_us: r.until_us }),
         opened_at_us: s.opened_at_us,
         closed_at_us: s.closed_at_us,
-        fee_unconfirmed_orders: s
-            .archived_fee_refs
-            .iter()
-            .map(|f| FeeUnconfirmedImage { symbol: &f.symbol, client_order_id: &f.client_order_id, venue_order_id: f.venue_order_id.as_deref() })
-            .chain(
-                s.orders
-                    .iter()
-                    .filter(|o| !o.live && !o.fee_confirmed && o.filled_qty > rust_decimal::Decimal::ZERO)
-                    .map(|o| FeeUnconfirmedImage { symbol: &s.symbol, client_order_id: &o.client_order_id, venue_order_id: o.venue_order_id.as_deref() }),
-            )
-            .collect(),
+        fee_unconfirmed_orders: fee_unconfirmed(s).collect(),
     }
+}
+
+/// The slot's `feeUnconfirmedOrders` (SlotImage), in image order: archived fee references first,
+/// then finished orders of the current trade with fills whose fee the venue has not confirmed.
+/// One definition for the image and the binary slot head (typed.rs `encode_slot_head`).
+pub fn fee_unconfirmed(s: &SlotState) -> impl Iterator<Item = FeeUnconfirmedImage<'_>> {
+    s.archived_fee_refs
+        .iter()
+        .map(|f| FeeUnconfirmedImage { symbol: &f.symbol, client_order_id: &f.client_order_id, venue_order_id: f.venue_order_id.as_deref() })
+        .chain(
+            s.orders
+                .iter()
+                .filter(|o| !o.live && !o.fee_confirmed && o.filled_qty > rust_decimal::Decimal::ZERO)
+                .map(move |o| FeeUnconfirmedImage { symbol: &s.symbol, client_order_id: &o.client_order_id, venue_order_id: o.venue_order_id.as_deref() }),
+        )
 }
 
 pub fn ledger_image(l: &LedgerState) -> Value {

@@ -138,7 +138,7 @@ impl Intent {
 }
 
 fn order_spec(o: &Obj) -> FResult<OrderSpec> {
-    let order_type = match o.req_enum("orderType", &["MARKET", "LIMIT"])?.as_str() {
+    let order_type = match o.req_pick("orderType", &["MARKET", "LIMIT"])? {
         "LIMIT" => OrderType::Limit,
         _ => OrderType::Market,
     };
@@ -148,7 +148,7 @@ fn order_spec(o: &Obj) -> FResult<OrderSpec> {
         (OrderType::Market, Some(p)) => return Err(FieldError::new(&o.field("limitPrice"), &crate::dec::fmt(p), "forbidden for a MARKET order")),
         _ => {}
     }
-    let time_in_force = match o.opt_enum("timeInForce", &["GTC", "IOC", "FOK", "POST_ONLY"])?.as_deref() {
+    let time_in_force = match o.opt_pick("timeInForce", &["GTC", "IOC", "FOK", "POST_ONLY"])? {
         Some("IOC") => TimeInForce::Ioc,
         Some("FOK") => TimeInForce::Fok,
         Some("POST_ONLY") => TimeInForce::PostOnly,
@@ -193,7 +193,7 @@ pub fn parse_intent_src(src: Src) -> FResult<Intent> {
                 return Err(FieldError::new("tradeId", &trade_id, "must match [A-Za-z0-9_-]{1,24}"));
             }
             let symbol = o.req_id("symbol", 32)?;
-            let side = match o.req_enum("side", &["LONG", "SHORT"])?.as_str() {
+            let side = match o.req_pick("side", &["LONG", "SHORT"])? {
                 "LONG" => PositionSide::Long,
                 _ => PositionSide::Short,
             };
@@ -302,7 +302,7 @@ pub fn parse_venue_event_src(src: Src) -> FResult<VenueEvent> {
         "",
         &["kind", "eventId", "tsUs", "symbol", "venueOrderId", "clientOrderId", "slotHint", "fillQty", "quantityMode", "fillPrice", "feeUsdt", "feeMode", "venueCode", "reason", "retryAfterMs"],
     )?;
-    let kind = match o.req_enum("kind", &["ORDER_ACK", "PARTIAL_FILL", "FULL_FILL", "CANCEL_ACK", "CANCEL_REJECT", "ORDER_REJECT", "RATE_LIMITED"])?.as_str() {
+    let kind = match o.req_pick("kind", &["ORDER_ACK", "PARTIAL_FILL", "FULL_FILL", "CANCEL_ACK", "CANCEL_REJECT", "ORDER_REJECT", "RATE_LIMITED"])? {
         "ORDER_ACK" => VenueKind::OrderAck,
         "PARTIAL_FILL" => VenueKind::PartialFill,
         "FULL_FILL" => VenueKind::FullFill,
@@ -317,7 +317,7 @@ pub fn parse_venue_event_src(src: Src) -> FResult<VenueEvent> {
     let venue_order_id = o.opt_id("venueOrderId", MAX_ID_LEN)?;
     let client_order_id = o.opt_id("clientOrderId", MAX_ID_LEN)?;
     let slot_hint = o.opt_int("slotHint", 0, 63)?;
-    let cumulative_qty = o.opt_enum("quantityMode", &["INCREMENTAL", "CUMULATIVE"])?.as_deref() == Some("CUMULATIVE");
+    let cumulative_qty = o.opt_pick("quantityMode", &["INCREMENTAL", "CUMULATIVE"])? == Some("CUMULATIVE");
     let fill_qty = if kind.is_fill() {
         if cumulative_qty {
             match o.opt_nonneg("fillQty")? {
@@ -338,7 +338,7 @@ pub fn parse_venue_event_src(src: Src) -> FResult<VenueEvent> {
     };
     let fill_price = o.opt_nonneg("fillPrice")?;
     let fee = o.opt_dec("feeUsdt")?;
-    let cumulative_fee = match o.opt_enum("feeMode", &["INCREMENTAL", "CUMULATIVE"])?.as_deref() {
+    let cumulative_fee = match o.opt_pick("feeMode", &["INCREMENTAL", "CUMULATIVE"])? {
         Some("CUMULATIVE") => true,
         Some(_) => false,
         None => cumulative_qty,
@@ -397,11 +397,11 @@ pub fn parse_account_event(v: &Value) -> FResult<AccountEvent> {
 /// `parse_account_event` for either source (JSON or a binary record).
 pub fn parse_account_event_src(src: Src) -> FResult<AccountEvent> {
     let kind_s = match src.str_field("kind") {
-        Some(Ok(s)) => s.to_string(),
+        Some(Ok(s)) => s,
         Some(Err(shown)) => return Err(FieldError::new("kind", &shown, "expected a string")),
         None => return Err(FieldError::new("kind", "(missing)", "required field missing")),
     };
-    match kind_s.as_str() {
+    match kind_s {
         "BALANCE" => {
             let o = Obj::from_src(src, "", &["kind", "eventId", "tsUs", "walletBalanceUsdt", "availableMarginUsdt"])?;
             let event_id = o.req_id("eventId", MAX_ID_LEN)?;

@@ -216,13 +216,73 @@ impl Kernel {
         Ok(())
     }
 
-    /// Recompute Σ unrealized from the slots (after restore).
+    /// Recompute Σ unrealized from the slots (after restore, after a mark).
     fn recompute_unrealized(&mut self) -> KResult<()> {
-        let mut total = Decimal::ZERO;
-        for s in &self.slots {
+        self.ledger.unrealized = sum_unrealized(&self.slots)?;
+        Ok(())
+    }
+}
+
+/// Σ unrealized of `slots` in slot order, the same Decimal (value and scale) as folding
+/// `dec::add` from `Decimal::ZERO` over every slot, without an addition for a zero term:
+/// rust_decimal 1.23 `checked_add` returns `b` unchanged when `a` is zero and `a` unchanged when
+/// `b` is zero (ops/add.rs `add_sub_internal`), so a zero running total takes the slot's figure
+/// as it is (a zero figure too: its scale is kept) and a zero figure leaves a non-zero total.
+/// Idle slots hold zero, so a mark on a kernel of 64 slots made 63 calls that changed nothing
+/// (issue 11 per-call profile: about a third of a markPrice call). `sum_unrealized_matches_fold`
+/// checks the equality bit for bit.
+pub fn sum_unrealized(slots: &[SlotState]) -> KResult<Decimal> {
+    let mut total = Decimal::ZERO;
+    for s in slots {
+        if total.is_zero() {
+            total = s.unrealized;
+        } else if !s.unrealized.is_zero() {
             total = dec::add(total, s.unrealized)?;
         }
-        self.ledger.unrealized = total;
-        Ok(())
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod sum_tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// The fold `sum_unrealized` replaces: `dec::add` from zero over every slot.
+    fn fold(slots: &[SlotState]) -> KResult<Decimal> {
+        let mut total = Decimal::ZERO;
+        for s in slots {
+            total = dec::add(total, s.unrealized)?;
+        }
+        Ok(total)
+    }
+
+    /// Bits of a Decimal (value and scale): `sum_unrealized` must equal the fold bit for bit.
+    fn bits(d: Decimal) -> [u8; 16] {
+        d.serialize()
+    }
+
+    #[test]
+    fn sum_unrealized_matches_fold() {
+        // zeros of several scales, values that cancel to a zero of some scale, mixed signs
+        let pool = ["0", "0.000", "0.00000000", "-0.0", "1.5", "-1.5", "-1.50", "0.000000000001", "123456.789012345678", "-123456.789012345678", "7", "-7.000"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for case in 0..20_000 {
+            let n = 1 + (case % 9);
+            let mut slots: Vec<SlotState> = (0..n).map(SlotState::empty).collect();
+            for s in slots.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.unrealized = Decimal::from_str(pool[(seed % pool.len() as u64) as usize]).unwrap();
+            }
+            let a = sum_unrealized(&slots).unwrap();
+            let b = fold(&slots).unwrap();
+            assert_eq!(bits(a), bits(b), "case {}: {:?}", case, slots.iter().map(|s| s.unrealized.to_string()).collect::<Vec<_>>());
+        }
+        // the all-zero case keeps the last slot's zero (its scale), as the fold does
+        let mut z: Vec<SlotState> = (0..3).map(SlotState::empty).collect();
+        z[2].unrealized = Decimal::from_str("0.000").unwrap();
+        assert_eq!(bits(sum_unrealized(&z).unwrap()), bits(Decimal::from_str("0.000").unwrap()));
     }
 }

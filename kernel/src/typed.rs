@@ -343,6 +343,42 @@ pub fn encode_ledger(buf: &mut Vec<u8>, l: &LedgerState) {
     }
 }
 
+/// Binary slot head of `s` (README "ABI", `kernel_slot_head`): the fields of its SlotImage that
+/// the simulator's fill fingerprints and slot heads read, with the same values as the image
+/// (decimals in the image's canonical text, `put_dec`), appended to `buf`:
+/// ```text
+///  0 u8 stage (Stage code)   1 u8 side (0 none, 1 LONG, 2 SHORT)
+///  2 u8 flags (b0 entryOrder present, b1 exitOrder present)   3 u8 0
+///  4 u32 slotId   8 u32 legs.length   12 u32 feeUnconfirmedOrders.length
+/// 16 str tradeId, symbol, sizeQty, initialSizeQty, realizedPnlUsdt
+///    [, entryOrder.filledQty] [, exitOrder.filledQty]   (str = u16 len + UTF-8)
+/// ```
+/// entryOrder / exitOrder are the slot's live orders, as in image::slot_image.
+pub fn encode_slot_head(buf: &mut Vec<u8>, s: &SlotState) {
+    let entry = s.live_order(Purpose::Entry).map(|i| &s.orders[i]);
+    let exit = s.live_order(Purpose::Exit).map(|i| &s.orders[i]);
+    buf.push(s.stage.code());
+    buf.push(match s.side {
+        None => 0,
+        Some(PositionSide::Long) => 1,
+        Some(PositionSide::Short) => 2,
+    });
+    buf.push((entry.is_some() as u8) | ((exit.is_some() as u8) << 1));
+    buf.push(0);
+    let fee_unconfirmed = crate::image::fee_unconfirmed(s).count();
+    for n in [s.slot_id, s.legs.len(), fee_unconfirmed] {
+        buf.extend_from_slice(&(n.min(u32::MAX as usize) as u32).to_le_bytes());
+    }
+    put_str(buf, &s.trade_id);
+    put_str(buf, &s.symbol);
+    for d in [s.size, s.initial_size, s.realized] {
+        put_dec(buf, d);
+    }
+    for o in [entry, exit].iter().flatten() {
+        put_dec(buf, o.filled_qty);
+    }
+}
+
 /// Slot ids of a changed-slot mask, ascending.
 pub fn mask_ids(mask: u64) -> Vec<usize> {
     (0..64).filter(|i| mask & (1u64 << i) != 0).collect()
