@@ -6,6 +6,9 @@
 import { describe, expect, it } from "vitest";
 import type { LedgerSnapshot, Outcome, TradeRecord } from "../kernel/types.js";
 import type { RunRecord } from "./record.js";
+import type { LedgerSample } from "./record.js";
+import type { VenueLedger } from "../venues/venue.js";
+import { Dec } from "./num.js";
 import * as inv from "./invariants.js";
 
 function ledger(over: Partial<LedgerSnapshot> = {}): LedgerSnapshot {
@@ -318,5 +321,62 @@ describe("every violation carries where it is (issue 15: slot, trade, symbol, ti
       expect(r.evidence).toBeUndefined();
       expect(r.status).toBe("checked");
     }
+  });
+});
+
+describe("fold verdict reuse (issue 12 speed): same results as computing every sample afresh", () => {
+  const figure = ["0", "1.5", "-2.25", "10000", "10001.5", "9998.5", "3.3333333333333333"] as const;
+  const pick = (i: number) => figure[i % figure.length];
+
+  it("2 capital-exchange-anchored: a fold reusing verdicts equals one computing each (anchors, restores, repeats, violations)", async () => {
+    const fc = (await import("fast-check")).default;
+    const sample = fc.record({
+      cause: fc.constantFrom("anchor", "restore", "PARTIAL_FILL", "FULL_FILL", "mark", "mark"),
+      cap: fc.nat(), real: fc.nat(), fees: fc.nat(), fund: fc.nat(), repeat: fc.boolean(),
+    });
+    let reused = 0;
+    fc.assert(
+      fc.property(fc.array(sample, { maxLength: 60 }), (raw) => {
+        const samples: LedgerSample[] = [];
+        raw.forEach((r, i) => {
+          const prev = samples[samples.length - 1];
+          // Half the samples repeat the previous figures (what the verdict reuse serves).
+          const l = r.repeat && prev ? prev.ledger : ledger({ capitalUsdt: pick(r.cap), realizedPnlUsdt: pick(r.real), feesPaidUsdt: pick(r.fees), fundingUsdt: pick(r.fund) });
+          samples.push({ tUs: i + 1, cause: r.cause, ledger: { ...l }, ...(r.cause === "anchor" ? { anchoredWalletUsdt: pick(r.cap + 1) } : {}) });
+          if (r.repeat && prev && r.cause !== "anchor" && r.cause !== "restore") reused++;
+        });
+        const rec = { ...goodRecord(), initialBalanceUsdt: "10000", venueWallets: figure.slice(0, 4) } as RunRecord;
+        const fast = new inv.CapitalAnchoredFold("10000");
+        const reference = new inv.CapitalAnchoredFold("10000", false);
+        for (const s of samples) (fast.ledgerSample(s), reference.ledgerSample(s));
+        expect(fast.finish(rec)).toEqual(reference.finish(rec));
+      }),
+      { numRuns: 400 },
+    );
+    expect(reused).toBeGreaterThan(200);
+  });
+
+  it("1 venue-conservation: a fold reusing verdicts equals one computing each (repeats and drifted wallets)", async () => {
+    const fc = (await import("fast-check")).default;
+    const venueLedger = fc.record({ init: fc.nat(), real: fc.nat(), fees: fc.nat(), fund: fc.nat(), wallet: fc.nat(), repeat: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(venueLedger, { maxLength: 60 }), (raw) => {
+        const fast = new inv.VenueConservationFold();
+        const reference = new inv.VenueConservationFold(false);
+        let prev: VenueLedger | undefined;
+        raw.forEach((r, i) => {
+          // A consistent wallet (init + real − fees + fund) half the time, a drifted one otherwise.
+          const parts = { initialBalanceUsdt: pick(r.init), realizedPnlUsdt: pick(r.real), feesPaidUsdt: pick(r.fees), fundingUsdt: pick(r.fund) };
+          const sum = new Dec(parts.initialBalanceUsdt).plus(parts.realizedPnlUsdt).minus(parts.feesPaidUsdt).plus(parts.fundingUsdt).toFixed();
+          const l: VenueLedger = r.repeat && prev ? { ...prev } : { ...parts, walletBalanceUsdt: r.wallet % 2 === 0 ? sum : pick(r.wallet) };
+          prev = l;
+          fast.venueLedger({ tUs: i, ledger: l });
+          reference.venueLedger({ tUs: i, ledger: l });
+        });
+        expect(fast.problems).toEqual(reference.problems);
+        expect(fast.samples).toBe(reference.samples);
+      }),
+      { numRuns: 400 },
+    );
   });
 });
