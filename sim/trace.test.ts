@@ -71,6 +71,17 @@ describe("canonicalJson (issue 12: written directly, no sorted copy)", () => {
     expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
   });
 
+  it("sorts index keys before keys that sort below digits in code units (' ', '!', '$'), whatever the insertion order", async () => {
+    const { canonicalJson, canonicalJsonReference } = await import("./trace.js");
+    const keys = ["!", "9", " ", "10", "$a", "0", "9x", "/", ":", "1.5", "01", "4294967295"];
+    for (let r = 0; r < keys.length; r++) {
+      const order = [...keys.slice(r), ...keys.slice(0, r)];
+      const o = Object.fromEntries(order.map((k, i) => [k, i % 2 ? "s" : i]));
+      expect(canonicalJson(o)).toBe(canonicalJsonReference(o));
+      expect(canonicalJson(o).startsWith('{"0":')).toBe(true);
+    }
+  });
+
   it("escapes strings and keys exactly as JSON.stringify does (quotes, backslashes, control characters, lone and paired surrogates)", async () => {
     const fc = (await import("fast-check")).default;
     const { canonicalJson, canonicalJsonReference } = await import("./trace.js");
