@@ -168,7 +168,7 @@ interface Order {
    * are immutable and replaced on every fill, so the same two objects give the same text: an
    * order's average is printed for each reply and frame, issue 12 profile), at the same pricePrecision.
    */
-  avgMemo?: { executedQty: Dec; notional: Dec; pricePrecision: number; text: string };
+  avgMemo: { executedQty: Dec; notional: Dec; pricePrecision: number; text: string } | undefined;
 }
 
 interface Position {
@@ -753,6 +753,7 @@ class MockVenue implements BingxMockVenue {
       origQtyText: fmt(qty),
       limitPriceText: fmt(limitPrice),
       nominalPriceText: fmt(nominal),
+      avgMemo: undefined, // present from the start: every order keeps one object shape
     };
     this.orders.set(order.orderId, order);
     if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
