@@ -7,8 +7,6 @@ import { describe, expect, it } from "vitest";
 import type { LedgerSnapshot, Outcome, TradeRecord } from "../kernel/types.js";
 import type { RunRecord } from "./record.js";
 import type { LedgerSample } from "./record.js";
-import type { VenueLedger } from "../venues/venue.js";
-import { Dec } from "./num.js";
 import * as inv from "./invariants.js";
 
 function ledger(over: Partial<LedgerSnapshot> = {}): LedgerSnapshot {
@@ -354,29 +352,5 @@ describe("fold verdict reuse (issue 12 speed): same results as computing every s
       { numRuns: 400 },
     );
     expect(reused).toBeGreaterThan(200);
-  });
-
-  it("1 venue-conservation: a fold reusing verdicts equals one computing each (repeats and drifted wallets)", async () => {
-    const fc = (await import("fast-check")).default;
-    const venueLedger = fc.record({ init: fc.nat(), real: fc.nat(), fees: fc.nat(), fund: fc.nat(), wallet: fc.nat(), repeat: fc.boolean() });
-    fc.assert(
-      fc.property(fc.array(venueLedger, { maxLength: 60 }), (raw) => {
-        const fast = new inv.VenueConservationFold();
-        const reference = new inv.VenueConservationFold(false);
-        let prev: VenueLedger | undefined;
-        raw.forEach((r, i) => {
-          // A consistent wallet (init + real − fees + fund) half the time, a drifted one otherwise.
-          const parts = { initialBalanceUsdt: pick(r.init), realizedPnlUsdt: pick(r.real), feesPaidUsdt: pick(r.fees), fundingUsdt: pick(r.fund) };
-          const sum = new Dec(parts.initialBalanceUsdt).plus(parts.realizedPnlUsdt).minus(parts.feesPaidUsdt).plus(parts.fundingUsdt).toFixed();
-          const l: VenueLedger = r.repeat && prev ? { ...prev } : { ...parts, walletBalanceUsdt: r.wallet % 2 === 0 ? sum : pick(r.wallet) };
-          prev = l;
-          fast.venueLedger({ tUs: i, ledger: l });
-          reference.venueLedger({ tUs: i, ledger: l });
-        });
-        expect(fast.problems).toEqual(reference.problems);
-        expect(fast.samples).toBe(reference.samples);
-      }),
-      { numRuns: 400 },
-    );
   });
 });

@@ -140,50 +140,22 @@ export function venueConservation(rec: RunRecord): InvariantResult {
   return result("venue-conservation", problems, `${f.samples + 1} venue ledger samples balance exactly; final wallet ${rec.finalVenueLedger.walletBalanceUsdt}`);
 }
 
-/** Invariant 1's sum at one venue ledger: whether it balances, and the expected wallet's text when it does not. */
-interface ConservationVerdict {
-  ok: boolean;
-  expect: string;
-}
-
-/** Invariant 1's sum: initial + realized − fees + funding against the wallet, exactly (throws naming a missing field). */
-function conservationVerdict(l: VenueLedger): ConservationVerdict {
-  const expect = d(l.initialBalanceUsdt, "l.initialBalanceUsdt").plus(d(l.realizedPnlUsdt, "l.realizedPnlUsdt")).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).plus(d(l.fundingUsdt, "l.fundingUsdt"));
-  return expect.equals(d(l.walletBalanceUsdt, "l.walletBalanceUsdt")) ? { ok: true, expect: "" } : { ok: false, expect: expect.toFixed() };
-}
-
 /** Invariant 1 at one venue ledger (`tUs` −1: the final one): the violation, or undefined. */
-function conservationProblem(tUs: number, l: VenueLedger, verdict: ConservationVerdict = conservationVerdict(l)): Problem | undefined {
-  if (verdict.ok) return undefined;
-  const detail = `t=${tUs < 0 ? "end" : tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${verdict.expect}`;
+function conservationProblem(tUs: number, l: VenueLedger): Problem | undefined {
+  const expect = d(l.initialBalanceUsdt, "l.initialBalanceUsdt").plus(d(l.realizedPnlUsdt, "l.realizedPnlUsdt")).minus(d(l.feesPaidUsdt, "l.feesPaidUsdt")).plus(d(l.fundingUsdt, "l.fundingUsdt"));
+  if (expect.equals(d(l.walletBalanceUsdt, "l.walletBalanceUsdt"))) return undefined;
+  const detail = `t=${tUs < 0 ? "end" : tUs}: wallet ${l.walletBalanceUsdt} != initial ${l.initialBalanceUsdt} + realized ${l.realizedPnlUsdt} − fees ${l.feesPaidUsdt} + funding ${l.fundingUsdt} = ${expect.toFixed()}`;
   return tUs < 0 ? detail : { detail, tUs };
 }
-
-/** The five figures invariant 1 reads of a venue ledger, as one key (texts never hold "|"). */
-const conservationKey = (l: VenueLedger): string => `${l.initialBalanceUsdt}|${l.realizedPnlUsdt}|${l.feesPaidUsdt}|${l.fundingUsdt}|${l.walletBalanceUsdt}`;
 
 /** Invariant 1 folded over the sampled venue ledgers (RunRecord.venueLedgers). */
 export class VenueConservationFold extends StreamFold {
   samples = 0;
   readonly problems: Problem[] = [];
-  /**
-   * The verdict of the last sample judged, by its figures' texts: most samples repeat the previous
-   * one's figures (issue 12 profile), and the verdict is a pure function of those texts, so an
-   * equal key gives the same verdict without parsing again (invariants.test.ts compares with the
-   * sum computed afresh per sample).
-   */
-  private last: { key: string; verdict: ConservationVerdict } | undefined;
-  /** @param reuseVerdicts false computes every verdict afresh (the reference path the tests compare with). */
-  constructor(private readonly reuseVerdicts = true) {
-    super();
-  }
   venueLedger(v: { tUs: number; ledger: VenueLedger }): void {
     this.samples++;
     this.guard(() => {
-      const key = conservationKey(v.ledger);
-      const verdict = this.reuseVerdicts && this.last?.key === key ? this.last.verdict : conservationVerdict(v.ledger);
-      this.last = { key, verdict };
-      const p = conservationProblem(v.tUs, v.ledger, verdict);
+      const p = conservationProblem(v.tUs, v.ledger);
       if (p) this.problems.push(p);
     });
   }
