@@ -69,6 +69,10 @@ describe("canonicalJson (issue 12: written directly, no sorted copy)", () => {
     expect(canonicalJson({ b: [1, undefined, () => 1], a: { "10": 1, "9": 2, z: undefined, f: () => 0 } })).toBe('{"a":{"9":2,"10":1},"b":[1,null,null]}');
     expect(canonicalJson(undefined)).toBe(undefined);
     expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
+    // An own "__proto__" key (as JSON.parse makes) is written like any key, by both.
+    const proto = JSON.parse('{"b":1,"__proto__":{"x":"y"},"a":[1]}');
+    expect(canonicalJson(proto)).toBe('{"__proto__":{"x":"y"},"a":[1],"b":1}');
+    expect(canonicalJsonReference(proto)).toBe(canonicalJson(proto));
   });
 
   it("sorts index keys before keys that sort below digits in code units (' ', '!', '$'), whatever the insertion order", async () => {

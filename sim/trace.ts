@@ -184,7 +184,10 @@ function sortKeys(v: unknown): unknown {
     const o = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(o).sort()) {
-      if (o[k] !== undefined) out[k] = sortKeys(o[k]);
+      if (o[k] === undefined) continue;
+      // An own "__proto__" key (JSON.parse makes one) stays an own key: `out[k] =` would set the prototype instead.
+      if (k === "__proto__") Object.defineProperty(out, k, { value: sortKeys(o[k]), enumerable: true, writable: true, configurable: true });
+      else out[k] = sortKeys(o[k]);
     }
     return out;
   }
