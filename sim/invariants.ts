@@ -16,7 +16,7 @@ import type { VenueLedger } from "../venues/venue.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
 import { lastLedgerSampleUs, streamedFolds as folded, type FillRoute, type LedgerSample, type RunRecord, type SlotSample } from "./record.js";
 import { Dec, shown } from "./num.js";
-import { tradeTruths } from "./oracle.js";
+import { TruthsCache } from "./oracle.js";
 
 const MAX_DETAIL_ITEMS = 5;
 
@@ -311,13 +311,13 @@ export class CapitalAnchoredFold extends StreamFold {
  * the booked figure is never silently replaced by the exchange's (only a flagged repair may
  * differ from the estimate; accounting spec §5.2).
  */
-export function kernelVsExchange(rec: RunRecord): InvariantResult {
+export function kernelVsExchange(rec: RunRecord, cache: TruthsCache = new TruthsCache()): InvariantResult {
   const problems: Problem[] = [];
   const tol = d(rec.pnlAnomalyToleranceUsdt, "rec.pnlAnomalyToleranceUsdt");
   const anomalies = new Set(rec.final.anomalies.filter((a) => a.code === "PNL_ANOMALY").map((a) => a.tradeId ?? ""));
   let compared = 0;
   const complete = rec.fullySettledOrders ? new Set(rec.fullySettledOrders) : undefined;
-  const truths = rec.venueJournal && rec.orderOwners ? tradeTruths(rec.venueJournal, rec.orderOwners, rec.final.trades) : undefined;
+  const truths = rec.venueJournal && rec.orderOwners ? cache.get(rec.venueJournal, rec.orderOwners, rec.final.trades) : undefined;
   let unmeasured = 0;
   let unsettled = 0;
   for (const t of rec.final.trades) {
@@ -636,11 +636,14 @@ export const INVARIANTS = [
   determinism,
 ] as const;
 
-/** Run every invariant over the record. A checker that throws is reported as a failed invariant. */
-export function checkInvariants(rec: RunRecord): InvariantResult[] {
+/**
+ * Run every invariant over the record. A checker that throws is reported as a failed invariant.
+ * `cache` holds the venue truths kernel-vs-exchange reads; sim/run.ts shares one with checkOracle.
+ */
+export function checkInvariants(rec: RunRecord, cache: TruthsCache = new TruthsCache()): InvariantResult[] {
   return INVARIANTS.map((f, i) => {
     try {
-      return f(rec);
+      return f(rec, cache);
     } catch (e) {
       return { name: INVARIANT_NAMES[i], ok: false, status: "checked", detail: `checker error: ${(e as Error).message}`, evidence: [{ detail: `checker error: ${(e as Error).message}` }] };
     }
