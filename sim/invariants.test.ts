@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { LedgerSnapshot, Outcome, TradeRecord } from "../kernel/types.js";
 import type { RunRecord } from "./record.js";
+import type { LedgerSample } from "./record.js";
 import * as inv from "./invariants.js";
 
 function ledger(over: Partial<LedgerSnapshot> = {}): LedgerSnapshot {
@@ -318,5 +319,38 @@ describe("every violation carries where it is (issue 15: slot, trade, symbol, ti
       expect(r.evidence).toBeUndefined();
       expect(r.status).toBe("checked");
     }
+  });
+});
+
+describe("fold verdict reuse (issue 12 speed): same results as computing every sample afresh", () => {
+  const figure = ["0", "1.5", "-2.25", "10000", "10001.5", "9998.5", "3.3333333333333333"] as const;
+  const pick = (i: number) => figure[i % figure.length];
+
+  it("2 capital-exchange-anchored: a fold reusing verdicts equals one computing each (anchors, restores, repeats, violations)", async () => {
+    const fc = (await import("fast-check")).default;
+    const sample = fc.record({
+      cause: fc.constantFrom("anchor", "restore", "PARTIAL_FILL", "FULL_FILL", "mark", "mark"),
+      cap: fc.nat(), real: fc.nat(), fees: fc.nat(), fund: fc.nat(), repeat: fc.boolean(),
+    });
+    let reused = 0;
+    fc.assert(
+      fc.property(fc.array(sample, { maxLength: 60 }), (raw) => {
+        const samples: LedgerSample[] = [];
+        raw.forEach((r, i) => {
+          const prev = samples[samples.length - 1];
+          // Half the samples repeat the previous figures (what the verdict reuse serves).
+          const l = r.repeat && prev ? prev.ledger : ledger({ capitalUsdt: pick(r.cap), realizedPnlUsdt: pick(r.real), feesPaidUsdt: pick(r.fees), fundingUsdt: pick(r.fund) });
+          samples.push({ tUs: i + 1, cause: r.cause, ledger: { ...l }, ...(r.cause === "anchor" ? { anchoredWalletUsdt: pick(r.cap + 1) } : {}) });
+          if (r.repeat && prev && r.cause !== "anchor" && r.cause !== "restore") reused++;
+        });
+        const rec = { ...goodRecord(), initialBalanceUsdt: "10000", venueWallets: figure.slice(0, 4) } as RunRecord;
+        const fast = new inv.CapitalAnchoredFold("10000");
+        const reference = new inv.CapitalAnchoredFold("10000", false);
+        for (const s of samples) (fast.ledgerSample(s), reference.ledgerSample(s));
+        expect(fast.finish(rec)).toEqual(reference.finish(rec));
+      }),
+      { numRuns: 400 },
+    );
+    expect(reused).toBeGreaterThan(200);
   });
 });

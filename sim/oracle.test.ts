@@ -269,3 +269,42 @@ describe("detail lines show derived figures to at most 20 significant digits (si
     expectShortNumbers(r.detail);
   });
 });
+
+describe("TruthsCache (issue 12 speed): one computation of the venue truths per check pass", () => {
+  it("a pass sharing one cache judges exactly as passes computing the truths each time (good and doctored records)", async () => {
+    const { checkInvariants } = await import("./invariants.js");
+    const doctored = goodRecord();
+    doctored.final.trades = [trade({ exitVwap: "0.22", realizedGrossUsdt: "20", kernelEstimateUsdt: "20", realizedNetUsdt: "20" })];
+    for (const rec of [goodRecord(), doctored]) {
+      const shared = new oracle.TruthsCache();
+      const together = [...checkInvariants(rec, shared), ...oracle.checkOracle(rec, shared)];
+      const apart = [...checkInvariants(rec), ...oracle.checkOracle(rec)];
+      expect(together).toEqual(apart);
+    }
+    expect(oracle.checkOracle(doctored).find((r) => r.name === "trade-vs-venue")?.ok).toBe(false);
+  });
+
+  it("reuses the truths only for the same journal, owners and trades objects; a throw is not kept", () => {
+    const rec = goodRecord();
+    const cache = new oracle.TruthsCache();
+    const a = cache.get(rec.venueJournal!, rec.orderOwners!, rec.final.trades);
+    expect(cache.get(rec.venueJournal!, rec.orderOwners!, rec.final.trades)).toBe(a);
+    const other = [...rec.final.trades];
+    const b = cache.get(rec.venueJournal!, rec.orderOwners!, other);
+    expect(b).not.toBe(a);
+    expect(b).toEqual(a);
+    const bad = journal().map((e) => (e.kind === "fill" ? { ...e, qty: "not a number" } : e)) as VenueJournalEntry[];
+    const thrown = (() => {
+      try {
+        oracle.tradeTruths(bad as never, rec.orderOwners!, rec.final.trades);
+        return "";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(thrown).not.toBe("");
+    expect(() => cache.get(bad as never, rec.orderOwners!, rec.final.trades)).toThrow(thrown);
+    expect(() => cache.get(bad as never, rec.orderOwners!, rec.final.trades)).toThrow(thrown);
+    expect(cache.get(rec.venueJournal!, rec.orderOwners!, rec.final.trades)).toEqual(a);
+  });
+});

@@ -93,6 +93,25 @@ export interface TradeTruth {
   entryRealized: Dec;
 }
 
+/**
+ * The venue truths of one record for one check pass (sim/run.ts: checkInvariants and checkOracle of
+ * the same closed record): kernel-vs-exchange, trade-vs-venue and capital-vs-wallet each read
+ * them, and they are computed once. Reused only for the very same journal, owners and trades
+ * objects (identity); a computation that throws is not kept, so each reader throws the same error.
+ * A pass is synchronous: nothing mutates the record in between.
+ */
+export class TruthsCache {
+  private last: { journal: JournalView[]; owners: Record<string, OrderOwner>; trades: TradeRecord[]; truths: ReadonlyMap<string, TradeTruth> } | undefined;
+  /** tradeTruths(journal, owners, trades), computed at the first call with these objects. */
+  get(journal: JournalView[], owners: Record<string, OrderOwner>, trades: TradeRecord[]): ReadonlyMap<string, TradeTruth> {
+    const l = this.last;
+    if (l !== undefined && l.journal === journal && l.owners === owners && l.trades === trades) return l.truths;
+    const truths = tradeTruths(journal, owners, trades);
+    this.last = { journal, owners, trades, truths };
+    return truths;
+  }
+}
+
 /** Per trade id, the venue truth (trades with no venue entry fill are absent). */
 export function tradeTruths(journal: JournalView[], owners: Record<string, OrderOwner>, trades: TradeRecord[]): Map<string, TradeTruth> {
   const byCid = new Map<string, FillView[]>();
@@ -212,10 +231,10 @@ export function symbolBooks(rec: RunRecord): InvariantResult {
  * violation. K vs E is explained by netting: E − slot truth = Σ d_i. A PNL_ANOMALY in a fault-free
  * run is a violation (no fault can explain it).
  */
-export function tradeVsVenue(rec: RunRecord): InvariantResult {
+export function tradeVsVenue(rec: RunRecord, cache: TruthsCache = new TruthsCache()): InvariantResult {
   const journal = need(rec.venueJournal, "venueJournal");
   const owners = need(rec.orderOwners, "orderOwners");
-  const truths = tradeTruths(journal, owners, rec.final.trades);
+  const truths = cache.get(journal, owners, rec.final.trades);
   const anomalies = new Map<string, string>();
   for (const a of rec.final.anomalies) if (a.code === "PNL_ANOMALY" && a.tradeId) anomalies.set(a.tradeId, a.detail);
   const hu = avgPriceHalfUlp(rec);
@@ -265,7 +284,7 @@ export function tradeVsVenue(rec: RunRecord): InvariantResult {
  * realized figures that differ only by the netting terms d_i of the exit fills the venue made
  * after that wallet: |capital − wallet| ≤ Σ |d_i| over those fills (docs/accounting.md §3.1).
  */
-export function capitalVsWallet(rec: RunRecord): InvariantResult {
+export function capitalVsWallet(rec: RunRecord, cache: TruthsCache = new TruthsCache()): InvariantResult {
   const journal = need(rec.venueJournal, "venueJournal");
   const owners = need(rec.orderOwners, "orderOwners");
   const c = req(rec.final.ledger.capitalUsdt, "final.ledger.capitalUsdt");
@@ -283,7 +302,7 @@ export function capitalVsWallet(rec: RunRecord): InvariantResult {
     if ((e.kind === "fill" || e.kind === "funding") && new Dec(e.walletAfterUsdt).equals(aw)) from = i + 1;
   }
   const vwapOf = new Map<string, { vwap: Dec; side: number }>();
-  const truths = tradeTruths(journal, owners, rec.final.trades);
+  const truths = cache.get(journal, owners, rec.final.trades);
   for (const t of rec.final.trades) {
     const v = truths.get(t.tradeId);
     if (v) vwapOf.set(t.tradeId, { vwap: v.entryNotional.dividedBy(v.entryQty), side: t.side === "LONG" ? 1 : -1 });
@@ -348,12 +367,13 @@ export const ORACLE = [venueConformance, symbolBooks, tradeVsVenue, capitalVsWal
  * Run the oracle over the record: every invariant is judged on every run (issue 12: `symbol-books`
  * and `trade-vs-venue` were strict-only until the kernel's books equalled the venue's under one-way
  * netting, docs/accounting.md §One-way netting). A checker that throws (e.g. a missing record
- * field) is a failed invariant.
+ * field) is a failed invariant. `cache` holds the venue truths trade-vs-venue and capital-vs-wallet
+ * read; sim/run.ts shares one with checkInvariants (TruthsCache).
  */
-export function checkOracle(rec: RunRecord): InvariantResult[] {
+export function checkOracle(rec: RunRecord, cache: TruthsCache = new TruthsCache()): InvariantResult[] {
   return ORACLE.map((f, i) => {
     try {
-      return f(rec);
+      return f(rec, cache);
     } catch (e) {
       return { name: ORACLE_NAMES[i], ok: false, status: "checked", detail: `checker error: ${(e as Error).message}`, evidence: [{ detail: (e as Error).message }] };
     }

@@ -15,7 +15,7 @@ import type { RunRecord } from "./record.js";
 import { Runtime, type KernelModule, type RuntimeDeps, type RuntimeOutput } from "./runtime.js";
 import { drawFaultMix, drawSwarmWindow } from "./faults.js";
 import { checkInvariants } from "./invariants.js";
-import { checkOracle } from "./oracle.js";
+import { checkOracle, TruthsCache } from "./oracle.js";
 import { checkExpectations } from "./expectations.js";
 import { DiagnosticsCollector, collectDiagnostics, evidenceFromTraceFile, linkEvidence, rowsBySeq } from "./evidence.js";
 import { wallNowMs } from "./wall-clock.js";
@@ -172,7 +172,9 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
   }
   const record = toRecord(scenario, opts.seed, out, hashes);
   // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
-  const invariants = [...checkInvariants(record), ...checkOracle(record)];
+  // One computation of the venue truths serves both passes over the closed record (sim/oracle.ts TruthsCache).
+  const truths = new TruthsCache();
+  const invariants = [...checkInvariants(record, truths), ...checkOracle(record, truths)];
   const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
   const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
   const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);

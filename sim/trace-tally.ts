@@ -180,8 +180,7 @@ export class TraceTally {
     this.codes.add(code);
     if (input.kind === "intent") this.seqs.intents.add(`${input.tUs}|${input.body}|${body}`);
     if (TRANSITION_INPUTS.has(input.kind) && body.includes('"transitions":[{')) {
-      const o = JSON.parse(body) as { transitions: unknown[] };
-      for (const t of o.transitions) this.seqs.transitions.add(JSON.stringify(t));
+      for (const t of transitionTexts(body)) this.seqs.transitions.add(t);
     }
     if (input.kind === "kernel.venue" && input.body !== undefined && (input.body.includes('"kind":"PARTIAL_FILL"') || input.body.includes('"kind":"FULL_FILL"'))) {
       const ev = JSON.parse(input.body) as { kind: string; eventId: string };
@@ -196,4 +195,92 @@ export class TraceTally {
     if (unansweredMarks > 0) out.add("OK");
     return [...out].sort();
   }
+}
+
+/** Where a canonical Outcome body's transitions array starts: its key is the last of the sorted top-level keys. */
+const TRANSITIONS_KEY = ',"transitions":[';
+
+/**
+ * The text of each element of a kernel.out body's top-level `transitions` array, exactly as
+ * `JSON.stringify(JSON.parse(body).transitions[i])` gives it (the definition,
+ * {@link transitionTextsReference}), for a body written by sim/trace.ts canonicalJson (valid JSON,
+ * JSON.stringify's own text with keys sorted, so an element's text already is its JSON.stringify).
+ * The elements are sliced from the body (issue 12 profile: parsing and re-writing each outcome
+ * with transitions). Read only when the last `,"transitions":[` of the body opens an array that
+ * closes right before the body's final '}' — that key is then the top-level one (a quote after a
+ * comma cannot sit inside a JSON string, and a nested key's array would close before its own
+ * object's '}'); any other body goes to the definition (same result, same throws).
+ * trace-tally.test.ts compares both on generated and recorded outcomes.
+ */
+export function transitionTexts(body: string): string[] {
+  const at = body.lastIndexOf(TRANSITIONS_KEY);
+  if (at > 0 && body.charCodeAt(body.length - 1) === 0x7d) {
+    const elements = arrayElements(body, at + TRANSITIONS_KEY.length - 1, body.length - 1);
+    if (elements !== undefined) return elements;
+  }
+  return transitionTextsReference(body);
+}
+
+/** The definition transitionTexts implements: each element of the parsed body's transitions, JSON.stringify'd. */
+export function transitionTextsReference(body: string): string[] {
+  const o = JSON.parse(body) as { transitions: unknown[] };
+  const out: string[] = [];
+  for (const t of o.transitions) out.push(JSON.stringify(t));
+  return out;
+}
+
+/** The element texts of the JSON array body[start, end) (valid JSON, no whitespace); undefined when it is not one array. */
+function arrayElements(body: string, start: number, end: number): string[] | undefined {
+  const out: string[] = [];
+  if (end - start === 2 && body.charCodeAt(start + 1) === 0x5d) return out;
+  let i = start + 1;
+  for (;;) {
+    const e = skipValue(body, i);
+    if (e < 0 || e >= end) return undefined;
+    out.push(body.slice(i, e));
+    const c = body.charCodeAt(e);
+    if (c === 0x5d) return e === end - 1 ? out : undefined;
+    if (c !== 0x2c) return undefined;
+    i = e + 1;
+  }
+}
+
+/** End (exclusive) of the string token starting at `i` (a '"'), or −1 when it does not end. */
+function skipString(s: string, i: number): number {
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 0x5c) j++;
+    else if (c === 0x22) return j + 1;
+  }
+  return -1;
+}
+
+/**
+ * End (exclusive) of the JSON value starting at `i` (no whitespace), or −1. Strings are skipped
+ * with their escapes; objects and arrays by bracket depth outside strings; a scalar runs to the
+ * next ',', '}' or ']'. Only where a value ends is decided here: its contents are not judged.
+ */
+function skipValue(s: string, i: number): number {
+  const c0 = s.charCodeAt(i);
+  if (c0 === 0x22) return skipString(s, i);
+  if (c0 === 0x7b || c0 === 0x5b) {
+    let depth = 0;
+    for (let j = i; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      if (c === 0x22) {
+        const e = skipString(s, j);
+        if (e < 0) return -1;
+        j = e - 1;
+      } else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (--depth === 0) return j + 1;
+      }
+    }
+    return -1;
+  }
+  for (let j = i; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 0x2c || c === 0x7d || c === 0x5d) return j === i ? -1 : j;
+  }
+  return -1;
 }

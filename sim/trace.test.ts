@@ -69,6 +69,21 @@ describe("canonicalJson (issue 12: written directly, no sorted copy)", () => {
     expect(canonicalJson({ b: [1, undefined, () => 1], a: { "10": 1, "9": 2, z: undefined, f: () => 0 } })).toBe('{"a":{"9":2,"10":1},"b":[1,null,null]}');
     expect(canonicalJson(undefined)).toBe(undefined);
     expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
+    // An own "__proto__" key (as JSON.parse makes) is written like any key, by both.
+    const proto = JSON.parse('{"b":1,"__proto__":{"x":"y"},"a":[1]}');
+    expect(canonicalJson(proto)).toBe('{"__proto__":{"x":"y"},"a":[1],"b":1}');
+    expect(canonicalJsonReference(proto)).toBe(canonicalJson(proto));
+  });
+
+  it("sorts index keys before keys that sort below digits in code units (' ', '!', '$'), whatever the insertion order", async () => {
+    const { canonicalJson, canonicalJsonReference } = await import("./trace.js");
+    const keys = ["!", "9", " ", "10", "$a", "0", "9x", "/", ":", "1.5", "01", "4294967295"];
+    for (let r = 0; r < keys.length; r++) {
+      const order = [...keys.slice(r), ...keys.slice(0, r)];
+      const o = Object.fromEntries(order.map((k, i) => [k, i % 2 ? "s" : i]));
+      expect(canonicalJson(o)).toBe(canonicalJsonReference(o));
+      expect(canonicalJson(o).startsWith('{"0":')).toBe(true);
+    }
   });
 
   it("escapes strings and keys exactly as JSON.stringify does (quotes, backslashes, control characters, lone and paired surrogates)", async () => {

@@ -81,6 +81,11 @@ export function canonicalJsonReference(value: unknown): string {
 const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
 
 function byIndexThenCodeUnits(a: string, b: string): number {
+  // Only a key starting with a digit can be an index key: two other keys compare by code units
+  // at once (the regex below on every comparison was most of a sort's cost).
+  const ca = a.charCodeAt(0);
+  const cb = b.charCodeAt(0);
+  if (!(ca >= 48 && ca <= 57) && !(cb >= 48 && cb <= 57)) return a < b ? -1 : a > b ? 1 : 0;
   const ai = INDEX_KEY.test(a) && Number(a) < 4294967295;
   const bi = INDEX_KEY.test(b) && Number(b) < 4294967295;
   if (ai && bi) return Number(a) - Number(b);
@@ -96,14 +101,19 @@ function quoteString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
-/** `"key":` per key seen (row keys come from a small vocabulary); bounded so odd keys cannot grow it. */
-const keyPrefixes = new Map<string, string>();
+/**
+ * The texts that open an entry of key k: [`"k":`, `,"k":`, `"k":"`, `,"k":"`] (first entry or
+ * not; the last two for a string value written without escaping). Per key seen (row keys come
+ * from a small vocabulary); bounded so odd keys cannot grow it.
+ */
+const keyPrefixes = new Map<string, readonly [string, string, string, string]>();
 const KEY_PREFIX_CACHE_MAX = 4096;
 
-function keyPrefix(k: string): string {
+function keyPrefix(k: string): readonly [string, string, string, string] {
   let t = keyPrefixes.get(k);
   if (t === undefined) {
-    t = quoteString(k) + ":";
+    const p = quoteString(k) + ":";
+    t = [p, "," + p, p + '"', "," + p + '"'];
     if (keyPrefixes.size < KEY_PREFIX_CACHE_MAX) keyPrefixes.set(k, t);
   }
   return t;
@@ -142,13 +152,22 @@ function encodeCanonical(v: unknown): string | undefined {
       const keys = Object.keys(o);
       if (!inCanonicalOrder(keys)) keys.sort(byIndexThenCodeUnits);
       let out = "{";
+      let sep = 0; // 0 before the first entry written, 1 after (index into keyPrefix's texts)
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i];
         const val = o[k];
+        if (typeof val === "string" && !NEEDS_ESCAPE.test(val)) {
+          // A string with nothing to escape: quoted as-is (as quoteString does), its opening
+          // quote part of the key's cached text.
+          out += keyPrefix(k)[2 + sep] + val + '"';
+          sep = 1;
+          continue;
+        }
         // undefined, functions and symbols are dropped (encodeCanonical gives undefined for them)
-        const text = typeof val === "string" ? quoteString(val) : encodeCanonical(val);
+        const text = typeof val === "string" ? JSON.stringify(val) : encodeCanonical(val);
         if (text === undefined) continue;
-        out += out.length === 1 ? keyPrefix(k) + text : "," + keyPrefix(k) + text;
+        out += keyPrefix(k)[sep] + text;
+        sep = 1;
       }
       return out + "}";
     }
@@ -165,7 +184,10 @@ function sortKeys(v: unknown): unknown {
     const o = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(o).sort()) {
-      if (o[k] !== undefined) out[k] = sortKeys(o[k]);
+      if (o[k] === undefined) continue;
+      // An own "__proto__" key (JSON.parse makes one) stays an own key: `out[k] =` would set the prototype instead.
+      if (k === "__proto__") Object.defineProperty(out, k, { value: sortKeys(o[k]), enumerable: true, writable: true, configurable: true });
+      else out[k] = sortKeys(o[k]);
     }
     return out;
   }

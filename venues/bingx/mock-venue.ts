@@ -163,6 +163,12 @@ interface Order {
   origQtyText: string;
   limitPriceText: string;
   nominalPriceText: string;
+  /**
+   * The last avgPrice text and the executedQty / notional Decimals it was computed from (Decimals
+   * are immutable and replaced on every fill, so the same two objects give the same text: an
+   * order's average is printed for each reply and frame, issue 12 profile), at the same pricePrecision.
+   */
+  avgMemo: { executedQty: Dec; notional: Dec; pricePrecision: number; text: string } | undefined;
 }
 
 interface Position {
@@ -747,6 +753,7 @@ class MockVenue implements BingxMockVenue {
       origQtyText: fmt(qty),
       limitPriceText: fmt(limitPrice),
       nominalPriceText: fmt(nominal),
+      avgMemo: undefined, // present from the start: every order keeps one object shape
     };
     this.orders.set(order.orderId, order);
     if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
@@ -1051,6 +1058,15 @@ class MockVenue implements BingxMockVenue {
   // ───────────────────────────── wire shapes ─────────────────────────────
 
   private avgText(spec: ContractSpec, o: Order): string {
+    const m = o.avgMemo;
+    if (m !== undefined && m.executedQty === o.executedQty && m.notional === o.notional && m.pricePrecision === spec.pricePrecision) return m.text;
+    const text = this.avgTextOf(spec, o);
+    o.avgMemo = { executedQty: o.executedQty, notional: o.notional, pricePrecision: spec.pricePrecision, text };
+    return text;
+  }
+
+  /** avgPrice text: notional / executedQty at pricePrecision + AVG_PRICE_EXTRA_DECIMALS, trailing zeros past pricePrecision dropped. */
+  private avgTextOf(spec: ContractSpec, o: Order): string {
     if (o.executedQty.isZero()) return fixed(ZERO, Math.max(4, spec.pricePrecision));
     let s = o.notional.div(o.executedQty).toFixed(spec.pricePrecision + AVG_PRICE_EXTRA_DECIMALS, Dec.ROUND_HALF_UP);
     const dot = s.indexOf(".");
