@@ -40,6 +40,7 @@ export type RunChaosFn = (opts: {
   determinismEvery?: number;
   jobs?: number;
   onProgress?: (done: number, total: number) => void;
+  onReady?: (ready: number, workers: number) => void;
   shouldStop?: () => boolean;
   kernelModule?: unknown;
 }) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; determinismChecked: number; interrupted?: boolean }>;

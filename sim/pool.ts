@@ -48,6 +48,12 @@ export interface PoolOptions<T> {
   bundle?: boolean;
   /** Passed to every call as the second argument (structured-cloneable). */
   init?: unknown;
+  /**
+   * Called when a worker has loaded the task module and can take tasks, with the number of
+   * workers ready and the number started (with `jobs` 1: once, when this thread has loaded it).
+   * The bench times the pool's start-up with it (cli/bench.ts `chaos.startupMs`).
+   */
+  onReady?: (ready: number, workers: number) => void;
   /** Called after each task finishes, with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
   /**
@@ -72,6 +78,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
     const mod = (await import(pathToFileURL(opts.module).href)) as Record<string, (task: T, init: unknown) => Promise<R>>;
     const fn = mod[opts.fn];
     if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
+    opts.onReady?.(1, 1);
     for (let i = 0; i < total; i++) {
       if (opts.shouldStop) {
         // Tasks run synchronously inside: let the event loop deliver a pending signal first.
@@ -90,6 +97,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   const workerModule = opts.bundle === true ? { module: await poolBundle(opts.module), bundled: true } : { module: pathToFileURL(opts.module).href, bundled: false };
   let next = 0;
   let started = 0;
+  let ready = 0;
   const workers: Worker[] = [];
   try {
     await new Promise<void>((resolveAll, rejectAll) => {
@@ -113,7 +121,10 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
         const w = new Worker(entry, { workerData: { ...workerModule, fn: opts.fn, init: opts.init } });
         workers.push(w);
         w.on("message", (msg: { ready?: boolean; i: number; result?: R; error?: string }) => {
-          if (msg.ready) return feed(w);
+          if (msg.ready) {
+            opts.onReady?.(++ready, n);
+            return feed(w);
+          }
           if (msg.error !== undefined) return fail(new Error(`pool task ${msg.i}: ${msg.error}`));
           results[msg.i] = msg.result as R;
           done++; // not inside the optional call: `f?.(++x)` skips the increment when f is absent
