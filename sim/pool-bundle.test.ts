@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { inputsDigest, manifestPath, POOL_BUNDLE_DIR, PRUNE_AFTER_MS, pruneBundles, reuseOrBuild, type PoolBundleManifest } from "./pool-bundle.js";
+import { inputsDigest, manifestPath, POOL_BUNDLE_DIR, PRUNE_AFTER_MS, pruneBundles, reuseOrBuild, type BundleManifest } from "./pool-bundle.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dita-pool-bundle-"));
 const built: string[] = [];
@@ -25,8 +25,8 @@ describe("pool bundle cache", () => {
     writeFileSync(main, 'import { factor } from "./task-dep.js";\nexport async function times(n: number): Promise<number> { return n * factor; }\n');
     const first = await reuseOrBuild(main);
     built.push(fileURLToPath(first), manifestPath(main));
-    const m = JSON.parse(readFileSync(manifestPath(main), "utf8")) as PoolBundleManifest;
-    expect(m.inputs).toEqual(expect.arrayContaining([main, dep, fileURLToPath(new URL("./pool-bundle.ts", import.meta.url))]));
+    const m = JSON.parse(readFileSync(manifestPath(main), "utf8")) as BundleManifest;
+    expect(m.inputs).toEqual(expect.arrayContaining([main, dep, fileURLToPath(new URL("./bundle-cache.mjs", import.meta.url))]));
     expect(m.inputsSha256).toBe(inputsDigest(m.inputs, m.esbuild));
     // Reused without esbuild: an esbuild that throws is never reached.
     vi.doMock("esbuild", () => ({ build: () => Promise.reject(new Error("esbuild must not run")) }));

@@ -64,6 +64,28 @@ export interface PoolOptions<T> {
   shouldStop?: () => boolean;
 }
 
+/** Set by bin/dita.mjs: this process runs the `dita` command as one bundle, without tsx. */
+const BUNDLED_CLI = Symbol.for("dita.bundledCli");
+let tsxRegistered = false;
+
+/**
+ * Import a task module in this thread (`jobs` 1). In the bundled `dita` process (bin/dita.mjs)
+ * TypeScript cannot be imported as it is: a `bundle` module is imported as its bundle (as a worker
+ * would), any other one through tsx, registered here on first use. Elsewhere (tsx, vitest) the
+ * module itself is imported.
+ */
+async function importInThread(module: string, bundle: boolean): Promise<unknown> {
+  if ((globalThis as Record<symbol, unknown>)[BUNDLED_CLI] === true && /\.[cm]?ts$/.test(module)) {
+    if (bundle) return import(await poolBundle(module));
+    if (!tsxRegistered) {
+      const { register } = await import("tsx/esm/api");
+      register();
+      tsxRegistered = true;
+    }
+  }
+  return import(pathToFileURL(module).href);
+}
+
 /**
  * Run every task; resolve with the results in task order (with `shouldStop`, a prefix of them:
  * the entries of tasks never started are `undefined`).
@@ -75,7 +97,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   const results: R[] = new Array(total);
   let done = 0;
   if (opts.jobs === 1 || total <= 1) {
-    const mod = (await import(pathToFileURL(opts.module).href)) as Record<string, (task: T, init: unknown) => Promise<R>>;
+    const mod = (await importInThread(opts.module, opts.bundle === true)) as Record<string, (task: T, init: unknown) => Promise<R>>;
     const fn = mod[opts.fn];
     if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
     opts.onReady?.(1, 1);
