@@ -8,8 +8,9 @@
  * the `dita run` process, never in the bench, chaos workers or tests, so no speed figure pays for
  * it. Measured in session 8 on the shared 2-core host (load 8–14, so CPU figures are noisy):
  * - 48 h random-clean (`/usr/bin/time -v node bin/dita.mjs run --file <48 h file> --json`, same
- *   trace hash fd04e6bb…): peak RSS 411–506 MB in 7 default runs against 325–337 MB in 5 runs with
- *   this flag (3 set at run time as here, 2 on the node command line; −29 %); still above 300 MB.
+ *   trace hash fd04e6bb…): peak RSS 411–506 MB in 7 default runs against 321–337 MB in 6 runs with
+ *   this flag (4 set at run time, one of them by this module, 2 on the node command line; −29 %);
+ *   still above 300 MB.
  * - CPU, 12 h random-clean alternated: default 16.75 / 14.11 / 14.81 s, with the flag 17.21 /
  *   15.52 / 15.44 s (user+sys): about +6 % (pairs +3 %, +10 %, +4 %).
  * Not adopted, measured in the same runs: `--semi-space-growth-factor=1` (new space kept at 2 MB:
