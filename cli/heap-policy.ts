@@ -15,8 +15,9 @@
  *   15.52 / 15.44 s (user+sys): about +6 % (pairs +3 %, +10 %, +4 %).
  * Not adopted, measured in the same runs: `--semi-space-growth-factor=1` (new space kept at 2 MB:
  * 183 MB at 12 h but +58 % CPU); `--max-semi-space-size=8` or `=4` with this flag (48 h: 305 and
- * 280 MB; 12 h CPU within noise / +8 %) can only be given when node starts, so it would need a
- * second node process for `dita run`.
+ * 280 MB; 12 h CPU within noise / +8 %) can only be given when node starts (checked: set at run
+ * time the new space still grows to 32 MB; given at start, `=4` keeps it at 8 MB), so it would
+ * need a second node process for `dita run`.
  */
 import v8 from "node:v8";
 
