@@ -7,13 +7,14 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { RunResult, Scenario } from "../sim/types.js";
-import { nextCounterDir, runId, stagingDir, sweepStaging, writeRunReport } from "../reports/write.js";
+import { nextCounterDir, runId, sweepStaging } from "../reports/write.js";
 import { writeChaosSummary } from "../reports/chaos-page.js";
 import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from "./errors.js";
 import { failureDocs, failureText } from "./failure.js";
 import { interrupted } from "./interrupt.js";
+import { runOne } from "./run-one.js";
 import { log, startProgress } from "./io.js";
-import { loadExport, loadRunChaos, loadRunGolden, loadRunMutants, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
+import { loadExport, loadRunChaos, loadRunGolden, loadRunMutants, loadScenarios, REPO_ROOT } from "./modules.js";
 import { checkIntents, checkPriceInputs } from "./preflight.js";
 import { seedRangeProblem } from "./args.js";
 
@@ -217,27 +218,6 @@ export function runText(r: RunResult, opts: { absoluteTime?: boolean } = {}): st
   return lines.join("\n");
 }
 
-/**
- * Run one scenario with one seed into `reportDir` (trace, summary, page, and `extraFiles` such as
- * scenario.json): written in a staging folder, renamed into place when complete.
- */
-export async function runOne(
-  scenario: Scenario,
-  seed: number,
-  reportDir: string,
-  repro: string,
-  opts: { checkDeterminism?: boolean; extraFiles?: Record<string, string>; kernelModule?: unknown } = {},
-): Promise<RunResult> {
-  const runScenario = await loadRunScenario();
-  const staging = stagingDir(reportDir);
-  const traceFile = join(staging, "trace.arrow");
-  const result = await runScenario(scenario, { seed, traceFile, checkDeterminism: opts.checkDeterminism === true, ...(opts.kernelModule ? { kernelModule: opts.kernelModule } : {}) });
-  if (!result.trace && existsSync(traceFile)) result.trace = traceFile;
-  result.repro = repro;
-  writeRunReport(result, reportDir, { repro, staging, extraFiles: opts.extraFiles });
-  return result;
-}
-
 /** `dita run [name] [--seed N] [--file F] [--check-determinism] [--history F] [--abs-time] [--kernel W]`. */
 export async function runCommand(name: string | undefined, opts: RunOptions & { absoluteTime?: boolean; kernel?: string }): Promise<CommandOutput> {
   const root = reportsRoot();
@@ -264,31 +244,7 @@ export async function runCommand(name: string | undefined, opts: RunOptions & { 
   return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text };
 }
 
-/** One scenario run of a suite (gate): what the pool hands a worker. */
-export interface SuiteRunTask {
-  scenario: Scenario;
-  seed: number;
-  reportDir: string;
-  repro: string;
-  checkDeterminism: boolean;
-}
-
-/** What a suite run reports back (a compact, cloneable summary; the full result is in reportDir). */
-export interface SuiteRunSummary {
-  name: string;
-  ok: boolean;
-  failed: string[];
-  events: number;
-  /** null: not computed (RunResult.traceHash). */
-  traceHash: string | null;
-}
-
-/** Run one scenario of a suite and write its report (sim/pool.ts task function for `--jobs`). */
-export async function suiteRunTask(t: SuiteRunTask): Promise<SuiteRunSummary> {
-  const r = await runOne(t.scenario, t.seed, t.reportDir, t.repro, { checkDeterminism: t.checkDeterminism });
-  const failed = [...r.invariants, ...(r.expectations ?? [])].filter((c) => !c.ok).map((c) => c.name);
-  return { name: t.scenario.name, ok: r.ok, failed, events: r.events, traceHash: r.traceHash };
-}
+export { suiteRunTask, type SuiteRunSummary, type SuiteRunTask } from "./run-one.js";
 
 // ─────────────────────────── golden ───────────────────────────
 

@@ -16,7 +16,8 @@ import { gateReasons, type GateCell, type GateResult, type GateSection } from ".
 import { nextCounterDir, runId, writeGateReport } from "../reports/write.js";
 import { runBench, type BenchResult } from "./bench.js";
 import { BASELINE_PATH, DEFAULT_BASELINE, diffPaths, canonicalJson, loadBaseline, normalise, saveBaseline, type Baseline } from "./baseline.js";
-import { reportsRoot, textTable, type CommandOutput, type SuiteRunSummary, type SuiteRunTask } from "./commands.js";
+import { reportsRoot, textTable, type CommandOutput } from "./commands.js";
+import type { SuiteRunSummary, SuiteRunTask } from "./run-one.js";
 import { fileURLToPath } from "node:url";
 import { defaultJobs, runPool } from "../sim/pool.js";
 import { EXIT_CHECK_FAILED, EXIT_OK } from "./errors.js";
@@ -76,10 +77,11 @@ async function scenariosSection(gateDir: string, seed: number, jobs: number | un
   let done: SuiteRunSummary[];
   try {
     done = await runPool<SuiteRunTask, SuiteRunSummary>({
-      module: fileURLToPath(new URL("./commands.ts", import.meta.url)),
+      module: fileURLToPath(new URL("./run-one.ts", import.meta.url)),
       fn: "suiteRunTask",
       tasks,
       jobs: jobs ?? defaultJobs(),
+      bundle: true,
       onProgress: (d, t) => bar.update(d, t),
     });
   } finally {
@@ -128,18 +130,19 @@ async function goldenSection(baseline: Baseline | undefined, actuals: Record<str
   };
 }
 
-async function chaosSection(seeds: number, from: number, jobs: number | undefined, timing?: { wallMs: number; jobs: number; ok: boolean; seeds: number }): Promise<Omit<GateSection, "name" | "durationMs">> {
+async function chaosSection(seeds: number, from: number, jobs: number | undefined, timing?: { wallMs: number; jobs: number; ok: boolean; seeds: number; startupMs?: number }): Promise<Omit<GateSection, "name" | "durationMs">> {
   const runChaos = await loadRunChaos();
   const bar = startProgress("chaos", seeds);
   let res: Awaited<ReturnType<typeof runChaos>>;
   const t0 = performance.now();
+  let startupMs: number | undefined;
   try {
-    res = await runChaos({ seeds, from, jobs, determinismEvery: GATE_DETERMINISM_EVERY, onProgress: (d, t) => bar.update(d, t) });
+    res = await runChaos({ seeds, from, jobs, determinismEvery: GATE_DETERMINISM_EVERY, onProgress: (d, t) => bar.update(d, t), onReady: (ready, workers) => void (ready === workers && (startupMs = performance.now() - t0)) });
   } finally {
     bar.stop();
   }
   // The bench's chaos figure is this sweep (seeds per minute with every core), not a second one.
-  if (timing) Object.assign(timing, { wallMs: performance.now() - t0, jobs: jobs ?? defaultJobs(), ok: res.ok, seeds: res.runs });
+  if (timing) Object.assign(timing, { wallMs: performance.now() - t0, jobs: jobs ?? defaultJobs(), ok: res.ok, seeds: res.runs, startupMs });
   return {
     ok: res.ok && res.runs === seeds,
     reasons: res.failures.length
@@ -234,7 +237,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
   } else {
     sections.push(await timed("scenarios", () => scenariosSection(gateDir, budgets.scenarioSeed, opts.jobs)));
     sections.push(await timed("golden", () => goldenSection(baseline, goldenActuals)));
-    const chaosTiming = { wallMs: 0, jobs: 0, ok: false, seeds: 0 };
+    const chaosTiming: { wallMs: number; jobs: number; ok: boolean; seeds: number; startupMs?: number } = { wallMs: 0, jobs: 0, ok: false, seeds: 0 };
     sections.push(await timed("chaos", () => chaosSection(chaosSeeds, budgets.chaosFrom, opts.jobs, chaosTiming)));
     sections.push(
       await timed("bench", async () => {

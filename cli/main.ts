@@ -18,6 +18,7 @@ import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, s
 import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { DEFAULT_FUZZ_INPUTS, fuzzCommand } from "./fuzz.js";
 import { gateCommand } from "./gate.js";
+import { applyRunHeapPolicy } from "./heap-policy.js";
 import { installInterruptHandler } from "./interrupt.js";
 import { emitStdout, guardStdout, handleClosedPipes, log } from "./io.js";
 import { REPO_ROOT } from "./modules.js";
@@ -107,6 +108,7 @@ Examples:
     .action(
       wrap(async (name: string | undefined, o: { seed: number; file?: string; checkDeterminism?: boolean; history?: string; absTime?: boolean; kernel?: string; strictOracle?: boolean }) => {
         refuseStrictOracle(o);
+        applyRunHeapPolicy(); // this process only: heap growth capped for long runs (cli/heap-policy.ts)
         return runCommand(name, { seed: o.seed, file: o.file, checkDeterminism: !!o.checkDeterminism, history: o.history, absoluteTime: !!o.absTime, kernel: o.kernel });
       }),
     );

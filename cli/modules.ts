@@ -1,6 +1,6 @@
 /**
  * Late binding of the modules the `dita` command drives (owned by other engineers; entry points
- * agreed in the project brief). Each loader checks that the source file exists and exports the
+ * agreed in the project brief), through written-out imports (MODULES). Each loader checks that the source file exists and exports the
  * agreed function; otherwise it throws NotAvailableError ("not available yet: <module> missing",
  * exit 2) so a subcommand never pretends to work.
  *
@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { RunResult, Scenario } from "../sim/types.js";
 import { NotAvailableError } from "./errors.js";
 
@@ -40,6 +40,7 @@ export type RunChaosFn = (opts: {
   determinismEvery?: number;
   jobs?: number;
   onProgress?: (done: number, total: number) => void;
+  onReady?: (ready: number, workers: number) => void;
   shouldStop?: () => boolean;
   kernelModule?: unknown;
 }) => Promise<{ ok: boolean; runs: number; failures: ChaosFailure[]; determinismChecked: number; interrupted?: boolean }>;
@@ -73,13 +74,33 @@ export type RunMutantsFn = (opts: {
 }) => Promise<{ total: number; caught: number; mutants: MutantResult[] }>;
 
 /**
- * Import `relPath` (repo-relative, `.ts` source) and return its export `name`.
- * @throws NotAvailableError when the file or the export does not exist yet.
+ * The modules `loadExport` may load, each by a written-out import, so that the `dita` command runs
+ * as one bundle (bin/dita.mjs, sim/bundle-cache.mjs) and these modules are in it: a computed
+ * `import()` of a .ts path would need tsx at run time and load a second copy of every module it
+ * imports.
+ */
+const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
+  "sim/run.ts": () => import("../sim/run.js"),
+  "scenarios/index.ts": () => import("../scenarios/index.js"),
+  "scenarios/chaos.ts": () => import("../scenarios/chaos.js"),
+  "scenarios/mutants.ts": () => import("../scenarios/mutants.js"),
+  "scenarios/shrink.ts": () => import("../scenarios/shrink.js"),
+  "golden/runner.ts": () => import("../golden/runner.js"),
+  "kernel/bench.ts": () => import("../kernel/bench.js"),
+  "kernel/fuzz.ts": () => import("../kernel/fuzz.js"),
+};
+
+/**
+ * Import `relPath` (repo-relative, `.ts` source, one of MODULES) and return its export `name`.
+ * @throws NotAvailableError when the file or the export does not exist yet; Error naming the path
+ *   when it is not in MODULES.
  */
 export async function loadExport<T>(relPath: string, name: string): Promise<T> {
   const abs = join(REPO_ROOT, relPath);
   if (!existsSync(abs)) throw new NotAvailableError(relPath);
-  const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  const load = MODULES[relPath];
+  if (!load) throw new Error(`loadExport: ${relPath} is not listed in cli/modules.ts MODULES`);
+  const mod = await load();
   const value = mod[name];
   if (value === undefined) throw new NotAvailableError(relPath, `export ${name} missing`);
   return value as T;

@@ -64,6 +64,8 @@ export interface ChaosOptions {
    * no seed is re-executed. The gate uses k = 10.
    */
   determinismEvery?: number;
+  /** Called as pool workers become ready to take seeds (sim/pool.ts `onReady`); the bench times start-up with it. */
+  onReady?: (ready: number, workers: number) => void;
   /** Asked before each seed; true stops the run there (Ctrl-C), keeping the seeds finished. */
   shouldStop?: () => boolean;
 }
@@ -148,6 +150,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const init: ChaosTaskInit = opts.kernelWasm ? { scenario, kernelWasm: opts.kernelWasm } : { scenario };
   let perSeed: ChaosFailure[][];
   if (opts.kernelModule) {
+    opts.onReady?.(1, 1);
     perSeed = [];
     for (const [i, t] of tasks.entries()) {
       if (opts.shouldStop) {
@@ -159,7 +162,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       opts.onProgress?.(i + 1, tasks.length);
     }
   } else {
-    perSeed = await runPool<ChaosTask, ChaosFailure[]>({ module: fileURLToPath(import.meta.url), fn: "chaosSeedTask", tasks, jobs, bundle: true, init, onProgress: opts.onProgress, shouldStop: opts.shouldStop });
+    perSeed = await runPool<ChaosTask, ChaosFailure[]>({ module: fileURLToPath(import.meta.url), fn: "chaosSeedTask", tasks, jobs, bundle: true, init, onReady: opts.onReady, onProgress: opts.onProgress, shouldStop: opts.shouldStop });
   }
   // Interrupted (Ctrl-C): the seeds finished form a prefix of the range; the rest never started.
   let runs = 0;

@@ -1,6 +1,6 @@
 // Worker thread entry of sim/pool.ts: imports the task module named in workerData (with
 // `bundled`, a plain-JavaScript bundle of it, sim/pool-bundle.ts, loaded without tsx; else a
-// TypeScript module loaded through tsx, as bin/dita.mjs does), and answers each {i, task} message
+// TypeScript module loaded through tsx), and answers each {i, task} message
 // with {i, result} or {i, error}. Runs tasks one at a time, in the order they arrive.
 import { parentPort, workerData } from "node:worker_threads";
 if (workerData.bundled) {

@@ -48,6 +48,12 @@ export interface PoolOptions<T> {
   bundle?: boolean;
   /** Passed to every call as the second argument (structured-cloneable). */
   init?: unknown;
+  /**
+   * Called when a worker has loaded the task module and can take tasks, with the number of
+   * workers ready and the number started (with `jobs` 1: once, when this thread has loaded it).
+   * The bench times the pool's start-up with it (cli/bench.ts `chaos.startupMs`).
+   */
+  onReady?: (ready: number, workers: number) => void;
   /** Called after each task finishes, with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
   /**
@@ -56,6 +62,28 @@ export interface PoolOptions<T> {
    * in order) and leaves the rest `undefined`.
    */
   shouldStop?: () => boolean;
+}
+
+/** Set by bin/dita.mjs: this process runs the `dita` command as one bundle, without tsx. */
+const BUNDLED_CLI = Symbol.for("dita.bundledCli");
+let tsxRegistered = false;
+
+/**
+ * Import a task module in this thread (`jobs` 1). In the bundled `dita` process (bin/dita.mjs)
+ * TypeScript cannot be imported as it is: a `bundle` module is imported as its bundle (as a worker
+ * would), any other one through tsx, registered here on first use. Elsewhere (tsx, vitest) the
+ * module itself is imported.
+ */
+async function importInThread(module: string, bundle: boolean): Promise<unknown> {
+  if ((globalThis as Record<symbol, unknown>)[BUNDLED_CLI] === true && /\.[cm]?ts$/.test(module)) {
+    if (bundle) return import(await poolBundle(module));
+    if (!tsxRegistered) {
+      const { register } = await import("tsx/esm/api");
+      register();
+      tsxRegistered = true;
+    }
+  }
+  return import(pathToFileURL(module).href);
 }
 
 /**
@@ -69,9 +97,10 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   const results: R[] = new Array(total);
   let done = 0;
   if (opts.jobs === 1 || total <= 1) {
-    const mod = (await import(pathToFileURL(opts.module).href)) as Record<string, (task: T, init: unknown) => Promise<R>>;
+    const mod = (await importInThread(opts.module, opts.bundle === true)) as Record<string, (task: T, init: unknown) => Promise<R>>;
     const fn = mod[opts.fn];
     if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
+    opts.onReady?.(1, 1);
     for (let i = 0; i < total; i++) {
       if (opts.shouldStop) {
         // Tasks run synchronously inside: let the event loop deliver a pending signal first.
@@ -90,6 +119,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   const workerModule = opts.bundle === true ? { module: await poolBundle(opts.module), bundled: true } : { module: pathToFileURL(opts.module).href, bundled: false };
   let next = 0;
   let started = 0;
+  let ready = 0;
   const workers: Worker[] = [];
   try {
     await new Promise<void>((resolveAll, rejectAll) => {
@@ -113,7 +143,10 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
         const w = new Worker(entry, { workerData: { ...workerModule, fn: opts.fn, init: opts.init } });
         workers.push(w);
         w.on("message", (msg: { ready?: boolean; i: number; result?: R; error?: string }) => {
-          if (msg.ready) return feed(w);
+          if (msg.ready) {
+            opts.onReady?.(++ready, n);
+            return feed(w);
+          }
           if (msg.error !== undefined) return fail(new Error(`pool task ${msg.i}: ${msg.error}`));
           results[msg.i] = msg.result as R;
           done++; // not inside the optional call: `f?.(++x)` skips the increment when f is absent
