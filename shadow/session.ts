@@ -551,9 +551,9 @@ export class ShadowSession {
       this.feedBatch(inputs, what, raw);
     },
     reconcile: (report, why) => this.applyReconcile(report, why),
-    slots: () => this.slots(),
+    slotOrders: () => this.slots(),
     knownStage: (i) => this.stages[i],
-    refreshSlot: (i) => {
+    refreshSlotOrders: (i) => {
       const sl = this.kernel.slot(i);
       this.stages[i] = sl.stage;
       return sl;

@@ -22,9 +22,9 @@ function setup(loseAnswer: (call: OutboundCall) => boolean, venueOptions: Parame
   const kernel: KernelPort = {
     feed: (inputs, what) => fed.push({ what, inputs }),
     reconcile: (report, why) => reports.push({ why, report }),
-    slots: () => [] as SlotImage[],
+    slotOrders: () => [] as SlotImage[],
     knownStage: () => "IDLE" as Stage,
-    refreshSlot: () => {
+    refreshSlotOrders: () => {
       throw new Error("no slots in this test");
     },
   };

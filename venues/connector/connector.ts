@@ -552,7 +552,7 @@ export class VenueConnector {
     const id = this.nextRound++;
     const tracked: { symbol: string; venueOrderId?: string; clientOrderId?: string }[] = [];
     const seen = new Set<string>();
-    const slots = this.kernel.slots(); // read once: nothing below calls the kernel (issue 12 profile)
+    const slots = this.kernel.slotOrders(); // read once: nothing below calls the kernel (issue 12 profile)
     for (const s of slots) {
       if (s.stage === "IDLE" || s.stage === "CLOSED") continue;
       for (const o of [s.entryOrder, s.exitOrder]) {
@@ -590,7 +590,7 @@ export class VenueConnector {
   }
 
   /** Remember every finished order whose fee is unconfirmed (docs/accounting.md, fees). */
-  private noteFeeUnconfirmed(slots: ReturnType<KernelPort["slots"]>): void {
+  private noteFeeUnconfirmed(slots: ReturnType<KernelPort["slotOrders"]>): void {
     for (const s of slots) {
       for (const o of s.feeUnconfirmedOrders ?? []) this.feeUnconfirmed.set(o.clientOrderId, { symbol: o.symbol, ...(o.venueOrderId ? { venueOrderId: o.venueOrderId } : {}) });
     }
@@ -694,7 +694,7 @@ export class VenueConnector {
     let why: string | undefined;
     for (let i = 0; i < this.config.slotCount; i++) {
       if (QUIESCENT.includes(this.kernel.knownStage(i))) continue;
-      const s = this.kernel.refreshSlot(i);
+      const s = this.kernel.refreshSlotOrders(i);
       if (s.stage === "STALE_STATE_RECONCILING") why = `slot ${s.slotId} STALE_STATE_RECONCILING`;
       const o = s.stage === "ENTRY_WORKING" || s.stage === "ORDER_REQUESTED" ? s.entryOrder : s.stage === "EXIT_WORKING" || s.stage === "EXIT_REQUESTED" ? s.exitOrder : undefined;
       if (!o) continue;

@@ -79,9 +79,9 @@ function rig(o: { btc?: boolean; pageLimit?: number; start?: number } = {}): Rig
   const port: KernelPort = {
     feed: (inputs, what) => inputs.forEach((i) => feedOne(i, what)),
     reconcile: (report: ReconcileReport) => void kernel.reconcile(report),
-    slots: () => [kernel.slot(0)] as SlotImage[],
+    slotOrders: () => [kernel.slot(0)] as SlotImage[],
     knownStage: () => "IDLE" as Stage,
-    refreshSlot: () => kernel.slot(0),
+    refreshSlotOrders: () => kernel.slot(0),
   };
   const held: WsMessage[] = [];
   const policy = { deliver: (_m: WsMessage) => true };

@@ -77,13 +77,22 @@ export interface KernelPort {
   feed(inputs: KernelInput[], what: string): void;
   /** Feed a full REST reconciliation report (`why` says what triggered it). */
   reconcile(report: ReconcileReport, why: string): void;
-  /** Every slot image, slot 0 first. */
-  slots(): SlotImage[];
+  /** The order view of every slot, slot 0 first (a full SlotImage is one). */
+  slotOrders(): readonly SlotOrders[];
   /** Last stage the host saw for slot `i` (from the kernel's transitions; cheap, may be stale). */
   knownStage(i: number): Stage;
-  /** Read slot `i` from the kernel and refresh its known stage. */
-  refreshSlot(i: number): SlotImage;
+  /** Read slot `i`'s order view from the kernel and refresh its known stage. */
+  refreshSlotOrders(i: number): SlotOrders;
 }
+
+/**
+ * The part of a slot the connector reads: its stage and symbol, its entry and exit orders (which
+ * reconcile rounds query and the watchdog times) and the finished orders whose fee the venue has
+ * not confirmed (docs/accounting.md, fees). A kernel mark price changes none of these fields (it
+ * sets mark price and unrealized PnL only, kernel/src/kernel/mark.rs, A4), so a host may keep a
+ * slot's view across marks; any other kernel call that changes the slot makes it stale.
+ */
+export type SlotOrders = Pick<SlotImage, "slotId" | "stage" | "symbol" | "entryOrder" | "exitOrder" | "feeUnconfirmedOrders">;
 
 /**
  * What survives a process restart: a file (or a database row) in live mode, the run's simulated
