@@ -26,7 +26,7 @@
 // are deleted (a used bundle has its mtime refreshed), so old versions no longer pile up (~800 KB
 // each); a process that is starting always finds its own bundle.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -146,8 +146,11 @@ export function pruneBundles(modulePath, keep, nowMs = Date.now()) {
   for (const name of readdirSync(BUNDLE_DIR)) {
     if (name === keep || !mine.test(name)) continue;
     const p = join(BUNDLE_DIR, name);
-    if (nowMs - statSync(p).mtimeMs < PRUNE_AFTER_MS) continue;
-    unlinkSync(p);
+    // Another process may rename its temporary file or prune the same bundle between the listing
+    // and here (parallel `dita` processes on a fresh cache): a file already gone is skipped.
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st === undefined || nowMs - st.mtimeMs < PRUNE_AFTER_MS) continue;
+    rmSync(p, { force: true });
     gone.push(name);
   }
   return gone;
