@@ -47,8 +47,6 @@ export class KernelHost implements KernelPort {
    */
   private images: (SlotImage | undefined)[] = [];
   private prints: (string | undefined)[] = [];
-  /** Symbol of each slot (kept like the fingerprints: a mark never changes a slot's symbol). */
-  private syms: (string | undefined)[] = [];
   /**
    * Stage, symbol, side and size of each slot (runtime-types.ts SlotHead), kept like the
    * fingerprints: a mark sets only mark price and unrealized PnL (kernel/src/kernel/mark.rs, A4).
@@ -115,16 +113,18 @@ export class KernelHost implements KernelPort {
   /** Stage, symbol, side and size of every slot, in slot order (the trader's view, the report series). */
   slotHeads(): SlotHead[] {
     const out: SlotHead[] = [];
-    for (let i = 0; i < this.slotCount; i++) {
-      let h = this.heads[i];
-      if (h === undefined) {
-        const s = this.kernel.slotHead(i);
-        h = Object.freeze({ slotId: s.slotId, stage: s.stage, symbol: s.symbol, side: s.side, sizeQty: s.sizeQty });
-        this.heads[i] = h;
-      }
-      out.push(h);
-    }
+    for (let i = 0; i < this.slotCount; i++) out.push(this.head(i));
     return out;
+  }
+  /** Slot `i`'s head, kept until the kernel changes the slot other than by a mark. */
+  private head(i: number): SlotHead {
+    let h = this.heads[i];
+    if (h === undefined) {
+      const s = this.kernel.slotHead(i);
+      h = Object.freeze({ slotId: s.slotId, stage: s.stage, symbol: s.symbol, side: s.side, sizeQty: s.sizeQty });
+      this.heads[i] = h;
+    }
+    return h;
   }
   slots(): SlotImage[] {
     const out: SlotImage[] = [];
@@ -281,14 +281,7 @@ export class KernelHost implements KernelPort {
    * holds changes nothing and is not given (sim/README.md "Cheaper time").
    */
   private holdsSymbol(symbol: string): boolean {
-    for (let i = 0; i < this.slotCount; i++) {
-      let s = this.syms[i];
-      if (s === undefined) {
-        s = this.kernel.slotHead(i).symbol;
-        this.syms[i] = s;
-      }
-      if (s === symbol) return true;
-    }
+    for (let i = 0; i < this.slotCount; i++) if (this.head(i).symbol === symbol) return true;
     return false;
   }
 
@@ -364,7 +357,6 @@ export class KernelHost implements KernelPort {
     if (changed === undefined) {
       this.images = [];
       this.prints = [];
-      this.syms = [];
       this.heads = [];
       this.orderViews = [];
       return;
@@ -373,7 +365,6 @@ export class KernelHost implements KernelPort {
       this.images[i] = undefined;
       if (!keepPrints) {
         this.prints[i] = undefined;
-        this.syms[i] = undefined;
         this.heads[i] = undefined;
         this.orderViews[i] = undefined;
       }
