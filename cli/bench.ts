@@ -36,6 +36,7 @@ import { log, startProgress } from "./io.js";
 import { loadRunChaos, loadRunScenario, loadScenarios, REPO_ROOT } from "./modules.js";
 import { type KernelCallFigure, measureKernelCalls, measureKernelThroughput } from "./kernel-bench.js";
 import { RSS_PROBE_NODE_FLAGS } from "./rss-probe-flags.js";
+import { measureRunPeakRss, type RunPeakRss } from "./run-rss.js";
 
 /** Repository-relative path of the kernel module the binding loads. */
 export const WASM_PATH = "kernel/pkg/dita_kernel.wasm";
@@ -72,6 +73,8 @@ export interface BenchBudget {
   /** Kernel stream records and repetitions per engine (WASM vs native). */
   kernelEvents: number;
   kernelReps: number;
+  /** Simulated hours of the `dita run` whose peak RSS is measured (cli/run-rss.ts); null: not run. */
+  runRssHours: number | null;
 }
 
 /**
@@ -83,8 +86,8 @@ export interface BenchBudget {
  * tolerance (≥ 40 % of the baseline, cli/baseline.json).
  */
 export const BUDGETS: Record<"full" | "quick", BenchBudget> = {
-  full: { simIterations: 10, soakHours: 48, chaosSeeds: 400, rssCheckpoints: [100_000, 1_000_000], kernelEvents: 1_000_000, kernelReps: 3 },
-  quick: { simIterations: 5, soakHours: 2, chaosSeeds: 12, rssCheckpoints: [10_000, 50_000], kernelEvents: 100_000, kernelReps: 3 },
+  full: { simIterations: 10, soakHours: 48, chaosSeeds: 400, rssCheckpoints: [100_000, 1_000_000], kernelEvents: 1_000_000, kernelReps: 3, runRssHours: 48 },
+  quick: { simIterations: 5, soakHours: 2, chaosSeeds: 12, rssCheckpoints: [10_000, 50_000], kernelEvents: 100_000, kernelReps: 3, runRssHours: null },
 };
 
 /** Options of one bench run. */
@@ -141,6 +144,11 @@ export interface BenchResult {
    */
   sectionMs?: Record<string, number>;
   rssGrowthMb: number | null;
+  /**
+   * Peak RSS of a `dita run --file` of the bench scenario over BUDGETS.runRssHours (48 h) with its
+   * report and trace, in a child process (cli/run-rss.ts); null with --quick (not run: a 48 h run).
+   */
+  runPeakRss?: RunPeakRss | null;
   /** Raw process RSS of the probe at both checkpoints, and the kernel's WASM linear memory there. */
   rss: { fromTrades: number; toTrades: number; fromMb: number; toMb: number; wasmFromMb: number; wasmToMb: number; tradesPerSec: number } | null;
   /** [trades, rssMb] samples of the probe (also when it failed part-way). */
@@ -254,6 +262,7 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
     chaosRunsPerMin: null,
     chaos: null,
     rssGrowthMb: null,
+    runPeakRss: null,
     rss: null,
     rssCurve: [],
     simNoisePct: null,
@@ -339,6 +348,17 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
     }
     part("soak");
 
+    if (budget.runRssHours !== null) {
+      bar.update(2, undefined, `${budget.runRssHours} h dita run: peak RSS`);
+      try {
+        if (!scenario) throw new Error("no scenario to run (see simEventsPerSec)");
+        res.runPeakRss = await measureRunPeakRss(scenario, budget.runRssHours);
+      } catch (e) {
+        miss("runPeakRss", e);
+      }
+      part("runRss");
+    }
+
     bar.update(3, undefined, "chaos");
     try {
       if (opts.chaos) {
@@ -403,6 +423,7 @@ export function benchText(r: BenchResult): string {
     ["sim events/s (end to end)", f(r.simEventsPerSec), r.simScenario ? `${r.simScenario}, ±${r.simNoisePct}%` : null],
     ["48 h soak: simulated / wall", f(r.simSpeedup, "x"), r.soak ? `${r.soak.events} events in ${r.soak.wallMs} ms` : null],
     ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms, --jobs ${r.chaos.jobs ?? 1}${r.chaos.startupMs !== undefined ? `; start-up ${r.chaos.startupMs} ms, then ${r.chaos.steadyRunsPerMin}/min` : ""}` : null],
+    ["peak RSS of a dita run (MB)", r.runPeakRss ? f(r.runPeakRss.peakRssMb) : "not run", r.runPeakRss ? `${r.runPeakRss.scenario}: ${r.runPeakRss.events} events with report and trace in ${r.runPeakRss.wallMs} ms` : r.budget === "quick" ? "measured by the full bench only" : null],
     ["RSS growth (MB)", f(r.rssGrowthMb), r.rss ? `${r.rss.fromTrades} → ${r.rss.toTrades} trades: ${r.rss.fromMb} → ${r.rss.toMb} MB (kernel WASM memory ${r.rss.wasmFromMb} → ${r.rss.wasmToMb} MB), ${r.rss.tradesPerSec} trades/s` : null],
   ];
   for (const c of r.kernelCalls ?? []) rows.splice(3 + (r.kernelCalls ?? []).indexOf(c), 0, [`kernel call: ${c.name} (µs, median)`, f(c.medianUs), `mean ${c.meanUs} ±${c.rmePct}%, band ${c.bandUs[0]}..${c.bandUs[1]} µs`]);

@@ -10,9 +10,11 @@ import type { RunResult, Scenario } from "../sim/types.js";
 import { nextCounterDir, runId, sweepStaging } from "../reports/write.js";
 import { writeChaosSummary } from "../reports/chaos-page.js";
 import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from "./errors.js";
-import { failureDocs, failureText } from "./failure.js";
 import { interrupted } from "./interrupt.js";
-import { runOne } from "./run-one.js";
+import { runOne, type RunCommandResult, type RunCommandTask } from "./run-one.js";
+import { RUN_RESOURCE_LIMITS } from "./heap-policy.js";
+import { runPool } from "../sim/pool.js";
+import { invariantState, runDoc, runText, textTable } from "./run-output.js";
 import { log, startProgress } from "./io.js";
 import { loadExport, loadRunChaos, loadRunGolden, loadRunMutants, loadScenarios, REPO_ROOT } from "./modules.js";
 import { checkIntents, checkPriceInputs } from "./preflight.js";
@@ -40,17 +42,6 @@ export function reportsRoot(): string {
     throw new EnvironmentError(`${what}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return root;
-}
-
-/** Left-pad-free fixed-width table for the terminal. */
-export function textTable(headers: string[], rows: (string | number | boolean | null | undefined)[][]): string {
-  // Columns are padded to at most 60 characters; the last column is never cut (issue 15: details
-  // such as an invariant's numbers must reach the terminal whole).
-  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? "—" : String(c))))];
-  const last = headers.length - 1;
-  const widths = headers.map((_, i) => Math.min(60, Math.max(...cells.map((r) => (r[i] ?? "").length))));
-  const fmt = (r: string[]) => r.map((c, i) => (i === last ? c : c.length > widths[i] ? c.slice(0, widths[i] - 1) + "…" : c.padEnd(widths[i]))).join("  ").trimEnd();
-  return [fmt(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(fmt)].join("\n");
 }
 
 // ─────────────────────────── list ───────────────────────────
@@ -163,61 +154,6 @@ export async function loadKernelOrEnvError<T>(load: () => Promise<T>): Promise<T
   }
 }
 
-/** The `dita run --json` document (docs/architecture.md fields plus expectations, trades, venue ledger). */
-export function runDoc(r: RunResult): Record<string, unknown> {
-  return {
-    scenario: r.scenario,
-    seed: r.seed,
-    ok: r.ok,
-    traceHash: r.traceHash,
-    events: r.events,
-    simTimeUs: r.simTimeUs,
-    wallMs: r.wallMs,
-    repro: r.repro,
-    startUs: r.startUs,
-    failures: failureDocs(r),
-    invariants: r.invariants,
-    expectations: r.expectations,
-    diagnostics: r.diagnostics ?? [],
-    diagnosticsTotal: r.diagnosticsTotal ?? 0,
-    ledger: r.ledger,
-    venueLedger: r.venueLedger,
-    trades: r.trades,
-    anomalies: r.final?.anomalies ?? [],
-    faults: r.faults.length,
-    report: r.report,
-    trace: r.trace,
-  };
-}
-
-/** Result cell of an invariant: ok, FAIL, or "not checked" (never shown as a pass). */
-export function invariantState(i: { ok: boolean; status?: string }): string {
-  if (i.status === "not-checked") return "not checked";
-  return i.ok ? "ok" : "FAIL";
-}
-
-/**
- * Human summary of one run. A failed run starts with the verdict and the repro command, then each
- * failed check in full with its slot, trade, time and trace rows, and the diagnostics.
- */
-export function runText(r: RunResult, opts: { absoluteTime?: boolean } = {}): string {
-  const checked = r.invariants.filter((i) => i.status !== "not-checked");
-  const notChecked = r.invariants.length - checked.length;
-  const lines = [
-    `${r.ok ? "PASS" : "FAIL"}  ${r.scenario}  seed ${r.seed}  (${checked.filter((i) => i.ok).length}/${checked.length} invariants hold${notChecked ? `, ${notChecked} not checked` : ""})`,
-    ...(r.ok ? [] : failureText(r, failureDocs(r), { absoluteTime: opts.absoluteTime })),
-    "",
-    `trace hash ${r.traceHash ?? "not computed"}  events ${r.events}  simulated ${(r.simTimeUs / 1e6).toFixed(1)} s  wall ${Math.round(r.wallMs)} ms`,
-    "",
-    textTable(["invariant", "result", "detail"], r.invariants.map((i) => [i.name, invariantState(i), i.detail])),
-  ];
-  if (r.expectations?.length) lines.push("", textTable(["expectation", "result", "detail"], r.expectations.map((e) => [e.name, e.ok ? "ok" : "FAIL", e.detail])));
-  lines.push("", `capital ${r.ledger.capitalUsdt} USDT (${r.ledger.capitalSource}), venue wallet ${r.venueLedger?.walletBalanceUsdt ?? "?"} USDT, ${r.trades.length} trades, ${r.ledger.anomalyCount} anomalies, ${r.diagnosticsTotal ?? 0} diagnostics`);
-  if (r.report) lines.push(`report: ${join(r.report, "index.html")}`);
-  if (r.repro) lines.push(`reproduce: ${r.repro}`);
-  return lines.join("\n");
-}
-
 /** `dita run [name] [--seed N] [--file F] [--check-determinism] [--history F] [--abs-time] [--kernel W]`. */
 export async function runCommand(name: string | undefined, opts: RunOptions & { absoluteTime?: boolean; kernel?: string }): Promise<CommandOutput> {
   const root = reportsRoot();
@@ -230,20 +166,26 @@ export async function runCommand(name: string | undefined, opts: RunOptions & { 
   // A file run's repro names the copy inside the report, which stays as it was run.
   const base = resolved.fileText !== undefined ? `npx dita run --file ${join(dir, "scenario.json")} --seed ${opts.seed}` : resolved.repro(opts.seed);
   const repro = opts.kernel ? `${base} --kernel ${resolve(opts.kernel)}` : base;
-  const r = await runOne(resolved.scenario, opts.seed, dir, repro, { checkDeterminism: opts.checkDeterminism, extraFiles: extra, kernelModule: opts.kernel ? kernel : undefined });
-  const doc = runDoc(r);
-  let text = runText(r, { absoluteTime: opts.absoluteTime });
-  if (opts.history !== undefined) {
-    const { exportRunHistory } = await import("../replay/command.js");
-    const { kernelConfigFor } = await import("../sim/run.js");
-    if (!r.trace) throw new Error("run --history: the run wrote no trace file to derive the history from");
-    const rows = await exportRunHistory(r.trace, opts.history, resolved.runId(opts.seed), kernelConfigFor(resolved.scenario), r.final);
-    doc.history = resolve(opts.history);
-    text += `\nhistory: ${resolve(opts.history)} (${rows} rows; replay with \`npx dita replay --arrow ${opts.history}\`)`;
-  }
-  return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc, text };
+  const task: RunCommandTask = {
+    scenario: resolved.scenario,
+    seed: opts.seed,
+    reportDir: dir,
+    repro,
+    checkDeterminism: opts.checkDeterminism === true,
+    extraFiles: extra,
+    kernelPath: opts.kernel !== undefined ? resolve(opts.kernel) : undefined,
+    history: opts.history !== undefined ? { out: opts.history, runId: resolved.runId(opts.seed) } : undefined,
+    absoluteTime: opts.absoluteTime === true,
+  };
+  // The run in a worker thread with a capped young generation (cli/heap-policy.ts).
+  const [r] = await runPool<RunCommandTask, RunCommandResult>({ module: join(REPO_ROOT, "cli", "run-one.ts"), fn: "runCommandTask", tasks: [task], jobs: 1, bundle: true, isolate: true, resourceLimits: RUN_RESOURCE_LIMITS });
+  // Peak RSS of this whole process (main and run thread), Linux maxRSS in KiB.
+  const memory = { peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024), youngGenerationMb: r.youngGenerationMb };
+  const young = memory.youngGenerationMb === null ? "no young-generation limit" : `run thread's young generation ${memory.youngGenerationMb} MB`;
+  return { code: r.ok ? EXIT_OK : EXIT_CHECK_FAILED, doc: { ...r.doc, memory }, text: `${r.text}\npeak RSS ${memory.peakRssMb} MB (${young})` };
 }
 
+export { invariantState, runDoc, runText, textTable } from "./run-output.js";
 export { suiteRunTask, type SuiteRunSummary, type SuiteRunTask } from "./run-one.js";
 
 // ─────────────────────────── golden ───────────────────────────

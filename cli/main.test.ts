@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "./modules.js";
+import { RUN_RESOURCE_LIMITS } from "./heap-policy.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "dita-cli-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -115,5 +116,10 @@ describe("dita run (determinism, docs/architecture.md §Ledger invariants 12)", 
     expect(ra.invariants.length).toBeGreaterThanOrEqual(12);
     expect(ra.report).toBe(join(tmp, "reports", "gamut-exit-seed7"));
     for (const f of ["index.html", "summary.json", "trace.arrow"]) expect(existsSync(join(ra.report, f))).toBe(true);
+    // The run executes on a worker thread with the capped young generation (cli/heap-policy.ts).
+    const mem = (ra as unknown as { memory: { peakRssMb: number; youngGenerationMb: number | null } }).memory;
+    expect(mem.youngGenerationMb).toBe(RUN_RESOURCE_LIMITS.maxYoungGenerationSizeMb);
+    expect(mem.peakRssMb).toBeGreaterThan(0);
+    expect(a.stdout).not.toContain("peak RSS"); // --json: one JSON document only
   });
 });

@@ -44,4 +44,13 @@ describe("--jobs N gives byte-identical chaos output", () => {
     await expect(runPool<number, number>({ module: mod, fn: "slowDouble", tasks: [1, -2], jobs: 2, bundle: true })).rejects.toThrow(/at slowDouble \(.*scenarios\/jobs-fixture\.ts:\d+:\d+\)/);
     expect(defaultJobs()).toBeGreaterThanOrEqual(1);
   });
+
+  it("isolate runs even one task on a worker thread with the given young generation; limits without isolate are refused (dita run, cli/heap-policy.ts)", async () => {
+    const mod = new URL("./jobs-fixture.ts", import.meta.url).pathname;
+    const limited = await runPool<number, { isMainThread: boolean; maxYoungGenerationSizeMb?: number }>({ module: mod, fn: "threadLimits", tasks: [0], jobs: 1, bundle: true, isolate: true, resourceLimits: { maxYoungGenerationSizeMb: 24 } });
+    expect(limited).toEqual([{ isMainThread: false, maxYoungGenerationSizeMb: 24 }]);
+    const inThread = await runPool<number, { isMainThread: boolean }>({ module: mod, fn: "threadLimits", tasks: [0], jobs: 1 });
+    expect(inThread[0].isMainThread).toBe(true);
+    await expect(runPool({ module: mod, fn: "threadLimits", tasks: [0], jobs: 2, resourceLimits: { maxYoungGenerationSizeMb: 24 } })).rejects.toThrow(/resourceLimits need isolate: true/);
+  });
 });

@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { Worker, type ResourceLimits } from "node:worker_threads";
 import { poolBundle } from "./pool-bundle.js";
 
 /** Default `--jobs`: every core (os.availableParallelism()). */
@@ -62,6 +62,13 @@ export interface PoolOptions<T> {
    * in order) and leaves the rest `undefined`.
    */
   shouldStop?: () => boolean;
+  /**
+   * Run the tasks in worker threads even when `jobs` is 1 (one worker): for a task that needs
+   * its own V8 heap limits (`resourceLimits`), e.g. `dita run` (cli/heap-policy.ts).
+   */
+  isolate?: boolean;
+  /** V8 heap limits of every worker (node:worker_threads ResourceLimits). Requires `isolate`. */
+  resourceLimits?: ResourceLimits;
 }
 
 /** Set by bin/dita.mjs: this process runs the `dita` command as one bundle, without tsx. */
@@ -96,7 +103,10 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   const total = opts.tasks.length;
   const results: R[] = new Array(total);
   let done = 0;
-  if (opts.jobs === 1 || total <= 1) {
+  // Limits are only kept by worker threads: never run such tasks in this thread unlimited.
+  if (opts.resourceLimits !== undefined && opts.isolate !== true) throw new Error("pool: resourceLimits need isolate: true (tasks in worker threads)");
+  if (total === 0 && opts.isolate === true) return results; // no task: no worker to start
+  if ((opts.jobs === 1 || total <= 1) && opts.isolate !== true) {
     const mod = (await importInThread(opts.module, opts.bundle === true)) as Record<string, (task: T, init: unknown) => Promise<R>>;
     const fn = mod[opts.fn];
     if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
@@ -140,7 +150,7 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
         w.postMessage({ i, task: opts.tasks[i] });
       };
       for (let k = 0; k < n; k++) {
-        const w = new Worker(entry, { workerData: { ...workerModule, fn: opts.fn, init: opts.init } });
+        const w = new Worker(entry, { workerData: { ...workerModule, fn: opts.fn, init: opts.init }, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) });
         workers.push(w);
         w.on("message", (msg: { ready?: boolean; i: number; result?: R; error?: string }) => {
           if (msg.ready) {

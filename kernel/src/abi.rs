@@ -25,6 +25,19 @@ fn set_result(bytes: &[u8]) -> *const u8 {
     r.as_ptr()
 }
 
+/// Fill the result buffer in place: `[u32 len LE]`, then the bytes `write` appends (no copy of a
+/// result text made elsewhere first).
+fn set_result_with(write: impl FnOnce(&mut Vec<u8>)) -> *const u8 {
+    // SAFETY: wasm32-unknown-unknown is single-threaded; RESULT is only touched here and in set_result.
+    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
+    r.clear();
+    r.extend_from_slice(&[0u8; 4]);
+    write(r);
+    let n = (r.len() - 4) as u32;
+    r[..4].copy_from_slice(&n.to_le_bytes());
+    r.as_ptr()
+}
+
 fn input<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     if ptr.is_null() || len == 0 {
         return &[];
@@ -138,10 +151,7 @@ pub extern "C" fn kernel_call(method: u32, ptr: *const u8, len: usize) -> *const
     let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
     match api {
         None => set_result(&error_json("INTERNAL", "kernel_create has not succeeded on this instance")),
-        Some(api) => {
-            let v = api.call(name, t);
-            set_result(v.to_string().as_bytes())
-        }
+        Some(api) => set_result_with(|out| api.call_into(name, t, out)),
     }
 }
 

@@ -299,17 +299,53 @@ pub fn trade_record(s: &SlotState) -> KResult<Value> {
 
 /// Trades: archived trades first (in archive order), then the trades held by slots (slot order).
 /// A slot's trade is listed once it has an entry fill.
+/// The slots whose trade records `trades` lists: archived trades (re-entered slots) first, then
+/// trades held by slots that opened a position or carry an exchange figure.
+fn trade_slots(k: &Kernel) -> impl Iterator<Item = &SlotState> {
+    k.archive.iter().chain(k.slots.iter().filter(|s| !s.trade_id.is_empty() && (s.initial_size > Decimal::ZERO || s.exchange_realized.is_some())))
+}
+
 pub fn trades(k: &Kernel) -> KResult<Vec<Value>> {
-    let mut out = Vec::new();
-    for s in &k.archive {
-        out.push(trade_record(s)?);
-    }
-    for s in &k.slots {
-        if !s.trade_id.is_empty() && (s.initial_size > Decimal::ZERO || s.exchange_realized.is_some()) {
-            out.push(trade_record(s)?);
+    trade_slots(k).map(trade_record).collect()
+}
+
+fn io_err(e: std::io::Error) -> crate::dec::KErr {
+    crate::dec::KErr(format!("writing the result: {}", e))
+}
+
+fn json_to<W: std::io::Write, T: Serialize>(out: &mut W, v: &T) -> KResult<()> {
+    serde_json::to_writer(out, v).map_err(|e| crate::dec::KErr(format!("serialising the result: {}", e)))
+}
+
+/// `trades` written as its JSON array text into `out`, one trade record at a time: the same bytes
+/// as serialising `trades(k)`, without holding every record's Value tree at once (issue 12: the
+/// final snapshot of a 48 h run grew the WebAssembly memory, which never shrinks, from 16 to 46 MB).
+pub fn write_trades<W: std::io::Write>(k: &Kernel, out: &mut W) -> KResult<()> {
+    out.write_all(b"[").map_err(io_err)?;
+    for (i, s) in trade_slots(k).enumerate() {
+        if i > 0 {
+            out.write_all(b",").map_err(io_err)?;
         }
+        json_to(out, &trade_record(s)?)?;
     }
-    Ok(out)
+    out.write_all(b"]").map_err(io_err)
+}
+
+/// `snapshot` written as JSON text into `out`: the same bytes as serialising `snapshot(k)` (keys in
+/// serde_json's sorted order: anomalies, ledger, slots, trades), with the trades streamed by
+/// `write_trades`.
+pub fn write_snapshot<W: std::io::Write>(k: &Kernel, out: &mut W) -> KResult<()> {
+    out.write_all(b"{\"anomalies\":").map_err(io_err)?;
+    json_to(out, &k.anomalies.iter().map(anomaly_image).collect::<Vec<_>>())?;
+    out.write_all(b",\"ledger\":").map_err(io_err)?;
+    json_to(out, &ledger_image(&k.ledger))?;
+    out.write_all(b",\"slots\":").map_err(io_err)?;
+    // Through Value, as `snapshot` does: an object's keys come out sorted.
+    let slots = serde_json::to_value(k.slots.iter().map(slot_image).collect::<Vec<SlotImage>>()).map_err(|e| crate::dec::KErr(e.to_string()))?;
+    json_to(out, &slots)?;
+    out.write_all(b",\"trades\":").map_err(io_err)?;
+    write_trades(k, out)?;
+    out.write_all(b"}").map_err(io_err)
 }
 
 pub fn find_trade<'a>(k: &'a Kernel, trade_id: &str) -> Option<&'a SlotState> {
