@@ -17,6 +17,7 @@ import type { InvariantEvidence, InvariantResult } from "./types.js";
 import { lastLedgerSampleUs, streamedFolds as folded, type FillRoute, type LedgerSample, type RunRecord, type SlotSample } from "./record.js";
 import { Dec, shown } from "./num.js";
 import { TruthsCache } from "./oracle.js";
+import { ownString } from "./own-string.js";
 
 const MAX_DETAIL_ITEMS = 5;
 
@@ -259,7 +260,8 @@ export class CapitalAnchoredFold extends StreamFold {
           problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: anchor sample without the wallet it was given` });
         } else {
           if (!capital.equals(d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt"))) problems.push({ tUs: s.tUs, detail: `t=${s.tUs}: capital ${l.capitalUsdt} != anchored wallet ${s.anchoredWalletUsdt}` });
-          problems.push({ unlessIn: d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed(), problem: { tUs: s.tUs, detail: `t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance` } });
+          // Pending to the end of the run: a detail that does not hold the WS frame the wallet came from.
+          problems.push({ unlessIn: d(s.anchoredWalletUsdt, "s.anchoredWalletUsdt").toFixed(), problem: { tUs: s.tUs, detail: ownString(`t=${s.tUs}: anchored wallet ${s.anchoredWalletUsdt} was never a venue wallet balance`) } });
         }
       }
       this.base = { capital, realized: d(l.realizedPnlUsdt, "l.realizedPnlUsdt"), fees: d(l.feesPaidUsdt, "l.feesPaidUsdt"), funding: d(l.fundingUsdt, "l.fundingUsdt") };

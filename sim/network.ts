@@ -26,6 +26,7 @@ import type { FaultInjector } from "./faults.js";
 import type { RunObserver } from "./observer.js";
 import type { KernelHost } from "./kernel-host.js";
 import type { Schedule } from "./runtime-types.js";
+import { ownString } from "./own-string.js";
 
 /** The network drops a REST leg older than this (latency tails are capped below the timeout). */
 export const MAX_REST_LATENCY_US = 1_400_000;
@@ -93,7 +94,7 @@ export class SimNetwork implements Transport {
     const submit = call.clientOrderId ? this.connector.submitFor(call.clientOrderId) : undefined;
     if (submit && (call.purpose === "submit" || call.purpose === "query") && classifyReply(resp, now).cls === "OK") {
       for (const ev of parseCommandResponse(submit, resp, now)) {
-        if (ev.venueOrderId) this.obs.venueIdToClient.set(ev.venueOrderId, submit.clientOrderId);
+        if (ev.venueOrderId) this.obs.venueIdToClient.set(ownString(ev.venueOrderId), submit.clientOrderId);
       }
     }
     if (this.faults.restResponseLost(now, `${req.method} ${req.path} ${call.clientOrderId ?? ""}`)) return;
@@ -131,7 +132,7 @@ export class SimNetwork implements Transport {
       const parsed = parseWsMessage(msg);
       // The wallet balances the venue itself states (ACCOUNT_UPDATE wb): anchors must be one of these.
       for (const ev of parsed.accountEvents) {
-        if (ev.kind === "BALANCE" && ev.walletBalanceUsdt !== undefined) this.obs.rec.venueWallets.push(ev.walletBalanceUsdt);
+        if (ev.kind === "BALANCE" && ev.walletBalanceUsdt !== undefined) this.obs.rec.venueWallets.push(ownString(ev.walletBalanceUsdt));
         if (ev.kind === "FILL_SETTLED" && ev.venueOrderId) this.obs.noteEmittedSettle(ev.eventId, ev.venueOrderId);
       }
       this.maybeRaceCancel(msg.body, now);

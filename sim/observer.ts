@@ -25,6 +25,7 @@ import { TALLIED, TraceTally, seqDigests, tallyReadsBody } from "./trace-tally.j
 import { RecordStreamFolds } from "./invariants.js";
 import { journalView, type FillRoute, type SlotSample } from "./record.js";
 import type { Transition } from "../kernel/types.js";
+import { ownString } from "./own-string.js";
 
 /** Row kinds that can carry a listen key (venue traffic: the create reply, PUT/DELETE params, listenKeyExpired frames). */
 const LISTEN_KEY_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>(["venue.req", "venue.resp", "venue.ws", "net.resp", "net.ws"]);
@@ -305,7 +306,9 @@ export class RunObserver {
 
   /** A FILL_SETTLED the venue emitted on the user stream (before any network fault). */
   noteEmittedSettle(eventId: string, venueOrderId: string): void {
-    this.emittedSettles.set(eventId, venueOrderId);
+    // Kept to the end of the run: copies that do not hold the WS frame they were cut from.
+    venueOrderId = ownString(venueOrderId);
+    this.emittedSettles.set(ownString(eventId), venueOrderId);
     this.emittedSettleCount.set(venueOrderId, (this.emittedSettleCount.get(venueOrderId) ?? 0) + 1);
   }
 
