@@ -301,7 +301,7 @@ pub fn trade_record(s: &SlotState) -> KResult<Value> {
 /// A slot's trade is listed once it has an entry fill.
 pub fn trades(k: &Kernel) -> KResult<Vec<Value>> {
     let mut out = Vec::new();
-    for s in &k.archive {
+    for s in k.archive.iter() {
         out.push(trade_record(s)?);
     }
     for s in &k.slots {
