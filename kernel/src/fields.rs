@@ -49,50 +49,84 @@ pub enum BinVal<'a> {
     Strs(BinStrs<'a>),
 }
 
-/// The elements of a tag-5 value: `count` strings, each a u16 length + UTF-8 bytes, checked by
-/// the record decoder (typed.rs `decode_fields`) before a `BinStrs` is made.
+/// The elements of a tag-5 value: `count` strings, each a u16 length + UTF-8 bytes. The record
+/// decoder (typed.rs `decode_fields`) checks them before it makes a `BinStrs`; reading them checks
+/// again and refuses malformed bytes naming `field` (no silent fallback: an element that does not
+/// decode is an error, never an empty string).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BinStrs<'a> {
+    /// The record key the array was given under (named by every error of its elements).
+    pub field: &'a str,
     pub count: usize,
     /// The elements' bytes as they stand in the record (length prefixes included).
     pub bytes: &'a [u8],
 }
 
 impl<'a> BinStrs<'a> {
-    /// The elements in order.
+    /// The elements in order; a malformed element is an `Err` naming `field` and ends the walk.
     pub fn iter(&self) -> BinStrsIter<'a> {
-        BinStrsIter { rest: self.bytes, left: self.count }
+        BinStrsIter { field: self.field, rest: self.bytes, left: self.count, index: 0 }
     }
     /// The elements as JSON strings (the shared ratio parser sees one shape from either source).
-    pub fn to_values(&self) -> Vec<Value> {
-        self.iter().map(|s| Value::String(s.to_string())).collect()
+    /// Errors: the first malformed element (truncated, not UTF-8, or bytes beyond `count`), naming
+    /// `field`.
+    pub fn to_values(&self) -> FResult<Vec<Value>> {
+        self.iter().map(|r| r.map(|s| Value::String(s.to_string()))).collect()
     }
-    /// The same array as a JSON value (error texts).
-    pub fn to_value(&self) -> Value {
-        Value::Array(self.to_values())
+    /// The same array as a JSON value (error texts); errors as `to_values`.
+    pub fn to_value(&self) -> FResult<Value> {
+        self.to_values().map(Value::Array)
     }
 }
 
-/// Iterator over the strings of a `BinStrs`.
+/// Iterator over the strings of a `BinStrs`: `Ok(element)` per element, or one `Err` naming the
+/// field for malformed bytes (a length prefix or element cut short, an element that is not UTF-8,
+/// bytes left over after `count` elements), after which it yields nothing.
 pub struct BinStrsIter<'a> {
+    field: &'a str,
     rest: &'a [u8],
     left: usize,
+    index: usize,
+}
+
+impl<'a> BinStrsIter<'a> {
+    fn fail(&mut self, reason: String) -> Option<FResult<&'a str>> {
+        self.left = 0;
+        self.rest = &[];
+        Some(Err(FieldError::new(self.field, "(binary record)", &reason)))
+    }
 }
 
 impl<'a> Iterator for BinStrsIter<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        if self.left == 0 || self.rest.len() < 2 {
-            return None;
+    type Item = FResult<&'a str>;
+    fn next(&mut self) -> Option<FResult<&'a str>> {
+        if self.left == 0 {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let n = self.rest.len();
+            return self.fail(format!("{} bytes after the last of {} array elements", n, self.index));
+        }
+        if self.rest.len() < 2 {
+            let i = self.index;
+            return self.fail(format!("array element {} truncated in its length", i));
         }
         let n = u16::from_le_bytes([self.rest[0], self.rest[1]]) as usize;
         if self.rest.len() < 2 + n {
-            return None;
+            let (i, have) = (self.index, self.rest.len() - 2);
+            return self.fail(format!("array element {} truncated: {} of {} bytes", i, have, n));
         }
-        let s = std::str::from_utf8(&self.rest[2..2 + n]).unwrap_or("");
+        let s = match std::str::from_utf8(&self.rest[2..2 + n]) {
+            Ok(s) => s,
+            Err(_) => {
+                let i = self.index;
+                return self.fail(format!("array element {} is not UTF-8", i));
+            }
+        };
         self.rest = &self.rest[2 + n..];
         self.left -= 1;
-        Some(s)
+        self.index += 1;
+        Some(Ok(s))
     }
 }
 
@@ -164,7 +198,15 @@ fn show_fv(v: &FV) -> String {
         FV::Str(s) => show(&Value::String(s.to_string())),
         FV::Int(i) => i.to_string(),
         FV::Bool(b) => b.to_string(),
-        FV::Strs(l) => show(&l.to_value()),
+        FV::Strs(l) => show_strs(l),
+    }
+}
+
+/// Short text of a tag-5 array for error messages: the JSON array, or the reason it does not decode.
+fn show_strs(l: &BinStrs) -> String {
+    match l.to_value() {
+        Ok(v) => show(&v),
+        Err(e) => format!("(malformed array: {})", e.reason),
     }
 }
 
@@ -174,7 +216,7 @@ pub fn show_bin(v: &BinVal) -> String {
         BinVal::Str(s) => show(&Value::String(s.to_string())),
         BinVal::Int(i) => i.to_string(),
         BinVal::Bool(b) => b.to_string(),
-        BinVal::Strs(l) => show(&l.to_value()),
+        BinVal::Strs(l) => show_strs(l),
     }
 }
 
@@ -479,5 +521,44 @@ mod id_bytes_tests {
         }
         assert!(is_id_bytes(b""));
         assert!(is_id_bytes(b"d2-t123-x1r2~!#$%&'()*+,-./0123456789:;<=>?@AZ[]^_`az{|}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BinStrs, Value};
+
+    fn strs(count: usize, bytes: &[u8]) -> BinStrs<'_> {
+        BinStrs { field: "exitLegRatios", count, bytes }
+    }
+
+    #[test]
+    fn bin_strs_reads_well_formed_elements() {
+        let b = [2u8, 0, b'0', b'.', 1, 0, b'1'];
+        assert_eq!(strs(2, &b).to_values().unwrap(), vec![Value::String("0.".into()), Value::String("1".into())]);
+        assert_eq!(strs(0, &[]).to_values().unwrap(), Vec::<Value>::new());
+    }
+
+    /// No silent fallback (docs/flaws.md F22): malformed
+    /// tag-5 bytes are an error naming the field, never an empty string or a shorter array.
+    #[test]
+    fn bin_strs_malformed_bytes_are_an_error_naming_the_field_f22() {
+        let cases: [(usize, &[u8], &str); 5] = [
+            (1, &[1, 0, 0xff], "array element 0 is not UTF-8"),
+            (2, &[1, 0, b'1', 9], "array element 1 truncated in its length"),
+            (1, &[5, 0, b'1'], "array element 0 truncated: 1 of 5 bytes"),
+            (2, &[1, 0, b'1'], "array element 1 truncated in its length"),
+            (1, &[1, 0, b'1', 7], "1 bytes after the last of 1 array elements"),
+        ];
+        for (count, bytes, reason) in cases.iter() {
+            let e = strs(*count, bytes).to_values().unwrap_err();
+            assert_eq!(e.field, "exitLegRatios", "{:?}", bytes);
+            assert_eq!(e.reason, *reason, "{:?}", bytes);
+            // the walk stops at the error: one Err, then nothing
+            let items: Vec<_> = strs(*count, bytes).iter().collect();
+            assert!(items.last().unwrap().is_err() && items.iter().filter(|r| r.is_err()).count() == 1, "{:?}", bytes);
+        }
+        // error texts of the field say why, instead of showing a made-up value
+        assert_eq!(super::show_strs(&strs(1, &[1, 0, 0xff])), "(malformed array: array element 0 is not UTF-8)");
     }
 }

@@ -297,14 +297,14 @@ pub fn trade_record(s: &SlotState) -> KResult<Value> {
     Ok(v)
 }
 
-/// Trades: archived trades first (in archive order), then the trades held by slots (slot order).
-/// A slot's trade is listed once it has an entry fill.
 /// The slots whose trade records `trades` lists: archived trades (re-entered slots) first, then
 /// trades held by slots that opened a position or carry an exchange figure.
 fn trade_slots(k: &Kernel) -> impl Iterator<Item = &SlotState> {
     k.archive.iter().chain(k.slots.iter().filter(|s| !s.trade_id.is_empty() && (s.initial_size > Decimal::ZERO || s.exchange_realized.is_some())))
 }
 
+/// Trades: archived trades first (in archive order), then the trades held by slots (slot order).
+/// A slot's trade is listed once it has an entry fill.
 pub fn trades(k: &Kernel) -> KResult<Vec<Value>> {
     trade_slots(k).map(trade_record).collect()
 }

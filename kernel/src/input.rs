@@ -208,7 +208,7 @@ pub fn parse_intent_src(src: Src) -> FResult<Intent> {
             let exit_leg_ratios = match o.opt_list("exitLegRatios")? {
                 None => None,
                 Some(crate::fields::List::Json(a)) => Some(parse_ratios(a, "exitLegRatios")?),
-                Some(crate::fields::List::Strs(l)) => Some(parse_ratios(&l.to_values(), "exitLegRatios")?),
+                Some(crate::fields::List::Strs(l)) => Some(parse_ratios(&l.to_values()?, "exitLegRatios")?),
             };
             IntentKind::Enter { trade_id, symbol, side, quantity, order, leverage, exit_leg_ratios }
         }

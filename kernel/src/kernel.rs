@@ -23,9 +23,11 @@ mod reconcile;
 mod netting;
 mod reprice;
 mod id_log;
+mod archive;
 pub(crate) mod mutants;
 
 pub use persist::SavedState;
+pub use archive::Archive;
 use id_log::IdLog;
 pub use reconcile::apply_fee_report;
 pub use settle::{kernel_estimate, settle_leg_fill, LegSettle};
@@ -46,7 +48,7 @@ pub struct Kernel {
     pub slots: Slots,
     /// Trades that left their slot (re-entry): kept for trade records and late FILL_SETTLED,
     /// oldest first, at most `cfg.archive_capacity` (older ones are evicted: `evict_archive`).
-    pub archive: VecDeque<SlotState>,
+    pub archive: Archive,
     /// Lower-cased trade id → absolute archive position (`archive_base` + index).
     archive_index: FastMap<String, usize>,
     /// Trades evicted since this instance was created or restored (offset of `archive_index`).
@@ -155,7 +157,7 @@ impl Kernel {
         Kernel {
             cfg,
             slots,
-            archive: VecDeque::new(),
+            archive: Archive::default(),
             archive_index: FastMap::default(),
             archive_base: 0,
             evicted_trade_hashes: crate::hash_store::HashStore::default(),

@@ -759,21 +759,59 @@ pub fn order_fee(fill_fees: Decimal, settled_fees: Decimal) -> Decimal {
 pub struct Slots {
     v: Vec<SlotState>,
     written: u64,
+    /// `trade_hash[i]` = `trade_id_hash_ci` of slot i's trade id, valid unless bit i of
+    /// `hash_stale` is set (every mutable access sets it, like `written`): the trade-id check of
+    /// an ENTER compares these instead of reading every slot's id (issue 11 per-call profile).
+    trade_hash: Vec<u64>,
+    hash_stale: u64,
+}
+
+/// FNV-1a 64 of the ASCII-lower-cased bytes of `id`: equal for ids equal ignoring ASCII case
+/// (`str::eq_ignore_ascii_case`), so a different hash proves different ids. Not persisted.
+pub fn trade_id_hash_ci(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= b.to_ascii_lowercase() as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 impl Slots {
     pub fn new(v: Vec<SlotState>) -> Slots {
-        Slots { v, written: 0 }
+        Slots { v, written: 0, trade_hash: Vec::new(), hash_stale: u64::MAX }
     }
     /// Mutable iteration: marks every slot written.
     pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, SlotState> {
         self.written = u64::MAX;
+        self.hash_stale = u64::MAX;
         self.v.iter_mut()
     }
     /// Replace every slot (restore): marks every slot written.
     pub fn replace_all(&mut self, v: Vec<SlotState>) {
         self.written = u64::MAX;
+        self.hash_stale = u64::MAX;
         self.v = v;
+    }
+    /// True when a slot holds trade `trade_id` (a non-empty trade id equal ignoring ASCII case:
+    /// E7 unique trade ids). Same answer as scanning every slot's id; reads only the ids whose
+    /// cached hash matches. Does not mark any slot written.
+    pub fn holds_trade_id(&mut self, trade_id: &str) -> bool {
+        if self.trade_hash.len() != self.v.len() {
+            self.trade_hash = vec![0; self.v.len()];
+            self.hash_stale = u64::MAX;
+        }
+        let mut stale = self.hash_stale;
+        while stale != 0 {
+            let i = stale.trailing_zeros() as usize;
+            stale &= stale - 1;
+            if i < self.v.len() {
+                self.trade_hash[i] = trade_id_hash_ci(&self.v[i].trade_id);
+            }
+        }
+        self.hash_stale = 0;
+        let h = trade_id_hash_ci(trade_id);
+        self.trade_hash.iter().zip(self.v.iter()).any(|(th, s)| *th == h && !s.trade_id.is_empty() && s.trade_id.eq_ignore_ascii_case(trade_id))
     }
     /// Bit i set = slot i was written since the last call; clears the record.
     pub fn take_written(&mut self) -> u64 {
@@ -805,6 +843,7 @@ impl std::ops::IndexMut<usize> for Slots {
     fn index_mut(&mut self, i: usize) -> &mut SlotState {
         if i < 64 {
             self.written |= 1u64 << i;
+            self.hash_stale |= 1u64 << i;
         }
         &mut self.v[i]
     }
@@ -821,6 +860,31 @@ impl<'a> IntoIterator for &'a Slots {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Slots::holds_trade_id` (cached per-slot hashes) answers as the scan it replaced (E7:
+    /// trade ids unique ignoring ASCII case), after writes through IndexMut, iter_mut and
+    /// replace_all, with empty ids never matching.
+    #[test]
+    fn holds_trade_id_matches_the_slot_scan_e7() {
+        let scan = |sl: &Slots, id: &str| sl.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.eq_ignore_ascii_case(id));
+        let mut sl = Slots::new((0..8).map(SlotState::empty).collect());
+        let queries = ["t1", "T1", "t2", "bt10", "BT10", "bt11", "x", ""];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for step in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let id = queries[(x % 8) as usize];
+            match step % 7 {
+                0 => sl.iter_mut().for_each(|s| if s.trade_id.len() > 2 { s.trade_id.clear() }),
+                1 if step % 5 == 0 => sl.replace_all((0..8).map(SlotState::empty).collect()),
+                _ => sl[((x >> 8) % 8) as usize].trade_id = id.to_string(),
+            }
+            for q in queries.iter() {
+                assert_eq!(sl.holds_trade_id(q), scan(&sl, q), "step {} query {:?}", step, q);
+            }
+        }
+    }
 
     /// Sequential numeric ids (the shape of venue order ids and event ids) get distinct 64-bit
     /// `id_hash` values: the id logs (kernel/id_log.rs) and `SeenIndex` treat an equal hash as a

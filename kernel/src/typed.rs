@@ -88,7 +88,7 @@ pub fn decode_fields(b: &[u8]) -> Result<BinFields<'_>, FieldError> {
                     let l = u16::from_le_bytes([lb[0], lb[1]]) as usize;
                     utf8(take(b, &mut off, l, key)?, key)?;
                 }
-                BinVal::Strs(crate::fields::BinStrs { count, bytes: &b[start..off] })
+                BinVal::Strs(crate::fields::BinStrs { field: key, count, bytes: &b[start..off] })
             }
             t => return Err(FieldError::new(key, &t.to_string(), "unknown value tag")),
         };

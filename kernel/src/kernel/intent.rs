@@ -85,10 +85,13 @@ impl Kernel {
         }
     }
 
-    pub(super) fn trade_id_taken(&self, trade_id: &str) -> bool {
+    /// True when `trade_id` (ignoring ASCII case) is held by a slot, archived or evicted (E7).
+    pub(super) fn trade_id_taken(&mut self, trade_id: &str) -> bool {
+        if self.slots.holds_trade_id(trade_id) {
+            return true;
+        }
         let lower = trade_id.to_ascii_lowercase();
-        self.slots.iter().any(|s| !s.trade_id.is_empty() && s.trade_id.eq_ignore_ascii_case(trade_id))
-            || self.archive_index.contains_key(&lower)
+        self.archive_index.contains_key(&lower)
             || self.evicted_trade_hashes.contains(trade_id_hash(&lower))
     }
 

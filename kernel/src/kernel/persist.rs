@@ -28,7 +28,7 @@ pub(super) struct SavedStateRef<'a> {
     format: &'static str,
     slot_count: usize,
     slots: std::borrow::Cow<'a, [SlotState]>,
-    archive: &'a VecDeque<SlotState>,
+    archive: &'a Archive,
     ledger: &'a LedgerState,
     anomalies: &'a Vec<AnomalyState>,
     account_seen: Kept<'a>,
@@ -40,32 +40,34 @@ pub(super) struct SavedStateRef<'a> {
     netting: &'a Vec<NetPosition>,
 }
 
-/// `SavedStateRef` with a caller-provided source hash (serialised in `SavedState`'s field order).
-pub(super) struct SavedStateOwnedHash<'a, 'b> {
-    source_hash: &'b str,
-    inner: &'b SavedStateRef<'a>,
-}
-
-impl<'a, 'b> serde::Serialize for SavedStateOwnedHash<'a, 'b> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let v = self.inner;
-        let mut st = ser.serialize_struct("SavedState", 13)?;
-        st.serialize_field("format", v.format)?;
-        st.serialize_field("sourceHash", self.source_hash)?;
-        st.serialize_field("slotCount", &v.slot_count)?;
-        st.serialize_field("slots", &v.slots)?;
-        st.serialize_field("archive", v.archive)?;
-        st.serialize_field("ledger", v.ledger)?;
-        st.serialize_field("anomalies", v.anomalies)?;
-        st.serialize_field("accountSeen", &v.account_seen)?;
-        st.serialize_field("intentSeen", &v.intent_seen)?;
-        st.serialize_field("retiredVenueOrderIds", &v.retired_venue_order_ids)?;
-        st.serialize_field("parked", v.parked)?;
-        st.serialize_field("evictedTradeHashes", &v.evicted_trade_hashes)?;
-        st.serialize_field("netting", v.netting)?;
-        st.end()
+/// Write the saved-state JSON of `v` with `source_hash` into `w`: the bytes serde_json writes for
+/// the equal `SavedState` (same field order, compact), composed field by field so the archive can
+/// come from its cached trade texts (archive.rs; `fill_cache`: keep the texts formatted now).
+/// Unit test `state_text_matches_serde_of_saved_state` holds the bytes to serde's. Errors:
+/// serde_json's or `w`'s, as text.
+fn write_state_json<W: std::io::Write>(w: &mut W, source_hash: &str, v: &SavedStateRef<'_>, fill_cache: bool) -> Result<(), String> {
+    fn put<W: std::io::Write>(w: &mut W, b: &[u8]) -> Result<(), String> {
+        w.write_all(b).map_err(|e| e.to_string())
     }
+    fn val<W: std::io::Write, T: serde::Serialize + ?Sized>(w: &mut W, key: &[u8], t: &T) -> Result<(), String> {
+        put(w, key)?;
+        serde_json::to_writer(&mut *w, t).map_err(|e| e.to_string())
+    }
+    val(w, b"{\"format\":", v.format)?;
+    val(w, b",\"sourceHash\":", source_hash)?;
+    val(w, b",\"slotCount\":", &v.slot_count)?;
+    val(w, b",\"slots\":", &v.slots)?;
+    put(w, b",\"archive\":")?;
+    v.archive.write_json(w, fill_cache)?;
+    val(w, b",\"ledger\":", v.ledger)?;
+    val(w, b",\"anomalies\":", v.anomalies)?;
+    val(w, b",\"accountSeen\":", &v.account_seen)?;
+    val(w, b",\"intentSeen\":", &v.intent_seen)?;
+    val(w, b",\"retiredVenueOrderIds\":", &v.retired_venue_order_ids)?;
+    val(w, b",\"parked\":", v.parked)?;
+    val(w, b",\"evictedTradeHashes\":", &v.evicted_trade_hashes)?;
+    val(w, b",\"netting\":", v.netting)?;
+    put(w, b"}")
 }
 
 /// An id log serialised as its saved list (`IdLog::kept`: list order, live ids only).
@@ -134,22 +136,20 @@ impl Kernel {
 
     pub fn save(&self, source_hash: &str) -> Result<String, String> {
         let mut out: Vec<u8> = Vec::new();
-        let st = self.saved_view();
-        let st = SavedStateOwnedHash { source_hash, inner: &st };
-        serde_json::to_writer(&mut out, &st).map_err(|e| e.to_string())?;
+        write_state_json(&mut out, source_hash, &self.saved_view(), false)?;
         String::from_utf8(out).map_err(|e| e.to_string())
     }
 
     /// State digest (kernel/README.md "State digest"): FNV-1a 128 over the saveState JSON text
     /// with `sourceHash` set to "" (so the digest depends on the state only, not on the build),
-    /// as 32 lowercase hex digits. Streamed: the state text is never materialised. Two kernels
+    /// as 32 lowercase hex digits. Streamed: the state text is never materialised, and archived
+    /// trades are hashed from their cached texts (archive.rs; issue 12: most of the digest was
+    /// serde formatting of archived trades, which rarely change). Two kernels
     /// have equal digests iff their saveState texts (minus sourceHash) are equal, up to FNV-1a
     /// 128 collisions. Used by the idempotency probes instead of exporting the state twice.
     pub fn state_digest(&self) -> String {
         let mut h = Fnv128::new();
-        let st = self.saved_view();
-        let st = SavedStateOwnedHash { source_hash: "", inner: &st };
-        if let Err(e) = serde_json::to_writer(&mut h, &st) {
+        if let Err(e) = write_state_json(&mut h, "", &self.saved_view(), true) {
             return format!("error: {}", e);
         }
         format!("{:032x}", h.0)
@@ -225,7 +225,7 @@ impl Kernel {
         let before = self.ledger.clone();
         let mut out = Out::ok("state restored");
         self.slots.replace_all(st.slots);
-        self.archive = st.archive.into_iter().collect();
+        self.archive = Archive::from_items(st.archive);
         self.archive_base = 0;
         self.archive_index = self.archive.iter().enumerate().map(|(i, s)| (s.trade_id.to_ascii_lowercase(), i)).collect();
         self.evicted_trade_hashes = crate::hash_store::HashStore::from_hashes(st.evicted_trade_hashes);
@@ -250,9 +250,7 @@ impl Kernel {
                 stale += 1;
             }
         }
-        for a in self.archive.iter_mut() {
-            a.rebuild_seen();
-        }
+        self.archive.for_each_mut(|a| a.rebuild_seen());
         out.set("staleSlots", DVal::N(stale));
         if let Err(e) = self.recompute_unrealized() {
             return internal(e);
@@ -375,7 +373,7 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
-    use super::Fnv128;
+    use super::{Fnv128, SavedState};
     use std::io::Write;
 
     /// The reference FNV-1a 128 step on a u128 (the documented definition).
@@ -412,5 +410,73 @@ mod tests {
             h.write_all(&bytes[cut..]).unwrap();
             assert_eq!(h.0, reference(&bytes), "split at {}", cut);
         }
+    }
+
+    /// The bench stream (stream.rs) into a kernel with a small archive, in chunks of records.
+    fn stream_chunks(records: usize) -> Vec<Vec<u8>> {
+        let buf = crate::stream::bench_stream(records, 7, 4);
+        let (mut out, mut start, mut off) = (Vec::new(), 0usize, 0usize);
+        while off + 4 <= buf.len() {
+            let len = u32::from_le_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;
+            assert!(len > 0 && off + len <= buf.len());
+            off += len;
+            if off - start >= 2048 {
+                out.push(buf[start..off].to_vec());
+                start = off;
+            }
+        }
+        out.push(buf[start..off].to_vec());
+        out
+    }
+
+    fn reference_digest(k: &crate::kernel::Kernel) -> String {
+        format!("{:032x}", reference(k.save("").unwrap().as_bytes()))
+    }
+
+    /// The composed saved-state text (write_state_json, cached archive texts) is byte for byte
+    /// what serde_json writes for the same `SavedState`, and the digest is FNV-1a 128 of the
+    /// saveState text with sourceHash "" (kernel/README.md "State digest"), while the archive
+    /// grows, evicts (archiveCapacity 6) and has cached texts from earlier digests.
+    #[test]
+    fn state_text_matches_serde_of_saved_state_and_digest_matches_its_fnv() {
+        let cfg = crate::stream::bench_config(4).replace("\"defaultExitLegRatios\"", "\"archiveCapacity\":6,\"defaultExitLegRatios\"");
+        let mut api = crate::api::Api::create(&cfg).unwrap();
+        let mut evicted_seen = false;
+        for c in stream_chunks(6000) {
+            crate::batch::process_batch(&mut api.kernel, &c);
+            let k = &api.kernel;
+            let text = k.save("h").unwrap();
+            let parsed: SavedState = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
+            assert_eq!(k.state_digest(), reference_digest(k));
+            assert_eq!(k.state_digest(), reference_digest(k), "second digest, from cached texts");
+            evicted_seen |= k.ledger.evicted_trades > 0;
+        }
+        assert!(evicted_seen && api.kernel.archive.len() == 6 && api.kernel.archive.cached_count() == 6);
+    }
+
+    /// A changed archived trade (Archive::set: re-pricing, settlement, reconcile) drops its cached
+    /// text: the next digest hashes the new trade, not the cached old one.
+    #[test]
+    fn archive_set_drops_the_cached_text_of_the_changed_trade() {
+        let mut api = crate::api::Api::create(&crate::stream::bench_config(4)).unwrap();
+        for c in stream_chunks(3000) {
+            crate::batch::process_batch(&mut api.kernel, &c);
+        }
+        let k = &mut api.kernel;
+        assert!(k.archive.len() >= 3);
+        let before = k.state_digest();
+        let n = k.archive.len();
+        assert_eq!(k.archive.cached_count(), n);
+        let mut s = k.archive[1].clone();
+        s.fees += rust_decimal::Decimal::new(1, 8);
+        k.archive.set(1, s);
+        assert_eq!(k.archive.cached_count(), n - 1);
+        let after = k.state_digest();
+        assert_ne!(after, before);
+        assert_eq!(after, reference_digest(k));
+        k.archive.for_each_mut(|a| a.rebuild_seen());
+        assert_eq!(k.archive.cached_count(), 0);
+        assert_eq!(k.state_digest(), after);
     }
 }

@@ -156,7 +156,7 @@ impl Kernel {
                 sl.archived_fee_refs.retain(|f| f.client_order_id != c);
             }
         }
-        self.archive[ai] = s;
+        self.archive.set(ai, s);
         if ro.executed_qty == self.archive[ai].orders[oi].filled_qty {
             self.reprice_in_archive(ai, oi, ro.executed_qty, ro.avg_price, ts, out)?;
         }

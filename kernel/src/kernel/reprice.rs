@@ -299,7 +299,7 @@ impl Kernel {
         if let Some(pq) = reprice_entry(&mut s, oi, cum, avg)? {
             let gap = self.trade_gap(&s, true, tol)?;
             self.ledger.settle(&mut s)?;
-            self.archive[ai] = s;
+            self.archive.set(ai, s);
             out.set("entryBasisBackfilledQty", DVal::D(pq));
             if let Some((est, detail)) = gap {
                 self.push_anomaly(ai, true, ts, est, detail, out);
@@ -315,7 +315,7 @@ impl Kernel {
             None => self.trade_gap(&s, true, tol)?,
         };
         self.ledger.settle(&mut s)?;
-        self.archive[ai] = s;
+        self.archive.set(ai, s);
         note_reprice(out, &r);
         if let Some((est, detail)) = gap {
             self.push_anomaly(ai, true, ts, est, detail, out);

@@ -313,7 +313,7 @@ impl Kernel {
         self.ledger.settle(&mut s)?;
         let tid = s.trade_id.clone();
         if in_archive {
-            self.archive[idx] = s;
+            self.archive.set(idx, s);
         } else {
             self.slots[idx] = s;
             out.slot = Some(idx);
