@@ -9,7 +9,7 @@
  * Prices are decimal strings aligned to the instrument's tick (10^-pricePrecision).
  */
 import { readFileSync } from "node:fs";
-import { tableFromIPC } from "apache-arrow";
+import { arrow } from "./arrow-lazy.js";
 import type { MarketTick } from "../venues/venue.js";
 import type { ContractSpec, PricePath } from "./types.js";
 import { Dec, dec } from "./num.js";
@@ -137,6 +137,7 @@ function checkedPrice(field: string, value: string, c: ContractSpec): string {
  * the file and column when a column is missing or a value is bad.
  */
 export function readArrowTicks(file: string, symbol: string, c: ContractSpec): MarketTick[] {
+  const { tableFromIPC } = arrow();
   let table;
   try {
     table = tableFromIPC(readFileSync(file));

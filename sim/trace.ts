@@ -19,7 +19,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { RecordBatchFileWriter, RecordBatchReader, Table, Utf8, makeVector, type RecordBatch, type Vector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
+import type { RecordBatch, RecordBatchFileWriter, Table, Vector } from "apache-arrow";
+import { arrow } from "./arrow-lazy.js";
 
 /** Rows per Arrow record batch of a streamed trace. */
 export const TRACE_BATCH_ROWS = 8192;
@@ -330,6 +331,7 @@ export function hashRows(rows: readonly TraceRow[]): string {
 
 /** Build the Arrow table of the trace (schema in the module docstring). */
 export function traceTable(rows: readonly TraceRow[]): Table {
+  const { Table, Utf8, makeVector, vectorFromArray } = arrow();
   const seq = makeVector(BigInt64Array.from(rows, (r) => BigInt(r.seq)));
   const tUs = makeVector(BigInt64Array.from(rows, (r) => BigInt(r.tUs)));
   const kind = vectorFromArray(rows.map((r) => r.kind), new Utf8());
@@ -343,7 +345,7 @@ export function traceTable(rows: readonly TraceRow[]): Table {
  * @throws Error naming the file when it is not a trace Arrow file (a column missing).
  */
 export function readTraceRows(file: string): TraceRow[] {
-  const t = tableFromIPC(readFileSync(file));
+  const t = arrow().tableFromIPC(readFileSync(file));
   const [seq, tUs, kind, body] = ["seq", "t_us", "kind", "body"].map((c) => {
     const col = t.getChild(c);
     if (!col) throw new Error(`trace ${file}: column ${c} is missing`);
@@ -363,7 +365,7 @@ export function readTraceRows(file: string): TraceRow[] {
 export async function* traceRowBatches(file: string): AsyncGenerator<TraceRow[]> {
   const fh = await open(file, "r");
   try {
-    const reader = await RecordBatchReader.from(fh);
+    const reader = await arrow().RecordBatchReader.from(fh);
     await reader.open();
     for await (const b of reader) {
       const cols = ["seq", "t_us", "kind", "body"].map((c) => {
@@ -408,7 +410,7 @@ function traceColumns(b: RecordBatch, file: string): Vector[] {
 async function rowsAtBatches(file: string, wanted: number[]): Promise<TraceRow[] | undefined> {
   const fh = await open(file, "r");
   try {
-    const reader = await RecordBatchReader.from(fh);
+    const reader = await arrow().RecordBatchReader.from(fh);
     await reader.open();
     if (!reader.isFile()) return undefined;
     const n = reader.numRecordBatches;
@@ -457,7 +459,7 @@ async function rowsByScan(file: string, seqs: ReadonlySet<number>): Promise<Trac
 async function* traceBatches(file: string): AsyncGenerator<RecordBatch> {
   const fh = await open(file, "r");
   try {
-    const reader = await RecordBatchReader.from(fh);
+    const reader = await arrow().RecordBatchReader.from(fh);
     await reader.open();
     for await (const b of reader) yield b;
   } finally {
@@ -472,7 +474,7 @@ async function* traceBatches(file: string): AsyncGenerator<RecordBatch> {
  */
 export class ArrowTraceStream {
   private readonly fd: number;
-  private readonly writer = new RecordBatchFileWriter();
+  private readonly writer: RecordBatchFileWriter = new (arrow().RecordBatchFileWriter)();
   private pending: TraceRow[] = [];
   private closed = false;
 
@@ -512,6 +514,6 @@ export class ArrowTraceStream {
 
 /** Write the trace as an Arrow IPC file (file format, not stream). Throws on an I/O error. */
 export function writeTraceArrow(file: string, rows: readonly TraceRow[]): void {
-  writeFileSync(file, tableToIPC(traceTable(rows), "file"));
+  writeFileSync(file, arrow().tableToIPC(traceTable(rows), "file"));
 }
 
