@@ -133,6 +133,43 @@ function inCanonicalOrder(keys: string[]): boolean {
   return true;
 }
 
+/**
+ * One key list (an object's "shape", as Object.keys gives it) with its keys in canonical order and
+ * each sorted key's opening texts (keyPrefix). Row payloads come in a few shapes (an outcome, a
+ * ledger snapshot, a command...), so an object of a shape seen before skips the order check, the
+ * sort and the per-key cache lookups: its key list is compared element by element with the cached
+ * one (issue 12 profile: the encoder was 6-7 % of a soak).
+ */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly sorted: readonly string[];
+  readonly prefixes: readonly (readonly [string, string, string, string])[];
+}
+
+/** Shapes by first key (at most SHAPES_PER_FIRST_KEY each; bounded like keyPrefixes, odd objects are encoded uncached). */
+const shapes = new Map<string, Shape[]>();
+const SHAPES_PER_FIRST_KEY = 16;
+
+/** The shape of `keys` (Object.keys of the object being encoded): cached, or built (and cached while there is room). */
+function shapeOf(keys: string[]): Shape {
+  const first = keys.length === 0 ? "" : keys[0];
+  let list = shapes.get(first);
+  if (list !== undefined) {
+    for (let j = 0; j < list.length; j++) {
+      const cached = list[j].keys;
+      if (cached.length !== keys.length) continue;
+      let i = 1;
+      while (i < keys.length && cached[i] === keys[i]) i++;
+      if (i >= keys.length) return list[j];
+    }
+  }
+  const sorted = inCanonicalOrder(keys) ? keys.slice() : keys.slice().sort(byIndexThenCodeUnits);
+  const shape: Shape = { keys: keys.slice(), sorted, prefixes: sorted.map(keyPrefix) };
+  if (list === undefined && shapes.size < KEY_PREFIX_CACHE_MAX) shapes.set(first, (list = []));
+  if (list !== undefined && list.length < SHAPES_PER_FIRST_KEY) list.push(shape);
+  return shape;
+}
+
 function encodeCanonical(v: unknown): string | undefined {
   switch (typeof v) {
     case "string":
@@ -150,24 +187,22 @@ function encodeCanonical(v: unknown): string | undefined {
         return out + "]";
       }
       const o = v as Record<string, unknown>;
-      const keys = Object.keys(o);
-      if (!inCanonicalOrder(keys)) keys.sort(byIndexThenCodeUnits);
+      const { sorted: keys, prefixes } = shapeOf(Object.keys(o));
       let out = "{";
       let sep = 0; // 0 before the first entry written, 1 after (index into keyPrefix's texts)
       for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        const val = o[k];
+        const val = o[keys[i]];
         if (typeof val === "string" && !NEEDS_ESCAPE.test(val)) {
           // A string with nothing to escape: quoted as-is (as quoteString does), its opening
           // quote part of the key's cached text.
-          out += keyPrefix(k)[2 + sep] + val + '"';
+          out += prefixes[i][2 + sep] + val + '"';
           sep = 1;
           continue;
         }
         // undefined, functions and symbols are dropped (encodeCanonical gives undefined for them)
         const text = typeof val === "string" ? JSON.stringify(val) : encodeCanonical(val);
         if (text === undefined) continue;
-        out += keyPrefix(k)[sep] + text;
+        out += prefixes[i][sep] + text;
         sep = 1;
       }
       return out + "}";
