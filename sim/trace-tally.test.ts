@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./trace.js";
-import { SeqDigest, SeqMatch, outcomeCode, transitionTexts, transitionTextsReference } from "./trace-tally.js";
+import { SeqDigest, SeqMatch, transitionTexts, transitionTextsReference } from "./trace-tally.js";
 
 /** The result of `f`, or the message of what it threw. */
 function outcomeOf(f: () => string[]): { texts?: string[]; threw?: string } {
@@ -60,29 +60,6 @@ describe("trace tally: transition texts sliced from a canonical kernel.out body"
     const notLast = canonicalJson({ transitions: [{ x: "]" }], zz: { transitions: [{ y: 2 }] } });
     expect(transitionTexts(notLast)).toEqual(['{"x":"]"}']);
     expect(() => transitionTexts('{"transitions":[{"a":')).toThrow(SyntaxError);
-  });
-});
-
-describe("trace tally: the code of a kernel.out body read directly", () => {
-  /** The definition outcomeCode implements: the capture of the outcome-head regex (as sim/evidence.ts reads it). */
-  const reference = (body: string): string | undefined => /^\{"accepted":(?:true|false),(?:"changedSlots":\[[0-9,]*\],)?"code":"([A-Za-z0-9_]+)"/.exec(body)?.[1];
-
-  it("equals the outcome-head regex's capture for generated bodies (codes with odd characters, changed slots, cut-off and foreign heads)", () => {
-    const codeText = fc.oneof(fc.constantFrom("OK", "UNRESOLVED_SLOT", "DUPLICATE_EVENT", "a1_Z"), fc.string({ maxLength: 6 }), fc.constantFrom("", "-X", "A-B", 'A"', "é"));
-    const body = fc.oneof(
-      fc.record({ accepted: fc.boolean(), changedSlots: fc.option(fc.array(fc.nat(20), { maxLength: 3 }), { nil: undefined }), code: codeText, message: fc.string({ maxLength: 4 }) }).map((o) => canonicalJson(o)),
-      fc.tuple(fc.constantFrom('{"accepted":true,"code":"', '{"accepted":false,"code":"', '{"accepted":true,', '{"accepted":1,"code":"', ' {"accepted":true,"code":"'), fc.string({ maxLength: 8 })).map(([h, t]) => h + t),
-    );
-    fc.assert(
-      fc.property(body, (b) => {
-        expect(outcomeCode(b)).toBe(reference(b));
-      }),
-      { numRuns: 3000 },
-    );
-    expect(outcomeCode('{"accepted":true,"code":"OK","message":""}')).toBe("OK");
-    expect(outcomeCode('{"accepted":false,"changedSlots":[0,3],"code":"UNRESOLVED_SLOT"}')).toBe("UNRESOLVED_SLOT");
-    expect(outcomeCode('{"accepted":true,"code":"OK')).toBe(undefined); // no closing quote
-    expect(outcomeCode('{"accepted":true,"code":"A-B"}')).toBe(undefined);
   });
 });
 

@@ -240,12 +240,13 @@ export class TraceTally {
 
   private outcome(body: string): void {
     const input = this.lastInput;
-    const code = outcomeCode(body);
-    if (!input || this.lastInputAnswered || code === undefined) {
-      this.problems.push(code === undefined ? `kernel.out row is not a canonical outcome: ${body.slice(0, 80)}` : "a kernel.out row without a kernel input row before it");
+    const head = OUTCOME_HEAD.exec(body);
+    if (!input || this.lastInputAnswered || !head) {
+      this.problems.push(!head ? `kernel.out row is not a canonical outcome: ${body.slice(0, 80)}` : "a kernel.out row without a kernel input row before it");
       return;
     }
     this.lastInputAnswered = true;
+    const code = head[1];
     this.codes.add(code);
     if (input.kind === "intent") this.lines.intents.add(`${input.tUs}|${input.body}|${body}`);
     // A body ending in an empty top-level transitions array has none to tally (transitionTexts
@@ -270,29 +271,6 @@ export class TraceTally {
 
 /** How a canonical Outcome body with no transitions ends (its last top-level key, sim/trace.ts canonicalJson). */
 const NO_TRANSITIONS_END = ',"transitions":[]}';
-
-/**
- * The code of a canonical Outcome body — what OUTCOME_HEAD captures (the definition, used for any
- * body the direct reading below does not take) — or undefined when the body does not start like
- * one. Read directly for the two heads every outcome without changed slots has (issue 12 profile:
- * the regex match was a visible share of the tally); trace-tally.test.ts compares both.
- */
-export function outcomeCode(body: string): string | undefined {
-  const at = body.startsWith(HEAD_TRUE) ? HEAD_TRUE.length : body.startsWith(HEAD_FALSE) ? HEAD_FALSE.length : -1;
-  if (at > 0) {
-    let i = at;
-    for (; i < body.length; i++) {
-      const c = body.charCodeAt(i);
-      if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) break;
-    }
-    // OUTCOME_HEAD: at least one code character, then the closing quote
-    if (i > at && body.charCodeAt(i) === 0x22) return body.slice(at, i);
-  }
-  const head = OUTCOME_HEAD.exec(body);
-  return head ? head[1] : undefined;
-}
-const HEAD_TRUE = '{"accepted":true,"code":"';
-const HEAD_FALSE = '{"accepted":false,"code":"';
 
 /** Where a canonical Outcome body's transitions array starts: its key is the last of the sorted top-level keys. */
 const TRANSITIONS_KEY = ',"transitions":[';
