@@ -194,6 +194,15 @@ type Envelope = { code: number; msg: string; data: Wire };
 const parsedEnvelopes = new WeakMap<RestResponse, { body: string; env: Envelope }>();
 
 /**
+ * Envelopes already parsed, by body text: the same text parses to the same envelope, and replies
+ * repeat (an empty open-order list, the same income page swept again, the same refusal of a
+ * retried request: about a quarter of a chaos run's replies; issue 12 profile). Deep-frozen like
+ * parsedEnvelopes. Bounded: emptied when it reaches ENVELOPES_BY_TEXT_MAX texts.
+ */
+const envelopesByText = new Map<string, Envelope>();
+const ENVELOPES_BY_TEXT_MAX = 512;
+
+/**
  * The {code,msg,data} envelope of a REST body (docs/bingx-protocol.md §3), deep-frozen and shared
  * by every reader of the same response (never mutate it). Throws AdapterError when absent (a
  * failed parse is not remembered: each call throws the same error).
@@ -214,6 +223,11 @@ export function parseEnvelope(res: RestResponse): Envelope {
 export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { problem: { field: string; value: string; detail: string; message: string } } {
   const hit = parsedEnvelopes.get(res);
   if (hit !== undefined && hit.body === res.body) return { env: hit.env };
+  const same = envelopesByText.get(res.body);
+  if (same !== undefined) {
+    parsedEnvelopes.set(res, { body: res.body, env: same });
+    return { env: same };
+  }
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
   if (codeText === undefined || !/^-?\d+$/.test(codeText)) {
@@ -225,6 +239,8 @@ export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { probl
   const msg = optText(body, "msg", "body") ?? "";
   const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
   parsedEnvelopes.set(res, { body: res.body, env });
+  if (envelopesByText.size >= ENVELOPES_BY_TEXT_MAX) envelopesByText.clear();
+  envelopesByText.set(res.body, env);
   return { env };
 }
 

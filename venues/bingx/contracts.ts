@@ -133,14 +133,17 @@ export function roundPriceToTick(spec: ContractSpec, price: Dec, dir: "up" | "do
   return price.toDecimalPlaces(spec.pricePrecision, dir === "up" ? Dec.ROUND_CEIL : Dec.ROUND_FLOOR);
 }
 
-/** True when `price` has no more than pricePrecision decimals. */
+/**
+ * True when `price` has no more than pricePrecision decimals: `truncatePrice(spec, price).eq(price)`,
+ * read off the value's decimal places for a finite value (no truncated copy built; issue 12 profile).
+ */
 export function isTickAligned(spec: ContractSpec, price: Dec): boolean {
-  return truncatePrice(spec, price).eq(price);
+  return price.isFinite() ? price.decimalPlaces() <= spec.pricePrecision : truncatePrice(spec, price).eq(price);
 }
 
-/** True when `qty` has no more than quantityPrecision decimals. */
+/** True when `qty` has no more than quantityPrecision decimals (as {@link isTickAligned}: `truncateQty(spec, qty).eq(qty)`). */
 export function isStepAligned(spec: ContractSpec, qty: Dec): boolean {
-  return truncateQty(spec, qty).eq(qty);
+  return qty.isFinite() ? qty.decimalPlaces() <= spec.quantityPrecision : truncateQty(spec, qty).eq(qty);
 }
 
 /** Decimal text of a price at the contract's precision ("0.1878"). */

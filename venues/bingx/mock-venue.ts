@@ -268,9 +268,12 @@ class MockVenue implements BingxMockVenue {
   private sumFees = ZERO;
   private sumFunding = ZERO;
 
-  private readonly last = new Map<string, Dec>();
-  /** Per symbol: the text of the last market tick and the price it gave (onMarketTick). */
-  private readonly lastTickText = new Map<string, { text: string; price: Dec }>();
+  /**
+   * Per symbol: the text of the last market tick and its price (the mark), parsed only when read
+   * (markOf): a tick that no resting order of its symbol can match builds no Decimal (issue 12
+   * profile: most ticks come between two venue calls that read the mark).
+   */
+  private readonly marks = new Map<string, { text: string; price: Dec | undefined }>();
   private readonly fundingRates = new Map<string, Dec>();
   private readonly leverage = new Map<string, number>(); // `${symbol}|LONG` / `|SHORT`
   private hedgeMode: boolean;
@@ -380,24 +383,25 @@ class MockVenue implements BingxMockVenue {
     const spec = this.contracts.get(tick.symbol);
     if (!spec) throw new Error(`onMarketTick: symbol ${JSON.stringify(tick.symbol)} is not in the contracts table`);
     // The same price text as the symbol's last tick is the same (already checked) price: Decimals
-    // are immutable, so the last one is reused (a 1 s tick often repeats the price; issue 12 profile).
-    const lastTick = this.lastTickText.get(tick.symbol);
-    let price: Dec;
-    if (lastTick !== undefined && lastTick.text === tick.priceUsdt) price = lastTick.price;
-    else if (isCanonicalDecimal(tick.priceUsdt) && tick.priceUsdt.charCodeAt(0) !== 0x2d && tick.priceUsdt !== "0" && decimalsOf(tick.priceUsdt) <= spec.pricePrecision) {
+    // are immutable, so the last one is kept (a 1 s tick often repeats the price; issue 12 profile).
+    let m = this.marks.get(tick.symbol);
+    if (m !== undefined && m.text === tick.priceUsdt) {
+      // unchanged mark
+    } else if (isCanonicalDecimal(tick.priceUsdt) && tick.priceUsdt.charCodeAt(0) !== 0x2d && tick.priceUsdt !== "0" && decimalsOf(tick.priceUsdt) <= spec.pricePrecision) {
       // Fast path, same value as below: a positive canonical text already on the tick needs no
-      // truncation (truncatePrice would return an equal Decimal) and cannot truncate to 0.
-      price = new Dec(tick.priceUsdt);
-      this.lastTickText.set(tick.symbol, { text: tick.priceUsdt, price });
+      // truncation (truncatePrice would return an equal Decimal) and cannot truncate to 0; it is
+      // parsed when first read (markOf).
+      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price: undefined }));
+      else (m.text = tick.priceUsdt), (m.price = undefined);
     } else {
       const p = parseDecimal(tick.priceUsdt);
       if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(tick.priceUsdt)}`);
-      price = truncatePrice(spec, p);
+      const price = truncatePrice(spec, p);
       if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${tick.priceUsdt} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
-      this.lastTickText.set(tick.symbol, { text: tick.priceUsdt, price });
+      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price }));
+      else (m.text = tick.priceUsdt), (m.price = price);
     }
-    this.last.set(tick.symbol, price);
-    this.matchResting(spec, price);
+    this.matchResting(spec);
     return this.outbox.splice(mark);
   }
 
@@ -470,7 +474,7 @@ class MockVenue implements BingxMockVenue {
   }
 
   lastPrice(symbol: string): string | undefined {
-    const p = this.last.get(symbol);
+    const p = this.markOf(symbol);
     return p ? fmt(p) : undefined;
   }
 
@@ -505,6 +509,13 @@ class MockVenue implements BingxMockVenue {
     if (o.status === to) return;
     this.journal.push({ kind: "status", tUs: this.now, orderId: o.orderId, symbol: o.symbol, from: o.status, to });
     o.status = to;
+  }
+
+  /** The mark (last tick price) of `symbol`, undefined before its first tick; parsed at its first read. */
+  private markOf(symbol: string): Dec | undefined {
+    const m = this.marks.get(symbol);
+    if (m === undefined) return undefined;
+    return m.price ?? (m.price = new Dec(m.text));
   }
 
   // ───────────────────────────── time ─────────────────────────────
@@ -553,7 +564,7 @@ class MockVenue implements BingxMockVenue {
     for (const key of [...this.positionsMap.keys()].sort()) {
       const pos = this.positionsMap.get(key)!;
       if (pos.qty.isZero()) continue;
-      const mark = this.last.get(pos.symbol);
+      const mark = this.markOf(pos.symbol);
       if (!mark) continue;
       const rate = this.fundingRates.get(pos.symbol) ?? new Dec(this.m.fundingRate);
       const longQty = pos.positionSide === "SHORT" ? pos.qty.neg() : pos.qty; // signed exposure
@@ -691,7 +702,7 @@ class MockVenue implements BingxMockVenue {
     if (cidRaw.length > 40) throw invalid("clientOrderId length must be 1-40");
     const clientOrderId = cidRaw.toLowerCase(); // server lower-cases it (docs/bingx-protocol.md §4.1)
     if (clientOrderId !== "" && this.byClientId.has(clientOrderId)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "clientOrderID unique check failed"); // real VST (docs/bingx-protocol.md §3)
-    const mark = this.last.get(spec.symbol);
+    const mark = this.markOf(spec.symbol);
     if (!mark) throw new VenueError(this.gen("SYSTEM_ERROR"), "system busy: no market price for this symbol yet");
     const refPrice = type === "LIMIT" ? limitPrice : mark;
     if (qty.mul(refPrice).lt(spec.tradeMinUSDT)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `The minimum nominal value of an order is greater than ${spec.tradeMinUSDT}u`);
@@ -869,10 +880,11 @@ class MockVenue implements BingxMockVenue {
   }
 
   /** Resting orders of `spec.symbol` against a new trade price (risk-averse queue model). */
-  private matchResting(spec: ContractSpec, price: Dec): void {
+  private matchResting(spec: ContractSpec): void {
     if (this.resting.length === 0) return; // nothing rests: no list to build per tick
     const mine = this.resting.filter((x) => x.symbol === spec.symbol);
     if (mine.length === 0) return; // no resting order of this symbol: nothing can match
+    const price = this.markOf(spec.symbol)!;
     const tick = this.tickBySymbol.get(spec.symbol)!;
     for (const o of mine) {
       const touched = o.side === "BUY" ? price.lte(o.limitPrice) : price.gte(o.limitPrice);
@@ -958,7 +970,7 @@ class MockVenue implements BingxMockVenue {
       orderType: o.type, tif: o.tif, reduceOnly: o.reduceOnly, limitPrice: o.limitPriceText, origQty: o.origQtyText, maker, qty: fmt(qty), price: fmt(price),
       feeRate: feeRate.text, feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: fmt(posBefore),
       entryBeforePrice: fmt(entryBefore), positionAfterQty: fmt(pos.qty), entryAfterPrice: fmt(pos.entry), executedQty: fmt(o.executedQty),
-      markPrice: fmt(this.last.get(o.symbol) ?? ZERO), walletAfterUsdt: fmt(this.wallet),
+      markPrice: fmt(this.markOf(o.symbol) ?? ZERO), walletAfterUsdt: fmt(this.wallet),
     });
     this.setStatus(o, o.executedQty.gte(o.origQty) ? "FILLED" : "PARTIALLY_FILLED");
     if (o.status === "FILLED") this.unrest(o);
@@ -1021,7 +1033,7 @@ class MockVenue implements BingxMockVenue {
   }
 
   private unrealized(p: Position): Dec {
-    const mark = this.last.get(p.symbol);
+    const mark = this.markOf(p.symbol);
     if (!mark || p.qty.isZero()) return ZERO;
     const signed = p.positionSide === "SHORT" ? p.qty.neg() : p.qty;
     return signed.mul(mark.minus(p.entry));
@@ -1229,7 +1241,7 @@ class MockVenue implements BingxMockVenue {
       const pos = this.positionsMap.get(key)!;
       if (pos.qty.isZero() || (sym && pos.symbol !== sym)) continue;
       const spec = this.contracts.get(pos.symbol)!;
-      const mark = this.last.get(pos.symbol) ?? pos.entry;
+      const mark = this.markOf(pos.symbol) ?? pos.entry;
       const lev = this.posLev(pos);
       const long = pos.positionSide === "LONG" || (pos.positionSide === "BOTH" && pos.qty.gt(0));
       const margin = pos.qty.abs().mul(pos.entry).div(lev);
@@ -1392,7 +1404,7 @@ class MockVenue implements BingxMockVenue {
 
   private getPremiumIndex(p: Record<string, string>): Reply {
     const spec = this.spec(p["symbol"]);
-    const mark = this.last.get(spec.symbol);
+    const mark = this.markOf(spec.symbol);
     const nextFunding = (Math.floor(this.now / FUNDING_PERIOD_US) + 1) * FUNDING_PERIOD_US;
     return this.ok({
       symbol: spec.symbol,
