@@ -875,18 +875,31 @@ export interface TrackedOrder {
  */
 export function reconcileRequests(symbols: string[], orders: TrackedOrder[], ctx: RequestContext): RestRequest[] {
   checkCtx(ctx);
-  let n = 0;
-  const rid = () => `${ctx.requestId}:${n++}`;
-  const reqs: RestRequest[] = [{ method: "GET", path: PATHS.positions, params: signedBase(ctx), requestId: rid() }];
-  for (const s of [...new Set(symbols)].sort()) reqs.push({ method: "GET", path: PATHS.openOrders, params: { ...signedBase(ctx), symbol: s }, requestId: rid() });
+  // Request ids `<ctx.requestId>:<index>` (the index of the request in the list).
+  const reqs: RestRequest[] = [{ method: "GET", path: PATHS.positions, params: signedBase(ctx), requestId: `${ctx.requestId}:0` }];
+  for (const s of [...new Set(symbols)].sort()) reqs.push({ method: "GET", path: PATHS.openOrders, params: { ...signedBase(ctx), symbol: s }, requestId: `${ctx.requestId}:${reqs.length}` });
   for (const o of orders) {
     const p: Record<string, string> = { ...signedBase(ctx), symbol: o.symbol };
     if (o.venueOrderId) p["orderId"] = o.venueOrderId;
     else if (o.clientOrderId) p["clientOrderId"] = o.clientOrderId;
     else throw new AdapterError("orders[].venueOrderId", "(missing)", "a tracked order needs an order id or a client order id");
-    reqs.push({ method: "GET", path: PATHS.order, params: p, requestId: rid() });
+    reqs.push({ method: "GET", path: PATHS.order, params: p, requestId: `${ctx.requestId}:${reqs.length}` });
   }
   return reqs;
+}
+
+/** A reconcile report's order row from a REST order object (status NEW, executedQty / avgPrice "0" when absent). */
+function reconcileOrderRow(o: BingxOrder): ReconcileReport["orders"][number] {
+  const r: ReconcileReport["orders"][number] = {
+    symbol: o.symbol,
+    venueOrderId: o.venueOrderId,
+    status: o.status ?? "NEW",
+    executedQty: o.executedQty ?? "0",
+    avgPrice: positive(o.avgPrice) ? o.avgPrice! : "0",
+  };
+  if (o.clientOrderId) r.clientOrderId = o.clientOrderId;
+  if (o.feeUsdt !== undefined) r.feeUsdt = o.feeUsdt;
+  return r;
 }
 
 /**
@@ -901,18 +914,6 @@ export function parseReconcile(replies: { request: RestRequest; response: RestRe
   const report: ReconcileReport = { tsUs, positions: [], orders: [] };
   const seen = new Set<string>();
   const seenPos = new Set<string>();
-  const toReport = (o: BingxOrder): ReconcileReport["orders"][number] => {
-    const r: ReconcileReport["orders"][number] = {
-      symbol: o.symbol,
-      venueOrderId: o.venueOrderId,
-      status: o.status ?? "NEW",
-      executedQty: o.executedQty ?? "0",
-      avgPrice: positive(o.avgPrice) ? o.avgPrice! : "0",
-    };
-    if (o.clientOrderId) r.clientOrderId = o.clientOrderId;
-    if (o.feeUsdt !== undefined) r.feeUsdt = o.feeUsdt;
-    return r;
-  };
   const queries = replies.filter((r) => r.request.path === PATHS.order && r.request.method === "GET");
   const others = replies.filter((r) => !(r.request.path === PATHS.order && r.request.method === "GET"));
   for (const { request, response } of [...queries, ...others]) {
@@ -928,12 +929,12 @@ export function parseReconcile(replies: { request: RestRequest; response: RestRe
     }
     if (request.path === PATHS.order) {
       const o = parseOrderObject(obj(env.data, "data")["order"], "data.order");
-      if (!seen.has(o.venueOrderId)) report.orders.push(toReport(o));
+      if (!seen.has(o.venueOrderId)) report.orders.push(reconcileOrderRow(o));
       seen.add(o.venueOrderId);
     } else if (request.path === PATHS.openOrders) {
       arr(obj(env.data, "data")["orders"], "data.orders").forEach((v, i) => {
         const o = parseOrderObject(v, `data.orders[${i}]`);
-        if (!seen.has(o.venueOrderId)) report.orders.push(toReport(o));
+        if (!seen.has(o.venueOrderId)) report.orders.push(reconcileOrderRow(o));
         seen.add(o.venueOrderId);
       });
     } else if (request.path === PATHS.positions) {

@@ -590,6 +590,23 @@ class MockVenue implements BingxMockVenue {
     return this.env(0, "", data);
   }
 
+  /**
+   * The refusal of a bad parameter: 109400 (80014 with old codes) and `msg`. A method, not a
+   * closure per call: the bundle names every closure it builds (esbuild keepNames), which cost
+   * a property definition per request (issue 12 profile).
+   */
+  private invalid(msg: string): VenueError {
+    return new VenueError(this.gen("INVALID_PARAMETER"), msg);
+  }
+
+  /** Integer ms parameter `k` of `p` (1-16 digits), undefined when absent or empty; else refused as invalid naming `k`. */
+  private msParam(p: Record<string, string>, k: string): number | undefined {
+    const v = p[k];
+    if (v === undefined || v === "") return undefined;
+    if (!/^\d{1,16}$/.test(v)) throw this.invalid(`parameter ${k} is invalid: ${v}`);
+    return Number(v);
+  }
+
   private gen(kind: GenerationalError): number {
     return errorCode(kind, this.q.newErrorCodes);
   }
@@ -663,43 +680,42 @@ class MockVenue implements BingxMockVenue {
   // ───────────────────────────── place order ─────────────────────────────
 
   private placeOrder(p: Record<string, string>): Reply {
-    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
     const spec = this.spec(p["symbol"]);
     const side = p["side"];
-    if (side !== "BUY" && side !== "SELL") throw invalid(`parameter side is invalid: ${side ?? "(missing)"}`);
+    if (side !== "BUY" && side !== "SELL") throw this.invalid(`parameter side is invalid: ${side ?? "(missing)"}`);
     const type = p["type"];
-    if (type === undefined) throw invalid("parameter type is must");
-    if (type !== "MARKET" && type !== "LIMIT") throw invalid(`order type ${type} is not supported`);
+    if (type === undefined) throw this.invalid("parameter type is must");
+    if (type !== "MARKET" && type !== "LIMIT") throw this.invalid(`order type ${type} is not supported`);
     const psRaw = p["positionSide"] ?? "";
     const positionSide = (psRaw === "" ? "LONG" : psRaw) as PosSide; // empty ⇒ LONG (docs/bingx-protocol.md §4.1)
-    if (!["BOTH", "LONG", "SHORT"].includes(positionSide)) throw invalid(`parameter positionSide is invalid: ${psRaw}`);
-    if (!this.hedgeMode && positionSide !== "BOTH") throw invalid("In the One-way mode, the positionSide must be BOTH");
-    if (this.hedgeMode && positionSide === "BOTH") throw invalid("In the Hedge mode, the positionSide must be LONG or SHORT");
+    if (!["BOTH", "LONG", "SHORT"].includes(positionSide)) throw this.invalid(`parameter positionSide is invalid: ${psRaw}`);
+    if (!this.hedgeMode && positionSide !== "BOTH") throw this.invalid("In the One-way mode, the positionSide must be BOTH");
+    if (this.hedgeMode && positionSide === "BOTH") throw this.invalid("In the Hedge mode, the positionSide must be LONG or SHORT");
     const ro = p["reduceOnly"];
-    if (ro !== undefined && ro !== "true" && ro !== "false") throw invalid(`parameter reduceOnly is invalid: ${ro}`);
+    if (ro !== undefined && ro !== "true" && ro !== "false") throw this.invalid(`parameter reduceOnly is invalid: ${ro}`);
     const reduceOnly = ro === "true";
-    if (this.hedgeMode && reduceOnly) throw invalid("reduceOnly is not accepted in Hedge mode");
+    if (this.hedgeMode && reduceOnly) throw this.invalid("reduceOnly is not accepted in Hedge mode");
     const qText = p["quantity"];
-    if (qText === undefined || qText === "") throw invalid("parameter quantity is must");
+    if (qText === undefined || qText === "") throw this.invalid("parameter quantity is must");
     const qRaw = parseDecimal(qText);
-    if (!qRaw) throw invalid(`parameter quantity is invalid: ${qText}`);
+    if (!qRaw) throw this.invalid(`parameter quantity is invalid: ${qText}`);
     const qty = truncateQty(spec, qRaw); // over-precision truncated (docs/bingx-protocol.md §10)
     if (qty.lte(0)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "Order size error");
     if (qty.lt(spec.tradeMinQuantity)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
     let limitPrice = ZERO;
     if (type === "LIMIT") {
       const pText = p["price"];
-      if (pText === undefined || pText === "") throw invalid("parameter price is must");
+      if (pText === undefined || pText === "") throw this.invalid("parameter price is must");
       const pr = parseDecimal(pText);
-      if (!pr) throw invalid(`parameter price is invalid: ${pText}`);
+      if (!pr) throw this.invalid(`parameter price is invalid: ${pText}`);
       limitPrice = truncatePrice(spec, pr);
-      if (limitPrice.lte(0)) throw invalid(`parameter price is invalid: ${pText}`);
+      if (limitPrice.lte(0)) throw this.invalid(`parameter price is invalid: ${pText}`);
     }
     const tifRaw = p["timeInForce"] ?? "GTC";
-    if (!["GTC", "IOC", "FOK", "PostOnly"].includes(tifRaw)) throw invalid(`parameter timeInForce is invalid: ${tifRaw}`);
+    if (!["GTC", "IOC", "FOK", "PostOnly"].includes(tifRaw)) throw this.invalid(`parameter timeInForce is invalid: ${tifRaw}`);
     const tif = tifRaw as Tif;
     const cidRaw = p["clientOrderId"] ?? p["clientOrderID"] ?? "";
-    if (cidRaw.length > 40) throw invalid("clientOrderId length must be 1-40");
+    if (cidRaw.length > 40) throw this.invalid("clientOrderId length must be 1-40");
     const clientOrderId = cidRaw.toLowerCase(); // server lower-cases it (docs/bingx-protocol.md §4.1)
     if (clientOrderId !== "" && this.byClientId.has(clientOrderId)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "clientOrderID unique check failed"); // real VST (docs/bingx-protocol.md §3)
     const mark = this.markOf(spec.symbol);
@@ -1300,22 +1316,15 @@ class MockVenue implements BingxMockVenue {
   }
 
   private getIncome(p: Record<string, string>): Reply {
-    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
     const sym = p["symbol"];
     if (sym !== undefined && sym !== "") this.spec(sym);
     const type = p["incomeType"];
     const types = ["TRANSFER", "REALIZED_PNL", "FUNDING_FEE", "TRADING_FEE", "INSURANCE_CLEAR", "TRIAL_FUND", "ADL", "SYSTEM_DEDUCTION"];
-    if (type !== undefined && type !== "" && !types.includes(type)) throw invalid(`parameter incomeType is invalid: ${type}`);
+    if (type !== undefined && type !== "" && !types.includes(type)) throw this.invalid(`parameter incomeType is invalid: ${type}`);
     const limit = p["limit"] !== undefined ? Number(p["limit"]) : 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid(`parameter limit is invalid: ${p["limit"]} (max 1000)`);
-    const intParam = (k: string): number | undefined => {
-      const v = p[k];
-      if (v === undefined || v === "") return undefined;
-      if (!/^\d{1,16}$/.test(v)) throw invalid(`parameter ${k} is invalid: ${v}`);
-      return Number(v);
-    };
-    const end = intParam("endTime") ?? msOf(this.now);
-    const start = intParam("startTime") ?? end - SEVEN_DAYS_MS;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw this.invalid(`parameter limit is invalid: ${p["limit"]} (max 1000)`);
+    const end = this.msParam(p, "endTime") ?? msOf(this.now);
+    const start = this.msParam(p, "startTime") ?? end - SEVEN_DAYS_MS;
     // `income` is in time order (rows are stamped with the venue clock, which never goes back;
     // addIncome checks it): binary-search the first row at or after `start`, stop after `end`
     // or `limit` rows. Same rows as filtering the whole list, without reading a long run's
@@ -1353,13 +1362,12 @@ class MockVenue implements BingxMockVenue {
   }
 
   private setLeverage(p: Record<string, string>): Reply {
-    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
     const spec = this.spec(p["symbol"]);
     const side = p["side"];
     if (this.hedgeMode ? side !== "LONG" && side !== "SHORT" : side !== "BOTH")
-      throw invalid(this.hedgeMode ? "In the Hedge mode, side must be LONG or SHORT" : "In the One-way mode, side must be BOTH");
+      throw this.invalid(this.hedgeMode ? "In the Hedge mode, side must be LONG or SHORT" : "In the One-way mode, side must be BOTH");
     const lv = p["leverage"];
-    if (lv === undefined || !/^\d{1,4}$/.test(lv) || Number(lv) < 1) throw invalid(`parameter leverage is invalid: ${lv ?? "(missing)"}`);
+    if (lv === undefined || !/^\d{1,4}$/.test(lv) || Number(lv) < 1) throw this.invalid(`parameter leverage is invalid: ${lv ?? "(missing)"}`);
     const n = Number(lv);
     if (n > spec.maxLeverage) throw new VenueError(CODE.LEVERAGE_ABOVE_MAX, `leverage ${n} exceeds the maximum ${spec.maxLeverage}`);
     for (const s of side === "BOTH" ? ["LONG", "SHORT"] : [side!]) this.leverage.set(`${spec.symbol}|${s}`, n);
