@@ -179,6 +179,10 @@ interface Position {
   entry: Dec; // full-precision VWAP
   realized: Dec; // cumulative realized of this position record (cr)
   updateMs: number;
+  /** fmt of qty and entry, and entry at pricePrecision + 4 decimals (ep / avgPrice), each kept for the Decimal it was printed from. */
+  qtyText: FmtMemo;
+  entryText: FmtMemo;
+  entryWire: FmtMemo;
 }
 
 interface IncomeRow {
@@ -223,13 +227,18 @@ const decimalsOf = (text: string): number => {
   return dot < 0 ? 0 : text.length - dot - 1;
 };
 
-/** fmt(d) of the last Decimal object asked for, reused while the same object is asked again (Decimals are immutable). */
+/**
+ * `format(d)` of the last Decimal object asked for (fmt unless given), reused while the same object
+ * is asked again (Decimals are immutable; a position's or the wallet's figure is printed by the
+ * journal, the frames and the replies of one step).
+ */
 class FmtMemo {
   private d: Dec | undefined;
   private text = "";
+  constructor(private readonly format: (d: Dec) => string = fmt) {}
   of(d: Dec): string {
     if (d !== this.d) {
-      this.text = fmt(d);
+      this.text = this.format(d);
       this.d = d;
     }
     return this.text;
@@ -273,7 +282,7 @@ class MockVenue implements BingxMockVenue {
    * (markOf): a tick that no resting order of its symbol can match builds no Decimal (issue 12
    * profile: most ticks come between two venue calls that read the mark).
    */
-  private readonly marks = new Map<string, { text: string; price: Dec | undefined }>();
+  private readonly marks = new Map<string, { text: string; price: Dec | undefined; canonical: boolean }>();
   private readonly fundingRates = new Map<string, Dec>();
   private readonly leverage = new Map<string, number>(); // `${symbol}|LONG` / `|SHORT`
   private hedgeMode: boolean;
@@ -298,7 +307,11 @@ class MockVenue implements BingxMockVenue {
   private readonly books = new Map<string, { realized: Dec; rounding: Dec; fees: Dec; funding: Dec }>();
   /** Texts of the ledger figures (ledger()), each kept for the Decimal it was printed from. */
   private readonly ledgerText = { initial: new FmtMemo(), wallet: new FmtMemo(), realized: new FmtMemo(), fees: new FmtMemo(), funding: new FmtMemo() };
+  /** money(wallet): the wallet as frames and balance replies print it, kept for the Decimal it was printed from. */
+  private readonly walletMoney = new FmtMemo(money);
   private readonly feeRates = new Map<string, { dec: Dec; text: string }>();
+  /** getPositions' liquidation price factors per leverage (liqFactor). */
+  private readonly liqFactors = new Map<number, { long: Dec; short: Dec }>();
   /** planTaker's price factor per depth level (levelFactor). */
   private readonly levelFactors: { up: Dec; down: Dec }[] = [];
   /** model.levelDepthUsdt parsed once (Decimals are immutable; issue 12 profile). */
@@ -391,15 +404,15 @@ class MockVenue implements BingxMockVenue {
       // Fast path, same value as below: a positive canonical text already on the tick needs no
       // truncation (truncatePrice would return an equal Decimal) and cannot truncate to 0; it is
       // parsed when first read (markOf).
-      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price: undefined }));
-      else (m.text = tick.priceUsdt), (m.price = undefined);
+      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price: undefined, canonical: true }));
+      else (m.text = tick.priceUsdt), (m.price = undefined), (m.canonical = true);
     } else {
       const p = parseDecimal(tick.priceUsdt);
       if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(tick.priceUsdt)}`);
       const price = truncatePrice(spec, p);
       if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${tick.priceUsdt} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
-      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price }));
-      else (m.text = tick.priceUsdt), (m.price = price);
+      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price, canonical: false }));
+      else (m.text = tick.priceUsdt), (m.price = price), (m.canonical = false);
     }
     this.matchResting(spec);
     return this.outbox.splice(mark);
@@ -511,6 +524,16 @@ class MockVenue implements BingxMockVenue {
     o.status = to;
   }
 
+  /**
+   * fmt of the mark of `symbol` (undefined before its first tick): the tick's own text when it took
+   * the fast path (canonical text: fmt(new Dec(text)) === text, venues/bingx/dec.ts), else printed.
+   */
+  private markText(symbol: string): string | undefined {
+    const m = this.marks.get(symbol);
+    if (m === undefined) return undefined;
+    return m.price === undefined || m.canonical ? m.text : fmt(m.price);
+  }
+
   /** The mark (last tick price) of `symbol`, undefined before its first tick; parsed at its first read. */
   private markOf(symbol: string): Dec | undefined {
     const m = this.marks.get(symbol);
@@ -574,7 +597,7 @@ class MockVenue implements BingxMockVenue {
       this.sumFunding = this.sumFunding.plus(amount);
       const b = this.book(pos.symbol);
       b.funding = b.funding.plus(amount);
-      this.journal.push({ kind: "funding", tUs: this.now, symbol: pos.symbol, positionSide: pos.positionSide, positionQty: fmt(pos.qty), markPrice: fmt(mark), rate: fmt(rate), amountUsdt: fmt(amount), walletAfterUsdt: fmt(this.wallet) });
+      this.journal.push({ kind: "funding", tUs: this.now, symbol: pos.symbol, positionSide: pos.positionSide, positionQty: pos.qtyText.of(pos.qty), markPrice: this.markText(pos.symbol) ?? fmt(mark), rate: fmt(rate), amountUsdt: fmt(amount), walletAfterUsdt: this.ledgerText.wallet.of(this.wallet) });
       this.addIncome(pos.symbol, "FUNDING_FEE", amount, "Funding Fee", "");
       this.emitAccountUpdate("FUNDING_FEE", amount, []);
     }
@@ -786,7 +809,7 @@ class MockVenue implements BingxMockVenue {
     if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
     this.journal.push({
       kind: "order", tUs: this.now, orderId: order.orderId, clientOrderId, symbol: spec.symbol, side, positionSide, type, tif: order.tif, reduceOnly,
-      origQty: order.origQtyText, limitPrice: order.limitPriceText, markPrice: fmt(mark), status: "NEW",
+      origQty: order.origQtyText, limitPrice: order.limitPriceText, markPrice: this.markText(spec.symbol) ?? fmt(mark), status: "NEW",
     });
     this.emitOrderUpdate(order, "NEW", ZERO, ZERO);
 
@@ -931,6 +954,7 @@ class MockVenue implements BingxMockVenue {
     const pos = this.position(o.symbol, o.positionSide);
     const posBefore = pos.qty;
     const entryBefore = pos.entry;
+    const fillNotional = qty.mul(price); // computed once: the entry VWAP, the fee and the order notional each multiplied the same two Decimals
     let exact = ZERO; // realized before the 8-dp rounding (the journal's realizedExactUsdt)
     let realized = ZERO;
     let closing = false;
@@ -947,7 +971,7 @@ class MockVenue implements BingxMockVenue {
         pos.qty = nq;
       } else {
         const nq = pos.qty.plus(delta);
-        pos.entry = pos.qty.abs().mul(pos.entry).plus(qty.mul(price)).div(nq.abs());
+        pos.entry = pos.qty.abs().mul(pos.entry).plus(fillNotional).div(nq.abs());
         pos.qty = nq;
       }
     } else {
@@ -955,7 +979,7 @@ class MockVenue implements BingxMockVenue {
       const dir = o.positionSide === "LONG" ? 1 : -1;
       if (opens) {
         const nq = pos.qty.plus(qty);
-        pos.entry = pos.qty.mul(pos.entry).plus(qty.mul(price)).div(nq);
+        pos.entry = pos.qty.mul(pos.entry).plus(fillNotional).div(nq);
         pos.qty = nq;
       } else {
         closing = true;
@@ -968,7 +992,7 @@ class MockVenue implements BingxMockVenue {
     pos.realized = pos.realized.plus(realized);
     pos.updateMs = msOf(this.now);
     const feeRate = this.feeRate(maker ? spec.makerFeeRate : spec.takerFeeRate);
-    const fee = round8(qty.mul(price).mul(feeRate.dec));
+    const fee = round8(fillNotional.mul(feeRate.dec));
     const b = this.book(o.symbol);
     b.realized = b.realized.plus(realized);
     b.rounding = b.rounding.plus(realized.minus(exact));
@@ -977,16 +1001,16 @@ class MockVenue implements BingxMockVenue {
     this.sumRealized = this.sumRealized.plus(realized);
     this.sumFees = this.sumFees.plus(fee);
     o.executedQty = o.executedQty.plus(qty);
-    o.notional = o.notional.plus(qty.mul(price));
+    o.notional = o.notional.plus(fillNotional);
     o.fee = o.fee.plus(fee);
     o.profit = o.profit.plus(realized);
     o.updateMs = msOf(this.now);
     this.journal.push({
       kind: "fill", tUs: this.now, orderId: o.orderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, positionSide: o.positionSide,
       orderType: o.type, tif: o.tif, reduceOnly: o.reduceOnly, limitPrice: o.limitPriceText, origQty: o.origQtyText, maker, qty: fmt(qty), price: fmt(price),
-      feeRate: feeRate.text, feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: fmt(posBefore),
-      entryBeforePrice: fmt(entryBefore), positionAfterQty: fmt(pos.qty), entryAfterPrice: fmt(pos.entry), executedQty: fmt(o.executedQty),
-      markPrice: fmt(this.markOf(o.symbol) ?? ZERO), walletAfterUsdt: fmt(this.wallet),
+      feeRate: feeRate.text, feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: pos.qtyText.of(posBefore),
+      entryBeforePrice: pos.entryText.of(entryBefore), positionAfterQty: pos.qtyText.of(pos.qty), entryAfterPrice: pos.entryText.of(pos.entry), executedQty: fmt(o.executedQty),
+      markPrice: this.markText(o.symbol) ?? "0", walletAfterUsdt: this.ledgerText.wallet.of(this.wallet),
     });
     this.setStatus(o, o.executedQty.gte(o.origQty) ? "FILLED" : "PARTIALLY_FILLED");
     if (o.status === "FILLED") this.unrest(o);
@@ -1031,7 +1055,11 @@ class MockVenue implements BingxMockVenue {
     const key = `${symbol}|${ps}`;
     let p = this.positionsMap.get(key);
     if (!p) {
-      p = { symbol, positionSide: ps, positionId: String(1_900_000_000_000_000_000n + BigInt(this.nextPositionId++)), qty: ZERO, entry: ZERO, realized: ZERO, updateMs: msOf(this.now) };
+      const entryDp = this.contracts.get(symbol)!.pricePrecision + AVG_PRICE_EXTRA_DECIMALS;
+      p = {
+        symbol, positionSide: ps, positionId: String(1_900_000_000_000_000_000n + BigInt(this.nextPositionId++)), qty: ZERO, entry: ZERO, realized: ZERO, updateMs: msOf(this.now),
+        qtyText: new FmtMemo(), entryText: new FmtMemo(), entryWire: new FmtMemo((d) => fixed(d, entryDp)),
+      };
       this.positionsMap.set(key, p);
     }
     return p;
@@ -1195,13 +1223,13 @@ class MockVenue implements BingxMockVenue {
     // Written directly, byte for byte what toJsonText gives for { e, E, T, a: { m, B: [{ a, wb?, cw?,
     // bc }], P: [{ s, pa, ep, up, mt, iw, ps, cr }] } } (issue 12 profile: no value tree per frame).
     const q = jsonString;
-    const wb = money(this.wallet);
+    const wb = this.walletMoney.of(this.wallet);
     let t = '{"e":"ACCOUNT_UPDATE","E":' + ms + ',"T":' + ms + ',"a":{"m":' + q(reason) + ',"B":[{"a":' + q(this.m.marginAsset);
     if (!omitWb) t += ',"wb":' + q(wb) + ',"cw":' + q(wb);
     t += ',"bc":' + q(money(change)) + '}],"P":[';
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i]!;
-      t += (i === 0 ? "" : ",") + '{"s":' + q(p.symbol) + ',"pa":' + q(fmt(p.qty)) + ',"ep":' + q(fixed(p.entry, this.contracts.get(p.symbol)!.pricePrecision + 4));
+      t += (i === 0 ? "" : ",") + '{"s":' + q(p.symbol) + ',"pa":' + q(p.qtyText.of(p.qty)) + ',"ep":' + q(p.entryWire.of(p.entry));
       t += ',"up":' + q(money(this.unrealized(p))) + ',"mt":"cross","iw":"0","ps":' + q(p.positionSide) + ',"cr":' + q(money(p.realized)) + "}";
     }
     this.emit(t + "]}}");
@@ -1262,23 +1290,24 @@ class MockVenue implements BingxMockVenue {
       const long = pos.positionSide === "LONG" || (pos.positionSide === "BOTH" && pos.qty.gt(0));
       const margin = pos.qty.abs().mul(pos.entry).div(lev);
       const up = this.unrealized(pos);
-      const liq = long ? pos.entry.mul(new Dec(1).minus(new Dec(1).div(lev))) : pos.entry.mul(new Dec(1).plus(new Dec(1).div(lev)));
+      const f = this.liqFactor(lev);
+      const liq = pos.entry.mul(long ? f.long : f.short);
       rows.push({
         symbol: pos.symbol,
         positionId: pos.positionId,
         positionSide: pos.positionSide,
         isolated: false,
-        positionAmt: fmt(pos.qty),
-        availableAmt: fmt(pos.qty),
+        positionAmt: pos.qtyText.of(pos.qty),
+        availableAmt: pos.qtyText.of(pos.qty),
         unrealizedProfit: money(up),
         realisedProfit: money(pos.realized),
         initialMargin: money(margin),
         margin: money(margin),
-        avgPrice: fixed(pos.entry, spec.pricePrecision + 4),
+        avgPrice: pos.entryWire.of(pos.entry),
         liquidationPrice: new RawNumber(fixed(liq, spec.pricePrecision)),
         leverage: new RawNumber(String(lev)),
         positionValue: money(pos.qty.abs().mul(mark)),
-        markPrice: fmt(mark),
+        markPrice: this.markText(pos.symbol) ?? fmt(mark),
         riskRate: "0",
         maxMarginReduction: "0",
         pnlRatio: margin.isZero() ? "0" : fixed(up.div(margin), 4),
@@ -1290,6 +1319,16 @@ class MockVenue implements BingxMockVenue {
     return this.ok(rows);
   }
 
+  /** Liquidation price factors at leverage `lev`: 1 − 1/lev (long) and 1 + 1/lev (short), computed once per leverage. */
+  private liqFactor(lev: number): { long: Dec; short: Dec } {
+    let f = this.liqFactors.get(lev);
+    if (f === undefined) {
+      f = { long: new Dec(1).minus(new Dec(1).div(lev)), short: new Dec(1).plus(new Dec(1).div(lev)) };
+      this.liqFactors.set(lev, f);
+    }
+    return f;
+  }
+
   private getBalance(version: "v2" | "v3"): Reply {
     const s = this.marginSums();
     const equity = this.wallet.plus(s.unrealized);
@@ -1297,7 +1336,7 @@ class MockVenue implements BingxMockVenue {
     const base = {
       userId: this.m.userId,
       asset: this.m.marginAsset,
-      balance: money(this.wallet),
+      balance: this.walletMoney.of(this.wallet),
       equity: money(equity),
       unrealizedProfit: money(s.unrealized),
     };
