@@ -165,12 +165,13 @@ function scanWord(w: string, v: boolean | null): boolean | null | typeof BAIL {
 }
 
 /**
- * Keys of BingX payloads (docs/bingx-protocol.md §4-§6 field tables), by length. An object key
+ * Keys of BingX payloads (docs/bingx-protocol.md §4-§6 field tables). An object key
  * that equals one of them is taken as that (already internalised) string instead of a fresh slice
  * of the text, which V8 would have to look up in its string table on every property store
- * (issue 12: keys are most of what a reply is made of). Same key value either way.
+ * (issue 12: keys are most of what a reply is made of). Same key value either way. Indexed by
+ * length, then by the code of the first character: a key is compared with one or two candidates.
  */
-const KNOWN_KEYS_BY_LENGTH: string[][] = [];
+const KNOWN_KEYS_BY_LENGTH_AND_FIRST: (string[] | undefined)[][] = [];
 for (const k of [
   "code", "msg", "data", "order", "orders", "symbol", "orderId", "orderID", "side", "positionSide", "type", "origQty", "price", "executedQty",
   "avgPrice", "cumQuote", "stopPrice", "profit", "commission", "status", "time", "updateTime", "clientOrderId", "clientOrderID", "leverage",
@@ -181,13 +182,14 @@ for (const k of [
   "markPrice", "riskRate", "maxMarginReduction", "pnlRatio", "onlyOnePosition", "currency", "incomeType", "income", "info", "tranId",
   "tradeId", "listenKey", "serverTime",
 ])
-  (KNOWN_KEYS_BY_LENGTH[k.length] ??= []).push(k);
+  ((KNOWN_KEYS_BY_LENGTH_AND_FIRST[k.length] ??= [])[k.charCodeAt(0)] ??= []).push(k);
 
 /** An object key; T[I] is '"'. A known key comes back as the constant string (same value). */
 function scanKey(): string | typeof BAIL {
   const start = I + 1;
   const end = T.indexOf('"', start);
-  const known = end < 0 ? undefined : KNOWN_KEYS_BY_LENGTH[end - start];
+  const byFirst = end < 0 ? undefined : KNOWN_KEYS_BY_LENGTH_AND_FIRST[end - start];
+  const known = byFirst === undefined ? undefined : byFirst[T.charCodeAt(start)];
   if (known !== undefined) {
     for (let j = 0; j < known.length; j++) {
       const k = known[j]!;
