@@ -13,7 +13,7 @@
  */
 import type { ContractSpec } from "../types.js";
 import { contractTable, isStepAligned, isTickAligned } from "./contracts.js";
-import { Dec, ZERO, fmt } from "./dec.js";
+import { Dec, ZERO, fmt, toPlaces } from "./dec.js";
 import type { JournalFill, JournalFunding, JournalOrder, JournalStatus, VenueJournalEntry, VenueOrderStatus } from "./journal.js";
 
 /** One conformance rule: id, the property, where it comes from. */
@@ -85,7 +85,7 @@ const EDGES: Record<VenueOrderStatus, readonly VenueOrderStatus[]> = {
   EXPIRED: [],
 };
 
-const r8 = (d: Dec): Dec => d.toDecimalPlaces(8, Dec.ROUND_HALF_UP);
+const r8 = (d: Dec): Dec => toPlaces(d, 8, Dec.ROUND_HALF_UP);
 
 /**
  * The checker of one venue. `observe(entries)` takes the journal entries of ONE venue step (one

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Dec, fmt, isCanonicalDecimal, isPositiveText, negText, normDecimal, parseDecimal } from "./dec.js";
+import { Dec, fmt, isCanonicalDecimal, isPositiveText, negText, normDecimal, parseDecimal, toPlaces } from "./dec.js";
 
 // The text fast paths of dec.ts (issue 12 speed) against decimal.js itself: for every plain
 // decimal text, and for texts that are not plain decimals, the same answer as parsing it.
@@ -45,5 +45,19 @@ describe("dec.ts text fast paths equal decimal.js (docs/bingx-protocol.md §3 ex
       { numRuns: 3000, seed: 23 },
     );
     expect(isPositiveText(undefined)).toBe(false);
+  });
+  it("toPlaces(d, dp, rm) is toDecimalPlaces(d, dp, rm): same value, sign and text, for parsed and computed values (docs/bingx-protocol.md §10 rounding)", () => {
+    const parsed = decimalText.filter((t) => parseDecimal(t) !== undefined).map((t) => new Dec(t));
+    const computed = fc.tuple(parsed, parsed, parsed).map(([a, b, c]) => (c.isZero() ? a.mul(b) : a.mul(b).div(c)));
+    const special = fc.constantFrom(new Dec(0), new Dec("-0"), new Dec(Infinity), new Dec(-Infinity), new Dec(NaN));
+    const rounding = fc.constantFrom(Dec.ROUND_UP, Dec.ROUND_DOWN, Dec.ROUND_CEIL, Dec.ROUND_FLOOR, Dec.ROUND_HALF_UP, Dec.ROUND_HALF_DOWN, Dec.ROUND_HALF_EVEN);
+    fc.assert(
+      fc.property(fc.oneof(parsed, computed, special), fc.integer({ min: 0, max: 12 }), rounding, (d, dp, rm) => {
+        const fast = toPlaces(d, dp, rm);
+        const ref = d.toDecimalPlaces(dp, rm);
+        expect([fast.toString(), fast.isNeg(), fast.isNaN() || fast.equals(ref)]).toEqual([ref.toString(), ref.isNeg(), true]);
+      }),
+      { numRuns: 3000, seed: 24 },
+    );
   });
 });

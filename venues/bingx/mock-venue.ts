@@ -28,7 +28,7 @@
 import type { ContractSpec, VenueQuirks } from "../types.js";
 import type { MarketTick, RestRequest, RestResponse, SimVenue, VenueLedger, WsMessage } from "../venue.js";
 import { contractTable, roundPriceToTick, tickSize, truncatePrice, truncateQty } from "./contracts.js";
-import { Dec, ZERO, fixed, fmt, isCanonicalDecimal, parseDecimal } from "./dec.js";
+import { Dec, ZERO, fixed, fmt, isCanonicalDecimal, parseDecimal, toPlaces } from "./dec.js";
 import { CODE, errorCode, type GenerationalError } from "./errors.js";
 import { RawNumber, jsonString, toJsonText, type JsonValue } from "./json.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, type EndpointLimit, type RateLimitConfig } from "./rate-limit.js";
@@ -211,7 +211,7 @@ const FUNDING_PERIOD_US = 28_800_000_000; // 8 h; 00/08/16 UTC are multiples of 
 const LISTEN_KEY_TTL_US = 3_600_000_000; // 60 min (docs/bingx-protocol.md §6)
 const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
 
-const round8 = (d: Dec): Dec => d.toDecimalPlaces(8, Dec.ROUND_HALF_UP);
+const round8 = (d: Dec): Dec => toPlaces(d, 8, Dec.ROUND_HALF_UP);
 
 /**
  * Decimals of an order's average price on the wire beyond the contract's pricePrecision (REST
