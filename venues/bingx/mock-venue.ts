@@ -28,7 +28,7 @@
 import type { ContractSpec, VenueQuirks } from "../types.js";
 import type { MarketTick, RestRequest, RestResponse, SimVenue, VenueLedger, WsMessage } from "../venue.js";
 import { contractTable, roundPriceToTick, tickSize, truncatePrice, truncateQty } from "./contracts.js";
-import { Dec, ZERO, fixed, fmt, isCanonicalDecimal, parseDecimal, toPlaces } from "./dec.js";
+import { Dec, ZERO, canonicalPlain, fixed, fmt, parseDecimal, scaledInteger, toPlaces } from "./dec.js";
 import { CODE, errorCode, type GenerationalError } from "./errors.js";
 import { RawNumber, jsonString, toJsonText, type JsonValue } from "./json.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, type EndpointLimit, type RateLimitConfig } from "./rate-limit.js";
@@ -169,6 +169,17 @@ interface Order {
    * order's average is printed for each reply and frame, issue 12 profile), at the same pricePrecision.
    */
   avgMemo: { executedQty: Dec; notional: Dec; pricePrecision: number; text: string } | undefined;
+  /** LIMIT: the limit price in ticks (an integer, scaledInteger), undefined beyond 15 digits or for MARKET. */
+  limitTicks: number | undefined;
+}
+
+/** A symbol's mark: the last tick's text as sent, its fmt text, its price (parsed at first read: markOf) and its tick count. */
+interface Mark {
+  raw: string;
+  text: string;
+  price: Dec | undefined;
+  /** The price in ticks (scaledInteger of text), undefined beyond 15 digits. */
+  ticks: number | undefined;
 }
 
 interface Position {
@@ -282,7 +293,7 @@ class MockVenue implements BingxMockVenue {
    * (markOf): a tick that no resting order of its symbol can match builds no Decimal (issue 12
    * profile: most ticks come between two venue calls that read the mark).
    */
-  private readonly marks = new Map<string, { text: string; price: Dec | undefined; canonical: boolean }>();
+  private readonly marks = new Map<string, Mark>();
   private readonly fundingRates = new Map<string, Dec>();
   private readonly leverage = new Map<string, number>(); // `${symbol}|LONG` / `|SHORT`
   private hedgeMode: boolean;
@@ -397,24 +408,29 @@ class MockVenue implements BingxMockVenue {
     if (!spec) throw new Error(`onMarketTick: symbol ${JSON.stringify(tick.symbol)} is not in the contracts table`);
     // The same price text as the symbol's last tick is the same (already checked) price: Decimals
     // are immutable, so the last one is kept (a 1 s tick often repeats the price; issue 12 profile).
+    const raw = tick.priceUsdt;
     let m = this.marks.get(tick.symbol);
-    if (m !== undefined && m.text === tick.priceUsdt) {
-      // unchanged mark
-    } else if (isCanonicalDecimal(tick.priceUsdt) && tick.priceUsdt.charCodeAt(0) !== 0x2d && tick.priceUsdt !== "0" && decimalsOf(tick.priceUsdt) <= spec.pricePrecision) {
-      // Fast path, same value as below: a positive canonical text already on the tick needs no
-      // truncation (truncatePrice would return an equal Decimal) and cannot truncate to 0; it is
-      // parsed when first read (markOf).
-      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price: undefined, canonical: true }));
-      else (m.text = tick.priceUsdt), (m.price = undefined), (m.canonical = true);
-    } else {
-      const p = parseDecimal(tick.priceUsdt);
-      if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(tick.priceUsdt)}`);
-      const price = truncatePrice(spec, p);
-      if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${tick.priceUsdt} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
-      if (m === undefined) this.marks.set(tick.symbol, (m = { text: tick.priceUsdt, price, canonical: false }));
-      else (m.text = tick.priceUsdt), (m.price = price), (m.canonical = false);
+    if (m === undefined || m.raw !== raw) {
+      if (m === undefined) this.marks.set(tick.symbol, (m = { raw: "", text: "", price: undefined, ticks: undefined }));
+      const canon = canonicalPlain(raw);
+      if (canon !== undefined && canon !== "0" && decimalsOf(canon) <= spec.pricePrecision) {
+        // Fast path, same value as below: a positive plain text within the tick needs no
+        // truncation (truncatePrice would return an equal Decimal) and cannot truncate to 0; its
+        // canonical form is what fmt prints for it, and it is parsed when first read (markOf).
+        m.price = undefined;
+        m.text = canon;
+      } else {
+        const p = parseDecimal(raw);
+        if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(raw)}`);
+        const price = truncatePrice(spec, p);
+        if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${raw} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
+        m.price = price;
+        m.text = fmt(price);
+      }
+      m.raw = raw;
+      m.ticks = scaledInteger(m.text, spec.pricePrecision);
     }
-    this.matchResting(spec);
+    if (this.resting.length > 0) this.matchResting(spec, m);
     return this.outbox.splice(mark);
   }
 
@@ -524,14 +540,9 @@ class MockVenue implements BingxMockVenue {
     o.status = to;
   }
 
-  /**
-   * fmt of the mark of `symbol` (undefined before its first tick): the tick's own text when it took
-   * the fast path (canonical text: fmt(new Dec(text)) === text, venues/bingx/dec.ts), else printed.
-   */
+  /** fmt of the mark of `symbol` (undefined before its first tick). */
   private markText(symbol: string): string | undefined {
-    const m = this.marks.get(symbol);
-    if (m === undefined) return undefined;
-    return m.price === undefined || m.canonical ? m.text : fmt(m.price);
+    return this.marks.get(symbol)?.text;
   }
 
   /** The mark (last tick price) of `symbol`, undefined before its first tick; parsed at its first read. */
@@ -778,6 +789,7 @@ class MockVenue implements BingxMockVenue {
         nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(pct)), "down");
       } else nominal = mark; // near the fill (docs/bingx-protocol.md §5: live 42599.1 vs avgPrice 42599.2)
     }
+    const limitPriceText = fmt(limitPrice);
     const order: Order = {
       orderId: id.toString(),
       orderIdBig: id,
@@ -801,9 +813,10 @@ class MockVenue implements BingxMockVenue {
       queueAheadQty: ZERO,
       leverage: this.getLev(spec.symbol, positionSide, side),
       origQtyText: fmt(qty),
-      limitPriceText: fmt(limitPrice),
+      limitPriceText,
       nominalPriceText: fmt(nominal),
       avgMemo: undefined, // present from the start: every order keeps one object shape
+      limitTicks: type === "LIMIT" ? scaledInteger(limitPriceText, spec.pricePrecision) : undefined,
     };
     this.orders.set(order.orderId, order);
     if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
@@ -919,8 +932,9 @@ class MockVenue implements BingxMockVenue {
   }
 
   /** Resting orders of `spec.symbol` against a new trade price (risk-averse queue model). */
-  private matchResting(spec: ContractSpec): void {
+  private matchResting(spec: ContractSpec, mark: Mark): void {
     if (this.resting.length === 0) return; // nothing rests: no list to build per tick
+    if (mark.ticks !== undefined && !this.touchesAny(spec.symbol, mark.ticks)) return; // the loop below would skip every order
     const mine = this.resting.filter((x) => x.symbol === spec.symbol);
     if (mine.length === 0) return; // no resting order of this symbol: nothing can match
     const price = this.markOf(spec.symbol)!;
@@ -946,6 +960,20 @@ class MockVenue implements BingxMockVenue {
       if (o.status === "FILLED") continue;
       if (o.origQty.minus(o.executedQty).gt(0) && this.fillableQty(o, remaining).isZero() && (o.reduceOnly || o.positionSide !== "BOTH")) this.finish(o, "EXPIRED");
     }
+  }
+
+  /**
+   * Whether a trade at `priceTicks` ticks touches a resting order of `symbol` (BUY: price ≤ limit,
+   * SELL: price ≥ limit), on integer tick counts: the same answer as matchResting's Decimal
+   * comparison, since both prices are exact multiples of the tick (an order without a tick count
+   * counts as touched: the Decimal path decides). A tick that touches none builds no Decimal.
+   */
+  private touchesAny(symbol: string, priceTicks: number): boolean {
+    for (const o of this.resting) {
+      if (o.symbol !== symbol) continue;
+      if (o.limitTicks === undefined || (o.side === "BUY" ? priceTicks <= o.limitTicks : priceTicks >= o.limitTicks)) return true;
+    }
+    return false;
   }
 
   // ───────────────────────────── fills and ledger ─────────────────────────────
