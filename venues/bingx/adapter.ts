@@ -267,6 +267,13 @@ function signedBase(ctx: RequestContext): Record<string, string> {
   return p;
 }
 
+/** `{ ...signedBase(ctx), symbol }` (same keys in the same order), without the intermediate object. */
+function withSymbol(ctx: RequestContext, symbol: string): Record<string, string> {
+  const p = signedBase(ctx);
+  p["symbol"] = symbol;
+  return p;
+}
+
 /**
  * Kernel VenueCommand → BingX REST request (docs/bingx-protocol.md §4.1). SUBMIT → POST /trade/order with
  * string params; MARKET sends no price; reduceOnly only in one-way mode; in hedge mode the
@@ -877,9 +884,9 @@ export function reconcileRequests(symbols: string[], orders: TrackedOrder[], ctx
   checkCtx(ctx);
   // Request ids `<ctx.requestId>:<index>` (the index of the request in the list).
   const reqs: RestRequest[] = [{ method: "GET", path: PATHS.positions, params: signedBase(ctx), requestId: `${ctx.requestId}:0` }];
-  for (const s of [...new Set(symbols)].sort()) reqs.push({ method: "GET", path: PATHS.openOrders, params: { ...signedBase(ctx), symbol: s }, requestId: `${ctx.requestId}:${reqs.length}` });
+  for (const s of [...new Set(symbols)].sort()) reqs.push({ method: "GET", path: PATHS.openOrders, params: withSymbol(ctx, s), requestId: `${ctx.requestId}:${reqs.length}` });
   for (const o of orders) {
-    const p: Record<string, string> = { ...signedBase(ctx), symbol: o.symbol };
+    const p = withSymbol(ctx, o.symbol);
     if (o.venueOrderId) p["orderId"] = o.venueOrderId;
     else if (o.clientOrderId) p["clientOrderId"] = o.clientOrderId;
     else throw new AdapterError("orders[].venueOrderId", "(missing)", "a tracked order needs an order id or a client order id");

@@ -279,7 +279,8 @@ class MockVenue implements BingxMockVenue {
   private readonly m: Required<Omit<BingxMockModel, "boundPct" | "fundingRates" | "rateLimits">> & { boundPct?: number };
   private readonly limiter: RateLimiter;
   private readonly rlCfg: RateLimitConfig;
-  private readonly routes: Map<string, Route>;
+  /** Routes by path, then method (paths are the adapter's constant strings: their hashes are cached). */
+  private readonly routes: Map<string, Map<string, Route>>;
 
   private now: number;
   private readonly initial: Dec;
@@ -647,7 +648,7 @@ class MockVenue implements BingxMockVenue {
 
   private dispatch(req: RestRequest): Reply {
     if (this.now < this.outageUntilUs) return this.env(CODE.INTERNAL_ERROR, "Internal server error: service unavailable", null, 503);
-    const route = this.routes.get(`${req.method} ${req.path}`);
+    const route = this.routes.get(req.path)?.get(req.method); // by path, then method: no key string built per request
     if (!route) return this.env(CODE.INVALID_ARGUMENTS, `api ${req.method} ${req.path} not found`, null, 404);
     const limited = route.limit.uidPerSec !== undefined || route.limit.ipGroup !== undefined;
     if (limited && this.now < this.stormUntilUs) return this.rateLimited(this.stormUntilUs);
@@ -677,10 +678,13 @@ class MockVenue implements BingxMockVenue {
     return this.env(code, `The request rate is too high; you are in the disabled period and will be unblocked after ${ms}`, {}, this.m.rateLimitHttpStatus);
   }
 
-  private buildRoutes(): Map<string, Route> {
-    const r = new Map<string, Route>();
-    const add = (method: string, path: string, limit: EndpointLimit, signed: boolean, handler: Route["handler"]) =>
-      r.set(`${method} ${path}`, { key: `${method} ${path}`, limit, signed, handler });
+  private buildRoutes(): Map<string, Map<string, Route>> {
+    const r = new Map<string, Map<string, Route>>();
+    const add = (method: string, path: string, limit: EndpointLimit, signed: boolean, handler: Route["handler"]) => {
+      let byMethod = r.get(path);
+      if (byMethod === undefined) r.set(path, (byMethod = new Map()));
+      byMethod.set(method, { key: `${method} ${path}`, limit, signed, handler });
+    };
     const rl = this.rlCfg;
     add("GET", "/openApi/swap/v2/server/time", { ipGroup: 1 }, false, () => this.ok({ serverTime: new RawNumber(String(msOf(this.now))) }));
     add("GET", "/openApi/swap/v2/quote/contracts", { ipGroup: 1 }, false, (p) => this.getContracts(p));
