@@ -228,7 +228,7 @@ function scanKey(): string | typeof BAIL {
 
 function scanObject(depth: number): Scan {
   I++; // '{'
-  scanWs();
+  if (T.charCodeAt(I) <= 0x20) scanWs(); // whitespace is rare: the call only when there is some
   const o: { [k: string]: Wire } = {};
   if (T.charCodeAt(I) === 0x7d) {
     I++;
@@ -238,7 +238,7 @@ function scanObject(depth: number): Scan {
     if (T.charCodeAt(I) !== 0x22) return BAIL;
     const k = scanKey();
     if (k === BAIL || k === "__proto__" || hasOwn.call(o, k)) return BAIL;
-    scanWs();
+    if (T.charCodeAt(I) <= 0x20) scanWs();
     if (T.charCodeAt(I) !== 0x3a) return BAIL;
     I++;
     const m = scanValue(depth + 1);
@@ -247,13 +247,13 @@ function scanObject(depth: number): Scan {
     const d = T.charCodeAt(I++);
     if (d === 0x7d) return o;
     if (d !== 0x2c) return BAIL;
-    scanWs();
+    if (T.charCodeAt(I) <= 0x20) scanWs();
   }
 }
 
 function scanArray(depth: number): Scan {
   I++; // '['
-  scanWs();
+  if (T.charCodeAt(I) <= 0x20) scanWs();
   const a: Wire[] = [];
   if (T.charCodeAt(I) === 0x5d) {
     I++;
@@ -271,7 +271,7 @@ function scanArray(depth: number): Scan {
 
 function scanValue(depth: number): Scan {
   if (depth > 512) return BAIL; // deep nesting: lossless-json's own recursion decides
-  scanWs();
+  if (T.charCodeAt(I) <= 0x20) scanWs();
   const c = T.charCodeAt(I);
   let v: Scan;
   if (c === 0x22) v = scanString();
@@ -282,7 +282,7 @@ function scanValue(depth: number): Scan {
   else if (c === 0x6e) v = scanWord("null", null);
   else v = scanNumber();
   if (v === BAIL) return BAIL;
-  scanWs();
+  if (T.charCodeAt(I) <= 0x20) scanWs();
   return v;
 }
 

@@ -302,6 +302,8 @@ class MockVenue implements BingxMockVenue {
   private readonly byClientId = new Map<string, Order>();
   private readonly resting: Order[] = []; // ascending orderId
   private readonly positionsMap = new Map<string, Position>();
+  /** The same positions by symbol, then side (position(): no key string built per lookup; issue 12 profile). */
+  private readonly positionsBySymbol = new Map<string, Record<PosSide, Position | undefined>>();
   private readonly income: IncomeRow[] = [];
   private readonly keys = new Map<string, number>(); // listenKey -> expiresUs
   private soonestKeyStale = true;
@@ -1084,15 +1086,18 @@ class MockVenue implements BingxMockVenue {
   }
 
   private position(symbol: string, ps: PosSide): Position {
-    const key = `${symbol}|${ps}`;
-    let p = this.positionsMap.get(key);
+    let bySide = this.positionsBySymbol.get(symbol);
+    if (bySide === undefined) this.positionsBySymbol.set(symbol, (bySide = { BOTH: undefined, LONG: undefined, SHORT: undefined }));
+    let p = bySide[ps];
     if (!p) {
+      const key = `${symbol}|${ps}`;
       const entryDp = this.contracts.get(symbol)!.pricePrecision + AVG_PRICE_EXTRA_DECIMALS;
       p = {
         symbol, positionSide: ps, positionId: String(1_900_000_000_000_000_000n + BigInt(this.nextPositionId++)), qty: ZERO, entry: ZERO, realized: ZERO, updateMs: msOf(this.now),
         qtyText: new FmtMemo(), entryText: new FmtMemo(), entryWire: new FmtMemo((d) => fixed(d, entryDp)),
       };
       this.positionsMap.set(key, p);
+      bySide[ps] = p;
     }
     return p;
   }
