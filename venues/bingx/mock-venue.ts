@@ -222,6 +222,7 @@ const FUNDING_PERIOD_US = 28_800_000_000; // 8 h; 00/08/16 UTC are multiples of 
 const LISTEN_KEY_TTL_US = 3_600_000_000; // 60 min (docs/bingx-protocol.md §6)
 const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
 
+const ONE = new Dec(1);
 const round8 = (d: Dec): Dec => toPlaces(d, 8, Dec.ROUND_HALF_UP);
 
 /**
@@ -324,6 +325,12 @@ class MockVenue implements BingxMockVenue {
   /** money(wallet): the wallet as frames and balance replies print it, kept for the Decimal it was printed from. */
   private readonly walletMoney = new FmtMemo(money);
   private readonly feeRates = new Map<string, { dec: Dec; text: string }>();
+  /** The contracts' minimum quantity, minimum notional and taker fee rate as Decimals, by symbol (parsed once; were parsed per order). */
+  private readonly specLimits = new Map<string, { minQty: Dec; minUsdt: Dec; takerFeeRate: Dec }>();
+  /** LIMIT price band factors 1 + priceBandPct and 1 − priceBandPct (docs/bingx-protocol.md §10). */
+  private readonly band: { hi: Dec; lo: Dec };
+  /** model.fundingRate as a Decimal (the rate of symbols without their own). */
+  private readonly defaultFundingRate: Dec;
   /** getPositions' liquidation price factors per leverage (liqFactor). */
   private readonly liqFactors = new Map<number, { long: Dec; short: Dec }>();
   /** planTaker's price factor per depth level (levelFactor). */
@@ -380,8 +387,13 @@ class MockVenue implements BingxMockVenue {
     this.levelDepth = depth;
     for (const [sym, spec] of this.contracts) this.tickBySymbol.set(sym, tickSize(spec));
     if (this.m.boundPct !== undefined && !(this.m.boundPct > 0 && this.m.boundPct < 1)) throw new Error(`createBingxMockVenue: model.boundPct must be in (0,1), got ${this.m.boundPct}`);
-    if (!parseDecimal(this.m.priceBandPct)) throw new Error(`createBingxMockVenue: model.priceBandPct must be a decimal, got ${this.m.priceBandPct}`);
-    if (!parseDecimal(this.m.fundingRate)) throw new Error(`createBingxMockVenue: model.fundingRate must be a decimal, got ${this.m.fundingRate}`);
+    const band = parseDecimal(this.m.priceBandPct);
+    if (!band) throw new Error(`createBingxMockVenue: model.priceBandPct must be a decimal, got ${this.m.priceBandPct}`);
+    this.band = { hi: band.plus(1), lo: ONE.minus(band) };
+    const fundingRate = parseDecimal(this.m.fundingRate);
+    if (!fundingRate) throw new Error(`createBingxMockVenue: model.fundingRate must be a decimal, got ${this.m.fundingRate}`);
+    this.defaultFundingRate = fundingRate;
+    for (const [sym, spec] of this.contracts) this.specLimits.set(sym, { minQty: new Dec(spec.tradeMinQuantity), minUsdt: new Dec(spec.tradeMinUSDT), takerFeeRate: new Dec(spec.takerFeeRate) });
     for (const [sym, r] of Object.entries(md.fundingRates ?? {})) this.setFundingRate(sym, r);
     this.hedgeMode = this.q.hedgeMode;
     this.now = opts.startUs;
@@ -603,7 +615,7 @@ class MockVenue implements BingxMockVenue {
       if (pos.qty.isZero()) continue;
       const mark = this.markOf(pos.symbol);
       if (!mark) continue;
-      const rate = this.fundingRates.get(pos.symbol) ?? new Dec(this.m.fundingRate);
+      const rate = this.fundingRates.get(pos.symbol) ?? this.defaultFundingRate;
       const longQty = pos.positionSide === "SHORT" ? pos.qty.neg() : pos.qty; // signed exposure
       const amount = round8(longQty.mul(mark).mul(rate).neg()); // rate > 0: longs pay
       if (amount.isZero()) continue;
@@ -741,7 +753,8 @@ class MockVenue implements BingxMockVenue {
     if (!qRaw) throw this.invalid(`parameter quantity is invalid: ${qText}`);
     const qty = truncateQty(spec, qRaw); // over-precision truncated (docs/bingx-protocol.md §10)
     if (qty.lte(0)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "Order size error");
-    if (qty.lt(spec.tradeMinQuantity)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
+    const limits = this.specLimits.get(spec.symbol)!;
+    if (qty.lt(limits.minQty)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
     let limitPrice = ZERO;
     if (type === "LIMIT") {
       const pText = p["price"];
@@ -761,11 +774,10 @@ class MockVenue implements BingxMockVenue {
     const mark = this.markOf(spec.symbol);
     if (!mark) throw new VenueError(this.gen("SYSTEM_ERROR"), "system busy: no market price for this symbol yet");
     const refPrice = type === "LIMIT" ? limitPrice : mark;
-    if (qty.mul(refPrice).lt(spec.tradeMinUSDT)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `The minimum nominal value of an order is greater than ${spec.tradeMinUSDT}u`);
+    if (qty.mul(refPrice).lt(limits.minUsdt)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `The minimum nominal value of an order is greater than ${spec.tradeMinUSDT}u`);
     if (type === "LIMIT") {
-      const band = new Dec(this.m.priceBandPct);
-      const hi = mark.mul(band.plus(1));
-      const lo = mark.mul(new Dec(1).minus(band));
+      const hi = mark.mul(this.band.hi);
+      const lo = mark.mul(this.band.lo);
       if (limitPrice.gt(hi)) throw new VenueError(CODE.PRICE_OUT_OF_BAND, `order price should be lower than ${fmt(roundPriceToTick(spec, hi, "down"))}`);
       if (limitPrice.lt(lo)) throw new VenueError(CODE.PRICE_OUT_OF_BAND, `order price should be higher than ${fmt(roundPriceToTick(spec, lo, "up"))}`);
     }
@@ -779,7 +791,7 @@ class MockVenue implements BingxMockVenue {
     if (this.hedgeMode && opening.isZero() && qty.gt(pos.qty)) throw new VenueError(CODE.NO_POSITION_TO_CLOSE, "no position to close");
     if (opening.gt(0)) {
       const lev = this.getLev(spec.symbol, positionSide, side);
-      const need = opening.mul(refPrice).div(lev).plus(opening.mul(refPrice).mul(spec.takerFeeRate));
+      const need = opening.mul(refPrice).div(lev).plus(opening.mul(refPrice).mul(limits.takerFeeRate));
       if (need.gt(this.availableMargin())) throw new VenueError(CODE.INSUFFICIENT_MARGIN, "Insufficient margin");
     }
     const marketable = type === "MARKET" || (side === "BUY" ? limitPrice.gte(mark) : limitPrice.lte(mark));
@@ -792,7 +804,7 @@ class MockVenue implements BingxMockVenue {
     if (type === "MARKET") {
       if (this.q.marketBoundPrice) {
         const pct = new Dec(this.m.boundPct ?? 0.2 + 0.05 * this.rng());
-        nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(pct)), "down");
+        nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(ONE.minus(pct)), "down");
       } else nominal = mark; // near the fill (docs/bingx-protocol.md §5: live 42599.1 vs avgPrice 42599.2)
     }
     const limitPriceText = fmt(limitPrice);
