@@ -194,6 +194,15 @@ type Envelope = { code: number; msg: string; data: Wire };
 const parsedEnvelopes = new WeakMap<RestResponse, { body: string; env: Envelope }>();
 
 /**
+ * Envelopes already parsed, by body text: the same text parses to the same envelope, and replies
+ * repeat (an empty open-order list, the same income page swept again, the same refusal of a
+ * retried request: about a quarter of a chaos run's replies; issue 12 profile). Deep-frozen like
+ * parsedEnvelopes. Bounded: emptied when it reaches ENVELOPES_BY_TEXT_MAX texts.
+ */
+const envelopesByText = new Map<string, Envelope>();
+const ENVELOPES_BY_TEXT_MAX = 512;
+
+/**
  * The {code,msg,data} envelope of a REST body (docs/bingx-protocol.md §3), deep-frozen and shared
  * by every reader of the same response (never mutate it). Throws AdapterError when absent (a
  * failed parse is not remembered: each call throws the same error).
@@ -214,6 +223,11 @@ export function parseEnvelope(res: RestResponse): Envelope {
 export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { problem: { field: string; value: string; detail: string; message: string } } {
   const hit = parsedEnvelopes.get(res);
   if (hit !== undefined && hit.body === res.body) return { env: hit.env };
+  const same = envelopesByText.get(res.body);
+  if (same !== undefined) {
+    parsedEnvelopes.set(res, { body: res.body, env: same });
+    return { env: same };
+  }
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
   if (codeText === undefined || !/^-?\d+$/.test(codeText)) {
@@ -225,6 +239,8 @@ export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { probl
   const msg = optText(body, "msg", "body") ?? "";
   const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
   parsedEnvelopes.set(res, { body: res.body, env });
+  if (envelopesByText.size >= ENVELOPES_BY_TEXT_MAX) envelopesByText.clear();
+  envelopesByText.set(res.body, env);
   return { env };
 }
 
@@ -248,6 +264,13 @@ function checkCtx(ctx: RequestContext): void {
 function signedBase(ctx: RequestContext): Record<string, string> {
   const p: Record<string, string> = { timestamp: String(Math.floor(ctx.nowUs / 1000)) };
   if (ctx.recvWindowMs !== undefined) p["recvWindow"] = String(ctx.recvWindowMs);
+  return p;
+}
+
+/** `{ ...signedBase(ctx), symbol }` (same keys in the same order), without the intermediate object. */
+function withSymbol(ctx: RequestContext, symbol: string): Record<string, string> {
+  const p = signedBase(ctx);
+  p["symbol"] = symbol;
   return p;
 }
 
@@ -859,18 +882,31 @@ export interface TrackedOrder {
  */
 export function reconcileRequests(symbols: string[], orders: TrackedOrder[], ctx: RequestContext): RestRequest[] {
   checkCtx(ctx);
-  let n = 0;
-  const rid = () => `${ctx.requestId}:${n++}`;
-  const reqs: RestRequest[] = [{ method: "GET", path: PATHS.positions, params: signedBase(ctx), requestId: rid() }];
-  for (const s of [...new Set(symbols)].sort()) reqs.push({ method: "GET", path: PATHS.openOrders, params: { ...signedBase(ctx), symbol: s }, requestId: rid() });
+  // Request ids `<ctx.requestId>:<index>` (the index of the request in the list).
+  const reqs: RestRequest[] = [{ method: "GET", path: PATHS.positions, params: signedBase(ctx), requestId: `${ctx.requestId}:0` }];
+  for (const s of [...new Set(symbols)].sort()) reqs.push({ method: "GET", path: PATHS.openOrders, params: withSymbol(ctx, s), requestId: `${ctx.requestId}:${reqs.length}` });
   for (const o of orders) {
-    const p: Record<string, string> = { ...signedBase(ctx), symbol: o.symbol };
+    const p = withSymbol(ctx, o.symbol);
     if (o.venueOrderId) p["orderId"] = o.venueOrderId;
     else if (o.clientOrderId) p["clientOrderId"] = o.clientOrderId;
     else throw new AdapterError("orders[].venueOrderId", "(missing)", "a tracked order needs an order id or a client order id");
-    reqs.push({ method: "GET", path: PATHS.order, params: p, requestId: rid() });
+    reqs.push({ method: "GET", path: PATHS.order, params: p, requestId: `${ctx.requestId}:${reqs.length}` });
   }
   return reqs;
+}
+
+/** A reconcile report's order row from a REST order object (status NEW, executedQty / avgPrice "0" when absent). */
+function reconcileOrderRow(o: BingxOrder): ReconcileReport["orders"][number] {
+  const r: ReconcileReport["orders"][number] = {
+    symbol: o.symbol,
+    venueOrderId: o.venueOrderId,
+    status: o.status ?? "NEW",
+    executedQty: o.executedQty ?? "0",
+    avgPrice: positive(o.avgPrice) ? o.avgPrice! : "0",
+  };
+  if (o.clientOrderId) r.clientOrderId = o.clientOrderId;
+  if (o.feeUsdt !== undefined) r.feeUsdt = o.feeUsdt;
+  return r;
 }
 
 /**
@@ -885,18 +921,6 @@ export function parseReconcile(replies: { request: RestRequest; response: RestRe
   const report: ReconcileReport = { tsUs, positions: [], orders: [] };
   const seen = new Set<string>();
   const seenPos = new Set<string>();
-  const toReport = (o: BingxOrder): ReconcileReport["orders"][number] => {
-    const r: ReconcileReport["orders"][number] = {
-      symbol: o.symbol,
-      venueOrderId: o.venueOrderId,
-      status: o.status ?? "NEW",
-      executedQty: o.executedQty ?? "0",
-      avgPrice: positive(o.avgPrice) ? o.avgPrice! : "0",
-    };
-    if (o.clientOrderId) r.clientOrderId = o.clientOrderId;
-    if (o.feeUsdt !== undefined) r.feeUsdt = o.feeUsdt;
-    return r;
-  };
   const queries = replies.filter((r) => r.request.path === PATHS.order && r.request.method === "GET");
   const others = replies.filter((r) => !(r.request.path === PATHS.order && r.request.method === "GET"));
   for (const { request, response } of [...queries, ...others]) {
@@ -912,12 +936,12 @@ export function parseReconcile(replies: { request: RestRequest; response: RestRe
     }
     if (request.path === PATHS.order) {
       const o = parseOrderObject(obj(env.data, "data")["order"], "data.order");
-      if (!seen.has(o.venueOrderId)) report.orders.push(toReport(o));
+      if (!seen.has(o.venueOrderId)) report.orders.push(reconcileOrderRow(o));
       seen.add(o.venueOrderId);
     } else if (request.path === PATHS.openOrders) {
       arr(obj(env.data, "data")["orders"], "data.orders").forEach((v, i) => {
         const o = parseOrderObject(v, `data.orders[${i}]`);
-        if (!seen.has(o.venueOrderId)) report.orders.push(toReport(o));
+        if (!seen.has(o.venueOrderId)) report.orders.push(reconcileOrderRow(o));
         seen.add(o.venueOrderId);
       });
     } else if (request.path === PATHS.positions) {

@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_CONTRACTS } from "./contracts.js";
+import { Dec } from "./dec.js";
 import { CONFORMANCE_RULES, VenueConformance, type ConformanceViolation } from "./conformance.js";
 import type { JournalFill, JournalOrder, VenueJournalEntry } from "./journal.js";
 import { setVenueMutant, type BingxMockVenue } from "./mock-venue.js";
@@ -220,6 +221,33 @@ describe("venue conformance: each rule fails on a doctored journal", () => {
   it("every rule id is stated with its property and its docs/ source", () => {
     for (const r of CONFORMANCE_RULES) expect(r.source).toMatch(/docs\/|DESIGN/);
     expect(new Set(CONFORMANCE_RULES.map((r) => r.id)).size).toBe(CONFORMANCE_RULES.length);
+  });
+
+  it("a fill figure written another way (trailing zeros) is the same figure; a wallet one unit of 8 dp off is a violation (docs/bingx-protocol.md §9)", () => {
+    const v = mkVenue({}, "equal-texts");
+    openKey(v, T0);
+    v.onMarketTick({ tsUs: T0, symbol: "FET-USDT", priceUsdt: "0.1878" });
+    expect(place(v, T0, { symbol: "FET-USDT", side: "BUY", type: "MARKET", quantity: "60000", positionSide: "BOTH", reduceOnly: "false" }).code).toBe(0);
+    v.onMarketTick({ tsUs: T0 + 1000, symbol: "FET-USDT", priceUsdt: "0.19" });
+    expect(place(v, T0 + 1000, { symbol: "FET-USDT", side: "SELL", type: "MARKET", quantity: "20000", positionSide: "BOTH", reduceOnly: "true" }).code).toBe(0);
+    const journal = v.drainJournal();
+    const fills = journal.filter((e): e is JournalFill => e.kind === "fill");
+    expect(fills.length).toBeGreaterThan(1);
+    expect(fills.some((f) => f.realizedUsdt !== "0")).toBe(true);
+    const pad = (t: string) => (t.includes(".") ? `${t}00` : `${t}.000`);
+    const rewrite = (f: (e: JournalFill) => Partial<JournalFill>) => journal.map((e) => (e.kind === "fill" ? { ...e, ...f(e) } : e));
+    const fresh = () => new VenueConformance({ contracts: CONTRACTS, initialBalanceUsdt: "100000" });
+    expect(fresh().observe(journal)).toEqual([]);
+    const padded = rewrite((e) => ({
+      executedQty: pad(e.executedQty), positionBeforeQty: pad(e.positionBeforeQty), positionAfterQty: pad(e.positionAfterQty), entryBeforePrice: pad(e.entryBeforePrice),
+      entryAfterPrice: pad(e.entryAfterPrice), realizedUsdt: pad(e.realizedUsdt), feeUsdt: pad(e.feeUsdt), walletAfterUsdt: pad(e.walletAfterUsdt),
+    }));
+    expect(fresh().observe(padded)).toEqual([]);
+    const last = fills[fills.length - 1]!;
+    const off = journal.map((e) => (e === last ? { ...last, walletAfterUsdt: new Dec(last.walletAfterUsdt).plus("0.00000001").toFixed() } : e));
+    expect(fresh().observe(off).map((x) => x.rule)).toEqual(["wallet"]);
+    const malformed = journal.map((e) => (e === last ? { ...last, feeUsdt: "1,5" } : e));
+    expect(() => fresh().observe(malformed)).toThrow(/field feeUsdt is not a decimal/);
   });
 });
 

@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ContractSpecError, DEFAULT_CONTRACTS, contractTable, formatPrice, isTickAligned, parseContractSpec, stepSize, tickSize, toInstrumentSpec, truncatePrice, truncateQty } from "./contracts.js";
+import { ContractSpecError, DEFAULT_CONTRACTS, contractTable, formatPrice, isStepAligned, isTickAligned, parseContractSpec, stepSize, tickSize, toInstrumentSpec, truncatePrice, truncateQty } from "./contracts.js";
 import { Dec } from "./dec.js";
 
 describe("contracts table (docs/bingx-protocol.md §4.4, §10)", () => {
@@ -48,5 +49,21 @@ describe("contracts table (docs/bingx-protocol.md §4.4, §10)", () => {
     const { symbol: _s, ...noSymbol } = good;
     bad(noSymbol, "symbol");
     expect(() => contractTable([good, good])).toThrow(/duplicate/);
+  });
+  it("isTickAligned / isStepAligned read decimal places, and agree with truncate-then-compare on every value (docs/bingx-protocol.md §10)", () => {
+    const specs = [...t.values()];
+    const text = fc.tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 14n }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3 })).map(([neg, digits, scale, zeros]) => {
+      const s = digits.toString().padStart(scale + 1, "0");
+      const body = scale === 0 ? s : `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`;
+      return (neg ? "-" : "") + body + (scale > 0 ? "0".repeat(zeros) : "");
+    });
+    const value = fc.oneof(text.map((x) => new Dec(x)), fc.constantFrom(new Dec(Infinity), new Dec(-Infinity), new Dec(NaN)));
+    fc.assert(
+      fc.property(value, fc.constantFrom(...specs), (d, spec) => {
+        expect(isTickAligned(spec, d)).toBe(truncatePrice(spec, d).eq(d));
+        expect(isStepAligned(spec, d)).toBe(truncateQty(spec, d).eq(d));
+      }),
+      { numRuns: 3000, seed: 12 },
+    );
   });
 });

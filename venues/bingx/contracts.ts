@@ -9,7 +9,7 @@
  */
 import type { InstrumentSpec } from "../../kernel/types.js";
 import type { ContractSpec } from "../types.js";
-import { Dec, fmt, parseDecimal } from "./dec.js";
+import { Dec, fmt, parseDecimal, toPlaces } from "./dec.js";
 
 /** Bad contract data; `field` names the offending field, `value` its text. */
 export class ContractSpecError extends Error {
@@ -120,27 +120,30 @@ export function stepSize(spec: ContractSpec): Dec {
 
 /** Truncate a price to the tick, as BingX does with over-precise input (docs/bingx-protocol.md §10). */
 export function truncatePrice(spec: ContractSpec, price: Dec): Dec {
-  return price.toDecimalPlaces(spec.pricePrecision, Dec.ROUND_DOWN);
+  return toPlaces(price, spec.pricePrecision, Dec.ROUND_DOWN);
 }
 
 /** Truncate a quantity to the step, as BingX does (docs/bingx-protocol.md §10; real VST: 29 dp ⇒ 4 dp). */
 export function truncateQty(spec: ContractSpec, qty: Dec): Dec {
-  return qty.toDecimalPlaces(spec.quantityPrecision, Dec.ROUND_DOWN);
+  return toPlaces(qty, spec.quantityPrecision, Dec.ROUND_DOWN);
 }
 
 /** Round a price to the tick in the given direction ("up" = ceil, "down" = floor). */
 export function roundPriceToTick(spec: ContractSpec, price: Dec, dir: "up" | "down"): Dec {
-  return price.toDecimalPlaces(spec.pricePrecision, dir === "up" ? Dec.ROUND_CEIL : Dec.ROUND_FLOOR);
+  return toPlaces(price, spec.pricePrecision, dir === "up" ? Dec.ROUND_CEIL : Dec.ROUND_FLOOR);
 }
 
-/** True when `price` has no more than pricePrecision decimals. */
+/**
+ * True when `price` has no more than pricePrecision decimals: `truncatePrice(spec, price).eq(price)`,
+ * read off the value's decimal places for a finite value (no truncated copy built; issue 12 profile).
+ */
 export function isTickAligned(spec: ContractSpec, price: Dec): boolean {
-  return truncatePrice(spec, price).eq(price);
+  return price.isFinite() ? price.decimalPlaces() <= spec.pricePrecision : truncatePrice(spec, price).eq(price);
 }
 
-/** True when `qty` has no more than quantityPrecision decimals. */
+/** True when `qty` has no more than quantityPrecision decimals (as {@link isTickAligned}: `truncateQty(spec, qty).eq(qty)`). */
 export function isStepAligned(spec: ContractSpec, qty: Dec): boolean {
-  return truncateQty(spec, qty).eq(qty);
+  return qty.isFinite() ? qty.decimalPlaces() <= spec.quantityPrecision : truncateQty(spec, qty).eq(qty);
 }
 
 /** Decimal text of a price at the contract's precision ("0.1878"). */

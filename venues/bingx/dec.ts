@@ -24,6 +24,16 @@ export function parseDecimal(text: string): Dec | undefined {
   return new Dec(text);
 }
 
+/**
+ * `d.toDecimalPlaces(dp, rm)`: `d` itself when it already has at most `dp` decimals (there is
+ * nothing to round; decimal.js would build an equal copy, ~400 ns: issue 12 profile), else the
+ * rounded value. Decimals are immutable, so sharing the object is safe. Property-tested against
+ * toDecimalPlaces in venues/bingx/dec.test.ts.
+ */
+export function toPlaces(d: Dec, dp: number, rm: Decimal.Rounding): Dec {
+  return d.isFinite() && d.decimalPlaces() <= dp ? d : d.toDecimalPlaces(dp, rm);
+}
+
 /** Plain decimal text of `d` without exponent and without trailing zeros ("0.1878", "-12"). */
 export function fmt(d: Dec): string {
   const s = d.toFixed();
@@ -57,6 +67,41 @@ export function normDecimal(text: string): string | undefined {
   if (isCanonicalDecimal(text)) return text;
   const d = parseDecimal(text);
   return d ? fmt(d) : undefined;
+}
+
+/**
+ * The canonical text (what fmt prints) of an unsigned plain decimal text — digits, optionally a dot
+ * and digits ("0.1870" → "0.187", "65000.0" → "65000", "007" → "7") — found by stripping zeros,
+ * without building a Decimal; undefined for any other text (a sign, an exponent, spaces). Equals
+ * normDecimal(text) whenever defined (property-tested in venues/bingx/dec.test.ts).
+ */
+export function canonicalPlain(text: string): string | undefined {
+  if (isCanonicalDecimal(text)) return text.charCodeAt(0) === 0x2d ? undefined : text;
+  if (typeof text !== "string" || !UNSIGNED_PLAIN_RE.test(text)) return undefined;
+  let start = 0;
+  const dot = text.indexOf(".");
+  const intEnd = dot < 0 ? text.length : dot;
+  while (start < intEnd - 1 && text.charCodeAt(start) === 0x30) start++;
+  if (dot < 0) return text.slice(start);
+  let end = text.length;
+  while (end > dot + 1 && text.charCodeAt(end - 1) === 0x30) end--;
+  return end === dot + 1 ? text.slice(start, dot) : text.slice(start, end);
+}
+
+const UNSIGNED_PLAIN_RE = /^\d+(?:\.\d+)?$/;
+
+/**
+ * text × 10^places as an integer Number, for a canonical non-negative text with at most `places`
+ * decimals whose integer has at most 15 digits (exact in a double); undefined otherwise. Prices on
+ * a tick (places = pricePrecision) compare as these integers exactly as their Decimals do.
+ */
+export function scaledInteger(text: string, places: number): number | undefined {
+  if (!isCanonicalDecimal(text) || text.charCodeAt(0) === 0x2d) return undefined;
+  const dot = text.indexOf(".");
+  const frac = dot < 0 ? "" : text.slice(dot + 1);
+  if (frac.length > places) return undefined;
+  const digits = (dot < 0 ? text : text.slice(0, dot)) + frac.padEnd(places, "0");
+  return digits.length > 15 ? undefined : Number(digits);
 }
 
 /** `fmt(-text)` for a plain decimal text; throws like `new Dec(text)` for a text that is not a number. */

@@ -29,4 +29,16 @@ describe("parseEnvelope memo", () => {
     expect(() => parseEnvelope(bad)).toThrow(AdapterError);
     expect(() => parseEnvelope(bad)).toThrow(AdapterError);
   });
+  it("responses with the same body text share one frozen envelope; another text gets its own (docs/bingx-protocol.md §3 envelope)", () => {
+    const body = '{"code":0,"msg":"","data":{"orders":[{"orderId":1234567890123456789,"executedQty":"0.5"}]}}';
+    const a = parseEnvelope({ requestId: "r3", httpStatus: 200, body });
+    const b = parseEnvelope({ requestId: "r4", httpStatus: 200, body: body.slice(0) });
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a.data)).toBe(true);
+    const c = parseEnvelope({ requestId: "r5", httpStatus: 200, body: body.replace('"0.5"', '"0.6"') });
+    expect(c).not.toBe(a);
+    const order = (c.data as { orders: { executedQty: string }[] }).orders[0]!;
+    expect(order.executedQty).toBe("0.6");
+    expect(((a.data as { orders: { executedQty: string }[] }).orders[0]!).executedQty).toBe("0.5");
+  });
 });

@@ -28,7 +28,7 @@
 import type { ContractSpec, VenueQuirks } from "../types.js";
 import type { MarketTick, RestRequest, RestResponse, SimVenue, VenueLedger, WsMessage } from "../venue.js";
 import { contractTable, roundPriceToTick, tickSize, truncatePrice, truncateQty } from "./contracts.js";
-import { Dec, ZERO, fixed, fmt, isCanonicalDecimal, parseDecimal } from "./dec.js";
+import { Dec, ZERO, canonicalPlain, fixed, fmt, parseDecimal, scaledInteger, toPlaces } from "./dec.js";
 import { CODE, errorCode, type GenerationalError } from "./errors.js";
 import { RawNumber, jsonString, toJsonText, type JsonValue } from "./json.js";
 import { DEFAULT_RATE_LIMITS, RateLimiter, type EndpointLimit, type RateLimitConfig } from "./rate-limit.js";
@@ -169,6 +169,17 @@ interface Order {
    * order's average is printed for each reply and frame, issue 12 profile), at the same pricePrecision.
    */
   avgMemo: { executedQty: Dec; notional: Dec; pricePrecision: number; text: string } | undefined;
+  /** LIMIT: the limit price in ticks (an integer, scaledInteger), undefined beyond 15 digits or for MARKET. */
+  limitTicks: number | undefined;
+}
+
+/** A symbol's mark: the last tick's text as sent, its fmt text, its price (parsed at first read: markOf) and its tick count. */
+interface Mark {
+  raw: string;
+  text: string;
+  price: Dec | undefined;
+  /** The price in ticks (scaledInteger of text), undefined beyond 15 digits. */
+  ticks: number | undefined;
 }
 
 interface Position {
@@ -179,6 +190,10 @@ interface Position {
   entry: Dec; // full-precision VWAP
   realized: Dec; // cumulative realized of this position record (cr)
   updateMs: number;
+  /** fmt of qty and entry, and entry at pricePrecision + 4 decimals (ep / avgPrice), each kept for the Decimal it was printed from. */
+  qtyText: FmtMemo;
+  entryText: FmtMemo;
+  entryWire: FmtMemo;
 }
 
 interface IncomeRow {
@@ -207,7 +222,8 @@ const FUNDING_PERIOD_US = 28_800_000_000; // 8 h; 00/08/16 UTC are multiples of 
 const LISTEN_KEY_TTL_US = 3_600_000_000; // 60 min (docs/bingx-protocol.md §6)
 const SEVEN_DAYS_MS = 7 * 24 * 3_600_000;
 
-const round8 = (d: Dec): Dec => d.toDecimalPlaces(8, Dec.ROUND_HALF_UP);
+const ONE = new Dec(1);
+const round8 = (d: Dec): Dec => toPlaces(d, 8, Dec.ROUND_HALF_UP);
 
 /**
  * Decimals of an order's average price on the wire beyond the contract's pricePrecision (REST
@@ -223,13 +239,18 @@ const decimalsOf = (text: string): number => {
   return dot < 0 ? 0 : text.length - dot - 1;
 };
 
-/** fmt(d) of the last Decimal object asked for, reused while the same object is asked again (Decimals are immutable). */
+/**
+ * `format(d)` of the last Decimal object asked for (fmt unless given), reused while the same object
+ * is asked again (Decimals are immutable; a position's or the wallet's figure is printed by the
+ * journal, the frames and the replies of one step).
+ */
 class FmtMemo {
   private d: Dec | undefined;
   private text = "";
+  constructor(private readonly format: (d: Dec) => string = fmt) {}
   of(d: Dec): string {
     if (d !== this.d) {
-      this.text = fmt(d);
+      this.text = this.format(d);
       this.d = d;
     }
     return this.text;
@@ -259,7 +280,8 @@ class MockVenue implements BingxMockVenue {
   private readonly m: Required<Omit<BingxMockModel, "boundPct" | "fundingRates" | "rateLimits">> & { boundPct?: number };
   private readonly limiter: RateLimiter;
   private readonly rlCfg: RateLimitConfig;
-  private readonly routes: Map<string, Route>;
+  /** Routes by path, then method (paths are the adapter's constant strings: their hashes are cached). */
+  private readonly routes: Map<string, Map<string, Route>>;
 
   private now: number;
   private readonly initial: Dec;
@@ -268,9 +290,12 @@ class MockVenue implements BingxMockVenue {
   private sumFees = ZERO;
   private sumFunding = ZERO;
 
-  private readonly last = new Map<string, Dec>();
-  /** Per symbol: the text of the last market tick and the price it gave (onMarketTick). */
-  private readonly lastTickText = new Map<string, { text: string; price: Dec }>();
+  /**
+   * Per symbol: the text of the last market tick and its price (the mark), parsed only when read
+   * (markOf): a tick that no resting order of its symbol can match builds no Decimal (issue 12
+   * profile: most ticks come between two venue calls that read the mark).
+   */
+  private readonly marks = new Map<string, Mark>();
   private readonly fundingRates = new Map<string, Dec>();
   private readonly leverage = new Map<string, number>(); // `${symbol}|LONG` / `|SHORT`
   private hedgeMode: boolean;
@@ -278,6 +303,8 @@ class MockVenue implements BingxMockVenue {
   private readonly byClientId = new Map<string, Order>();
   private readonly resting: Order[] = []; // ascending orderId
   private readonly positionsMap = new Map<string, Position>();
+  /** The same positions by symbol, then side (position(): no key string built per lookup; issue 12 profile). */
+  private readonly positionsBySymbol = new Map<string, Record<PosSide, Position | undefined>>();
   private readonly income: IncomeRow[] = [];
   private readonly keys = new Map<string, number>(); // listenKey -> expiresUs
   private soonestKeyStale = true;
@@ -295,7 +322,17 @@ class MockVenue implements BingxMockVenue {
   private readonly books = new Map<string, { realized: Dec; rounding: Dec; fees: Dec; funding: Dec }>();
   /** Texts of the ledger figures (ledger()), each kept for the Decimal it was printed from. */
   private readonly ledgerText = { initial: new FmtMemo(), wallet: new FmtMemo(), realized: new FmtMemo(), fees: new FmtMemo(), funding: new FmtMemo() };
+  /** money(wallet): the wallet as frames and balance replies print it, kept for the Decimal it was printed from. */
+  private readonly walletMoney = new FmtMemo(money);
   private readonly feeRates = new Map<string, { dec: Dec; text: string }>();
+  /** The contracts' minimum quantity, minimum notional and taker fee rate as Decimals, by symbol (parsed once; were parsed per order). */
+  private readonly specLimits = new Map<string, { minQty: Dec; minUsdt: Dec; takerFeeRate: Dec }>();
+  /** LIMIT price band factors 1 + priceBandPct and 1 − priceBandPct (docs/bingx-protocol.md §10). */
+  private readonly band: { hi: Dec; lo: Dec };
+  /** model.fundingRate as a Decimal (the rate of symbols without their own). */
+  private readonly defaultFundingRate: Dec;
+  /** getPositions' liquidation price factors per leverage (liqFactor). */
+  private readonly liqFactors = new Map<number, { long: Dec; short: Dec }>();
   /** planTaker's price factor per depth level (levelFactor). */
   private readonly levelFactors: { up: Dec; down: Dec }[] = [];
   /** model.levelDepthUsdt parsed once (Decimals are immutable; issue 12 profile). */
@@ -350,8 +387,13 @@ class MockVenue implements BingxMockVenue {
     this.levelDepth = depth;
     for (const [sym, spec] of this.contracts) this.tickBySymbol.set(sym, tickSize(spec));
     if (this.m.boundPct !== undefined && !(this.m.boundPct > 0 && this.m.boundPct < 1)) throw new Error(`createBingxMockVenue: model.boundPct must be in (0,1), got ${this.m.boundPct}`);
-    if (!parseDecimal(this.m.priceBandPct)) throw new Error(`createBingxMockVenue: model.priceBandPct must be a decimal, got ${this.m.priceBandPct}`);
-    if (!parseDecimal(this.m.fundingRate)) throw new Error(`createBingxMockVenue: model.fundingRate must be a decimal, got ${this.m.fundingRate}`);
+    const band = parseDecimal(this.m.priceBandPct);
+    if (!band) throw new Error(`createBingxMockVenue: model.priceBandPct must be a decimal, got ${this.m.priceBandPct}`);
+    this.band = { hi: band.plus(1), lo: ONE.minus(band) };
+    const fundingRate = parseDecimal(this.m.fundingRate);
+    if (!fundingRate) throw new Error(`createBingxMockVenue: model.fundingRate must be a decimal, got ${this.m.fundingRate}`);
+    this.defaultFundingRate = fundingRate;
+    for (const [sym, spec] of this.contracts) this.specLimits.set(sym, { minQty: new Dec(spec.tradeMinQuantity), minUsdt: new Dec(spec.tradeMinUSDT), takerFeeRate: new Dec(spec.takerFeeRate) });
     for (const [sym, r] of Object.entries(md.fundingRates ?? {})) this.setFundingRate(sym, r);
     this.hedgeMode = this.q.hedgeMode;
     this.now = opts.startUs;
@@ -380,24 +422,30 @@ class MockVenue implements BingxMockVenue {
     const spec = this.contracts.get(tick.symbol);
     if (!spec) throw new Error(`onMarketTick: symbol ${JSON.stringify(tick.symbol)} is not in the contracts table`);
     // The same price text as the symbol's last tick is the same (already checked) price: Decimals
-    // are immutable, so the last one is reused (a 1 s tick often repeats the price; issue 12 profile).
-    const lastTick = this.lastTickText.get(tick.symbol);
-    let price: Dec;
-    if (lastTick !== undefined && lastTick.text === tick.priceUsdt) price = lastTick.price;
-    else if (isCanonicalDecimal(tick.priceUsdt) && tick.priceUsdt.charCodeAt(0) !== 0x2d && tick.priceUsdt !== "0" && decimalsOf(tick.priceUsdt) <= spec.pricePrecision) {
-      // Fast path, same value as below: a positive canonical text already on the tick needs no
-      // truncation (truncatePrice would return an equal Decimal) and cannot truncate to 0.
-      price = new Dec(tick.priceUsdt);
-      this.lastTickText.set(tick.symbol, { text: tick.priceUsdt, price });
-    } else {
-      const p = parseDecimal(tick.priceUsdt);
-      if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(tick.priceUsdt)}`);
-      price = truncatePrice(spec, p);
-      if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${tick.priceUsdt} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
-      this.lastTickText.set(tick.symbol, { text: tick.priceUsdt, price });
+    // are immutable, so the last one is kept (a 1 s tick often repeats the price; issue 12 profile).
+    const raw = tick.priceUsdt;
+    let m = this.marks.get(tick.symbol);
+    if (m === undefined || m.raw !== raw) {
+      if (m === undefined) this.marks.set(tick.symbol, (m = { raw: "", text: "", price: undefined, ticks: undefined }));
+      const canon = canonicalPlain(raw);
+      if (canon !== undefined && canon !== "0" && decimalsOf(canon) <= spec.pricePrecision) {
+        // Fast path, same value as below: a positive plain text within the tick needs no
+        // truncation (truncatePrice would return an equal Decimal) and cannot truncate to 0; its
+        // canonical form is what fmt prints for it, and it is parsed when first read (markOf).
+        m.price = undefined;
+        m.text = canon;
+      } else {
+        const p = parseDecimal(raw);
+        if (!p || p.lte(0)) throw new Error(`onMarketTick: priceUsdt must be a positive decimal string, got ${JSON.stringify(raw)}`);
+        const price = truncatePrice(spec, p);
+        if (price.lte(0)) throw new Error(`onMarketTick: priceUsdt ${raw} truncates to 0 at pricePrecision ${spec.pricePrecision}`);
+        m.price = price;
+        m.text = fmt(price);
+      }
+      m.raw = raw;
+      m.ticks = scaledInteger(m.text, spec.pricePrecision);
     }
-    this.last.set(tick.symbol, price);
-    this.matchResting(spec, price);
+    if (this.resting.length > 0) this.matchResting(spec, m);
     return this.outbox.splice(mark);
   }
 
@@ -470,7 +518,7 @@ class MockVenue implements BingxMockVenue {
   }
 
   lastPrice(symbol: string): string | undefined {
-    const p = this.last.get(symbol);
+    const p = this.markOf(symbol);
     return p ? fmt(p) : undefined;
   }
 
@@ -505,6 +553,18 @@ class MockVenue implements BingxMockVenue {
     if (o.status === to) return;
     this.journal.push({ kind: "status", tUs: this.now, orderId: o.orderId, symbol: o.symbol, from: o.status, to });
     o.status = to;
+  }
+
+  /** fmt of the mark of `symbol` (undefined before its first tick). */
+  private markText(symbol: string): string | undefined {
+    return this.marks.get(symbol)?.text;
+  }
+
+  /** The mark (last tick price) of `symbol`, undefined before its first tick; parsed at its first read. */
+  private markOf(symbol: string): Dec | undefined {
+    const m = this.marks.get(symbol);
+    if (m === undefined) return undefined;
+    return m.price ?? (m.price = new Dec(m.text));
   }
 
   // ───────────────────────────── time ─────────────────────────────
@@ -553,9 +613,9 @@ class MockVenue implements BingxMockVenue {
     for (const key of [...this.positionsMap.keys()].sort()) {
       const pos = this.positionsMap.get(key)!;
       if (pos.qty.isZero()) continue;
-      const mark = this.last.get(pos.symbol);
+      const mark = this.markOf(pos.symbol);
       if (!mark) continue;
-      const rate = this.fundingRates.get(pos.symbol) ?? new Dec(this.m.fundingRate);
+      const rate = this.fundingRates.get(pos.symbol) ?? this.defaultFundingRate;
       const longQty = pos.positionSide === "SHORT" ? pos.qty.neg() : pos.qty; // signed exposure
       const amount = round8(longQty.mul(mark).mul(rate).neg()); // rate > 0: longs pay
       if (amount.isZero()) continue;
@@ -563,7 +623,7 @@ class MockVenue implements BingxMockVenue {
       this.sumFunding = this.sumFunding.plus(amount);
       const b = this.book(pos.symbol);
       b.funding = b.funding.plus(amount);
-      this.journal.push({ kind: "funding", tUs: this.now, symbol: pos.symbol, positionSide: pos.positionSide, positionQty: fmt(pos.qty), markPrice: fmt(mark), rate: fmt(rate), amountUsdt: fmt(amount), walletAfterUsdt: fmt(this.wallet) });
+      this.journal.push({ kind: "funding", tUs: this.now, symbol: pos.symbol, positionSide: pos.positionSide, positionQty: pos.qtyText.of(pos.qty), markPrice: this.markText(pos.symbol) ?? fmt(mark), rate: fmt(rate), amountUsdt: fmt(amount), walletAfterUsdt: this.ledgerText.wallet.of(this.wallet) });
       this.addIncome(pos.symbol, "FUNDING_FEE", amount, "Funding Fee", "");
       this.emitAccountUpdate("FUNDING_FEE", amount, []);
     }
@@ -579,13 +639,30 @@ class MockVenue implements BingxMockVenue {
     return this.env(0, "", data);
   }
 
+  /**
+   * The refusal of a bad parameter: 109400 (80014 with old codes) and `msg`. A method, not a
+   * closure per call: the bundle names every closure it builds (esbuild keepNames), which cost
+   * a property definition per request (issue 12 profile).
+   */
+  private invalid(msg: string): VenueError {
+    return new VenueError(this.gen("INVALID_PARAMETER"), msg);
+  }
+
+  /** Integer ms parameter `k` of `p` (1-16 digits), undefined when absent or empty; else refused as invalid naming `k`. */
+  private msParam(p: Record<string, string>, k: string): number | undefined {
+    const v = p[k];
+    if (v === undefined || v === "") return undefined;
+    if (!/^\d{1,16}$/.test(v)) throw this.invalid(`parameter ${k} is invalid: ${v}`);
+    return Number(v);
+  }
+
   private gen(kind: GenerationalError): number {
     return errorCode(kind, this.q.newErrorCodes);
   }
 
   private dispatch(req: RestRequest): Reply {
     if (this.now < this.outageUntilUs) return this.env(CODE.INTERNAL_ERROR, "Internal server error: service unavailable", null, 503);
-    const route = this.routes.get(`${req.method} ${req.path}`);
+    const route = this.routes.get(req.path)?.get(req.method); // by path, then method: no key string built per request
     if (!route) return this.env(CODE.INVALID_ARGUMENTS, `api ${req.method} ${req.path} not found`, null, 404);
     const limited = route.limit.uidPerSec !== undefined || route.limit.ipGroup !== undefined;
     if (limited && this.now < this.stormUntilUs) return this.rateLimited(this.stormUntilUs);
@@ -615,10 +692,13 @@ class MockVenue implements BingxMockVenue {
     return this.env(code, `The request rate is too high; you are in the disabled period and will be unblocked after ${ms}`, {}, this.m.rateLimitHttpStatus);
   }
 
-  private buildRoutes(): Map<string, Route> {
-    const r = new Map<string, Route>();
-    const add = (method: string, path: string, limit: EndpointLimit, signed: boolean, handler: Route["handler"]) =>
-      r.set(`${method} ${path}`, { key: `${method} ${path}`, limit, signed, handler });
+  private buildRoutes(): Map<string, Map<string, Route>> {
+    const r = new Map<string, Map<string, Route>>();
+    const add = (method: string, path: string, limit: EndpointLimit, signed: boolean, handler: Route["handler"]) => {
+      let byMethod = r.get(path);
+      if (byMethod === undefined) r.set(path, (byMethod = new Map()));
+      byMethod.set(method, { key: `${method} ${path}`, limit, signed, handler });
+    };
     const rl = this.rlCfg;
     add("GET", "/openApi/swap/v2/server/time", { ipGroup: 1 }, false, () => this.ok({ serverTime: new RawNumber(String(msOf(this.now))) }));
     add("GET", "/openApi/swap/v2/quote/contracts", { ipGroup: 1 }, false, (p) => this.getContracts(p));
@@ -652,53 +732,52 @@ class MockVenue implements BingxMockVenue {
   // ───────────────────────────── place order ─────────────────────────────
 
   private placeOrder(p: Record<string, string>): Reply {
-    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
     const spec = this.spec(p["symbol"]);
     const side = p["side"];
-    if (side !== "BUY" && side !== "SELL") throw invalid(`parameter side is invalid: ${side ?? "(missing)"}`);
+    if (side !== "BUY" && side !== "SELL") throw this.invalid(`parameter side is invalid: ${side ?? "(missing)"}`);
     const type = p["type"];
-    if (type === undefined) throw invalid("parameter type is must");
-    if (type !== "MARKET" && type !== "LIMIT") throw invalid(`order type ${type} is not supported`);
+    if (type === undefined) throw this.invalid("parameter type is must");
+    if (type !== "MARKET" && type !== "LIMIT") throw this.invalid(`order type ${type} is not supported`);
     const psRaw = p["positionSide"] ?? "";
     const positionSide = (psRaw === "" ? "LONG" : psRaw) as PosSide; // empty ⇒ LONG (docs/bingx-protocol.md §4.1)
-    if (!["BOTH", "LONG", "SHORT"].includes(positionSide)) throw invalid(`parameter positionSide is invalid: ${psRaw}`);
-    if (!this.hedgeMode && positionSide !== "BOTH") throw invalid("In the One-way mode, the positionSide must be BOTH");
-    if (this.hedgeMode && positionSide === "BOTH") throw invalid("In the Hedge mode, the positionSide must be LONG or SHORT");
+    if (!["BOTH", "LONG", "SHORT"].includes(positionSide)) throw this.invalid(`parameter positionSide is invalid: ${psRaw}`);
+    if (!this.hedgeMode && positionSide !== "BOTH") throw this.invalid("In the One-way mode, the positionSide must be BOTH");
+    if (this.hedgeMode && positionSide === "BOTH") throw this.invalid("In the Hedge mode, the positionSide must be LONG or SHORT");
     const ro = p["reduceOnly"];
-    if (ro !== undefined && ro !== "true" && ro !== "false") throw invalid(`parameter reduceOnly is invalid: ${ro}`);
+    if (ro !== undefined && ro !== "true" && ro !== "false") throw this.invalid(`parameter reduceOnly is invalid: ${ro}`);
     const reduceOnly = ro === "true";
-    if (this.hedgeMode && reduceOnly) throw invalid("reduceOnly is not accepted in Hedge mode");
+    if (this.hedgeMode && reduceOnly) throw this.invalid("reduceOnly is not accepted in Hedge mode");
     const qText = p["quantity"];
-    if (qText === undefined || qText === "") throw invalid("parameter quantity is must");
+    if (qText === undefined || qText === "") throw this.invalid("parameter quantity is must");
     const qRaw = parseDecimal(qText);
-    if (!qRaw) throw invalid(`parameter quantity is invalid: ${qText}`);
+    if (!qRaw) throw this.invalid(`parameter quantity is invalid: ${qText}`);
     const qty = truncateQty(spec, qRaw); // over-precision truncated (docs/bingx-protocol.md §10)
     if (qty.lte(0)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "Order size error");
-    if (qty.lt(spec.tradeMinQuantity)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
+    const limits = this.specLimits.get(spec.symbol)!;
+    if (qty.lt(limits.minQty)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
     let limitPrice = ZERO;
     if (type === "LIMIT") {
       const pText = p["price"];
-      if (pText === undefined || pText === "") throw invalid("parameter price is must");
+      if (pText === undefined || pText === "") throw this.invalid("parameter price is must");
       const pr = parseDecimal(pText);
-      if (!pr) throw invalid(`parameter price is invalid: ${pText}`);
+      if (!pr) throw this.invalid(`parameter price is invalid: ${pText}`);
       limitPrice = truncatePrice(spec, pr);
-      if (limitPrice.lte(0)) throw invalid(`parameter price is invalid: ${pText}`);
+      if (limitPrice.lte(0)) throw this.invalid(`parameter price is invalid: ${pText}`);
     }
     const tifRaw = p["timeInForce"] ?? "GTC";
-    if (!["GTC", "IOC", "FOK", "PostOnly"].includes(tifRaw)) throw invalid(`parameter timeInForce is invalid: ${tifRaw}`);
+    if (!["GTC", "IOC", "FOK", "PostOnly"].includes(tifRaw)) throw this.invalid(`parameter timeInForce is invalid: ${tifRaw}`);
     const tif = tifRaw as Tif;
     const cidRaw = p["clientOrderId"] ?? p["clientOrderID"] ?? "";
-    if (cidRaw.length > 40) throw invalid("clientOrderId length must be 1-40");
+    if (cidRaw.length > 40) throw this.invalid("clientOrderId length must be 1-40");
     const clientOrderId = cidRaw.toLowerCase(); // server lower-cases it (docs/bingx-protocol.md §4.1)
     if (clientOrderId !== "" && this.byClientId.has(clientOrderId)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "clientOrderID unique check failed"); // real VST (docs/bingx-protocol.md §3)
-    const mark = this.last.get(spec.symbol);
+    const mark = this.markOf(spec.symbol);
     if (!mark) throw new VenueError(this.gen("SYSTEM_ERROR"), "system busy: no market price for this symbol yet");
     const refPrice = type === "LIMIT" ? limitPrice : mark;
-    if (qty.mul(refPrice).lt(spec.tradeMinUSDT)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `The minimum nominal value of an order is greater than ${spec.tradeMinUSDT}u`);
+    if (qty.mul(refPrice).lt(limits.minUsdt)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `The minimum nominal value of an order is greater than ${spec.tradeMinUSDT}u`);
     if (type === "LIMIT") {
-      const band = new Dec(this.m.priceBandPct);
-      const hi = mark.mul(band.plus(1));
-      const lo = mark.mul(new Dec(1).minus(band));
+      const hi = mark.mul(this.band.hi);
+      const lo = mark.mul(this.band.lo);
       if (limitPrice.gt(hi)) throw new VenueError(CODE.PRICE_OUT_OF_BAND, `order price should be lower than ${fmt(roundPriceToTick(spec, hi, "down"))}`);
       if (limitPrice.lt(lo)) throw new VenueError(CODE.PRICE_OUT_OF_BAND, `order price should be higher than ${fmt(roundPriceToTick(spec, lo, "up"))}`);
     }
@@ -712,7 +791,7 @@ class MockVenue implements BingxMockVenue {
     if (this.hedgeMode && opening.isZero() && qty.gt(pos.qty)) throw new VenueError(CODE.NO_POSITION_TO_CLOSE, "no position to close");
     if (opening.gt(0)) {
       const lev = this.getLev(spec.symbol, positionSide, side);
-      const need = opening.mul(refPrice).div(lev).plus(opening.mul(refPrice).mul(spec.takerFeeRate));
+      const need = opening.mul(refPrice).div(lev).plus(opening.mul(refPrice).mul(limits.takerFeeRate));
       if (need.gt(this.availableMargin())) throw new VenueError(CODE.INSUFFICIENT_MARGIN, "Insufficient margin");
     }
     const marketable = type === "MARKET" || (side === "BUY" ? limitPrice.gte(mark) : limitPrice.lte(mark));
@@ -725,9 +804,10 @@ class MockVenue implements BingxMockVenue {
     if (type === "MARKET") {
       if (this.q.marketBoundPrice) {
         const pct = new Dec(this.m.boundPct ?? 0.2 + 0.05 * this.rng());
-        nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(new Dec(1).minus(pct)), "down");
+        nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(ONE.minus(pct)), "down");
       } else nominal = mark; // near the fill (docs/bingx-protocol.md §5: live 42599.1 vs avgPrice 42599.2)
     }
+    const limitPriceText = fmt(limitPrice);
     const order: Order = {
       orderId: id.toString(),
       orderIdBig: id,
@@ -751,15 +831,16 @@ class MockVenue implements BingxMockVenue {
       queueAheadQty: ZERO,
       leverage: this.getLev(spec.symbol, positionSide, side),
       origQtyText: fmt(qty),
-      limitPriceText: fmt(limitPrice),
+      limitPriceText,
       nominalPriceText: fmt(nominal),
       avgMemo: undefined, // present from the start: every order keeps one object shape
+      limitTicks: type === "LIMIT" ? scaledInteger(limitPriceText, spec.pricePrecision) : undefined,
     };
     this.orders.set(order.orderId, order);
     if (clientOrderId !== "") this.byClientId.set(clientOrderId, order);
     this.journal.push({
       kind: "order", tUs: this.now, orderId: order.orderId, clientOrderId, symbol: spec.symbol, side, positionSide, type, tif: order.tif, reduceOnly,
-      origQty: order.origQtyText, limitPrice: order.limitPriceText, markPrice: fmt(mark), status: "NEW",
+      origQty: order.origQtyText, limitPrice: order.limitPriceText, markPrice: this.markText(spec.symbol) ?? fmt(mark), status: "NEW",
     });
     this.emitOrderUpdate(order, "NEW", ZERO, ZERO);
 
@@ -869,10 +950,12 @@ class MockVenue implements BingxMockVenue {
   }
 
   /** Resting orders of `spec.symbol` against a new trade price (risk-averse queue model). */
-  private matchResting(spec: ContractSpec, price: Dec): void {
+  private matchResting(spec: ContractSpec, mark: Mark): void {
     if (this.resting.length === 0) return; // nothing rests: no list to build per tick
+    if (mark.ticks !== undefined && !this.touchesAny(spec.symbol, mark.ticks)) return; // the loop below would skip every order
     const mine = this.resting.filter((x) => x.symbol === spec.symbol);
     if (mine.length === 0) return; // no resting order of this symbol: nothing can match
+    const price = this.markOf(spec.symbol)!;
     const tick = this.tickBySymbol.get(spec.symbol)!;
     for (const o of mine) {
       const touched = o.side === "BUY" ? price.lte(o.limitPrice) : price.gte(o.limitPrice);
@@ -897,12 +980,27 @@ class MockVenue implements BingxMockVenue {
     }
   }
 
+  /**
+   * Whether a trade at `priceTicks` ticks touches a resting order of `symbol` (BUY: price ≤ limit,
+   * SELL: price ≥ limit), on integer tick counts: the same answer as matchResting's Decimal
+   * comparison, since both prices are exact multiples of the tick (an order without a tick count
+   * counts as touched: the Decimal path decides). A tick that touches none builds no Decimal.
+   */
+  private touchesAny(symbol: string, priceTicks: number): boolean {
+    for (const o of this.resting) {
+      if (o.symbol !== symbol) continue;
+      if (o.limitTicks === undefined || (o.side === "BUY" ? priceTicks <= o.limitTicks : priceTicks >= o.limitTicks)) return true;
+    }
+    return false;
+  }
+
   // ───────────────────────────── fills and ledger ─────────────────────────────
 
   private fill(spec: ContractSpec, o: Order, qty: Dec, price: Dec, maker: boolean): void {
     const pos = this.position(o.symbol, o.positionSide);
     const posBefore = pos.qty;
     const entryBefore = pos.entry;
+    const fillNotional = qty.mul(price); // computed once: the entry VWAP, the fee and the order notional each multiplied the same two Decimals
     let exact = ZERO; // realized before the 8-dp rounding (the journal's realizedExactUsdt)
     let realized = ZERO;
     let closing = false;
@@ -919,7 +1017,7 @@ class MockVenue implements BingxMockVenue {
         pos.qty = nq;
       } else {
         const nq = pos.qty.plus(delta);
-        pos.entry = pos.qty.abs().mul(pos.entry).plus(qty.mul(price)).div(nq.abs());
+        pos.entry = pos.qty.abs().mul(pos.entry).plus(fillNotional).div(nq.abs());
         pos.qty = nq;
       }
     } else {
@@ -927,7 +1025,7 @@ class MockVenue implements BingxMockVenue {
       const dir = o.positionSide === "LONG" ? 1 : -1;
       if (opens) {
         const nq = pos.qty.plus(qty);
-        pos.entry = pos.qty.mul(pos.entry).plus(qty.mul(price)).div(nq);
+        pos.entry = pos.qty.mul(pos.entry).plus(fillNotional).div(nq);
         pos.qty = nq;
       } else {
         closing = true;
@@ -940,7 +1038,7 @@ class MockVenue implements BingxMockVenue {
     pos.realized = pos.realized.plus(realized);
     pos.updateMs = msOf(this.now);
     const feeRate = this.feeRate(maker ? spec.makerFeeRate : spec.takerFeeRate);
-    const fee = round8(qty.mul(price).mul(feeRate.dec));
+    const fee = round8(fillNotional.mul(feeRate.dec));
     const b = this.book(o.symbol);
     b.realized = b.realized.plus(realized);
     b.rounding = b.rounding.plus(realized.minus(exact));
@@ -949,16 +1047,16 @@ class MockVenue implements BingxMockVenue {
     this.sumRealized = this.sumRealized.plus(realized);
     this.sumFees = this.sumFees.plus(fee);
     o.executedQty = o.executedQty.plus(qty);
-    o.notional = o.notional.plus(qty.mul(price));
+    o.notional = o.notional.plus(fillNotional);
     o.fee = o.fee.plus(fee);
     o.profit = o.profit.plus(realized);
     o.updateMs = msOf(this.now);
     this.journal.push({
       kind: "fill", tUs: this.now, orderId: o.orderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, positionSide: o.positionSide,
       orderType: o.type, tif: o.tif, reduceOnly: o.reduceOnly, limitPrice: o.limitPriceText, origQty: o.origQtyText, maker, qty: fmt(qty), price: fmt(price),
-      feeRate: feeRate.text, feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: fmt(posBefore),
-      entryBeforePrice: fmt(entryBefore), positionAfterQty: fmt(pos.qty), entryAfterPrice: fmt(pos.entry), executedQty: fmt(o.executedQty),
-      markPrice: fmt(this.last.get(o.symbol) ?? ZERO), walletAfterUsdt: fmt(this.wallet),
+      feeRate: feeRate.text, feeUsdt: fmt(fee), realizedUsdt: fmt(realized), realizedExactUsdt: fmt(exact), positionBeforeQty: pos.qtyText.of(posBefore),
+      entryBeforePrice: pos.entryText.of(entryBefore), positionAfterQty: pos.qtyText.of(pos.qty), entryAfterPrice: pos.entryText.of(pos.entry), executedQty: fmt(o.executedQty),
+      markPrice: this.markText(o.symbol) ?? "0", walletAfterUsdt: this.ledgerText.wallet.of(this.wallet),
     });
     this.setStatus(o, o.executedQty.gte(o.origQty) ? "FILLED" : "PARTIALLY_FILLED");
     if (o.status === "FILLED") this.unrest(o);
@@ -1000,11 +1098,18 @@ class MockVenue implements BingxMockVenue {
   }
 
   private position(symbol: string, ps: PosSide): Position {
-    const key = `${symbol}|${ps}`;
-    let p = this.positionsMap.get(key);
+    let bySide = this.positionsBySymbol.get(symbol);
+    if (bySide === undefined) this.positionsBySymbol.set(symbol, (bySide = { BOTH: undefined, LONG: undefined, SHORT: undefined }));
+    let p = bySide[ps];
     if (!p) {
-      p = { symbol, positionSide: ps, positionId: String(1_900_000_000_000_000_000n + BigInt(this.nextPositionId++)), qty: ZERO, entry: ZERO, realized: ZERO, updateMs: msOf(this.now) };
+      const key = `${symbol}|${ps}`;
+      const entryDp = this.contracts.get(symbol)!.pricePrecision + AVG_PRICE_EXTRA_DECIMALS;
+      p = {
+        symbol, positionSide: ps, positionId: String(1_900_000_000_000_000_000n + BigInt(this.nextPositionId++)), qty: ZERO, entry: ZERO, realized: ZERO, updateMs: msOf(this.now),
+        qtyText: new FmtMemo(), entryText: new FmtMemo(), entryWire: new FmtMemo((d) => fixed(d, entryDp)),
+      };
       this.positionsMap.set(key, p);
+      bySide[ps] = p;
     }
     return p;
   }
@@ -1021,7 +1126,7 @@ class MockVenue implements BingxMockVenue {
   }
 
   private unrealized(p: Position): Dec {
-    const mark = this.last.get(p.symbol);
+    const mark = this.markOf(p.symbol);
     if (!mark || p.qty.isZero()) return ZERO;
     const signed = p.positionSide === "SHORT" ? p.qty.neg() : p.qty;
     return signed.mul(mark.minus(p.entry));
@@ -1167,13 +1272,13 @@ class MockVenue implements BingxMockVenue {
     // Written directly, byte for byte what toJsonText gives for { e, E, T, a: { m, B: [{ a, wb?, cw?,
     // bc }], P: [{ s, pa, ep, up, mt, iw, ps, cr }] } } (issue 12 profile: no value tree per frame).
     const q = jsonString;
-    const wb = money(this.wallet);
+    const wb = this.walletMoney.of(this.wallet);
     let t = '{"e":"ACCOUNT_UPDATE","E":' + ms + ',"T":' + ms + ',"a":{"m":' + q(reason) + ',"B":[{"a":' + q(this.m.marginAsset);
     if (!omitWb) t += ',"wb":' + q(wb) + ',"cw":' + q(wb);
     t += ',"bc":' + q(money(change)) + '}],"P":[';
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i]!;
-      t += (i === 0 ? "" : ",") + '{"s":' + q(p.symbol) + ',"pa":' + q(fmt(p.qty)) + ',"ep":' + q(fixed(p.entry, this.contracts.get(p.symbol)!.pricePrecision + 4));
+      t += (i === 0 ? "" : ",") + '{"s":' + q(p.symbol) + ',"pa":' + q(p.qtyText.of(p.qty)) + ',"ep":' + q(p.entryWire.of(p.entry));
       t += ',"up":' + q(money(this.unrealized(p))) + ',"mt":"cross","iw":"0","ps":' + q(p.positionSide) + ',"cr":' + q(money(p.realized)) + "}";
     }
     this.emit(t + "]}}");
@@ -1229,28 +1334,29 @@ class MockVenue implements BingxMockVenue {
       const pos = this.positionsMap.get(key)!;
       if (pos.qty.isZero() || (sym && pos.symbol !== sym)) continue;
       const spec = this.contracts.get(pos.symbol)!;
-      const mark = this.last.get(pos.symbol) ?? pos.entry;
+      const mark = this.markOf(pos.symbol) ?? pos.entry;
       const lev = this.posLev(pos);
       const long = pos.positionSide === "LONG" || (pos.positionSide === "BOTH" && pos.qty.gt(0));
       const margin = pos.qty.abs().mul(pos.entry).div(lev);
       const up = this.unrealized(pos);
-      const liq = long ? pos.entry.mul(new Dec(1).minus(new Dec(1).div(lev))) : pos.entry.mul(new Dec(1).plus(new Dec(1).div(lev)));
+      const f = this.liqFactor(lev);
+      const liq = pos.entry.mul(long ? f.long : f.short);
       rows.push({
         symbol: pos.symbol,
         positionId: pos.positionId,
         positionSide: pos.positionSide,
         isolated: false,
-        positionAmt: fmt(pos.qty),
-        availableAmt: fmt(pos.qty),
+        positionAmt: pos.qtyText.of(pos.qty),
+        availableAmt: pos.qtyText.of(pos.qty),
         unrealizedProfit: money(up),
         realisedProfit: money(pos.realized),
         initialMargin: money(margin),
         margin: money(margin),
-        avgPrice: fixed(pos.entry, spec.pricePrecision + 4),
+        avgPrice: pos.entryWire.of(pos.entry),
         liquidationPrice: new RawNumber(fixed(liq, spec.pricePrecision)),
         leverage: new RawNumber(String(lev)),
         positionValue: money(pos.qty.abs().mul(mark)),
-        markPrice: fmt(mark),
+        markPrice: this.markText(pos.symbol) ?? fmt(mark),
         riskRate: "0",
         maxMarginReduction: "0",
         pnlRatio: margin.isZero() ? "0" : fixed(up.div(margin), 4),
@@ -1262,6 +1368,16 @@ class MockVenue implements BingxMockVenue {
     return this.ok(rows);
   }
 
+  /** Liquidation price factors at leverage `lev`: 1 − 1/lev (long) and 1 + 1/lev (short), computed once per leverage. */
+  private liqFactor(lev: number): { long: Dec; short: Dec } {
+    let f = this.liqFactors.get(lev);
+    if (f === undefined) {
+      f = { long: new Dec(1).minus(new Dec(1).div(lev)), short: new Dec(1).plus(new Dec(1).div(lev)) };
+      this.liqFactors.set(lev, f);
+    }
+    return f;
+  }
+
   private getBalance(version: "v2" | "v3"): Reply {
     const s = this.marginSums();
     const equity = this.wallet.plus(s.unrealized);
@@ -1269,7 +1385,7 @@ class MockVenue implements BingxMockVenue {
     const base = {
       userId: this.m.userId,
       asset: this.m.marginAsset,
-      balance: money(this.wallet),
+      balance: this.walletMoney.of(this.wallet),
       equity: money(equity),
       unrealizedProfit: money(s.unrealized),
     };
@@ -1288,22 +1404,15 @@ class MockVenue implements BingxMockVenue {
   }
 
   private getIncome(p: Record<string, string>): Reply {
-    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
     const sym = p["symbol"];
     if (sym !== undefined && sym !== "") this.spec(sym);
     const type = p["incomeType"];
     const types = ["TRANSFER", "REALIZED_PNL", "FUNDING_FEE", "TRADING_FEE", "INSURANCE_CLEAR", "TRIAL_FUND", "ADL", "SYSTEM_DEDUCTION"];
-    if (type !== undefined && type !== "" && !types.includes(type)) throw invalid(`parameter incomeType is invalid: ${type}`);
+    if (type !== undefined && type !== "" && !types.includes(type)) throw this.invalid(`parameter incomeType is invalid: ${type}`);
     const limit = p["limit"] !== undefined ? Number(p["limit"]) : 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid(`parameter limit is invalid: ${p["limit"]} (max 1000)`);
-    const intParam = (k: string): number | undefined => {
-      const v = p[k];
-      if (v === undefined || v === "") return undefined;
-      if (!/^\d{1,16}$/.test(v)) throw invalid(`parameter ${k} is invalid: ${v}`);
-      return Number(v);
-    };
-    const end = intParam("endTime") ?? msOf(this.now);
-    const start = intParam("startTime") ?? end - SEVEN_DAYS_MS;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw this.invalid(`parameter limit is invalid: ${p["limit"]} (max 1000)`);
+    const end = this.msParam(p, "endTime") ?? msOf(this.now);
+    const start = this.msParam(p, "startTime") ?? end - SEVEN_DAYS_MS;
     // `income` is in time order (rows are stamped with the venue clock, which never goes back;
     // addIncome checks it): binary-search the first row at or after `start`, stop after `end`
     // or `limit` rows. Same rows as filtering the whole list, without reading a long run's
@@ -1341,13 +1450,12 @@ class MockVenue implements BingxMockVenue {
   }
 
   private setLeverage(p: Record<string, string>): Reply {
-    const invalid = (msg: string) => new VenueError(this.gen("INVALID_PARAMETER"), msg);
     const spec = this.spec(p["symbol"]);
     const side = p["side"];
     if (this.hedgeMode ? side !== "LONG" && side !== "SHORT" : side !== "BOTH")
-      throw invalid(this.hedgeMode ? "In the Hedge mode, side must be LONG or SHORT" : "In the One-way mode, side must be BOTH");
+      throw this.invalid(this.hedgeMode ? "In the Hedge mode, side must be LONG or SHORT" : "In the One-way mode, side must be BOTH");
     const lv = p["leverage"];
-    if (lv === undefined || !/^\d{1,4}$/.test(lv) || Number(lv) < 1) throw invalid(`parameter leverage is invalid: ${lv ?? "(missing)"}`);
+    if (lv === undefined || !/^\d{1,4}$/.test(lv) || Number(lv) < 1) throw this.invalid(`parameter leverage is invalid: ${lv ?? "(missing)"}`);
     const n = Number(lv);
     if (n > spec.maxLeverage) throw new VenueError(CODE.LEVERAGE_ABOVE_MAX, `leverage ${n} exceeds the maximum ${spec.maxLeverage}`);
     for (const s of side === "BOTH" ? ["LONG", "SHORT"] : [side!]) this.leverage.set(`${spec.symbol}|${s}`, n);
@@ -1392,7 +1500,7 @@ class MockVenue implements BingxMockVenue {
 
   private getPremiumIndex(p: Record<string, string>): Reply {
     const spec = this.spec(p["symbol"]);
-    const mark = this.last.get(spec.symbol);
+    const mark = this.markOf(spec.symbol);
     const nextFunding = (Math.floor(this.now / FUNDING_PERIOD_US) + 1) * FUNDING_PERIOD_US;
     return this.ok({
       symbol: spec.symbol,

@@ -54,9 +54,9 @@ export class TokenBucket {
 /** Rate-limit metadata of one endpoint (docs/bingx-protocol.md §4 table). */
 export interface EndpointLimit {
   /** Per-account requests per second; undefined = no UID limit (public / listen key). */
-  uidPerSec?: number;
+  readonly uidPerSec?: number;
   /** IP group 1, 2 or 3; undefined = not IP-limited (listen key). */
-  ipGroup?: 1 | 2 | 3;
+  readonly ipGroup?: 1 | 2 | 3;
 }
 
 /** Rate-limit configuration (defaults from docs/bingx-protocol.md §7). */
@@ -93,6 +93,7 @@ export class RateLimiter {
   private readonly ipEndpoint = new Map<string, TokenBucket>();
   private readonly ipGroups = new Map<string, TokenBucket[]>();
   private readonly ipDisabledUntil = new Map<number, number>();
+  private readonly routeBuckets = new Map<string, { limit: EndpointLimit; buckets: { b: TokenBucket; scope: "UID" | "IP" }[] }>();
   constructor(
     private readonly cfg: RateLimitConfig,
     private readonly startUs: number,
@@ -105,6 +106,24 @@ export class RateLimiter {
       map.set(key, b);
     }
     return b;
+  }
+
+  /**
+   * The buckets a call of `endpointKey` under `limit` draws from, in check order (IP group, IP
+   * endpoint, UID), kept per endpoint while its limit object is the same (the buckets themselves
+   * are created once per key: the same ones every time; issue 12 profile).
+   */
+  private bucketsOf(endpointKey: string, limit: EndpointLimit): { b: TokenBucket; scope: "UID" | "IP" }[] {
+    const hit = this.routeBuckets.get(endpointKey);
+    if (hit !== undefined && hit.limit === limit) return hit.buckets;
+    const buckets: { b: TokenBucket; scope: "UID" | "IP" }[] = [];
+    if (limit.ipGroup !== undefined) {
+      for (const b of this.groupBuckets(limit.ipGroup)) buckets.push({ b, scope: "IP" });
+      if (limit.ipGroup !== 1) buckets.push({ b: this.bucket(this.ipEndpoint, endpointKey, this.cfg.ipEndpointPer10s, 10_000_000), scope: "IP" });
+    }
+    if (limit.uidPerSec !== undefined) buckets.push({ b: this.bucket(this.uid, endpointKey, limit.uidPerSec, 1_000_000), scope: "UID" });
+    this.routeBuckets.set(endpointKey, { limit, buckets });
+    return buckets;
   }
 
   private groupBuckets(group: 1 | 2 | 3): TokenBucket[] {
@@ -122,14 +141,11 @@ export class RateLimiter {
 
   /** Check and consume one request of `endpointKey`; returns undefined when allowed. */
   check(endpointKey: string, limit: EndpointLimit, nowUs: number): Throttle | undefined {
-    const buckets: { b: TokenBucket; scope: "UID" | "IP" }[] = [];
     if (limit.ipGroup !== undefined) {
       const disabled = this.ipDisabledUntil.get(limit.ipGroup);
       if (disabled !== undefined && disabled > nowUs) return { scope: "IP", unblockUs: disabled };
-      for (const b of this.groupBuckets(limit.ipGroup)) buckets.push({ b, scope: "IP" });
-      if (limit.ipGroup !== 1) buckets.push({ b: this.bucket(this.ipEndpoint, endpointKey, this.cfg.ipEndpointPer10s, 10_000_000), scope: "IP" });
     }
-    if (limit.uidPerSec !== undefined) buckets.push({ b: this.bucket(this.uid, endpointKey, limit.uidPerSec, 1_000_000), scope: "UID" });
+    const buckets = this.bucketsOf(endpointKey, limit);
     for (const { b, scope } of buckets) {
       if (!b.available(nowUs)) {
         if (scope === "IP" && limit.ipGroup !== undefined) {
