@@ -1,6 +1,6 @@
 /**
  * What `dita run` prints: the `--json` document and the human summary of one RunResult
- * (docs/architecture.md §CLI contract), and the terminal table both use. Pure functions of the
+ * (docs/architecture.md §The `dita` command), and the terminal table both use. Pure functions of the
  * result, so the run's worker thread (cli/run-one.ts runCommandTask) builds them where the result
  * is, and only the output crosses to the main thread.
  */
