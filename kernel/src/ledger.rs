@@ -68,7 +68,8 @@ impl LedgerState {
             evicted_realized,
             evicted_fees,
         } = self;
-        let d = |a: &Decimal, b: &Decimal| a.serialize() == b.serialize();
+        // as one u128 each: two word compares instead of a 16-byte memcmp call in wasm
+        let d = |a: &Decimal, b: &Decimal| u128::from_le_bytes(a.serialize()) == u128::from_le_bytes(b.serialize());
         d(capital, &o.capital)
             && d(peak_capital, &o.peak_capital)
             && d(realized, &o.realized)

@@ -7,7 +7,7 @@ use super::*;
 /// order of every slot).
 #[inline]
 fn same_id(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && crate::fields::fast_eq(a, b)
 }
 
 impl Kernel {
@@ -73,7 +73,7 @@ impl Kernel {
     }
 
     pub(super) fn check_symbol(&self, si: usize, oi: usize, symbol: &str, learn_vid: bool, by_state: bool) -> Route {
-        if self.slots[si].symbol != symbol {
+        if !crate::fields::fast_eq(&self.slots[si].symbol, symbol) {
             return Route::Unresolved(format!("order belongs to slot {} on {}, event symbol is {} (Flaw 9)", si, self.slots[si].symbol, symbol));
         }
         Route::Found { si, oi, learn_vid, by_state }
