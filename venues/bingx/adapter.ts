@@ -187,17 +187,14 @@ function positive(text: string | undefined): boolean {
 type Envelope = { code: number; msg: string; data: Wire };
 
 /**
- * Envelopes already parsed, by response object and its body text: a reply is classified
+ * Envelopes already parsed, by body text (issue 12 profile): a reply is classified
  * (venues/connector/wire.ts classifyReply) and then read by its handler, and both get the one
- * parse of its text (issue 12 profile). Deep-frozen, since readers share them.
- */
-const parsedEnvelopes = new WeakMap<RestResponse, { body: string; env: Envelope }>();
-
-/**
- * Envelopes already parsed, by body text: the same text parses to the same envelope, and replies
- * repeat (an empty open-order list, the same income page swept again, the same refusal of a
- * retried request: about a quarter of a chaos run's replies; issue 12 profile). Deep-frozen like
- * parsedEnvelopes. Bounded: emptied when it reaches ENVELOPES_BY_TEXT_MAX texts.
+ * parse of its text; and replies repeat (an empty open-order list, the same income page swept
+ * again, the same refusal of a retried request: about a quarter of a chaos run's replies), so the
+ * same text parses to the same envelope. Deep-frozen, since readers share them. Bounded: emptied
+ * when it reaches ENVELOPES_BY_TEXT_MAX texts (a text parsed again after that gets an equal
+ * envelope). One map keyed by text, not a WeakMap per response as well: a WeakMap entry per reply
+ * costs its insertion and ephemeron work in every GC.
  */
 const envelopesByText = new Map<string, Envelope>();
 const ENVELOPES_BY_TEXT_MAX = 512;
@@ -221,13 +218,8 @@ export function parseEnvelope(res: RestResponse): Envelope {
  * throws AdapterError for a body that is not a JSON object or has a malformed code/msg.
  */
 export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { problem: { field: string; value: string; detail: string; message: string } } {
-  const hit = parsedEnvelopes.get(res);
-  if (hit !== undefined && hit.body === res.body) return { env: hit.env };
   const same = envelopesByText.get(res.body);
-  if (same !== undefined) {
-    parsedEnvelopes.set(res, { body: res.body, env: same });
-    return { env: same };
-  }
+  if (same !== undefined) return { env: same };
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
   if (codeText === undefined || !/^-?\d+$/.test(codeText)) {
@@ -238,7 +230,6 @@ export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { probl
   }
   const msg = optText(body, "msg", "body") ?? "";
   const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
-  parsedEnvelopes.set(res, { body: res.body, env });
   if (envelopesByText.size >= ENVELOPES_BY_TEXT_MAX) envelopesByText.clear();
   envelopesByText.set(res.body, env);
   return { env };
