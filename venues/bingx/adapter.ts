@@ -192,12 +192,16 @@ type Envelope = { code: number; msg: string; data: Wire };
  * parse of its text; and replies repeat (an empty open-order list, the same income page swept
  * again, the same refusal of a retried request: about a quarter of a chaos run's replies), so the
  * same text parses to the same envelope. Deep-frozen, since readers share them. Bounded: emptied
- * when it reaches ENVELOPES_BY_TEXT_MAX texts (a text parsed again after that gets an equal
- * envelope). One map keyed by text, not a WeakMap per response as well: a WeakMap entry per reply
- * costs its insertion and ephemeron work in every GC.
+ * when it reaches ENVELOPES_BY_TEXT_MAX texts or ENVELOPES_TEXT_BUDGET_CHARS characters of text
+ * (a text parsed again after that gets an equal envelope; the memory stays small for a 48 h run).
+ * One map keyed by text, not a WeakMap per response as well: a WeakMap entry per reply costs its
+ * insertion and ephemeron work in every GC.
  */
 const envelopesByText = new Map<string, Envelope>();
 const ENVELOPES_BY_TEXT_MAX = 512;
+/** Characters of body text kept at most (a full income page is ~150 kB): the map is emptied before it would hold more. */
+const ENVELOPES_TEXT_BUDGET_CHARS = 1_000_000;
+let envelopesTextChars = 0;
 
 /**
  * The {code,msg,data} envelope of a REST body (docs/bingx-protocol.md §3), deep-frozen and shared
@@ -230,8 +234,12 @@ export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { probl
   }
   const msg = optText(body, "msg", "body") ?? "";
   const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
-  if (envelopesByText.size >= ENVELOPES_BY_TEXT_MAX) envelopesByText.clear();
+  if (envelopesByText.size >= ENVELOPES_BY_TEXT_MAX || envelopesTextChars + res.body.length > ENVELOPES_TEXT_BUDGET_CHARS) {
+    envelopesByText.clear();
+    envelopesTextChars = 0;
+  }
   envelopesByText.set(res.body, env);
+  envelopesTextChars += res.body.length;
   return { env };
 }
 
