@@ -187,20 +187,21 @@ function positive(text: string | undefined): boolean {
 type Envelope = { code: number; msg: string; data: Wire };
 
 /**
- * Envelopes already parsed, by response object and its body text: a reply is classified
+ * Envelopes already parsed, by body text (issue 12 profile): a reply is classified
  * (venues/connector/wire.ts classifyReply) and then read by its handler, and both get the one
- * parse of its text (issue 12 profile). Deep-frozen, since readers share them.
- */
-const parsedEnvelopes = new WeakMap<RestResponse, { body: string; env: Envelope }>();
-
-/**
- * Envelopes already parsed, by body text: the same text parses to the same envelope, and replies
- * repeat (an empty open-order list, the same income page swept again, the same refusal of a
- * retried request: about a quarter of a chaos run's replies; issue 12 profile). Deep-frozen like
- * parsedEnvelopes. Bounded: emptied when it reaches ENVELOPES_BY_TEXT_MAX texts.
+ * parse of its text; and replies repeat (an empty open-order list, the same income page swept
+ * again, the same refusal of a retried request: about a quarter of a chaos run's replies), so the
+ * same text parses to the same envelope. Deep-frozen, since readers share them. Bounded: emptied
+ * when it reaches ENVELOPES_BY_TEXT_MAX texts or ENVELOPES_TEXT_BUDGET_CHARS characters of text
+ * (a text parsed again after that gets an equal envelope; the memory stays small for a 48 h run).
+ * One map keyed by text, not a WeakMap per response as well: a WeakMap entry per reply costs its
+ * insertion and ephemeron work in every GC.
  */
 const envelopesByText = new Map<string, Envelope>();
 const ENVELOPES_BY_TEXT_MAX = 512;
+/** Characters of body text kept at most (a full income page is ~150 kB): the map is emptied before it would hold more. */
+const ENVELOPES_TEXT_BUDGET_CHARS = 1_000_000;
+let envelopesTextChars = 0;
 
 /**
  * The {code,msg,data} envelope of a REST body (docs/bingx-protocol.md §3), deep-frozen and shared
@@ -221,13 +222,8 @@ export function parseEnvelope(res: RestResponse): Envelope {
  * throws AdapterError for a body that is not a JSON object or has a malformed code/msg.
  */
 export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { problem: { field: string; value: string; detail: string; message: string } } {
-  const hit = parsedEnvelopes.get(res);
-  if (hit !== undefined && hit.body === res.body) return { env: hit.env };
   const same = envelopesByText.get(res.body);
-  if (same !== undefined) {
-    parsedEnvelopes.set(res, { body: res.body, env: same });
-    return { env: same };
-  }
+  if (same !== undefined) return { env: same };
   const body = obj(parseBody(res.body, "body"), "body");
   const codeText = optText(body, "code", "body");
   if (codeText === undefined || !/^-?\d+$/.test(codeText)) {
@@ -238,9 +234,12 @@ export function tryParseEnvelope(res: RestResponse): { env: Envelope } | { probl
   }
   const msg = optText(body, "msg", "body") ?? "";
   const env: Envelope = deepFreeze({ code: Number(codeText), msg, data: body["data"] ?? null });
-  parsedEnvelopes.set(res, { body: res.body, env });
-  if (envelopesByText.size >= ENVELOPES_BY_TEXT_MAX) envelopesByText.clear();
+  if (envelopesByText.size >= ENVELOPES_BY_TEXT_MAX || envelopesTextChars + res.body.length > ENVELOPES_TEXT_BUDGET_CHARS) {
+    envelopesByText.clear();
+    envelopesTextChars = 0;
+  }
   envelopesByText.set(res.body, env);
+  envelopesTextChars += res.body.length;
   return { env };
 }
 

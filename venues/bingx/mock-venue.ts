@@ -306,6 +306,8 @@ class MockVenue implements BingxMockVenue {
   /** The same positions by symbol, then side (position(): no key string built per lookup; issue 12 profile). */
   private readonly positionsBySymbol = new Map<string, Record<PosSide, Position | undefined>>();
   private readonly income: IncomeRow[] = [];
+  /** The same rows by income type (getIncome with incomeType), in the same time order. */
+  private readonly incomeByType = new Map<IncomeRow["incomeType"], IncomeRow[]>();
   private readonly keys = new Map<string, number>(); // listenKey -> expiresUs
   private soonestKeyStale = true;
   private soonestKeyExpUs = Number.POSITIVE_INFINITY;
@@ -1082,16 +1084,20 @@ class MockVenue implements BingxMockVenue {
     const timeMs = msOf(this.now);
     const lastMs = this.income.length > 0 ? this.income[this.income.length - 1]!.timeMs : -Infinity;
     if (timeMs < lastMs) throw new Error(`mock venue: income row at ${timeMs} ms after a row at ${lastMs} ms (the income list must stay in time order)`);
-    this.income.push({ symbol, incomeType, income, info, timeMs, tranId: String(this.nextTranId++), tradeId });
+    const row: IncomeRow = { symbol, incomeType, income, info, timeMs, tranId: String(this.nextTranId++), tradeId };
+    this.income.push(row);
+    let ofType = this.incomeByType.get(incomeType);
+    if (ofType === undefined) this.incomeByType.set(incomeType, (ofType = []));
+    ofType.push(row);
   }
 
-  /** Index of the first income row with timeMs ≥ `startMs` (rows are in time order), or the length. */
-  private firstIncomeAtOrAfter(startMs: number): number {
+  /** Index of the first row of `rows` (in time order) with timeMs ≥ `startMs`, or its length. */
+  private firstIncomeAtOrAfter(rows: readonly IncomeRow[], startMs: number): number {
     let lo = 0;
-    let hi = this.income.length;
+    let hi = rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.income[mid]!.timeMs < startMs) lo = mid + 1;
+      if (rows[mid]!.timeMs < startMs) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -1417,9 +1423,12 @@ class MockVenue implements BingxMockVenue {
     // addIncome checks it): binary-search the first row at or after `start`, stop after `end`
     // or `limit` rows. Same rows as filtering the whole list, without reading a long run's
     // history on every sweep (issue 12 profile: the full filter was 2.8 % of a 6 h soak).
+    // With an income type, only that type's rows (the same rows in the same order: both lists
+    // are appended together): a FUNDING_FEE sweep does not read every fill's rows.
+    const list = type ? this.incomeByType.get(type as IncomeRow["incomeType"]) ?? [] : this.income;
     const picked: IncomeRow[] = [];
-    for (let i = this.firstIncomeAtOrAfter(start); i < this.income.length && picked.length < limit; i++) {
-      const r = this.income[i]!;
+    for (let i = this.firstIncomeAtOrAfter(list, start); i < list.length && picked.length < limit; i++) {
+      const r = list[i]!;
       if (r.timeMs > end) break;
       if ((!sym || r.symbol === sym) && (!type || r.incomeType === type)) picked.push(r);
     }

@@ -198,13 +198,19 @@ export class FundingRecovery {
     const now = this.clock.nowUs();
     const at = Math.max(now, this.nextSendUs);
     this.nextSendUs = at + INCOME_MIN_SPACING_US;
-    const go = (): void => {
-      if (this.sweeps.get(s.id) !== s) return; // abandoned by endSession
-      const q = { incomeType: "FUNDING_FEE", startTimeMs: s.pageStartMs, endTimeMs: s.pageEndMs, limit: this.pageLimit };
-      const callId = this.send((t, rid) => incomeRequest({ nowUs: t, requestId: rid }, q));
-      this.byCall.set(callId, s.id);
-    };
-    if (at > now) this.clock.at(at, go);
-    else go();
+    if (at > now) this.clock.at(at, () => this.sendPage(s));
+    else this.sendPage(s);
+  }
+
+  /**
+   * Send the sweep's current page (nothing when endSession abandoned the sweep). A method, not a
+   * closure per page: the bundle names every closure written in a named position on each call
+   * (esbuild keepNames; issue 12 profile).
+   */
+  private sendPage(s: Sweep): void {
+    if (this.sweeps.get(s.id) !== s) return; // abandoned by endSession
+    const q = { incomeType: "FUNDING_FEE", startTimeMs: s.pageStartMs, endTimeMs: s.pageEndMs, limit: this.pageLimit };
+    const callId = this.send((t, rid) => incomeRequest({ nowUs: t, requestId: rid }, q));
+    this.byCall.set(callId, s.id);
   }
 }
