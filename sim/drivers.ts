@@ -109,7 +109,7 @@ export class RandomTrader {
     const price = new Dec(px);
     // Notional: 5-40 % of capital × leverage / slots, truncated to the step.
     const share = this.rng.between(0.05, 0.4);
-    const notional = new Dec(this.capitalUsdt).times(this.leverage).dividedBy(this.maxSlots).times(share.toFixed(6));
+    const notional = this.slotBudget().times(share.toFixed(6));
     const qty = notional.dividedBy(price).toDecimalPlaces(c.quantityPrecision, Dec.ROUND_DOWN);
     if (qty.lessThan(c.tradeMinQuantity) || qty.times(price).lessThan(c.tradeMinUSDT)) return undefined;
     // One-way mode nets all slots of a symbol into one venue position: a strategy keeps one
@@ -133,6 +133,13 @@ export class RandomTrader {
     const timeInForce: TimeInForce = this.rng.pick(["GTC", "GTC", "GTC", "IOC", "POST_ONLY"] as const);
     return { ...b, kind: "ENTER", tradeId, symbol, side, quantity: qty.toFixed(), orderType: "LIMIT", limitPrice, timeInForce, leverage: this.leverage, exitLegRatios };
   }
+
+  /** Capital × leverage / slots, computed on the first entry and kept (the same Decimal each time). */
+  private slotBudget(): Dec {
+    if (this.budget === undefined) this.budget = new Dec(this.capitalUsdt).times(this.leverage).dividedBy(this.maxSlots);
+    return this.budget;
+  }
+  private budget: Dec | undefined;
 
   private exitOrder(s: SlotHead, view: TraderView): { orderType: "MARKET" | "LIMIT"; limitPrice?: string; timeInForce?: TimeInForce } {
     const px = view.prices.get(s.symbol);

@@ -34,6 +34,25 @@ describe("clock and queue", () => {
       last = { t: e.tUs, s: e.seq };
     }
   });
+  it("interleaved pushes and pops give the same order as a sorted list of (time, sequence)", () => {
+    const r = new RngStreams(3).stream("q2");
+    const q = new EventQueue<number>();
+    const ref: { tUs: number; seq: number }[] = [];
+    let now = 0;
+    for (let i = 0; i < 5000; i++) {
+      if (ref.length > 0 && r.int(0, 2) === 0) {
+        const e = q.pop()!;
+        ref.sort((a, b) => a.tUs - b.tUs || a.seq - b.seq);
+        const want = ref.shift()!;
+        expect([e.tUs, e.seq]).toEqual([want.tUs, want.seq]);
+        now = e.tUs;
+      } else {
+        const tUs = now + r.int(0, 30);
+        ref.push({ tUs, seq: q.push(tUs, i) });
+      }
+    }
+    expect(q.size).toBe(ref.length);
+  });
   it("refuses non-integer times and backward clock steps", () => {
     const q = new EventQueue<number>();
     expect(() => q.push(1.5, 0)).toThrow(/tUs/);

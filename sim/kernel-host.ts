@@ -20,6 +20,9 @@ import { markRowBody } from "./trace.js";
 import { feedKernelInput, fillRoute, headFingerprint } from "./kernel-feed.js";
 import type { SlotHead } from "./runtime-types.js";
 
+/** The slots of an outcome without transitions (shared, never added to). */
+const NO_SLOTS: ReadonlySet<number> = new Set<number>();
+
 export class KernelHost implements KernelPort {
   kernel: Kernel;
   /** Set once by the runtime after construction (the connector needs this host as its port). */
@@ -305,7 +308,7 @@ export class KernelHost implements KernelPort {
       this.obs.ledgerSample({ tUs: now, cause: anchoredWallet !== undefined ? "anchor" : cause, anchoredWalletUsdt: anchoredWallet, ledger });
       this.obs.record(now, "ledger", { cause, ledger });
     }
-    const touched = new Set(out.transitions.map((t) => t.slotId));
+    const touched: ReadonlySet<number> = out.transitions.length === 0 ? NO_SLOTS : new Set(out.transitions.map((t) => t.slotId));
     if (touched.size > 0 || ledgerMoved) this.sampleSeries(now, false);
     for (const id of touched) {
       const slot = this.kernel.slotHead(id);

@@ -112,6 +112,41 @@ describe("RunObserver.verifyAgainstTrace: content, not only counts (issue 12)", 
     expect(() => o.verifyAgainstTrace()).not.toThrow();
   });
 
+  it("fold mode (entries compared as they come, SeqMatch): passes when they agree, throws naming the field when an intent's outcome, a transition or a ledger sample differs", () => {
+    const folding = (): RunObserver => {
+      const o = new RunObserver(new TraceRecorder(false), mkVenue(), 1_000_000, { contracts: [...DEFAULT_CONTRACTS], initialBalanceUsdt: "100000" }, true);
+      o.record(1, "ledger", { final: true });
+      return o;
+    };
+    const good = folding();
+    good.record(1, "intent", intent);
+    good.intent(1, intent, withTransition);
+    good.record(1, "kernel.out", withTransition);
+    good.transition(transition as never);
+    good.diagnostics.add("OK");
+    expect(() => good.verifyAgainstTrace()).not.toThrow();
+
+    const badOutcome = folding();
+    badOutcome.record(1, "intent", intent);
+    badOutcome.intent(1, intent, { ...withTransition, code: "DUPLICATE_EVENT" } as Outcome);
+    badOutcome.record(1, "kernel.out", withTransition);
+    badOutcome.transition(transition as never);
+    badOutcome.diagnostics.add("OK");
+    expect(() => badOutcome.verifyAgainstTrace()).toThrow(/RunRecord\.intents \(1 entries\) does not match what the trace rows say \(1 entries\)/);
+
+    const lostTransition = folding();
+    lostTransition.record(1, "intent", intent);
+    lostTransition.intent(1, intent, withTransition);
+    lostTransition.record(1, "kernel.out", withTransition);
+    lostTransition.diagnostics.add("OK");
+    expect(() => lostTransition.verifyAgainstTrace()).toThrow(/RunRecord\.transitions \(0 entries\) does not match what the trace rows say \(1 entries\)/);
+
+    const badLedger = folding();
+    badLedger.ledgerSample({ tUs: 3, cause: "FULL_FILL", ledger: { capitalUsdt: "101", eventSeq: 1 } } as never);
+    badLedger.record(3, "ledger", { cause: "FULL_FILL", ledger: { capitalUsdt: "100", eventSeq: 1 } });
+    expect(() => badLedger.verifyAgainstTrace()).toThrow(/RunRecord\.ledgerSamples \(1 entries\) does not match/);
+  });
+
   it("refuses a trace that already has rows the observer did not see", () => {
     const t = new TraceRecorder(false);
     t.record(0, "run", {});

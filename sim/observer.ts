@@ -21,7 +21,7 @@ import { TraceRecorder, canonicalJson, type TraceKind } from "./trace.js";
 import type { RestRequest, RestResponse } from "../venues/venue.js";
 import { PATHS, parseListenKeyReply } from "../venues/bingx/adapter.js";
 import { Dec } from "./num.js";
-import { TALLIED, TraceTally, seqDigests, tallyReadsBody } from "./trace-tally.js";
+import { SeqMatch, TALLIED, TraceTally, seqDigests, tallyReadsBody, type LineSeq, type Tallied } from "./trace-tally.js";
 import { RecordStreamFolds } from "./invariants.js";
 import { journalView, type FillRoute, type SlotSample } from "./record.js";
 import type { Transition } from "../kernel/types.js";
@@ -62,6 +62,9 @@ const intentDigest = (i: { tUs: number; intent: Intent; outcome: Outcome }): str
 const fillDigest = (f: FillRoute): string => `${f.eventId}|${f.code}`;
 const ledgerSampleDigest = (l: LedgerSample): string => `${l.tUs}|${canonicalJson(l.ledger)}`;
 
+/** The tallied sequences the fold mode feeds entry by entry (the others are read from the record's arrays at the end). */
+type FoldedSeq = Extract<Tallied, "intents" | "transitions" | "fills" | "ledgerSamples">;
+
 export class RunObserver {
   readonly rec: RuntimeRecord = {
     intents: [], venueSubmittedClientOrderIds: [], transitions: [], slotSamples: [], ledgerSamples: [], venueWallets: [],
@@ -96,8 +99,13 @@ export class RunObserver {
    * kept ~35–55 MB of them live). Undefined: they are kept in the record's arrays.
    */
   private readonly folds: RecordStreamFolds | undefined;
-  /** Fold mode: digests of the folded streams, as verifyContentAgainstTrace computes them from arrays. */
-  private readonly foldedDigests: ReturnType<typeof seqDigests> | undefined;
+  /**
+   * Fold mode: the folded streams' entries (as verifyContentAgainstTrace writes them from arrays)
+   * are compared line by line with the tally's lines from the trace as both come (SeqMatch), not
+   * digested: the record sides are here, the trace sides in the tally.
+   */
+  private readonly matches: Record<FoldedSeq, SeqMatch> | undefined;
+  private readonly foldedDigests: Record<FoldedSeq, LineSeq> | undefined;
   /** Fold mode: entries folded (verifyAgainstTrace compares them with the trace's row counts). */
   private foldedIntents = 0;
   private foldedLedgerSamples = 0;
@@ -116,8 +124,13 @@ export class RunObserver {
     this.conformance = new VenueConformance(conformance);
     if (foldStreams) {
       this.folds = new RecordStreamFolds(conformance.initialBalanceUsdt);
-      this.foldedDigests = seqDigests();
+      const m = { intents: new SeqMatch(), transitions: new SeqMatch(), fills: new SeqMatch(), ledgerSamples: new SeqMatch() };
+      this.matches = m;
+      this.foldedDigests = { intents: m.intents.record, transitions: m.transitions.record, fills: m.fills.record, ledgerSamples: m.ledgerSamples.record };
+      this.tally = new TraceTally({ intents: m.intents.trace, transitions: m.transitions.trace, fills: m.fills.trace, ledgerSamples: m.ledgerSamples.trace });
       this.rec.streamed = this.folds;
+    } else {
+      this.tally = new TraceTally();
     }
     if (trace.count > 0) throw new Error(`observer: the trace already has ${trace.count} rows; the observer must see every row from the first`);
     trace.tap = (seq, tUs, kind, body) => this.tally.row(seq, tUs, kind, body);
@@ -125,7 +138,7 @@ export class RunObserver {
   }
 
   /** What the trace itself says, folded row by row (checked against the record at the end). */
-  private readonly tally = new TraceTally();
+  private readonly tally: TraceTally;
 
   /**
    * After every venue call: the venue's journal of the step goes to the conformance checker and
@@ -389,9 +402,10 @@ export class RunObserver {
   private verifyContentAgainstTrace(): void {
     if (this.tally.problems.length > 0) throw new Error(`observer: the trace has rows the record cannot be checked against: ${this.tally.problems.slice(0, 3).join("; ")}`);
     const r = this.rec;
-    // Fold mode: intents, transitions, fills and ledger samples were digested as they came (their
+    // Fold mode: intents, transitions, fills and ledger samples were compared as they came (their
     // arrays are empty); the rest is digested from the arrays as always.
-    const mine = this.foldedDigests ?? seqDigests();
+    const digests = seqDigests();
+    const mine: Record<Tallied, LineSeq> = { ...digests, ...this.foldedDigests };
     for (const i of r.intents) mine.intents.add(intentDigest(i));
     for (const t of r.transitions) mine.transitions.add(canonicalJson(t));
     for (const f of r.fills) mine.fills.add(fillDigest(f));
@@ -402,9 +416,10 @@ export class RunObserver {
     for (const x of r.restores) mine.restores.add(String(x.traceSeq));
     for (const c of r.venueSubmittedClientOrderIds) mine.venueSubmittedClientOrderIds.add(c);
     for (const k of TALLIED) {
-      const a = mine[k];
-      const b = this.tally.seqs[k];
-      if (a.count !== b.count || a.hex() !== b.hex()) {
+      const m = this.matches?.[k as FoldedSeq];
+      const a = m ? m.record : digests[k];
+      const b = m ? m.trace : this.tally.seqs[k];
+      if (m ? !m.equal : a.count !== b.count || digests[k].hex() !== this.tally.seqs[k].hex()) {
         throw new Error(`observer: RunRecord.${k} (${a.count} entries) does not match what the trace rows say (${b.count} entries)`);
       }
     }

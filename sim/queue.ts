@@ -32,14 +32,16 @@ export class EventQueue<T> {
     assertTimeUs("tUs", tUs);
     const entry: Scheduled<T> = { tUs, seq: this.nextSeq++, item };
     const h = this.heap;
+    // Sift up with a hole: parents move down until the entry's place is found.
+    let i = h.length;
     h.push(entry);
-    let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!less(h[i], h[parent])) break;
-      [h[i], h[parent]] = [h[parent], h[i]];
+      if (!less(entry, h[parent])) break;
+      h[i] = h[parent];
       i = parent;
     }
+    h[i] = entry;
     return entry.seq;
   }
 
@@ -54,19 +56,20 @@ export class EventQueue<T> {
     if (h.length === 0) return undefined;
     const top = h[0];
     const last = h.pop() as Scheduled<T>;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
+      // Sift the last entry down from the root with a hole: the smaller child moves up.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l], h[m])) m = l;
-        if (r < h.length && less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const m = r < n && less(h[r], h[l]) ? r : l;
+        if (!less(h[m], last)) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }

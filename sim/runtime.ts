@@ -252,7 +252,8 @@ export class Runtime {
     const tick = this.pendingTicks[src];
     if (!tick) return;
     const now = this.clock.nowUs;
-    const t: MarketTick = { ...tick, tsUs: now };
+    // A tick is due at its own time unless it was scheduled late (a source behind the clock).
+    const t: MarketTick = tick.tsUs === now ? tick : { ...tick, tsUs: now };
     this.prices.set(t.symbol, t.priceUsdt);
     // The row text is built only when someone reads it (a chaos seed's tally does not).
     this.obs.record(now, "market", this.trace.needsBody("market") ? marketRowBody(now, t.symbol, t.priceUsdt) : undefined);

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./trace.js";
-import { transitionTexts, transitionTextsReference } from "./trace-tally.js";
+import { SeqDigest, SeqMatch, transitionTexts, transitionTextsReference } from "./trace-tally.js";
 
 /** The result of `f`, or the message of what it threw. */
 function outcomeOf(f: () => string[]): { texts?: string[]; threw?: string } {
@@ -60,5 +60,48 @@ describe("trace tally: transition texts sliced from a canonical kernel.out body"
     const notLast = canonicalJson({ transitions: [{ x: "]" }], zz: { transitions: [{ y: 2 }] } });
     expect(transitionTexts(notLast)).toEqual(['{"x":"]"}']);
     expect(() => transitionTexts('{"transitions":[{"a":')).toThrow(SyntaxError);
+  });
+});
+
+describe("trace tally: SeqMatch compares two line sequences as they come", () => {
+  it("is equal exactly when both sides gave the same lines in the same order, however the two sides interleave (same verdict as their digests)", () => {
+    const line = fc.constantFrom("a", "b", "", "a|b", "1781|{}");
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), fc.array(line, { maxLength: 12 }), fc.array(fc.boolean(), { maxLength: 30 }), (xs, ys, order) => {
+        const m = new SeqMatch();
+        let i = 0;
+        let j = 0;
+        for (const traceFirst of order) {
+          if (traceFirst && i < xs.length) m.trace.add(xs[i++]);
+          else if (j < ys.length) m.record.add(ys[j++]);
+        }
+        while (i < xs.length) m.trace.add(xs[i++]);
+        while (j < ys.length) m.record.add(ys[j++]);
+        const dx = new SeqDigest();
+        const dy = new SeqDigest();
+        xs.forEach((x) => dx.add(x));
+        ys.forEach((y) => dy.add(y));
+        expect(m.equal).toBe(dx.count === dy.count && dx.hex() === dy.hex());
+        expect([m.trace.count, m.record.count]).toEqual([xs.length, ys.length]);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("a difference stays a difference after the counts catch up; a side ahead is not equal", () => {
+    const m = new SeqMatch();
+    m.record.add("x");
+    expect(m.equal).toBe(false);
+    m.trace.add("y");
+    m.trace.add("z");
+    m.record.add("z");
+    expect(m.equal).toBe(false);
+    const n = new SeqMatch();
+    n.trace.add("p");
+    n.trace.add("q");
+    n.record.add("p");
+    expect(n.equal).toBe(false);
+    n.record.add("q");
+    expect(n.equal).toBe(true);
   });
 });

@@ -72,8 +72,14 @@ export function tallyReadsBody(kind: TraceKind, payload: unknown): boolean {
 export const TALLIED = ["intents", "transitions", "fills", "ledgerSamples", "probes", "parity", "conformance", "restores", "venueSubmittedClientOrderIds"] as const;
 export type Tallied = (typeof TALLIED)[number];
 
+/** A sequence of text lines being compared: lines are added in order; `count` is how many. */
+export interface LineSeq {
+  add(line: string): void;
+  readonly count: number;
+}
+
 /** A running digest of a sequence of text lines, with its length. */
-export class SeqDigest {
+export class SeqDigest implements LineSeq {
   private readonly h: Hash = createHash("sha256");
   /** Lines not yet hashed (SHA-256 of a concatenation does not depend on its chunking). */
   private text = "";
@@ -95,6 +101,62 @@ export class SeqDigest {
   }
 }
 
+/**
+ * Two sequences of lines compared line by line as both are given (the trace's side, folded by the
+ * tally, and the record's side, in the observer's fold mode): the same verdict as comparing their
+ * digests (`equal`: same lines in the same order), with no hashing (issue 12 profile: the two
+ * sides' SHA-256 digests were 2-3 % of a run). Only the lines one side gave ahead of the other are
+ * held — in a run the record's side of an entry is at most one kernel call ahead of its row or
+ * behind it, so a handful.
+ */
+export class SeqMatch {
+  /** The side the trace's lines go to. */
+  readonly trace: LineSeq;
+  /** The side the record's lines go to. */
+  readonly record: LineSeq;
+  private ahead: string[] = [];
+  private aheadFrom = 0;
+  /** Which side the held lines came from (0 trace, 1 record). */
+  private aheadSide = 0;
+  private readonly counts = [0, 0];
+  private differs = false;
+
+  constructor() {
+    this.trace = this.side(0);
+    this.record = this.side(1);
+  }
+
+  /** Both sides gave the same lines in the same order (so far). */
+  get equal(): boolean {
+    return !this.differs && this.counts[0] === this.counts[1];
+  }
+
+  private side(s: number): LineSeq {
+    const m = this;
+    return {
+      add: (line: string) => m.add(s, line),
+      get count() {
+        return m.counts[s];
+      },
+    };
+  }
+
+  private add(side: number, line: string): void {
+    this.counts[side]++;
+    if (this.aheadFrom < this.ahead.length && this.aheadSide !== side) {
+      // The other side is ahead: its oldest held line is this line's counterpart.
+      if (this.ahead[this.aheadFrom++] !== line) this.differs = true;
+      if (this.aheadFrom === this.ahead.length) {
+        this.ahead.length = 0;
+        this.aheadFrom = 0;
+      }
+      return;
+    }
+    this.aheadSide = side;
+    this.ahead.push(line);
+  }
+}
+
 /** Fresh digests, one per tallied sequence. */
 export function seqDigests(): Record<Tallied, SeqDigest> {
   const out = {} as Record<Tallied, SeqDigest>;
@@ -103,7 +165,15 @@ export function seqDigests(): Record<Tallied, SeqDigest> {
 }
 
 export class TraceTally {
+  /** Digests of the tallied sequences (a sequence given to a SeqMatch instead stays empty here). */
   readonly seqs = seqDigests();
+  /** Where each sequence's lines go: its digest, or the trace side of its SeqMatch. */
+  private readonly lines: Record<Tallied, LineSeq>;
+
+  /** @param matched sequences compared line by line instead of digested (sim/observer.ts fold mode): the trace side of each. */
+  constructor(matched: Partial<Record<Tallied, LineSeq>> = {}) {
+    this.lines = { ...this.seqs, ...matched };
+  }
   /** Outcome codes of kernel.out rows, and OK when some kernel.mark had no kernel.out row. */
   private readonly codes = new Set<string>();
   private marksUnanswered = 0;
@@ -129,7 +199,7 @@ export class TraceTally {
       if (this.lastInput?.kind === "kernel.mark" && !this.lastInputAnswered) this.marksUnanswered++;
       this.lastInput = { kind, tUs, body };
       this.lastInputAnswered = false;
-      if (kind === "kernel.restore") this.seqs.restores.add(String(seq));
+      if (kind === "kernel.restore") this.lines.restores.add(String(seq));
       return;
     }
     // A row whose body the tally does not read (tallyReadsBody): nothing is read from it.
@@ -141,17 +211,17 @@ export class TraceTally {
         // {"cause":…,"ledger":{…}} after a kernel call; the final row has no cause
         if (body.startsWith('{"cause":')) {
           const at = body.indexOf(',"ledger":');
-          this.seqs.ledgerSamples.add(at < 0 ? `${tUs}|<ledger row ${seq} has no ledger>` : `${tUs}|${body.slice(at + 10, body.length - 1)}`);
+          this.lines.ledgerSamples.add(at < 0 ? `${tUs}|<ledger row ${seq} has no ledger>` : `${tUs}|${body.slice(at + 10, body.length - 1)}`);
         }
         return;
       case "idem.probe": {
         const p = JSON.parse(body) as { before: string; after: string };
-        this.seqs.probes.add(`${tUs}|${p.before}|${p.after}`);
+        this.lines.probes.add(`${tUs}|${p.before}|${p.after}`);
         return;
       }
       case "check":
-        if (body.startsWith('{"parity":')) this.seqs.parity.add(body.slice(10, body.length - 1));
-        else if (body.startsWith('{"conformance":')) this.seqs.conformance.add(`${seq}|${body.slice(15, body.length - 1)}`);
+        if (body.startsWith('{"parity":')) this.lines.parity.add(body.slice(10, body.length - 1));
+        else if (body.startsWith('{"conformance":')) this.lines.conformance.add(`${seq}|${body.slice(15, body.length - 1)}`);
         return;
       case "venue.req":
         if (body.includes('"method":"POST"') && body.includes(`"path":"${ORDER_PATH}"`)) {
@@ -159,7 +229,7 @@ export class TraceTally {
           const cid = r.params.clientOrderID ?? r.params.clientOrderId;
           if (r.method === "POST" && r.path === ORDER_PATH && cid !== undefined && !this.submitted.has(cid)) {
             this.submitted.add(cid);
-            this.seqs.venueSubmittedClientOrderIds.add(cid);
+            this.lines.venueSubmittedClientOrderIds.add(cid);
           }
         }
         return;
@@ -178,13 +248,15 @@ export class TraceTally {
     this.lastInputAnswered = true;
     const code = head[1];
     this.codes.add(code);
-    if (input.kind === "intent") this.seqs.intents.add(`${input.tUs}|${input.body}|${body}`);
-    if (TRANSITION_INPUTS.has(input.kind) && body.includes('"transitions":[{')) {
-      for (const t of transitionTexts(body)) this.seqs.transitions.add(t);
+    if (input.kind === "intent") this.lines.intents.add(`${input.tUs}|${input.body}|${body}`);
+    // A body ending in an empty top-level transitions array has none to tally (transitionTexts
+    // would give [] for it); most outcomes end so, and the search below would scan them whole.
+    if (TRANSITION_INPUTS.has(input.kind) && !body.endsWith(NO_TRANSITIONS_END) && body.includes('"transitions":[{')) {
+      for (const t of transitionTexts(body)) this.lines.transitions.add(t);
     }
     if (input.kind === "kernel.venue" && input.body !== undefined && (input.body.includes('"kind":"PARTIAL_FILL"') || input.body.includes('"kind":"FULL_FILL"'))) {
       const ev = JSON.parse(input.body) as { kind: string; eventId: string };
-      if (ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL") this.seqs.fills.add(`${ev.eventId}|${code}`);
+      if (ev.kind === "PARTIAL_FILL" || ev.kind === "FULL_FILL") this.lines.fills.add(`${ev.eventId}|${code}`);
     }
   }
 
@@ -196,6 +268,9 @@ export class TraceTally {
     return [...out].sort();
   }
 }
+
+/** How a canonical Outcome body with no transitions ends (its last top-level key, sim/trace.ts canonicalJson). */
+const NO_TRANSITIONS_END = ',"transitions":[]}';
 
 /** Where a canonical Outcome body's transitions array starts: its key is the last of the sorted top-level keys. */
 const TRANSITIONS_KEY = ',"transitions":[';

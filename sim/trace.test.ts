@@ -86,6 +86,42 @@ describe("canonicalJson (issue 12: written directly, no sorted copy)", () => {
     }
   });
 
+  it("objects whose key lists share a first key, a length or a prefix each get their own key order (shape cache), past the cache's bound too", async () => {
+    const fc = (await import("fast-check")).default;
+    const { canonicalJson, canonicalJsonReference } = await import("./trace.js");
+    // One first key, many key lists: permutations of the rest, shorter and longer lists, index keys.
+    const rest = ["z", "b", "10", "a", "9", "m", "!"];
+    const seen: string[] = [];
+    for (let n = 0; n <= rest.length; n++) {
+      for (let r = 0; r < rest.length; r++) {
+        const keys = ["k", ...[...rest.slice(r), ...rest.slice(0, r)].slice(0, n)];
+        const o: Record<string, unknown> = {};
+        keys.forEach((k, i) => (o[k] = i % 3 === 0 ? i : `v${i}`));
+        const text = canonicalJson(o);
+        expect(text).toBe(canonicalJsonReference(o));
+        seen.push(text);
+      }
+    }
+    // Encoding them all again (now from the cache, or past its bound) gives the same texts.
+    let j = 0;
+    for (let n = 0; n <= rest.length; n++) {
+      for (let r = 0; r < rest.length; r++) {
+        const keys = ["k", ...[...rest.slice(r), ...rest.slice(0, r)].slice(0, n)];
+        const o: Record<string, unknown> = {};
+        keys.forEach((k, i) => (o[k] = i % 3 === 0 ? i : `v${i}`));
+        expect(canonicalJson(o)).toBe(seen[j++]);
+      }
+    }
+    // Random key lists drawn from a small vocabulary repeat shapes often.
+    const key = fc.constantFrom("a", "b", "c", "0", "7", "12", "k", "Z", "");
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(key, fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.constant(undefined))), { maxLength: 20 }), (objs) => {
+        for (const o of objs) expect(canonicalJson(o)).toBe(canonicalJsonReference(o));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("escapes strings and keys exactly as JSON.stringify does (quotes, backslashes, control characters, lone and paired surrogates)", async () => {
     const fc = (await import("fast-check")).default;
     const { canonicalJson, canonicalJsonReference } = await import("./trace.js");

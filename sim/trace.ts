@@ -19,7 +19,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { RecordBatchFileWriter, RecordBatchReader, Table, Utf8, makeVector, type RecordBatch, type Vector, tableFromIPC, tableToIPC, vectorFromArray } from "apache-arrow";
+import type { RecordBatch, RecordBatchFileWriter, Table, Vector } from "apache-arrow";
+import { arrow } from "./arrow-lazy.js";
 
 /** Rows per Arrow record batch of a streamed trace. */
 export const TRACE_BATCH_ROWS = 8192;
@@ -132,6 +133,43 @@ function inCanonicalOrder(keys: string[]): boolean {
   return true;
 }
 
+/**
+ * One key list (an object's "shape", as Object.keys gives it) with its keys in canonical order and
+ * each sorted key's opening texts (keyPrefix). Row payloads come in a few shapes (an outcome, a
+ * ledger snapshot, a command...), so an object of a shape seen before skips the order check, the
+ * sort and the per-key cache lookups: its key list is compared element by element with the cached
+ * one (issue 12 profile: the encoder was 6-7 % of a soak).
+ */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly sorted: readonly string[];
+  readonly prefixes: readonly (readonly [string, string, string, string])[];
+}
+
+/** Shapes by first key (at most SHAPES_PER_FIRST_KEY each; bounded like keyPrefixes, odd objects are encoded uncached). */
+const shapes = new Map<string, Shape[]>();
+const SHAPES_PER_FIRST_KEY = 16;
+
+/** The shape of `keys` (Object.keys of the object being encoded): cached, or built (and cached while there is room). */
+function shapeOf(keys: string[]): Shape {
+  const first = keys.length === 0 ? "" : keys[0];
+  let list = shapes.get(first);
+  if (list !== undefined) {
+    for (let j = 0; j < list.length; j++) {
+      const cached = list[j].keys;
+      if (cached.length !== keys.length) continue;
+      let i = 1;
+      while (i < keys.length && cached[i] === keys[i]) i++;
+      if (i >= keys.length) return list[j];
+    }
+  }
+  const sorted = inCanonicalOrder(keys) ? keys.slice() : keys.slice().sort(byIndexThenCodeUnits);
+  const shape: Shape = { keys: keys.slice(), sorted, prefixes: sorted.map(keyPrefix) };
+  if (list === undefined && shapes.size < KEY_PREFIX_CACHE_MAX) shapes.set(first, (list = []));
+  if (list !== undefined && list.length < SHAPES_PER_FIRST_KEY) list.push(shape);
+  return shape;
+}
+
 function encodeCanonical(v: unknown): string | undefined {
   switch (typeof v) {
     case "string":
@@ -149,24 +187,22 @@ function encodeCanonical(v: unknown): string | undefined {
         return out + "]";
       }
       const o = v as Record<string, unknown>;
-      const keys = Object.keys(o);
-      if (!inCanonicalOrder(keys)) keys.sort(byIndexThenCodeUnits);
+      const { sorted: keys, prefixes } = shapeOf(Object.keys(o));
       let out = "{";
       let sep = 0; // 0 before the first entry written, 1 after (index into keyPrefix's texts)
       for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        const val = o[k];
+        const val = o[keys[i]];
         if (typeof val === "string" && !NEEDS_ESCAPE.test(val)) {
           // A string with nothing to escape: quoted as-is (as quoteString does), its opening
           // quote part of the key's cached text.
-          out += keyPrefix(k)[2 + sep] + val + '"';
+          out += prefixes[i][2 + sep] + val + '"';
           sep = 1;
           continue;
         }
         // undefined, functions and symbols are dropped (encodeCanonical gives undefined for them)
         const text = typeof val === "string" ? JSON.stringify(val) : encodeCanonical(val);
         if (text === undefined) continue;
-        out += keyPrefix(k)[sep] + text;
+        out += prefixes[i][sep] + text;
         sep = 1;
       }
       return out + "}";
@@ -330,6 +366,7 @@ export function hashRows(rows: readonly TraceRow[]): string {
 
 /** Build the Arrow table of the trace (schema in the module docstring). */
 export function traceTable(rows: readonly TraceRow[]): Table {
+  const { Table, Utf8, makeVector, vectorFromArray } = arrow();
   const seq = makeVector(BigInt64Array.from(rows, (r) => BigInt(r.seq)));
   const tUs = makeVector(BigInt64Array.from(rows, (r) => BigInt(r.tUs)));
   const kind = vectorFromArray(rows.map((r) => r.kind), new Utf8());
@@ -343,7 +380,7 @@ export function traceTable(rows: readonly TraceRow[]): Table {
  * @throws Error naming the file when it is not a trace Arrow file (a column missing).
  */
 export function readTraceRows(file: string): TraceRow[] {
-  const t = tableFromIPC(readFileSync(file));
+  const t = arrow().tableFromIPC(readFileSync(file));
   const [seq, tUs, kind, body] = ["seq", "t_us", "kind", "body"].map((c) => {
     const col = t.getChild(c);
     if (!col) throw new Error(`trace ${file}: column ${c} is missing`);
@@ -363,7 +400,7 @@ export function readTraceRows(file: string): TraceRow[] {
 export async function* traceRowBatches(file: string): AsyncGenerator<TraceRow[]> {
   const fh = await open(file, "r");
   try {
-    const reader = await RecordBatchReader.from(fh);
+    const reader = await arrow().RecordBatchReader.from(fh);
     await reader.open();
     for await (const b of reader) {
       const cols = ["seq", "t_us", "kind", "body"].map((c) => {
@@ -408,7 +445,7 @@ function traceColumns(b: RecordBatch, file: string): Vector[] {
 async function rowsAtBatches(file: string, wanted: number[]): Promise<TraceRow[] | undefined> {
   const fh = await open(file, "r");
   try {
-    const reader = await RecordBatchReader.from(fh);
+    const reader = await arrow().RecordBatchReader.from(fh);
     await reader.open();
     if (!reader.isFile()) return undefined;
     const n = reader.numRecordBatches;
@@ -457,7 +494,7 @@ async function rowsByScan(file: string, seqs: ReadonlySet<number>): Promise<Trac
 async function* traceBatches(file: string): AsyncGenerator<RecordBatch> {
   const fh = await open(file, "r");
   try {
-    const reader = await RecordBatchReader.from(fh);
+    const reader = await arrow().RecordBatchReader.from(fh);
     await reader.open();
     for await (const b of reader) yield b;
   } finally {
@@ -472,7 +509,7 @@ async function* traceBatches(file: string): AsyncGenerator<RecordBatch> {
  */
 export class ArrowTraceStream {
   private readonly fd: number;
-  private readonly writer = new RecordBatchFileWriter();
+  private readonly writer: RecordBatchFileWriter = new (arrow().RecordBatchFileWriter)();
   private pending: TraceRow[] = [];
   private closed = false;
 
@@ -512,6 +549,6 @@ export class ArrowTraceStream {
 
 /** Write the trace as an Arrow IPC file (file format, not stream). Throws on an I/O error. */
 export function writeTraceArrow(file: string, rows: readonly TraceRow[]): void {
-  writeFileSync(file, tableToIPC(traceTable(rows), "file"));
+  writeFileSync(file, arrow().tableToIPC(traceTable(rows), "file"));
 }
 
