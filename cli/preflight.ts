@@ -14,7 +14,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { tableFromIPC } from "apache-arrow";
+import { arrow } from "../sim/arrow-lazy.js";
 import type { Intent } from "../kernel/types.js";
 import type { KernelConfig } from "../kernel/types.js";
 import type { Scenario } from "../sim/types.js";
@@ -88,7 +88,7 @@ export function checkPriceInputs(scenario: Scenario, source: string, limit = max
     if (!isArrowFile(path)) throw new UsageError(`${source}: ${f}: "${p.file}" is not an Arrow IPC file (no ARROW1 magic)`);
     let rows: number;
     try {
-      rows = tableFromIPC(readFileSync(path)).numRows;
+      rows = arrow().tableFromIPC(readFileSync(path)).numRows; // apache-arrow loaded only for an Arrow price file (sim/arrow-lazy.ts)
     } catch (err) {
       throw new UsageError(`${source}: ${f}: "${p.file}" cannot be read as an Arrow IPC file: ${(err as Error).message}`);
     }

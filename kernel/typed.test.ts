@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { chunkRecords } from "./bench.js";
 import { loadCases, runCase } from "./cases.js";
 import { type Kernel, type KernelModule, loadKernel } from "./index.js";
-import { Scratch, encodeFields } from "./typed.js";
+import { Scratch, decodeOutcome, decodeSlotHead, encodeFields } from "./typed.js";
 import { guardInput } from "./input-guard.js";
 import type { KernelConfig, Outcome } from "./types.js";
 
@@ -245,5 +245,25 @@ describe("state digest (kernel/README.md \"State digest\")", () => {
     expect(r2.restoreState(a.saveState()).accepted).toBe(true);
     expect(r1.stateDigest()).toBe(r2.stateDigest());
     expect(r1.stateDigest()).toBe(fnv1a128(canonicalSaved(r1)));
+  });
+});
+
+describe("binary output decoding refuses an unknown enum byte (no silent default; issue 11 bad input)", () => {
+  const at = (bytes: number[]) => {
+    const b = new Uint8Array(64);
+    b.set(bytes);
+    return { b, v: new DataView(b.buffer) };
+  };
+  it("an outcome whose code or severity byte is not a known value throws naming the field and byte", () => {
+    const code = at([1, 250, 0]);
+    expect(() => decodeOutcome(code.b, code.v, 0)).toThrow(/outcome\.code byte 250 is not one of the \d+ known values/);
+    const sev = at([1, 0, 9]);
+    expect(() => decodeOutcome(sev.b, sev.v, 0)).toThrow(/outcome\.severity byte 9 is not one of the 4 known values/);
+  });
+  it("a slot head whose stage or side byte is not a known value throws naming the field", () => {
+    const stage = at([200, 0]);
+    expect(() => decodeSlotHead(stage.b, stage.v, 0)).toThrow(/slotHead\.stage byte 200/);
+    const side = at([0, 3]);
+    expect(() => decodeSlotHead(side.b, side.v, 0)).toThrow(/slotHead\.side byte 3/);
   });
 });

@@ -319,6 +319,17 @@ function maskIds(lo: number, hi: number): number[] {
   return out;
 }
 
+/**
+ * Entry `byte` of the enum table `table` (the kernel's binary output: typed.rs), or an Error naming
+ * the field and the byte: an unknown byte means the binding and the .wasm disagree on the format,
+ * never a value to replace with a default.
+ */
+function enumAt<T>(table: readonly T[], byte: number, field: string): T {
+  const v = table[byte];
+  if (v === undefined) throw new Error(`kernel binary output: ${field} byte ${byte} is not one of the ${table.length} known values (binding and .wasm out of step? rebuild with npm run build)`);
+  return v;
+}
+
 /** The reader of decodeOutcome (decoding is synchronous and not re-entrant); it keeps the last decoded memory referenced until the next decode (one instance memory at most). */
 const OUTCOME_READER = new Reader(new Uint8Array(0), new DataView(new ArrayBuffer(0)));
 
@@ -326,8 +337,8 @@ const OUTCOME_READER = new Reader(new Uint8Array(0), new DataView(new ArrayBuffe
 export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome {
   const r = OUTCOME_READER.at(b, v, off);
   const accepted = r.u8() === 1;
-  const code = CODES[r.u8()] ?? "INTERNAL";
-  const severity = SEVERITIES[r.u8()] ?? "CRITICAL";
+  const code = enumAt(CODES, r.u8(), "outcome.code");
+  const severity = enumAt(SEVERITIES, r.u8(), "outcome.severity");
   const nd = r.u8();
   const nt = r.u16();
   const nc = r.u16();
@@ -345,8 +356,8 @@ export function decodeOutcome(b: Uint8Array, v: DataView, off: number): Outcome 
   const transitions: Transition[] = [];
   for (let i = 0; i < nt; i++) {
     const slotId = r.u16();
-    const from = STAGES[r.u8()];
-    const to = STAGES[r.u8()];
+    const from = enumAt(STAGES, r.u8(), "transition.from");
+    const to = enumAt(STAGES, r.u8(), "transition.to");
     const tsUs = r.f64();
     const tradeId = r.str();
     const trigger = strCached(r);
@@ -367,7 +378,7 @@ export function decodeLedger(b: Uint8Array, v: DataView, off: number): LedgerSna
   const tradeSeq = r.f64();
   const anomalyCount = r.f64();
   const evictedTrades = r.f64();
-  const capitalSource = CAPITAL_SOURCES[r.u8()];
+  const capitalSource = enumAt(CAPITAL_SOURCES, r.u8(), "ledger.capitalSource");
   const capitalUsdt = r.str();
   const equityUsdt = r.str();
   const peakCapitalUsdt = r.str();
@@ -417,8 +428,8 @@ const SIDES: (PositionSide | undefined)[] = [undefined, "LONG", "SHORT"];
 /** Decode a binary slot head (typed.rs `encode_slot_head`) at `off` of `b`. */
 export function decodeSlotHead(b: Uint8Array, v: DataView, off: number): SlotHeadImage {
   const r = new Reader(b, v);
-  const stage = STAGES[b[off]];
-  const side = SIDES[b[off + 1]];
+  const stage = enumAt(STAGES, b[off], "slotHead.stage");
+  const side = b[off + 1] === 0 ? undefined : enumAt(SIDES, b[off + 1], "slotHead.side");
   const flags = b[off + 2];
   const slotId = v.getUint32(off + 4, true);
   const legCount = v.getUint32(off + 8, true);
