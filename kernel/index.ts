@@ -47,6 +47,18 @@ export class KernelError extends Error {
   }
 }
 
+/**
+ * The kernel's state digest text checked to be what kernel/README.md "State digest" promises: 32
+ * lowercase hex digits. Anything else (the kernel's "error: …" text when serialising the state
+ * failed, or "" when no kernel exists on the instance) throws KernelError INTERNAL quoting it,
+ * instead of being compared as a digest: two such texts would compare equal on both sides of an
+ * idempotency probe.
+ */
+export function checkedDigest(text: string): string {
+  if (/^[0-9a-f]{32}$/.test(text)) return text;
+  throw new KernelError("INTERNAL", `stateDigest: the kernel returned ${JSON.stringify(text.slice(0, 200))}, not a 32-hex-digit digest`);
+}
+
 /** What `tradeRealized(tradeId)` returns: the figure a sizer learns from (docs/accounting.md §5.1). */
 export interface TradeRealized {
   tradeId: string;
@@ -425,7 +437,7 @@ export class Kernel {
    */
   stateDigest(): string {
     const ex = this.#live();
-    return readResultText(ex, ex.kernel_state_digest());
+    return checkedDigest(readResultText(ex, ex.kernel_state_digest()));
   }
   /** Reconcile with venue truth; resumes STALE_STATE_RECONCILING slots (Flaw 11, I14). */
   reconcile(report: ReconcileReport): Outcome {

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chunkRecords } from "./bench.js";
 import { loadCases, runCase } from "./cases.js";
-import { type Kernel, type KernelModule, loadKernel } from "./index.js";
+import { type Kernel, type KernelModule, KernelError, checkedDigest, loadKernel } from "./index.js";
 import { Scratch, decodeOutcome, decodeSlotHead, encodeFields } from "./typed.js";
 import { guardInput } from "./input-guard.js";
 import type { KernelConfig, Outcome } from "./types.js";
@@ -265,5 +265,22 @@ describe("binary output decoding refuses an unknown enum byte (no silent default
     expect(() => decodeSlotHead(stage.b, stage.v, 0)).toThrow(/slotHead\.stage byte 200/);
     const side = at([0, 3]);
     expect(() => decodeSlotHead(side.b, side.v, 0)).toThrow(/slotHead\.side byte 3/);
+  });
+});
+
+describe("stateDigest refuses a text that is not a digest (no silent fallback; issue 11)", () => {
+  it("passes 32 lowercase hex digits; the kernel's error text or an empty result throws KernelError INTERNAL quoting it", () => {
+    expect(checkedDigest("0123456789abcdef0123456789abcdef")).toBe("0123456789abcdef0123456789abcdef");
+    for (const bad of ["error: serialising the state failed", "", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcde"]) {
+      let thrown: unknown;
+      try {
+        checkedDigest(bad);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(KernelError);
+      expect((thrown as KernelError).code).toBe("INTERNAL");
+      expect((thrown as KernelError).message).toContain(JSON.stringify(bad));
+    }
   });
 });
