@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import type { RunResult, Scenario } from "../sim/types.js";
+import type { Scenario } from "../sim/types.js";
 import { nextCounterDir, runId, sweepStaging } from "../reports/write.js";
 import { writeChaosSummary } from "../reports/chaos-page.js";
 import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError } from "./errors.js";
@@ -14,7 +14,7 @@ import { interrupted } from "./interrupt.js";
 import { runOne, type RunCommandResult, type RunCommandTask } from "./run-one.js";
 import { RUN_RESOURCE_LIMITS } from "./heap-policy.js";
 import { runPool } from "../sim/pool.js";
-import { invariantState, runDoc, runText, textTable } from "./run-output.js";
+import { textTable } from "./run-output.js";
 import { log, startProgress } from "./io.js";
 import { loadExport, loadRunChaos, loadRunGolden, loadRunMutants, loadScenarios, REPO_ROOT } from "./modules.js";
 import { checkIntents, checkPriceInputs } from "./preflight.js";
