@@ -17,18 +17,13 @@ static mut RESULT: Vec<u8> = Vec::new();
 static mut INPUT: Vec<u8> = Vec::new();
 
 fn set_result(bytes: &[u8]) -> *const u8 {
-    // SAFETY: wasm32-unknown-unknown is single-threaded; RESULT is only touched here.
-    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
-    r.clear();
-    r.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    r.extend_from_slice(bytes);
-    r.as_ptr()
+    set_result_with(|r| r.extend_from_slice(bytes))
 }
 
 /// Fill the result buffer in place: `[u32 len LE]`, then the bytes `write` appends (no copy of a
-/// result text made elsewhere first).
+/// result text made elsewhere first). Every export's result goes through here.
 fn set_result_with(write: impl FnOnce(&mut Vec<u8>)) -> *const u8 {
-    // SAFETY: wasm32-unknown-unknown is single-threaded; RESULT is only touched here and in set_result.
+    // SAFETY: wasm32-unknown-unknown is single-threaded; RESULT is only touched here.
     let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
     r.clear();
     r.extend_from_slice(&[0u8; 4]);
@@ -203,10 +198,7 @@ pub extern "C" fn kernel_call_bin(method: u32, len: usize) -> *const u8 {
     // SAFETY: single-threaded module.
     let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
     let inp: &Vec<u8> = unsafe { &*std::ptr::addr_of!(INPUT) };
-    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
-    r.clear();
-    r.extend_from_slice(&[0u8; 4]);
-    match api {
+    set_result_with(|r| match api {
         None => {
             let o = crate::model::Out::new(false, crate::model::Code::Internal, crate::model::Severity::Critical, "kernel_create has not succeeded on this instance");
             typed::encode_outcome(r, &o, 0, 0);
@@ -219,10 +211,7 @@ pub extern "C" fn kernel_call_bin(method: u32, len: usize) -> *const u8 {
             let changed = api.kernel.slots.take_written();
             typed::encode_outcome(r, &o, api.kernel.ledger.event_seq, changed);
         }
-    }
-    let n = (r.len() - 4) as u32;
-    r[0..4].copy_from_slice(&n.to_le_bytes());
-    r.as_ptr()
+    })
 }
 
 /// The state digest (kernel.rs `state_digest`, 32 lowercase hex characters) as a result buffer.
@@ -250,17 +239,17 @@ pub extern "C" fn kernel_slot(i: u32) -> *const u8 {
         Some(api) => {
             if (i as usize) < api.kernel.slots.len() {
                 let img = crate::image::slot_image(&api.kernel.slots[i as usize]);
-                let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
-                r.clear();
-                r.extend_from_slice(&[0u8; 4]);
-                r.extend_from_slice(b"{\"ok\":true,\"value\":");
-                if let Err(e) = serde_json::to_writer(&mut *r, &img) {
-                    return set_result(&error_json("INTERNAL", &e.to_string()));
-                }
-                r.push(b'}');
-                let n = (r.len() - 4) as u32;
-                r[0..4].copy_from_slice(&n.to_le_bytes());
-                r.as_ptr()
+                set_result_with(|r| {
+                    let start = r.len();
+                    r.extend_from_slice(b"{\"ok\":true,\"value\":");
+                    match serde_json::to_writer(&mut *r, &img) {
+                        Ok(()) => r.push(b'}'),
+                        Err(e) => {
+                            r.truncate(start);
+                            r.extend_from_slice(&error_json("INTERNAL", &e.to_string()));
+                        }
+                    }
+                })
             } else {
                 let v = api.call("slot", &i.to_string());
                 set_result(v.to_string().as_bytes())
@@ -276,17 +265,13 @@ pub extern "C" fn kernel_slot(i: u32) -> *const u8 {
 pub extern "C" fn kernel_slot_head(i: u32) -> *const u8 {
     // SAFETY: single-threaded module.
     let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
-    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
-    r.clear();
-    r.extend_from_slice(&[0u8; 4]);
-    if let Some(api) = api {
-        if let Some(s) = api.kernel.slots.get(i as usize) {
-            typed::encode_slot_head(r, s);
+    set_result_with(|r| {
+        if let Some(api) = api {
+            if let Some(s) = api.kernel.slots.get(i as usize) {
+                typed::encode_slot_head(r, s);
+            }
         }
-    }
-    let n = (r.len() - 4) as u32;
-    r[0..4].copy_from_slice(&n.to_le_bytes());
-    r.as_ptr()
+    })
 }
 
 /// The ledger as a binary image (typed::encode_ledger) in the result buffer; empty before create.
@@ -294,15 +279,11 @@ pub extern "C" fn kernel_slot_head(i: u32) -> *const u8 {
 pub extern "C" fn kernel_ledger_bin() -> *const u8 {
     // SAFETY: single-threaded module.
     let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
-    let r: &mut Vec<u8> = unsafe { &mut *std::ptr::addr_of_mut!(RESULT) };
-    r.clear();
-    r.extend_from_slice(&[0u8; 4]);
-    if let Some(api) = api {
-        typed::encode_ledger(r, &api.kernel.ledger);
-    }
-    let n = (r.len() - 4) as u32;
-    r[0..4].copy_from_slice(&n.to_le_bytes());
-    r.as_ptr()
+    set_result_with(|r| {
+        if let Some(api) = api {
+            typed::encode_ledger(r, &api.kernel.ledger);
+        }
+    })
 }
 
 /// Differential digest (diff.rs): apply the records of `ptr/len` one by one and continue the
