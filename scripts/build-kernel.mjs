@@ -27,6 +27,9 @@ const APT_PACKAGES = [
   "librust-serde-derive-dev",
   "librust-serde-json-dev",
   "librust-rust-decimal-dev",
+  // The wasm32 target links with `rust-lld`, which Debian ships as a link to lld-14; the package is
+  // only a Recommends of libstd-rust-dev-wasm32, so `--no-install-recommends` leaves it out.
+  "lld-14",
 ];
 const INSTALL_CMD = `apt-get update && apt-get install -y ${APT_PACKAGES.join(" ")}`;
 
@@ -64,6 +67,7 @@ function toolchainMissing() {
   if (!existsSync("/usr/bin/cargo")) missing.push("/usr/bin/cargo");
   const libdirs = ["/usr/lib/rustlib/wasm32-unknown-unknown"];
   if (!libdirs.some((d) => existsSync(d))) missing.push("wasm32 std (libstd-rust-dev-wasm32)");
+  if (!existsSync("/usr/bin/lld-14")) missing.push("wasm linker /usr/bin/lld-14 (lld-14, the target of rust-lld)");
   const reg = "/usr/share/cargo/registry";
   const have = existsSync(reg) ? readdirSync(reg) : [];
   for (const c of ["serde-1", "serde_derive-1", "serde_json-1", "rust_decimal-1"]) {
