@@ -43,8 +43,8 @@ export class KernelHost implements KernelPort {
    * Slot images read since the kernel last changed them (frozen: every reader shares them) and
    * their fingerprints. An entry is dropped when an outcome lists its slot in `changedSlots` (the
    * kernel's own statement of which slots a call changed, docs/architecture.md; kernel/index.ts
-   * caches by the same rule), all of them after a reconcile, a restore or an outcome without the
-   * list. Saves a copy of every slot per read on the hot path (issue 12 profile). Fingerprints,
+   * caches by the same rule; a reconcile's outcome too), all of them after a restore or an
+   * outcome without the list. Saves a copy of every slot per read on the hot path (issue 12 profile). Fingerprints,
    * symbols and slot heads are read from the kernel's binary slot heads (kernel/index.ts
    * `slotHead`, same values as the images), so a fill reads no slot image for them.
    */
@@ -143,7 +143,7 @@ export class KernelHost implements KernelPort {
     const before = this.fingerprints();
     this.lastMark.clear();
     const out = this.kernel.reconcile(report);
-    this.forgetImages(undefined);
+    this.forgetImages(out.changedSlots);
     this.afterKernelCall(out, "RECONCILE");
     const after = this.fingerprints();
     after.forEach((f, i) => {
