@@ -191,7 +191,7 @@ const ARENA_START_BYTES = 16 * 1024;
 type Envelope<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
 
 /**
- * One kernel = one WebAssembly instance. All money/quantity values are decimal strings (USDT,
+ * One live kernel = one WebAssembly instance (reused after dispose: InstancePool). All money/quantity values are decimal strings (USDT,
  * base-coin quantity); times are integer microseconds carried by the inputs (types.ts).
  */
 export class Kernel {
@@ -218,10 +218,14 @@ export class Kernel {
   /** Hot calls through the JSON ABI instead of the typed one (KernelOptions.abi "json"). */
   readonly #jsonOnly: boolean;
 
+  /** Called once by dispose(): hands the instance back to its module's pool. */
+  readonly #release: (() => void) | undefined;
+
   /** @internal use KernelModule.create */
-  constructor(ex: Exports, opts: KernelOptions = {}) {
+  constructor(ex: Exports, opts: KernelOptions = {}, release?: () => void) {
     this.#ex = ex;
     this.#jsonOnly = opts.abi === "json";
+    this.#release = release;
   }
 
   #mem(ex: Exports): void {
@@ -506,10 +510,15 @@ export class Kernel {
   memoryBytes(): number {
     return this.#live().memory.buffer.byteLength;
   }
-  /** Release the WebAssembly instance; every later call throws KernelError DISPOSED. Idempotent. */
+  /**
+   * Release the WebAssembly instance; every later call throws KernelError DISPOSED. Idempotent.
+   * The instance goes back to its module for a later `create` unless it trapped (InstancePool).
+   */
   dispose(): void {
+    if (this.#ex === null) return;
     this.#ex = null;
     this.#invalidateAll();
+    this.#release?.();
   }
   /** True once dispose() was called. */
   get disposed(): boolean {
@@ -651,6 +660,62 @@ function instantiate(module: WebAssembly.Module): Exports {
   return inst.exports as unknown as Exports;
 }
 
+/** An instance's exports as a {@link Kernel} uses them, with `trapped` set once any export threw. */
+export type GuardedExports = Exports & { trapped: boolean };
+
+/**
+ * The exports of a new instance of `module`, each function wrapped to set `trapped` when it throws
+ * (a WebAssembly trap: the Rust kernel aborts with `panic = "abort"`, possibly in the middle of
+ * changing its allocator or statics). An instance that trapped is never reused ({@link InstancePool}).
+ * Each wrapper has its export's own arity, so the call into WebAssembly stays a direct one.
+ */
+export function guardedInstance(module: WebAssembly.Module): GuardedExports {
+  const raw = instantiate(module) as unknown as Record<string, unknown>;
+  const g: Record<string, unknown> = { trapped: false };
+  for (const name of Object.keys(raw)) {
+    const f = raw[name];
+    if (typeof f !== "function") {
+      g[name] = f;
+      continue;
+    }
+    const fn = f as (...a: number[]) => number;
+    const mark = (e: unknown): never => {
+      g.trapped = true;
+      throw e;
+    };
+    g[name] =
+      fn.length === 0 ? () => { try { return fn(); } catch (e) { return mark(e); } }
+      : fn.length === 1 ? (a: number) => { try { return fn(a); } catch (e) { return mark(e); } }
+      : fn.length === 2 ? (a: number, b: number) => { try { return fn(a, b); } catch (e) { return mark(e); } }
+      : fn.length === 3 ? (a: number, b: number, c: number) => { try { return fn(a, b, c); } catch (e) { return mark(e); } }
+      : (...a: number[]) => { try { return fn(...a); } catch (e) { return mark(e); } };
+  }
+  return g as unknown as GuardedExports;
+}
+
+/**
+ * Instances of one module whose kernels were disposed, kept for the next `create` (issue 12: a
+ * chaos seed restarts its kernel several times, and a new instance — 17 pages of memory, the data
+ * segments, the allocator's first growth — was about 0.5 ms of each restart). `kernel_create`
+ * replaces the instance's whole kernel (kernel/src/abi.rs: the one `KERNEL` static; the input and
+ * result buffers keep only their capacity), so a reused instance behaves as a new one: no output
+ * depends on where the allocator puts a block. Never pooled: an instance that trapped. At most
+ * {@link POOL_MAX} instances are kept, each with the memory its last kernel grew to.
+ */
+export class InstancePool {
+  private readonly idle: GuardedExports[] = [];
+  constructor(private readonly module: WebAssembly.Module) {}
+  take(): GuardedExports {
+    return this.idle.pop() ?? guardedInstance(this.module);
+  }
+  give(ex: GuardedExports): void {
+    if (!ex.trapped && this.idle.length < POOL_MAX) this.idle.push(ex);
+  }
+}
+
+/** Idle instances an {@link InstancePool} keeps (a run holds one live kernel; a restart needs one more). */
+const POOL_MAX = 2;
+
 /**
  * Load and verify a kernel artifact. Default: kernel/pkg/dita_kernel.wasm built by `npm run build`.
  * `wasmPath` may point at a mutant artifact built with `--features mutant_x --out path.wasm`;
@@ -674,6 +739,7 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
   const bytes = readFileSync(wasmPath);
   const module = await WebAssembly.compile(bytes);
   const probe = instantiate(module);
+  const pool = new InstancePool(module);
   const embedded = readResultText(probe, probe.kernel_source_hash());
   if (embedded !== expected) {
     throw new KernelError(
@@ -687,16 +753,20 @@ export async function loadKernel(opts: { wasmPath?: string } = {}): Promise<Kern
   return {
     manifest,
     create(config: KernelConfig, opts?: KernelOptions): Kernel {
-      const ex = instantiate(module);
       const bad = guardInput(config, true);
       if (bad) {
         const o = guardOutcome("INVALID_INTENT", bad, 0);
         throw new KernelError("INVALID_INTENT", o.message, o);
       }
+      const ex = pool.take();
       const res = withInput(ex, enc.encode(JSON.stringify(config)), (p, l) => readResultText(ex, ex.kernel_create(p, l)));
       const env = JSON.parse(res) as { ok: true } | { ok: false; outcome: Outcome };
-      if (!env.ok) throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
-      return new Kernel(ex, opts);
+      if (!env.ok) {
+        // A refused config leaves the instance's previous kernel (or none) in place: reusable.
+        pool.give(ex);
+        throw new KernelError(env.outcome.code, env.outcome.message, env.outcome);
+      }
+      return new Kernel(ex, opts, () => pool.give(ex));
     },
     benchStream(events: number, seed = 42, slots = 10) {
       const records = readResult(probe, probe.kernel_bench_stream(events, seed, slots));
