@@ -9,17 +9,13 @@
  */
 import type { DiagnosticRow, InvariantResult } from "./types.js";
 import { traceRowBatches, traceRowsWithSeqs, type TraceKind, type TraceRow } from "./trace.js";
+import { INPUT_KINDS, OUTCOME_HEAD } from "./trace-tally.js";
 
 /** Most trace rows linked to one evidence item. */
 export const MAX_ROWS_PER_EVIDENCE = 8;
 /** Most diagnostics kept in a RunResult (the total is reported beside them). */
 export const MAX_DIAGNOSTICS = 500;
 
-/** Row kinds that are kernel inputs (the row before a `kernel.out` is the call's input). */
-const INPUT_KINDS = new Set(["intent", "kernel.venue", "kernel.account", "kernel.mark", "kernel.reconcile", "kernel.restore"]);
-
-/** Top of a canonical Outcome body (keys sorted: accepted, changedSlots when present, code, …). */
-const OUTCOME_HEAD = /^\{"accepted":(true|false),(?:"changedSlots":\[[0-9,]*\],)?"code":"([A-Za-z0-9_]+)"/;
 
 /**
  * Link each evidence item of each failed invariant to trace rows: rows at the item's time that
@@ -166,11 +162,11 @@ export class DiagnosticsCollector {
     }
     if (kind !== "kernel.out") return;
     const head = OUTCOME_HEAD.exec(body);
-    if (!head || head[2] === "OK") return;
+    if (!head || head[1] === "OK") return;
     this.total++;
     if (this.out.length >= this.max) return;
     const r = given ?? { seq, tUs, kind, body };
-    this.out.push(diagnosticRow(r, head[2], this.input));
+    this.out.push(diagnosticRow(r, head[1], this.input));
     this.named.set(seq, r);
     if (this.input) this.named.set(this.input.seq, this.input);
   }

@@ -26,9 +26,10 @@ import type { TraceKind } from "./trace.js";
 const ORDER_PATH = "/openApi/swap/v2/trade/order";
 /** Kernel inputs whose kernel.out transitions the record keeps (sim/kernel-host.ts afterKernelCall). */
 const TRANSITION_INPUTS: ReadonlySet<string> = new Set(["intent", "kernel.venue", "kernel.account", "kernel.reconcile"]);
-const INPUT_KINDS: ReadonlySet<string> = new Set(["intent", "kernel.venue", "kernel.account", "kernel.mark", "kernel.reconcile", "kernel.restore"]);
-/** Top of a canonical Outcome body (keys sorted: accepted, changedSlots when present, code, …); as sim/evidence.ts. */
-const OUTCOME_HEAD = /^\{"accepted":(?:true|false),(?:"changedSlots":\[[0-9,]*\],)?"code":"([A-Za-z0-9_]+)"/;
+/** Row kinds that are kernel inputs (the row after one is the call's `kernel.out`); also read by sim/evidence.ts. */
+export const INPUT_KINDS: ReadonlySet<string> = new Set(["intent", "kernel.venue", "kernel.account", "kernel.mark", "kernel.reconcile", "kernel.restore"]);
+/** Top of a canonical Outcome body (keys sorted: accepted, changedSlots when present, code, …); group 1 is the code. Also read by sim/evidence.ts. */
+export const OUTCOME_HEAD = /^\{"accepted":(?:true|false),(?:"changedSlots":\[[0-9,]*\],)?"code":"([A-Za-z0-9_]+)"/;
 
 /**
  * Kinds whose canonical body the tally reads; of every other kind it reads only seq, time and
