@@ -149,6 +149,26 @@ describe("typed ABI refuses exactly where the JSON ABI does (generated field rec
   });
 });
 
+describe("records larger than the input arena (16 KiB) grow it and are encoded again (kernel/index.ts FixedScratch)", () => {
+  it("a 40,000-byte field, a 16 × 30,000-byte record and then a small one answer as the JSON ABI does, state equal", () => {
+    const { t, j } = openPair();
+    const inputs: Record<string, unknown>[] = [
+      { kind: "EXIT", intentId: "x".repeat(40_000), tsUs: 10, slotId: 0, ratio: "0.5" },
+      Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, String(i).repeat(30_000)])),
+      { kind: "EXIT", intentId: "small", tsUs: 11, slotId: 0, ratio: "0.5" },
+      { kind: "CANCEL", intentId: "é".repeat(20_000), tsUs: 12, slotId: 1 },
+    ];
+    for (const input of inputs) {
+      const a = t.processIntent(input as never);
+      const b = j.processIntent(input as never);
+      expect(a).toEqual(b);
+    }
+    expect(t.saveState()).toBe(j.saveState());
+    t.dispose();
+    j.dispose();
+  });
+});
+
 describe("an input with a binary form passes the input guard (the binding guards only the others)", () => {
   const surrogates = ["\uD800", "a\uDC00b", "x\uD83D", "\uD83D\uDE00", "é\uDFFF"];
   const anyValue = fc.oneof(
