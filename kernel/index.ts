@@ -199,12 +199,12 @@ export class Kernel {
   /**
    * The typed calls' input arena (kernel_input_buf: pointer, capacity in bytes; 0 until the first
    * call) and the encoder's scratch laid over it, so a record is encoded where the kernel reads
-   * it (no copy). The scratch's views are renewed when the arena moves or the memory grows.
+   * it (no copy). The scratch is laid over the arena again when the arena moves (#growArena) or
+   * the memory grows (its views then belong to the old, detached buffer).
    */
   readonly #scratch = new FixedScratch();
   #arenaPtr = 0;
   #arenaCap = 0;
-  #arenaBuf: ArrayBuffer | null = null;
   /** Views of the instance memory, renewed when memory grows. */
   #memBuf: ArrayBuffer | null = null;
   #memU8 = new Uint8Array(0);
@@ -286,10 +286,7 @@ export class Kernel {
     if (this.#arenaCap === 0) this.#growArena(ex, ARENA_START_BYTES);
     for (;;) {
       this.#mem(ex);
-      if (this.#arenaBuf !== this.#memBuf) {
-        this.#scratch.over(this.#memBuf as ArrayBuffer, this.#arenaPtr, this.#arenaCap);
-        this.#arenaBuf = this.#memBuf;
-      }
+      if (this.#scratch.bytes.buffer !== this.#memBuf) this.#layScratch();
       try {
         return encodeOrDefer(this.#scratch, input);
       } catch (err) {
@@ -299,11 +296,17 @@ export class Kernel {
     }
   }
 
-  /** Make the input arena at least `cap` bytes (kernel_input_buf; it may move, the memory may grow). */
+  /** Make the input arena at least `cap` bytes (kernel_input_buf; it may move, the memory may grow) and lay the scratch over it. */
   #growArena(ex: Exports, cap: number): void {
     this.#arenaCap = cap;
     this.#arenaPtr = ex.kernel_input_buf(cap) >>> 0;
-    this.#arenaBuf = null;
+    this.#mem(ex);
+    this.#layScratch();
+  }
+
+  /** Point the encoder's scratch at the input arena in the current memory views. */
+  #layScratch(): void {
+    this.#scratch.over(this.#memBuf as ArrayBuffer, this.#arenaPtr, this.#arenaCap);
   }
 
   #live(): Exports {

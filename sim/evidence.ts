@@ -16,7 +16,6 @@ export const MAX_ROWS_PER_EVIDENCE = 8;
 /** Most diagnostics kept in a RunResult (the total is reported beside them). */
 export const MAX_DIAGNOSTICS = 500;
 
-
 /**
  * Link each evidence item of each failed invariant to trace rows: rows at the item's time that
  * mention its trade id (or slot, or symbol), else the kernel/ledger rows at that time, else rows

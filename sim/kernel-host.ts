@@ -44,9 +44,9 @@ export class KernelHost implements KernelPort {
    * their fingerprints. An entry is dropped when an outcome lists its slot in `changedSlots` (the
    * kernel's own statement of which slots a call changed, docs/architecture.md; kernel/index.ts
    * caches by the same rule; a reconcile's outcome too), all of them after a restore or an
-   * outcome without the list. Saves a copy of every slot per read on the hot path (issue 12 profile). Fingerprints,
-   * symbols and slot heads are read from the kernel's binary slot heads (kernel/index.ts
-   * `slotHead`, same values as the images), so a fill reads no slot image for them.
+   * outcome without the list. Saves a copy of every slot per read on the hot path (issue 12
+   * profile). Fingerprints, symbols and slot heads are read from the kernel's binary slot heads
+   * (kernel/index.ts `slotHead`, same values as the images), so a fill reads no slot image for them.
    */
   private images: (SlotImage | undefined)[] = [];
   private prints: (string | undefined)[] = [];
