@@ -11,8 +11,8 @@ import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "./source-hash.mjs";
-import { CODES, FixedScratch, STAGES, ScratchFull, decodeLedger, decodeOutcome, decodeSlotHead, encodeOrDefer } from "./typed.js";
-import type { SlotHeadImage } from "./typed.js";
+import { CODES, FixedScratch, STAGES, ScratchFull, decodeLedger, decodeOutcome, decodeSlotHead, decodeSlotOrders, encodeOrDefer } from "./typed.js";
+import type { FeeRefImage, OrderRefImage, SlotHeadImage, SlotOrdersImage } from "./typed.js";
 import { guardInput, guardOutcome } from "./input-guard.js";
 import { deepFreeze } from "./freeze.js";
 import type {
@@ -103,7 +103,7 @@ export interface BatchResult {
 }
 
 export { CODES, STAGES };
-export type { SlotHeadImage };
+export type { FeeRefImage, OrderRefImage, SlotHeadImage, SlotOrdersImage };
 
 /** ABI method codes (`kernel_call`'s first argument = api::METHODS index + 1). */
 export const METHOD = {
@@ -130,6 +130,7 @@ export interface Exports {
   kernel_state_digest(): number;
   kernel_slot(i: number): number;
   kernel_slot_head(i: number): number;
+  kernel_slot_orders(i: number): number;
   kernel_ledger_bin(): number;
 }
 
@@ -213,6 +214,8 @@ export class Kernel {
   #slotCache: (SlotImage | undefined)[] = [];
   /** Slot heads still current, by the slot images' rule (frozen, shared with every caller). */
   #headCache: (SlotHeadImage | undefined)[] = [];
+  /** Slot order views still current, by the same rule (frozen, shared with every caller). */
+  #ordersCache: (SlotOrdersImage | undefined)[] = [];
   #ledgerCache: LedgerSnapshot | undefined;
 
   /** Hot calls through the JSON ABI instead of the typed one (KernelOptions.abi "json"). */
@@ -240,6 +243,7 @@ export class Kernel {
   #invalidateAll(): void {
     this.#slotCache = [];
     this.#headCache = [];
+    this.#ordersCache = [];
     this.#ledgerCache = undefined;
   }
 
@@ -248,10 +252,12 @@ export class Kernel {
     if (out.changedSlots === undefined) {
       this.#slotCache = [];
       this.#headCache = [];
+      this.#ordersCache = [];
     } else {
       for (const i of out.changedSlots) {
         this.#slotCache[i] = undefined;
         this.#headCache[i] = undefined;
+        this.#ordersCache[i] = undefined;
       }
     }
     if (this.#ledgerCache !== undefined && this.#ledgerCache.eventSeq !== out.ledgerSeq) this.#ledgerCache = undefined;
@@ -391,25 +397,49 @@ export class Kernel {
    * KernelError INVALID_SLOT as `slot` does.
    */
   slotHead(i: number): SlotHeadImage {
-    Kernel.#checkIndex(i);
-    const hit = i >= 0 ? this.#headCache[i] : undefined;
+    const hit = this.#cachedView(this.#headCache, i);
     if (hit !== undefined) return hit;
-    const ex = this.#live();
-    const ptr = i >= 0 && i <= 0xffffffff ? ex.kernel_slot_head(i) >>> 0 : -1;
-    this.#mem(ex);
-    if (ptr < 0 || this.#memView.getUint32(ptr, true) === 0) {
-      // not a slot: the image read throws the kernel's own refusal (INVALID_SLOT naming the value)
-      this.#readSlot(i);
-      throw new KernelError("INTERNAL", `slotHead(${i}): the kernel has an image of slot ${i} but no head`);
-    }
-    const h = Object.freeze(decodeSlotHead(this.#memU8, this.#memView, ptr + 4));
+    const h = Object.freeze(this.#readSlotBin(i, "slotHead", (ex) => ex.kernel_slot_head(i), decodeSlotHead));
     this.#headCache[i] = h;
     return h;
   }
+  /**
+   * Order view of slot i (typed.ts SlotOrdersImage: stage, symbol, the live entry / exit orders'
+   * ids and type, the orders whose fee is unconfirmed), with the same values as `slot(i)`'s image,
+   * read from the kernel's binary order view (kernel/README.md "ABI", `kernel_slot_orders`)
+   * without building the image. For the venue connector's reconcile rounds and watchdog
+   * (venues/connector/ports.ts SlotOrders). Frozen and shared, current by the images' rule
+   * (`changedSlots`). Throws KernelError INVALID_SLOT as `slot` does.
+   */
+  slotOrders(i: number): SlotOrdersImage {
+    const hit = this.#cachedView(this.#ordersCache, i);
+    if (hit !== undefined) return hit;
+    const v = deepFreeze(this.#readSlotBin(i, "slotOrders", (ex) => ex.kernel_slot_orders(i), decodeSlotOrders));
+    this.#ordersCache[i] = v;
+    return v;
+  }
+  /** The cached binary view of slot i in `cache` (undefined: not cached); throws INVALID_SLOT on a non-integer i. */
+  #cachedView<T>(cache: (T | undefined)[], i: number): T | undefined {
+    Kernel.#checkIndex(i);
+    return i >= 0 ? cache[i] : undefined;
+  }
+  /**
+   * Decode a binary slot view the export `read` leaves in the result buffer. 0 bytes back (not a
+   * slot): the image read throws the kernel's own refusal (INVALID_SLOT naming the value).
+   */
+  #readSlotBin<T>(i: number, what: string, read: (ex: Exports) => number, decode: (b: Uint8Array, v: DataView, off: number) => T): T {
+    const ex = this.#live();
+    const ptr = i >= 0 && i <= 0xffffffff ? read(ex) >>> 0 : -1;
+    this.#mem(ex);
+    if (ptr < 0 || this.#memView.getUint32(ptr, true) === 0) {
+      this.#readSlot(i);
+      throw new KernelError("INTERNAL", `${what}(${i}): the kernel has an image of slot ${i} but no binary view`);
+    }
+    return decode(this.#memU8, this.#memView, ptr + 4);
+  }
   /** The cached image of slot i (undefined: not cached); throws INVALID_SLOT on a non-integer i. */
   #cachedSlot(i: number): SlotImage | undefined {
-    Kernel.#checkIndex(i);
-    return i >= 0 ? this.#slotCache[i] : undefined;
+    return this.#cachedView(this.#slotCache, i);
   }
   /** Throws KernelError INVALID_SLOT naming the value unless `i` is a safe integer. */
   static #checkIndex(i: number): void {

@@ -5,10 +5,14 @@
  * image. Every value must equal the image's own (typed.ts `slotHeadOf`), exact decimal text
  * included, in every stage the simulator reaches (chaos runs below), and the head is dropped by
  * the images' rule (`changedSlots`).
+ *
+ * `Kernel.slotOrders(i)` (binary order view, `encode_slot_orders`): the fields the venue
+ * connector reads (venues/connector/ports.ts SlotOrders), by the same rules against typed.ts
+ * `slotOrdersOf`.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadKernel, type Kernel, type KernelModule } from "./index.js";
-import { slotHeadOf, type SlotHeadImage } from "./typed.js";
+import { slotHeadOf, slotOrdersOf, type SlotHeadImage, type SlotOrdersImage } from "./typed.js";
 import { kernelConfigFor, runScenario } from "../sim/run.js";
 import { getScenario } from "../scenarios/index.js";
 
@@ -18,6 +22,28 @@ beforeAll(async () => {
 });
 
 const sym = "FET-USDT";
+
+/**
+ * A kernel module whose kernels check every `view(i)` the simulator reads against `reference(slot(i))`
+ * (toStrictEqual) and hand each checked view to `saw`.
+ */
+function checkingModule<V>(view: "slotHead" | "slotOrders", reference: (k: Kernel, i: number) => V, saw: (v: V) => void): KernelModule {
+  return {
+    manifest: mod.manifest,
+    benchStream: (...a) => mod.benchStream(...a),
+    create(config, opts) {
+      const k: Kernel = mod.create(config, opts);
+      const read = (k[view] as (i: number) => V).bind(k);
+      (k as unknown as Record<string, (i: number) => V>)[view] = (i: number): V => {
+        const v = read(i);
+        expect(v).toStrictEqual(reference(k, i));
+        saw(v);
+        return v;
+      };
+      return k;
+    },
+  };
+}
 
 describe("slotHead", () => {
   it("equals the image's fields through an entry, fills, an exit with legs, and is frozen and cached until the slot changes", () => {
@@ -80,32 +106,98 @@ describe("slotHead", () => {
   it("equals slotHeadOf(slot(i)) at every read of chaos runs (every stage, legs, unconfirmed fees, restarts)", async () => {
     let checked = 0;
     const seen = { stages: new Set<string>(), legs: 0, feeUnconfirmed: 0, exitFilled: 0, short: 0 };
-    const checking: KernelModule = {
-      manifest: mod.manifest,
-      benchStream: (...a) => mod.benchStream(...a),
-      create(config, opts) {
-        const k: Kernel = mod.create(config, opts);
-        const head = k.slotHead.bind(k);
-        k.slotHead = (i: number): SlotHeadImage => {
-          const h = head(i);
-          expect(h).toStrictEqual(slotHeadOf(k.slot(i)));
-          checked++;
-          seen.stages.add(h.stage);
-          if (h.legCount > 0) seen.legs++;
-          if (h.feeUnconfirmedCount > 0) seen.feeUnconfirmed++;
-          if (h.exitFilledQty !== undefined) seen.exitFilled++;
-          if (h.side === "SHORT") seen.short++;
-          return h;
-        };
-        return k;
-      },
-    };
+    const checking = checkingModule<SlotHeadImage>("slotHead", (k, i) => slotHeadOf(k.slot(i)), (h) => {
+      checked++;
+      seen.stages.add(h.stage);
+      if (h.legCount > 0) seen.legs++;
+      if (h.feeUnconfirmedCount > 0) seen.feeUnconfirmed++;
+      if (h.exitFilledQty !== undefined) seen.exitFilled++;
+      if (h.side === "SHORT") seen.short++;
+    });
     for (const seed of [1, 2, 3, 4, 5, 6]) await runScenario(getScenario("chaos")!, { seed, kernelModule: checking, hashTrace: false });
     expect(checked).toBeGreaterThan(1000);
     expect([...seen.stages].sort()).toEqual(expect.arrayContaining(["CLOSED", "ENTRY_WORKING", "EXIT_WORKING", "IDLE", "POSITION_OPEN"]));
     expect(seen.legs).toBeGreaterThan(0);
     expect(seen.exitFilled).toBeGreaterThan(0);
     expect(seen.short).toBeGreaterThan(0);
+    expect(seen.feeUnconfirmed).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe("slotOrders", () => {
+  it("equals the image's order fields through an entry, a LIMIT exit and archived fee references, and is frozen and cached until the slot changes", () => {
+    const k = mod.create(kernelConfigFor(getScenario("chaos")!));
+    const same = (i: number) => expect(k.slotOrders(i)).toStrictEqual(slotOrdersOf(k.slot(i)));
+    same(0);
+    const v0 = k.slotOrders(0);
+    expect(Object.isFrozen(v0)).toBe(true);
+    expect(Object.isFrozen(v0.feeUnconfirmedOrders)).toBe(true);
+    expect(k.slotOrders(0)).toBe(v0);
+    k.processIntent({ intentId: "i1", tsUs: 1_000_000, slotId: 0, kind: "ENTER", tradeId: "t1", symbol: sym, side: "LONG", quantity: "1000", orderType: "MARKET", leverage: 3 });
+    expect(k.slotOrders(0)).not.toBe(v0);
+    const coid = k.slot(0).entryOrder!.clientOrderId;
+    expect(k.slotOrders(0).entryOrder).toStrictEqual({ clientOrderId: coid, orderType: "MARKET" });
+    k.onVenueEvent({ kind: "ORDER_ACK", eventId: "a1", tsUs: 1_000_001, symbol: sym, clientOrderId: coid, venueOrderId: "v1" });
+    expect(k.slotOrders(0).entryOrder).toStrictEqual({ clientOrderId: coid, venueOrderId: "v1", orderType: "MARKET" });
+    k.onVenueEvent({ kind: "FULL_FILL", eventId: "f1", tsUs: 1_000_002, symbol: sym, venueOrderId: "v1", fillQty: "1000", fillPrice: "0.1878" });
+    same(0);
+    const ex = k.processIntent({ intentId: "i2", tsUs: 1_000_003, slotId: 0, kind: "EXIT", orderType: "LIMIT", limitPrice: "0.1990" });
+    expect(`${ex.code} ${ex.message}`).toMatch(/^OK /);
+    expect(k.slotOrders(0).exitOrder?.orderType).toBe("LIMIT");
+    same(0);
+    const xcoid = k.slot(0).exitOrder!.clientOrderId;
+    k.onVenueEvent({ kind: "ORDER_ACK", eventId: "a2", tsUs: 1_000_004, symbol: sym, clientOrderId: xcoid, venueOrderId: "v2" });
+    k.onVenueEvent({ kind: "FULL_FILL", eventId: "f2", tsUs: 1_000_005, symbol: sym, venueOrderId: "v2", fillQty: "1000", fillPrice: "0.1990" });
+    const closed = k.slotOrders(0);
+    expect(closed.stage).toBe("CLOSED");
+    // both orders finished with fills whose fee no event carried: listed until the venue confirms it
+    expect(closed.feeUnconfirmedOrders.map((f) => f.clientOrderId)).toEqual([coid, xcoid]);
+    expect(closed.feeUnconfirmedOrders[0]).toStrictEqual({ symbol: sym, clientOrderId: coid, venueOrderId: "v1" });
+    same(0);
+    // a re-entry archives the trade; its unconfirmed fee references move to the new trade
+    k.processIntent({ intentId: "i3", tsUs: 1_000_006, slotId: 0, kind: "ENTER", tradeId: "t2", symbol: sym, side: "SHORT", quantity: "10", orderType: "MARKET", leverage: 1 });
+    expect(k.slotOrders(0).feeUnconfirmedOrders.length).toBe(2);
+    same(0);
+    for (let i = 0; i < 4; i++) same(i);
+    k.dispose();
+  });
+
+  it("refuses what slot() refuses, with the same KernelError", () => {
+    const k = mod.create(kernelConfigFor(getScenario("chaos")!));
+    for (const bad of [1.5, -1, 4096, 2 ** 32, Number.NaN]) {
+      const err = (f: () => unknown): unknown => {
+        try {
+          f();
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      };
+      const a = err(() => k.slot(bad));
+      expect(a, `slot(${bad})`).toBeDefined();
+      expect(err(() => k.slotOrders(bad)), `slotOrders(${bad})`).toMatchObject({ code: (a as { code: string }).code, message: (a as Error).message });
+    }
+    k.dispose();
+  });
+
+  it("equals slotOrdersOf(slot(i)) at every read of chaos runs (working orders with and without venue ids, unconfirmed fees, restarts)", async () => {
+    let checked = 0;
+    const seen = { stages: new Set<string>(), entry: 0, exit: 0, withVenueId: 0, withoutVenueId: 0, feeUnconfirmed: 0 };
+    const checking = checkingModule<SlotOrdersImage>("slotOrders", (k, i) => slotOrdersOf(k.slot(i)), (v) => {
+      checked++;
+      seen.stages.add(v.stage);
+      for (const o of [v.entryOrder, v.exitOrder]) if (o) o.venueOrderId === undefined ? seen.withoutVenueId++ : seen.withVenueId++;
+      if (v.entryOrder) seen.entry++;
+      if (v.exitOrder) seen.exit++;
+      if (v.feeUnconfirmedOrders.length > 0) seen.feeUnconfirmed++;
+    });
+    for (const seed of [1, 2, 3, 4, 5, 6]) await runScenario(getScenario("chaos")!, { seed, kernelModule: checking, hashTrace: false });
+    expect(checked).toBeGreaterThan(500);
+    expect([...seen.stages].sort()).toEqual(expect.arrayContaining(["ENTRY_WORKING", "EXIT_WORKING", "POSITION_OPEN"]));
+    expect(seen.entry).toBeGreaterThan(0);
+    expect(seen.exit).toBeGreaterThan(0);
+    expect(seen.withVenueId).toBeGreaterThan(0);
+    expect(seen.withoutVenueId).toBeGreaterThan(0);
     expect(seen.feeUnconfirmed).toBeGreaterThan(0);
   }, 120_000);
 });

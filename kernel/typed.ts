@@ -12,7 +12,7 @@
  *   object the JSON path gives (keys in the same, sorted order), plus `changedSlots`.
  */
 import { Buffer } from "node:buffer";
-import type { DiagnosticCode, LedgerSnapshot, Outcome, PositionSide, Severity, SlotImage, Stage, Transition, VenueCommand } from "./types.js";
+import type { DiagnosticCode, LedgerSnapshot, OrderImage, OrderType, Outcome, PositionSide, Severity, SlotImage, Stage, Transition, VenueCommand } from "./types.js";
 
 /** Diagnostic codes in Rust enum order (binary code = index). */
 export const CODES: DiagnosticCode[] = [
@@ -488,4 +488,71 @@ export function slotHeadOf(s: SlotImage): SlotHeadImage {
     realizedPnlUsdt: s.realizedPnlUsdt, entryFilledQty: s.entryOrder?.filledQty, exitFilledQty: s.exitOrder?.filledQty, legCount: s.legs.length,
     feeUnconfirmedCount: s.feeUnconfirmedOrders?.length ?? 0,
   };
+}
+
+/** An order as the venue connector reads it (ids and type); a full OrderImage is one. */
+export interface OrderRefImage {
+  clientOrderId: string;
+  /** Absent until the venue's id is known (as in the image). */
+  venueOrderId?: string;
+  orderType: OrderType;
+}
+
+/** A finished order whose fee the venue has not confirmed (SlotImage.feeUnconfirmedOrders entry). */
+export interface FeeRefImage {
+  symbol: string;
+  clientOrderId: string;
+  venueOrderId?: string;
+}
+
+/**
+ * Slot i's order view (typed.rs `encode_slot_orders`, README "ABI"): the fields of its SlotImage
+ * the venue connector reads (venues/connector/ports.ts SlotOrders), same values as the image:
+ * entryOrder / exitOrder reduced to their ids and type, absent when the image has none, and
+ * feeUnconfirmedOrders always present ([] where the image leaves the key out).
+ */
+export interface SlotOrdersImage {
+  slotId: number;
+  stage: Stage;
+  symbol: string;
+  entryOrder?: OrderRefImage;
+  exitOrder?: OrderRefImage;
+  feeUnconfirmedOrders: FeeRefImage[];
+}
+
+function orderRefAt(r: Reader, hasVenueId: boolean, limit: boolean): OrderRefImage {
+  const clientOrderId = r.str();
+  const orderType: OrderType = limit ? "LIMIT" : "MARKET";
+  return hasVenueId ? { clientOrderId, venueOrderId: r.str(), orderType } : { clientOrderId, orderType };
+}
+
+/** Decode a binary slot order view (typed.rs `encode_slot_orders`) at `off` of `b`. */
+export function decodeSlotOrders(b: Uint8Array, v: DataView, off: number): SlotOrdersImage {
+  const r = HEAD_READER.at(b, v, off + 12);
+  const stage = enumAt(STAGES, b[off], "slotOrders.stage");
+  const flags = b[off + 1];
+  const slotId = v.getUint32(off + 4, true);
+  const feeCount = v.getUint32(off + 8, true);
+  const out: SlotOrdersImage = { slotId, stage, symbol: strCached(r), feeUnconfirmedOrders: [] };
+  if ((flags & 1) !== 0) out.entryOrder = orderRefAt(r, (flags & 4) !== 0, (flags & 16) !== 0);
+  if ((flags & 2) !== 0) out.exitOrder = orderRefAt(r, (flags & 8) !== 0, (flags & 32) !== 0);
+  for (let i = 0; i < feeCount; i++) {
+    const hasVenueId = r.u8() === 1;
+    const symbol = strCached(r);
+    const clientOrderId = r.str();
+    out.feeUnconfirmedOrders.push(hasVenueId ? { symbol, clientOrderId, venueOrderId: r.str() } : { symbol, clientOrderId });
+  }
+  return out;
+}
+
+/** The {@link SlotOrdersImage} of a full slot image (the reference the binary view must equal). */
+export function slotOrdersOf(s: SlotImage): SlotOrdersImage {
+  const ref = (o: OrderImage | undefined): OrderRefImage | undefined =>
+    o === undefined ? undefined : o.venueOrderId !== undefined ? { clientOrderId: o.clientOrderId, venueOrderId: o.venueOrderId, orderType: o.orderType } : { clientOrderId: o.clientOrderId, orderType: o.orderType };
+  const out: SlotOrdersImage = { slotId: s.slotId, stage: s.stage, symbol: s.symbol, feeUnconfirmedOrders: (s.feeUnconfirmedOrders ?? []).map((f) => ({ ...f })) };
+  const entry = ref(s.entryOrder);
+  const exit = ref(s.exitOrder);
+  if (entry) out.entryOrder = entry;
+  if (exit) out.exitOrder = exit;
+  return out;
 }

@@ -551,12 +551,12 @@ export class ShadowSession {
       this.feedBatch(inputs, what, raw);
     },
     reconcile: (report, why) => this.applyReconcile(report, why),
-    slotOrders: () => this.slots(),
+    slotOrders: () => Array.from({ length: this.o.slotCount }, (_, i) => this.kernel.slotOrders(i)),
     knownStage: (i) => this.stages[i],
     refreshSlotOrders: (i) => {
-      const sl = this.kernel.slot(i);
-      this.stages[i] = sl.stage;
-      return sl;
+      const v = this.kernel.slotOrders(i);
+      this.stages[i] = v.stage;
+      return v;
     },
   };
 

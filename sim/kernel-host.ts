@@ -100,8 +100,7 @@ export class KernelHost implements KernelPort {
   private slotOrderView(i: number): SlotOrders {
     const hit = this.orderViews[i];
     if (hit !== undefined) return hit;
-    const s = this.slot(i);
-    const v: SlotOrders = Object.freeze({ slotId: s.slotId, stage: s.stage, symbol: s.symbol, entryOrder: s.entryOrder, exitOrder: s.exitOrder, feeUnconfirmedOrders: s.feeUnconfirmedOrders });
+    const v: SlotOrders = this.kernel.slotOrders(i);
     this.orderViews[i] = v;
     return v;
   }

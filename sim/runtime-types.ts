@@ -11,7 +11,7 @@ import type { ConformanceRecord, FillRoute, IdempotencyProbe, JournalView, Ledge
 import type { SymbolBooks } from "../venues/bingx/journal.js";
 import type { TraceRecorder } from "./trace.js";
 import type { RecordStreamFolds } from "./invariants.js";
-import type { SlotHeadImage } from "../kernel/typed.js";
+import type { SlotHeadImage, SlotOrdersImage } from "../kernel/typed.js";
 
 /**
  * The fields of a slot image that a mark price never changes (a mark sets only mark price and
@@ -31,6 +31,8 @@ export interface Kernel {
   sharedSlot(i: number): SlotImage;
   /** Head of slot i (fingerprint and slot-head fields), frozen, without the image (kernel/index.ts slotHead). */
   slotHead(i: number): SlotHeadImage;
+  /** Order view of slot i (the connector's SlotOrders fields), frozen, without the image (kernel/index.ts slotOrders). */
+  slotOrders(i: number): SlotOrdersImage;
   snapshot(): KernelSnapshot;
   ledger(): LedgerSnapshot;
   saveState(): string;

@@ -258,20 +258,32 @@ pub extern "C" fn kernel_slot(i: u32) -> *const u8 {
     }
 }
 
-/// Binary head of slot `i` (typed::encode_slot_head) in the result buffer; 0 bytes when `i` is
-/// not a slot or no kernel was created (the binding then reads `kernel_slot(i)` for the refusal).
-/// Serves the simulator's fill fingerprints and slot heads without a slot image (issue 12).
-#[no_mangle]
-pub extern "C" fn kernel_slot_head(i: u32) -> *const u8 {
+/// `encode(slot i)` in the result buffer; 0 bytes when `i` is not a slot or no kernel was created
+/// (the binding then reads `kernel_slot(i)` for the refusal).
+fn slot_result(i: u32, encode: fn(&mut Vec<u8>, &crate::model::SlotState)) -> *const u8 {
     // SAFETY: single-threaded module.
     let api = unsafe { (*std::ptr::addr_of_mut!(KERNEL)).as_mut() };
     set_result_with(|r| {
         if let Some(api) = api {
             if let Some(s) = api.kernel.slots.get(i as usize) {
-                typed::encode_slot_head(r, s);
+                encode(r, s);
             }
         }
     })
+}
+
+/// Binary head of slot `i` (typed::encode_slot_head; `slot_result`). Serves the simulator's fill
+/// fingerprints and slot heads without a slot image (issue 12).
+#[no_mangle]
+pub extern "C" fn kernel_slot_head(i: u32) -> *const u8 {
+    slot_result(i, typed::encode_slot_head)
+}
+
+/// Binary order view of slot `i` (typed::encode_slot_orders; `slot_result`). Serves the venue
+/// connector's reconcile rounds and watchdog without a slot image (issue 12).
+#[no_mangle]
+pub extern "C" fn kernel_slot_orders(i: u32) -> *const u8 {
+    slot_result(i, typed::encode_slot_orders)
 }
 
 /// The ledger as a binary image (typed::encode_ledger) in the result buffer; empty before create.

@@ -379,6 +379,59 @@ pub fn encode_slot_head(buf: &mut Vec<u8>, s: &SlotState) {
     }
 }
 
+/// Binary order view of `s` (README "ABI", `kernel_slot_orders`): the fields of its SlotImage
+/// that the venue connector reads (venues/connector/ports.ts `SlotOrders`: reconcile rounds and
+/// the watchdog), with the same values as the image, appended to `buf`:
+/// ```text
+///  0 u8 stage (Stage code)
+///  1 u8 flags: b0 entryOrder present, b1 exitOrder present, b2 entryOrder.venueOrderId present,
+///     b3 exitOrder.venueOrderId present, b4 entryOrder LIMIT (else MARKET), b5 exitOrder LIMIT
+///  2 u16 0   4 u32 slotId   8 u32 feeUnconfirmedOrders.length
+/// 12 str symbol [, entryOrder.clientOrderId [, .venueOrderId]] [, exitOrder.clientOrderId [, .venueOrderId]]
+///    then per feeUnconfirmedOrders entry, in image order: u8 1 when its venueOrderId follows
+///    (else 0), str symbol, str clientOrderId [, str venueOrderId]        (str = u16 len + UTF-8)
+/// ```
+/// entryOrder / exitOrder are the slot's live orders and the list is image::fee_unconfirmed, as in
+/// image::slot_image (one definition each).
+pub fn encode_slot_orders(buf: &mut Vec<u8>, s: &SlotState) {
+    let entry = s.live_order(Purpose::Entry).map(|i| &s.orders[i]);
+    let exit = s.live_order(Purpose::Exit).map(|i| &s.orders[i]);
+    let mut flags = 0u8;
+    for (o, present, vid, limit) in [(entry, 1u8, 4u8, 16u8), (exit, 2, 8, 32)] {
+        if let Some(o) = o {
+            flags |= present;
+            if o.venue_order_id.is_some() {
+                flags |= vid;
+            }
+            if o.order_type == OrderType::Limit {
+                flags |= limit;
+            }
+        }
+    }
+    buf.push(s.stage.code());
+    buf.push(flags);
+    buf.extend_from_slice(&[0, 0]);
+    let fee_unconfirmed = crate::image::fee_unconfirmed(s).count();
+    for n in [s.slot_id, fee_unconfirmed] {
+        buf.extend_from_slice(&(n.min(u32::MAX as usize) as u32).to_le_bytes());
+    }
+    put_str(buf, &s.symbol);
+    for o in [entry, exit].iter().flatten() {
+        put_str(buf, &o.client_order_id);
+        if let Some(v) = &o.venue_order_id {
+            put_str(buf, v);
+        }
+    }
+    for f in crate::image::fee_unconfirmed(s) {
+        buf.push(f.venue_order_id.is_some() as u8);
+        put_str(buf, f.symbol);
+        put_str(buf, f.client_order_id);
+        if let Some(v) = f.venue_order_id {
+            put_str(buf, v);
+        }
+    }
+}
+
 /// Slot ids of a changed-slot mask, ascending.
 pub fn mask_ids(mask: u64) -> Vec<usize> {
     (0..64).filter(|i| mask & (1u64 << i) != 0).collect()

@@ -6,7 +6,7 @@
  * Nothing here imports sim/: the simulator implements these ports in sim/network.ts and
  * sim/runtime.ts; a live driver implements them over timers and an HTTPS / WebSocket client.
  */
-import type { ReconcileReport, SlotImage, Stage } from "../../kernel/types.js";
+import type { OrderImage, ReconcileReport, Stage } from "../../kernel/types.js";
 import type { RestRequest, RestResponse } from "../venue.js";
 import type { KernelInput } from "./wire.js";
 
@@ -92,7 +92,20 @@ export interface KernelPort {
  * sets mark price and unrealized PnL only, kernel/src/kernel/mark.rs, A4), so a host may keep a
  * slot's view across marks; any other kernel call that changes the slot makes it stale.
  */
-export type SlotOrders = Pick<SlotImage, "slotId" | "stage" | "symbol" | "entryOrder" | "exitOrder" | "feeUnconfirmedOrders">;
+export interface SlotOrders {
+  slotId: number;
+  stage: Stage;
+  symbol: string;
+  /** The live entry order (its ids and type); absent when the slot has none. */
+  entryOrder?: OrderRef;
+  /** The live exit order; absent when the slot has none. */
+  exitOrder?: OrderRef;
+  /** Finished orders whose fee the venue has not confirmed (absent or [] when none). */
+  feeUnconfirmedOrders?: readonly { symbol: string; clientOrderId: string; venueOrderId?: string }[];
+}
+
+/** An order as the connector reads it: its ids and type (a full OrderImage is one). */
+export type OrderRef = Pick<OrderImage, "clientOrderId" | "venueOrderId" | "orderType">;
 
 /**
  * What survives a process restart: a file (or a database row) in live mode, the run's simulated
