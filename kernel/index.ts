@@ -241,25 +241,28 @@ export class Kernel {
 
   /** Drop every cached image (cold calls: restore, reconcile, batches, anchors). */
   #invalidateAll(): void {
-    this.#slotCache = [];
-    this.#headCache = [];
-    this.#ordersCache = [];
+    this.#forgetSlots(undefined);
     this.#ledgerCache = undefined;
+  }
+
+  /** Drop the cached images, heads and order views of the slots `changed` lists (undefined: of every slot). */
+  #forgetSlots(changed: readonly number[] | undefined): void {
+    if (changed === undefined) {
+      this.#slotCache = [];
+      this.#headCache = [];
+      this.#ordersCache = [];
+      return;
+    }
+    for (const i of changed) {
+      this.#slotCache[i] = undefined;
+      this.#headCache[i] = undefined;
+      this.#ordersCache[i] = undefined;
+    }
   }
 
   /** Keep the caches current after an outcome (changedSlots, ledgerSeq). */
   #track(out: Outcome): Outcome {
-    if (out.changedSlots === undefined) {
-      this.#slotCache = [];
-      this.#headCache = [];
-      this.#ordersCache = [];
-    } else {
-      for (const i of out.changedSlots) {
-        this.#slotCache[i] = undefined;
-        this.#headCache[i] = undefined;
-        this.#ordersCache[i] = undefined;
-      }
-    }
+    this.#forgetSlots(out.changedSlots);
     if (this.#ledgerCache !== undefined && this.#ledgerCache.eventSeq !== out.ledgerSeq) this.#ledgerCache = undefined;
     return out;
   }

@@ -23,6 +23,25 @@ beforeAll(async () => {
 
 const sym = "FET-USDT";
 
+/** `k[view](bad)` throws what `k.slot(bad)` throws (same code and message) for each bad index. */
+function refusesLikeSlot(view: "slotHead" | "slotOrders"): void {
+  const k = mod.create(kernelConfigFor(getScenario("chaos")!));
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  for (const bad of [1.5, -1, 4096, 2 ** 32, Number.NaN]) {
+    const a = thrown(() => k.slot(bad));
+    expect(a, `slot(${bad})`).toBeDefined();
+    expect(thrown(() => k[view](bad)), `${view}(${bad})`).toMatchObject({ code: (a as { code: string }).code, message: (a as Error).message });
+  }
+  k.dispose();
+}
+
 /**
  * A kernel module whose kernels check every `view(i)` the simulator reads against `reference(slot(i))`
  * (toStrictEqual) and hand each checked view to `saw`.
@@ -82,26 +101,7 @@ describe("slotHead", () => {
     k.dispose();
   });
 
-  it("refuses what slot() refuses, with the same KernelError", () => {
-    const k = mod.create(kernelConfigFor(getScenario("chaos")!));
-    for (const bad of [1.5, -1, 4096, 2 ** 32, Number.NaN]) {
-      let a: unknown;
-      let b: unknown;
-      try {
-        k.slot(bad);
-      } catch (e) {
-        a = e;
-      }
-      try {
-        k.slotHead(bad);
-      } catch (e) {
-        b = e;
-      }
-      expect(a, `slot(${bad})`).toBeDefined();
-      expect(b, `slotHead(${bad})`).toMatchObject({ code: (a as { code: string }).code, message: (a as Error).message });
-    }
-    k.dispose();
-  });
+  it("refuses what slot() refuses, with the same KernelError", () => refusesLikeSlot("slotHead"));
 
   it("equals slotHeadOf(slot(i)) at every read of chaos runs (every stage, legs, unconfirmed fees, restarts)", async () => {
     let checked = 0;
@@ -162,23 +162,7 @@ describe("slotOrders", () => {
     k.dispose();
   });
 
-  it("refuses what slot() refuses, with the same KernelError", () => {
-    const k = mod.create(kernelConfigFor(getScenario("chaos")!));
-    for (const bad of [1.5, -1, 4096, 2 ** 32, Number.NaN]) {
-      const err = (f: () => unknown): unknown => {
-        try {
-          f();
-        } catch (e) {
-          return e;
-        }
-        return undefined;
-      };
-      const a = err(() => k.slot(bad));
-      expect(a, `slot(${bad})`).toBeDefined();
-      expect(err(() => k.slotOrders(bad)), `slotOrders(${bad})`).toMatchObject({ code: (a as { code: string }).code, message: (a as Error).message });
-    }
-    k.dispose();
-  });
+  it("refuses what slot() refuses, with the same KernelError", () => refusesLikeSlot("slotOrders"));
 
   it("equals slotOrdersOf(slot(i)) at every read of chaos runs (working orders with and without venue ids, unconfirmed fees, restarts)", async () => {
     let checked = 0;

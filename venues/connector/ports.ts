@@ -6,7 +6,8 @@
  * Nothing here imports sim/: the simulator implements these ports in sim/network.ts and
  * sim/runtime.ts; a live driver implements them over timers and an HTTPS / WebSocket client.
  */
-import type { OrderImage, ReconcileReport, Stage } from "../../kernel/types.js";
+import type { ReconcileReport, Stage } from "../../kernel/types.js";
+import type { FeeRefImage, SlotOrdersImage } from "../../kernel/typed.js";
 import type { RestRequest, RestResponse } from "../venue.js";
 import type { KernelInput } from "./wire.js";
 
@@ -90,22 +91,13 @@ export interface KernelPort {
  * reconcile rounds query and the watchdog times) and the finished orders whose fee the venue has
  * not confirmed (docs/accounting.md, fees). A kernel mark price changes none of these fields (it
  * sets mark price and unrealized PnL only, kernel/src/kernel/mark.rs, A4), so a host may keep a
- * slot's view across marks; any other kernel call that changes the slot makes it stale.
+ * slot's view across marks; any other kernel call that changes the slot makes it stale. The
+ * kernel's binary order view (kernel/typed.ts SlotOrdersImage) is one; so is a full SlotImage.
  */
-export interface SlotOrders {
-  slotId: number;
-  stage: Stage;
-  symbol: string;
-  /** The live entry order (its ids and type); absent when the slot has none. */
-  entryOrder?: OrderRef;
-  /** The live exit order; absent when the slot has none. */
-  exitOrder?: OrderRef;
+export type SlotOrders = Omit<SlotOrdersImage, "feeUnconfirmedOrders"> & {
   /** Finished orders whose fee the venue has not confirmed (absent or [] when none). */
-  feeUnconfirmedOrders?: readonly { symbol: string; clientOrderId: string; venueOrderId?: string }[];
-}
-
-/** An order as the connector reads it: its ids and type (a full OrderImage is one). */
-export type OrderRef = Pick<OrderImage, "clientOrderId" | "venueOrderId" | "orderType">;
+  feeUnconfirmedOrders?: readonly FeeRefImage[];
+};
 
 /**
  * What survives a process restart: a file (or a database row) in live mode, the run's simulated
