@@ -125,7 +125,7 @@ describe("slotHead", () => {
 });
 
 describe("slotOrders", () => {
-  it("equals the image's order fields through an entry, a LIMIT exit and archived fee references, and is frozen and cached until the slot changes", () => {
+  it("equals the image's order fields through an entry, a LIMIT exit and fee-unconfirmed orders carried across a re-entry (I10, chaos seed 10010), and is frozen and cached until the slot changes", () => {
     const k = mod.create(kernelConfigFor(getScenario("chaos")!));
     const same = (i: number) => expect(k.slotOrders(i)).toStrictEqual(slotOrdersOf(k.slot(i)));
     same(0);
