@@ -10,10 +10,13 @@
  * - simSpeedup: simulated time / wall time of a 48 h soak (one run; --quick: 2 h).
  * - chaosRunsPerMin: swarm chaos seeds per minute (scenarios/chaos.ts runChaos, every core), the
  *   pool's start-up included. `chaos` says what was measured: seeds, wall time, `startupMs` (until
- *   every worker could take a seed) and `steadyRunsPerMin` (seeds per minute after start-up). The
- *   full budget runs 400 seeds (40 before session 8, when start-up was most of the figure: 479/min
- *   against 1,129–1,208/min over 10,000-seed sweeps); the process start of the `dita` command
- *   itself (node and the CLI, about a second) is outside it.
+ *   every worker could take a seed), `halfMs` (until half of the seeds were done) and
+ *   `steadyRunsPerMin` (seeds per minute over the second half: after the start-up and the JIT's
+ *   warm-up, the rate a long sweep approaches). The full budget runs 400 seeds (40 before session
+ *   8, when start-up was most of the figure: 479/min against 1,129–1,208/min over 10,000-seed
+ *   sweeps); the process start of the `dita` command itself (node and the CLI, about a second) is
+ *   outside it. On 2026-12-02 the 400-seed figure was 1,305–1,333/min while a 10,000-seed sweep
+ *   (seeds 150001–160000) ran at 1,613/min: the first seeds of each worker pay the JIT's warm-up.
  * - rssGrowthMb: RSS growth of one kernel from 100k to 1M entry+exit round trips (cli/rss-probe.ts
  *   in a child process with RSS_PROBE_NODE_FLAGS: forced GC and V8's young generation pinned at
  *   its grown size, see cli/rss-probe-flags.ts; --quick: 10k to 50k). Raw process RSS at both
@@ -97,7 +100,7 @@ export interface BenchOptions {
    * budget with every core): its seeds per minute become the chaos figure and the bench does not
    * run a second sweep. `seeds` counts seeds (a seed re-executed for determinism counts once).
    */
-  chaos?: { seeds: number; wallMs: number; ok: boolean; jobs: number; startupMs?: number };
+  chaos?: { seeds: number; wallMs: number; ok: boolean; jobs: number; startupMs?: number; halfMs?: number; halfSeeds?: number };
 }
 
 /** The bench JSON document (`dita bench --json`); absent figures are listed in `unavailable`. */
@@ -133,7 +136,13 @@ export interface BenchResult {
     from?: "gate";
     /** ms from the start of runChaos until every pool worker had loaded its module and could take a seed (part of wallMs). */
     startupMs?: number;
-    /** seeds / (wallMs − startupMs) per minute: the rate once the pool is up (what a long sweep approaches). */
+    /** ms from the start of runChaos until half of the seeds (`halfSeeds`, rounded up) were done (part of wallMs). */
+    halfMs?: number;
+    /**
+     * Seeds per minute over the second half of the sweep, (seeds − halfSeeds) / (wallMs − halfMs):
+     * the rate once the pool is up and its workers' JIT is warm (what a long sweep approaches).
+     * Until 2026-12-02 this was seeds / (wallMs − startupMs), which still carried the warm-up.
+     */
     steadyRunsPerMin?: number;
     /** What the figure measured, in words (budget, start-up, what is outside it). */
     description?: string;
@@ -218,11 +227,42 @@ function rssProbe(checkpoints: [number, number]): Promise<RssProbeOutput> {
 
 const round = (v: number, d = 0) => Math.round(v * 10 ** d) / 10 ** d;
 
-/** The start-up part of a chaos figure: startupMs, the steady rate after it, and a description. */
-function chaosStartup(seeds: number, wallMs: number, startupMs: number | undefined, what: string): { startupMs?: number; steadyRunsPerMin?: number; description: string } {
-  const tail = "; wallMs and chaosRunsPerMin include the pool's start-up (bundle lookup, worker spawn, module import, kernel load: startupMs) and first-seed JIT warm-up, not the start of the dita process itself";
-  if (startupMs === undefined) return { description: what + tail };
-  return { startupMs: round(startupMs), steadyRunsPerMin: round((seeds / (wallMs - startupMs)) * 60_000, 1), description: what + tail };
+/**
+ * Times a chaos sweep for its bench figure (wall clock: the bench and the gate only, never the
+ * simulation path). Give `onReady` and `onProgress` to runChaos; `startupMs` is set when every
+ * pool worker can take a seed, `halfMs` when half of the seeds (rounded up) are done.
+ */
+export class ChaosTimer {
+  private readonly t0 = performance.now();
+  startupMs: number | undefined;
+  halfMs: number | undefined;
+  halfSeeds: number | undefined;
+  /** runChaos `onReady`. */
+  readonly onReady = (ready: number, workers: number): void => {
+    if (ready === workers && this.startupMs === undefined) this.startupMs = performance.now() - this.t0;
+  };
+  /** runChaos `onProgress` (seeds done, seeds in the sweep). */
+  readonly onProgress = (done: number, total: number): void => {
+    if (this.halfMs !== undefined || done < Math.ceil(total / 2)) return;
+    this.halfMs = performance.now() - this.t0;
+    this.halfSeeds = done;
+  };
+  /** ms since the timer was made (just before runChaos was called). */
+  elapsedMs(): number {
+    return performance.now() - this.t0;
+  }
+}
+
+/** The start-up and steady parts of a chaos figure (see BenchResult.chaos), and a description. */
+export function chaosStartup(seeds: number, wallMs: number, t: { startupMs?: number; halfMs?: number; halfSeeds?: number }, what: string): { startupMs?: number; halfMs?: number; steadyRunsPerMin?: number; description: string } {
+  const tail = "; wallMs and chaosRunsPerMin include the pool's start-up (bundle lookup, worker spawn, module import, kernel load: startupMs) and the JIT's warm-up, not the start of the dita process itself; steadyRunsPerMin is the rate over the second half of the seeds (after halfMs)";
+  const out: { startupMs?: number; halfMs?: number; steadyRunsPerMin?: number; description: string } = { description: what + tail };
+  if (t.startupMs !== undefined) out.startupMs = round(t.startupMs);
+  if (t.halfMs !== undefined && t.halfSeeds !== undefined && t.halfSeeds < seeds && wallMs > t.halfMs) {
+    out.halfMs = round(t.halfMs);
+    out.steadyRunsPerMin = round(((seeds - t.halfSeeds) / (wallMs - t.halfMs)) * 60_000, 1);
+  }
+  return out;
 }
 
 /**
@@ -364,18 +404,17 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
       if (opts.chaos) {
         const c = opts.chaos;
         res.chaosRunsPerMin = round((c.seeds / c.wallMs) * 60_000, 1);
-        res.chaos = { seeds: c.seeds, wallMs: round(c.wallMs), ok: c.ok, jobs: c.jobs, from: "gate", ...chaosStartup(c.seeds, c.wallMs, c.startupMs, `the gate's own chaos section (${c.seeds} seeds, 1 in 10 executed twice for determinism, --jobs ${c.jobs})`) };
+        res.chaos = { seeds: c.seeds, wallMs: round(c.wallMs), ok: c.ok, jobs: c.jobs, from: "gate", ...chaosStartup(c.seeds, c.wallMs, c, `the gate's own chaos section (${c.seeds} seeds, 1 in 10 executed twice for determinism, --jobs ${c.jobs})`) };
       } else {
         const runChaos = await loadRunChaos();
         const jobs = os.availableParallelism();
-        let t0 = 0;
-        let startupMs: number | undefined;
+        let timer: ChaosTimer | undefined;
         const { value: r, ms } = await timeOnce(() => {
-          t0 = performance.now();
-          return runChaos({ seeds: budget.chaosSeeds, from: 1, jobs, onReady: (ready, workers) => void (ready === workers && (startupMs = performance.now() - t0)) });
+          timer = new ChaosTimer();
+          return runChaos({ seeds: budget.chaosSeeds, from: 1, jobs, onReady: timer.onReady, onProgress: timer.onProgress });
         });
         res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
-        res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs, ...chaosStartup(r.runs, ms, startupMs, `runChaos over seeds 1–${budget.chaosSeeds} with --jobs ${jobs}, in the bench's process`) };
+        res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs, ...chaosStartup(r.runs, ms, timer ?? {}, `runChaos over seeds 1–${budget.chaosSeeds} with --jobs ${jobs}, in the bench's process`) };
       }
     } catch (e) {
       miss("chaosRunsPerMin", e);
@@ -422,7 +461,7 @@ export function benchText(r: BenchResult): string {
     ["WASM / native", f(r.ratio), null],
     ["sim events/s (end to end)", f(r.simEventsPerSec), r.simScenario ? `${r.simScenario}, ±${r.simNoisePct}%` : null],
     ["48 h soak: simulated / wall", f(r.simSpeedup, "x"), r.soak ? `${r.soak.events} events in ${r.soak.wallMs} ms` : null],
-    ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms, --jobs ${r.chaos.jobs ?? 1}${r.chaos.startupMs !== undefined ? `; start-up ${r.chaos.startupMs} ms, then ${r.chaos.steadyRunsPerMin}/min` : ""}` : null],
+    ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms, --jobs ${r.chaos.jobs ?? 1}${r.chaos.startupMs !== undefined ? `; start-up ${r.chaos.startupMs} ms` : ""}${r.chaos.steadyRunsPerMin !== undefined ? `; second half ${r.chaos.steadyRunsPerMin}/min` : ""}` : null],
     ["peak RSS of a dita run (MB)", r.runPeakRss ? f(r.runPeakRss.peakRssMb) : "not run", r.runPeakRss ? `${r.runPeakRss.scenario}: ${r.runPeakRss.events} events with report and trace in ${r.runPeakRss.wallMs} ms` : r.budget === "quick" ? "measured by the full bench only" : null],
     ["RSS growth (MB)", f(r.rssGrowthMb), r.rss ? `${r.rss.fromTrades} → ${r.rss.toTrades} trades: ${r.rss.fromMb} → ${r.rss.toMb} MB (kernel WASM memory ${r.rss.wasmFromMb} → ${r.rss.wasmToMb} MB), ${r.rss.tradesPerSec} trades/s` : null],
   ];

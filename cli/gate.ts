@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { join, relative } from "node:path";
 import { gateReasons, type GateCell, type GateResult, type GateSection } from "../reports/gate-page.js";
 import { nextCounterDir, runId, writeGateReport } from "../reports/write.js";
-import { runBench, type BenchResult } from "./bench.js";
+import { ChaosTimer, runBench, type BenchOptions, type BenchResult } from "./bench.js";
 import { BASELINE_PATH, DEFAULT_BASELINE, diffPaths, canonicalJson, loadBaseline, normalise, saveBaseline, type Baseline } from "./baseline.js";
 import { reportsRoot, textTable, type CommandOutput } from "./commands.js";
 import type { SuiteRunSummary, SuiteRunTask } from "./run-one.js";
@@ -24,6 +24,9 @@ import { EXIT_CHECK_FAILED, EXIT_OK } from "./errors.js";
 import { hostInfo } from "./bench.js";
 import { log, startProgress } from "./io.js";
 import { loadRunChaos, loadRunGolden, loadRunMutants, loadScenarios, REPO_ROOT, type GoldenCase } from "./modules.js";
+
+/** The gate's chaos sweep as the bench reads it (BenchOptions.chaos): its wall time, start-up and half-way marks. */
+type ChaosTiming = NonNullable<BenchOptions["chaos"]>;
 
 /** The gate re-executes 1 run in this many (scenarios and chaos seeds) to check determinism (invariant 12). */
 export const GATE_DETERMINISM_EVERY = 10;
@@ -130,19 +133,18 @@ async function goldenSection(baseline: Baseline | undefined, actuals: Record<str
   };
 }
 
-async function chaosSection(seeds: number, from: number, jobs: number | undefined, timing?: { wallMs: number; jobs: number; ok: boolean; seeds: number; startupMs?: number }): Promise<Omit<GateSection, "name" | "durationMs">> {
+async function chaosSection(seeds: number, from: number, jobs: number | undefined, timing?: ChaosTiming): Promise<Omit<GateSection, "name" | "durationMs">> {
   const runChaos = await loadRunChaos();
   const bar = startProgress("chaos", seeds);
   let res: Awaited<ReturnType<typeof runChaos>>;
-  const t0 = performance.now();
-  let startupMs: number | undefined;
+  const timer = new ChaosTimer();
   try {
-    res = await runChaos({ seeds, from, jobs, determinismEvery: GATE_DETERMINISM_EVERY, onProgress: (d, t) => bar.update(d, t), onReady: (ready, workers) => void (ready === workers && (startupMs = performance.now() - t0)) });
+    res = await runChaos({ seeds, from, jobs, determinismEvery: GATE_DETERMINISM_EVERY, onProgress: (d, t) => (bar.update(d, t), timer.onProgress(d, t)), onReady: timer.onReady });
   } finally {
     bar.stop();
   }
   // The bench's chaos figure is this sweep (seeds per minute with every core), not a second one.
-  if (timing) Object.assign(timing, { wallMs: performance.now() - t0, jobs: jobs ?? defaultJobs(), ok: res.ok, seeds: res.runs, startupMs });
+  if (timing) Object.assign(timing, { wallMs: timer.elapsedMs(), jobs: jobs ?? defaultJobs(), ok: res.ok, seeds: res.runs, startupMs: timer.startupMs, halfMs: timer.halfMs, halfSeeds: timer.halfSeeds });
   return {
     ok: res.ok && res.runs === seeds,
     reasons: res.failures.length
@@ -237,7 +239,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult> {
   } else {
     sections.push(await timed("scenarios", () => scenariosSection(gateDir, budgets.scenarioSeed, opts.jobs)));
     sections.push(await timed("golden", () => goldenSection(baseline, goldenActuals)));
-    const chaosTiming: { wallMs: number; jobs: number; ok: boolean; seeds: number; startupMs?: number } = { wallMs: 0, jobs: 0, ok: false, seeds: 0 };
+    const chaosTiming: ChaosTiming = { wallMs: 0, jobs: 0, ok: false, seeds: 0 };
     sections.push(await timed("chaos", () => chaosSection(chaosSeeds, budgets.chaosFrom, opts.jobs, chaosTiming)));
     sections.push(
       await timed("bench", async () => {
