@@ -253,10 +253,16 @@ export class ChaosTimer {
   }
 }
 
-/** The start-up and steady parts of a chaos figure (see BenchResult.chaos), and a description. */
-export function chaosStartup(seeds: number, wallMs: number, t: { startupMs?: number; halfMs?: number; halfSeeds?: number }, what: string): { startupMs?: number; halfMs?: number; steadyRunsPerMin?: number; description: string } {
+/** The marks a ChaosTimer took during a sweep (BenchOptions.chaos carries them from the gate). */
+type ChaosMarks = Pick<ChaosTimer, "startupMs" | "halfMs" | "halfSeeds">;
+
+/** The parts of BenchResult.chaos derived from a sweep's marks: start-up, half-way, steady rate and description. */
+type ChaosFigureParts = Pick<NonNullable<BenchResult["chaos"]>, "startupMs" | "halfMs" | "steadyRunsPerMin"> & { description: string };
+
+/** The start-up, half-way and steady parts of a chaos figure (see BenchResult.chaos), and a description. */
+export function chaosFigureParts(seeds: number, wallMs: number, t: Partial<ChaosMarks>, what: string): ChaosFigureParts {
   const tail = "; wallMs and chaosRunsPerMin include the pool's start-up (bundle lookup, worker spawn, module import, kernel load: startupMs) and the JIT's warm-up, not the start of the dita process itself; steadyRunsPerMin is the rate over the second half of the seeds (after halfMs)";
-  const out: { startupMs?: number; halfMs?: number; steadyRunsPerMin?: number; description: string } = { description: what + tail };
+  const out: ChaosFigureParts = { description: what + tail };
   if (t.startupMs !== undefined) out.startupMs = round(t.startupMs);
   if (t.halfMs !== undefined && t.halfSeeds !== undefined && t.halfSeeds < seeds && wallMs > t.halfMs) {
     out.halfMs = round(t.halfMs);
@@ -404,7 +410,7 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
       if (opts.chaos) {
         const c = opts.chaos;
         res.chaosRunsPerMin = round((c.seeds / c.wallMs) * 60_000, 1);
-        res.chaos = { seeds: c.seeds, wallMs: round(c.wallMs), ok: c.ok, jobs: c.jobs, from: "gate", ...chaosStartup(c.seeds, c.wallMs, c, `the gate's own chaos section (${c.seeds} seeds, 1 in 10 executed twice for determinism, --jobs ${c.jobs})`) };
+        res.chaos = { seeds: c.seeds, wallMs: round(c.wallMs), ok: c.ok, jobs: c.jobs, from: "gate", ...chaosFigureParts(c.seeds, c.wallMs, c, `the gate's own chaos section (${c.seeds} seeds, 1 in 10 executed twice for determinism, --jobs ${c.jobs})`) };
       } else {
         const runChaos = await loadRunChaos();
         const jobs = os.availableParallelism();
@@ -414,7 +420,7 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
           return runChaos({ seeds: budget.chaosSeeds, from: 1, jobs, onReady: timer.onReady, onProgress: timer.onProgress });
         });
         res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
-        res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs, ...chaosStartup(r.runs, ms, timer ?? {}, `runChaos over seeds 1–${budget.chaosSeeds} with --jobs ${jobs}, in the bench's process`) };
+        res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs, ...chaosFigureParts(r.runs, ms, timer ?? {}, `runChaos over seeds 1–${budget.chaosSeeds} with --jobs ${jobs}, in the bench's process`) };
       }
     } catch (e) {
       miss("chaosRunsPerMin", e);
