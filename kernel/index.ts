@@ -501,8 +501,8 @@ export class Kernel {
     return o;
   }
   /**
-   * Digest of the canonical state (kernel/README.md "State digest": FNV-1a 128 over the saveState
-   * text with sourceHash ""), 32 hex digits, computed inside the kernel without exporting the
+   * Digest of the canonical state (kernel/README.md "State digest": SipHash-2-4-128, key
+   * 0x00..0x0f, over the saveState text with sourceHash ""), 32 hex digits, computed inside the kernel without exporting the
    * state. Equal digests ⇔ equal saved states (up to hash collisions): what idempotency probes compare.
    */
   stateDigest(): string {

@@ -27,6 +27,7 @@ const APT_PACKAGES = [
   "librust-serde-derive-dev",
   "librust-serde-json-dev",
   "librust-rust-decimal-dev",
+  "librust-siphasher-dev",
   // The wasm32 target links with `rust-lld`, which Debian ships as a link to lld-14; the package is
   // only a Recommends of libstd-rust-dev-wasm32, so `--no-install-recommends` leaves it out.
   "lld-14",
@@ -70,7 +71,7 @@ function toolchainMissing() {
   if (!existsSync("/usr/bin/lld-14")) missing.push("wasm linker /usr/bin/lld-14 (lld-14, the target of rust-lld)");
   const reg = "/usr/share/cargo/registry";
   const have = existsSync(reg) ? readdirSync(reg) : [];
-  for (const c of ["serde-1", "serde_derive-1", "serde_json-1", "rust_decimal-1"]) {
+  for (const c of ["serde-1", "serde_derive-1", "serde_json-1", "rust_decimal-1", "siphasher-0"]) {
     if (!have.some((n) => n.startsWith(c))) missing.push(`crate ${c.slice(0, -2)} in ${reg}`);
   }
   return missing;

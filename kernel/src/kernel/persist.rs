@@ -79,32 +79,36 @@ impl<'a> serde::Serialize for Kept<'a> {
     }
 }
 
-/// FNV-1a, 128-bit (offset basis 0x6c62272e07bb014262b821756295c58d, prime 2^88 + 2^8 + 0x3b),
-/// as an io::Write sink for the state digest.
-pub(super) struct Fnv128(u128);
+/// Key of the state digest's SipHash-2-4-128: the 16 bytes 0x00..0x0f, the key of the reference
+/// implementation's test vectors (veorq/SipHash `vectors.h`), so the function can be checked
+/// against them (unit test `digest_hash_is_reference_siphash_2_4_128`). The digest detects change,
+/// not tampering: the key need not be secret.
+const DIGEST_KEY: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
-impl Fnv128 {
-    fn new() -> Fnv128 {
-        Fnv128(0x6c62272e07bb014262b821756295c58d)
+/// Bytes the state text is gathered in before it is hashed: serde writes the text in pieces of a
+/// few bytes (quotes, separators, keys), and SipHash compresses 8-byte words.
+const DIGEST_CHUNK_BYTES: usize = 4096;
+
+/// io::Write sink of the state digest: SipHash-2-4 with 128-bit output (siphasher crate) over the
+/// bytes written, in order.
+pub(super) struct DigestSink(siphasher::sip128::SipHasher24);
+
+impl DigestSink {
+    pub(super) fn new() -> DigestSink {
+        DigestSink(siphasher::sip128::SipHasher24::new_with_key(&DIGEST_KEY))
+    }
+
+    /// The 16 output bytes (SipHash's two 64-bit halves, each little-endian, as the reference
+    /// implementation writes them) as 32 lowercase hex digits.
+    pub(super) fn hex(&self) -> String {
+        use siphasher::sip128::Hasher128;
+        self.0.finish128().as_bytes().iter().map(|b| format!("{:02x}", b)).collect()
     }
 }
 
-impl std::io::Write for Fnv128 {
-    /// h = (h ^ byte) × PRIME mod 2^128 per byte, computed on two 64-bit words: with PRIME =
-    /// 2^88 + 0x13b, h × PRIME = h × 0x13b + (lo << 88), and h × 0x13b needs only 64-bit
-    /// multiplies (the carry out of lo × 0x13b from its 32-bit halves). Same value as the u128
-    /// product (unit test `fnv128_words_match_u128`), without wasm32's 128-bit multiply helper
-    /// on every byte of the state text (the chaos idempotency probe digests it twice per probe).
+impl std::io::Write for DigestSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        const C: u64 = (1 << 8) + 0x3b;
-        let (mut hi, mut lo) = ((self.0 >> 64) as u64, self.0 as u64);
-        for b in buf {
-            lo ^= *b as u64;
-            let carry = ((lo >> 32) * C + (((lo & 0xffff_ffff) * C) >> 32)) >> 32;
-            hi = hi.wrapping_mul(C).wrapping_add(carry).wrapping_add(lo << 24);
-            lo = lo.wrapping_mul(C);
-        }
-        self.0 = ((hi as u128) << 64) | lo as u128;
+        std::hash::Hasher::write(&mut self.0, buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -140,19 +144,25 @@ impl Kernel {
         String::from_utf8(out).map_err(|e| e.to_string())
     }
 
-    /// State digest (kernel/README.md "State digest"): FNV-1a 128 over the saveState JSON text
-    /// with `sourceHash` set to "" (so the digest depends on the state only, not on the build),
-    /// as 32 lowercase hex digits. Streamed: the state text is never materialised, and archived
-    /// trades are hashed from their cached texts (archive.rs; issue 12: most of the digest was
-    /// serde formatting of archived trades, which rarely change). Two kernels
-    /// have equal digests iff their saveState texts (minus sourceHash) are equal, up to FNV-1a
-    /// 128 collisions. Used by the idempotency probes instead of exporting the state twice.
+    /// State digest (kernel/README.md "State digest"): SipHash-2-4 with 128-bit output, key
+    /// 0x00..0x0f (DIGEST_KEY), over the saveState JSON text with `sourceHash` set to "" (so the
+    /// digest depends on the state only, not on the build), as the 16 output bytes in 32
+    /// lowercase hex digits. Streamed: the state text is never materialised (it is gathered in
+    /// DIGEST_CHUNK_BYTES pieces), and archived trades are hashed from their cached texts
+    /// (archive.rs; issue 12: most of the digest was serde formatting of archived trades, which
+    /// rarely change). Two kernels have equal digests iff their saveState texts (minus
+    /// sourceHash) are equal, up to 128-bit hash collisions. Used by the idempotency probes
+    /// instead of exporting the state twice. Errors: "error: …" text when serialising fails
+    /// (the binding's checkedDigest throws on it).
     pub fn state_digest(&self) -> String {
-        let mut h = Fnv128::new();
-        if let Err(e) = write_state_json(&mut h, "", &self.saved_view(), true) {
+        let mut w = std::io::BufWriter::with_capacity(DIGEST_CHUNK_BYTES, DigestSink::new());
+        if let Err(e) = write_state_json(&mut w, "", &self.saved_view(), true) {
             return format!("error: {}", e);
         }
-        format!("{:032x}", h.0)
+        match w.into_inner() {
+            Ok(sink) => sink.hex(),
+            Err(e) => format!("error: {}", e.error()),
+        }
     }
 
     /// Restore a saved state after validating every slot image (Flaw 11, G8, J7, G14). Slots with
@@ -373,29 +383,57 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
-    use super::{Fnv128, SavedState};
+    use super::{DigestSink, SavedState, DIGEST_CHUNK_BYTES, DIGEST_KEY};
     use std::io::Write;
 
-    /// The reference FNV-1a 128 step on a u128 (the documented definition).
-    fn reference(bytes: &[u8]) -> u128 {
-        const PRIME: u128 = (1u128 << 88) + (1u128 << 8) + 0x3b;
-        let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-        for b in bytes {
-            h ^= *b as u128;
-            h = h.wrapping_mul(PRIME);
+    /// veorq/SipHash `vectors.h`, `vectors_sip128` (the designers' reference implementation):
+    /// SipHash-2-4 with 128-bit output, key 0x00..0x0f, message 0x00..(n-1) for n = 0..63, as
+    /// the 16 output bytes in hex.
+    const VECTORS_SIP128: [&str; 64] = [
+        "a3817f04ba25a8e66df67214c7550293", "da87c1d86b99af44347659119b22fc45", "8177228da4a45dc7fca38bdef60affe4", "9c70b60c5267a94e5f33b6b02985ed51",
+        "f88164c12d9c8faf7d0f6e7c7bcd5579", "1368875980776f8854527a07690e9627", "14eeca338b208613485ea0308fd7a15e", "a1f1ebbed8dbc153c0b84aa61ff08239",
+        "3b62a9ba6258f5610f83e264f31497b4", "264499060ad9baabc47f8b02bb6d71ed", "00110dc378146956c95447d3f3d0fbba", "0151c568386b6677a2b4dc6f81e5dc18",
+        "d626b266905ef35882634df68532c125", "9869e247e9c08b10d029934fc4b952f7", "31fcefac66d7de9c7ec7485fe4494902", "5493e99933b0a8117e08ec0f97cfc3d9",
+        "6ee2a4ca67b054bbfd3315bf85230577", "473d06e8738db89854c066c47ae47740", "a426e5e423bf4885294da481feaef723", "78017731cf65fab074d5208952512eb1",
+        "9e25fc833f2290733e9344a5e83839eb", "568e495abe525a218a2214cd3e071d12", "4a29b54552d16b9a469c10528eff0aae", "c9d184ddd5a9f5e0cf8ce29a9abf691c",
+        "2db479ae78bd50d8882a8a178a6132ad", "8ece5f042d5e447b5051b9eacb8d8f6f", "9c0b53b4b3c307e87eaee08678141f66", "abf248af69a6eae4bfd3eb2f129eeb94",
+        "0664da1668574b88b935f3027358aef4", "aa4b9dc4bf337de90cd4fd3c467c6ab7", "ea5c7f471faf6bde2b1ad7d4686d2287", "2939b0183223fafc1723de4f52c43d35",
+        "7c3956ca5eeafc3e363e9d556546eb68", "77c6077146f01c32b6b69d5f4ea9ffcf", "37a6986cb8847edf0925f0f1309b54de", "a705f0e69da9a8f907241a2e923c8cc8",
+        "3dc47d1f29c448461e9e76ed904f6711", "0d62bf01e6fc0e1a0d3c4751c5d3692b", "8c03468bca7c669ee4fd5e084bbee7b5", "528a5bb93baf2c9c4473cce5d0d22bd9",
+        "df6a301e95c95dad97ae0cc8c6913bd8", "801189902c857f39e73591285e70b6db", "e617346ac9c231bb3650ae34ccca0c5b", "27d93437efb721aa401821dcec5adf89",
+        "89237d9ded9c5e78d8b1c9b166cc7342", "4a6d8091bf5e7d651189fa94a250b14c", "0e33f96055e7ae893ffc0e3dcf492902", "e61c432b720b19d18ec8d84bdc63151b",
+        "f7e5aef549f782cf379055a608269b16", "438d030fd0b7a54fa837f2ad201a6403", "a590d3ee4fbf04e3247e0d27f286423f", "5fe2c1a172fe93c4b15cd37caef9f538",
+        "2c97325cbd06b36eb2133dd08b3a017c", "92c814227a6bca949ff0659f002ad39e", "dce850110bd8328cfbd50841d6911d87", "67f14984c7da791248e32bb5922583da",
+        "1938f2cf72d54ee97e94166fa91d2a36", "74481e9646ed49fe0f6224301604698e", "57fca5de98a9d6d8006438d0583d8a1d", "9fecde1cefdc1cbed4763674d9575359",
+        "e3040c00eb28f15366ca73cbd872e740", "7697009a6a831dfecca91c5993670f7a", "5853542321f567a005d547a4f04759bd", "5150d1772f50834a503e069a973fbd7c",
+    ];
+
+    /// `bytes` written through the digest's BufWriter in pieces of `piece` bytes, as state_digest does.
+    fn digest_of(bytes: &[u8], piece: usize) -> String {
+        let mut w = std::io::BufWriter::with_capacity(DIGEST_CHUNK_BYTES, DigestSink::new());
+        for p in bytes.chunks(piece.max(1)) {
+            w.write_all(p).unwrap();
         }
-        h
+        w.into_inner().ok().unwrap().hex()
     }
 
+    /// The digest's hash is SipHash-2-4-128 under the reference key, whatever pieces the text
+    /// arrives in: every reference vector, written whole, byte by byte and in 3-byte pieces.
     #[test]
-    fn fnv128_words_match_u128() {
-        // Published FNV-1a 128 vectors, then every byte value and a long pseudo-random text.
-        let mut h = Fnv128::new();
-        h.write_all(b"").unwrap();
-        assert_eq!(h.0, 0x6c62272e07bb014262b821756295c58d);
-        let mut h = Fnv128::new();
-        h.write_all(b"a").unwrap();
-        assert_eq!(h.0, 0xd228cb696f1a8caf78912b704e4a8964);
+    fn digest_hash_is_reference_siphash_2_4_128() {
+        assert_eq!(DIGEST_KEY.to_vec(), (0u8..16).collect::<Vec<u8>>());
+        let msg: Vec<u8> = (0u8..64).collect();
+        for (n, want) in VECTORS_SIP128.iter().enumerate() {
+            for piece in [64, 1, 3] {
+                assert_eq!(digest_of(&msg[..n], piece), *want, "length {} in pieces of {}", n, piece);
+            }
+        }
+    }
+
+    /// A long text through the buffer in pieces that straddle its chunk boundary gives the
+    /// one-shot hash of the whole text (the buffer changes how, never what, is hashed).
+    #[test]
+    fn digest_of_a_long_text_does_not_depend_on_its_pieces() {
         let mut bytes: Vec<u8> = (0..=255u8).collect();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..100_000 {
@@ -404,12 +442,19 @@ mod tests {
             x ^= x << 17;
             bytes.push(x as u8);
         }
-        for cut in [0usize, 1, 7, 256, 4097, bytes.len()] {
-            let mut h = Fnv128::new();
-            h.write_all(&bytes[..cut]).unwrap();
-            h.write_all(&bytes[cut..]).unwrap();
-            assert_eq!(h.0, reference(&bytes), "split at {}", cut);
+        let whole = reference(&bytes);
+        for piece in [1usize, 7, 4095, 4096, 4097, 10_000, bytes.len()] {
+            assert_eq!(digest_of(&bytes, piece), whole, "pieces of {}", piece);
         }
+    }
+
+    /// The definition, one shot: SipHash-2-4-128 (siphasher) of `bytes` under DIGEST_KEY, in hex.
+    fn reference(bytes: &[u8]) -> String {
+        use siphasher::sip128::{Hasher128, SipHasher24};
+        use std::hash::Hasher;
+        let mut h = SipHasher24::new_with_key(&DIGEST_KEY);
+        h.write(bytes);
+        h.finish128().as_bytes().iter().map(|b| format!("{:02x}", b)).collect()
     }
 
     /// The bench stream (stream.rs) into a kernel with a small archive, in chunks of records.
@@ -430,15 +475,15 @@ mod tests {
     }
 
     fn reference_digest(k: &crate::kernel::Kernel) -> String {
-        format!("{:032x}", reference(k.save("").unwrap().as_bytes()))
+        reference(k.save("").unwrap().as_bytes())
     }
 
     /// The composed saved-state text (write_state_json, cached archive texts) is byte for byte
-    /// what serde_json writes for the same `SavedState`, and the digest is FNV-1a 128 of the
+    /// what serde_json writes for the same `SavedState`, and the digest is SipHash-2-4-128 of the
     /// saveState text with sourceHash "" (kernel/README.md "State digest"), while the archive
     /// grows, evicts (archiveCapacity 6) and has cached texts from earlier digests.
     #[test]
-    fn state_text_matches_serde_of_saved_state_and_digest_matches_its_fnv() {
+    fn state_text_matches_serde_of_saved_state_and_digest_matches_its_siphash() {
         let cfg = crate::stream::bench_config(4).replace("\"defaultExitLegRatios\"", "\"archiveCapacity\":6,\"defaultExitLegRatios\"");
         let mut api = crate::api::Api::create(&cfg).unwrap();
         let mut evicted_seen = false;
