@@ -16,23 +16,10 @@ import { createHash } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kernelSourceHash } from "../kernel/source-hash.mjs";
+import { KERNEL_APT_INSTALL, KERNEL_APT_PACKAGES, KERNEL_CRATES } from "./debian-packages.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const kernelDir = join(root, "kernel");
-const APT_PACKAGES = [
-  "rustc",
-  "cargo",
-  "libstd-rust-dev-wasm32",
-  "librust-serde-dev",
-  "librust-serde-derive-dev",
-  "librust-serde-json-dev",
-  "librust-rust-decimal-dev",
-  "librust-siphasher-dev",
-  // The wasm32 target links with `rust-lld`, which Debian ships as a link to lld-14; the package is
-  // only a Recommends of libstd-rust-dev-wasm32, so `--no-install-recommends` leaves it out.
-  "lld-14",
-];
-const INSTALL_CMD = `apt-get update && apt-get install -y ${APT_PACKAGES.join(" ")}`;
 
 function fail(msg) {
   process.stderr.write(`build-kernel: ${msg}\n`);
@@ -71,7 +58,7 @@ function toolchainMissing() {
   if (!existsSync("/usr/bin/lld-14")) missing.push("wasm linker /usr/bin/lld-14 (lld-14, the target of rust-lld)");
   const reg = "/usr/share/cargo/registry";
   const have = existsSync(reg) ? readdirSync(reg) : [];
-  for (const c of ["serde-1", "serde_derive-1", "serde_json-1", "rust_decimal-1", "siphasher-0"]) {
+  for (const c of KERNEL_CRATES) {
     if (!have.some((n) => n.startsWith(c))) missing.push(`crate ${c.slice(0, -2)} in ${reg}`);
   }
   return missing;
@@ -82,13 +69,13 @@ function ensureToolchain() {
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   if (!isRoot) {
-    fail(`missing ${missing.join(", ")}. Install the Debian toolchain as root:\n  sudo sh -c '${INSTALL_CMD}'`);
+    fail(`missing ${missing.join(", ")}. Install the Debian toolchain as root:\n  sudo sh -c '${KERNEL_APT_INSTALL}'`);
   }
   process.stderr.write(`build-kernel: installing ${missing.join(", ")} with apt-get\n`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", ...APT_PACKAGES]]) {
+  for (const args of [["update"], ["install", "-y", ...KERNEL_APT_PACKAGES]]) {
     const r = spawnSync("apt-get", args, { stdio: "inherit", env });
-    if (r.status !== 0) fail(`apt-get ${args.join(" ")} failed (exit ${r.status}); run manually: ${INSTALL_CMD}`);
+    if (r.status !== 0) fail(`apt-get ${args.join(" ")} failed (exit ${r.status}); run manually: ${KERNEL_APT_INSTALL}`);
   }
   const still = toolchainMissing();
   if (still.length) fail(`still missing after apt-get: ${still.join(", ")}`);

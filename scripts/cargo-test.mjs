@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { KERNEL_APT_INSTALL } from "./debian-packages.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const manifest = join(root, "kernel", "Cargo.toml");
@@ -27,7 +28,7 @@ if (runs("cargo", ["--version"]) && runs("rustc", ["--version"])) {
   env = { ...process.env, RUSTC: "/usr/bin/rustc", RUSTDOC: "/usr/bin/rustdoc" };
   console.error("cargo-test: no rustup cargo on PATH; using Debian's /usr/bin/cargo with RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc");
 } else {
-  console.error("cargo-test: no Rust toolchain found. Install Debian's: apt-get install -y rustc cargo libstd-rust-dev-wasm32 librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-rust-decimal-dev librust-siphasher-dev (or run .ci/run)");
+  console.error(`cargo-test: no Rust toolchain found. Install Debian's, as root: ${KERNEL_APT_INSTALL} (or run .ci/run)`);
   process.exit(2);
 }
 const args = ["test", "--manifest-path", manifest, ...extra];
