@@ -221,8 +221,8 @@ describe("an input with a binary form passes the input guard (the binding guards
 });
 
 /**
- * SipHash-2-4-128 with the digest's key 0x00..0x0f (kernel/README.md "State digest") over the
- * UTF-8 bytes of `text` or over `bytes`, as the 16 output bytes in hex: an implementation
+ * SipHash-2-4-128 with the digest's key 0x00..0x0f (kernel/README.md "State digest") over `m`
+ * (a string is hashed as its UTF-8 bytes), as the 16 output bytes in hex: an implementation
  * independent of the kernel's (npm siphash, lib/siphash-double.js, by the libsodium author),
  * whose `hash` returns the two 64-bit halves as big-endian 32-bit words, second half first.
  */
