@@ -90,20 +90,21 @@ const DIGEST_KEY: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 
 const DIGEST_CHUNK_BYTES: usize = 4096;
 
 /// io::Write sink of the state digest: SipHash-2-4 with 128-bit output (siphasher crate) over the
-/// bytes written, in order.
-pub(super) struct DigestSink(siphasher::sip128::SipHasher24);
+/// bytes written, in order. Written through `digest_writer`, read by `digest_hex`.
+struct DigestSink(siphasher::sip128::SipHasher24);
 
-impl DigestSink {
-    pub(super) fn new() -> DigestSink {
-        DigestSink(siphasher::sip128::SipHasher24::new_with_key(&DIGEST_KEY))
-    }
+/// The state digest's writer: a DigestSink under DIGEST_KEY behind a DIGEST_CHUNK_BYTES buffer.
+fn digest_writer() -> std::io::BufWriter<DigestSink> {
+    std::io::BufWriter::with_capacity(DIGEST_CHUNK_BYTES, DigestSink(siphasher::sip128::SipHasher24::new_with_key(&DIGEST_KEY)))
+}
 
-    /// The 16 output bytes (SipHash's two 64-bit halves, each little-endian, as the reference
-    /// implementation writes them) as 32 lowercase hex digits.
-    pub(super) fn hex(&self) -> String {
-        use siphasher::sip128::Hasher128;
-        self.0.finish128().as_bytes().iter().map(|b| format!("{:02x}", b)).collect()
-    }
+/// The digest of everything written to `w`: the 16 output bytes (SipHash's two 64-bit halves,
+/// each little-endian, as the reference implementation writes them) as 32 lowercase hex digits.
+/// Errors: the buffer's last flush into the sink, as text (the sink itself never fails).
+fn digest_hex(w: std::io::BufWriter<DigestSink>) -> Result<String, String> {
+    use siphasher::sip128::Hasher128;
+    let sink = w.into_inner().map_err(|e| e.error().to_string())?;
+    Ok(format!("{:032x}", u128::from_be_bytes(sink.0.finish128().as_bytes())))
 }
 
 impl std::io::Write for DigestSink {
@@ -155,13 +156,10 @@ impl Kernel {
     /// instead of exporting the state twice. Errors: "error: …" text when serialising fails
     /// (the binding's checkedDigest throws on it).
     pub fn state_digest(&self) -> String {
-        let mut w = std::io::BufWriter::with_capacity(DIGEST_CHUNK_BYTES, DigestSink::new());
-        if let Err(e) = write_state_json(&mut w, "", &self.saved_view(), true) {
-            return format!("error: {}", e);
-        }
-        match w.into_inner() {
-            Ok(sink) => sink.hex(),
-            Err(e) => format!("error: {}", e.error()),
+        let mut w = digest_writer();
+        match write_state_json(&mut w, "", &self.saved_view(), true).and_then(|()| digest_hex(w)) {
+            Ok(hex) => hex,
+            Err(e) => format!("error: {}", e),
         }
     }
 
@@ -383,7 +381,7 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
-    use super::{DigestSink, SavedState, DIGEST_CHUNK_BYTES, DIGEST_KEY};
+    use super::{digest_hex, digest_writer, SavedState, DIGEST_CHUNK_BYTES, DIGEST_KEY};
     use std::io::Write;
 
     /// veorq/SipHash `vectors.h`, `vectors_sip128` (the designers' reference implementation):
@@ -408,13 +406,13 @@ mod tests {
         "e3040c00eb28f15366ca73cbd872e740", "7697009a6a831dfecca91c5993670f7a", "5853542321f567a005d547a4f04759bd", "5150d1772f50834a503e069a973fbd7c",
     ];
 
-    /// `bytes` written through the digest's BufWriter in pieces of `piece` bytes, as state_digest does.
+    /// `bytes` written through the digest's writer (state_digest's) in pieces of `piece` bytes.
     fn digest_of(bytes: &[u8], piece: usize) -> String {
-        let mut w = std::io::BufWriter::with_capacity(DIGEST_CHUNK_BYTES, DigestSink::new());
+        let mut w = digest_writer();
         for p in bytes.chunks(piece.max(1)) {
             w.write_all(p).unwrap();
         }
-        w.into_inner().ok().unwrap().hex()
+        digest_hex(w).unwrap()
     }
 
     /// The digest's hash is SipHash-2-4-128 under the reference key, whatever pieces the text
@@ -443,7 +441,7 @@ mod tests {
             bytes.push(x as u8);
         }
         let whole = reference(&bytes);
-        for piece in [1usize, 7, 4095, 4096, 4097, 10_000, bytes.len()] {
+        for piece in [1usize, 7, DIGEST_CHUNK_BYTES - 1, DIGEST_CHUNK_BYTES, DIGEST_CHUNK_BYTES + 1, 10_000, bytes.len()] {
             assert_eq!(digest_of(&bytes, piece), whole, "pieces of {}", piece);
         }
     }
