@@ -135,7 +135,7 @@ export interface RunRecord {
   intents: { tUs: number; intent: Intent; outcome: Outcome }[];
   /** Client order ids of SUBMIT requests the venue received (venue-side truth). */
   venueSubmittedClientOrderIds: string[];
-  /** Client order ids of exit SUBMITs emitted by the kernel. */
+  /** Every stage transition the kernel reported, in order (each outcome's `transitions`). */
   transitions: Transition[];
   slotSamples: SlotSample[];
   ledgerSamples: LedgerSample[];

@@ -7,10 +7,8 @@ import type {
 } from "../kernel/types.js";
 import type { VenueLedger } from "../venues/venue.js";
 import type { FaultMark, SeriesPoint } from "./types.js";
-import type { ConformanceRecord, FillRoute, IdempotencyProbe, JournalView, LedgerSample, LivenessRecord, OrderOwner, ParitySample, RestoreRecord, SlotSample } from "./record.js";
-import type { SymbolBooks } from "../venues/bingx/journal.js";
+import type { RunRecord } from "./record.js";
 import type { TraceRecorder } from "./trace.js";
-import type { RecordStreamFolds } from "./invariants.js";
 import type { SlotHeadImage, SlotOrdersImage } from "../kernel/typed.js";
 
 /**
@@ -48,35 +46,18 @@ export interface KernelModule {
   create(config: KernelConfig): Kernel;
 }
 
-/** What the runtime observed, before run.ts adds the run's identity (sim/record.ts RunRecord). */
-export interface RuntimeRecord {
-  intents: { tUs: number; intent: Intent; outcome: Outcome }[];
-  venueSubmittedClientOrderIds: string[];
-  transitions: Outcome["transitions"];
-  slotSamples: SlotSample[];
-  ledgerSamples: LedgerSample[];
-  venueWallets: string[];
-  venueLedgers: { tUs: number; ledger: VenueLedger }[];
-  fills: FillRoute[];
-  probes: IdempotencyProbe[];
-  parity: ParitySample[];
-  liveness?: LivenessRecord;
-  diagnostics: string[];
-  fullySettledOrders?: string[];
-  settlementCounts?: Record<string, number>;
-  /** The venue's journal (orders, fills, status changes, funding), for the oracle (sim/oracle.ts). */
-  venueJournal: JournalView[];
-  /** Venue conformance checked after every venue step (venues/bingx/conformance.ts). */
-  conformance: ConformanceRecord;
-  /** The venue's per-symbol books at the end of the run. */
-  venueSymbolBooks?: Record<string, SymbolBooks>;
-  /** Owner of every order the kernel submitted, by client order id. */
-  orderOwners?: Record<string, OrderOwner>;
-  /** Exit-leg progress around each restart (invariant restart-exit-legs). */
-  restores: RestoreRecord[];
-  /** Fold mode: the per-row streams folded during the run, their arrays left empty (sim/record.ts RunRecord.streamed). */
-  streamed?: RecordStreamFolds;
-}
+/**
+ * What the runtime observed: the fields of a RunRecord (sim/record.ts, where each is documented)
+ * before run.ts `toRecord` adds the run's identity, its final state and its trace hashes. The
+ * fields a RunRecord may lack (a record built by a test or an older file) are always present here.
+ */
+export type RuntimeRecord = Omit<RunRecord, RunIdentityField | RuntimeFilledField> & Required<Pick<RunRecord, RuntimeFilledField>>;
+
+/** RunRecord fields run.ts `toRecord` sets, not the runtime. */
+type RunIdentityField = "scenario" | "seed" | "initialBalanceUsdt" | "pnlAnomalyToleranceUsdt" | "final" | "finalVenueLedger" | "hashes" | "contracts" | "faultFree";
+
+/** RunRecord fields that are optional there and that the runtime always fills. */
+type RuntimeFilledField = "diagnostics" | "venueJournal" | "conformance" | "restores";
 
 /** What the runtime hands back to run.ts. */
 export interface RuntimeOutput {
