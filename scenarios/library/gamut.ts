@@ -8,21 +8,13 @@
  * realized gross = (0.1878 − 0.1866) × 202,276 = 242.7312 exactly, whatever the leverage.
  */
 import type { Scenario } from "../../sim/types.js";
+import { STAGES } from "../validate.js";
 import { FET_QTY, NEVER, cancel, enter, exit, fetIncidentPath, scripted, stepsPath } from "./build.js";
 
 const CLEAN_FORBIDDEN = [...NEVER, "UNRESOLVED_SLOT", "RECONCILE_MISMATCH", "OVERFILL", "PNL_ANOMALY"];
 
-/** Stages in which a restart is forced, with the scripted round trip that passes through each. */
-const RESTART_STAGES = [
-  "IDLE",
-  "ORDER_REQUESTED",
-  "ENTRY_WORKING",
-  "POSITION_OPEN",
-  "EXIT_REQUESTED",
-  "EXIT_WORKING",
-  "CLOSED",
-  "STALE_STATE_RECONCILING",
-] as const;
+/** Stages in which a restart is forced (every stage), with the scripted round trip that passes through each. */
+const RESTART_STAGES = STAGES;
 
 function restartScenario(stage: (typeof RESTART_STAGES)[number]): Scenario {
   // LIMIT legs so that ENTRY_WORKING and EXIT_WORKING last long enough to be restarted in:
