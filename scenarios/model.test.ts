@@ -249,6 +249,12 @@ class Cancel implements Cmd {
   }
 }
 
+/** The slot's order has a cancel request in flight that the venue has not answered (CancelAck / CancelReject may run). */
+function cancelAwaitingAnswer(m: Model, slot: number): boolean {
+  const o = m.slots[slot].order;
+  return !!o && o.cancelRequested && m.slots[slot].stage !== "STALE_STATE_RECONCILING";
+}
+
 function send(m: Model, r: Real, slot: number, ev: Omit<VenueEvent, "eventId" | "tsUs">): Outcome {
   m.events += 1;
   const full = { eventId: `e${m.events}`, tsUs: next(r), ...ev } as VenueEvent;
@@ -365,8 +371,7 @@ class Duplicate implements Cmd {
 class CancelAck implements Cmd {
   constructor(readonly slot: number) {}
   check(m: Model) {
-    const o = m.slots[this.slot].order;
-    return !!o && o.cancelRequested && m.slots[this.slot].stage !== "STALE_STATE_RECONCILING";
+    return cancelAwaitingAnswer(m, this.slot);
   }
   run(m: Model, r: Real) {
     count(this);
@@ -392,8 +397,7 @@ class CancelAck implements Cmd {
 class CancelReject implements Cmd {
   constructor(readonly slot: number) {}
   check(m: Model) {
-    const o = m.slots[this.slot].order;
-    return !!o && o.cancelRequested && m.slots[this.slot].stage !== "STALE_STATE_RECONCILING";
+    return cancelAwaitingAnswer(m, this.slot);
   }
   run(m: Model, r: Real) {
     count(this);
