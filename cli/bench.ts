@@ -119,6 +119,12 @@ export interface BenchResult {
   loadAvg?: { start: number[]; end: number[] } | null;
   simEventsPerSec: number | null;
   simScenario: string | null;
+  /**
+   * What simEventsPerSec measured: `runs` timed runs of the scenario (seeds 2, 3, ...) after
+   * `warmupRuns` untimed ones, `meanEvents` events per timed run, all in this process (so the JIT's
+   * warm-up of the simulator's code is in the figure; sim/README.md "Measured speed").
+   */
+  simRuns?: { runs: number; warmupRuns: number; meanEvents: number; simMinutes: number } | null;
   /** Simulated time / wall time of the soak. */
   simSpeedup: number | null;
   soak: { scenario: string; simHours: number; wallMs: number; events: number; ok: boolean } | null;
@@ -303,6 +309,7 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
     loadAvg: { start: os.loadavg().map((x) => round(x, 2)), end: [] },
     simEventsPerSec: null,
     simScenario: null,
+    simRuns: null,
     simSpeedup: null,
     soak: null,
     chaosRunsPerMin: null,
@@ -363,7 +370,8 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
       res.simScenario = sc.name;
       const eventsPerRun: number[] = [];
       let seed = 1;
-      const b = new Bench({ iterations: budget.simIterations, time: 0, warmupIterations: 1, throws: true });
+      const warmupRuns = 1;
+      const b = new Bench({ iterations: budget.simIterations, time: 0, warmupIterations: warmupRuns, throws: true });
       b.add("sim run", async () => {
         const r = await runScenario(sc, { seed: seed++ });
         eventsPerRun.push(r.events);
@@ -375,6 +383,7 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
       const measured = eventsPerRun.slice(-r.latency.samplesCount);
       const meanEvents = measured.reduce((a, v) => a + v, 0) / measured.length;
       res.simEventsPerSec = round(meanEvents / (r.latency.mean / 1000));
+      res.simRuns = { runs: measured.length, warmupRuns, meanEvents: round(meanEvents), simMinutes: round(sc.durationUs / 60_000_000, 2) };
       res.simNoisePct = round(r.latency.rme, 1);
     } catch (e) {
       miss("simEventsPerSec", e);
@@ -465,7 +474,7 @@ export function benchText(r: BenchResult): string {
     ["kernel events/s (WASM)", f(r.wasmEventsPerSec), r.kernelStream?.description ?? null],
     ["kernel events/s (native)", f(r.nativeEventsPerSec), r.kernelStream ? `${r.kernelStream.events} events` : null],
     ["WASM / native", f(r.ratio), null],
-    ["sim events/s (end to end)", f(r.simEventsPerSec), r.simScenario ? `${r.simScenario}, ±${r.simNoisePct}%` : null],
+    ["sim events/s (end to end)", f(r.simEventsPerSec), r.simScenario ? `${r.simScenario}${r.simRuns ? `: ${r.simRuns.runs} runs of ${r.simRuns.simMinutes} min (${r.simRuns.meanEvents} events each) after ${r.simRuns.warmupRuns} warm-up run, JIT warm-up included` : ""}, ±${r.simNoisePct}%` : null],
     ["48 h soak: simulated / wall", f(r.simSpeedup, "x"), r.soak ? `${r.soak.events} events in ${r.soak.wallMs} ms` : null],
     ["chaos runs / minute", f(r.chaosRunsPerMin), r.chaos ? `${r.chaos.seeds} seeds in ${r.chaos.wallMs} ms, --jobs ${r.chaos.jobs ?? 1}${r.chaos.startupMs !== undefined ? `; start-up ${r.chaos.startupMs} ms` : ""}${r.chaos.steadyRunsPerMin !== undefined ? `; second half ${r.chaos.steadyRunsPerMin}/min` : ""}` : null],
     ["peak RSS of a dita run (MB)", r.runPeakRss ? f(r.runPeakRss.peakRssMb) : "not run", r.runPeakRss ? `${r.runPeakRss.scenario}: ${r.runPeakRss.events} events with report and trace in ${r.runPeakRss.wallMs} ms` : r.budget === "quick" ? "measured by the full bench only" : null],
