@@ -135,6 +135,30 @@ export interface BingxMockVenue extends SimVenue {
 type Side = "BUY" | "SELL";
 type PosSide = "BOTH" | "LONG" | "SHORT";
 type Tif = "GTC" | "IOC" | "FOK" | "PostOnly";
+
+/** A contract's order minimums and taker fee rate, as Decimals (MockVenue.specLimits). */
+interface SpecLimits {
+  minQty: Dec;
+  minUsdt: Dec;
+  takerFeeRate: Dec;
+}
+
+/** A place-order request after its parameters were parsed and checked (MockVenue.parsePlaceRequest). */
+interface PlaceRequest {
+  spec: ContractSpec;
+  limits: SpecLimits;
+  side: Side;
+  type: "MARKET" | "LIMIT";
+  positionSide: PosSide;
+  reduceOnly: boolean;
+  /** Truncated to the step size. */
+  qty: Dec;
+  /** Truncated to the tick size; 0 for MARKET. */
+  limitPrice: Dec;
+  tif: Tif;
+  /** Lower-cased, "" when none was sent. */
+  clientOrderId: string;
+}
 type Status = "NEW" | "PARTIALLY_FILLED" | "FILLED" | "CANCELLED" | "EXPIRED";
 
 interface Order {
@@ -328,7 +352,7 @@ class MockVenue implements BingxMockVenue {
   private readonly walletMoney = new FmtMemo(money);
   private readonly feeRates = new Map<string, { dec: Dec; text: string }>();
   /** The contracts' minimum quantity, minimum notional and taker fee rate as Decimals, by symbol (parsed once; were parsed per order). */
-  private readonly specLimits = new Map<string, { minQty: Dec; minUsdt: Dec; takerFeeRate: Dec }>();
+  private readonly specLimits = new Map<string, SpecLimits>();
   /** LIMIT price band factors 1 + priceBandPct and 1 − priceBandPct (docs/bingx-protocol.md §10). */
   private readonly band: { hi: Dec; lo: Dec };
   /** model.fundingRate as a Decimal (the rate of symbols without their own). */
@@ -733,7 +757,22 @@ class MockVenue implements BingxMockVenue {
 
   // ───────────────────────────── place order ─────────────────────────────
 
+  /**
+   * POST /openApi/swap/v2/trade/order: parse and check the request (BingX's error for the first bad
+   * field, in the order the checks run), check it against the market, the position and the margin,
+   * then create the order (journal, NEW frame) and execute it: marketable orders take liquidity
+   * (planTaker), the rest rest or expire by time in force (docs/bingx-protocol.md §4-§5).
+   */
   private placeOrder(p: Record<string, string>): Reply {
+    const req = this.parsePlaceRequest(p);
+    const { mark, refPrice, marketable } = this.checkPlaceRisk(req);
+    const order = this.createOrder(req, mark);
+    this.executeNewOrder(req, order, mark, marketable);
+    return this.ok({ order: this.placeReply(req.spec, order) });
+  }
+
+  /** The place-order parameters, each checked as BingX checks it (throws VenueError naming the field). */
+  private parsePlaceRequest(p: Record<string, string>): PlaceRequest {
     const spec = this.spec(p["symbol"]);
     const side = p["side"];
     if (side !== "BUY" && side !== "SELL") throw this.invalid(`parameter side is invalid: ${side ?? "(missing)"}`);
@@ -749,30 +788,47 @@ class MockVenue implements BingxMockVenue {
     if (ro !== undefined && ro !== "true" && ro !== "false") throw this.invalid(`parameter reduceOnly is invalid: ${ro}`);
     const reduceOnly = ro === "true";
     if (this.hedgeMode && reduceOnly) throw this.invalid("reduceOnly is not accepted in Hedge mode");
-    const qText = p["quantity"];
-    if (qText === undefined || qText === "") throw this.invalid("parameter quantity is must");
-    const qRaw = parseDecimal(qText);
-    if (!qRaw) throw this.invalid(`parameter quantity is invalid: ${qText}`);
-    const qty = truncateQty(spec, qRaw); // over-precision truncated (docs/bingx-protocol.md §10)
-    if (qty.lte(0)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "Order size error");
-    const limits = this.specLimits.get(spec.symbol)!;
-    if (qty.lt(limits.minQty)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
-    let limitPrice = ZERO;
-    if (type === "LIMIT") {
-      const pText = p["price"];
-      if (pText === undefined || pText === "") throw this.invalid("parameter price is must");
-      const pr = parseDecimal(pText);
-      if (!pr) throw this.invalid(`parameter price is invalid: ${pText}`);
-      limitPrice = truncatePrice(spec, pr);
-      if (limitPrice.lte(0)) throw this.invalid(`parameter price is invalid: ${pText}`);
-    }
+    const { qty, limits } = this.parsePlaceQty(spec, p["quantity"]);
+    const limitPrice = type === "LIMIT" ? this.parseLimitPrice(spec, p["price"]) : ZERO;
     const tifRaw = p["timeInForce"] ?? "GTC";
     if (!["GTC", "IOC", "FOK", "PostOnly"].includes(tifRaw)) throw this.invalid(`parameter timeInForce is invalid: ${tifRaw}`);
-    const tif = tifRaw as Tif;
     const cidRaw = p["clientOrderId"] ?? p["clientOrderID"] ?? "";
     if (cidRaw.length > 40) throw this.invalid("clientOrderId length must be 1-40");
     const clientOrderId = cidRaw.toLowerCase(); // server lower-cases it (docs/bingx-protocol.md §4.1)
     if (clientOrderId !== "" && this.byClientId.has(clientOrderId)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "clientOrderID unique check failed"); // real VST (docs/bingx-protocol.md §3)
+    return { spec, limits, side, type, positionSide, reduceOnly, qty, limitPrice, tif: tifRaw as Tif, clientOrderId };
+  }
+
+  /** `quantity`: required, truncated to the step size (over-precision, docs/bingx-protocol.md §10), > 0 and ≥ the minimum quantity. */
+  private parsePlaceQty(spec: ContractSpec, qText: string | undefined): { qty: Dec; limits: SpecLimits } {
+    if (qText === undefined || qText === "") throw this.invalid("parameter quantity is must");
+    const qRaw = parseDecimal(qText);
+    if (!qRaw) throw this.invalid(`parameter quantity is invalid: ${qText}`);
+    const qty = truncateQty(spec, qRaw);
+    if (qty.lte(0)) throw new VenueError(CODE.ORDER_SIZE_ERROR, "Order size error");
+    const limits = this.specLimits.get(spec.symbol)!;
+    if (qty.lt(limits.minQty)) throw new VenueError(CODE.ORDER_SIZE_ERROR, `Order size error: the minimum quantity is ${spec.tradeMinQuantity}`);
+    return { qty, limits };
+  }
+
+  /** A LIMIT order's `price`: required, truncated to the tick size, > 0. */
+  private parseLimitPrice(spec: ContractSpec, pText: string | undefined): Dec {
+    if (pText === undefined || pText === "") throw this.invalid("parameter price is must");
+    const pr = parseDecimal(pText);
+    if (!pr) throw this.invalid(`parameter price is invalid: ${pText}`);
+    const limitPrice = truncatePrice(spec, pr);
+    if (limitPrice.lte(0)) throw this.invalid(`parameter price is invalid: ${pText}`);
+    return limitPrice;
+  }
+
+  /**
+   * The checks against the market, the position and the margin, in BingX's order: a mark price
+   * exists, minimum notional, the limit-price band, reduce-only never opens or increases (nor,
+   * unless the venue_reduce_only_no_clamp mutant is on, exceeds the position), a hedge-mode close
+   * has a position, the opening part fits the available margin, PostOnly would not take.
+   */
+  private checkPlaceRisk(req: PlaceRequest): { mark: Dec; refPrice: Dec; marketable: boolean } {
+    const { spec, limits, side, type, positionSide, reduceOnly, qty, limitPrice, tif } = req;
     const mark = this.markOf(spec.symbol);
     if (!mark) throw new VenueError(this.gen("SYSTEM_ERROR"), "system busy: no market price for this symbol yet");
     const refPrice = type === "LIMIT" ? limitPrice : mark;
@@ -798,17 +854,15 @@ class MockVenue implements BingxMockVenue {
     }
     const marketable = type === "MARKET" || (side === "BUY" ? limitPrice.gte(mark) : limitPrice.lte(mark));
     if (tif === "PostOnly" && type === "LIMIT" && marketable) throw new VenueError(CODE.POST_ONLY_WOULD_TAKE, "PostOnly order would immediately match and take; cancelled");
+    return { mark, refPrice, marketable };
+  }
 
-    // Accepted: create the order.
+  /** Create the accepted order: registered, journalled, its NEW frame emitted. */
+  private createOrder(req: PlaceRequest, mark: Dec): Order {
+    const { spec, side, type, positionSide, reduceOnly, qty, limitPrice, tif, clientOrderId } = req;
     const ms = msOf(this.now);
     const id = this.newOrderId();
-    let nominal = limitPrice;
-    if (type === "MARKET") {
-      if (this.q.marketBoundPrice) {
-        const pct = new Dec(this.m.boundPct ?? 0.2 + 0.05 * this.rng());
-        nominal = side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(ONE.minus(pct)), "down");
-      } else nominal = mark; // near the fill (docs/bingx-protocol.md §5: live 42599.1 vs avgPrice 42599.2)
-    }
+    const nominal = type === "MARKET" ? this.marketNominalPrice(spec, side, mark) : limitPrice;
     const limitPriceText = fmt(limitPrice);
     const order: Order = {
       orderId: id.toString(),
@@ -845,27 +899,44 @@ class MockVenue implements BingxMockVenue {
       origQty: order.origQtyText, limitPrice: order.limitPriceText, markPrice: this.markText(spec.symbol) ?? fmt(mark), status: "NEW",
     });
     this.emitOrderUpdate(order, "NEW", ZERO, ZERO);
+    return order;
+  }
 
-    if (marketable) {
-      const cap = type === "LIMIT" ? limitPrice : undefined;
-      const plan = this.planTaker(spec, order, mark, cap);
-      const planned = plan.reduce((a, f) => a.plus(f.qty), ZERO);
-      if (tif === "FOK" && type === "LIMIT" && planned.lt(qty)) {
-        this.finish(order, "EXPIRED");
-      } else {
-        for (const f of plan) this.fill(spec, order, f.qty, f.price, false);
-        const rem = order.origQty.minus(order.executedQty);
-        if (rem.gt(0)) {
-          if (type === "MARKET" || tif === "IOC" || tif === "FOK") this.finish(order, "EXPIRED");
-          else this.rest(order, true);
-        }
-      }
-    } else if (tif === "IOC" || tif === "FOK") {
-      this.finish(order, "EXPIRED");
-    } else {
-      this.rest(order, false);
+  /**
+   * The `price` a MARKET order reports: with quirk marketBoundPrice a protective bound through the
+   * mark by the mode's boundPct, else by 20-25 % drawn from the venue's RNG; without it the mark
+   * itself, near the fill (docs/bingx-protocol.md §5: live 42599.1 vs avgPrice 42599.2).
+   */
+  private marketNominalPrice(spec: ContractSpec, side: Side, mark: Dec): Dec {
+    if (!this.q.marketBoundPrice) return mark;
+    const pct = new Dec(this.m.boundPct ?? 0.2 + 0.05 * this.rng());
+    return side === "BUY" ? roundPriceToTick(spec, mark.mul(pct.plus(1)), "up") : roundPriceToTick(spec, mark.mul(ONE.minus(pct)), "down");
+  }
+
+  /**
+   * Execute a new order: a marketable one takes liquidity (a FOK LIMIT that cannot fill whole
+   * expires untouched; what a MARKET, IOC or FOK order leaves expires; a GTC remainder rests at the
+   * touch); a non-marketable IOC/FOK expires, anything else rests.
+   */
+  private executeNewOrder(req: PlaceRequest, order: Order, mark: Dec, marketable: boolean): void {
+    const { spec, type, tif, qty, limitPrice } = req;
+    if (!marketable) {
+      if (tif === "IOC" || tif === "FOK") this.finish(order, "EXPIRED");
+      else this.rest(order, false);
+      return;
     }
-    return this.ok({ order: this.placeReply(spec, order) });
+    const plan = this.planTaker(spec, order, mark, type === "LIMIT" ? limitPrice : undefined);
+    const planned = plan.reduce((a, f) => a.plus(f.qty), ZERO);
+    if (tif === "FOK" && type === "LIMIT" && planned.lt(qty)) {
+      this.finish(order, "EXPIRED");
+      return;
+    }
+    for (const f of plan) this.fill(spec, order, f.qty, f.price, false);
+    const rem = order.origQty.minus(order.executedQty);
+    if (rem.gt(0)) {
+      if (type === "MARKET" || tif === "IOC" || tif === "FOK") this.finish(order, "EXPIRED");
+      else this.rest(order, true);
+    }
   }
 
   private openingQty(side: Side, ps: PosSide, reduceOnly: boolean, qty: Dec, pos: Position): Dec {
