@@ -6,10 +6,9 @@
  * "242.7312" does not equal "242.73120001". Flags are compared as sets. Everything else is
  * compared by strict equality. Source: issue 3 "values as decimal strings, compared exactly".
  */
-import { Decimal as DecimalBase } from "decimal.js";
+import { Dec } from "../sim/num.js";
+import { DECIMAL_TEXT as DECIMAL_RE } from "../sim/field-check.js";
 
-const Dec = DecimalBase.clone({ precision: 60 });
-const DECIMAL_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const EXTRA_DECIMAL_KEYS = new Set(["entryVwap", "exitVwap", "quantity", "exitedQty"]);
 
 /** True when `key` names a decimal figure compared by value. */

@@ -244,9 +244,74 @@ describe("schema validator names the bad field", () => {
     c.expected.trades[0].realizedGross = "1";
     expect(field(c)).toBe("expected.trades[0].realizedGross");
   });
+  const caseFile = (name: string): Record<string, any> => JSON.parse(readFileSync(join(DEFAULT_CASES_DIR, `${name}.json`), "utf8"));
+  it("a duplicate intentId, checkpoint name or expected tradeId", () => {
+    const c = good();
+    c.steps[5].intent.intentId = c.steps[1].intent.intentId;
+    expect(field(c)).toBe("steps[5].intent.intentId");
+    const d = good();
+    d.steps[7].checkpoint = "anchored";
+    expect(field(d)).toBe("steps[7].checkpoint");
+    const e = good();
+    e.expected.trades.push({ ...e.expected.trades[0] });
+    expect(field(e)).toBe("expected.trades[1].tradeId");
+  });
+  it('a step checkpoint named "final" (reserved)', () => {
+    const c = good();
+    c.steps[7].checkpoint = "final";
+    expect(field(c)).toBe("steps[7].checkpoint");
+  });
+  it("a declared checkpoint without expected figures, and expected figures no step declares", () => {
+    const c = good();
+    delete c.expected.checkpoints.closed;
+    expect(field(c)).toBe("expected.checkpoints.closed");
+    const d = good();
+    d.expected.checkpoints.nowhere = d.expected.checkpoints.closed;
+    expect(field(d)).toBe("expected.checkpoints.nowhere");
+  });
+  it("a field a step of that op does not take, and an unknown op", () => {
+    const c = good();
+    c.steps[0].event = {};
+    expect(field(c)).toBe("steps[0].event");
+    const d = good();
+    d.steps[0].op = "teleport";
+    expect(field(d)).toBe("steps[0].op");
+  });
+  it("no steps, and no instruments", () => {
+    const c = good();
+    c.steps = [];
+    expect(field(c)).toBe("steps");
+    const d = good();
+    d.config.instruments = [];
+    expect(field(d)).toBe("config.instruments");
+  });
+  it("a restore of an image no earlier save produced", () => {
+    const c = caseFile("fet-short-restart");
+    c.steps[9].image = "never-saved";
+    expect(field(c)).toBe("steps[9].image");
+  });
+  it("a BingX frame body that is not JSON, and an expected kernel input of no known kind", () => {
+    const c = caseFile("fet-short-poisoned-exit-adapter");
+    c.steps[7].body = "{not json";
+    expect(field(c)).toBe("steps[7].body");
+    const d = caseFile("fet-short-poisoned-exit-adapter");
+    d.steps[7].expectKernelInputs = [{ markPrice: {} }];
+    expect(field(d)).toBe("steps[7].expectKernelInputs[0]");
+  });
+  it("a case name outside [a-z0-9-], and a mutant expectation naming no mutant", () => {
+    const c = good();
+    c.name = "Fet_Short";
+    expect(field(c)).toBe("name");
+    const d = caseFile("fet-incident-bound-price");
+    d.mutantExpectation.mutants = [];
+    expect(field(d)).toBe("mutantExpectation.mutants");
+  });
+  it("every case in golden/cases passes", () => {
+    for (const { case: c } of cases) expect(() => validateGoldenCase(caseFile(c.name), `${c.name}.json`)).not.toThrow();
+  });
   it("the message names the file, the field and the value", () => {
     const c = good();
     c.expected.trades[0].feesUsdt = "0,5";
-    expect(() => validateGoldenCase(c, "doctored.json")).toThrow('golden case doctored.json: field expected.trades[0].feesUsdt: must be a decimal string like "0.1878", got "0,5"');
+    expect(() => validateGoldenCase(c, "doctored.json")).toThrow('golden case doctored.json: field expected.trades[0].feesUsdt: expected a decimal string such as "0.1878", got "0,5"');
   });
 });

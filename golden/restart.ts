@@ -4,13 +4,12 @@
  * The final ledger and trade records must equal the uninterrupted run's
  * (docs/accounting.md §0.3, §7 golden 3; issue 3 "restart at every event boundary").
  */
-import { Decimal as DecimalBase } from "decimal.js";
+import { Dec } from "../sim/num.js";
 import type { KernelModule } from "../kernel/index.js";
 import type { LedgerSnapshot, PositionSide, ReconcileReport } from "../kernel/types.js";
 import { applyStep, captureTrades, startReplay, type ReplayOptions } from "./replay.js";
 import { ORDER_REF_PREFIX, type ExpectedTrade, type GoldenCase, type GoldenStep } from "./schema.js";
 
-const Dec = DecimalBase.clone({ precision: 60 });
 
 /** Final state of a replay, for comparison between an uninterrupted and a restarted run. */
 export interface FinalState {
@@ -39,10 +38,10 @@ export function venueTruthAfter(c: GoldenCase, k: number, tsUs: number): Reconci
     entry: boolean;
     side: PositionSide;
     venueOrderId: string;
-    qty: InstanceType<typeof Dec>;
-    pricedQty: InstanceType<typeof Dec>;
-    notional: InstanceType<typeof Dec>;
-    fee: InstanceType<typeof Dec>;
+    qty: Dec;
+    pricedQty: Dec;
+    notional: Dec;
+    fee: Dec;
     full: boolean;
   }
   const orders: OrderTruth[] = [];
@@ -75,14 +74,14 @@ export function venueTruthAfter(c: GoldenCase, k: number, tsUs: number): Reconci
       if (s.event.kind === "FULL_FILL") o.full = true;
     }
   }
-  const position = new Map<string, { side: PositionSide; qty: InstanceType<typeof Dec> }>();
+  const position = new Map<string, { side: PositionSide; qty: Dec }>();
   for (const o of orders) {
     const cur = position.get(o.symbol) ?? { side: o.side, qty: new Dec(0) };
     cur.qty = o.entry ? cur.qty.plus(o.qty) : cur.qty.minus(o.qty);
     if (o.entry) cur.side = o.side;
     position.set(o.symbol, cur);
   }
-  const text = (d: InstanceType<typeof Dec>): string => (d.isZero() ? "0" : d.toFixed());
+  const text = (d: Dec): string => (d.isZero() ? "0" : d.toFixed());
   return {
     tsUs,
     positions: [...position.entries()]

@@ -25,6 +25,7 @@ import type {
   ReconcileReport,
   VenueEvent,
 } from "../kernel/types.js";
+import { fieldChecks, showValue, type FieldChecks, type Obj } from "../sim/field-check.js";
 
 /** Prefix of an order reference in a clientOrderId field: "@intent:<intentId>". */
 export const ORDER_REF_PREFIX = "@intent:";
@@ -271,255 +272,268 @@ export class GoldenCaseError extends Error {
   }
 }
 
-const DECIMAL_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
-
-type Obj = Record<string, unknown>;
-
 /**
  * Validate a parsed case file. Checks the golden layer (structure, decimal strings, order
  * references, checkpoint names, expected section); the kernel inputs themselves are checked for
- * shape (kind, tsUs, decimal figures) but their business rules are the kernel's to judge.
+ * shape (kind, tsUs, decimal figures) but their business rules are the kernel's to judge. The
+ * field checks are the ones scenario files use (sim/field-check.ts).
  * @throws GoldenCaseError naming the first bad field and its value.
  */
 export function validateGoldenCase(raw: unknown, file: string): GoldenCase {
-  const bad = (field: string, detail: string): never => {
-    throw new GoldenCaseError(file, field, detail);
-  };
-  const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
-  const obj = (v: unknown, f: string): Obj =>
-    typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Obj) : bad(f, `must be an object, got ${show(v)}`);
-  const arr = (v: unknown, f: string): unknown[] => (Array.isArray(v) ? v : bad(f, `must be an array, got ${show(v)}`));
-  const str = (v: unknown, f: string): string =>
-    typeof v === "string" && v.length > 0 ? v : bad(f, `must be a non-empty string, got ${show(v)}`);
-  const int = (v: unknown, f: string): number =>
-    typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : bad(f, `must be a non-negative integer, got ${show(v)}`);
-  const bool = (v: unknown, f: string): boolean => (typeof v === "boolean" ? v : bad(f, `must be a boolean, got ${show(v)}`));
-  const dec = (v: unknown, f: string): string =>
-    typeof v === "string" && DECIMAL_RE.test(v) ? v : bad(f, `must be a decimal string like "0.1878", got ${show(v)}`);
-  const optDec = (o: Obj, k: string, f: string): void => {
-    if (k in o) dec(o[k], `${f}.${k}`);
-  };
-  const oneOf = <T extends string>(v: unknown, allowed: readonly T[], f: string): T =>
-    typeof v === "string" && (allowed as readonly string[]).includes(v)
-      ? (v as T)
-      : bad(f, `must be one of ${allowed.join(" | ")}, got ${show(v)}`);
-  const onlyKeys = (o: Obj, allowed: readonly string[], f: string): void => {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(`${f}.${k}`, `unknown field`);
-  };
-
-  const c = obj(raw, "(root)");
-  onlyKeys(c, ["name", "description", "proves", "derivation", "config", "steps", "expected", "mustNotBook", "mutantExpectation"], "(root)");
-  const name = str(c.name, "name");
-  if (!/^[a-z0-9-]+$/.test(name)) bad("name", `must match [a-z0-9-]+, got ${show(name)}`);
-  str(c.description, "description");
-  arr(c.proves, "proves").forEach((p, i) => str(p, `proves[${i}]`));
-  arr(c.derivation, "derivation").forEach((p, i) => str(p, `derivation[${i}]`));
-
-  const config = obj(c.config, "config");
-  dec(config.initialCapitalUsdt, "config.initialCapitalUsdt");
-  const instruments = arr(config.instruments, "config.instruments");
-  if (instruments.length === 0) bad("config.instruments", "must list at least one instrument");
-  instruments.forEach((ins, i) => {
-    const o = obj(ins, `config.instruments[${i}]`);
-    str(o.symbol, `config.instruments[${i}].symbol`);
-    dec(o.tickSize, `config.instruments[${i}].tickSize`);
-    dec(o.stepSize, `config.instruments[${i}].stepSize`);
+  const k = fieldChecks((field, value, reason) => {
+    throw new GoldenCaseError(file, field, `${reason}, got ${showValue(value)}`);
   });
-
-  // Steps: shape, order references resolvable to an earlier intent, checkpoint names unique.
-  const intentIds = new Set<string>();
-  const checkpoints = new Set<string>();
-  const images = new Set<string>();
-  const checkRef = (v: unknown, f: string): void => {
-    if (typeof v === "string" && v.startsWith(ORDER_REF_PREFIX)) {
-      const id = v.slice(ORDER_REF_PREFIX.length);
-      if (!intentIds.has(id)) bad(f, `order reference ${show(v)} names no earlier intent`);
-    }
-  };
-  const checkFigures = (o: Obj, f: string): void => {
-    for (const [k, v] of Object.entries(o)) {
-      if (/(Usdt|Qty|Price|quantity|executedQty|avgPrice|limitPrice|ratio)$/.test(k) && typeof v !== "object") dec(v, `${f}.${k}`);
-      if (k === "clientOrderId") checkRef(v, `${f}.${k}`);
-    }
-  };
-  const steps = arr(c.steps, "steps");
-  if (steps.length === 0) bad("steps", "must contain at least one step");
-  steps.forEach((s, i) => {
-    const f = `steps[${i}]`;
-    const st = obj(s, f);
-    const op = oneOf(st.op, STEP_OPS, `${f}.op`);
-    if ("label" in st) str(st.label, `${f}.label`);
-    if ("checkpoint" in st) {
-      const cp = str(st.checkpoint, `${f}.checkpoint`);
-      if (cp === "final") bad(`${f}.checkpoint`, `"final" is reserved (captured after the last step)`);
-      if (checkpoints.has(cp)) bad(`${f}.checkpoint`, `duplicate checkpoint name ${show(cp)}`);
-      checkpoints.add(cp);
-    }
-    const common = ["op", "label", "checkpoint"];
-    switch (op) {
-      case "intent": {
-        onlyKeys(st, [...common, "intent"], f);
-        const it = obj(st.intent, `${f}.intent`);
-        oneOf(it.kind, ["ENTER", "EXIT", "EXIT_RESIDUAL", "CANCEL"], `${f}.intent.kind`);
-        const id = str(it.intentId, `${f}.intent.intentId`);
-        if (intentIds.has(id)) bad(`${f}.intent.intentId`, `duplicate intentId ${show(id)}`);
-        int(it.tsUs, `${f}.intent.tsUs`);
-        int(it.slotId, `${f}.intent.slotId`);
-        checkFigures(it, `${f}.intent`);
-        intentIds.add(id);
-        break;
-      }
-      case "venue": {
-        onlyKeys(st, [...common, "event"], f);
-        const ev = obj(st.event, `${f}.event`);
-        oneOf(ev.kind, ["ORDER_ACK", "PARTIAL_FILL", "FULL_FILL", "CANCEL_ACK", "CANCEL_REJECT", "ORDER_REJECT", "RATE_LIMITED"], `${f}.event.kind`);
-        str(ev.eventId, `${f}.event.eventId`);
-        int(ev.tsUs, `${f}.event.tsUs`);
-        checkFigures(ev, `${f}.event`);
-        break;
-      }
-      case "bingxWs": {
-        onlyKeys(st, [...common, "tsUs", "body", "expectKernelInputs"], f);
-        int(st.tsUs, `${f}.tsUs`);
-        const body = str(st.body, `${f}.body`);
-        try {
-          JSON.parse(body);
-        } catch (e) {
-          bad(`${f}.body`, `must be JSON text: ${(e as Error).message}`);
-        }
-        arr(st.expectKernelInputs, `${f}.expectKernelInputs`).forEach((x, j) => {
-          const o = obj(x, `${f}.expectKernelInputs[${j}]`);
-          const key = "venueEvent" in o ? "venueEvent" : "accountEvent" in o ? "accountEvent" : bad(`${f}.expectKernelInputs[${j}]`, "must hold venueEvent or accountEvent");
-          checkFigures(obj(o[key], `${f}.expectKernelInputs[${j}].${key}`), `${f}.expectKernelInputs[${j}].${key}`);
-        });
-        break;
-      }
-      case "mark": {
-        onlyKeys(st, [...common, "mark"], f);
-        const m = obj(st.mark, `${f}.mark`);
-        int(m.tsUs, `${f}.mark.tsUs`);
-        str(m.symbol, `${f}.mark.symbol`);
-        dec(m.markPrice, `${f}.mark.markPrice`);
-        break;
-      }
-      case "account": {
-        onlyKeys(st, [...common, "event"], f);
-        const ev = obj(st.event, `${f}.event`);
-        oneOf(ev.kind, ["BALANCE", "FILL_SETTLED", "FUNDING"], `${f}.event.kind`);
-        str(ev.eventId, `${f}.event.eventId`);
-        int(ev.tsUs, `${f}.event.tsUs`);
-        checkFigures(ev, `${f}.event`);
-        optDec(ev, "amountUsdt", `${f}.event`);
-        break;
-      }
-      case "anchor": {
-        onlyKeys(st, [...common, "tsUs", "walletBalanceUsdt", "availableMarginUsdt", "eventSeq"], f);
-        int(st.tsUs, `${f}.tsUs`);
-        // Anchors may deliberately carry a bad balance (L5 rejection), so only require a string.
-        if (typeof st.walletBalanceUsdt !== "string") bad(`${f}.walletBalanceUsdt`, `must be a string, got ${show(st.walletBalanceUsdt)}`);
-        if (typeof st.availableMarginUsdt !== "string") bad(`${f}.availableMarginUsdt`, `must be a string, got ${show(st.availableMarginUsdt)}`);
-        int(st.eventSeq, `${f}.eventSeq`);
-        break;
-      }
-      case "save": {
-        onlyKeys(st, [...common, "tsUs", "image"], f);
-        int(st.tsUs, `${f}.tsUs`);
-        images.add(str(st.image, `${f}.image`));
-        break;
-      }
-      case "restore": {
-        onlyKeys(st, [...common, "tsUs", "image"], f);
-        int(st.tsUs, `${f}.tsUs`);
-        const img = str(st.image, `${f}.image`);
-        if (!images.has(img)) bad(`${f}.image`, `no earlier save step produced image ${show(img)}`);
-        break;
-      }
-      case "reconcile": {
-        onlyKeys(st, [...common, "report"], f);
-        const r = obj(st.report, `${f}.report`);
-        int(r.tsUs, `${f}.report.tsUs`);
-        arr(r.positions, `${f}.report.positions`).forEach((p, j) => checkFigures(obj(p, `${f}.report.positions[${j}]`), `${f}.report.positions[${j}]`));
-        arr(r.orders, `${f}.report.orders`).forEach((o, j) => {
-          const oo = obj(o, `${f}.report.orders[${j}]`);
-          str(oo.venueOrderId, `${f}.report.orders[${j}].venueOrderId`);
-          checkFigures(oo, `${f}.report.orders[${j}]`);
-        });
-        break;
-      }
-    }
-  });
-
-  // Expected section.
-  const ex = obj(c.expected, "expected");
-  onlyKeys(ex, ["outcomes", "trades", "checkpoints"], "expected");
-  const outcomes = arr(ex.outcomes, "expected.outcomes");
-  if (outcomes.length !== steps.length) bad("expected.outcomes", `must have one code per step (${steps.length}), got ${outcomes.length}`);
-  outcomes.forEach((o, i) => str(o, `expected.outcomes[${i}]`));
-  const checkTrades = (v: unknown, base: string): void => {
-    const seenTrades = new Set<string>();
-    arr(v, base).forEach((t, i) => {
-      const f = `${base}[${i}]`;
-      const tr = obj(t, f);
-      onlyKeys(tr, ["tradeId", "side", "leverage", "entryVwap", "exitVwap", "quantity", "exitedQty", "legs", "realizedGrossUsdt", "kernelEstimateUsdt", "exchangeRealizedUsdt", "feesUsdt", "realizedNetUsdt", "pnlSource", "flags", "closed", "tradeRealizedUsdt"], f);
-      const id = str(tr.tradeId, `${f}.tradeId`);
-      if (seenTrades.has(id)) bad(`${f}.tradeId`, `duplicate tradeId ${show(id)}`);
-      seenTrades.add(id);
-      oneOf(tr.side, ["LONG", "SHORT"], `${f}.side`);
-      int(tr.leverage, `${f}.leverage`);
-      for (const k of ["entryVwap", "exitVwap", "quantity", "exitedQty", "realizedGrossUsdt", "kernelEstimateUsdt", "feesUsdt", "realizedNetUsdt", "tradeRealizedUsdt"]) dec(tr[k], `${f}.${k}`);
-      optDec(tr, "exchangeRealizedUsdt", f);
-      oneOf(tr.pnlSource, ["exchange", "kernel_estimate"], `${f}.pnlSource`);
-      arr(tr.flags, `${f}.flags`).forEach((x, j) => str(x, `${f}.flags[${j}]`));
-      bool(tr.closed, `${f}.closed`);
-      arr(tr.legs, `${f}.legs`).forEach((l, j) => {
-        const lf = `${f}.legs[${j}]`;
-        const lo = obj(l, lf);
-        onlyKeys(lo, ["legIndex", "quantity", "realizedPnlUsdt", "feesUsdt", "realizedSkippedNoPrice", "exchangeRealizedPnlUsdt"], lf);
-        int(lo.legIndex, `${lf}.legIndex`);
-        for (const k of ["quantity", "realizedPnlUsdt", "feesUsdt"]) dec(lo[k], `${lf}.${k}`);
-        optDec(lo, "exchangeRealizedPnlUsdt", lf);
-        bool(lo.realizedSkippedNoPrice, `${lf}.realizedSkippedNoPrice`);
-      });
-    });
-  };
-  checkTrades(ex.trades, "expected.trades");
-  const cps = obj(ex.checkpoints, "expected.checkpoints");
-  for (const cp of checkpoints) if (!(cp in cps)) bad(`expected.checkpoints.${cp}`, "missing (a step declares this checkpoint)");
-  if (!("final" in cps)) bad("expected.checkpoints.final", "missing (captured after the last step)");
-  for (const [cp, v] of Object.entries(cps)) {
-    const f = `expected.checkpoints.${cp}`;
-    if (cp !== "final" && !checkpoints.has(cp)) bad(f, "no step declares this checkpoint");
-    const cpo = obj(v, f);
-    onlyKeys(cpo, ["ledger", "trades"], f);
-    if ("trades" in cpo) checkTrades(cpo.trades, `${f}.trades`);
-    const lf = `${f}.ledger`;
-    const l = obj(cpo.ledger, lf);
-    onlyKeys(l, LEDGER_KEYS, lf);
-    dec(l.capitalUsdt, `${lf}.capitalUsdt`);
-    oneOf(l.capitalSource, ["seed", "e_anchored", "k_bridged"], `${lf}.capitalSource`);
-    for (const k of LEDGER_KEYS) {
-      if (!(k in l) || k === "capitalUsdt" || k === "capitalSource") continue;
-      if (k === "tradeSeq" || k === "anomalyCount") int(l[k], `${lf}.${k}`);
-      else dec(l[k], `${lf}.${k}`);
-    }
-  }
-
-  if ("mustNotBook" in c) {
-    arr(c.mustNotBook, "mustNotBook").forEach((m, i) => {
-      const o = obj(m, `mustNotBook[${i}]`);
-      str(o.tradeId, `mustNotBook[${i}].tradeId`);
-      if ("legIndex" in o) int(o.legIndex, `mustNotBook[${i}].legIndex`);
-      dec(o.realizedPnlUsdt, `mustNotBook[${i}].realizedPnlUsdt`);
-      str(o.why, `mustNotBook[${i}].why`);
-    });
-  }
-  if ("mutantExpectation" in c) {
-    const m = obj(c.mutantExpectation, "mutantExpectation");
-    const ms = arr(m.mutants, "mutantExpectation.mutants");
-    if (ms.length === 0) bad("mutantExpectation.mutants", "must name at least one mutant");
-    ms.forEach((x, i) => str(x, `mutantExpectation.mutants[${i}]`));
-    dec(m.leg1RealizedUsdt, "mutantExpectation.leg1RealizedUsdt");
-    str(m.formula, "mutantExpectation.formula");
-  }
+  const c = k.obj(raw, "(root)");
+  k.only(c, "", ["name", "description", "proves", "derivation", "config", "steps", "expected", "mustNotBook", "mutantExpectation"]);
+  const name = k.str(c.name, "name");
+  if (!/^[a-z0-9-]+$/.test(name)) k.fail("name", name, "must match [a-z0-9-]+");
+  k.str(c.description, "description");
+  k.strings(c.proves, "proves");
+  k.strings(c.derivation, "derivation");
+  checkConfig(k, c.config);
+  const steps = new StepChecker(k);
+  steps.all(c.steps);
+  checkExpected(k, c.expected, steps);
+  if ("mustNotBook" in c) checkMustNotBook(k, c.mustNotBook);
+  if ("mutantExpectation" in c) checkMutantExpectation(k, c.mutantExpectation);
   return raw as GoldenCase;
+}
+
+/** `config`: starting capital and at least one instrument with its tick and step size. */
+function checkConfig(k: FieldChecks, v: unknown): void {
+  const config = k.obj(v, "config");
+  k.decimal(config.initialCapitalUsdt, "config.initialCapitalUsdt");
+  k.arr(config.instruments, "config.instruments", true).forEach((ins, i) => {
+    const o = k.obj(ins, `config.instruments[${i}]`);
+    k.str(o.symbol, `config.instruments[${i}].symbol`);
+    k.decimal(o.tickSize, `config.instruments[${i}].tickSize`);
+    k.decimal(o.stepSize, `config.instruments[${i}].stepSize`);
+  });
+}
+
+/** A key whose value is a money, price, quantity or ratio figure (a decimal string in a case). */
+const FIGURE_KEY = /(Usdt|Qty|Price|quantity|executedQty|avgPrice|limitPrice|ratio)$/;
+
+/**
+ * The steps, in order: each step's shape by its op, order references that name an earlier intent,
+ * unique checkpoint names ("final" reserved), restores of an image an earlier save produced.
+ */
+class StepChecker {
+  readonly intentIds = new Set<string>();
+  /** Checkpoint names the steps declare. */
+  readonly checkpoints = new Set<string>();
+  private readonly images = new Set<string>();
+  /** Number of steps checked. */
+  count = 0;
+
+  constructor(private readonly k: FieldChecks) {}
+
+  all(v: unknown): void {
+    this.k.arr(v, "steps", true).forEach((s, i) => this.step(s, `steps[${i}]`));
+  }
+
+  private step(s: unknown, f: string): void {
+    const { k } = this;
+    const st = k.obj(s, f);
+    const op = k.oneOf(st.op, `${f}.op`, STEP_OPS);
+    if ("label" in st) k.str(st.label, `${f}.label`);
+    if ("checkpoint" in st) this.checkpoint(k.str(st.checkpoint, `${f}.checkpoint`), `${f}.checkpoint`);
+    const common = ["op", "label", "checkpoint"];
+    const fields: Record<(typeof STEP_OPS)[number], string[]> = {
+      intent: ["intent"],
+      venue: ["event"],
+      bingxWs: ["tsUs", "body", "expectKernelInputs"],
+      mark: ["mark"],
+      account: ["event"],
+      anchor: ["tsUs", "walletBalanceUsdt", "availableMarginUsdt", "eventSeq"],
+      save: ["tsUs", "image"],
+      restore: ["tsUs", "image"],
+      reconcile: ["report"],
+    };
+    k.only(st, f, [...common, ...fields[op]]);
+    this[op](st, f);
+    this.count += 1;
+  }
+
+  private checkpoint(cp: string, f: string): void {
+    if (cp === "final") this.k.fail(f, cp, `"final" is reserved (captured after the last step)`);
+    if (this.checkpoints.has(cp)) this.k.fail(f, cp, "duplicate checkpoint name");
+    this.checkpoints.add(cp);
+  }
+
+  /** Figures are decimal strings; a clientOrderId that is an order reference names an earlier intent. */
+  private figures(o: Obj, f: string): void {
+    for (const [key, v] of Object.entries(o)) {
+      if (FIGURE_KEY.test(key) && typeof v !== "object") this.k.decimal(v, `${f}.${key}`);
+      if (key === "clientOrderId" && typeof v === "string" && v.startsWith(ORDER_REF_PREFIX) && !this.intentIds.has(v.slice(ORDER_REF_PREFIX.length))) {
+        this.k.fail(`${f}.${key}`, v, "order reference names no earlier intent");
+      }
+    }
+  }
+
+  private intent(st: Obj, f: string): void {
+    const { k } = this;
+    const it = k.obj(st.intent, `${f}.intent`);
+    k.oneOf(it.kind, `${f}.intent.kind`, ["ENTER", "EXIT", "EXIT_RESIDUAL", "CANCEL"]);
+    const id = k.str(it.intentId, `${f}.intent.intentId`);
+    if (this.intentIds.has(id)) k.fail(`${f}.intent.intentId`, id, "duplicate intentId");
+    k.int(it.tsUs, `${f}.intent.tsUs`);
+    k.int(it.slotId, `${f}.intent.slotId`);
+    this.figures(it, `${f}.intent`);
+    this.intentIds.add(id);
+  }
+
+  private venue(st: Obj, f: string): void {
+    const ev = this.k.obj(st.event, `${f}.event`);
+    this.k.oneOf(ev.kind, `${f}.event.kind`, ["ORDER_ACK", "PARTIAL_FILL", "FULL_FILL", "CANCEL_ACK", "CANCEL_REJECT", "ORDER_REJECT", "RATE_LIMITED"]);
+    this.k.str(ev.eventId, `${f}.event.eventId`);
+    this.k.int(ev.tsUs, `${f}.event.tsUs`);
+    this.figures(ev, `${f}.event`);
+  }
+
+  private bingxWs(st: Obj, f: string): void {
+    const { k } = this;
+    k.int(st.tsUs, `${f}.tsUs`);
+    const body = k.str(st.body, `${f}.body`);
+    try {
+      JSON.parse(body);
+    } catch (e) {
+      k.fail(`${f}.body`, body, `must be JSON text: ${(e as Error).message}`);
+    }
+    k.arr(st.expectKernelInputs, `${f}.expectKernelInputs`).forEach((x, j) => {
+      const xf = `${f}.expectKernelInputs[${j}]`;
+      const o = k.obj(x, xf);
+      const key = "venueEvent" in o ? "venueEvent" : "accountEvent" in o ? "accountEvent" : k.fail(xf, o, "must hold venueEvent or accountEvent");
+      this.figures(k.obj(o[key], `${xf}.${key}`), `${xf}.${key}`);
+    });
+  }
+
+  private mark(st: Obj, f: string): void {
+    const m = this.k.obj(st.mark, `${f}.mark`);
+    this.k.int(m.tsUs, `${f}.mark.tsUs`);
+    this.k.str(m.symbol, `${f}.mark.symbol`);
+    this.k.decimal(m.markPrice, `${f}.mark.markPrice`);
+  }
+
+  private account(st: Obj, f: string): void {
+    const ev = this.k.obj(st.event, `${f}.event`);
+    this.k.oneOf(ev.kind, `${f}.event.kind`, ["BALANCE", "FILL_SETTLED", "FUNDING"]);
+    this.k.str(ev.eventId, `${f}.event.eventId`);
+    this.k.int(ev.tsUs, `${f}.event.tsUs`);
+    this.figures(ev, `${f}.event`);
+    if ("amountUsdt" in ev) this.k.decimal(ev.amountUsdt, `${f}.event.amountUsdt`);
+  }
+
+  private anchor(st: Obj, f: string): void {
+    this.k.int(st.tsUs, `${f}.tsUs`);
+    // Anchors may deliberately carry a bad balance (L5 rejection), so only require a string.
+    this.k.str(st.walletBalanceUsdt, `${f}.walletBalanceUsdt`, false);
+    this.k.str(st.availableMarginUsdt, `${f}.availableMarginUsdt`, false);
+    this.k.int(st.eventSeq, `${f}.eventSeq`);
+  }
+
+  private save(st: Obj, f: string): void {
+    this.k.int(st.tsUs, `${f}.tsUs`);
+    this.images.add(this.k.str(st.image, `${f}.image`));
+  }
+
+  private restore(st: Obj, f: string): void {
+    this.k.int(st.tsUs, `${f}.tsUs`);
+    const img = this.k.str(st.image, `${f}.image`);
+    if (!this.images.has(img)) this.k.fail(`${f}.image`, img, "no earlier save step produced this image");
+  }
+
+  private reconcile(st: Obj, f: string): void {
+    const { k } = this;
+    const r = k.obj(st.report, `${f}.report`);
+    k.int(r.tsUs, `${f}.report.tsUs`);
+    k.arr(r.positions, `${f}.report.positions`).forEach((p, j) => this.figures(k.obj(p, `${f}.report.positions[${j}]`), `${f}.report.positions[${j}]`));
+    k.arr(r.orders, `${f}.report.orders`).forEach((o, j) => {
+      const oo = k.obj(o, `${f}.report.orders[${j}]`);
+      k.str(oo.venueOrderId, `${f}.report.orders[${j}].venueOrderId`);
+      this.figures(oo, `${f}.report.orders[${j}]`);
+    });
+  }
+}
+
+/** `expected`: one outcome code per step, the trades, and a ledger for every declared checkpoint and "final". */
+function checkExpected(k: FieldChecks, v: unknown, steps: StepChecker): void {
+  const ex = k.obj(v, "expected");
+  k.only(ex, "expected", ["outcomes", "trades", "checkpoints"]);
+  const outcomes = k.arr(ex.outcomes, "expected.outcomes");
+  if (outcomes.length !== steps.count) k.fail("expected.outcomes", outcomes.length, `must have one code per step (${steps.count})`);
+  outcomes.forEach((o, i) => k.str(o, `expected.outcomes[${i}]`));
+  checkTrades(k, ex.trades, "expected.trades");
+  const cps = k.obj(ex.checkpoints, "expected.checkpoints");
+  for (const cp of steps.checkpoints) if (!(cp in cps)) k.fail(`expected.checkpoints.${cp}`, undefined, "missing (a step declares this checkpoint)");
+  if (!("final" in cps)) k.fail("expected.checkpoints.final", undefined, "missing (captured after the last step)");
+  for (const [cp, x] of Object.entries(cps)) {
+    const f = `expected.checkpoints.${cp}`;
+    if (cp !== "final" && !steps.checkpoints.has(cp)) k.fail(f, x, "no step declares this checkpoint");
+    const cpo = k.obj(x, f);
+    k.only(cpo, f, ["ledger", "trades"]);
+    if ("trades" in cpo) checkTrades(k, cpo.trades, `${f}.trades`);
+    checkLedger(k, cpo.ledger, `${f}.ledger`);
+  }
+}
+
+/** Expected trade records: unique trade ids, every figure a decimal string, legs with their figures. */
+function checkTrades(k: FieldChecks, v: unknown, base: string): void {
+  const seen = new Set<string>();
+  k.arr(v, base).forEach((t, i) => {
+    const f = `${base}[${i}]`;
+    const tr = k.obj(t, f);
+    k.only(tr, f, ["tradeId", "side", "leverage", "entryVwap", "exitVwap", "quantity", "exitedQty", "legs", "realizedGrossUsdt", "kernelEstimateUsdt", "exchangeRealizedUsdt", "feesUsdt", "realizedNetUsdt", "pnlSource", "flags", "closed", "tradeRealizedUsdt"]);
+    const id = k.str(tr.tradeId, `${f}.tradeId`);
+    if (seen.has(id)) k.fail(`${f}.tradeId`, id, "duplicate tradeId");
+    seen.add(id);
+    k.oneOf(tr.side, `${f}.side`, ["LONG", "SHORT"]);
+    k.int(tr.leverage, `${f}.leverage`);
+    for (const key of ["entryVwap", "exitVwap", "quantity", "exitedQty", "realizedGrossUsdt", "kernelEstimateUsdt", "feesUsdt", "realizedNetUsdt", "tradeRealizedUsdt"]) k.decimal(tr[key], `${f}.${key}`);
+    if ("exchangeRealizedUsdt" in tr) k.decimal(tr.exchangeRealizedUsdt, `${f}.exchangeRealizedUsdt`);
+    k.oneOf(tr.pnlSource, `${f}.pnlSource`, ["exchange", "kernel_estimate"]);
+    k.strings(tr.flags, `${f}.flags`);
+    k.bool(tr.closed, `${f}.closed`);
+    k.arr(tr.legs, `${f}.legs`).forEach((l, j) => {
+      const lf = `${f}.legs[${j}]`;
+      const lo = k.obj(l, lf);
+      k.only(lo, lf, ["legIndex", "quantity", "realizedPnlUsdt", "feesUsdt", "realizedSkippedNoPrice", "exchangeRealizedPnlUsdt"]);
+      k.int(lo.legIndex, `${lf}.legIndex`);
+      for (const key of ["quantity", "realizedPnlUsdt", "feesUsdt"]) k.decimal(lo[key], `${lf}.${key}`);
+      if ("exchangeRealizedPnlUsdt" in lo) k.decimal(lo.exchangeRealizedPnlUsdt, `${lf}.exchangeRealizedPnlUsdt`);
+      k.bool(lo.realizedSkippedNoPrice, `${lf}.realizedSkippedNoPrice`);
+    });
+  });
+}
+
+/** A checkpoint's ledger: LEDGER_KEYS only; capital and its source required, the rest when present. */
+function checkLedger(k: FieldChecks, v: unknown, lf: string): void {
+  const l = k.obj(v, lf);
+  k.only(l, lf, LEDGER_KEYS);
+  k.decimal(l.capitalUsdt, `${lf}.capitalUsdt`);
+  k.oneOf(l.capitalSource, `${lf}.capitalSource`, ["seed", "e_anchored", "k_bridged"]);
+  for (const key of LEDGER_KEYS) {
+    if (!(key in l) || key === "capitalUsdt" || key === "capitalSource") continue;
+    if (key === "tradeSeq" || key === "anomalyCount") k.int(l[key], `${lf}.${key}`);
+    else k.decimal(l[key], `${lf}.${key}`);
+  }
+}
+
+/** `mustNotBook`: figures a case proves the kernel never books (trade, optional leg, amount, why). */
+function checkMustNotBook(k: FieldChecks, v: unknown): void {
+  k.arr(v, "mustNotBook").forEach((m, i) => {
+    const o = k.obj(m, `mustNotBook[${i}]`);
+    k.str(o.tradeId, `mustNotBook[${i}].tradeId`);
+    if ("legIndex" in o) k.int(o.legIndex, `mustNotBook[${i}].legIndex`);
+    k.decimal(o.realizedPnlUsdt, `mustNotBook[${i}].realizedPnlUsdt`);
+    k.str(o.why, `mustNotBook[${i}].why`);
+  });
+}
+
+/** `mutantExpectation`: the mutants a case must catch and the leg-1 figure they book instead. */
+function checkMutantExpectation(k: FieldChecks, v: unknown): void {
+  const m = k.obj(v, "mutantExpectation");
+  k.arr(m.mutants, "mutantExpectation.mutants", true).forEach((x, i) => k.str(x, `mutantExpectation.mutants[${i}]`));
+  k.decimal(m.leg1RealizedUsdt, "mutantExpectation.leg1RealizedUsdt");
+  k.str(m.formula, "mutantExpectation.formula");
 }

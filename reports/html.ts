@@ -2,11 +2,11 @@
  * HTML building blocks shared by the run report and the gate report: one self-contained page
  * (inline CSS, no script, no external resource), tables with escaped cells, and number helpers.
  */
-import { Decimal } from "decimal.js";
+import { Dec } from "../sim/num.js";
 import { escapeXml } from "./svg.js";
 
-/** Money arithmetic for report figures (|K − E| etc.): exact decimals, never binary floats. */
-export const Dec = Decimal.clone({ precision: 60 });
+/** Money arithmetic for report figures (|K − E| etc.): the project's decimal setup (sim/num.ts), re-exported for the report modules. */
+export { Dec };
 
 /** A table cell: plain text (escaped), or pre-rendered HTML marked as such, with an optional class. */
 export type Cell = string | number | boolean | null | undefined | { html: string; cls?: string } | { text: string; cls?: string };

@@ -6,7 +6,7 @@
  *
  * Units: quantities in base coin, prices and money in USDT, all as decimal strings; time in µs.
  */
-import { Decimal } from "decimal.js";
+import { Dec } from "../sim/num.js";
 import { loadKernel } from "../kernel/index.js";
 import type {
   AccountEvent,
@@ -25,9 +25,9 @@ import type {
   VenueEventKind,
 } from "../kernel/types.js";
 
-/** Exact decimals for comparisons (money: 60 significant digits, never binary floats). */
-export const D = Decimal.clone({ precision: 60 });
-export type D = InstanceType<typeof D>;
+/** Exact decimals for comparisons: the project's decimal setup (sim/num.ts, 60 significant digits), under a short name. */
+export const D = Dec;
+export type D = Dec;
 
 /** The kernel methods the agreed binding exposes (COMMON brief, kernel/index.ts). */
 export interface KernelApi {

@@ -12,6 +12,7 @@
 import type { DiagnosticCode, LedgerSnapshot, Stage } from "../kernel/types.js";
 import type { FaultProfile, Scenario } from "../sim/types.js";
 import { FAULT_PROBABILITY_FIELDS } from "../sim/faults.js";
+import { fieldChecks, showValue, type Obj } from "../sim/field-check.js";
 
 /** A scenario that does not match the schema. `field` is a path such as `driver.intents[3].atUs`. */
 export class ScenarioError extends Error {
@@ -20,20 +21,9 @@ export class ScenarioError extends Error {
     readonly value: unknown,
     reason: string,
   ) {
-    super(`scenario field ${field}: ${reason} (got ${show(value)})`);
+    super(`scenario field ${field}: ${reason} (got ${showValue(value)})`);
     this.name = "ScenarioError";
   }
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return "undefined";
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch (err) {
-    text = `<unprintable: ${(err as Error).message}>`;
-  }
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 /** Slot stages (kernel/types.ts Stage), as a runtime list. */
@@ -104,65 +94,14 @@ void stagesComplete;
 void codesComplete;
 void ledgerComplete;
 
-const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,79}$/;
 
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown, f: string): Obj {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ScenarioError(f, v, "expected an object");
-  return v as Obj;
-}
-function only(o: Obj, f: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new ScenarioError(f ? `${f}.${k}` : k, o[k], `unknown field (allowed: ${allowed.join(", ")})`);
-  }
-}
-function str(v: unknown, f: string, nonEmpty = true): string {
-  if (typeof v !== "string") throw new ScenarioError(f, v, "expected a string");
-  if (nonEmpty && v.length === 0) throw new ScenarioError(f, v, "must not be empty");
-  return v;
-}
-function bool(v: unknown, f: string): boolean {
-  if (typeof v !== "boolean") throw new ScenarioError(f, v, "expected true or false");
-  return v;
-}
-function int(v: unknown, f: string, lo: number, hi = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < lo || v > hi) {
-    throw new ScenarioError(f, v, `expected an integer in [${lo}, ${hi}]`);
-  }
-  return v;
-}
-function num(v: unknown, f: string, lo: number, hi: number): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) {
-    throw new ScenarioError(f, v, `expected a finite number in [${lo}, ${hi}]`);
-  }
-  return v;
-}
+/** The shared case-file field checks (sim/field-check.ts), failing with a ScenarioError. */
+const { obj, only, str, bool, int, num, decimal, arr, strings, oneOf } = fieldChecks((f, v, reason) => {
+  throw new ScenarioError(f, v, reason);
+});
 function prob(v: unknown, f: string): number {
   return num(v, f, 0, 1);
-}
-function decimal(v: unknown, f: string, opts: { positive?: boolean; nonNegative?: boolean } = {}): string {
-  if (typeof v !== "string" || !DECIMAL.test(v)) throw new ScenarioError(f, v, "expected a decimal string such as \"0.1878\"");
-  const negative = v.startsWith("-");
-  const zero = /^-?0(\.0+)?$/.test(v);
-  if (opts.positive && (negative || zero)) throw new ScenarioError(f, v, "must be > 0");
-  if (opts.nonNegative && negative && !zero) throw new ScenarioError(f, v, "must be >= 0");
-  return v;
-}
-function arr(v: unknown, f: string, nonEmpty = false): unknown[] {
-  if (!Array.isArray(v)) throw new ScenarioError(f, v, "expected an array");
-  if (nonEmpty && v.length === 0) throw new ScenarioError(f, v, "must not be empty");
-  return v;
-}
-function strings(v: unknown, f: string): string[] {
-  return arr(v, f).map((x, i) => str(x, `${f}[${i}]`));
-}
-function oneOf<T extends string>(v: unknown, f: string, values: readonly T[]): T {
-  if (typeof v !== "string" || !(values as readonly string[]).includes(v)) {
-    throw new ScenarioError(f, v, `expected one of ${values.join(", ")}`);
-  }
-  return v as T;
 }
 
 /** Intent fields a scripted driver may set per kind (kernel/types.ts Intent minus tsUs/intentId). */

@@ -1,7 +1,10 @@
 /**
  * Exact decimal arithmetic for the simulator (money and quantities as decimal strings, never
  * binary floats; docs/architecture.md §The kernel is sans-IO). A configured decimal.js clone with 60
- * significant digits, so sums of 28-digit kernel figures stay exact.
+ * significant digits, so sums of 28-digit kernel figures stay exact; default rounding half to even,
+ * the kernel's (kernel/README.md "Rounding"). It is the one setup of the simulator, the oracle, the
+ * golden runner, the reports and the kernel test harness. The mock venue keeps its own clone
+ * (venues/bingx/dec.ts) whose default rounding is half-up, BingX's for the figures it books.
  */
 import { Decimal } from "decimal.js";
 
