@@ -75,6 +75,15 @@ interface PositionModel {
   entry: Dec;
 }
 
+/** How a fill moves the checker's position (checkFillPosition): before and after, the quantity it closes, the direction closed (+1 long, −1 short). */
+interface FillMove {
+  pos: PositionModel;
+  before: Dec;
+  after: Dec;
+  closeQ: Dec;
+  dir: number;
+}
+
 const FUNDING_PERIOD_US = 28_800_000_000;
 const TERMINAL: readonly VenueOrderStatus[] = ["FILLED", "CANCELLED", "EXPIRED"];
 const EDGES: Record<VenueOrderStatus, readonly VenueOrderStatus[]> = {
@@ -186,6 +195,12 @@ export class VenueConformance {
     m.status = s.to;
   }
 
+  /**
+   * One fill, against the checker's own models: it belongs to a known order on its symbol, sits on
+   * the step and tick and within the order, moves the position by its quantity (reduce-only never
+   * opens, increases or flips), books the entry VWAP and the realized PnL, charges the fee, honours
+   * the limit price, and moves the wallet by realized − fee.
+   */
   private onFill(f: JournalFill, out: ConformanceViolation[]): void {
     const m = this.orders.get(f.orderId);
     const spec = this.spec(f.symbol);
@@ -193,24 +208,44 @@ export class VenueConformance {
       out.push({ rule: "fill-known-order", tUs: f.tUs, symbol: f.symbol, orderId: f.orderId, detail: `fill of ${f.qty} @ ${f.price} for ${m ? `an order on ${m.o.symbol}` : "an unknown order"} ${f.orderId}` });
       return;
     }
-    const o = m.o;
     const qty = num(f.qty, "qty");
     const price = num(f.price, "price");
+    this.checkFillQty(f, m, spec, qty, price, out);
+    const move = this.checkFillPosition(f, m.o, qty, out);
+    const realized = this.checkFillEntry(f, m.o, move, qty, price, out);
+    const fee = this.checkFillFee(f, m.o, spec, qty, price, out);
+    this.checkFillLimitPrice(f, m, price, out);
+    this.wallet = this.wallet.plus(realized).minus(fee);
+    if (!equalsText(this.wallet, f.walletAfterUsdt, "walletAfterUsdt")) {
+      out.push(v("wallet", f.tUs, m.o, `wallet after the fill ${f.walletAfterUsdt} != before + realized ${realized.toFixed()} − fee ${fee.toFixed()} = ${this.wallet.toFixed()}`));
+      this.wallet = num(f.walletAfterUsdt, "walletAfterUsdt");
+    }
+  }
+
+  /** Step/tick alignment, no fill after a terminal status, the order's executed quantity within it and as reported. */
+  private checkFillQty(f: JournalFill, m: OrderModel, spec: ContractSpec, qty: Dec, price: Dec, out: ConformanceViolation[]): void {
+    const o = m.o;
     if (!qty.gt(0) || !isStepAligned(spec, qty) || !price.gt(0) || !isTickAligned(spec, price)) out.push(v("fill-precision", f.tUs, o, `fill ${f.qty} @ ${f.price} of order ${o.orderId} off the step/tick`));
     if (TERMINAL.includes(m.status)) out.push(v("status-edges", f.tUs, o, `fill of order ${o.orderId} after it was ${m.status}`));
     m.executed = m.executed.plus(qty);
-    const orig = origQtyOf(m);
-    if (m.executed.gt(orig)) out.push(v("fill-within-order", f.tUs, o, `order ${o.orderId} filled ${m.executed.toFixed()} > its quantity ${o.origQty}`));
+    if (m.executed.gt(origQtyOf(m))) out.push(v("fill-within-order", f.tUs, o, `order ${o.orderId} filled ${m.executed.toFixed()} > its quantity ${o.origQty}`));
     if (!equalsText(m.executed, f.executedQty, "executedQty")) out.push(v("fill-within-order", f.tUs, o, `order ${o.orderId} reports executed ${f.executedQty}, its fills sum to ${m.executed.toFixed()}`));
+  }
 
-    // Position: the checker's own model (one-way BOTH signed; hedge sides ≥ 0).
+  /**
+   * The position move, from the checker's own model (one-way BOTH signed; hedge sides ≥ 0): the
+   * position before and after as the venue reports them, and reduce-only. Returns the move with
+   * the quantity it closes and the direction of the position closed (+1 long, −1 short); the
+   * model's position is updated by checkFillEntry.
+   */
+  private checkFillPosition(f: JournalFill, o: JournalOrder, qty: Dec, out: ConformanceViolation[]): FillMove {
     const pos = this.position(f.symbol, o.positionSide);
     const before = pos.qty;
     if (!equalsText(before, f.positionBeforeQty, "positionBeforeQty")) out.push(v("position-arithmetic", f.tUs, o, `position before the fill ${f.positionBeforeQty} != checker's ${before.toFixed()}`));
     const buy = o.side === "BUY";
     let delta: Dec;
     let closeQ = ZERO;
-    let dir = 1; // direction of the position being closed: +1 long, −1 short
+    let dir = 1;
     if (o.positionSide === "BOTH") {
       delta = buy ? qty : qty.neg();
       if (!before.isZero() && before.isNeg() !== delta.isNeg()) {
@@ -234,12 +269,19 @@ export class VenueConformance {
     }
     if (o.positionSide !== "BOTH" && after.isNeg()) out.push(v("reduce-only", f.tUs, o, `hedge ${o.positionSide} position went negative: ${before.toFixed()} → ${after.toFixed()}`));
     if (!equalsText(after, f.positionAfterQty, "positionAfterQty")) out.push(v("position-arithmetic", f.tUs, o, `position after the fill ${f.positionAfterQty} != before ${before.toFixed()} ${buy ? "+" : "−"} ${f.qty} = ${after.toFixed()}`));
+    return { pos, before, after, closeQ, dir };
+  }
 
-    // Entry price and realized, from the checker's own entry.
+  /**
+   * Entry price before and after the fill (VWAP of an increase, kept on a reduce, the fill price
+   * after a one-way flip, 0 when flat) and the realized PnL (closed quantity × (price − entry) ×
+   * direction, half-up to 8 dp); updates the model's position. Returns the realized PnL.
+   */
+  private checkFillEntry(f: JournalFill, o: JournalOrder, move: FillMove, qty: Dec, price: Dec, out: ConformanceViolation[]): Dec {
+    const { pos, before, after, closeQ, dir } = move;
     const entry = pos.entry;
     if (!equalsText(entry, f.entryBeforePrice, "entryBeforePrice")) out.push(v("entry-price", f.tUs, o, `entry before the fill ${f.entryBeforePrice} != checker's VWAP ${entry.toFixed()}`));
-    const exact = closeQ.mul(price.minus(entry)).mul(dir);
-    const realized = r8(exact);
+    const realized = r8(closeQ.mul(price.minus(entry)).mul(dir));
     if (!equalsText(realized, f.realizedUsdt, "realizedUsdt")) out.push(v("realized", f.tUs, o, `realized ${f.realizedUsdt} != ${closeQ.toFixed()} × (${f.price} − ${entry.toFixed()}) × ${dir} rounded = ${realized.toFixed()}`));
     let newEntry: Dec;
     if (after.isZero()) newEntry = ZERO;
@@ -249,28 +291,28 @@ export class VenueConformance {
     if (!equalsText(newEntry, f.entryAfterPrice, "entryAfterPrice")) out.push(v("entry-price", f.tUs, o, `entry after the fill ${f.entryAfterPrice} != ${newEntry.toFixed()}`));
     pos.qty = after;
     pos.entry = newEntry;
+    return realized;
+  }
 
-    // Fee.
+  /** The fee: quantity × price × the maker or taker rate, half-up to 8 dp. Returns it. */
+  private checkFillFee(f: JournalFill, o: JournalOrder, spec: ContractSpec, qty: Dec, price: Dec, out: ConformanceViolation[]): Dec {
     const rate = this.feeRate(f.maker ? spec.makerFeeRate : spec.takerFeeRate);
     const fee = r8(qty.mul(price).mul(rate));
     if (!equalsText(fee, f.feeUsdt, "feeUsdt")) out.push(v("fee", f.tUs, o, `fee ${f.feeUsdt} != ${f.qty} × ${f.price} × ${rate.toFixed()} (${f.maker ? "maker" : "taker"}) rounded = ${fee.toFixed()}`));
+    return fee;
+  }
 
-    // Limit price rules.
-    if (o.type === "LIMIT") {
-      const lp = limitPriceOf(m);
-      if (f.maker && !price.equals(lp)) out.push(v("limit-price", f.tUs, o, `resting LIMIT ${o.orderId} filled at ${f.price}, its limit is ${o.limitPrice}`));
-      if (buy ? price.gt(lp) : price.lt(lp)) out.push(v("limit-price", f.tUs, o, `LIMIT ${o.side} ${o.orderId} filled at ${f.price}, worse than its limit ${o.limitPrice}`));
-      if (o.tif === "PostOnly" && !f.maker) out.push(v("limit-price", f.tUs, o, `PostOnly order ${o.orderId} took liquidity at ${f.price}`));
-    } else if (f.maker) {
-      out.push(v("limit-price", f.tUs, o, `MARKET order ${o.orderId} filled as a maker`));
+  /** A resting LIMIT fills at its limit, a taker LIMIT never worse than it, PostOnly never takes, MARKET never makes. */
+  private checkFillLimitPrice(f: JournalFill, m: OrderModel, price: Dec, out: ConformanceViolation[]): void {
+    const o = m.o;
+    if (o.type !== "LIMIT") {
+      if (f.maker) out.push(v("limit-price", f.tUs, o, `MARKET order ${o.orderId} filled as a maker`));
+      return;
     }
-
-    // Wallet.
-    this.wallet = this.wallet.plus(realized).minus(fee);
-    if (!equalsText(this.wallet, f.walletAfterUsdt, "walletAfterUsdt")) {
-      out.push(v("wallet", f.tUs, o, `wallet after the fill ${f.walletAfterUsdt} != before + realized ${realized.toFixed()} − fee ${fee.toFixed()} = ${this.wallet.toFixed()}`));
-      this.wallet = num(f.walletAfterUsdt, "walletAfterUsdt");
-    }
+    const lp = limitPriceOf(m);
+    if (f.maker && !price.equals(lp)) out.push(v("limit-price", f.tUs, o, `resting LIMIT ${o.orderId} filled at ${f.price}, its limit is ${o.limitPrice}`));
+    if (o.side === "BUY" ? price.gt(lp) : price.lt(lp)) out.push(v("limit-price", f.tUs, o, `LIMIT ${o.side} ${o.orderId} filled at ${f.price}, worse than its limit ${o.limitPrice}`));
+    if (o.tif === "PostOnly" && !f.maker) out.push(v("limit-price", f.tUs, o, `PostOnly order ${o.orderId} took liquidity at ${f.price}`));
   }
 
   private onFunding(e: JournalFunding, out: ConformanceViolation[]): void {
