@@ -141,18 +141,7 @@ export function toRecord(scenario: Scenario, seed: number, out: RuntimeOutput, h
  * listed in expect.expectViolations must fail instead) and every expectation holds.
  */
 export async function runScenario(given: Scenario, opts: RunOptions): Promise<RunResult> {
-  if (!Number.isSafeInteger(opts.seed)) throw new Error(`seed: ${String(opts.seed)} must be a safe integer`);
-  const hashTrace = opts.hashTrace ?? true;
-  if (!hashTrace && (opts.checkDeterminism === true || opts.traceFile !== undefined)) {
-    throw new Error(`hashTrace: false cannot be combined with ${opts.checkDeterminism === true ? "checkDeterminism" : "traceFile"} (it needs the trace hash)`);
-  }
-  checkScenario(given);
-  // A swarm window draws start and length from the seed so that a funding time falls inside.
-  let scenario = given;
-  if (given.swarm && given.swarmWindow) {
-    const w = drawSwarmWindow(opts.seed, given.startUs, given.swarmWindow);
-    scenario = { ...given, startUs: w.startUs, durationUs: w.durationUs };
-  }
+  const { scenario, hashTrace } = prepareRun(given, opts);
   const kernelModule = opts.kernelModule ?? (await sharedKernel());
   const faults = scenario.swarm ? drawFaultMix(opts.seed) : (scenario.faults ?? {});
   // Wall-clock timing of the run, outside the simulation path; never part of the trace.
@@ -170,14 +159,7 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
     if (again === null) throw new Error("determinism: the second execution computed no trace hash");
     hashes.push(again);
   }
-  const record = toRecord(scenario, opts.seed, out, hashes);
-  // The twelve ledger invariants, then the end-to-end oracle against the venue's books (sim/oracle.ts).
-  // One computation of the venue truths serves both passes over the closed record (sim/oracle.ts TruthsCache).
-  const truths = new TruthsCache();
-  const invariants = [...checkInvariants(record, truths), ...checkOracle(record, truths)];
-  const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
-  const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
-  const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);
+  const { invariants, expectations, ok } = judgeRun(scenario, opts.seed, out, hashes);
   const result: RunResult = {
     scenario: scenario.name,
     seed: opts.seed,
@@ -196,9 +178,52 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
     series: out.series,
     startUs: scenario.startUs,
   };
-  // Failure evidence and diagnostics from the trace (issue 15): same seq numbers as trace.arrow.
-  // The seqs of the excerpt: every linked evidence row, every diagnostic and its input row.
-  const judged = [...invariants, ...expectations];
+  await attachEvidence(result, out, opts.traceFile, live);
+  if (scenario.swarm || Object.keys(faults).length > 0) result.faultMix = faults;
+  if (opts.traceFile) result.trace = opts.traceFile;
+  return result;
+}
+
+/**
+ * Check the options and the scenario (throws naming the field, before anything runs) and apply a
+ * swarm window: start and length drawn from the seed so that a funding time falls inside.
+ */
+function prepareRun(given: Scenario, opts: RunOptions): { scenario: Scenario; hashTrace: boolean } {
+  if (!Number.isSafeInteger(opts.seed)) throw new Error(`seed: ${String(opts.seed)} must be a safe integer`);
+  const hashTrace = opts.hashTrace ?? true;
+  if (!hashTrace && (opts.checkDeterminism === true || opts.traceFile !== undefined)) {
+    throw new Error(`hashTrace: false cannot be combined with ${opts.checkDeterminism === true ? "checkDeterminism" : "traceFile"} (it needs the trace hash)`);
+  }
+  checkScenario(given);
+  if (!(given.swarm && given.swarmWindow)) return { scenario: given, hashTrace };
+  const w = drawSwarmWindow(opts.seed, given.startUs, given.swarmWindow);
+  return { scenario: { ...given, startUs: w.startUs, durationUs: w.durationUs }, hashTrace };
+}
+
+/**
+ * The verdict of one run: the twelve ledger invariants, then the end-to-end oracle against the
+ * venue's books (sim/oracle.ts; one computation of the venue truths serves both passes over the
+ * closed record, TruthsCache), then the scenario's expectations. `ok` allows the invariants the
+ * scenario lists in expect.expectViolations to fail.
+ */
+function judgeRun(scenario: Scenario, seed: number, out: RuntimeOutput, hashes: string[]): Pick<RunResult, "invariants" | "expectations" | "ok"> {
+  const record = toRecord(scenario, seed, out, hashes);
+  const truths = new TruthsCache();
+  const invariants = [...checkInvariants(record, truths), ...checkOracle(record, truths)];
+  const expectations = checkExpectations(scenario.expect, out.final, out.record.diagnostics, invariants);
+  const expectedViolations = new Set(scenario.expect?.expectViolations ?? []);
+  const ok = invariants.every((i) => i.ok || expectedViolations.has(i.name)) && expectations.every((e) => e.ok);
+  return { invariants, expectations, ok };
+}
+
+/**
+ * Failure evidence and diagnostics from the trace (issue 15), with the same seq numbers as
+ * trace.arrow: from the kept rows, or read back from the streamed trace file only for what the
+ * live diagnostics cannot give (evidence rows of failed checks, an adapter finding's frame row).
+ * The excerpt holds every linked evidence row, every diagnostic and its input row.
+ */
+async function attachEvidence(result: RunResult, out: RuntimeOutput, traceFile: string | undefined, live: DiagnosticsCollector | undefined): Promise<void> {
+  const judged = [...result.invariants, ...result.expectations];
   const excerptSeqs = (diag: DiagnosticRow[]) => {
     const seqs = judged.flatMap((i) => (i.evidence ?? []).flatMap((e) => e.traceSeq ?? []));
     for (const d of diag) seqs.push(d.seq, ...(d.inputSeq !== undefined ? [d.inputSeq] : []));
@@ -211,15 +236,10 @@ export async function runScenario(given: Scenario, opts: RunOptions): Promise<Ru
     result.diagnostics = diag.rows;
     result.diagnosticsTotal = diag.total;
     result.traceExcerpt = rowsBySeq(rows, excerptSeqs(diag.rows));
-  } else if (opts.traceFile) {
-    // The streamed trace.arrow is read back (one record batch at a time) only for what the live
-    // diagnostics cannot give: evidence rows of failed checks, an adapter finding's frame row.
-    const ev = await evidenceFromTraceFile(opts.traceFile, judged, excerptSeqs, live);
+  } else if (traceFile) {
+    const ev = await evidenceFromTraceFile(traceFile, judged, excerptSeqs, live);
     result.diagnostics = ev.diagnostics.rows;
     result.diagnosticsTotal = ev.diagnostics.total;
     result.traceExcerpt = ev.excerpt;
   }
-  if (scenario.swarm || Object.keys(faults).length > 0) result.faultMix = faults;
-  if (opts.traceFile) result.trace = opts.traceFile;
-  return result;
 }
