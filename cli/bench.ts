@@ -284,20 +284,90 @@ export function chaosFigureParts(seeds: number, wallMs: number, t: Partial<Chaos
 export async function runBench(budgetName: "full" | "quick", opts: BenchOptions = {}): Promise<BenchResult> {
   const budget = BUDGETS[budgetName];
   const t0 = performance.now();
-  const sectionMs: Record<string, number> = {};
-  let tPart = t0;
-  const part = (name: string) => {
+  const run = new BenchSections(emptyBenchResult(budgetName));
+  const res = run.res;
+  const kernelPresent = existsSync(join(REPO_ROOT, "kernel", "index.ts"));
+  // With the gate's chaos figure, the parts after the kernel stream are single-threaded, so the
+  // RSS probe (a memory figure; its trades/s is not compared) runs alongside them on the second
+  // core instead of after them. It starts after the kernel stream, so that the native events/s
+  // every figure is divided by is measured without it. Standalone, it runs last, after the chaos
+  // sweep that uses every core. The promise is settled into a value, so that a failure is not an
+  // unhandled rejection while it waits for the RSS part, which reports it.
+  let probeEarly: Promise<{ out: RssProbeOutput } | { err: unknown }> | undefined;
+  const bar = startProgress("bench", 5);
+  try {
+    await run.section("wasmSha256", undefined, () => {
+      res.wasmSha256 = wasmHash();
+    });
+    bar.update(0, undefined, "kernel wasm vs native");
+    await run.section("wasmEventsPerSec/nativeEventsPerSec", "kernelStream", () => benchKernelStream(res, budget));
+    if (opts.chaos !== undefined && kernelPresent) probeEarly = rssProbe(budget.rssCheckpoints).then((out) => ({ out }), (err: unknown) => ({ err }));
+    await run.section("kernelCalls", "kernelCalls", async () => {
+      res.kernelCalls = await measureKernelCalls(budgetName === "quick" ? 200 : 500);
+    });
+    bar.update(1, undefined, "end-to-end sim");
+    let scenario: Scenario | undefined;
+    await run.section("simEventsPerSec", "sim", async () => {
+      scenario = await loadBenchScenario();
+      res.simScenario = scenario.name;
+      await benchSim(res, budget, scenario);
+    });
+    bar.update(2, undefined, `${budget.soakHours} h soak`);
+    await run.section("simSpeedup", "soak", () => benchSoak(res, budget, scenario));
+    if (budget.runRssHours !== null) {
+      const hours = budget.runRssHours;
+      bar.update(2, undefined, `${hours} h dita run: peak RSS`);
+      await run.section("runPeakRss", "runRss", async () => {
+        if (!scenario) throw new Error("no scenario to run (see simEventsPerSec)");
+        res.runPeakRss = await measureRunPeakRss(scenario, hours);
+      });
+    }
+    bar.update(3, undefined, "chaos");
+    await run.section("chaosRunsPerMin", "chaos", () => benchChaos(res, budget, opts.chaos));
+    bar.update(4, undefined, "RSS growth");
+    await run.section("rssGrowthMb", "rss", async () => {
+      if (!kernelPresent) throw new NotAvailableError("kernel/index.ts");
+      const settled = probeEarly ? await probeEarly : { out: await rssProbe(budget.rssCheckpoints) };
+      if ("err" in settled) throw settled.err;
+      benchRssFigures(res, budget, settled.out);
+    });
+    bar.update(5);
+  } finally {
+    bar.stop();
+  }
+  res.wallMs = round(performance.now() - t0);
+  if (res.loadAvg) res.loadAvg.end = os.loadavg().map((x) => round(x, 2));
+  return res;
+}
+
+/**
+ * The bench's sections in turn: each one's time goes to `sectionMs` (since the previous timed
+ * section ended), and a section that throws leaves its figure null and is listed in `unavailable`
+ * with the reason (logged too); the next section runs either way.
+ */
+export class BenchSections {
+  private tPart = performance.now();
+  constructor(readonly res: BenchResult) {}
+
+  /** Run `fn` for `figure`; `part` names its entry in sectionMs (undefined: not timed apart). */
+  async section(figure: string, part: string | undefined, fn: () => void | Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      const reason = (e as Error)?.message ?? String(e);
+      this.res.unavailable.push({ figure, reason });
+      log(`bench: ${figure}: unavailable: ${reason}`);
+    }
+    if (part === undefined) return;
     const now = performance.now();
-    sectionMs[name] = round(now - tPart);
-    tPart = now;
-  };
-  const unavailable: BenchResult["unavailable"] = [];
-  const miss = (figure: string, err: unknown) => {
-    const reason = (err as Error)?.message ?? String(err);
-    unavailable.push({ figure, reason });
-    log(`bench: ${figure}: unavailable: ${reason}`);
-  };
-  const res: BenchResult = {
+    (this.res.sectionMs ??= {})[part] = round(now - this.tPart);
+    this.tPart = now;
+  }
+}
+
+/** A bench result with every figure still null (the sections fill them in). */
+export function emptyBenchResult(budgetName: "full" | "quick"): BenchResult {
+  return {
     host: hostInfo(),
     wasmSha256: null,
     budget: budgetName,
@@ -319,152 +389,96 @@ export async function runBench(budgetName: "full" | "quick", opts: BenchOptions 
     rss: null,
     rssCurve: [],
     simNoisePct: null,
-    unavailable,
-    sectionMs,
+    unavailable: [],
+    sectionMs: {},
     wallMs: 0,
   };
-  const kernelPresent = existsSync(join(REPO_ROOT, "kernel", "index.ts"));
-  // With the gate's chaos figure, the parts after the kernel stream are single-threaded, so the
-  // RSS probe (a memory figure; its trades/s is not compared) runs alongside them on the second
-  // core instead of after them. It starts after the kernel stream, so that the native events/s
-  // every figure is divided by is measured without it. Standalone, it runs last, after the chaos
-  // sweep that uses every core. The promise is settled into a value, so that a failure is not an
-  // unhandled rejection while it waits for the RSS part, which reports it.
-  let probeEarly: Promise<{ out: RssProbeOutput } | { err: unknown }> | undefined;
-  const bar = startProgress("bench", 5);
-  try {
-    try {
-      res.wasmSha256 = wasmHash();
-    } catch (e) {
-      miss("wasmSha256", e);
-    }
+}
 
-    bar.update(0, undefined, "kernel wasm vs native");
-    try {
-      const k = await measureKernelThroughput(budget.kernelEvents, budget.kernelReps);
-      res.wasmEventsPerSec = round(k.wasmEventsPerSec);
-      res.nativeEventsPerSec = round(k.nativeEventsPerSec);
-      res.ratio = round(k.wasmEventsPerSec / k.nativeEventsPerSec, 4);
-      res.kernelStream = { events: k.events, description: k.description, wasmBand: k.wasmBand, nativeBand: k.nativeBand };
-    } catch (e) {
-      miss("wasmEventsPerSec/nativeEventsPerSec", e);
-    }
-    part("kernelStream");
-    if (opts.chaos !== undefined && kernelPresent) probeEarly = rssProbe(budget.rssCheckpoints).then((out) => ({ out }), (err: unknown) => ({ err }));
+/** Kernel events/s through WASM and native on the same stream, and their ratio. */
+async function benchKernelStream(res: BenchResult, budget: BenchBudget): Promise<void> {
+  const k = await measureKernelThroughput(budget.kernelEvents, budget.kernelReps);
+  res.wasmEventsPerSec = round(k.wasmEventsPerSec);
+  res.nativeEventsPerSec = round(k.nativeEventsPerSec);
+  res.ratio = round(k.wasmEventsPerSec / k.nativeEventsPerSec, 4);
+  res.kernelStream = { events: k.events, description: k.description, wasmBand: k.wasmBand, nativeBand: k.nativeBand };
+}
 
-    try {
-      res.kernelCalls = await measureKernelCalls(budgetName === "quick" ? 200 : 500);
-    } catch (e) {
-      miss("kernelCalls", e);
-    }
-    part("kernelCalls");
+/** The scenario the sim, soak and peak-RSS figures run (pickBenchScenario over scenarios/). */
+async function loadBenchScenario(): Promise<Scenario> {
+  const { listScenarios } = await loadScenarios();
+  const sc = pickBenchScenario(listScenarios());
+  if (!sc) throw new Error("no random-driver scenario in scenarios/ to benchmark");
+  return sc;
+}
 
-    bar.update(1, undefined, "end-to-end sim");
-    let scenario: Scenario | undefined;
-    try {
-      const { listScenarios } = await loadScenarios();
-      const runScenario = await loadRunScenario();
-      scenario = pickBenchScenario(listScenarios());
-      if (!scenario) throw new Error("no random-driver scenario in scenarios/ to benchmark");
-      const sc = scenario;
-      res.simScenario = sc.name;
-      const eventsPerRun: number[] = [];
-      let seed = 1;
-      const warmupRuns = 1;
-      const b = new Bench({ iterations: budget.simIterations, time: 0, warmupIterations: warmupRuns, throws: true });
-      b.add("sim run", async () => {
-        const r = await runScenario(sc, { seed: seed++ });
-        eventsPerRun.push(r.events);
-      });
-      await b.run();
-      const r = b.tasks[0].result;
-      if (r.state !== "completed") throw new Error(`sim bench did not complete: ${r.state}`);
-      // the measured runs are the last samplesCount calls (warmup runs come first)
-      const measured = eventsPerRun.slice(-r.latency.samplesCount);
-      const meanEvents = measured.reduce((a, v) => a + v, 0) / measured.length;
-      res.simEventsPerSec = round(meanEvents / (r.latency.mean / 1000));
-      res.simRuns = { runs: measured.length, warmupRuns, meanEvents: round(meanEvents), simMinutes: round(sc.durationUs / 60_000_000, 2) };
-      res.simNoisePct = round(r.latency.rme, 1);
-    } catch (e) {
-      miss("simEventsPerSec", e);
-    }
-    part("sim");
+/**
+ * End-to-end simulator events/s: `budget.simIterations` runs of `sc` (seeds 2, 3, ...) after one
+ * warm-up run (seed 1), with tinybench, in this process (the JIT's warm-up is in the figure).
+ */
+async function benchSim(res: BenchResult, budget: BenchBudget, sc: Scenario): Promise<void> {
+  const runScenario = await loadRunScenario();
+  const eventsPerRun: number[] = [];
+  let seed = 1;
+  const warmupRuns = 1;
+  const b = new Bench({ iterations: budget.simIterations, time: 0, warmupIterations: warmupRuns, throws: true });
+  b.add("sim run", async () => {
+    const r = await runScenario(sc, { seed: seed++ });
+    eventsPerRun.push(r.events);
+  });
+  await b.run();
+  const r = b.tasks[0].result;
+  if (r.state !== "completed") throw new Error(`sim bench did not complete: ${r.state}`);
+  // the measured runs are the last samplesCount calls (warmup runs come first)
+  const measured = eventsPerRun.slice(-r.latency.samplesCount);
+  const meanEvents = measured.reduce((a, v) => a + v, 0) / measured.length;
+  res.simEventsPerSec = round(meanEvents / (r.latency.mean / 1000));
+  res.simRuns = { runs: measured.length, warmupRuns, meanEvents: round(meanEvents), simMinutes: round(sc.durationUs / 60_000_000, 2) };
+  res.simNoisePct = round(r.latency.rme, 1);
+}
 
-    bar.update(2, undefined, `${budget.soakHours} h soak`);
-    try {
-      if (!scenario) throw new Error("no scenario to soak (see simEventsPerSec)");
-      const runScenario = await loadRunScenario();
-      const soakScenario: Scenario = { ...scenario, name: `${scenario.name}-soak${budget.soakHours}h`, durationUs: budget.soakHours * 3_600_000_000 };
-      const { value: r, ms } = await timeOnce(() => runScenario(soakScenario, { seed: 1 }));
-      res.simSpeedup = round(r.simTimeUs / 1000 / ms);
-      res.soak = { scenario: soakScenario.name, simHours: round(r.simTimeUs / 3_600_000_000, 2), wallMs: round(ms), events: r.events, ok: r.ok };
-    } catch (e) {
-      miss("simSpeedup", e);
-    }
-    part("soak");
+/** The soak: the bench scenario over `budget.soakHours`, one execution, timed whole. */
+async function benchSoak(res: BenchResult, budget: BenchBudget, scenario: Scenario | undefined): Promise<void> {
+  if (!scenario) throw new Error("no scenario to soak (see simEventsPerSec)");
+  const runScenario = await loadRunScenario();
+  const soakScenario: Scenario = { ...scenario, name: `${scenario.name}-soak${budget.soakHours}h`, durationUs: budget.soakHours * 3_600_000_000 };
+  const { value: r, ms } = await timeOnce(() => runScenario(soakScenario, { seed: 1 }));
+  res.simSpeedup = round(r.simTimeUs / 1000 / ms);
+  res.soak = { scenario: soakScenario.name, simHours: round(r.simTimeUs / 3_600_000_000, 2), wallMs: round(ms), events: r.events, ok: r.ok };
+}
 
-    if (budget.runRssHours !== null) {
-      bar.update(2, undefined, `${budget.runRssHours} h dita run: peak RSS`);
-      try {
-        if (!scenario) throw new Error("no scenario to run (see simEventsPerSec)");
-        res.runPeakRss = await measureRunPeakRss(scenario, budget.runRssHours);
-      } catch (e) {
-        miss("runPeakRss", e);
-      }
-      part("runRss");
-    }
-
-    bar.update(3, undefined, "chaos");
-    try {
-      if (opts.chaos) {
-        const c = opts.chaos;
-        res.chaosRunsPerMin = round((c.seeds / c.wallMs) * 60_000, 1);
-        res.chaos = { seeds: c.seeds, wallMs: round(c.wallMs), ok: c.ok, jobs: c.jobs, from: "gate", ...chaosFigureParts(c.seeds, c.wallMs, c, `the gate's own chaos section (${c.seeds} seeds, 1 in 10 executed twice for determinism, --jobs ${c.jobs})`) };
-      } else {
-        const runChaos = await loadRunChaos();
-        const jobs = os.availableParallelism();
-        let timer: ChaosTimer | undefined;
-        const { value: r, ms } = await timeOnce(() => {
-          timer = new ChaosTimer();
-          return runChaos({ seeds: budget.chaosSeeds, from: 1, jobs, onReady: timer.onReady, onProgress: timer.onProgress });
-        });
-        res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
-        res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs, ...chaosFigureParts(r.runs, ms, timer ?? {}, `runChaos over seeds 1–${budget.chaosSeeds} with --jobs ${jobs}, in the bench's process`) };
-      }
-    } catch (e) {
-      miss("chaosRunsPerMin", e);
-    }
-    part("chaos");
-
-    bar.update(4, undefined, "RSS growth");
-    try {
-      if (!kernelPresent) throw new NotAvailableError("kernel/index.ts");
-      const settled = probeEarly ? await probeEarly : { out: await rssProbe(budget.rssCheckpoints) };
-      if ("err" in settled) throw settled.err;
-      const out = settled.out;
-      const [from, to] = budget.rssCheckpoints;
-      const a = out.samples.find((x) => x.trades === from);
-      const last = out.samples[out.samples.length - 1];
-      res.rssCurve = out.samples.map((x) => [x.trades, x.rssMb]);
-      if (out.error || !a || !last || last.trades !== to) {
-        throw new Error(
-          `kernel failed at trade ${out.failedAtTrade ?? "?"} of ${to}: ${out.error ?? "no sample"}` +
-            (a && last ? ` (RSS ${a.rssMb} MB at ${a.trades} trades, ${last.rssMb} MB at ${last.trades} trades)` : ""),
-        );
-      }
-      res.rss = { fromTrades: a.trades, toTrades: last.trades, fromMb: a.rssMb, toMb: last.rssMb, wasmFromMb: a.wasmMemoryMb, wasmToMb: last.wasmMemoryMb, tradesPerSec: Math.round((last.trades / last.wallMs) * 1000) };
-      res.rssGrowthMb = round(last.rssMb - a.rssMb, 1);
-    } catch (e) {
-      miss("rssGrowthMb", e);
-    }
-    part("rss");
-    bar.update(5);
-  } finally {
-    bar.stop();
+/** Chaos seed-runs per minute: the gate's own chaos section when given, else runChaos over budget.chaosSeeds seeds with every core. */
+async function benchChaos(res: BenchResult, budget: BenchBudget, gate: BenchOptions["chaos"]): Promise<void> {
+  if (gate) {
+    res.chaosRunsPerMin = round((gate.seeds / gate.wallMs) * 60_000, 1);
+    res.chaos = { seeds: gate.seeds, wallMs: round(gate.wallMs), ok: gate.ok, jobs: gate.jobs, from: "gate", ...chaosFigureParts(gate.seeds, gate.wallMs, gate, `the gate's own chaos section (${gate.seeds} seeds, 1 in 10 executed twice for determinism, --jobs ${gate.jobs})`) };
+    return;
   }
-  res.wallMs = round(performance.now() - t0);
-  if (res.loadAvg) res.loadAvg.end = os.loadavg().map((x) => round(x, 2));
-  return res;
+  const runChaos = await loadRunChaos();
+  const jobs = os.availableParallelism();
+  let timer: ChaosTimer | undefined;
+  const { value: r, ms } = await timeOnce(() => {
+    timer = new ChaosTimer();
+    return runChaos({ seeds: budget.chaosSeeds, from: 1, jobs, onReady: timer.onReady, onProgress: timer.onProgress });
+  });
+  res.chaosRunsPerMin = round((r.runs / ms) * 60_000, 1);
+  res.chaos = { seeds: r.runs, wallMs: round(ms), ok: r.ok, jobs, ...chaosFigureParts(r.runs, ms, timer ?? {}, `runChaos over seeds 1–${budget.chaosSeeds} with --jobs ${jobs}, in the bench's process`) };
+}
+
+/** RSS growth between the budget's two checkpoints of the probe, its curve, and the raw figures. @throws Error when the probe failed or missed a checkpoint. */
+function benchRssFigures(res: BenchResult, budget: BenchBudget, out: RssProbeOutput): void {
+  const [from, to] = budget.rssCheckpoints;
+  const a = out.samples.find((x) => x.trades === from);
+  const last = out.samples[out.samples.length - 1];
+  res.rssCurve = out.samples.map((x) => [x.trades, x.rssMb]);
+  if (out.error || !a || !last || last.trades !== to) {
+    throw new Error(
+      `kernel failed at trade ${out.failedAtTrade ?? "?"} of ${to}: ${out.error ?? "no sample"}` +
+        (a && last ? ` (RSS ${a.rssMb} MB at ${a.trades} trades, ${last.rssMb} MB at ${last.trades} trades)` : ""),
+    );
+  }
+  res.rss = { fromTrades: a.trades, toTrades: last.trades, fromMb: a.rssMb, toMb: last.rssMb, wasmFromMb: a.wasmMemoryMb, wasmToMb: last.wasmMemoryMb, tradesPerSec: Math.round((last.trades / last.wallMs) * 1000) };
+  res.rssGrowthMb = round(last.rssMb - a.rssMb, 1);
 }
 
 /** Human table of a bench result. */
