@@ -82,6 +82,115 @@ pub fn settle_leg_fill(s: &mut SlotState, li: usize, rp: Decimal, cum_qty: Optio
     Ok(LegSettle::Matched)
 }
 
+/// One FILL_SETTLED's exchange figures: realized PnL and fee of the fill (USDT), the order's
+/// cumulative quantity including it (WS `z`, when known) and the event time (µs).
+struct SettledFigures {
+    realized: Decimal,
+    fee: Decimal,
+    cum_qty: Option<Decimal>,
+    ts_us: i64,
+}
+
+/// Book a settlement's fee once (spec §3.1, A7: fees are exchange facts, never ignored): the
+/// order's booked fee becomes the larger of its fills' and its settlements' figures (and its
+/// leg's fees follow); a settlement naming no order books what the trade's exchange fees exceed
+/// its booked fees by. The increment goes to the trade's fees and to `feeBookedUsdt`.
+fn settlement_fee(s: &mut SlotState, oi: Option<usize>, fee: Decimal, out: &mut Out) -> KResult<()> {
+    let fee_delta = match oi {
+        Some(i) => {
+            let o = &mut s.orders[i];
+            let before = o.booked_fee();
+            o.settled_fee = dec::add(o.settled_fee, fee)?;
+            let now = o.booked_fee();
+            let coid = o.client_order_id.clone();
+            if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
+                l.fees = now;
+            }
+            dec::sub(now, before)?
+        }
+        None => dec::sub(order_fee(s.fees, s.exchange_fees), s.fees)?,
+    };
+    if !fee_delta.is_zero() {
+        s.fees = dec::add(s.fees, fee_delta)?;
+        out.set("feeBookedUsdt", DVal::S(dec::fmt(fee_delta)));
+    }
+    Ok(())
+}
+
+/// The settlement of an entry fill. Under one-way netting an entry fill opposite to the symbol's
+/// net position closes part of it and the venue realizes PnL on it (docs/accounting.md §One-way
+/// netting): judged with the trade (trade_gap, against the mirror's prediction). An entry whose
+/// fills the mirror saw open only (nothing closed, entry known) cannot realize: more than `tol`
+/// there is an anomaly (kernel estimate 0, detail).
+fn settle_entry(s: &mut SlotState, rp: Decimal, tol: Decimal) -> KResult<Option<(Decimal, String)>> {
+    s.entry_exchange_realized = dec::add(s.entry_exchange_realized, rp)?;
+    if rp.abs() > tol && s.entry_net.close_qty.is_zero() && !s.entry_net.unknown {
+        return Ok(Some((Decimal::ZERO, format!("exchange realized {} on an entry fill that closed nothing of the symbol's one-way position; the kernel books 0 for opening fills", dec::fmt(rp)))));
+    }
+    Ok(None)
+}
+
+/// The settlement of an exit order `c`'s fill: recorded on its leg, then paired with the booked
+/// fill it settles (settle_leg_fill). Before that fill is booked it waits as a pending settlement
+/// (compared, or used as a repair, when the fill is booked); an unpriced fill is repaired; beyond
+/// `tol` it is an anomaly (kernel estimate, detail).
+fn settle_exit(s: &mut SlotState, c: String, fig: &SettledFigures, tol: Decimal, out: &mut Out) -> KResult<Option<(Decimal, String)>> {
+    let li = s.legs.iter().position(|l| l.client_order_id == c);
+    if let Some(li) = li {
+        let l = &mut s.legs[li];
+        l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), fig.realized)?);
+        l.exchange_fees = dec::add(l.exchange_fees, fig.fee)?;
+    }
+    let matched = match li {
+        Some(li) => settle_leg_fill(s, li, fig.realized, fig.cum_qty, tol)?,
+        None => LegSettle::Pending,
+    };
+    match matched {
+        LegSettle::Pending => {
+            s.pending_settlements.push(PendingSettlement { client_order_id: c, realized: fig.realized, fee: fig.fee, ts_us: fig.ts_us, leg_recorded: li.is_some(), cum_qty: fig.cum_qty });
+            out.set("pendingFill", DVal::B(true));
+            out.message = "FILL_SETTLED before its fill: exchange figure recorded, compared when the fill is booked".into();
+        }
+        LegSettle::Repaired => {
+            out.message = "FILL_SETTLED repaired a leg booked without a price (realized_skipped_no_price)".into();
+            out.set("repaired", DVal::B(true));
+        }
+        LegSettle::Matched => {}
+        LegSettle::Anomaly(est, detail) => return Ok(Some((est, detail))),
+    }
+    Ok(None)
+}
+
+/// A settlement naming the trade only: the exchange figure for the trade's exit fills booked
+/// without a price (each marked repaired; `rp` recorded on the first, so a re-pricing, reprice.rs,
+/// takes it back exactly once), or nothing to do here (the whole-trade comparison, trade_gap,
+/// judges it once the trade is closed).
+fn settle_by_trade_id(s: &mut SlotState, rp: Decimal, out: &mut Out) -> KResult<()> {
+    let mut repaired = false;
+    for l in s.legs.iter_mut() {
+        for f in l.fills.iter_mut() {
+            if f.skipped && !f.repaired {
+                f.repaired = true;
+                if !repaired {
+                    f.exchange_realized = dec::add(f.exchange_realized, rp)?;
+                }
+                repaired = true;
+            }
+        }
+    }
+    if repaired {
+        if let Some(l) = s.legs.iter_mut().find(|l| l.fills.iter().any(|f| f.skipped)) {
+            l.realized = dec::add(l.realized, rp)?;
+            l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
+        }
+        s.realized = dec::add(s.realized, rp)?;
+        s.flags.repaired_from_exchange = true;
+        out.message = "FILL_SETTLED (by tradeId) repaired the trade's exit fills booked without a price".into();
+        out.set("repaired", DVal::B(true));
+    }
+    Ok(())
+}
+
 impl Kernel {
     /// Anchor capital to the exchange wallet (spec §3.1). Missing / zero / negative wallet →
     /// ANCHOR_REJECTED, nothing changed (L5).
@@ -198,6 +307,12 @@ impl Kernel {
         None
     }
 
+    /// FILL_SETTLED (docs/accounting.md §5.2, spec §3.1): the exchange's realized PnL and fee of
+    /// one fill, for the trade it names (order ids, or the trade id only). Records the exchange
+    /// figures on the trade, books the fee once (settlement_fee), then settles by the order's
+    /// purpose (entry: settle_entry; exit: settle_exit, which pairs it with its booked fill;
+    /// trade id only: settle_by_trade_id), judges the trade's K-vs-E gap when no fill-level
+    /// anomaly was found, and commits (commit_settlement). UNRESOLVED_SLOT when no trade matches.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn fill_settled(&mut self, event_id: &str, ts: i64, symbol: &str, trade_id: Option<&str>, vid: Option<&str>, coid: Option<&str>, rp: Decimal, fee: Decimal, cum_qty: Option<Decimal>) -> KResult<Out> {
         let (in_archive, idx, oi) = match self.locate_trade(symbol, trade_id, vid, coid) {
@@ -207,101 +322,23 @@ impl Kernel {
             }
         };
         let tol = self.cfg.pnl_anomaly_tolerance;
+        let fig = SettledFigures { realized: rp, fee, cum_qty, ts_us: ts };
         let mut s = if in_archive { self.archive[idx].clone() } else { self.slots[idx].clone() };
         let mut out = Out::ok("FILL_SETTLED recorded (pnlSource=exchange)");
         s.settlement_ids.push(event_id.to_string()); // owned by the trade (evict_archive)
-        let mut anomaly: Option<(Decimal, String)> = None;
         s.exchange_realized = Some(dec::add(s.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
         s.exchange_fees = dec::add(s.exchange_fees, fee)?;
-        // Fees are exchange facts, booked once and never ignored (spec §3.1, A7): the order's
-        // booked fee becomes the larger of its fills' and its settlements' figures; a settlement
-        // naming no order books what the trade's exchange fees exceed its booked fees by.
-        let fee_delta = match oi {
-            Some(i) => {
-                let o = &mut s.orders[i];
-                let before = o.booked_fee();
-                o.settled_fee = dec::add(o.settled_fee, fee)?;
-                let now = o.booked_fee();
-                let coid = o.client_order_id.clone();
-                if let Some(l) = s.legs.iter_mut().find(|l| l.client_order_id == coid) {
-                    l.fees = now;
-                }
-                dec::sub(now, before)?
-            }
-            None => dec::sub(order_fee(s.fees, s.exchange_fees), s.fees)?,
-        };
-        if !fee_delta.is_zero() {
-            s.fees = dec::add(s.fees, fee_delta)?;
-            out.set("feeBookedUsdt", DVal::S(dec::fmt(fee_delta)));
-        }
+        settlement_fee(&mut s, oi, fee, &mut out)?;
         let order_purpose = oi.and_then(|i| s.orders.get(i)).map(|o| (o.purpose, o.client_order_id.clone()));
         let is_entry_settlement = order_purpose.as_ref().map(|p| p.0) == Some(Purpose::Entry);
-        match order_purpose {
-            Some((Purpose::Entry, _)) => {
-                s.entry_exchange_realized = dec::add(s.entry_exchange_realized, rp)?;
-                // Under one-way netting an entry fill opposite to the symbol's net position closes
-                // part of it and the venue realizes PnL on it (docs/accounting.md §One-way netting):
-                // judged with the trade (trade_gap, against the mirror's prediction). An entry whose
-                // fills the mirror saw open only (nothing closed, entry known) cannot realize.
-                if rp.abs() > tol && s.entry_net.close_qty.is_zero() && !s.entry_net.unknown {
-                    anomaly = Some((Decimal::ZERO, format!("exchange realized {} on an entry fill that closed nothing of the symbol's one-way position; the kernel books 0 for opening fills", dec::fmt(rp))));
-                }
-            }
-            Some((Purpose::Exit, c)) => {
-                let li = s.legs.iter().position(|l| l.client_order_id == c);
-                if let Some(li) = li {
-                    let l = &mut s.legs[li];
-                    l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
-                    l.exchange_fees = dec::add(l.exchange_fees, fee)?;
-                }
-                let matched = match li {
-                    Some(li) => settle_leg_fill(&mut s, li, rp, cum_qty, tol)?,
-                    None => LegSettle::Pending,
-                };
-                match matched {
-                    LegSettle::Pending => {
-                        // Compared (or used as a repair) when the fill it belongs to is booked.
-                        s.pending_settlements.push(PendingSettlement { client_order_id: c, realized: rp, fee, ts_us: ts, leg_recorded: li.is_some(), cum_qty });
-                        out.set("pendingFill", DVal::B(true));
-                        out.message = "FILL_SETTLED before its fill: exchange figure recorded, compared when the fill is booked".into();
-                    }
-                    LegSettle::Repaired => {
-                        out.message = "FILL_SETTLED repaired a leg booked without a price (realized_skipped_no_price)".into();
-                        out.set("repaired", DVal::B(true));
-                    }
-                    LegSettle::Matched => {}
-                    LegSettle::Anomaly(est, detail) => anomaly = Some((est, detail)),
-                }
-            }
+        let mut anomaly = match order_purpose {
+            Some((Purpose::Entry, _)) => settle_entry(&mut s, rp, tol)?,
+            Some((Purpose::Exit, c)) => settle_exit(&mut s, c, &fig, tol, &mut out)?,
             None => {
-                // tradeId only: the exchange figure for the trade's unpriced exit fills, or a
-                // whole-trade comparison once the trade is closed.
-                let mut repaired = false;
-                for l in s.legs.iter_mut() {
-                    for f in l.fills.iter_mut() {
-                        if f.skipped && !f.repaired {
-                            f.repaired = true;
-                            // The rp is recorded on the first fill it repairs, so a re-pricing
-                            // (reprice.rs) takes it back exactly once.
-                            if !repaired {
-                                f.exchange_realized = dec::add(f.exchange_realized, rp)?;
-                            }
-                            repaired = true;
-                        }
-                    }
-                }
-                if repaired {
-                    if let Some(l) = s.legs.iter_mut().find(|l| l.fills.iter().any(|f| f.skipped)) {
-                        l.realized = dec::add(l.realized, rp)?;
-                        l.exchange_realized = Some(dec::add(l.exchange_realized.unwrap_or(Decimal::ZERO), rp)?);
-                    }
-                    s.realized = dec::add(s.realized, rp)?;
-                    s.flags.repaired_from_exchange = true;
-                    out.message = "FILL_SETTLED (by tradeId) repaired the trade's exit fills booked without a price".into();
-                    out.set("repaired", DVal::B(true));
-                }
+                settle_by_trade_id(&mut s, rp, &mut out)?;
+                None
             }
-        }
+        };
         s.flags.realized_skipped_no_price = s.legs.iter().any(|l| l.fills.iter().any(|f| f.skipped && !f.repaired));
         if !is_entry_settlement {
             s.exit_settlements = s.exit_settlements.saturating_add(1);
@@ -309,7 +346,15 @@ impl Kernel {
         if anomaly.is_none() {
             anomaly = self.trade_gap(&s, in_archive, tol)?;
         }
-        // commit: settle the increment (repairs only) through the slot's baseline.
+        self.commit_settlement(s, in_archive, idx, &fig, anomaly, &mut out)?;
+        out.set("exchangeFeeUsdt", DVal::S(dec::fmt(fee)));
+        Ok(out)
+    }
+
+    /// Commit a settled trade: settle the increment (repairs only) through the slot's baseline,
+    /// store the trade back (live slot or archive), record a PNL_ANOMALY when one was found
+    /// (spec §5.2: recorded, never re-booked) and name the trade in the outcome.
+    fn commit_settlement(&mut self, mut s: SlotState, in_archive: bool, idx: usize, fig: &SettledFigures, anomaly: Option<(Decimal, String)>, out: &mut Out) -> KResult<()> {
         self.ledger.settle(&mut s)?;
         let tid = s.trade_id.clone();
         if in_archive {
@@ -320,15 +365,14 @@ impl Kernel {
         }
         if let Some((est, detail)) = anomaly {
             let seq = self.anomalies.len() as u64 + 1;
-            self.anomalies.push(AnomalyState { seq, ts_us: ts, code: Code::PnlAnomaly, trade_id: Some(tid.clone()), detail: detail.clone(), kernel_estimate: Some(est), exchange: Some(rp) });
+            self.anomalies.push(AnomalyState { seq, ts_us: fig.ts_us, code: Code::PnlAnomaly, trade_id: Some(tid.clone()), detail: detail.clone(), kernel_estimate: Some(est), exchange: Some(fig.realized) });
             out.accepted = true;
             out.code = Code::PnlAnomaly;
             out.severity = Severity::Error;
             out.message = format!("PNL_ANOMALY recorded, not re-booked (spec §5.2): {}", detail).into();
         }
         out.set("tradeId", DVal::S(tid));
-        out.set("exchangeFeeUsdt", DVal::S(dec::fmt(fee)));
-        Ok(out)
+        Ok(())
     }
 
     /// Trade-level K-vs-E check (complements the per-fill one, which cannot pair settlements with
