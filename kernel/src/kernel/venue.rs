@@ -97,18 +97,42 @@ impl Kernel {
     }
 
     /// Mutating part of a routed venue event. Checks come first; nothing is mutated on refusal.
+    /// An event for an order that is no longer working is handled apart (finished_order_event);
+    /// otherwise each kind has its handler, then the venue order id is learned, the event id
+    /// remembered and the slot settled.
     pub(super) fn apply_event(&mut self, si: usize, oi: usize, ev: &VenueEvent, learn_vid: bool) -> KResult<Out> {
         let live = self.slots[si].orders[oi].live;
         let purpose = self.slots[si].orders[oi].purpose;
-        let stale_out = |what: &str| {
-            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} for order that is no longer working: ignored ({})", ev.kind.name(), what));
-            o.set("eventId", DVal::S(ev.event_id.clone()));
-            o
-        };
         if let Some(out) = mutants::stale_reject(self, si, live, purpose, ev) {
             return Ok(out);
         }
-        // A late ORDER_ACK (the order already filled or finished): benign, learns the venue id.
+        if let Some(out) = self.finished_order_event(si, oi, ev, live, learn_vid) {
+            return Ok(out);
+        }
+        let mut out = match ev.kind {
+            VenueKind::PartialFill | VenueKind::FullFill => self.apply_fill(si, oi, ev)?,
+            VenueKind::OrderAck => self.on_order_ack(si, oi, purpose, ev),
+            VenueKind::CancelAck => self.on_cancel_ack(si, oi, ev)?,
+            VenueKind::CancelReject => self.on_cancel_reject(si, oi, ev),
+            VenueKind::OrderReject => self.on_order_reject(si, oi, ev),
+            VenueKind::RateLimited => self.on_rate_limited(si, oi, live, ev),
+        };
+        if learn_vid {
+            if let Some(v) = &ev.venue_order_id {
+                self.slots[si].orders[oi].venue_order_id = Some(v.clone());
+                out.set("learnedVenueOrderId", DVal::S(v.clone()));
+            }
+        }
+        self.slots[si].remember(&ev.event_id);
+        self.settle_slot(si)?;
+        Ok(out)
+    }
+
+    /// An event for an order that is no longer working (`live` false): a late ORDER_ACK (the order
+    /// already filled or finished) is benign and learns the venue id; anything else but a fill or
+    /// RATE_LIMITED is STALE_EVENT, ignored (M9: a stale ORDER_REJECT never destroys a position).
+    /// None: the event goes to its kind's handler.
+    fn finished_order_event(&mut self, si: usize, oi: usize, ev: &VenueEvent, live: bool, learn_vid: bool) -> Option<Out> {
         if !live && ev.kind == VenueKind::OrderAck {
             let mut out = Out::ok("late ORDER_ACK for a finished order: venue id learned, nothing else changes");
             out.set("lateAck", DVal::B(true));
@@ -120,111 +144,117 @@ impl Kernel {
             }
             self.slots[si].orders[oi].acked = true;
             self.slots[si].remember(&ev.event_id);
-            return Ok(out);
+            return Some(out);
         }
         if !live && !ev.kind.is_fill() && ev.kind != VenueKind::RateLimited {
-            return Ok(stale_out(if ev.kind == VenueKind::OrderReject { "M9: a stale ORDER_REJECT never destroys a position" } else { "order finished" }));
+            let what = if ev.kind == VenueKind::OrderReject { "M9: a stale ORDER_REJECT never destroys a position" } else { "order finished" };
+            let mut o = Out::new(false, Code::StaleEvent, Severity::Warning, format!("{} for order that is no longer working: ignored ({})", ev.kind.name(), what));
+            o.set("eventId", DVal::S(ev.event_id.clone()));
+            return Some(o);
         }
-        let mut out = match ev.kind {
-            VenueKind::PartialFill | VenueKind::FullFill => self.apply_fill(si, oi, ev)?,
-            VenueKind::OrderAck => {
-                let s = &mut self.slots[si];
-                s.rate_limit = None;
-                let o = &mut s.orders[oi];
-                let mut out = Out::ok("ORDER_ACK applied");
-                if o.acked {
-                    out.set("noop", DVal::B(true));
-                }
-                o.acked = true;
-                let to = match (purpose, s.stage) {
-                    (Purpose::Entry, Stage::OrderRequested) => Some(Stage::EntryWorking),
-                    (Purpose::Exit, Stage::ExitRequested) => Some(Stage::ExitWorking),
-                    _ => None,
-                };
-                if let Some(to) = to {
-                    self.set_stage(si, to, "ORDER_ACK", ev.ts_us, &mut out);
-                }
-                out
-            }
-            VenueKind::CancelAck => {
-                let unsolicited = !self.slots[si].orders[oi].cancel_requested;
-                let mut out = self.book_terminal_fill(si, oi, ev)?;
-                if unsolicited {
-                    out.set("unsolicited", DVal::B(true));
-                }
-                // A terminal fill that completed the order (or closed the position) ended it already.
-                if self.slots[si].orders[oi].live {
-                    self.finish_order(si, oi, "CANCEL_ACK", ev.ts_us, &mut out);
-                }
-                out
-            }
-            VenueKind::CancelReject => {
-                let o = &mut self.slots[si].orders[oi];
-                o.cancel_requested = false;
-                // Mutant (I15, E17): the rejected order is dropped from the slot's working set while
-                // the stage stays ENTRY_/EXIT_WORKING: no CANCEL, fill-close or reconcile can settle
-                // it any more, the slot is stranded.
-                mutants::cancel_reject_drops(o);
-                let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "CANCEL_REJECT: cancel request cleared, order left working");
-                if let Some(c) = ev.venue_code {
-                    out.set("venueCode", DVal::N(c));
-                    if CANCEL_REJECT_ORDER_DONE_CODES.contains(&c) {
-                        out.set("orderMayBeDone", DVal::B(true));
-                        out.message = "CANCEL_REJECT: venue says the order is filled / gone; kept until its fills or reconcile settle it (I15, E17)".into();
-                    }
-                }
-                if let Some(r) = &ev.reason {
-                    out.set("reason", DVal::S(r.clone()));
-                }
-                out
-            }
-            VenueKind::OrderReject => {
-                let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "ORDER_REJECT applied");
-                if let Some(c) = ev.venue_code {
-                    out.set("venueCode", DVal::N(c));
-                }
-                if let Some(r) = &ev.reason {
-                    out.set("reason", DVal::S(r.clone()));
-                }
-                self.finish_order(si, oi, "ORDER_REJECT", ev.ts_us, &mut out);
-                out
-            }
-            VenueKind::RateLimited => {
-                let mut out = Out::new(true, Code::RateLimited, Severity::Warning, "RATE_LIMITED: order left retryable (I21)");
-                out.set("retryable", DVal::B(true));
-                let mut rl = RateLimit { retry_after_ms: None, release_eta: None, until_us: None };
-                match ev.retry_after_ms {
-                    Some(ms) => {
-                        out.set("retryAfterMs", DVal::N(ms));
-                        rl.retry_after_ms = Some(ms);
-                        rl.until_us = ev.ts_us.checked_add(ms.saturating_mul(1000));
-                    }
-                    None => {
-                        out.set("releaseEta", DVal::S("few minutes".into()));
-                        rl.release_eta = Some("few minutes".into());
-                    }
-                }
-                if let Some(c) = ev.venue_code {
-                    out.set("venueCode", DVal::N(c));
-                }
-                out.set("clientOrderId", DVal::S(self.slots[si].orders[oi].client_order_id.clone()));
-                if live {
-                    self.slots[si].rate_limit = Some(rl);
-                } else {
-                    out.set("orderFinished", DVal::B(true));
-                }
-                out
-            }
+        None
+    }
+
+    /// ORDER_ACK: the order is acknowledged (a second ACK is a noop); ORDER_REQUESTED becomes
+    /// ENTRY_WORKING for an entry, EXIT_REQUESTED becomes EXIT_WORKING for an exit; a rate limit ends.
+    fn on_order_ack(&mut self, si: usize, oi: usize, purpose: Purpose, ev: &VenueEvent) -> Out {
+        let s = &mut self.slots[si];
+        s.rate_limit = None;
+        let o = &mut s.orders[oi];
+        let mut out = Out::ok("ORDER_ACK applied");
+        if o.acked {
+            out.set("noop", DVal::B(true));
+        }
+        o.acked = true;
+        let to = match (purpose, s.stage) {
+            (Purpose::Entry, Stage::OrderRequested) => Some(Stage::EntryWorking),
+            (Purpose::Exit, Stage::ExitRequested) => Some(Stage::ExitWorking),
+            _ => None,
         };
-        if learn_vid {
-            if let Some(v) = &ev.venue_order_id {
-                self.slots[si].orders[oi].venue_order_id = Some(v.clone());
-                out.set("learnedVenueOrderId", DVal::S(v.clone()));
+        if let Some(to) = to {
+            self.set_stage(si, to, "ORDER_ACK", ev.ts_us, &mut out);
+        }
+        out
+    }
+
+    /// CANCEL_ACK: books the fill its cumulative quantity still carries (book_terminal_fill), then
+    /// ends the order unless that fill already did; `unsolicited` when no cancel was requested.
+    fn on_cancel_ack(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<Out> {
+        let unsolicited = !self.slots[si].orders[oi].cancel_requested;
+        let mut out = self.book_terminal_fill(si, oi, ev)?;
+        if unsolicited {
+            out.set("unsolicited", DVal::B(true));
+        }
+        // A terminal fill that completed the order (or closed the position) ended it already.
+        if self.slots[si].orders[oi].live {
+            self.finish_order(si, oi, "CANCEL_ACK", ev.ts_us, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// CANCEL_REJECT (I15, E17): the cancel request is cleared and the order left working; a venue
+    /// code saying the order is done is flagged, and its fills or reconcile settle it.
+    fn on_cancel_reject(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> Out {
+        let o = &mut self.slots[si].orders[oi];
+        o.cancel_requested = false;
+        // Mutant (I15, E17): the rejected order is dropped from the slot's working set while
+        // the stage stays ENTRY_/EXIT_WORKING: no CANCEL, fill-close or reconcile can settle
+        // it any more, the slot is stranded.
+        mutants::cancel_reject_drops(o);
+        let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "CANCEL_REJECT: cancel request cleared, order left working");
+        if let Some(c) = ev.venue_code {
+            out.set("venueCode", DVal::N(c));
+            if CANCEL_REJECT_ORDER_DONE_CODES.contains(&c) {
+                out.set("orderMayBeDone", DVal::B(true));
+                out.message = "CANCEL_REJECT: venue says the order is filled / gone; kept until its fills or reconcile settle it (I15, E17)".into();
             }
         }
-        self.slots[si].remember(&ev.event_id);
-        self.settle_slot(si)?;
-        Ok(out)
+        if let Some(r) = &ev.reason {
+            out.set("reason", DVal::S(r.clone()));
+        }
+        out
+    }
+
+    /// ORDER_REJECT: the order ends (VENUE_REJECTED, with the venue's code and reason).
+    fn on_order_reject(&mut self, si: usize, oi: usize, ev: &VenueEvent) -> Out {
+        let mut out = Out::new(true, Code::VenueRejected, Severity::Warning, "ORDER_REJECT applied");
+        if let Some(c) = ev.venue_code {
+            out.set("venueCode", DVal::N(c));
+        }
+        if let Some(r) = &ev.reason {
+            out.set("reason", DVal::S(r.clone()));
+        }
+        self.finish_order(si, oi, "ORDER_REJECT", ev.ts_us, &mut out);
+        out
+    }
+
+    /// RATE_LIMITED (I21): the order stays retryable; a working order's slot records until when
+    /// (retryAfterMs, or "few minutes" without it).
+    fn on_rate_limited(&mut self, si: usize, oi: usize, live: bool, ev: &VenueEvent) -> Out {
+        let mut out = Out::new(true, Code::RateLimited, Severity::Warning, "RATE_LIMITED: order left retryable (I21)");
+        out.set("retryable", DVal::B(true));
+        let mut rl = RateLimit { retry_after_ms: None, release_eta: None, until_us: None };
+        match ev.retry_after_ms {
+            Some(ms) => {
+                out.set("retryAfterMs", DVal::N(ms));
+                rl.retry_after_ms = Some(ms);
+                rl.until_us = ev.ts_us.checked_add(ms.saturating_mul(1000));
+            }
+            None => {
+                out.set("releaseEta", DVal::S("few minutes".into()));
+                rl.release_eta = Some("few minutes".into());
+            }
+        }
+        if let Some(c) = ev.venue_code {
+            out.set("venueCode", DVal::N(c));
+        }
+        out.set("clientOrderId", DVal::S(self.slots[si].orders[oi].client_order_id.clone()));
+        if live {
+            self.slots[si].rate_limit = Some(rl);
+        } else {
+            out.set("orderFinished", DVal::B(true));
+        }
+        out
     }
 
     /// The cumulative executed quantity a CANCEL_ACK carries (`fillQty`, CUMULATIVE: BingX `z` /
