@@ -139,49 +139,9 @@ impl Api {
                 };
                 self.outcome(o)
             }
-            "onAccountEvent" => {
-                let o = match parse_json(text, Code::InvalidEvent).and_then(|v| {
-                    input::parse_account_event(&v).map_err(|e| {
-                        // A BALANCE with an unusable wallet is an anchor refusal (L5).
-                        let is_balance = v.get("kind").and_then(|k| k.as_str()) == Some("BALANCE");
-                        let code = if is_balance && (e.field == "walletBalanceUsdt" || e.field == "availableMarginUsdt") { Code::AnchorRejected } else { Code::InvalidEvent };
-                        field_out(code, &e)
-                    })
-                }) {
-                    Ok(ev) => self.kernel.on_account_event(&ev),
-                    Err(o) => o,
-                };
-                self.outcome(o)
-            }
-            "anchorToExchange" => {
-                let o = match parse_json(text, Code::AnchorRejected).and_then(|v| {
-                    let ob = Obj::new(&v, "", &["walletBalanceUsdt", "availableMarginUsdt", "eventSeq"]).map_err(|e| field_out(Code::AnchorRejected, &e))?;
-                    let w = ob.opt_dec("walletBalanceUsdt").map_err(|e| field_out(Code::AnchorRejected, &e))?;
-                    let a = ob.opt_dec("availableMarginUsdt").map_err(|e| field_out(Code::AnchorRejected, &e))?;
-                    let seq = ob.opt_int("eventSeq", 0, input::MAX_TS_US).map_err(|e| field_out(Code::AnchorRejected, &e))?.unwrap_or(0);
-                    Ok((w, a, seq))
-                }) {
-                    Ok((w, a, seq)) => self.kernel.anchor(w, a, seq),
-                    Err(o) => o,
-                };
-                self.outcome(o)
-            }
-            "slot" => {
-                let v = match parse_json(text, Code::InvalidSlot) {
-                    Ok(v) => v,
-                    Err(o) => return self.refuse(o),
-                };
-                // Compared as a full integer before narrowing (wasm32 usize truncation, issue 11).
-                let i = match v.as_i64().and_then(|i| crate::validate::slot_index(i, self.kernel.slots.len())) {
-                    Some(i) => i,
-                    _ => return self.refuse(Out::refuse(Code::InvalidSlot, format!("slot index {} out of range 0..{}", v, self.kernel.slots.len())).ds("field", "slotId").ds("value", &v.to_string())),
-                };
-                let img = image::slot_image(&self.kernel.slots[i]);
-                match serde_json::to_value(&img) {
-                    Ok(v) => self.value(v),
-                    Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.to_string())),
-                }
-            }
+            "onAccountEvent" => self.call_account_event(text),
+            "anchorToExchange" => self.call_anchor(text),
+            "slot" => self.call_slot(text),
             "snapshot" => match image::snapshot(&self.kernel) {
                 Ok(v) => self.value(v),
                 Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.0)),
@@ -191,23 +151,7 @@ impl Api {
                 Ok(v) => self.value(Value::Array(v)),
                 Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.0)),
             },
-            "tradeRealized" => {
-                let v = match parse_json(text, Code::InvalidIntent) {
-                    Ok(v) => v,
-                    Err(o) => return self.refuse(o),
-                };
-                let t = match v.as_str() {
-                    Some(t) if !t.is_empty() => t.to_string(),
-                    _ => return self.refuse(Out::refuse(Code::InvalidIntent, "tradeId must be a non-empty string").ds("field", "tradeId").ds("value", &v.to_string())),
-                };
-                match image::find_trade(&self.kernel, &t) {
-                    None => self.value(Value::Null),
-                    Some(s) => match image::trade_realized(s) {
-                        Ok(v) => self.value(v),
-                        Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.0)),
-                    },
-                }
-            }
+            "tradeRealized" => self.call_trade_realized(text),
             "saveState" => match self.kernel.save(SOURCE_HASH) {
                 Ok(s) => self.value(Value::String(s)),
                 Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e)),
@@ -227,6 +171,77 @@ impl Api {
             other => self.refuse(Out::new(false, Code::Internal, Severity::Critical, format!("unknown method {:?}", other))),
         }
     }
+
+    /// onAccountEvent: parse, then apply; a BALANCE with an unusable wallet or available margin
+    /// is an anchor refusal (ANCHOR_REJECTED, L5), any other bad field INVALID_EVENT.
+    fn call_account_event(&mut self, text: &str) -> Value {
+        let o = match parse_json(text, Code::InvalidEvent).and_then(|v| {
+            input::parse_account_event(&v).map_err(|e| {
+                // A BALANCE with an unusable wallet is an anchor refusal (L5).
+                let is_balance = v.get("kind").and_then(|k| k.as_str()) == Some("BALANCE");
+                let code = if is_balance && (e.field == "walletBalanceUsdt" || e.field == "availableMarginUsdt") { Code::AnchorRejected } else { Code::InvalidEvent };
+                field_out(code, &e)
+            })
+        }) {
+            Ok(ev) => self.kernel.on_account_event(&ev),
+            Err(o) => o,
+        };
+        self.outcome(o)
+    }
+
+    /// anchorToExchange: `{walletBalanceUsdt?, availableMarginUsdt?, eventSeq?}`; a bad field is ANCHOR_REJECTED.
+    fn call_anchor(&mut self, text: &str) -> Value {
+        let o = match parse_json(text, Code::AnchorRejected).and_then(|v| {
+            let ob = Obj::new(&v, "", &["walletBalanceUsdt", "availableMarginUsdt", "eventSeq"]).map_err(|e| field_out(Code::AnchorRejected, &e))?;
+            let w = ob.opt_dec("walletBalanceUsdt").map_err(|e| field_out(Code::AnchorRejected, &e))?;
+            let a = ob.opt_dec("availableMarginUsdt").map_err(|e| field_out(Code::AnchorRejected, &e))?;
+            let seq = ob.opt_int("eventSeq", 0, input::MAX_TS_US).map_err(|e| field_out(Code::AnchorRejected, &e))?.unwrap_or(0);
+            Ok((w, a, seq))
+        }) {
+            Ok((w, a, seq)) => self.kernel.anchor(w, a, seq),
+            Err(o) => o,
+        };
+        self.outcome(o)
+    }
+
+    /// slot: the JSON image of slot `text` (an integer, compared as a full integer before
+    /// narrowing: wasm32 usize truncation, issue 11); INVALID_SLOT out of range.
+    fn call_slot(&mut self, text: &str) -> Value {
+        let v = match parse_json(text, Code::InvalidSlot) {
+            Ok(v) => v,
+            Err(o) => return self.refuse(o),
+        };
+        // Compared as a full integer before narrowing (wasm32 usize truncation, issue 11).
+        let i = match v.as_i64().and_then(|i| crate::validate::slot_index(i, self.kernel.slots.len())) {
+            Some(i) => i,
+            _ => return self.refuse(Out::refuse(Code::InvalidSlot, format!("slot index {} out of range 0..{}", v, self.kernel.slots.len())).ds("field", "slotId").ds("value", &v.to_string())),
+        };
+        let img = image::slot_image(&self.kernel.slots[i]);
+        match serde_json::to_value(&img) {
+            Ok(v) => self.value(v),
+            Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.to_string())),
+        }
+    }
+
+    /// tradeRealized: the realized figures of trade `text` (a non-empty string), null when unknown.
+    fn call_trade_realized(&mut self, text: &str) -> Value {
+        let v = match parse_json(text, Code::InvalidIntent) {
+            Ok(v) => v,
+            Err(o) => return self.refuse(o),
+        };
+        let t = match v.as_str() {
+            Some(t) if !t.is_empty() => t.to_string(),
+            _ => return self.refuse(Out::refuse(Code::InvalidIntent, "tradeId must be a non-empty string").ds("field", "tradeId").ds("value", &v.to_string())),
+        };
+        match image::find_trade(&self.kernel, &t) {
+            None => self.value(Value::Null),
+            Some(s) => match image::trade_realized(s) {
+                Ok(v) => self.value(v),
+                Err(e) => self.refuse(Out::new(false, Code::Internal, Severity::Critical, e.0)),
+            },
+        }
+    }
+
 }
 
 /// Convenience for tests: decimal text of a value.
