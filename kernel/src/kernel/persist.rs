@@ -185,52 +185,71 @@ impl Kernel {
             Ok(s) => s,
             Err(e) => return Out::refuse(Code::InvalidState, format!("saved state does not parse: {}", e)).ds("field", "state"),
         };
+        if let Err(o) = self.validate_saved(&st, source_hash) {
+            return o;
+        }
+        self.install_saved(st)
+    }
+
+    /// Every check of a parsed saved state before anything is replaced: format and source hash,
+    /// slot count, each slot image (validate_slot) and unique trade ids across slots and archive
+    /// (J7), the archive within capacity and holding closed trades only, a non-negative ledger,
+    /// unique account event ids, the netting mirror. Err: the INVALID_STATE outcome naming the field.
+    fn validate_saved(&self, st: &SavedState, source_hash: &str) -> Result<(), Out> {
         if st.format != STATE_FORMAT {
-            return invalid(Code::InvalidState, "format", &st.format, format!("expected {}", STATE_FORMAT));
+            return Err(invalid(Code::InvalidState, "format", &st.format, format!("expected {}", STATE_FORMAT)));
         }
         if st.source_hash != source_hash {
-            return invalid(Code::InvalidState, "sourceHash", &st.source_hash, format!("saved by another kernel build; this kernel is {} (state is only restored by the build that saved it)", source_hash));
+            return Err(invalid(Code::InvalidState, "sourceHash", &st.source_hash, format!("saved by another kernel build; this kernel is {} (state is only restored by the build that saved it)", source_hash)));
         }
         if st.slot_count != self.slots.len() || st.slots.len() != self.slots.len() {
-            return invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), format!("this kernel has {} slots", self.slots.len()));
+            return Err(invalid(Code::InvalidState, "slots", &st.slots.len().to_string(), format!("this kernel has {} slots", self.slots.len())));
         }
         let mut ids: HashSet<String> = HashSet::new();
         let slot_images = mutants::slots_to_validate(&st.slots);
         for (i, s) in slot_images.iter().enumerate() {
             if let Err((f, v, r)) = self.validate_slot(s, i) {
-                return invalid(Code::InvalidState, format!("slots[{}].{}", i, f), &v, &r);
+                return Err(invalid(Code::InvalidState, format!("slots[{}].{}", i, f), &v, &r));
             }
             if !s.trade_id.is_empty() && !ids.insert(s.trade_id.to_ascii_lowercase()) {
-                return invalid(Code::InvalidState, format!("slots[{}].tradeId", i), &s.trade_id, "duplicate trade id (J7)");
+                return Err(invalid(Code::InvalidState, format!("slots[{}].tradeId", i), &s.trade_id, "duplicate trade id (J7)"));
             }
         }
         if st.archive.len() > self.cfg.archive_capacity {
-            return invalid(Code::InvalidState, "archive", &st.archive.len().to_string(), format!("more closed trades than this kernel's archiveCapacity {}", self.cfg.archive_capacity));
+            return Err(invalid(Code::InvalidState, "archive", &st.archive.len().to_string(), format!("more closed trades than this kernel's archiveCapacity {}", self.cfg.archive_capacity)));
         }
         for (i, s) in st.archive.iter().enumerate() {
             if s.trade_id.is_empty() || !ids.insert(s.trade_id.to_ascii_lowercase()) {
-                return invalid(Code::InvalidState, format!("archive[{}].tradeId", i), &s.trade_id, "empty or duplicate trade id (J7)");
+                return Err(invalid(Code::InvalidState, format!("archive[{}].tradeId", i), &s.trade_id, "empty or duplicate trade id (J7)"));
             }
             if s.has_live_order() || s.size != Decimal::ZERO && s.stage == Stage::Closed {
-                return invalid(Code::InvalidState, format!("archive[{}]", i), &s.trade_id, "archived trade with live orders or size");
+                return Err(invalid(Code::InvalidState, format!("archive[{}]", i), &s.trade_id, "archived trade with live orders or size"));
             }
         }
         let l = &st.ledger;
         for (f, v) in [("ledger.capital", l.capital), ("ledger.peakCapital", l.peak_capital)] {
             if v < Decimal::ZERO {
-                return invalid(Code::InvalidState, f, &dec::fmt(v), "must not be negative");
+                return Err(invalid(Code::InvalidState, f, &dec::fmt(v), "must not be negative"));
             }
         }
         let mut acc: FastSet = FastSet::default();
         for id in &st.account_seen {
             if !acc.insert(id.clone()) {
-                return invalid(Code::InvalidState, "accountSeen", id, "duplicate id");
+                return Err(invalid(Code::InvalidState, "accountSeen", id, "duplicate id"));
             }
         }
         if let Err((f, v, r)) = self.validate_netting(&st.netting) {
-            return invalid(Code::InvalidState, f, &v, &r);
+            return Err(invalid(Code::InvalidState, f, &v, &r));
         }
-        let before = self.ledger.clone();
+        Ok(())
+    }
+
+    /// Replace the kernel's state by a validated saved state: slots, archive and its index,
+    /// evicted-trade hashes, ledger, anomalies, the id logs, parked events, the netting mirror.
+    /// A slot with an order in flight goes to STALE_STATE_RECONCILING (its stage remembered as the
+    /// resume stage) until reconcile; `staleSlots` counts them. The restored ledger keeps its saved
+    /// eventSeq (it is its own "before" for `finish`).
+    fn install_saved(&mut self, st: SavedState) -> Out {
         let mut out = Out::ok("state restored");
         self.slots.replace_all(st.slots);
         self.archive = Archive::from_items(st.archive);
@@ -263,10 +282,7 @@ impl Kernel {
         if let Err(e) = self.recompute_unrealized() {
             return internal(e);
         }
-        let before_seq = before.event_seq;
-        let out = self.finish(&self.ledger.clone(), out);
-        let _ = before_seq;
-        out
+        self.finish(&self.ledger.clone(), out)
     }
 
     pub(super) fn validate_slot(&self, s: &SlotState, i: usize) -> Result<(), (String, String, String)> {
