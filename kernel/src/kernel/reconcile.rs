@@ -42,28 +42,13 @@ impl Kernel {
     /// Reconcile against venue truth (Flaw 11, I14): apply missing fills as cumulative fills
     /// (idempotent), resolve finished orders, resume STALE_STATE_RECONCILING slots, and report
     /// RECONCILE_MISMATCH for residual disagreements instead of overwriting.
+    /// Steps: match the report's orders (plan_reconcile); swap stale slots to their resume stage;
+    /// apply archived orders' fees, drop references to evicted orders, reconcile each matched
+    /// order; record the resumed slots' transitions; collect the residual disagreements
+    /// (positions, the netting mirror, working orders the report lacks); then the outcome.
     pub fn reconcile(&mut self, rep: &ReconcileReport) -> Out {
         let before = self.ledger.clone();
-        // Validate first: every order's symbol consistent with the slot it routes to.
-        let mut plan: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, si, oi)
-        let mut unmatched: Vec<String> = Vec::new();
-        let mut archived: Vec<(usize, usize, usize)> = Vec::new(); // (report idx, archive idx, oi)
-        for (ri, o) in rep.orders.iter().enumerate() {
-            // Identity only, never by state: the client order id first (a NOT_FOUND order carries
-            // no real venue id, e.g. "0"), then the venue order id.
-            let r = match o.client_order_id.as_deref() {
-                Some(c) => self.route(&o.symbol, None, Some(c), None),
-                None => self.route(&o.symbol, Some(&o.venue_order_id), None, None),
-            };
-            match r {
-                Route::Found { si, oi, by_state: false, .. } => plan.push((ri, si, oi)),
-                _ => match self.locate_trade(&o.symbol, None, Some(o.venue_order_id.as_str()).filter(|v| *v != "0"), o.client_order_id.as_deref()) {
-                    // An order of a trade already archived (its slot re-entered): its fee only.
-                    Some((true, ai, Some(oi))) => archived.push((ri, ai, oi)),
-                    _ => unmatched.push(o.venue_order_id.clone()),
-                },
-            }
-        }
+        let plan = self.plan_reconcile(rep);
         let mut out = Out::ok("reconciled");
         let mut mismatches: Vec<String> = Vec::new();
         // Swap stale slots to their resume stage for the duration of reconcile.
@@ -74,12 +59,55 @@ impl Kernel {
         }
         let mut inner = Out::ok("");
         let mut reopened: Vec<String> = Vec::new();
-        for (ri, ai, oi) in archived {
+        for &(ri, ai, oi) in &plan.archived {
             if let Err(e) = self.reconcile_archived(ai, oi, &rep.orders[ri], rep.ts_us, &mut inner) {
                 mismatches.push(e.0);
             }
         }
-        // A reference whose order no longer exists anywhere (evicted from the archive) is dropped.
+        self.drop_evicted_fee_refs(rep, &plan.unmatched);
+        for &(ri, si, oi) in &plan.live {
+            self.reconcile_order(si, oi, &rep.orders[ri], rep.ts_us, &stale, &mut inner, &mut mismatches, &mut reopened);
+        }
+        self.resumed_transitions(&stale, inner, rep.ts_us, &mut out);
+        self.position_mismatches(rep, &mut mismatches);
+        // The one-way netting mirror follows the venue's positions (docs/accounting.md §One-way netting).
+        if let Err(e) = self.reseed_netting(rep) {
+            mismatches.push(e.0);
+        }
+        self.unreported_working_orders(rep, &mut mismatches);
+        reconcile_outcome(&mut out, &plan.unmatched, &reopened, &mismatches, stale.len());
+        // Venue ids learned from the report: inputs parked for them replay now (spec §6.2), not on
+        // the next unrelated ORDER_ACK (chaos seed 11962: a slot-0 settlement parked under an id
+        // reconcile taught was replayed only inside another order's fill, ~33 s later).
+        self.replay_parked(&mut out);
+        self.finish(&before, out)
+    }
+
+    /// Match each reported order to the kernel by identity only, never by state: the client order
+    /// id first (a NOT_FOUND order carries no real venue id, e.g. "0"), then the venue order id.
+    /// A working slot's order goes to `live`, an order of a trade already archived (its slot
+    /// re-entered) to `archived` (its fee only), anything else to `unmatched` (its venue id).
+    fn plan_reconcile(&self, rep: &ReconcileReport) -> ReconcilePlan {
+        let mut plan = ReconcilePlan { live: Vec::new(), archived: Vec::new(), unmatched: Vec::new() };
+        for (ri, o) in rep.orders.iter().enumerate() {
+            let r = match o.client_order_id.as_deref() {
+                Some(c) => self.route(&o.symbol, None, Some(c), None),
+                None => self.route(&o.symbol, Some(&o.venue_order_id), None, None),
+            };
+            match r {
+                Route::Found { si, oi, by_state: false, .. } => plan.live.push((ri, si, oi)),
+                _ => match self.locate_trade(&o.symbol, None, Some(o.venue_order_id.as_str()).filter(|v| *v != "0"), o.client_order_id.as_deref()) {
+                    Some((true, ai, Some(oi))) => plan.archived.push((ri, ai, oi)),
+                    _ => plan.unmatched.push(o.venue_order_id.clone()),
+                },
+            }
+        }
+        plan
+    }
+
+    /// A fee reference whose order no longer exists anywhere (evicted from the archive) is dropped
+    /// from every slot's archived fee references.
+    fn drop_evicted_fee_refs(&mut self, rep: &ReconcileReport, unmatched: &[String]) {
         for o in rep.orders.iter() {
             if let Some(c) = &o.client_order_id {
                 if unmatched.contains(&o.venue_order_id) {
@@ -89,30 +117,29 @@ impl Kernel {
                 }
             }
         }
-        for (ri, si, oi) in plan {
-            self.reconcile_order(si, oi, &rep.orders[ri], rep.ts_us, &stale, &mut inner, &mut mismatches, &mut reopened);
-        }
-        // Resume stale slots (their stage now reflects the reconciled orders).
+    }
+
+    /// The transitions of a reconcile: STALE_STATE_RECONCILING → the reconciled stage for each
+    /// resumed slot (its stage's side effects, e.g. CLOSED → tradeSeq, already happened while it
+    /// was swapped in), then the transitions `inner` made on the other slots.
+    fn resumed_transitions(&mut self, stale: &[usize], inner: Out, ts: i64, out: &mut Out) {
         for si in 0..self.slots.len() {
             if stale.contains(&si) {
-                // The resumed stage's side effects (e.g. CLOSED → tradeSeq) already happened
-                // while the slot was swapped in; only the transition is recorded here.
                 let to = self.slots[si].stage;
                 self.slots[si].resume_stage = None;
-                out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from: Stage::StaleStateReconciling, to, trigger: "RECONCILE".into(), ts_us: rep.ts_us });
+                out.transitions.push(Transition { slot_id: si, trade_id: self.slots[si].trade_id.clone(), from: Stage::StaleStateReconciling, to, trigger: "RECONCILE".into(), ts_us: ts });
             }
         }
-        // Transitions of non-stale slots made during reconcile.
         for t in inner.transitions {
             if !stale.contains(&t.slot_id) {
                 out.transitions.push(t);
             }
         }
-        self.position_mismatches(rep, &mut mismatches);
-        // The one-way netting mirror follows the venue's positions (docs/accounting.md §One-way netting).
-        if let Err(e) = self.reseed_netting(rep) {
-            mismatches.push(e.0);
-        }
+    }
+
+    /// A disagreement for each order working in the kernel that the report does not list (by venue
+    /// or client order id).
+    fn unreported_working_orders(&self, rep: &ReconcileReport, mismatches: &mut Vec<String>) {
         for (si, s) in self.slots.iter().enumerate() {
             for o in s.orders.iter().filter(|o| o.live) {
                 let reported = rep.orders.iter().any(|r| Some(r.venue_order_id.as_str()) == o.venue_order_id.as_deref() || r.client_order_id.as_deref() == Some(o.client_order_id.as_str()));
@@ -121,26 +148,36 @@ impl Kernel {
                 }
             }
         }
-        if !unmatched.is_empty() {
-            out.set("unmatchedOrders", DVal::S(unmatched.join(",")));
-        }
-        if !reopened.is_empty() {
-            out.set("cancelRequestCleared", DVal::S(reopened.join(",")));
-        }
-        if !mismatches.is_empty() {
-            out.accepted = true;
-            out.code = Code::ReconcileMismatch;
-            out.severity = Severity::Warning;
-            out.message = format!("reconciled with {} residual disagreement(s); nothing overwritten", mismatches.len()).into();
-            out.set("mismatches", DVal::S(mismatches.join("; ")));
-        }
-        out.set("resumedSlots", DVal::N(stale.len() as i64));
-        // Venue ids learned from the report: inputs parked for them replay now (spec §6.2), not on
-        // the next unrelated ORDER_ACK (chaos seed 11962: a slot-0 settlement parked under an id
-        // reconcile taught was replayed only inside another order's fill, ~33 s later).
-        self.replay_parked(&mut out);
-        self.finish(&before, out)
     }
+}
+
+/// The reported orders of a reconcile, matched (Kernel::plan_reconcile): (report index, slot,
+/// order) of working slots' orders, (report index, archive index, order) of archived trades'
+/// orders, and the venue ids of the rest.
+struct ReconcilePlan {
+    live: Vec<(usize, usize, usize)>,
+    archived: Vec<(usize, usize, usize)>,
+    unmatched: Vec<String>,
+}
+
+/// A reconcile's outcome fields: unmatched orders, cleared cancel requests, and, when any
+/// disagreement is left, RECONCILE_MISMATCH (accepted; nothing overwritten) listing them; always
+/// the number of resumed slots.
+fn reconcile_outcome(out: &mut Out, unmatched: &[String], reopened: &[String], mismatches: &[String], resumed: usize) {
+    if !unmatched.is_empty() {
+        out.set("unmatchedOrders", DVal::S(unmatched.join(",")));
+    }
+    if !reopened.is_empty() {
+        out.set("cancelRequestCleared", DVal::S(reopened.join(",")));
+    }
+    if !mismatches.is_empty() {
+        out.accepted = true;
+        out.code = Code::ReconcileMismatch;
+        out.severity = Severity::Warning;
+        out.message = format!("reconciled with {} residual disagreement(s); nothing overwritten", mismatches.len()).into();
+        out.set("mismatches", DVal::S(mismatches.join("; ")));
+    }
+    out.set("resumedSlots", DVal::N(resumed as i64));
 }
 
 impl Kernel {
