@@ -137,6 +137,10 @@ impl Kernel {
         Ok(())
     }
 
+    /// ENTER: refused unless the slot is IDLE or CLOSED and the intent passes check_enter; the
+    /// slot's previous trade is archived (archive_previous_trade), the new trade set up with one
+    /// entry order, and its SUBMIT emitted (client order id `d2-<tradeId lower-cased>-e1`);
+    /// the slot goes to ORDER_REQUESTED.
     pub(super) fn enter(&mut self, si: usize, it: &Intent) -> KResult<Out> {
         let (trade_id, symbol, side, quantity, order, leverage, ratios) = match &it.kind {
             IntentKind::Enter { trade_id, symbol, side, quantity, order, leverage, exit_leg_ratios } => (trade_id, symbol, *side, *quantity, order, *leverage, exit_leg_ratios),
@@ -146,51 +150,11 @@ impl Kernel {
         if stage != Stage::Idle && stage != Stage::Closed {
             return Ok(Out::refuse(Code::SlotBusy, format!("slot {} is {}; ENTER needs IDLE or CLOSED", si, stage.name())).ds("stage", stage.name()));
         }
-        let inst = match self.instrument(symbol) {
-            Some(i) => i.clone(),
-            None => return Ok(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)")),
+        let qty = match self.check_enter(&it.kind)? {
+            Ok(q) => q,
+            Err(refused) => return Ok(refused),
         };
-        if mutants::leverage_capped() && leverage > self.cfg.max_leverage {
-            return Ok(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), format!("above the kernel cap {} (G12)", self.cfg.max_leverage)));
-        }
-        let qty = dec::floor_to_step(quantity, inst.step_size)?;
-        if qty.is_zero() {
-            return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("rounds to 0 at stepSize {}", dec::fmt(inst.step_size))));
-        }
-        if let Some(m) = inst.min_qty {
-            if qty < m {
-                return Ok(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("below minQty {}", dec::fmt(m))));
-            }
-        }
-        if let Some(p) = order.limit_price {
-            if !dec::is_multiple(p, inst.tick_size)? {
-                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
-            }
-        }
-        if mutants::trade_ids_unique() && self.trade_id_taken(trade_id) {
-            return Ok(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id));
-        }
-        // Archive the previous trade of this slot (CLOSED, or IDLE after a fill-less cancel).
-        let mut old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
-        for o in &old.orders {
-            if let Some(v) = &o.venue_order_id {
-                self.retired_vids.insert(v);
-            }
-        }
-        mutants::carry_seen_ids(&mut self.slots[si], &old);
-        // Fee references still owed by the venue move to the slot's next trade (saved state).
-        let refs = std::mem::take(&mut old.archived_fee_refs);
-        self.slots[si].archived_fee_refs = carry_fee_refs(refs, &old);
-        if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
-            // An archived trade receives no venue events (they no longer route to it), only
-            // FILL_SETTLED (deduplicated kernel-wide): its venue event ids are dropped.
-            let mut old = old;
-            old.seen_event_ids = Vec::new();
-            old.seen_set = SeenIndex::default();
-            self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive_base + self.archive.len());
-            self.archive.push_back(old);
-            self.evict_archive()?;
-        }
+        self.archive_previous_trade(si)?;
         let mut coid = String::with_capacity(trade_id.len() + 6);
         coid.push_str("d2-");
         coid.extend(trade_id.chars().map(|c| c.to_ascii_lowercase()));
@@ -229,6 +193,67 @@ impl Kernel {
         self.set_stage(si, Stage::OrderRequested, "ENTER", it.ts_us, &mut out);
         out.slot = Some(si);
         Ok(out)
+    }
+
+    /// The checks of an ENTER's fields, in order: a configured instrument (Flaw 8), leverage
+    /// within the kernel cap (G12), the quantity floored to the step size non-zero and ≥ minQty,
+    /// a limit price on the tick, a trade id this kernel has not used (E7, case-insensitive).
+    /// Ok(Ok(qty)): accepted with the floored quantity; Ok(Err(outcome)): refused.
+    fn check_enter(&mut self, kind: &IntentKind) -> KResult<Result<Decimal, Out>> {
+        let (trade_id, symbol, quantity, order, leverage) = match kind {
+            IntentKind::Enter { trade_id, symbol, quantity, order, leverage, .. } => (trade_id, symbol, *quantity, order, *leverage),
+            _ => return Err(KErr("check_enter called with a non-ENTER intent".into())),
+        };
+        let inst = match self.instrument(symbol) {
+            Some(i) => i.clone(),
+            None => return Ok(Err(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)"))),
+        };
+        if mutants::leverage_capped() && leverage > self.cfg.max_leverage {
+            return Ok(Err(invalid(Code::InvalidIntent, "leverage", &leverage.to_string(), format!("above the kernel cap {} (G12)", self.cfg.max_leverage))));
+        }
+        let qty = dec::floor_to_step(quantity, inst.step_size)?;
+        if qty.is_zero() {
+            return Ok(Err(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("rounds to 0 at stepSize {}", dec::fmt(inst.step_size)))));
+        }
+        if let Some(m) = inst.min_qty {
+            if qty < m {
+                return Ok(Err(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("below minQty {}", dec::fmt(m)))));
+            }
+        }
+        if let Some(p) = order.limit_price {
+            if !dec::is_multiple(p, inst.tick_size)? {
+                return Ok(Err(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size)))));
+            }
+        }
+        if mutants::trade_ids_unique() && self.trade_id_taken(trade_id) {
+            return Ok(Err(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id)));
+        }
+        Ok(Ok(qty))
+    }
+
+    /// Archive the slot's previous trade (CLOSED, or IDLE after a fill-less cancel) and empty the
+    /// slot: its venue order ids are retired, the fee references the venue still owes move to the
+    /// slot's next trade, and a trade that had a position or an exchange figure goes to the
+    /// archive (its venue event ids dropped: only FILL_SETTLED, deduplicated kernel-wide, reaches
+    /// an archived trade), evicting the oldest beyond capacity.
+    fn archive_previous_trade(&mut self, si: usize) -> KResult<()> {
+        let mut old = std::mem::replace(&mut self.slots[si], SlotState::empty(si));
+        for o in &old.orders {
+            if let Some(v) = &o.venue_order_id {
+                self.retired_vids.insert(v);
+            }
+        }
+        mutants::carry_seen_ids(&mut self.slots[si], &old);
+        let refs = std::mem::take(&mut old.archived_fee_refs);
+        self.slots[si].archived_fee_refs = carry_fee_refs(refs, &old);
+        if !old.trade_id.is_empty() && (old.initial_size > Decimal::ZERO || old.exchange_realized.is_some()) {
+            old.seen_event_ids = Vec::new();
+            old.seen_set = SeenIndex::default();
+            self.archive_index.insert(old.trade_id.to_ascii_lowercase(), self.archive_base + self.archive.len());
+            self.archive.push_back(old);
+            self.evict_archive()?;
+        }
+        Ok(())
     }
 
     pub(super) fn exit(&mut self, si: usize, it: &Intent, order: &OrderSpec, ratio: Option<Decimal>, residual: bool) -> KResult<Out> {
