@@ -150,7 +150,7 @@ impl Kernel {
         if stage != Stage::Idle && stage != Stage::Closed {
             return Ok(Out::refuse(Code::SlotBusy, format!("slot {} is {}; ENTER needs IDLE or CLOSED", si, stage.name())).ds("stage", stage.name()));
         }
-        let qty = match self.check_enter(&it.kind)? {
+        let qty = match self.check_enter(trade_id, symbol, quantity, order, leverage)? {
             Ok(q) => q,
             Err(refused) => return Ok(refused),
         };
@@ -199,11 +199,7 @@ impl Kernel {
     /// within the kernel cap (G12), the quantity floored to the step size non-zero and ≥ minQty,
     /// a limit price on the tick, a trade id this kernel has not used (E7, case-insensitive).
     /// Ok(Ok(qty)): accepted with the floored quantity; Ok(Err(outcome)): refused.
-    fn check_enter(&mut self, kind: &IntentKind) -> KResult<Result<Decimal, Out>> {
-        let (trade_id, symbol, quantity, order, leverage) = match kind {
-            IntentKind::Enter { trade_id, symbol, quantity, order, leverage, .. } => (trade_id, symbol, *quantity, order, *leverage),
-            _ => return Err(KErr("check_enter called with a non-ENTER intent".into())),
-        };
+    fn check_enter(&mut self, trade_id: &str, symbol: &str, quantity: Decimal, order: &OrderSpec, leverage: i64) -> KResult<Result<Decimal, Out>> {
         let inst = match self.instrument(symbol) {
             Some(i) => i.clone(),
             None => return Ok(Err(invalid(Code::InvalidIntent, "symbol", symbol, "not a configured instrument (Flaw 8)"))),

@@ -118,10 +118,7 @@ impl Kernel {
             VenueKind::RateLimited => self.on_rate_limited(si, oi, live, ev),
         };
         if learn_vid {
-            if let Some(v) = &ev.venue_order_id {
-                self.slots[si].orders[oi].venue_order_id = Some(v.clone());
-                out.set("learnedVenueOrderId", DVal::S(v.clone()));
-            }
+            self.learn_venue_id(si, oi, ev, &mut out);
         }
         self.slots[si].remember(&ev.event_id);
         self.settle_slot(si)?;
@@ -137,10 +134,7 @@ impl Kernel {
             let mut out = Out::ok("late ORDER_ACK for a finished order: venue id learned, nothing else changes");
             out.set("lateAck", DVal::B(true));
             if learn_vid {
-                if let Some(v) = &ev.venue_order_id {
-                    self.slots[si].orders[oi].venue_order_id = Some(v.clone());
-                    out.set("learnedVenueOrderId", DVal::S(v.clone()));
-                }
+                self.learn_venue_id(si, oi, ev, &mut out);
             }
             self.slots[si].orders[oi].acked = true;
             self.slots[si].remember(&ev.event_id);
@@ -153,6 +147,14 @@ impl Kernel {
             return Some(o);
         }
         None
+    }
+
+    /// The venue order id the event carries becomes the order's (`learnedVenueOrderId` in the outcome).
+    fn learn_venue_id(&mut self, si: usize, oi: usize, ev: &VenueEvent, out: &mut Out) {
+        if let Some(v) = &ev.venue_order_id {
+            self.slots[si].orders[oi].venue_order_id = Some(v.clone());
+            out.set("learnedVenueOrderId", DVal::S(v.clone()));
+        }
     }
 
     /// ORDER_ACK: the order is acknowledged (a second ACK is a noop); ORDER_REQUESTED becomes
