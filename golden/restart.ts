@@ -10,7 +10,6 @@ import type { LedgerSnapshot, PositionSide, ReconcileReport } from "../kernel/ty
 import { applyStep, captureTrades, startReplay, type ReplayOptions } from "./replay.js";
 import { ORDER_REF_PREFIX, type ExpectedTrade, type GoldenCase, type GoldenStep } from "./schema.js";
 
-
 /** Final state of a replay, for comparison between an uninterrupted and a restarted run. */
 export interface FinalState {
   trades: ExpectedTrade[];

@@ -292,8 +292,8 @@ export function validateGoldenCase(raw: unknown, file: string): GoldenCase {
   k.strings(c.derivation, "derivation");
   checkConfig(k, c.config);
   const steps = new StepChecker(k);
-  steps.all(c.steps);
-  checkExpected(k, c.expected, steps);
+  const stepCount = steps.all(c.steps);
+  checkExpected(k, c.expected, steps.checkpoints, stepCount);
   if ("mustNotBook" in c) checkMustNotBook(k, c.mustNotBook);
   if ("mutantExpectation" in c) checkMutantExpectation(k, c.mutantExpectation);
   return raw as GoldenCase;
@@ -311,6 +311,22 @@ function checkConfig(k: FieldChecks, v: unknown): void {
   });
 }
 
+/** Fields every step may carry (StepCommon). */
+const STEP_COMMON_FIELDS = ["op", "label", "checkpoint"];
+
+/** The fields a step of each op carries beside the common ones. */
+const STEP_OWN_FIELDS: Record<(typeof STEP_OPS)[number], readonly string[]> = {
+  intent: ["intent"],
+  venue: ["event"],
+  bingxWs: ["tsUs", "body", "expectKernelInputs"],
+  mark: ["mark"],
+  account: ["event"],
+  anchor: ["tsUs", "walletBalanceUsdt", "availableMarginUsdt", "eventSeq"],
+  save: ["tsUs", "image"],
+  restore: ["tsUs", "image"],
+  reconcile: ["report"],
+};
+
 /** A key whose value is a money, price, quantity or ratio figure (a decimal string in a case). */
 const FIGURE_KEY = /(Usdt|Qty|Price|quantity|executedQty|avgPrice|limitPrice|ratio)$/;
 
@@ -323,13 +339,14 @@ class StepChecker {
   /** Checkpoint names the steps declare. */
   readonly checkpoints = new Set<string>();
   private readonly images = new Set<string>();
-  /** Number of steps checked. */
-  count = 0;
 
   constructor(private readonly k: FieldChecks) {}
 
-  all(v: unknown): void {
-    this.k.arr(v, "steps", true).forEach((s, i) => this.step(s, `steps[${i}]`));
+  /** Check every step; returns the number of steps. */
+  all(v: unknown): number {
+    const steps = this.k.arr(v, "steps", true);
+    steps.forEach((s, i) => this.step(s, `steps[${i}]`));
+    return steps.length;
   }
 
   private step(s: unknown, f: string): void {
@@ -338,21 +355,8 @@ class StepChecker {
     const op = k.oneOf(st.op, `${f}.op`, STEP_OPS);
     if ("label" in st) k.str(st.label, `${f}.label`);
     if ("checkpoint" in st) this.checkpoint(k.str(st.checkpoint, `${f}.checkpoint`), `${f}.checkpoint`);
-    const common = ["op", "label", "checkpoint"];
-    const fields: Record<(typeof STEP_OPS)[number], string[]> = {
-      intent: ["intent"],
-      venue: ["event"],
-      bingxWs: ["tsUs", "body", "expectKernelInputs"],
-      mark: ["mark"],
-      account: ["event"],
-      anchor: ["tsUs", "walletBalanceUsdt", "availableMarginUsdt", "eventSeq"],
-      save: ["tsUs", "image"],
-      restore: ["tsUs", "image"],
-      reconcile: ["report"],
-    };
-    k.only(st, f, [...common, ...fields[op]]);
+    k.only(st, f, [...STEP_COMMON_FIELDS, ...STEP_OWN_FIELDS[op]]);
     this[op](st, f);
-    this.count += 1;
   }
 
   private checkpoint(cp: string, f: string): void {
@@ -457,19 +461,19 @@ class StepChecker {
 }
 
 /** `expected`: one outcome code per step, the trades, and a ledger for every declared checkpoint and "final". */
-function checkExpected(k: FieldChecks, v: unknown, steps: StepChecker): void {
+function checkExpected(k: FieldChecks, v: unknown, checkpoints: ReadonlySet<string>, stepCount: number): void {
   const ex = k.obj(v, "expected");
   k.only(ex, "expected", ["outcomes", "trades", "checkpoints"]);
   const outcomes = k.arr(ex.outcomes, "expected.outcomes");
-  if (outcomes.length !== steps.count) k.fail("expected.outcomes", outcomes.length, `must have one code per step (${steps.count})`);
+  if (outcomes.length !== stepCount) k.fail("expected.outcomes", outcomes.length, `must have one code per step (${stepCount})`);
   outcomes.forEach((o, i) => k.str(o, `expected.outcomes[${i}]`));
   checkTrades(k, ex.trades, "expected.trades");
   const cps = k.obj(ex.checkpoints, "expected.checkpoints");
-  for (const cp of steps.checkpoints) if (!(cp in cps)) k.fail(`expected.checkpoints.${cp}`, undefined, "missing (a step declares this checkpoint)");
+  for (const cp of checkpoints) if (!(cp in cps)) k.fail(`expected.checkpoints.${cp}`, undefined, "missing (a step declares this checkpoint)");
   if (!("final" in cps)) k.fail("expected.checkpoints.final", undefined, "missing (captured after the last step)");
   for (const [cp, x] of Object.entries(cps)) {
     const f = `expected.checkpoints.${cp}`;
-    if (cp !== "final" && !steps.checkpoints.has(cp)) k.fail(f, x, "no step declares this checkpoint");
+    if (cp !== "final" && !checkpoints.has(cp)) k.fail(f, x, "no step declares this checkpoint");
     const cpo = k.obj(x, f);
     k.only(cpo, f, ["ledger", "trades"]);
     if ("trades" in cpo) checkTrades(k, cpo.trades, `${f}.trades`);
