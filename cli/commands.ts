@@ -28,6 +28,12 @@ export interface CommandOutput {
 }
 
 /**
+ * Wraps a subcommand's action for commander (cli/main.ts buildProgram): runs it, guards stdout
+ * under `--json`, and hands its CommandOutput to the program's sink.
+ */
+export type CommandWrap = <A extends unknown[]>(fn: (...args: A) => Promise<CommandOutput>) => (...args: A) => Promise<void>;
+
+/**
  * Root folder of run and gate reports: $DITA_REPORTS_DIR, else <repo>/reports; created if missing.
  * @throws EnvironmentError when it names something that is not a folder or cannot be created.
  */

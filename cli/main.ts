@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { parseCount, parseIdList, parseSeed } from "./args.js";
 import { benchCommand } from "./bench.js";
-import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, shrinkCommand, type CommandOutput } from "./commands.js";
+import { chaosCommand, goldenCommand, listCommand, mutantsCommand, runCommand, shrinkCommand, type CommandOutput, type CommandWrap } from "./commands.js";
 import { EnvironmentError, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.js";
 import { DEFAULT_FUZZ_INPUTS, fuzzCommand } from "./fuzz.js";
 import { gateCommand } from "./gate.js";
@@ -47,6 +47,22 @@ function refuseStrictOracle(o: { strictOracle?: boolean }): void {
 
 /** Build the commander program; `sink` receives the output of the subcommand that ran. */
 export function buildProgram(sink: (out: CommandOutput, json: boolean) => void): Command {
+  const program = createRootProgram();
+  const json = (): Option => new Option("--json", JSON_HELP);
+  const wrap: CommandWrap =
+    <A extends unknown[]>(fn: (...args: A) => Promise<CommandOutput>) =>
+    async (...args: A) => {
+      const cmd = args[args.length - 1] as Command;
+      const asJson = !!cmd.opts().json;
+      if (asJson) guardStdout();
+      sink(await fn(...args), asJson);
+    };
+  for (const register of [registerRunCommands, registerChaosCommands, registerCheckCommands, registerShadowCommands, registerReplayCommands]) register(program, json, wrap);
+  return program;
+}
+
+/** The bare `dita` program: name, version, global options, exit codes and examples in its help. */
+function createRootProgram(): Command {
   const program = new Command();
   program
     .name("dita")
@@ -71,17 +87,11 @@ Examples:
   $ npx dita bench --json > bench.json
   $ npx dita gate            # same as npm start`,
     );
+  return program;
+}
 
-  const json = (): Option => new Option("--json", JSON_HELP);
-  const wrap =
-    <A extends unknown[]>(fn: (...args: A) => Promise<CommandOutput>) =>
-    async (...args: A) => {
-      const cmd = args[args.length - 1] as Command;
-      const asJson = !!cmd.opts().json;
-      if (asJson) guardStdout();
-      sink(await fn(...args), asJson);
-    };
-
+/** `dita list`, `dita run`, `dita golden`. */
+function registerRunCommands(program: Command, json: () => Option, wrap: CommandWrap): void {
   program
     .command("list")
     .description("list the scenarios: [{name, tags, description, flaws}]")
@@ -120,7 +130,10 @@ Examples:
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita golden\n  $ npx dita golden --update   # shows the diff first (golden/README.md)")
     .action(wrap(async (o: { update?: boolean }) => goldenCommand({ update: o.update })));
+}
 
+/** `dita chaos`, `dita shrink`, `dita mutants`. */
+function registerChaosCommands(program: Command, json: () => Option, wrap: CommandWrap): void {
   program
     .command("chaos")
     .description("swarm chaos over N seeds (fault mix drawn from each seed): {ok, runs, failures:[{seed, invariant, repro}]}")
@@ -157,7 +170,10 @@ Examples:
     .addOption(json())
     .addHelpText("after", "\nExamples:\n  $ npx dita mutants\n  $ npx dita mutants --only mutant_leverage_pnl,adapter_bound_price\n  $ npx dita mutants --json | jq '.mutants[] | select(.caught == false)'")
     .action(wrap(async (o: { only?: string[]; jobs: number }) => mutantsCommand({ only: o.only, jobs: o.jobs })));
+}
 
+/** `dita bench`, `dita fuzz`, `dita gate`. */
+function registerCheckCommands(program: Command, json: () => Option, wrap: CommandWrap): void {
   program
     .command("bench")
     .description("benchmarks: kernel events/s WASM vs native, sim events/s, 48 h soak speed-up, chaos runs/min, RSS growth")
@@ -193,19 +209,10 @@ Examples:
         return gateCommand({ chaosSeeds: o.chaosSeeds, skipBuild: !!o.skipBuild, mutants: !!o.mutants, updateBaseline: !!o.updateBaseline, jobs: o.jobs });
       }),
     );
-
-  registerShadowCommands(program, json, wrap);
-
-  registerReplayCommands(program, json, wrap);
-  return program;
 }
 
 /** `dita replay`, `dita history load`, `dita import bingx` (replay/command.ts; docs/history-schema.md). */
-function registerReplayCommands(
-  program: Command,
-  json: () => Option,
-  wrap: <A extends unknown[]>(fn: (...args: A) => Promise<CommandOutput>) => (...args: A) => Promise<void>,
-): void {
+function registerReplayCommands(program: Command, json: () => Option, wrap: CommandWrap): void {
   const replay = () => import("../replay/command.js");
   program
     .command("replay")

@@ -5,13 +5,12 @@
  */
 import { Command, Option } from "commander";
 import { parseSeed } from "../cli/args.js";
-import { reportsRoot, resolveScenario, type CommandOutput } from "../cli/commands.js";
+import { reportsRoot, resolveScenario, type CommandOutput, type CommandWrap } from "../cli/commands.js";
 import { UsageError } from "../cli/errors.js";
 import { log } from "../cli/io.js";
 import { runShadow, venueServeCommand, VST_REST_URL } from "./command.js";
 import type { ShadowSession } from "./session.js";
 
-type Wrap = <A extends unknown[]>(fn: (...args: A) => Promise<CommandOutput>) => (...args: A) => Promise<void>;
 
 function positive(field: string) {
   return (v: string): number => {
@@ -28,8 +27,14 @@ function symbolList(v: string): string[] {
   return xs;
 }
 
-/** Add the two subcommands to `program`. */
-export function registerShadowCommands(program: Command, json: () => Option, wrap: Wrap): void {
+/** Add the two subcommands (`dita shadow`, `dita venue serve`) to `program`. */
+export function registerShadowCommands(program: Command, json: () => Option, wrap: CommandWrap): void {
+  registerShadow(program, json, wrap);
+  registerVenueServe(program, json, wrap);
+}
+
+/** `dita shadow`. */
+function registerShadow(program: Command, json: () => Option, wrap: CommandWrap): void {
   program
     .command("shadow")
     .description("live shadow mode: the real kernel against BingX VST (default) or a loopback `dita venue serve`; status on stderr, report + recording at exit")
@@ -61,42 +66,11 @@ Examples:
   $ npx dita shadow --observe --duration 300                # real VST, own demo keys, no orders
   $ npx dita shadow --venue http://127.0.0.1:18080 --file scenarios/library/json/fet-round-trip.json --json`,
     )
-    .action(
-      wrap(async (o: Record<string, unknown>) => {
-        const scenarioWanted = o["scenario"] !== undefined || o["file"] !== undefined;
-        const modes = [!!o["observe"], !!o["random"], scenarioWanted].filter(Boolean).length;
-        if (modes > 1) throw new UsageError("give one of --observe, --random, --scenario/--file");
-        const scenario = scenarioWanted ? (await resolveScenario(o["scenario"] as string | undefined, o["file"] as string | undefined)).scenario : undefined;
-        let session: ShadowSession | undefined;
-        const onSig = () => session?.stop("SIGINT (Ctrl-C): cancelling working orders, then the report");
-        process.once("SIGINT", onSig);
-        try {
-          return await runShadow({
-            venue: o["venue"] as string,
-            realMoney: !!o["realMoneyIUnderstand"],
-            credentialsFile: o["credentialsFile"] as string | undefined,
-            env: process.env,
-            seed: o["seed"] as number,
-            durationS: o["duration"] as number,
-            mode: o["observe"] ? "observe" : scenarioWanted ? "scenario" : "random",
-            scenario,
-            symbols: o["symbols"] as string[] | undefined,
-            slots: o["slots"] as number | undefined,
-            intentsPerHour: o["intentsPerHour"] as number | undefined,
-            leverage: o["leverage"] as number | undefined,
-            cancelOnExit: o["cancelOnExit"] !== false,
-            flattenOnExit: !!o["flattenOnExit"],
-            statusEveryS: o["statusEvery"] as number,
-            reportsDir: reportsRoot(),
-            log,
-            onSession: (s) => (session = s),
-          });
-        } finally {
-          process.removeListener("SIGINT", onSig);
-        }
-      }),
-    );
+    .action(wrap(shadowAction));
+}
 
+/** `dita venue serve`. */
+function registerVenueServe(program: Command, json: () => Option, wrap: CommandWrap): void {
   const venue = program.command("venue").description("venue tools");
   venue
     .command("serve")
@@ -126,4 +100,43 @@ Examples:
         });
       }),
     );
+}
+
+/**
+ * The `dita shadow` action: one of --observe, --random, --scenario/--file (UsageError otherwise),
+ * then runShadow until the duration ends or Ctrl-C stops the session (working orders cancelled,
+ * then the report).
+ */
+async function shadowAction(o: Record<string, unknown>): Promise<CommandOutput> {
+  const scenarioWanted = o["scenario"] !== undefined || o["file"] !== undefined;
+  const modes = [!!o["observe"], !!o["random"], scenarioWanted].filter(Boolean).length;
+  if (modes > 1) throw new UsageError("give one of --observe, --random, --scenario/--file");
+  const scenario = scenarioWanted ? (await resolveScenario(o["scenario"] as string | undefined, o["file"] as string | undefined)).scenario : undefined;
+  let session: ShadowSession | undefined;
+  const onSig = () => session?.stop("SIGINT (Ctrl-C): cancelling working orders, then the report");
+  process.once("SIGINT", onSig);
+  try {
+    return await runShadow({
+      venue: o["venue"] as string,
+      realMoney: !!o["realMoneyIUnderstand"],
+      credentialsFile: o["credentialsFile"] as string | undefined,
+      env: process.env,
+      seed: o["seed"] as number,
+      durationS: o["duration"] as number,
+      mode: o["observe"] ? "observe" : scenarioWanted ? "scenario" : "random",
+      scenario,
+      symbols: o["symbols"] as string[] | undefined,
+      slots: o["slots"] as number | undefined,
+      intentsPerHour: o["intentsPerHour"] as number | undefined,
+      leverage: o["leverage"] as number | undefined,
+      cancelOnExit: o["cancelOnExit"] !== false,
+      flattenOnExit: !!o["flattenOnExit"],
+      statusEveryS: o["statusEvery"] as number,
+      reportsDir: reportsRoot(),
+      log,
+      onSession: (s) => (session = s),
+    });
+  } finally {
+    process.removeListener("SIGINT", onSig);
+  }
 }

@@ -122,16 +122,7 @@ export class Runtime {
       quirks: venueQuirks(scenario.venue, faultProfile),
     });
     this.obs = new RunObserver(this.trace, this.venue, seriesEveryUs, { contracts: scenario.contracts, initialBalanceUsdt: scenario.initialBalanceUsdt }, deps.foldRecord === true);
-    const tally = this.trace.tap;
-    const extra = deps.rowTap;
-    if (extra) {
-      this.trace.tap = (seq, tUs, kind, body) => {
-        tally?.(seq, tUs, kind, body);
-        // A row tap is given only with a trace file, so every row's text is built (hashed, streamed).
-        if (body === undefined) throw new Error(`rowTap: trace row ${seq} (${kind}) has no text; a row tap needs the trace hashed or streamed`);
-        extra(seq, tUs, kind, body);
-      };
-    }
+    if (deps.rowTap) this.chainRowTap(deps.rowTap);
     // Every fault that fires becomes a trace row (and a RunResult.faults mark).
     this.faults.onMark = (m) => this.obs.record(m.tUs, "fault", m);
     this.host = new KernelHost(deps.kernelModule, deps.kernelConfig, this.slotCount, this.obs, this.faults, faultProfile, now, schedule);
@@ -151,19 +142,43 @@ export class Runtime {
     this.host.onRestartRequested = (why) => this.life.requestRestart(why);
     this.network.onRaceCancel = (t, slotId, cid) => schedule(t, () => this.raceCancel(slotId, cid));
 
-    const contracts = new Map(scenario.contracts.map((c) => [c.symbol, c]));
+    if (scenario.driver.kind === "random") {
+      const d = scenario.driver;
+      const contracts = new Map(scenario.contracts.map((c) => [c.symbol, c]));
+      this.trader = new RandomTrader(this.rngs.stream("driver"), d.symbols, contracts, Math.min(d.maxSlots, this.slotCount), d.intentsPerHour,
+        scenario.initialBalanceUsdt, scenario.leverage ?? 1);
+    }
+    this.scheduleStart();
+  }
+
+  /** After the observer's tally, every trace row also goes to `extra` (RuntimeDeps.rowTap). */
+  private chainRowTap(extra: NonNullable<RuntimeDeps["rowTap"]>): void {
+    const tally = this.trace.tap;
+    this.trace.tap = (seq, tUs, kind, body) => {
+      tally?.(seq, tUs, kind, body);
+      // A row tap is given only with a trace file, so every row's text is built (hashed, streamed).
+      if (body === undefined) throw new Error(`rowTap: trace row ${seq} (${kind}) has no text; a row tap needs the trace hashed or streamed`);
+      extra(seq, tUs, kind, body);
+    };
+  }
+
+  /**
+   * The run's first events, in this order (ties in the queue keep it): each price source's first
+   * tick, the scripted intents or the random trader's first decision, fault windows (storms,
+   * outages, listen-key expiries, planned restarts; a planned time outside the safety phase
+   * throws naming the field), the connector's watchdog, funding recovery and keepalive, the
+   * venue's own clock, and the end of the safety phase (heal).
+   */
+  private scheduleStart(): void {
+    const { scenario, faultProfile } = this;
     scenario.prices.forEach((p, i) => {
       this.sources.push(createPriceSource(p, scenario.contracts, this.rngs, scenario.startUs, this.hardEndUs));
       this.scheduleTick(i);
     });
     if (scenario.driver.kind === "scripted") {
       for (const s of scriptedIntents(scenario.driver.intents, this.slotCount)) this.scheduleIntent(Math.max(s.atUs, scenario.startUs), s.intent);
-    } else {
-      const d = scenario.driver;
-      const trader = new RandomTrader(this.rngs.stream("driver"), d.symbols, contracts, Math.min(d.maxSlots, this.slotCount), d.intentsPerHour,
-        scenario.initialBalanceUsdt, scenario.leverage ?? 1);
-      this.trader = trader;
-      this.q.push(scenario.startUs + 1_000_000 + trader.nextDelayUs(), () => this.onDriver());
+    } else if (this.trader) {
+      this.q.push(scenario.startUs + 1_000_000 + this.trader.nextDelayUs(), () => this.onDriver());
     }
     for (const w of this.faults.storms) this.q.push(w.startUs, () => this.onStorm(w.endUs));
     for (const w of this.faults.outages) this.q.push(w.startUs, () => this.onOutage(w.endUs));

@@ -103,6 +103,44 @@ pub fn decode_event_into(rec: &[u8], ev: &mut VenueEvent) -> Result<(), (String,
     let kind = VenueKind::from_code(rec[4]).ok_or_else(|| ("kind".to_string(), format!("unknown kind code {}", rec[4])))?;
     let flags = rec[5];
     let lens = [rec[6] as usize, rec[7] as usize, rec[8] as usize, rec[9] as usize];
+    let strs = record_ids(rec, lens)?;
+    let e = |f: &str, v: String| (f.to_string(), v);
+    let ts_us = rd_i64(rec, 16);
+    if !(0..=input::MAX_TS_US).contains(&ts_us) {
+        return Err(e("tsUs", ts_us.to_string()));
+    }
+    let cumulative_qty = flags & 2 != 0;
+    let fill_qty = if flags & 1 != 0 { Some(dec_of(rd_i64(rec, 24), rec[10], "fillQty").map_err(|x| e("fillQty", x))?) } else { None };
+    check_fill_qty(kind, fill_qty, cumulative_qty)?;
+    let fill_price = if flags & 4 != 0 { Some(dec_of(rd_i64(rec, 32), rec[11], "fillPrice").map_err(|x| e("fillPrice", x))?) } else { None };
+    if let Some(p) = fill_price {
+        if p < Decimal::ZERO {
+            return Err(e("fillPrice", format!("{} must not be negative", p)));
+        }
+    }
+    let fee = if flags & 8 != 0 { Some(dec_of(rd_i64(rec, 40), rec[12], "feeUsdt").map_err(|x| e("feeUsdt", x))?) } else { None };
+    ev.kind = kind;
+    set_str(&mut ev.event_id, strs[0]);
+    ev.ts_us = ts_us;
+    set_str(&mut ev.symbol, strs[1]);
+    set_opt(&mut ev.venue_order_id, if lens[2] > 0 { Some(strs[2]) } else { None });
+    set_opt(&mut ev.client_order_id, if lens[3] > 0 { Some(strs[3]) } else { None });
+    ev.slot_hint = if flags & 32 != 0 { Some(rec[13] as i64) } else { None };
+    ev.fill_qty = fill_qty;
+    ev.cumulative_qty = cumulative_qty;
+    ev.fill_price = fill_price;
+    ev.fee = fee;
+    ev.cumulative_fee = flags & 16 != 0;
+    ev.venue_code = if flags & 64 != 0 { Some(rd_i32(rec, 48) as i64) } else { None };
+    ev.reason = None;
+    ev.retry_after_ms = if flags & 128 != 0 { Some(rd_u32(rec, 52) as i64) } else { None };
+    Ok(())
+}
+
+/// The record's four strings (eventId, symbol, venueOrderId, clientOrderId; `lens` their byte
+/// lengths, 0 = absent for the two order ids), each checked as UTF-8 and as an id (length and
+/// alphabet, fields::check_id). Err((field, reason)).
+fn record_ids(rec: &[u8], lens: [usize; 4]) -> Result<[&str; 4], (String, String)> {
     let total: usize = HEADER_LEN + lens.iter().sum::<usize>();
     if total > rec.len() {
         return Err(("recordLen".into(), format!("strings ({} bytes) overrun the record ({} bytes)", total, rec.len())));
@@ -130,53 +168,28 @@ pub fn decode_event_into(rec: &[u8], ev: &mut VenueEvent) -> Result<(), (String,
     if lens[3] > 0 {
         check_id("clientOrderId", strs[3], input::MAX_ID_LEN).map_err(|x| e("clientOrderId", x.reason))?;
     }
-    let ts_us = rd_i64(rec, 16);
-    if !(0..=input::MAX_TS_US).contains(&ts_us) {
-        return Err(e("tsUs", ts_us.to_string()));
-    }
-    let cumulative_qty = flags & 2 != 0;
-    let fill_qty = if flags & 1 != 0 { Some(dec_of(rd_i64(rec, 24), rec[10], "fillQty").map_err(|x| e("fillQty", x))?) } else { None };
+    Ok(strs)
+}
+
+/// A fill needs a quantity, > 0 (≥ 0 when CUMULATIVE). A CANCEL_ACK's quantity, when given, is
+/// the order's cumulative executed quantity (same rule as the JSON path,
+/// input::parse_venue_event): CUMULATIVE and not negative. Err((field, reason)).
+fn check_fill_qty(kind: VenueKind, fill_qty: Option<Decimal>, cumulative_qty: bool) -> Result<(), (String, String)> {
+    let e = |f: &str, v: String| Err((f.to_string(), v));
     if kind.is_fill() {
-        match fill_qty {
-            None => return Err(e("fillQty", "required for fills".into())),
-            Some(q) if q < Decimal::ZERO || (!cumulative_qty && q.is_zero()) => return Err(e("fillQty", format!("{} must be > 0", q))),
-            _ => {}
-        }
-    } else if kind == VenueKind::CancelAck && fill_qty.is_some() {
-        // Same rule as the JSON path (input::parse_venue_event): a CANCEL_ACK's fillQty is the
-        // order's cumulative executed quantity.
-        if !cumulative_qty {
-            return Err(e("quantityMode", "a CANCEL_ACK's fillQty is the order's cumulative executed quantity: quantityMode must be CUMULATIVE".into()));
-        }
-        if let Some(q) = fill_qty {
-            if q < Decimal::ZERO {
-                return Err(e("fillQty", format!("{} must not be negative", q)));
-            }
-        }
+        return match fill_qty {
+            None => e("fillQty", "required for fills".into()),
+            Some(q) if q < Decimal::ZERO || (!cumulative_qty && q.is_zero()) => e("fillQty", format!("{} must be > 0", q)),
+            _ => Ok(()),
+        };
     }
-    let fill_price = if flags & 4 != 0 { Some(dec_of(rd_i64(rec, 32), rec[11], "fillPrice").map_err(|x| e("fillPrice", x))?) } else { None };
-    if let Some(p) = fill_price {
-        if p < Decimal::ZERO {
-            return Err(e("fillPrice", format!("{} must not be negative", p)));
+    match fill_qty {
+        Some(_) if kind == VenueKind::CancelAck && !cumulative_qty => {
+            e("quantityMode", "a CANCEL_ACK's fillQty is the order's cumulative executed quantity: quantityMode must be CUMULATIVE".into())
         }
+        Some(q) if kind == VenueKind::CancelAck && q < Decimal::ZERO => e("fillQty", format!("{} must not be negative", q)),
+        _ => Ok(()),
     }
-    let fee = if flags & 8 != 0 { Some(dec_of(rd_i64(rec, 40), rec[12], "feeUsdt").map_err(|x| e("feeUsdt", x))?) } else { None };
-    ev.kind = kind;
-    set_str(&mut ev.event_id, strs[0]);
-    ev.ts_us = ts_us;
-    set_str(&mut ev.symbol, strs[1]);
-    set_opt(&mut ev.venue_order_id, if lens[2] > 0 { Some(strs[2]) } else { None });
-    set_opt(&mut ev.client_order_id, if lens[3] > 0 { Some(strs[3]) } else { None });
-    ev.slot_hint = if flags & 32 != 0 { Some(rec[13] as i64) } else { None };
-    ev.fill_qty = fill_qty;
-    ev.cumulative_qty = cumulative_qty;
-    ev.fill_price = fill_price;
-    ev.fee = fee;
-    ev.cumulative_fee = flags & 16 != 0;
-    ev.venue_code = if flags & 64 != 0 { Some(rd_i32(rec, 48) as i64) } else { None };
-    ev.reason = None;
-    ev.retry_after_ms = if flags & 128 != 0 { Some(rd_u32(rec, 52) as i64) } else { None };
-    Ok(())
 }
 
 /// Decode one venue-event record (header already bounds-checked, `rec` = whole record).

@@ -53,14 +53,9 @@ impl Kernel {
     fn fill_calc(&self, si: usize, oi: usize, ev: &VenueEvent) -> KResult<FillCalc> {
         let s = &self.slots[si];
         let o = &s.orders[oi];
-        let evq = ev.fill_qty.unwrap_or(Decimal::ZERO);
         let price = ev.fill_price.filter(|p| *p > Decimal::ZERO);
-        let raw_inc = if ev.cumulative_qty { dmax(dec::sub(evq, o.filled_qty)?, Decimal::ZERO) } else { evq };
-        let order_rem = dmax(dec::sub(o.quantity, o.filled_qty)?, Decimal::ZERO);
         let is_entry = o.purpose == Purpose::Entry;
-        let cap = if is_entry { order_rem } else { dmin(order_rem, s.size) };
-        let overfill = raw_inc > cap;
-        let q = mutants::clamp_fill(raw_inc, cap);
+        let (evq, q, overfill) = fill_quantity(s, o, ev)?;
         let new_filled = dec::add(o.filled_qty, q)?;
         // An exit order with unpriced quantity and a cumulative report with a true price for the
         // whole order: the increment is booked unpriced and the order's unpriced fills are then
@@ -70,47 +65,11 @@ impl Kernel {
             Some(p) if !is_entry && ev.cumulative_qty && !overfill && !o.unpriced_qty.is_zero() && evq == new_filled => Some((evq, p)),
             _ => None,
         };
-        let (notional, priced) = match price {
-            None => (Decimal::ZERO, false),
-            Some(_) if q.is_zero() || exit_reprice.is_some() => (Decimal::ZERO, false),
-            Some(p) if ev.cumulative_qty && !overfill && o.unpriced_qty.is_zero() => {
-                // CUMULATIVE → the notional difference cumQty × avgPrice − booked notional (exact, no division).
-                let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
-                if n > Decimal::ZERO {
-                    (n, true)
-                } else {
-                    (Decimal::ZERO, false)
-                }
-            }
-            Some(p) => (dec::mul(q, p)?, true),
-        };
-        // Fee views of this order (each a complete-or-partial view of the same exchange total):
-        // Σ INCREMENTAL fill fees, the largest CUMULATIVE fill fee, Σ FILL_SETTLED fees. The order
-        // books the most complete (largest) view, so a fee reported by the stream, by a REST
-        // reply / reconcile and by its settlement, in any order, is booked once (spec §3.1, A7).
-        let (new_fee_booked, new_fee_cumulative) = match ev.fee {
-            None => (o.fee_booked, o.fee_cumulative),
-            Some(f) if ev.cumulative_fee => (o.fee_booked, order_fee(o.fee_cumulative, f)),
-            Some(f) => (dec::add(o.fee_booked, f)?, o.fee_cumulative),
-        };
+        let (notional, priced) = increment_notional(o, ev, price, q, overfill, exit_reprice.is_some())?;
+        let (new_fee_booked, new_fee_cumulative) = fee_views(o, ev)?;
         let mut new_order_notional = dec::add(o.filled_notional, notional)?;
         let mut new_unpriced = if priced || q.is_zero() { o.unpriced_qty } else { dec::add(o.unpriced_qty, q)? };
-        // Entry basis backfill: an entry order that booked quantity without a true price (stream
-        // fills without ap) learns it from a later cumulative report with one (the REST reply's or
-        // reconcile's avgPrice, spec §0.2): cumQty × avgPrice is the order's whole notional, so its
-        // unpriced quantity is priced by the difference. Exit fills are re-priced the same way
-        // (`exit_reprice`, `reprice_exit`). (notional added, quantity priced)
-        let backfill = match price {
-            Some(p) if is_entry && ev.cumulative_qty && !overfill && !o.unpriced_qty.is_zero() && evq == new_filled => {
-                let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
-                if n > Decimal::ZERO {
-                    Some((n, dec::add(o.unpriced_qty, if priced { q } else { Decimal::ZERO })?))
-                } else {
-                    None
-                }
-            }
-            _ => None,
-        };
+        let backfill = if is_entry { entry_backfill(o, ev, price, (q, priced, overfill, new_filled))? } else { None };
         let (notional, priced) = match backfill {
             Some((n, _)) => {
                 new_order_notional = dec::add(o.filled_notional, n)?;
@@ -149,7 +108,6 @@ impl Kernel {
         // E10a: entry basis = VWAP across entry fills (Σ notional / Σ priced qty), rounded.
         let entry_price = mutants::entry_basis(entry_notional, priced_qty, c.priced, price, s.entry_price)?;
         let entry_price = mutants::entry_basis_mean(entry_price, s, c.priced, q, c.notional)?;
-        let basis_missing = q > Decimal::ZERO && !c.priced;
         // The increment's own notional for the mirror (a backfill's covers earlier fills too).
         let inc_notional = if c.priced && c.backfill.is_none() { Some(c.notional) } else { None };
         if q > Decimal::ZERO {
@@ -166,39 +124,31 @@ impl Kernel {
         s.entry_price = entry_price;
         mutants::count_entry_fill(s, c.priced, q);
         s.fees = c.slot_fees;
-        if basis_missing {
-            s.flags.entry_basis_missing = true;
-            out.set("entryBasisMissing", DVal::B(true));
-        }
-        // The flag stays (provenance: the entry was once booked without a price); exits booked
-        // before the backfill used the partial basis and are re-estimated on the full one.
-        if let Some((_, pq)) = c.backfill {
-            out.set("entryBasisBackfilledQty", DVal::D(pq));
-            if !s.legs.is_empty() {
-                reprice::rebase_exits(s)?;
-            }
-        }
-        if c.overfill {
-            s.flags.overfill = true;
-        }
+        note_entry_provenance(s, c, out)?;
         if s.opened_at_us.is_none() && q > Decimal::ZERO {
             s.opened_at_us = Some(ev.ts_us);
         }
         s.rate_limit = None;
         let was_live = commit_order(&mut s.orders[oi], c, c.complete);
-        let stage = s.stage;
-        let size_now = s.size;
+        self.entry_fill_stage(si, ev, c.complete, was_live, out);
+        Ok(())
+    }
+
+    /// The stage after an entry fill: the order's last fill opens the position, a first partial
+    /// fill makes the entry working, a late fill of a cancelled / rejected entry (IDLE) opens the
+    /// position the venue holds; any other late fill is only flagged (`lateFill`).
+    fn entry_fill_stage(&mut self, si: usize, ev: &VenueEvent, complete: bool, was_live: bool, out: &mut Out) {
+        let stage = self.slots[si].stage;
         match stage {
             Stage::OrderRequested | Stage::EntryWorking => {
-                if c.complete && was_live {
+                if complete && was_live {
                     self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, out);
                 } else if stage == Stage::OrderRequested {
                     self.set_stage(si, Stage::EntryWorking, ev.kind.name(), ev.ts_us, out);
                 }
             }
             Stage::Idle => {
-                // A late fill of a cancelled/rejected entry: the venue holds the position.
-                if size_now > Decimal::ZERO {
+                if self.slots[si].size > Decimal::ZERO {
                     out.set("lateFill", DVal::B(true));
                     self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, out);
                 }
@@ -209,7 +159,6 @@ impl Kernel {
                 }
             }
         }
-        Ok(())
     }
 
     /// Commit an exit fill: realized estimate on the slot's entry VWAP, its leg and fill record,
@@ -217,16 +166,7 @@ impl Kernel {
     fn book_exit_fill(&mut self, si: usize, oi: usize, ev: &VenueEvent, c: &FillCalc, out: &mut Out) -> KResult<()> {
         let q = c.q;
         let s = &self.slots[si];
-        // Exit fill: realized = side-sign × (notional − q × entry VWAP) = sign × q × (exit − basis),
-        // no leverage factor (spec §0.1 dual leverage), rounded to PNL_DP per fill.
-        let basis = s.entry_price;
-        let (estimate, skipped) = if c.priced && basis > Decimal::ZERO {
-            let r = dec::mul(s.sign(), dec::sub(c.notional, dec::mul(q, basis)?)?)?;
-            let r = mutants::exit_realized(r, q, ev.fill_price.filter(|p| *p > Decimal::ZERO), basis, s.leverage)?;
-            (dec::round(r, PNL_DP), false)
-        } else {
-            (Decimal::ZERO, q > Decimal::ZERO)
-        };
+        let (estimate, skipped) = exit_estimate(s, ev, c)?;
         let size = mutants::size_after_exit(s.size, q)?;
         let realized = dec::add(s.realized, estimate)?;
         let coid = s.orders[oi].client_order_id.clone();
@@ -242,21 +182,7 @@ impl Kernel {
         }
         s.rate_limit = None;
         let li = leg_of(s, leg_index, &coid);
-        {
-            let l = &mut s.legs[li];
-            l.quantity = dec::add(l.quantity, q)?;
-            l.exit_notional = dec::add(l.exit_notional, c.notional)?;
-            if c.priced {
-                l.priced_qty = dec::add(l.priced_qty, q)?;
-            }
-            l.realized = dec::add(l.realized, estimate)?;
-            // A leg is one exit order (keyed by its client order id): its fees are the order's.
-            l.fees = c.order_fee_now;
-            if let Some(net) = net {
-                let notional = if c.priced { c.notional } else { Decimal::ZERO };
-                l.fills.push(FillRecord { qty: q, estimate, skipped, repaired: false, cum_qty: c.new_filled, exchange_realized: Decimal::ZERO, notional, net, pooled: false, settled: false });
-            }
-        }
+        book_leg_fill(&mut s.legs[li], c, (estimate, skipped), net)?;
         let was_live = commit_order(&mut s.orders[oi], c, c.complete || size.is_zero());
         if let Some((cum, avg)) = c.exit_reprice {
             self.reprice_in_slot(si, oi, cum, avg, ev.ts_us, out)?;
@@ -267,11 +193,10 @@ impl Kernel {
             out.set("realizedSkippedNoPrice", DVal::B(true));
         }
         out.set("realizedPnlUsdt", DVal::D(estimate));
-        let closes = size.is_zero();
         if !was_live {
             out.set("lateFill", DVal::B(true));
         }
-        if was_live && (c.complete || closes) {
+        if was_live && (c.complete || size.is_zero()) {
             s.exit_leg_index = s.exit_leg_index.saturating_add(1);
             s.exit_attempt = 1;
         }
@@ -281,13 +206,22 @@ impl Kernel {
             let tol = self.cfg.pnl_anomaly_tolerance;
             self.match_pending(si, li, tol, ev.ts_us, out)?;
         }
+        self.exit_fill_stage(si, ev, (stage, size.is_zero(), c.complete, was_live), out)
+    }
+
+    /// The stage after an exit fill; `at` is (the stage before the fill, whether the position is
+    /// now flat, whether the order is complete, whether it was working). Flat closes the trade
+    /// exactly once (Flaw 4, G4) and runs the trade-level check; a complete exit order reopens
+    /// POSITION_OPEN; a first fill makes the exit working.
+    fn exit_fill_stage(&mut self, si: usize, ev: &VenueEvent, at: (Stage, bool, bool, bool), out: &mut Out) -> KResult<()> {
+        let (stage, closes, complete, was_live) = at;
         if closes {
             // Flaw 4, G4: the position closes exactly once (a CLOSED slot refuses further fills).
             self.set_stage(si, Stage::Closed, ev.kind.name(), ev.ts_us, out);
             // Settlements that outran this closing fill completed the trade just now: the
             // trade-level check runs here too, not only when a FILL_SETTLED arrives.
             self.trade_check(si, ev.ts_us, out)?;
-        } else if c.complete && was_live && (stage == Stage::ExitRequested || stage == Stage::ExitWorking) {
+        } else if complete && was_live && (stage == Stage::ExitRequested || stage == Stage::ExitWorking) {
             self.set_stage(si, Stage::PositionOpen, ev.kind.name(), ev.ts_us, out);
         } else if stage == Stage::ExitRequested && was_live {
             self.set_stage(si, Stage::ExitWorking, ev.kind.name(), ev.ts_us, out);
@@ -382,4 +316,125 @@ fn leg_of(s: &mut SlotState, leg_index: u32, coid: &str) -> usize {
         settle_cursor: 0,
     });
     s.legs.len() - 1
+}
+
+/// A fill's quantity on order `o` of slot `s`: (the event's quantity, the increment booked, whether
+/// it was clamped). A CUMULATIVE quantity's increment is what exceeds the order's filled quantity;
+/// the increment is clamped to what the order has left and, for an exit, to the position (I8, A3).
+fn fill_quantity(s: &SlotState, o: &OrderState, ev: &VenueEvent) -> KResult<(Decimal, Decimal, bool)> {
+    let evq = ev.fill_qty.unwrap_or(Decimal::ZERO);
+    let raw_inc = if ev.cumulative_qty { dmax(dec::sub(evq, o.filled_qty)?, Decimal::ZERO) } else { evq };
+    let order_rem = dmax(dec::sub(o.quantity, o.filled_qty)?, Decimal::ZERO);
+    let cap = if o.purpose == Purpose::Entry { order_rem } else { dmin(order_rem, s.size) };
+    Ok((evq, mutants::clamp_fill(raw_inc, cap), raw_inc > cap))
+}
+
+/// The increment's notional and whether it had a true price: none without a price, for a zero
+/// increment or when the order's unpriced exit fills are `repriced` together; for a CUMULATIVE
+/// report on a fully priced order, cumQty × avgPrice − the booked notional (exact, no division;
+/// none unless positive); else q × price.
+fn increment_notional(o: &OrderState, ev: &VenueEvent, price: Option<Decimal>, q: Decimal, overfill: bool, repriced: bool) -> KResult<(Decimal, bool)> {
+    Ok(match price {
+        None => (Decimal::ZERO, false),
+        Some(_) if q.is_zero() || repriced => (Decimal::ZERO, false),
+        Some(p) if ev.cumulative_qty && !overfill && o.unpriced_qty.is_zero() => {
+            let n = dec::sub(dec::mul(ev.fill_qty.unwrap_or(Decimal::ZERO), p)?, o.filled_notional)?;
+            if n > Decimal::ZERO {
+                (n, true)
+            } else {
+                (Decimal::ZERO, false)
+            }
+        }
+        Some(p) => (dec::mul(q, p)?, true),
+    })
+}
+
+/// The order's fee views after this fill: (Σ INCREMENTAL fill fees, the largest CUMULATIVE fill
+/// fee). With Σ FILL_SETTLED fees they are three complete-or-partial views of the same exchange
+/// total; the order books the largest, so a fee reported by the stream, by a REST reply /
+/// reconcile and by its settlement, in any order, is booked once (spec §3.1, A7).
+fn fee_views(o: &OrderState, ev: &VenueEvent) -> KResult<(Decimal, Decimal)> {
+    Ok(match ev.fee {
+        None => (o.fee_booked, o.fee_cumulative),
+        Some(f) if ev.cumulative_fee => (o.fee_booked, order_fee(o.fee_cumulative, f)),
+        Some(f) => (dec::add(o.fee_booked, f)?, o.fee_cumulative),
+    })
+}
+
+/// Entry basis backfill: an entry order that booked quantity without a true price (stream fills
+/// without ap) learns it from a later CUMULATIVE report with one covering the whole order (the
+/// REST reply's or reconcile's avgPrice, spec §0.2): cumQty × avgPrice is the order's whole
+/// notional, so its unpriced quantity is priced by the difference. Exit fills are re-priced the
+/// same way (`exit_reprice`, `reprice_exit`). `inc` is this increment's (q, priced, overfill, the
+/// order's filled quantity after it). Returns (notional added, quantity priced).
+fn entry_backfill(o: &OrderState, ev: &VenueEvent, price: Option<Decimal>, inc: (Decimal, bool, bool, Decimal)) -> KResult<Option<(Decimal, Decimal)>> {
+    let (q, priced, overfill, new_filled) = inc;
+    let evq = ev.fill_qty.unwrap_or(Decimal::ZERO);
+    match price {
+        Some(p) if ev.cumulative_qty && !overfill && !o.unpriced_qty.is_zero() && evq == new_filled => {
+            let n = dec::sub(dec::mul(evq, p)?, o.filled_notional)?;
+            if n > Decimal::ZERO {
+                Ok(Some((n, dec::add(o.unpriced_qty, if priced { q } else { Decimal::ZERO })?)))
+            } else {
+                Ok(None)
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The provenance flags of an entry fill: `entryBasisMissing` when quantity was booked without a
+/// price (the flag stays: the entry was once booked without one), `entryBasisBackfilledQty` when a
+/// backfill priced it (exits booked before it used the partial basis and are re-estimated on the
+/// full one), and the overfill flag.
+fn note_entry_provenance(s: &mut SlotState, c: &FillCalc, out: &mut Out) -> KResult<()> {
+    if c.q > Decimal::ZERO && !c.priced {
+        s.flags.entry_basis_missing = true;
+        out.set("entryBasisMissing", DVal::B(true));
+    }
+    if let Some((_, pq)) = c.backfill {
+        out.set("entryBasisBackfilledQty", DVal::D(pq));
+        if !s.legs.is_empty() {
+            reprice::rebase_exits(s)?;
+        }
+    }
+    if c.overfill {
+        s.flags.overfill = true;
+    }
+    Ok(())
+}
+
+/// An exit fill's realized estimate and whether it was skipped for want of a price or basis:
+/// side-sign × (notional − q × entry VWAP) = sign × q × (exit − basis), no leverage factor (spec
+/// §0.1 dual leverage), rounded to PNL_DP per fill.
+fn exit_estimate(s: &SlotState, ev: &VenueEvent, c: &FillCalc) -> KResult<(Decimal, bool)> {
+    let basis = s.entry_price;
+    if c.priced && basis > Decimal::ZERO {
+        let r = dec::mul(s.sign(), dec::sub(c.notional, dec::mul(c.q, basis)?)?)?;
+        let r = mutants::exit_realized(r, c.q, ev.fill_price.filter(|p| *p > Decimal::ZERO), basis, s.leverage)?;
+        Ok((dec::round(r, PNL_DP), false))
+    } else {
+        Ok((Decimal::ZERO, c.q > Decimal::ZERO))
+    }
+}
+
+/// Book an exit fill on its leg (one exit order): quantity, notional, priced quantity, realized
+/// estimate, the order's fees, and a fill record when the netting mirror booked one (`net`).
+/// `est` is (estimate, skipped).
+fn book_leg_fill(l: &mut LegState, c: &FillCalc, est: (Decimal, bool), net: Option<NetFill>) -> KResult<()> {
+    let (estimate, skipped) = est;
+    let q = c.q;
+    l.quantity = dec::add(l.quantity, q)?;
+    l.exit_notional = dec::add(l.exit_notional, c.notional)?;
+    if c.priced {
+        l.priced_qty = dec::add(l.priced_qty, q)?;
+    }
+    l.realized = dec::add(l.realized, estimate)?;
+    // A leg is one exit order (keyed by its client order id): its fees are the order's.
+    l.fees = c.order_fee_now;
+    if let Some(net) = net {
+        let notional = if c.priced { c.notional } else { Decimal::ZERO };
+        l.fills.push(FillRecord { qty: q, estimate, skipped, repaired: false, cum_qty: c.new_filled, exchange_realized: Decimal::ZERO, notional, net, pooled: false, settled: false });
+    }
+    Ok(())
 }

@@ -216,10 +216,8 @@ impl Kernel {
                 return Ok(Err(invalid(Code::InvalidIntent, "quantity", &dec::fmt(quantity), format!("below minQty {}", dec::fmt(m)))));
             }
         }
-        if let Some(p) = order.limit_price {
-            if !dec::is_multiple(p, inst.tick_size)? {
-                return Ok(Err(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size)))));
-            }
+        if let Some(refused) = limit_price_off_tick(order, &inst)? {
+            return Ok(Err(refused));
         }
         if mutants::trade_ids_unique() && self.trade_id_taken(trade_id) {
             return Ok(Err(Out::refuse(Code::DuplicateTradeId, format!("tradeId {} is already used by this kernel (E7; ids compare case-insensitively)", trade_id)).ds("tradeId", trade_id)));
@@ -252,39 +250,24 @@ impl Kernel {
         Ok(())
     }
 
+    /// EXIT / EXIT_RESIDUAL on slot `si`: refused without an open position or with an order
+    /// working; else a reduce-only SUBMIT for the next leg (sized from the remaining size, A1/E8;
+    /// the residual and the last leg close all of it) and EXIT_REQUESTED. `ratio` overrides the
+    /// configured leg ratio. Overflow → Err (nothing changed).
     pub(super) fn exit(&mut self, si: usize, it: &Intent, order: &OrderSpec, ratio: Option<Decimal>, residual: bool) -> KResult<Out> {
         let s = &self.slots[si];
-        match s.stage {
-            Stage::Idle | Stage::Closed => return Ok(Out::refuse(Code::NoPosition, format!("slot {} has no open position ({})", si, s.stage.name())).ds("stage", s.stage.name())),
-            Stage::OrderRequested | Stage::EntryWorking => {
-                return Ok(Out::refuse(Code::InvalidTransition, "entry order still working: CANCEL it first (or wait for its fills)").ds("stage", s.stage.name()))
-            }
-            Stage::ExitRequested | Stage::ExitWorking => return Ok(Out::refuse(Code::InvalidTransition, "an exit order is already working").ds("stage", s.stage.name())),
-            _ => {}
-        }
-        if s.size <= Decimal::ZERO {
-            return Ok(Out::refuse(Code::NoPosition, "position size is 0"));
+        if let Some(refused) = exit_refusal(si, s) {
+            return Ok(refused);
         }
         let inst = match self.instrument(&s.symbol) {
             Some(i) => i.clone(),
             None => return Ok(invalid(Code::InvalidState, "symbol", &s.symbol, "slot symbol is not a configured instrument")),
         };
-        if let Some(p) = order.limit_price {
-            if !dec::is_multiple(p, inst.tick_size)? {
-                return Ok(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))));
-            }
+        if let Some(refused) = limit_price_off_tick(order, &inst)? {
+            return Ok(refused);
         }
         let leg = s.exit_leg_index;
-        let n = s.exit_leg_ratios.len() as u32;
-        let r = if residual {
-            Decimal::ONE
-        } else if let Some(r) = ratio {
-            r
-        } else if leg + 1 >= n {
-            Decimal::ONE // the last configured leg closes exactly the remaining size (Flaw 4, G4)
-        } else {
-            s.exit_leg_ratios.get(leg as usize).cloned().unwrap_or(Decimal::ONE)
-        };
+        let r = exit_leg_ratio(s, ratio, residual);
         // A1/E8: legs are sized from the REMAINING size, never from the initial size.
         let base = mutants::exit_leg_base(s);
         let qty = if r == Decimal::ONE { base } else { dmin(dec::floor_to_step(dec::mul(base, r)?, inst.step_size)?, s.size) };
@@ -293,15 +276,8 @@ impl Kernel {
                 .ds("ratio", &dec::fmt(r))
                 .ds("sizeQty", &dec::fmt(s.size)));
         }
-        let tid = s.trade_id.to_ascii_lowercase();
-        let mut attempt = s.exit_attempt.max(1);
-        let mut coid = exit_coid(&tid, leg, attempt);
-        while s.orders.iter().any(|o| o.client_order_id == coid) {
-            attempt = attempt.saturating_add(1);
-            coid = exit_coid(&tid, leg, attempt);
-        }
-        let side = s.side.unwrap_or(PositionSide::Long);
-        let oside = input::order_side(side, true);
+        let (coid, attempt) = next_exit_coid(s, leg);
+        let oside = input::order_side(s.side.unwrap_or(PositionSide::Long), true);
         let trade_id = s.trade_id.clone();
         let symbol = s.symbol.clone();
         {
@@ -475,4 +451,58 @@ mod tests {
             }
         }
     }
+}
+
+/// Why slot `si` cannot take an EXIT now, if it cannot: no open position (IDLE, CLOSED, size 0), an
+/// entry order still working, or an exit order already working.
+fn exit_refusal(si: usize, s: &SlotState) -> Option<Out> {
+    match s.stage {
+        Stage::Idle | Stage::Closed => return Some(Out::refuse(Code::NoPosition, format!("slot {} has no open position ({})", si, s.stage.name())).ds("stage", s.stage.name())),
+        Stage::OrderRequested | Stage::EntryWorking => {
+            return Some(Out::refuse(Code::InvalidTransition, "entry order still working: CANCEL it first (or wait for its fills)").ds("stage", s.stage.name()))
+        }
+        Stage::ExitRequested | Stage::ExitWorking => return Some(Out::refuse(Code::InvalidTransition, "an exit order is already working").ds("stage", s.stage.name())),
+        _ => {}
+    }
+    if s.size <= Decimal::ZERO {
+        return Some(Out::refuse(Code::NoPosition, "position size is 0"));
+    }
+    None
+}
+
+/// An INVALID_INTENT naming `limitPrice` when the order's limit price is not a multiple of the
+/// instrument's tick size (ENTER and EXIT alike).
+fn limit_price_off_tick(order: &OrderSpec, inst: &input::InstrumentSpec) -> KResult<Option<Out>> {
+    match order.limit_price {
+        Some(p) if !dec::is_multiple(p, inst.tick_size)? => Ok(Some(invalid(Code::InvalidIntent, "limitPrice", &dec::fmt(p), format!("not a multiple of tickSize {}", dec::fmt(inst.tick_size))))),
+        _ => Ok(None),
+    }
+}
+
+/// The share of the remaining size this exit leg closes: all of it for EXIT_RESIDUAL and for the
+/// last configured leg (Flaw 4, G4), else the intent's ratio or the configured leg ratio.
+fn exit_leg_ratio(s: &SlotState, ratio: Option<Decimal>, residual: bool) -> Decimal {
+    let leg = s.exit_leg_index;
+    if residual {
+        Decimal::ONE
+    } else if let Some(r) = ratio {
+        r
+    } else if leg + 1 >= s.exit_leg_ratios.len() as u32 {
+        Decimal::ONE
+    } else {
+        s.exit_leg_ratios.get(leg as usize).cloned().unwrap_or(Decimal::ONE)
+    }
+}
+
+/// The client order id of exit leg `leg` (`d2-<tradeid>-x<leg+1>`, with `r<attempt>` from the
+/// slot's exit attempt on) that no order of the trade has used yet, and its attempt number.
+fn next_exit_coid(s: &SlotState, leg: u32) -> (String, u32) {
+    let tid = s.trade_id.to_ascii_lowercase();
+    let mut attempt = s.exit_attempt.max(1);
+    let mut coid = exit_coid(&tid, leg, attempt);
+    while s.orders.iter().any(|o| o.client_order_id == coid) {
+        attempt = attempt.saturating_add(1);
+        coid = exit_coid(&tid, leg, attempt);
+    }
+    (coid, attempt)
 }

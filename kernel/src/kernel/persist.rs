@@ -285,113 +285,131 @@ impl Kernel {
         self.finish(&self.ledger.clone(), out)
     }
 
-    pub(super) fn validate_slot(&self, s: &SlotState, i: usize) -> Result<(), (String, String, String)> {
-        let e = |f: &str, v: String, r: &dyn AsRef<str>| Err((f.to_string(), v, r.as_ref().to_string()));
-        if s.slot_id != i {
-            return e("slotId", s.slot_id.to_string(), &format!("does not match its position {} (G14)", i));
-        }
-        for (f, v) in [("sizeQty", s.size), ("initialSizeQty", s.initial_size), ("targetQty", s.target_qty), ("entryPrice", s.entry_price), ("markPrice", s.mark_price), ("entryNotionalUsdt", s.entry_notional)] {
-            if v < Decimal::ZERO {
-                return e(f, dec::fmt(v), &"must not be negative");
-            }
-        }
-        if s.size > s.initial_size {
-            return e("sizeQty", dec::fmt(s.size), &"exceeds initialSizeQty");
-        }
-        let mut seen: HashSet<&str> = HashSet::new();
-        for id in &s.seen_event_ids {
-            if !seen.insert(id.as_str()) {
-                return e("seenEventIds", id.clone(), &"duplicate event id");
-            }
-        }
-        let live_entry = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Entry).count();
-        let live_exit = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Exit).count();
+    /// Checks one saved slot image (restore, G14, Flaw 11): its numbers, its working orders, its
+    /// stage (or resume stage), the trade fields a non-IDLE slot needs and the shape its stage
+    /// requires. The first failing check is returned as (field, value, reason); the order of the
+    /// checks is the order of the sections below.
+    pub(super) fn validate_slot(&self, s: &SlotState, i: usize) -> Result<(), SlotFault> {
+        check_slot_numbers(s, i)?;
+        let (live_entry, live_exit) = live_order_counts(s);
         if live_entry > 1 || live_exit > 1 {
-            return e("orders", s.orders.len().to_string(), &"more than one working order per purpose");
+            return fault("orders", s.orders.len().to_string(), &"more than one working order per purpose");
         }
-        let stage = if s.stage == Stage::StaleStateReconciling {
-            match s.resume_stage {
-                Some(r) if r != Stage::StaleStateReconciling => r,
-                _ => return e("resumeStage", format!("{:?}", s.resume_stage), &"STALE_STATE_RECONCILING needs a resume stage"),
-            }
-        } else {
-            if s.resume_stage.is_some() {
-                return e("resumeStage", format!("{:?}", s.resume_stage), &"only a STALE_STATE_RECONCILING slot has a resume stage");
-            }
-            s.stage
-        };
+        let stage = effective_stage(s)?;
         if stage != Stage::Idle || !s.trade_id.is_empty() {
-            if s.trade_id.is_empty() || s.trade_id.len() > 24 || !s.trade_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
-                return e("tradeId", s.trade_id.clone(), &"a non-IDLE slot needs a trade id [A-Za-z0-9_-]{1,24}");
-            }
-            if self.instrument(&s.symbol).is_none() {
-                return e("symbol", s.symbol.clone(), &"not a configured instrument");
-            }
-            if s.side.is_none() {
-                return e("side", "(missing)".into(), &"a trade needs a side");
-            }
-            if s.leverage < 1 || s.leverage > self.cfg.max_leverage {
-                return e("leverage", s.leverage.to_string(), &"out of range");
-            }
-            let mut sum = Decimal::ZERO;
-            for r in &s.exit_leg_ratios {
-                if *r <= Decimal::ZERO || *r > Decimal::ONE {
-                    return e("exitLegRatios", dec::fmt(*r), &"ratio must be in (0,1]");
-                }
-                sum = match dec::add(sum, *r) {
-                    Ok(x) => x,
-                    Err(_) => return e("exitLegRatios", dec::fmt(*r), &"ratio sum overflows"),
-                };
-            }
-            if sum != Decimal::ONE {
-                return e("exitLegRatios", dec::fmt(sum), &"ratios must sum to 1");
-            }
+            self.check_trade_fields(s)?;
         }
-        let zero = s.size.is_zero();
-        match stage {
-            Stage::Idle => {
-                if !zero {
-                    return e("sizeQty", dec::fmt(s.size), &"IDLE with a non-zero size");
-                }
-                if live_entry + live_exit > 0 {
-                    return e("orders", "working".into(), &"IDLE with a working order");
-                }
-            }
-            Stage::OrderRequested | Stage::EntryWorking => {
-                if live_entry != 1 || live_exit != 0 {
-                    return e("entryOrder", "(missing)".into(), &format!("{} needs exactly one working entry order", stage.name()));
-                }
-            }
-            Stage::PositionOpen => {
-                if zero {
-                    return e("sizeQty", "0".into(), &"POSITION_OPEN with size 0");
-                }
-                if live_entry + live_exit > 0 {
-                    return e("orders", "working".into(), &"POSITION_OPEN with a working order");
-                }
-            }
-            Stage::ExitRequested | Stage::ExitWorking => {
-                if zero {
-                    return e("sizeQty", "0".into(), &format!("{} with size 0", stage.name()));
-                }
-                if live_exit != 1 || live_entry != 0 {
-                    return e("exitOrder", "(missing)".into(), &format!("{} needs exactly one working exit order", stage.name()));
-                }
-            }
-            Stage::Closed => {
-                if !zero {
-                    return e("sizeQty", dec::fmt(s.size), &"CLOSED with a non-zero size");
-                }
-                if live_entry + live_exit > 0 {
-                    return e("orders", "working".into(), &"CLOSED with a working order");
-                }
-                if s.initial_size.is_zero() {
-                    return e("initialSizeQty", "0".into(), &"CLOSED trade never had a position");
-                }
-            }
-            Stage::StaleStateReconciling => {}
+        check_stage_shape(s, stage, live_entry, live_exit)
+    }
+
+    /// A non-IDLE slot's trade: id, configured symbol, side, leverage and exit-leg ratios.
+    fn check_trade_fields(&self, s: &SlotState) -> Result<(), SlotFault> {
+        if s.trade_id.is_empty() || s.trade_id.len() > 24 || !s.trade_id.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
+            return fault("tradeId", s.trade_id.clone(), &"a non-IDLE slot needs a trade id [A-Za-z0-9_-]{1,24}");
         }
-        Ok(())
+        if self.instrument(&s.symbol).is_none() {
+            return fault("symbol", s.symbol.clone(), &"not a configured instrument");
+        }
+        if s.side.is_none() {
+            return fault("side", "(missing)".into(), &"a trade needs a side");
+        }
+        if s.leverage < 1 || s.leverage > self.cfg.max_leverage {
+            return fault("leverage", s.leverage.to_string(), &"out of range");
+        }
+        check_exit_leg_ratios(&s.exit_leg_ratios)
+    }
+}
+
+/// A restore-time fault in a slot image: (field, value, reason).
+pub(super) type SlotFault = (String, String, String);
+
+fn fault<T>(field: &str, value: String, reason: &dyn AsRef<str>) -> Result<T, SlotFault> {
+    Err((field.to_string(), value, reason.as_ref().to_string()))
+}
+
+/// The slot id matches its position; sizes, prices and notional are not negative; the size does
+/// not exceed the initial size; no event id is seen twice.
+fn check_slot_numbers(s: &SlotState, i: usize) -> Result<(), SlotFault> {
+    if s.slot_id != i {
+        return fault("slotId", s.slot_id.to_string(), &format!("does not match its position {} (G14)", i));
+    }
+    for (f, v) in [("sizeQty", s.size), ("initialSizeQty", s.initial_size), ("targetQty", s.target_qty), ("entryPrice", s.entry_price), ("markPrice", s.mark_price), ("entryNotionalUsdt", s.entry_notional)] {
+        if v < Decimal::ZERO {
+            return fault(f, dec::fmt(v), &"must not be negative");
+        }
+    }
+    if s.size > s.initial_size {
+        return fault("sizeQty", dec::fmt(s.size), &"exceeds initialSizeQty");
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for id in &s.seen_event_ids {
+        if !seen.insert(id.as_str()) {
+            return fault("seenEventIds", id.clone(), &"duplicate event id");
+        }
+    }
+    Ok(())
+}
+
+/// (working entry orders, working exit orders) of the slot.
+fn live_order_counts(s: &SlotState) -> (usize, usize) {
+    let live_entry = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Entry).count();
+    let live_exit = s.orders.iter().filter(|o| o.live && o.purpose == Purpose::Exit).count();
+    (live_entry, live_exit)
+}
+
+/// The stage the slot's shape is judged by: its resume stage when STALE_STATE_RECONCILING (which
+/// must have one), else its stage (which must then have none).
+fn effective_stage(s: &SlotState) -> Result<Stage, SlotFault> {
+    if s.stage == Stage::StaleStateReconciling {
+        return match s.resume_stage {
+            Some(r) if r != Stage::StaleStateReconciling => Ok(r),
+            _ => fault("resumeStage", format!("{:?}", s.resume_stage), &"STALE_STATE_RECONCILING needs a resume stage"),
+        };
+    }
+    if s.resume_stage.is_some() {
+        return fault("resumeStage", format!("{:?}", s.resume_stage), &"only a STALE_STATE_RECONCILING slot has a resume stage");
+    }
+    Ok(s.stage)
+}
+
+/// Each ratio in (0, 1], and the ratios sum to exactly 1.
+fn check_exit_leg_ratios(ratios: &[Decimal]) -> Result<(), SlotFault> {
+    let mut sum = Decimal::ZERO;
+    for r in ratios {
+        if *r <= Decimal::ZERO || *r > Decimal::ONE {
+            return fault("exitLegRatios", dec::fmt(*r), &"ratio must be in (0,1]");
+        }
+        sum = match dec::add(sum, *r) {
+            Ok(x) => x,
+            Err(_) => return fault("exitLegRatios", dec::fmt(*r), &"ratio sum overflows"),
+        };
+    }
+    if sum != Decimal::ONE {
+        return fault("exitLegRatios", dec::fmt(sum), &"ratios must sum to 1");
+    }
+    Ok(())
+}
+
+/// What the (effective) stage requires of the size and the working orders.
+fn check_stage_shape(s: &SlotState, stage: Stage, live_entry: usize, live_exit: usize) -> Result<(), SlotFault> {
+    let zero = s.size.is_zero();
+    let working = live_entry + live_exit > 0;
+    match stage {
+        Stage::Idle if !zero => fault("sizeQty", dec::fmt(s.size), &"IDLE with a non-zero size"),
+        Stage::Idle if working => fault("orders", "working".into(), &"IDLE with a working order"),
+        Stage::OrderRequested | Stage::EntryWorking if live_entry != 1 || live_exit != 0 => {
+            fault("entryOrder", "(missing)".into(), &format!("{} needs exactly one working entry order", stage.name()))
+        }
+        Stage::PositionOpen if zero => fault("sizeQty", "0".into(), &"POSITION_OPEN with size 0"),
+        Stage::PositionOpen if working => fault("orders", "working".into(), &"POSITION_OPEN with a working order"),
+        Stage::ExitRequested | Stage::ExitWorking if zero => fault("sizeQty", "0".into(), &format!("{} with size 0", stage.name())),
+        Stage::ExitRequested | Stage::ExitWorking if live_exit != 1 || live_entry != 0 => {
+            fault("exitOrder", "(missing)".into(), &format!("{} needs exactly one working exit order", stage.name()))
+        }
+        Stage::Closed if !zero => fault("sizeQty", dec::fmt(s.size), &"CLOSED with a non-zero size"),
+        Stage::Closed if working => fault("orders", "working".into(), &"CLOSED with a working order"),
+        Stage::Closed if s.initial_size.is_zero() => fault("initialSizeQty", "0".into(), &"CLOSED trade never had a position"),
+        _ => Ok(()),
     }
 }
 
