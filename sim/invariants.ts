@@ -16,7 +16,7 @@ import type { VenueLedger } from "../venues/venue.js";
 import type { InvariantEvidence, InvariantResult } from "./types.js";
 import { lastLedgerSampleUs, streamedFolds as folded, type FillRoute, type LedgerSample, type RunRecord, type SlotSample } from "./record.js";
 import { Dec, shown } from "./num.js";
-import { TruthsCache } from "./oracle.js";
+import { TruthsCache, type TradeTruth } from "./oracle.js";
 import { ownString } from "./own-string.js";
 
 const MAX_DETAIL_ITEMS = 5;
@@ -332,15 +332,7 @@ export function kernelVsExchange(rec: RunRecord, cache: TruthsCache = new Truths
     // the stream, or never emitted because no listen key was valid (sim/observer.ts
     // fullySettledOrders), is information the kernel never had.
     const legs = t.legs.filter((l) => !d(l.quantity, "l.quantity").isZero());
-    // A leg booked entirely without a price is repaired by adding the exchange's rp of each of its
-    // fills (spec §5.2): once all of its order's settlements arrived it books exactly their sum,
-    // anomaly or not (a repair that missed a settlement under-books silently otherwise).
-    for (const l of legs) {
-      if (!d(l.pricedQty, "l.pricedQty").isZero() || l.exchangeRealizedPnlUsdt === undefined || !complete?.has(l.clientOrderId)) continue;
-      if (!d(l.realizedPnlUsdt, "l.realizedPnlUsdt").equals(d(l.exchangeRealizedPnlUsdt, "l.exchangeRealizedPnlUsdt"))) {
-        problems.push({ ...at(t), detail: `${t.tradeId} leg ${l.legIndex}: unpriced leg booked ${l.realizedPnlUsdt} != exchange rp ${l.exchangeRealizedPnlUsdt} with every settlement of ${l.clientOrderId} received (repair incomplete)` });
-      }
-    }
+    problems.push(...unpricedLegProblems(t, legs, complete));
     if (legs.length === 0) continue;
     if (complete && !legs.every((l) => complete.has(l.clientOrderId))) {
       unsettled++;
@@ -355,25 +347,50 @@ export function kernelVsExchange(rec: RunRecord, cache: TruthsCache = new Truths
     compared++;
     let settlements = 0;
     for (const l of legs) settlements += Math.max(1, rec.settlementCounts?.[l.clientOrderId] ?? 1);
-    const bound = tol.times(settlements);
-    // A repaired trade books the exchange's rp for its unpriced fills and the estimate for the
-    // rest, so its booked figure (not the estimate, which has 0 for unpriced fills) is compared.
-    const k = repaired ? t.realizedGrossUsdt : t.kernelEstimateUsdt;
-    // One-way netting (docs/accounting.md §One-way netting): the venue realizes each fill against
-    // the symbol's blended entry, so E differs from the slot's own figure by the netting N the
-    // venue's journal shows (Σ rp of the trade's fills − slot truth); K + N is what E should be.
-    const v = truths?.get(t.tradeId);
-    const netting = v ? v.exchangeRealized.plus(v.entryRealized).minus(v.slotRealized) : new Dec(0);
-    const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").plus(repaired ? 0 : netting).minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
-    if (gap.greaterThan(bound) && !anomalies.has(t.tradeId)) {
-      // netting and gap depend on the venue fills' VWAP (a quotient): shown, compared exact.
-      const n = v && !repaired ? ` + netting ${shown(netting)}` : "";
-      problems.push({ ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k}${n} − E ${t.exchangeRealizedUsdt}| = ${shown(gap)} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` });
-    }
+    const gapProblem = tradeGapProblem(t, truths?.get(t.tradeId), tol, settlements);
+    if (gapProblem && !anomalies.has(t.tradeId)) problems.push(gapProblem);
   }
   const skipped = unmeasured ? `; ${unmeasured} trades not compared (they overlapped another trade of their symbol and no venue journal measures the one-way netting)` : "";
   const incomplete = unsettled ? `; ${unsettled} trades not compared (an exit settlement never reached the kernel: lost on the stream or never emitted)` : "";
   return result("kernel-vs-exchange", problems, `${compared} trades compared with exchange realized; ${anomalies.size} anomalies recorded${skipped}${incomplete}`);
+}
+
+/**
+ * A leg booked entirely without a price is repaired by adding the exchange's rp of each of its
+ * fills (spec §5.2): once all of its order's settlements arrived (`complete`) it books exactly
+ * their sum, anomaly or not (a repair that missed a settlement under-books silently otherwise).
+ * One problem per leg of trade `t` that does not.
+ */
+function unpricedLegProblems(t: TradeRecord, legs: TradeRecord["legs"], complete: ReadonlySet<string> | undefined): Problem[] {
+  const problems: Problem[] = [];
+  for (const l of legs) {
+    if (!d(l.pricedQty, "l.pricedQty").isZero() || l.exchangeRealizedPnlUsdt === undefined || !complete?.has(l.clientOrderId)) continue;
+    if (!d(l.realizedPnlUsdt, "l.realizedPnlUsdt").equals(d(l.exchangeRealizedPnlUsdt, "l.exchangeRealizedPnlUsdt"))) {
+      problems.push({ ...at(t), detail: `${t.tradeId} leg ${l.legIndex}: unpriced leg booked ${l.realizedPnlUsdt} != exchange rp ${l.exchangeRealizedPnlUsdt} with every settlement of ${l.clientOrderId} received (repair incomplete)` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * |K − E| of a fully settled trade against its bound, tolerance × settled fills; the problem
+ * when it exceeds it (the caller excuses a trade with a recorded PNL_ANOMALY). A repaired trade
+ * books the exchange's rp for its unpriced fills and the estimate for the rest, so its booked
+ * figure (not the estimate, which has 0 for unpriced fills) is compared. One-way netting
+ * (docs/accounting.md §One-way netting): the venue realizes each fill against the symbol's
+ * blended entry, so E differs from the slot's own figure by the netting N its journal shows
+ * (`truth`: Σ rp of the trade's fills − slot truth); K + N is what E should be.
+ */
+function tradeGapProblem(t: TradeRecord, truth: TradeTruth | undefined, tol: Dec, settlements: number): Problem | undefined {
+  const repaired = t.flags.includes("repaired_from_exchange");
+  const bound = tol.times(settlements);
+  const k = repaired ? t.realizedGrossUsdt : t.kernelEstimateUsdt;
+  const netting = truth ? truth.exchangeRealized.plus(truth.entryRealized).minus(truth.slotRealized) : new Dec(0);
+  const gap = d(k, repaired ? "t.realizedGrossUsdt" : "t.kernelEstimateUsdt").plus(repaired ? 0 : netting).minus(d(t.exchangeRealizedUsdt, "t.exchangeRealizedUsdt")).abs();
+  if (!gap.greaterThan(bound)) return undefined;
+  // netting and gap depend on the venue fills' VWAP (a quotient): shown, compared exact.
+  const n = truth && !repaired ? ` + netting ${shown(netting)}` : "";
+  return { ...at(t), detail: `${t.tradeId}: |${repaired ? "booked (repaired)" : "K"} ${k}${n} − E ${t.exchangeRealizedUsdt}| = ${shown(gap)} > ${bound.toFixed()} (${settlements} settled fills) and no PNL_ANOMALY recorded` };
 }
 
 /** Whether trade `t` was open at the same time as another trade of its symbol (one-way netting possible). */

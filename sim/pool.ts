@@ -102,27 +102,44 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   checkJobs(opts.jobs);
   const total = opts.tasks.length;
   const results: R[] = new Array(total);
-  let done = 0;
   // Limits are only kept by worker threads: never run such tasks in this thread unlimited.
   if (opts.resourceLimits !== undefined && opts.isolate !== true) throw new Error("pool: resourceLimits need isolate: true (tasks in worker threads)");
   if (total === 0 && opts.isolate === true) return results; // no task: no worker to start
-  if ((opts.jobs === 1 || total <= 1) && opts.isolate !== true) {
-    const mod = (await importInThread(opts.module, opts.bundle === true)) as Record<string, (task: T, init: unknown) => Promise<R>>;
-    const fn = mod[opts.fn];
-    if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
-    opts.onReady?.(1, 1);
-    for (let i = 0; i < total; i++) {
-      if (opts.shouldStop) {
-        // Tasks run synchronously inside: let the event loop deliver a pending signal first.
-        await new Promise<void>((r) => setImmediate(r));
-        if (opts.shouldStop()) break;
-      }
-      results[i] = await fn(opts.tasks[i], opts.init);
-      done++;
-      opts.onProgress?.(done, total);
+  if ((opts.jobs === 1 || total <= 1) && opts.isolate !== true) return runInThread(opts, results);
+  await runInWorkers(opts, results);
+  return results;
+}
+
+/** jobs 1 (or one task) without `isolate`: the tasks run one after the other in this thread. */
+async function runInThread<T, R>(opts: PoolOptions<T>, results: R[]): Promise<R[]> {
+  const total = opts.tasks.length;
+  let done = 0;
+  const mod = (await importInThread(opts.module, opts.bundle === true)) as Record<string, (task: T, init: unknown) => Promise<R>>;
+  const fn = mod[opts.fn];
+  if (typeof fn !== "function") throw new Error(`pool: ${opts.module} has no function export ${opts.fn}`);
+  opts.onReady?.(1, 1);
+  for (let i = 0; i < total; i++) {
+    if (opts.shouldStop) {
+      // Tasks run synchronously inside: let the event loop deliver a pending signal first.
+      await new Promise<void>((r) => setImmediate(r));
+      if (opts.shouldStop()) break;
     }
-    return results;
+    results[i] = await fn(opts.tasks[i], opts.init);
+    done++;
+    opts.onProgress?.(done, total);
   }
+  return results;
+}
+
+/**
+ * min(jobs, tasks) worker threads, each fed the next task as it finishes one; `results` is
+ * filled by task index. Resolves when every started task finished (all of them unless
+ * `shouldStop` said stop); rejects on the first task error or worker death. The workers are
+ * terminated either way.
+ */
+async function runInWorkers<T, R>(opts: PoolOptions<T>, results: R[]): Promise<void> {
+  const total = opts.tasks.length;
+  let done = 0;
   const n = Math.min(opts.jobs, total);
   const entry = new URL("./pool-worker.mjs", import.meta.url);
   // With `bundle`, workers load the task module as one JavaScript bundle, without tsx.
@@ -174,5 +191,4 @@ export async function runPool<T, R>(opts: PoolOptions<T>): Promise<R[]> {
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return results;
 }

@@ -288,6 +288,104 @@ class VenueError {
   ) {}
 }
 
+/** The venue quirks a mock runs with: BingxQuirks with its defaults filled in. */
+type ResolvedQuirks = Required<Pick<BingxQuirks, "marketBoundPrice" | "omitWsClientOrderId" | "omitWalletBalance" | "omitWsAvgPrice" | "newErrorCodes" | "hedgeMode" | "depthLevels" | "slippageBps">>;
+/** The venue model a mock runs with: BingxMockModel with its defaults filled in. */
+type ResolvedModel = Required<Omit<BingxMockModel, "boundPct" | "fundingRates" | "rateLimits">> & { boundPct?: number };
+
+/** `qk` with the defaults filled in. @throws Error naming the quirk and value when one is out of range. */
+function resolveQuirks(qk: BingxQuirks): ResolvedQuirks {
+  const q: ResolvedQuirks = {
+    marketBoundPrice: qk.marketBoundPrice ?? true,
+    omitWsClientOrderId: qk.omitWsClientOrderId ?? true,
+    omitWalletBalance: qk.omitWalletBalance ?? 0.1,
+    omitWsAvgPrice: qk.omitWsAvgPrice ?? 0,
+    newErrorCodes: qk.newErrorCodes ?? true,
+    hedgeMode: qk.hedgeMode ?? false,
+    depthLevels: qk.depthLevels ?? 3,
+    slippageBps: qk.slippageBps ?? 2,
+  };
+  if (!(q.omitWalletBalance >= 0 && q.omitWalletBalance <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWalletBalance must be in [0,1], got ${q.omitWalletBalance}`);
+  if (!(q.omitWsAvgPrice >= 0 && q.omitWsAvgPrice <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWsAvgPrice must be in [0,1], got ${q.omitWsAvgPrice}`);
+  if (!Number.isInteger(q.depthLevels) || q.depthLevels < 1 || q.depthLevels > 100) throw new Error(`createBingxMockVenue: quirks.depthLevels must be an integer in [1,100], got ${q.depthLevels}`);
+  if (!(q.slippageBps >= 0 && q.slippageBps <= 10_000)) throw new Error(`createBingxMockVenue: quirks.slippageBps must be in [0,10000], got ${q.slippageBps}`);
+  return q;
+}
+
+/**
+ * `md` with the defaults filled in (`ackShape` may also come from the quirks). @throws Error
+ * naming the field and value when `ackShape` is neither "vst" nor "documented".
+ */
+function resolveModel(md: BingxMockModel, qk: BingxQuirks): ResolvedModel {
+  const m: ResolvedModel = {
+    levelDepthUsdt: md.levelDepthUsdt ?? "20000",
+    boundPct: md.boundPct,
+    priceBandPct: md.priceBandPct ?? "0.10",
+    queueAheadFactor: md.queueAheadFactor ?? 1,
+    fullFillTicksThrough: md.fullFillTicksThrough ?? 3,
+    fundingRate: md.fundingRate ?? "0.0001",
+    defaultLeverage: md.defaultLeverage ?? 20,
+    marginAsset: md.marginAsset ?? "USDT",
+    ackShape: qk.ackShape ?? md.ackShape ?? "vst",
+    clientOrderIdSpelling: md.clientOrderIdSpelling ?? "clientOrderId",
+    balanceV3Spelling: md.balanceV3Spelling ?? "vst",
+    cancelFilledAnswer: md.cancelFilledAnswer ?? "ALREADY_FILLED",
+    requireListenKey: md.requireListenKey ?? true,
+    checkTimestamp: md.checkTimestamp ?? true,
+    rateLimitHttpStatus: md.rateLimitHttpStatus ?? 200,
+    userId: md.userId ?? "1000000001",
+  };
+  if (m.ackShape !== "vst" && m.ackShape !== "documented") throw new Error(`createBingxMockVenue: ackShape must be "vst" or "documented", got ${JSON.stringify(m.ackShape)}`);
+  return m;
+}
+
+/** What a fill did to a position: realized PnL before and after the 8-dp rounding, and whether it reduced the position. */
+interface PositionMove {
+  exact: Dec;
+  realized: Dec;
+  closing: boolean;
+}
+
+/**
+ * A fill of `qty` at `price` on a one-way (BOTH) position: a fill against the position realizes
+ * (closed quantity × Δprice, sign of the position) and may flip it through zero (the new entry is
+ * the fill price); a fill with it moves the entry to the blended VWAP. Mutates `pos`.
+ */
+function moveOneWay(pos: Position, side: "BUY" | "SELL", qty: Dec, price: Dec, fillNotional: Dec): PositionMove {
+  const delta = side === "BUY" ? qty : qty.neg();
+  if (!pos.qty.isZero() && pos.qty.isNeg() !== delta.isNeg()) {
+    const closeQ = Dec.min(qty, pos.qty.abs());
+    const exact = closeQ.mul(price.minus(pos.entry)).mul(pos.qty.isNeg() ? -1 : 1);
+    const nq = pos.qty.plus(delta);
+    if (nq.isZero()) pos.entry = ZERO;
+    else if (nq.isNeg() !== pos.qty.isNeg()) pos.entry = price; // flipped through zero
+    pos.qty = nq;
+    return { exact, realized: round8(exact), closing: true };
+  }
+  const nq = pos.qty.plus(delta);
+  pos.entry = pos.qty.abs().mul(pos.entry).plus(fillNotional).div(nq.abs());
+  pos.qty = nq;
+  return { exact: ZERO, realized: ZERO, closing: false };
+}
+
+/**
+ * A fill on a hedge-mode (LONG / SHORT) position: BUY on LONG and SELL on SHORT open (blended
+ * VWAP entry), the others close and realize qty × Δprice in the position's direction. Mutates `pos`.
+ */
+function moveHedged(pos: Position, o: Order, qty: Dec, price: Dec, fillNotional: Dec): PositionMove {
+  const opens = (o.positionSide === "LONG" && o.side === "BUY") || (o.positionSide === "SHORT" && o.side === "SELL");
+  if (opens) {
+    const nq = pos.qty.plus(qty);
+    pos.entry = pos.qty.mul(pos.entry).plus(fillNotional).div(nq);
+    pos.qty = nq;
+    return { exact: ZERO, realized: ZERO, closing: false };
+  }
+  const exact = qty.mul(price.minus(pos.entry)).mul(o.positionSide === "LONG" ? 1 : -1);
+  pos.qty = pos.qty.minus(qty);
+  if (pos.qty.isZero()) pos.entry = ZERO;
+  return { exact, realized: round8(exact), closing: true };
+}
+
 /**
  * Create a BingX mock venue. Throws an Error naming the option on bad options (contracts via
  * ContractSpecError, initialBalanceUsdt, startUs, quirk ranges). Deterministic: the same options,
@@ -300,8 +398,8 @@ export function createBingxMockVenue(opts: BingxMockOptions): BingxMockVenue {
 class MockVenue implements BingxMockVenue {
   private readonly contracts: Map<string, ContractSpec>;
   private readonly rng: () => number;
-  private readonly q: Required<Pick<BingxQuirks, "marketBoundPrice" | "omitWsClientOrderId" | "omitWalletBalance" | "omitWsAvgPrice" | "newErrorCodes" | "hedgeMode" | "depthLevels" | "slippageBps">>;
-  private readonly m: Required<Omit<BingxMockModel, "boundPct" | "fundingRates" | "rateLimits">> & { boundPct?: number };
+  private readonly q: ResolvedQuirks;
+  private readonly m: ResolvedModel;
   private readonly limiter: RateLimiter;
   private readonly rlCfg: RateLimitConfig;
   /** Routes by path, then method (paths are the adapter's constant strings: their hashes are cached). */
@@ -374,40 +472,9 @@ class MockVenue implements BingxMockVenue {
     this.contracts = contractTable(opts.contracts);
     this.rng = opts.rng;
     const qk = opts.quirks ?? {};
-    this.q = {
-      marketBoundPrice: qk.marketBoundPrice ?? true,
-      omitWsClientOrderId: qk.omitWsClientOrderId ?? true,
-      omitWalletBalance: qk.omitWalletBalance ?? 0.1,
-      omitWsAvgPrice: qk.omitWsAvgPrice ?? 0,
-      newErrorCodes: qk.newErrorCodes ?? true,
-      hedgeMode: qk.hedgeMode ?? false,
-      depthLevels: qk.depthLevels ?? 3,
-      slippageBps: qk.slippageBps ?? 2,
-    };
-    if (!(this.q.omitWalletBalance >= 0 && this.q.omitWalletBalance <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWalletBalance must be in [0,1], got ${this.q.omitWalletBalance}`);
-    if (!(this.q.omitWsAvgPrice >= 0 && this.q.omitWsAvgPrice <= 1)) throw new Error(`createBingxMockVenue: quirks.omitWsAvgPrice must be in [0,1], got ${this.q.omitWsAvgPrice}`);
-    if (!Number.isInteger(this.q.depthLevels) || this.q.depthLevels < 1 || this.q.depthLevels > 100) throw new Error(`createBingxMockVenue: quirks.depthLevels must be an integer in [1,100], got ${this.q.depthLevels}`);
-    if (!(this.q.slippageBps >= 0 && this.q.slippageBps <= 10_000)) throw new Error(`createBingxMockVenue: quirks.slippageBps must be in [0,10000], got ${this.q.slippageBps}`);
+    this.q = resolveQuirks(qk);
     const md = opts.model ?? {};
-    this.m = {
-      levelDepthUsdt: md.levelDepthUsdt ?? "20000",
-      boundPct: md.boundPct,
-      priceBandPct: md.priceBandPct ?? "0.10",
-      queueAheadFactor: md.queueAheadFactor ?? 1,
-      fullFillTicksThrough: md.fullFillTicksThrough ?? 3,
-      fundingRate: md.fundingRate ?? "0.0001",
-      defaultLeverage: md.defaultLeverage ?? 20,
-      marginAsset: md.marginAsset ?? "USDT",
-      ackShape: qk.ackShape ?? md.ackShape ?? "vst",
-      clientOrderIdSpelling: md.clientOrderIdSpelling ?? "clientOrderId",
-      balanceV3Spelling: md.balanceV3Spelling ?? "vst",
-      cancelFilledAnswer: md.cancelFilledAnswer ?? "ALREADY_FILLED",
-      requireListenKey: md.requireListenKey ?? true,
-      checkTimestamp: md.checkTimestamp ?? true,
-      rateLimitHttpStatus: md.rateLimitHttpStatus ?? 200,
-      userId: md.userId ?? "1000000001",
-    };
-    if (this.m.ackShape !== "vst" && this.m.ackShape !== "documented") throw new Error(`createBingxMockVenue: ackShape must be "vst" or "documented", got ${JSON.stringify(this.m.ackShape)}`);
+    this.m = resolveModel(md, qk);
     const depth = parseDecimal(this.m.levelDepthUsdt);
     if (!depth || depth.lte(0)) throw new Error(`createBingxMockVenue: model.levelDepthUsdt must be a positive decimal, got ${this.m.levelDepthUsdt}`);
     this.levelDepth = depth;
@@ -1074,40 +1141,8 @@ class MockVenue implements BingxMockVenue {
     const posBefore = pos.qty;
     const entryBefore = pos.entry;
     const fillNotional = qty.mul(price); // computed once: the entry VWAP, the fee and the order notional each multiplied the same two Decimals
-    let exact = ZERO; // realized before the 8-dp rounding (the journal's realizedExactUsdt)
-    let realized = ZERO;
-    let closing = false;
-    if (o.positionSide === "BOTH") {
-      const delta = o.side === "BUY" ? qty : qty.neg();
-      if (!pos.qty.isZero() && pos.qty.isNeg() !== delta.isNeg()) {
-        closing = true;
-        const closeQ = Dec.min(qty, pos.qty.abs());
-        exact = closeQ.mul(price.minus(pos.entry)).mul(pos.qty.isNeg() ? -1 : 1);
-        realized = round8(exact);
-        const nq = pos.qty.plus(delta);
-        if (nq.isZero()) pos.entry = ZERO;
-        else if (nq.isNeg() !== pos.qty.isNeg()) pos.entry = price; // flipped through zero
-        pos.qty = nq;
-      } else {
-        const nq = pos.qty.plus(delta);
-        pos.entry = pos.qty.abs().mul(pos.entry).plus(fillNotional).div(nq.abs());
-        pos.qty = nq;
-      }
-    } else {
-      const opens = (o.positionSide === "LONG" && o.side === "BUY") || (o.positionSide === "SHORT" && o.side === "SELL");
-      const dir = o.positionSide === "LONG" ? 1 : -1;
-      if (opens) {
-        const nq = pos.qty.plus(qty);
-        pos.entry = pos.qty.mul(pos.entry).plus(fillNotional).div(nq);
-        pos.qty = nq;
-      } else {
-        closing = true;
-        exact = qty.mul(price.minus(pos.entry)).mul(dir);
-        realized = round8(exact);
-        pos.qty = pos.qty.minus(qty);
-        if (pos.qty.isZero()) pos.entry = ZERO;
-      }
-    }
+    // exact: realized before the 8-dp rounding (the journal's realizedExactUsdt)
+    const { exact, realized, closing } = o.positionSide === "BOTH" ? moveOneWay(pos, o.side, qty, price, fillNotional) : moveHedged(pos, o, qty, price, fillNotional);
     pos.realized = pos.realized.plus(realized);
     pos.updateMs = msOf(this.now);
     const feeRate = this.feeRate(maker ? spec.makerFeeRate : spec.takerFeeRate);
