@@ -126,76 +126,96 @@ export async function benchKernelCalls(opts: { wasmPath?: string; timeMs?: numbe
   const { Bench } = await import("tinybench");
   const mod = await loadKernel({ wasmPath: opts.wasmPath });
   const calls = opts.calls ?? CALL_SLOTS;
-  const timeMs = opts.timeMs ?? 400;
-  const sym = "FET-USDT";
-  // Kernel A: slot 0 holds a huge working entry order that takes fills; later an open position.
-  const a = mod.create(CALL_CONFIG);
-  let seq = 0;
-  const must = (o: { accepted: boolean; code: string; message: string }, what: string) => {
-    if (!o.accepted) throw new Error(`benchKernelCalls: ${what} refused: ${o.code} ${o.message}`);
-  };
-  must(a.processIntent({ kind: "ENTER", intentId: "bench-e0", tsUs: 1, slotId: 0, tradeId: "bench0", symbol: sym, side: "LONG", quantity: "1000000000000", orderType: "MARKET", leverage: 1 }), "ENTER");
-  const coid = a.slot(0).entryOrder?.clientOrderId;
-  if (!coid) throw new Error("benchKernelCalls: no entry order");
-  must(a.onVenueEvent({ kind: "ORDER_ACK", eventId: "bench-ack", tsUs: 2, symbol: sym, clientOrderId: coid, venueOrderId: "9000000000000000001" }), "ORDER_ACK");
-  const fill = () => a.onVenueEvent({ kind: "PARTIAL_FILL", eventId: `bf${++seq}`, tsUs: 10 + seq, symbol: sym, clientOrderId: coid, venueOrderId: "9000000000000000001", fillQty: "3", fillPrice: seq % 2 ? "0.1878" : "0.1879", feeUsdt: "0.0002817" });
-  must(fill(), "PARTIAL_FILL");
-  // Kernel C: an open position of realistic size (marks and image re-reads; A's slot 0 collects
-  // every benchmark fill's event id, an image no real trade has).
-  const c = mod.create(CALL_CONFIG);
-  must(c.processIntent({ kind: "ENTER", intentId: "c-e0", tsUs: 1, slotId: 0, tradeId: "benchc", symbol: sym, side: "SHORT", quantity: "202276", orderType: "MARKET", leverage: 3 }), "ENTER");
-  must(c.onVenueEvent({ kind: "ORDER_ACK", eventId: "c-ack", tsUs: 2, symbol: sym, clientOrderId: "d2-benchc-e1", venueOrderId: "9000000000000000002" }), "ORDER_ACK");
-  must(c.onVenueEvent({ kind: "PARTIAL_FILL", eventId: "c-f1", tsUs: 3, symbol: sym, venueOrderId: "9000000000000000002", fillQty: "195259", fillPrice: "0.1878", feeUsdt: "18.3348201" }), "PARTIAL_FILL");
-  must(c.onVenueEvent({ kind: "FULL_FILL", eventId: "c-f2", tsUs: 4, symbol: sym, venueOrderId: "9000000000000000002", fillQty: "7017", fillPrice: "0.1878", feeUsdt: "0.6588963" }), "FULL_FILL");
-  let mark = 0;
-  const markOnce = () => c.markPrice({ tsUs: 1_000_000 + mark, symbol: sym, markPrice: ++mark % 2 ? "0.1901" : "0.1902" });
-  // Kernel B: ENTER on every slot per sample; CANCEL_ACK (untimed) returns the slots to IDLE.
-  const b = mod.create(CALL_CONFIG);
-  let trade = 0;
-  const entered: string[] = [];
-  const resetB = () => {
-    for (let i = 0; i < entered.length; i++) {
-      must(b.onVenueEvent({ kind: "CANCEL_ACK", eventId: `bc${trade}-${i}`, tsUs: 5 + trade, symbol: sym, clientOrderId: entered[i] }), "CANCEL_ACK");
-    }
-    entered.length = 0;
-  };
-  const bench = new Bench({ time: timeMs, warmupTime: 100, throws: true });
+  const fills = fillingKernel(mod);
+  const marks = openPositionKernel(mod);
+  const enters = enteringKernel(mod);
+  const bench = new Bench({ time: opts.timeMs ?? 400, warmupTime: 100, throws: true });
   const task = (name: string, body: () => void, hooks: { beforeEach?: () => void } = {}) =>
     bench.add(name, () => {
       for (let i = 0; i < calls; i++) body();
     }, hooks);
-  task("markPrice", () => void markOnce());
-  task("onVenueEvent (fill)", () => void fill());
-  task(
-    "processIntent (ENTER)",
-    () => {
-      const slotId = entered.length;
-      trade++;
-      const o = b.processIntent({ kind: "ENTER", intentId: `bi${trade}`, tsUs: 3 + trade, slotId, tradeId: `bt${trade}`, symbol: sym, side: "SHORT", quantity: "1000", orderType: "MARKET", leverage: 2 });
-      const c = o.commands[0];
-      if (!o.accepted || !c) throw new Error(`benchKernelCalls: ENTER refused: ${o.code} ${o.message}`);
-      entered.push(c.clientOrderId);
-    },
-    { beforeEach: resetB },
-  );
-  task("slot() unchanged", () => void c.slot(0));
-  task("ledger() unchanged", () => void c.ledger());
+  task("markPrice", () => void marks.mark());
+  task("onVenueEvent (fill)", () => void fills.fill());
+  task("processIntent (ENTER)", enters.enter, { beforeEach: enters.reset });
+  task("slot() unchanged", () => void marks.kernel.slot(0));
+  task("ledger() unchanged", () => void marks.kernel.ledger());
   task("markPrice + slot()", () => {
-    markOnce();
-    void c.slot(0);
+    marks.mark();
+    void marks.kernel.slot(0);
   });
   task("markPrice + ledger()", () => {
-    markOnce();
-    void c.ledger();
+    marks.mark();
+    void marks.kernel.ledger();
   });
   await bench.run();
-  a.dispose();
-  b.dispose();
-  c.dispose();
+  for (const k of [fills.kernel, enters.kernel, marks.kernel]) k.dispose();
   return bench.tasks.map((t) => {
     const r = t.result;
     if (r.state !== "completed") throw new Error(`benchKernelCalls: ${t.name} did not complete: ${r.state}`);
     const per = (ms: number) => Math.round((ms * 1000 * 1000) / calls) / 1000;
     return { name: t.name, medianUs: per(r.latency.p50), meanUs: per(r.latency.mean), rmePct: Math.round(r.latency.rme * 10) / 10, bandUs: [per(r.latency.min), per(r.latency.max)], samples: r.latency.samplesCount, callsPerSample: calls };
   });
+}
+
+const CALL_SYMBOL = "FET-USDT";
+type BenchKernelModule = Awaited<ReturnType<typeof loadKernel>>;
+type BenchKernel = ReturnType<BenchKernelModule["create"]>;
+
+function mustAccept(o: { accepted: boolean; code: string; message: string }, what: string): void {
+  if (!o.accepted) throw new Error(`benchKernelCalls: ${what} refused: ${o.code} ${o.message}`);
+}
+
+/** Kernel A: slot 0 holds a huge working entry order; `fill()` books the next PARTIAL_FILL on it. */
+function fillingKernel(mod: BenchKernelModule): { kernel: BenchKernel; fill: () => unknown } {
+  const sym = CALL_SYMBOL;
+  const a = mod.create(CALL_CONFIG);
+  let seq = 0;
+  mustAccept(a.processIntent({ kind: "ENTER", intentId: "bench-e0", tsUs: 1, slotId: 0, tradeId: "bench0", symbol: sym, side: "LONG", quantity: "1000000000000", orderType: "MARKET", leverage: 1 }), "ENTER");
+  const coid = a.slot(0).entryOrder?.clientOrderId;
+  if (!coid) throw new Error("benchKernelCalls: no entry order");
+  mustAccept(a.onVenueEvent({ kind: "ORDER_ACK", eventId: "bench-ack", tsUs: 2, symbol: sym, clientOrderId: coid, venueOrderId: "9000000000000000001" }), "ORDER_ACK");
+  const fill = () => a.onVenueEvent({ kind: "PARTIAL_FILL", eventId: `bf${++seq}`, tsUs: 10 + seq, symbol: sym, clientOrderId: coid, venueOrderId: "9000000000000000001", fillQty: "3", fillPrice: seq % 2 ? "0.1878" : "0.1879", feeUsdt: "0.0002817" });
+  mustAccept(fill(), "PARTIAL_FILL");
+  return { kernel: a, fill };
+}
+
+/**
+ * Kernel C: an open position of realistic size (marks and image re-reads; A's slot 0 collects
+ * every benchmark fill's event id, an image no real trade has). `mark()` sends the next mark price.
+ */
+function openPositionKernel(mod: BenchKernelModule): { kernel: BenchKernel; mark: () => unknown } {
+  const sym = CALL_SYMBOL;
+  const c = mod.create(CALL_CONFIG);
+  mustAccept(c.processIntent({ kind: "ENTER", intentId: "c-e0", tsUs: 1, slotId: 0, tradeId: "benchc", symbol: sym, side: "SHORT", quantity: "202276", orderType: "MARKET", leverage: 3 }), "ENTER");
+  mustAccept(c.onVenueEvent({ kind: "ORDER_ACK", eventId: "c-ack", tsUs: 2, symbol: sym, clientOrderId: "d2-benchc-e1", venueOrderId: "9000000000000000002" }), "ORDER_ACK");
+  mustAccept(c.onVenueEvent({ kind: "PARTIAL_FILL", eventId: "c-f1", tsUs: 3, symbol: sym, venueOrderId: "9000000000000000002", fillQty: "195259", fillPrice: "0.1878", feeUsdt: "18.3348201" }), "PARTIAL_FILL");
+  mustAccept(c.onVenueEvent({ kind: "FULL_FILL", eventId: "c-f2", tsUs: 4, symbol: sym, venueOrderId: "9000000000000000002", fillQty: "7017", fillPrice: "0.1878", feeUsdt: "0.6588963" }), "FULL_FILL");
+  let mark = 0;
+  return { kernel: c, mark: () => c.markPrice({ tsUs: 1_000_000 + mark, symbol: sym, markPrice: ++mark % 2 ? "0.1901" : "0.1902" }) };
+}
+
+/**
+ * Kernel B: `enter()` sends an ENTER (which emits a SUBMIT) on the next slot; `reset()` (untimed,
+ * before each sample) returns the entered slots to IDLE by CANCEL_ACK.
+ */
+function enteringKernel(mod: BenchKernelModule): { kernel: BenchKernel; enter: () => void; reset: () => void } {
+  const sym = CALL_SYMBOL;
+  const b = mod.create(CALL_CONFIG);
+  let trade = 0;
+  const entered: string[] = [];
+  const reset = () => {
+    for (let i = 0; i < entered.length; i++) {
+      mustAccept(b.onVenueEvent({ kind: "CANCEL_ACK", eventId: `bc${trade}-${i}`, tsUs: 5 + trade, symbol: sym, clientOrderId: entered[i] }), "CANCEL_ACK");
+    }
+    entered.length = 0;
+  };
+  const enter = () => {
+    const slotId = entered.length;
+    trade++;
+    const o = b.processIntent({ kind: "ENTER", intentId: `bi${trade}`, tsUs: 3 + trade, slotId, tradeId: `bt${trade}`, symbol: sym, side: "SHORT", quantity: "1000", orderType: "MARKET", leverage: 2 });
+    const c = o.commands[0];
+    if (!o.accepted || !c) throw new Error(`benchKernelCalls: ENTER refused: ${o.code} ${o.message}`);
+    entered.push(c.clientOrderId);
+  };
+  return { kernel: b, enter, reset };
 }

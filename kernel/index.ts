@@ -602,73 +602,82 @@ function decimalParts(field: string, s: string): [bigint, number] {
  * only). Throws KernelError INVALID_EVENT naming the field for values the binary layout cannot hold.
  */
 export function encodeVenueEvents(events: VenueEvent[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (const [i, ev] of events.entries()) {
-    const bad = guardInput(ev, true);
-    if (bad) throw new KernelError("INVALID_EVENT", `events[${i}].${bad.field} ${bad.value}: ${bad.reason}`);
-    const strs = [ev.eventId, ev.symbol, ev.venueOrderId ?? "", ev.clientOrderId ?? ""].map((s) => enc.encode(s));
-    strs.forEach((b, i) => {
-      if (b.length > 255) throw new KernelError("INVALID_EVENT", `${["eventId", "symbol", "venueOrderId", "clientOrderId"][i]}: longer than 255 bytes`);
-    });
-    const len = 56 + strs.reduce((a, b) => a + b.length, 0);
-    const rec = new Uint8Array(len);
-    const v = new DataView(rec.buffer);
-    v.setUint32(0, len, true);
-    rec[4] = VENUE_KIND_CODE[ev.kind];
-    if (rec[4] === undefined) throw new KernelError("INVALID_EVENT", `kind ${String(ev.kind)}: unknown`);
-    let flags = 0;
-    if (ev.fillQty !== undefined) {
-      const [m, s] = decimalParts("fillQty", ev.fillQty);
-      v.setBigInt64(24, m, true);
-      rec[10] = s;
-      flags |= 1;
-    }
-    if (ev.quantityMode === "CUMULATIVE") flags |= 2;
-    if (ev.fillPrice !== undefined) {
-      const [m, s] = decimalParts("fillPrice", ev.fillPrice);
-      v.setBigInt64(32, m, true);
-      rec[11] = s;
-      flags |= 4;
-    }
-    if (ev.feeUsdt !== undefined) {
-      const [m, s] = decimalParts("feeUsdt", ev.feeUsdt);
-      v.setBigInt64(40, m, true);
-      rec[12] = s;
-      flags |= 8;
-    }
-    const feeCumulative = ev.feeMode ? ev.feeMode === "CUMULATIVE" : ev.quantityMode === "CUMULATIVE";
-    if (feeCumulative) flags |= 16;
-    if (ev.slotHint !== undefined) {
-      rec[13] = ev.slotHint;
-      flags |= 32;
-    }
-    if (ev.venueCode !== undefined) {
-      v.setInt32(48, ev.venueCode, true);
-      flags |= 64;
-    }
-    if (ev.retryAfterMs !== undefined) {
-      v.setUint32(52, ev.retryAfterMs, true);
-      flags |= 128;
-    }
-    rec[5] = flags;
-    strs.forEach((b, i) => (rec[6 + i] = b.length));
-    v.setBigInt64(16, BigInt(ev.tsUs), true);
-    let off = 56;
-    for (const b of strs) {
-      rec.set(b, off);
-      off += b.length;
-    }
-    parts.push(rec);
-    total += len;
-  }
-  const out = new Uint8Array(total);
+  const parts = events.map((ev, i) => encodeVenueEvent(ev, i));
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let off = 0;
   for (const p of parts) {
     out.set(p, off);
     off += p.length;
   }
   return out;
+}
+
+/** The batch record of `events[i]` (README "Batch ABI"); errors as encodeVenueEvents. */
+function encodeVenueEvent(ev: VenueEvent, i: number): Uint8Array {
+  const bad = guardInput(ev, true);
+  if (bad) throw new KernelError("INVALID_EVENT", `events[${i}].${bad.field} ${bad.value}: ${bad.reason}`);
+  const strs = [ev.eventId, ev.symbol, ev.venueOrderId ?? "", ev.clientOrderId ?? ""].map((s) => enc.encode(s));
+  strs.forEach((b, i) => {
+    if (b.length > 255) throw new KernelError("INVALID_EVENT", `${["eventId", "symbol", "venueOrderId", "clientOrderId"][i]}: longer than 255 bytes`);
+  });
+  const len = 56 + strs.reduce((a, b) => a + b.length, 0);
+  const rec = new Uint8Array(len);
+  const v = new DataView(rec.buffer);
+  v.setUint32(0, len, true);
+  rec[4] = VENUE_KIND_CODE[ev.kind];
+  if (rec[4] === undefined) throw new KernelError("INVALID_EVENT", `kind ${String(ev.kind)}: unknown`);
+  rec[5] = writeOptionalFields(ev, rec, v);
+  strs.forEach((b, i) => (rec[6 + i] = b.length));
+  v.setBigInt64(16, BigInt(ev.tsUs), true);
+  let off = 56;
+  for (const b of strs) {
+    rec.set(b, off);
+    off += b.length;
+  }
+  return rec;
+}
+
+/**
+ * Writes the event's optional fields into its record (quantity, price and fee as i64 mantissa +
+ * scale, slot hint, venue code, retry-after) and returns the flags byte that says which are there
+ * and which quantity / fee is CUMULATIVE (README "Batch ABI"; a fee is cumulative by its feeMode,
+ * else like the quantity).
+ */
+function writeOptionalFields(ev: VenueEvent, rec: Uint8Array, v: DataView): number {
+  const putDecimal = (field: string, value: string, mantOff: number, scaleAt: number) => {
+    const [m, s] = decimalParts(field, value);
+    v.setBigInt64(mantOff, m, true);
+    rec[scaleAt] = s;
+  };
+  let flags = 0;
+  if (ev.fillQty !== undefined) {
+    putDecimal("fillQty", ev.fillQty, 24, 10);
+    flags |= 1;
+  }
+  if (ev.quantityMode === "CUMULATIVE") flags |= 2;
+  if (ev.fillPrice !== undefined) {
+    putDecimal("fillPrice", ev.fillPrice, 32, 11);
+    flags |= 4;
+  }
+  if (ev.feeUsdt !== undefined) {
+    putDecimal("feeUsdt", ev.feeUsdt, 40, 12);
+    flags |= 8;
+  }
+  const feeCumulative = ev.feeMode ? ev.feeMode === "CUMULATIVE" : ev.quantityMode === "CUMULATIVE";
+  if (feeCumulative) flags |= 16;
+  if (ev.slotHint !== undefined) {
+    rec[13] = ev.slotHint;
+    flags |= 32;
+  }
+  if (ev.venueCode !== undefined) {
+    v.setInt32(48, ev.venueCode, true);
+    flags |= 64;
+  }
+  if (ev.retryAfterMs !== undefined) {
+    v.setUint32(52, ev.retryAfterMs, true);
+    flags |= 128;
+  }
+  return flags;
 }
 
 /** Options of one Kernel. */

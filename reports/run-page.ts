@@ -117,6 +117,7 @@ function violationMarks(r: RunResult, origin: number): { x: number; label: strin
   );
 }
 
+/** The run page's plots: capital (kernel vs wallet), positions (kernel vs venue) and the event timeline. */
 function plots(r: RunResult, origin: number): string {
   const hover = (unit: string) => (p: { x: number; y: number }, s: Series) => `${sinceStart(p.x, origin)} (${isoUs(p.x)}) ${s.name}: ${p.y} ${unit}`;
   const violations = violationMarks(r, origin);
@@ -129,6 +130,23 @@ function plots(r: RunResult, origin: number): string {
     { name: "kernel capital", color: paletteColor(0), step: true, points: r.series.map((p) => ({ x: p.tUs, y: Number(p.kernelCapitalUsdt) })) },
     { name: "exchange wallet", color: paletteColor(1), step: true, dash: "5 3", points: r.series.map((p) => ({ x: p.tUs, y: Number(p.venueWalletUsdt) })) },
   ];
+  const positions = positionSeries(r);
+  const xLabel = "seconds since scenario start (hover: absolute time)";
+  const xFormat = (us: number) => String(Number((us / 1e6).toPrecision(10)));
+  const end = origin + r.simTimeUs;
+  const tl = eventTimeline(r, origin, violations, { xLabel, xFormat });
+  const common = { xLabel, xFormat, xOrigin: origin, xDomain: [origin, end] as [number, number], width: 1290, vmarks };
+  return (
+    `<h2>Plots</h2><p class="note">Every sample is an event (the series changes only where the run changed something); dashed vertical lines: violations (red, click to jump) and faults (orange).</p><div class="plots">` +
+    linePlot({ id: "plot-capital", title: "Capital: kernel vs exchange wallet (USDT)", series: capital, yLabel: "USDT", pointTitle: hover("USDT"), ...common }) +
+    linePlot({ id: "plot-positions", title: "Position per symbol: kernel (solid) vs venue (dashed), signed quantity", series: positions, yLabel: "quantity", pointTitle: hover(""), ...common }) +
+    tl +
+    `</div>`
+  );
+}
+
+/** Signed position per symbol, kernel (solid) and venue (dashed); per slot (kernel only) for results without per-symbol positions. */
+function positionSeries(r: RunResult): Series[] {
   const positions: Series[] = [];
   const symbols = [...new Set(r.series.flatMap((p) => [...Object.keys(p.kernelPositions ?? {}), ...Object.keys(p.venuePositions ?? {})]))].sort();
   symbols.forEach((sym, i) => {
@@ -146,6 +164,15 @@ function plots(r: RunResult, origin: number): string {
       if (pts.some((p) => p.y !== 0)) positions.push({ name: `slot ${i}`, color: paletteColor(i), step: true, points: pts });
     }
   }
+  return positions;
+}
+
+/**
+ * The event timeline: one lane per slot (its trades, open → close), per fault kind, and for
+ * violations and anomalies.
+ */
+function eventTimeline(r: RunResult, origin: number, violations: ReturnType<typeof violationMarks>, x: { xLabel: string; xFormat: (us: number) => string }): string {
+  const { xLabel, xFormat } = x;
   const slotsUsed = [...new Set(r.trades.map((t) => t.slotId))].sort((a, b) => a - b);
   const faultKinds = [...new Set(r.faults.map((f) => String(f.fault)))].sort();
   const anomalies = r.final?.anomalies ?? [];
@@ -168,9 +195,7 @@ function plots(r: RunResult, origin: number): string {
     ...r.faults.map((f) => ({ lane: `fault: ${f.fault}`, x: f.tUs, label: `${sinceStart(f.tUs, origin)} (${isoUs(f.tUs)}) ${f.fault}: ${f.detail}`, color: "#D55E00", fault: true })),
     ...anomalies.map((a) => ({ lane: "anomalies", x: a.tsUs, label: `${sinceStart(a.tsUs, origin)} (${isoUs(a.tsUs)}) ${a.code} ${a.tradeId ?? ""}: ${a.detail}`, color: "#CC79A7" })),
   ];
-  const xLabel = "seconds since scenario start (hover: absolute time)";
-  const xFormat = (us: number) => String(Number((us / 1e6).toPrecision(10)));
-  const tl = timelinePlot({
+  return timelinePlot({
     id: "plot-timeline",
     title: "Event timeline (trades open → close; faults ▲; anomalies ●; violations ● red)",
     lanes: lanes.length ? lanes : ["(no events)"],
@@ -182,14 +207,6 @@ function plots(r: RunResult, origin: number): string {
     xOrigin: origin,
     xDomain: [origin, Math.max(end, ...marks.map((m) => m.x), ...spans.map((s) => s.x1))],
   });
-  const common = { xLabel, xFormat, xOrigin: origin, xDomain: [origin, end] as [number, number], width: 1290, vmarks };
-  return (
-    `<h2>Plots</h2><p class="note">Every sample is an event (the series changes only where the run changed something); dashed vertical lines: violations (red, click to jump) and faults (orange).</p><div class="plots">` +
-    linePlot({ id: "plot-capital", title: "Capital: kernel vs exchange wallet (USDT)", series: capital, yLabel: "USDT", pointTitle: hover("USDT"), ...common }) +
-    linePlot({ id: "plot-positions", title: "Position per symbol: kernel (solid) vs venue (dashed), signed quantity", series: positions, yLabel: "quantity", pointTitle: hover(""), ...common }) +
-    tl +
-    `</div>`
-  );
 }
 
 function diagnosticsTable(r: RunResult, origin: number): string {
